@@ -1,0 +1,253 @@
+package io.mayfly.agent;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.mayfly.agent.driver.Driver;
+import io.mayfly.agent.driver.DriverException;
+import io.mayfly.agent.driver.InstanceHandle;
+import io.mayfly.agent.driver.InstanceSpec;
+import io.mayfly.agent.driver.InstanceState;
+import io.mayfly.agent.driver.InstanceStateFile;
+import io.mayfly.agent.driver.Ports;
+import io.mayfly.agent.health.HealthCheck;
+import io.mayfly.agent.router.Backend;
+import io.mayfly.agent.router.Router;
+import io.mayfly.wire.Json;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * The data plane of one host: starts instances with its drivers, checks their health, points the router at
+ * them and retires them. What the router serves is persisted in {@code routes.json} so that a restarted agent
+ * re-adopts its running instances and resumes routing to them without restarting them.
+ */
+public final class Agent implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Agent.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** How long an instance gets between SIGTERM (or its driver's equivalent) and being killed. */
+    private static final Duration STOP_GRACE = Duration.ofSeconds(10);
+
+    private final Path dir;
+    private final Router router;
+    private final Map<String, Driver> drivers = new LinkedHashMap<>();
+    private final Map<String, Instance> instances = new ConcurrentHashMap<>();
+
+    public Agent(Path dir, Router router, List<Driver> drivers) throws IOException {
+        this.dir = dir;
+        this.router = router;
+        drivers.forEach(d -> this.drivers.put(d.name(), d));
+        Files.createDirectories(dir.resolve("instances"));
+    }
+
+    public Router router() { return router; }
+
+    public Map<String, Driver> drivers() { return drivers; }
+
+    /** Starts a new instance; it receives no traffic until {@link #switchTo} names it. */
+    public Instance start(StartRequest req) throws DriverException {
+        Driver driver = drivers.get(req.driver());
+        if (driver == null) {
+            throw new DriverException("no driver named '" + req.driver() + "' on this host; drivers here: " + String.join(", ", drivers.keySet()));
+        }
+        Driver.Availability availability = driver.availability();
+        if (!availability.available()) {
+            throw new DriverException("the " + req.driver() + " driver cannot run on this host: " + availability.detail());
+        }
+        String id = req.app() + "-v" + req.release() + "-" + HexFormat.of().formatHex(randomBytes(3));
+        Path stateDir = dir.resolve("instances").resolve(id);
+        int port = Ports.freeLoopbackPort();
+        Map<String, String> placeholders = Map.of("port", Integer.toString(port), "app", req.app(), "release", Integer.toString(req.release()));
+        List<String> args = req.args().stream().map(a -> fill(a, placeholders)).toList();
+        Map<String, String> env = new LinkedHashMap<>(req.env());
+        env.put("PORT", Integer.toString(port));
+        try {
+            Files.createDirectories(stateDir);
+        } catch (IOException e) {
+            throw new DriverException("cannot create the instance directory " + stateDir + ": " + e.getMessage(), e);
+        }
+        InstanceSpec spec = new InstanceSpec(id, req.app(), req.release(), req.artifact(), req.initrd(), args, env,
+                req.memoryBytes(), port, req.guestPort(), stateDir.resolve("console.log"), stateDir, req.stopGrace());
+        InstanceHandle handle = driver.start(spec);
+        Instance instance = new Instance(id, req.app(), req.release(), driver.name(), handle, new Backend(id, "127.0.0.1", port));
+        instances.put(id, instance);
+        handle.exited().thenRun(() -> log.info("instance {} exited", id));
+        return instance;
+    }
+
+    /** Waits until the instance answers its health check, it exits, or the overall timeout passes. */
+    public HealthCheck.Result awaitHealthy(Instance instance, String path, int status, Duration interval, Duration tryTimeout, Duration overall) {
+        return HealthCheck.http("127.0.0.1", instance.port(), path, status, interval, tryTimeout)
+                .await(overall, instance.handle().exited());
+    }
+
+    /** Atomically routes the app to exactly these instances; returns the instances that were routed before. */
+    public synchronized List<Instance> switchTo(String app, List<Instance> fresh) {
+        List<Backend> previous = router.switchTo(app, fresh.stream().map(Instance::backend).toList());
+        persistRoutes();
+        List<Instance> old = new ArrayList<>();
+        for (Backend b : previous) {
+            Instance i = instances.get(b.instanceId());
+            if (i != null && !fresh.contains(i)) {
+                old.add(i);
+            }
+        }
+        return old;
+    }
+
+    /** Lets in-flight requests finish (bounded by drainTimeout), then stops the instance. */
+    public void retire(Instance instance, Duration drainTimeout) {
+        instance.backend().drained(drainTimeout).join();
+        stop(instance);
+    }
+
+    public void stop(Instance instance) {
+        try {
+            instance.handle().stop(STOP_GRACE);
+        } finally {
+            instances.remove(instance.id());
+            deleteQuietly(dir.resolve("instances").resolve(instance.id()).resolve("state.json"));
+        }
+    }
+
+    /** Stops every instance of the app and forgets its route. */
+    public synchronized void removeApp(String app) {
+        router.remove(app);
+        persistRoutes();
+        for (Instance i : instances(app)) {
+            stop(i);
+        }
+    }
+
+    public List<Instance> instances(String app) {
+        return instances.values().stream().filter(i -> i.app().equals(app)).toList();
+    }
+
+    public List<Instance> routed(String app) {
+        return router.backends(app).stream().map(b -> instances.get(b.instanceId())).filter(i -> i != null && i.handle().isAlive()).toList();
+    }
+
+    public Optional<Path> consoleLog(String instanceId) {
+        Path p = dir.resolve("instances").resolve(instanceId).resolve("console.log");
+        return Files.exists(p) ? Optional.of(p) : Optional.empty();
+    }
+
+    /** All console logs of an app's instances, kept after the instances stop. */
+    public List<Path> consoleLogs(String app) throws IOException {
+        try (Stream<Path> dirs = Files.list(dir.resolve("instances"))) {
+            return dirs.filter(d -> d.getFileName().toString().startsWith(app + "-v"))
+                    .map(d -> d.resolve("console.log")).filter(Files::exists).sorted().toList();
+        }
+    }
+
+    /**
+     * After a restart: re-adopts the instances whose processes are still running (without restarting them),
+     * routes to those that were routed before, and stops the ones that were started but never routed (a deploy
+     * interrupted before its switch).
+     */
+    public synchronized void recover() throws IOException {
+        Map<String, List<String>> routes = readRoutes();
+        Map<String, String> routedTo = new HashMap<>();
+        routes.forEach((app, ids) -> ids.forEach(id -> routedTo.put(id, app)));
+        try (Stream<Path> dirs = Files.list(dir.resolve("instances"))) {
+            for (Path stateDir : (Iterable<Path>) dirs::iterator) {
+                Path stateFile = stateDir.resolve("state.json");
+                if (!Files.exists(stateFile)) continue;
+                InstanceState state;
+                try {
+                    state = InstanceStateFile.read(stateFile);
+                } catch (IOException e) {
+                    log.warn("ignoring unreadable instance state {}: {}", stateFile, e.getMessage());
+                    continue;
+                }
+                Driver driver = drivers.get(state.driver());
+                Optional<InstanceHandle> handle = driver == null ? Optional.empty() : driver.recover(state);
+                if (handle.isEmpty()) {
+                    log.info("instance {} is gone; forgetting it", state.id());
+                    deleteQuietly(stateFile);
+                    continue;
+                }
+                Instance instance = new Instance(state.id(), state.app(), state.release(), state.driver(), handle.get(),
+                        new Backend(state.id(), "127.0.0.1", state.port()));
+                instances.put(state.id(), instance);
+                if (!routedTo.containsKey(state.id())) {
+                    log.info("stopping instance {}: it was started by a deploy that never switched to it", state.id());
+                    stop(instance);
+                } else {
+                    log.info("re-adopted instance {} (pid {})", state.id(), state.pid());
+                }
+            }
+        }
+        routes.forEach((app, ids) -> {
+            List<Backend> backends = ids.stream().map(instances::get).filter(i -> i != null).map(Instance::backend).toList();
+            if (!backends.isEmpty()) router.switchTo(app, backends);
+        });
+        persistRoutes();
+    }
+
+    private void persistRoutes() {
+        Map<String, List<String>> routes = new LinkedHashMap<>();
+        for (String app : router.apps()) {
+            routes.put(app, router.backends(app).stream().map(Backend::instanceId).toList());
+        }
+        Path file = dir.resolve("routes.json");
+        try {
+            Path tmp = dir.resolve("routes.json.tmp");
+            Files.writeString(tmp, Json.write(routes));
+            try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            log.error("cannot persist routes to {}: {}", file, e.toString());
+        }
+    }
+
+    private Map<String, List<String>> readRoutes() throws IOException {
+        Path file = dir.resolve("routes.json");
+        if (!Files.exists(file)) return Map.of();
+        return Json.MAPPER.readValue(file.toFile(), new TypeReference<LinkedHashMap<String, List<String>>>() {});
+    }
+
+    static String fill(String template, Map<String, String> values) {
+        String out = template;
+        for (var e : values.entrySet()) {
+            out = out.replace("{" + e.getKey() + "}", e.getValue());
+        }
+        return out;
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // best effort: a stale state file is ignored by recover() when its process is gone
+        }
+    }
+
+    /** Stops routing but leaves instances running, so a restarted agent can re-adopt them. */
+    @Override
+    public void close() {
+        router.close();
+    }
+}

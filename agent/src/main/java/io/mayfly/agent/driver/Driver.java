@@ -1,0 +1,31 @@
+package io.mayfly.agent.driver;
+
+import java.util.Optional;
+
+/**
+ * A way of running an instance (modelled on Nomad's task drivers): start it, and after an agent
+ * restart re-adopt it from the state it persisted. Stopping and watching a running instance is the
+ * job of its {@link InstanceHandle}.
+ */
+public interface Driver {
+
+    /** The name used in {@code run.driver}: process, qemu, solo5-hvt, solo5-spt, xen, firecracker. */
+    String name();
+
+    /** Whether this driver can run instances on this host, and if not, why. Cheap after the first call. */
+    Availability availability();
+
+    /** Starts an instance. Returns once the instance's process exists; health is checked by the caller. */
+    InstanceHandle start(InstanceSpec spec) throws DriverException;
+
+    /**
+     * Re-adopts an instance that was started before the agent restarted. Returns empty when the instance
+     * is gone (its process exited, or the pid now belongs to another process).
+     */
+    Optional<InstanceHandle> recover(InstanceState state);
+
+    record Availability(boolean available, String detail) {
+        public static Availability yes(String detail) { return new Availability(true, detail); }
+        public static Availability no(String why) { return new Availability(false, why); }
+    }
+}

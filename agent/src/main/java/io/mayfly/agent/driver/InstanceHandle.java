@@ -1,0 +1,18 @@
+package io.mayfly.agent.driver;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/** One running instance and its wait loop (Nomad's handle.go). */
+public interface InstanceHandle {
+
+    InstanceState state();
+
+    boolean isAlive();
+
+    /** Completes with the exit code (or -1 if unknown, e.g. for an adopted process) when the instance ends. */
+    CompletableFuture<Integer> exited();
+
+    /** Asks the instance to stop (SIGTERM or the driver's equivalent), then kills it after {@code grace}. Blocks until it is gone. */
+    void stop(Duration grace);
+}

@@ -1,0 +1,65 @@
+package io.mayfly.agent.driver;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
+import io.mayfly.wire.Json;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Reads and writes {@link InstanceState} as JSON. A write is all or nothing (temporary file, fsync, atomic
+ * rename, fsync of the directory), so an agent that crashes mid-write leaves the previous state, never half a file.
+ */
+public final class InstanceStateFile {
+    /** The file's name inside an instance's state directory. */
+    public static final String NAME = "state.json";
+
+    /**
+     * {@link Json#MAPPER} writes a Path as a file URI ({@code file:///a%20b}); a person reading the file wants the
+     * path itself. Reading accepts both.
+     */
+    private static final ObjectMapper MAPPER = Json.MAPPER.copy()
+            .registerModule(new SimpleModule("plain-paths").addSerializer(Path.class, ToStringSerializer.instance));
+
+    private InstanceStateFile() {}
+
+    /** Where the state of the instance whose state directory is {@code stateDir} is kept. */
+    public static Path in(Path stateDir) {
+        return stateDir.resolve(NAME);
+    }
+
+    public static void write(Path file, InstanceState state) throws IOException {
+        byte[] json = MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(state);
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve(file.getFileName() + ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            ByteBuffer buffer = ByteBuffer.wrap(json);
+            while (buffer.hasRemaining()) {
+                ch.write(buffer);
+            }
+            ch.force(true);
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        // The rename itself is only durable once the directory entry is on disk.
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        }
+    }
+
+    public static InstanceState read(Path file) throws IOException {
+        try {
+            return MAPPER.readValue(file.toFile(), InstanceState.class);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new IOException("instance state " + file + " is not valid JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package io.mayfly.agent.driver.process;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * What {@code /proc/PID/stat} says about a process: its state letter and its start time in clock ticks since
+ * boot (field 22). A pid plus its start ticks names one process for good, even after the pid is reused.
+ */
+public record ProcessStat(long pid, char state, long startTicks) {
+
+    /** Empty when no process has this pid. */
+    public static Optional<ProcessStat> read(long pid) {
+        String text;
+        try {
+            text = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        return Optional.of(parse(pid, text));
+    }
+
+    static ProcessStat parse(long pid, String text) {
+        // The command name (field 2) is in parentheses and may itself contain spaces and ')'.
+        String[] fields = text.substring(text.lastIndexOf(')') + 2).trim().split(" ");
+        return new ProcessStat(pid, fields[0].charAt(0), Long.parseLong(fields[22 - 3]));
+    }
+
+    /** A zombie has exited and only waits for its parent to read its exit status. */
+    public boolean exited() {
+        return state == 'Z' || state == 'X';
+    }
+
+    /** Whether {@code pid} is still the running process that started at {@code startTicks}. */
+    public static boolean running(long pid, long startTicks) {
+        return read(pid).filter(s -> !s.exited() && s.startTicks() == startTicks).isPresent();
+    }
+}

@@ -1,0 +1,316 @@
+package io.mayfly.agent.router;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderResultProvider;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.ArrayDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client's kept-alive connection to the router: routes each request by its Host header and
+ * hands it to an {@link Exchange}, one at a time. A pipelined request that arrives while a
+ * response is still streaming waits in a queue, and reading pauses until it is served.
+ */
+final class ClientConnection extends ChannelInboundHandlerAdapter {
+  static final int MAX_CHUNK = 64 * 1024;
+  static final int MAX_HEADER_BYTES = 16 * 1024;
+  private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
+
+  /** What the next inbound message is. */
+  private enum Inbound { NEXT_REQUEST, BODY, DISCARD }
+
+  private final RouteTable routes;
+  private final IdleConnections pool;
+  private Channel channel;
+  private String clientAddress;
+  private Inbound inbound = Inbound.NEXT_REQUEST;
+  /** The request being proxied, from its head until its response is complete. */
+  private Exchange exchange;
+  private ArrayDeque<Object> pipelined;
+  private boolean drainScheduled;
+  private Channel backendToFlush;
+  private boolean closing;
+  // Most connections send one Host over and over: remember its route.
+  private String lastHost;
+  private AppRoute lastRoute;
+
+  ClientConnection(RouteTable routes, IdleConnections pool) {
+    this.routes = routes;
+    this.pool = pool;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    channel = ctx.channel();
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    SocketAddress remote = channel.remoteAddress();
+    clientAddress = remote instanceof InetSocketAddress inet && inet.getAddress() != null
+        ? inet.getAddress().getHostAddress() : String.valueOf(remote);
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (pipelined != null && !pipelined.isEmpty()) {
+      pipelined.add(msg);
+      return;
+    }
+    dispatch(msg);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    flushBackend();
+  }
+
+  private void dispatch(Object msg) {
+    if (closing) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof DecoderResultProvider decoded && decoded.decoderResult().isFailure()) {
+      ReferenceCountUtil.release(msg);
+      unreadableRequest(decoded.decoderResult().cause());
+      return;
+    }
+    switch (inbound) {
+      case BODY -> {
+        HttpContent content = (HttpContent) msg;
+        if (content instanceof LastHttpContent) {
+          inbound = Inbound.NEXT_REQUEST;
+        }
+        exchange.fromClient(content);
+      }
+      case DISCARD -> {
+        if (msg instanceof LastHttpContent) {
+          inbound = Inbound.NEXT_REQUEST;
+        }
+        ReferenceCountUtil.release(msg);
+      }
+      case NEXT_REQUEST -> {
+        if (exchange != null) {
+          // Pipelined behind a response still streaming: wait for it, and stop reading meanwhile.
+          if (pipelined == null) {
+            pipelined = new ArrayDeque<>();
+          }
+          pipelined.add(msg);
+          updateReading();
+        } else if (msg instanceof FullHttpRequest full) {
+          // The decoder streams heads and bodies separately; a full request is split the same way.
+          startRequest(new DefaultHttpRequest(full.protocolVersion(), full.method(), full.uri(), full.headers()));
+          dispatch(new DefaultLastHttpContent(full.content(), full.trailingHeaders()));
+        } else if (msg instanceof HttpRequest request) {
+          startRequest(request);
+        } else {
+          ReferenceCountUtil.release(msg);
+        }
+      }
+    }
+  }
+
+  private void startRequest(HttpRequest request) {
+    inbound = Inbound.BODY;
+    boolean keepAlive = HttpUtil.isKeepAlive(request);
+    String host = request.headers().get(HttpHeaderNames.HOST);
+    if (host == null) {
+      answer(HttpResponseStatus.BAD_REQUEST, RouterPages.missingHost(routes.domain), keepAlive);
+      return;
+    }
+    AppRoute route = lastRoute;
+    if (route == null || route.isRemoved() || !host.equals(lastHost)) {
+      String app = routes.appOf(host);
+      if (app == null) {
+        answer(HttpResponseStatus.NOT_FOUND, RouterPages.notUnderDomain(host, routes.domain), keepAlive);
+        return;
+      }
+      route = routes.route(app);
+      if (route == null) {
+        answer(HttpResponseStatus.NOT_FOUND, RouterPages.unknownApp(app, routes.domain), keepAlive);
+        return;
+      }
+      lastHost = host;
+      lastRoute = route;
+    }
+    Backend backend = route.acquire();
+    if (backend == null) {
+      answerWithoutBackend(route, keepAlive);
+      return;
+    }
+    exchange = new Exchange(this, channel, pool, routes, route.app, backend, request, keepAlive);
+    exchange.start(clientAddress, host);
+  }
+
+  /**
+   * The app is known but has no backend. This is where scale to zero will hook in: hold the
+   * request, ask the agent to boot an instance, and start the exchange once
+   * {@link Router#switchTo} installs it. Until then the answer is 503.
+   */
+  private void answerWithoutBackend(AppRoute route, boolean keepAlive) {
+    if (route.isRemoved()) {
+      answer(HttpResponseStatus.NOT_FOUND, RouterPages.unknownApp(route.app, routes.domain), keepAlive);
+    } else {
+      answer(HttpResponseStatus.SERVICE_UNAVAILABLE, RouterPages.noBackend(route.app), keepAlive);
+    }
+  }
+
+  private void unreadableRequest(Throwable cause) {
+    log.debug("unreadable request from {}: {}", clientAddress, String.valueOf(cause));
+    if (exchange != null || inbound != Inbound.NEXT_REQUEST) {
+      // Mid-request, the rest of the stream cannot be trusted: give up on the connection.
+      channel.close();
+      return;
+    }
+    answer(HttpResponseStatus.BAD_REQUEST, RouterPages.badRequest(String.valueOf(cause.getMessage())), false);
+  }
+
+  /** Answers the current request from the router itself and moves on to the next one. */
+  private void answer(HttpResponseStatus status, String message, boolean keepAlive) {
+    if (inbound == Inbound.BODY) {
+      inbound = Inbound.DISCARD;
+    }
+    ChannelFuture written = channel.writeAndFlush(RouterPages.page(status, message, keepAlive));
+    if (keepAlive) {
+      resumeAfterResponse();
+    } else {
+      closeAfter(written);
+    }
+  }
+
+  void badGateway(Exchange failed, String message, boolean keepAlive) {
+    if (exchange != failed) {
+      return;
+    }
+    exchange = null;
+    answer(HttpResponseStatus.BAD_GATEWAY, message, keepAlive);
+  }
+
+  void responseBroken(Exchange broken) {
+    if (exchange == broken) {
+      exchange = null;
+    }
+    closing = true;
+    channel.close();
+  }
+
+  void exchangeFinished(Exchange finished, boolean closeAfter) {
+    if (exchange != finished) {
+      return;
+    }
+    exchange = null;
+    if (closeAfter) {
+      closing = true;
+      releasePipelined();
+      updateReading();
+    } else {
+      if (inbound == Inbound.BODY) {
+        inbound = Inbound.DISCARD;
+      }
+      resumeAfterResponse();
+    }
+  }
+
+  private void closeAfter(ChannelFuture written) {
+    closing = true;
+    releasePipelined();
+    updateReading();
+    written.addListener(ChannelFutureListener.CLOSE);
+  }
+
+  private void resumeAfterResponse() {
+    if (pipelined != null && !pipelined.isEmpty()) {
+      // Served on the next loop turn rather than deep inside the backend's read.
+      if (!drainScheduled) {
+        drainScheduled = true;
+        channel.eventLoop().execute(this::drainPipelined);
+      }
+    } else {
+      updateReading();
+    }
+  }
+
+  private void drainPipelined() {
+    drainScheduled = false;
+    while (!closing && pipelined != null && !pipelined.isEmpty()
+        && !(inbound == Inbound.NEXT_REQUEST && exchange != null)) {
+      dispatch(pipelined.poll());
+    }
+    flushBackend();
+    updateReading();
+  }
+
+  /** Reads while a request can be taken: not queued up, not closing, not ahead of a slow backend. */
+  void updateReading() {
+    boolean wanted = !closing && (pipelined == null || pipelined.isEmpty())
+        && (inbound != Inbound.BODY || exchange == null || exchange.canTakeBody());
+    if (channel.config().isAutoRead() != wanted) {
+      channel.config().setAutoRead(wanted);
+    }
+  }
+
+  void flushLater(Channel backendChannel) {
+    if (backendToFlush != null && backendToFlush != backendChannel) {
+      backendToFlush.flush();
+    }
+    backendToFlush = backendChannel;
+  }
+
+  private void flushBackend() {
+    if (backendToFlush != null) {
+      Channel toFlush = backendToFlush;
+      backendToFlush = null;
+      toFlush.flush();
+    }
+  }
+
+  private void releasePipelined() {
+    if (pipelined != null) {
+      Object msg;
+      while ((msg = pipelined.poll()) != null) {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (exchange != null) {
+      exchange.clientWritabilityChanged(channel.isWritable());
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    closing = true;
+    releasePipelined();
+    backendToFlush = null;
+    if (exchange != null) {
+      Exchange gone = exchange;
+      exchange = null;
+      gone.abort();
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    log.debug("client connection from {} failed: {}", clientAddress, cause.toString());
+    ctx.close();
+  }
+}

@@ -1,0 +1,330 @@
+package io.mayfly.agent.router;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.util.ArrayDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request proxied to one backend: streams the request body there and the response back, and
+ * counts the request on the backend until the response has been written to the client. Lives on
+ * the client's event loop, which is also the backend connection's, so it needs no locking.
+ */
+final class Exchange implements ChannelFutureListener {
+  private static final Logger log = LoggerFactory.getLogger(Exchange.class);
+
+  final Backend backend;
+  private final ClientConnection client;
+  private final Channel clientChannel;
+  private final IdleConnections pool;
+  private final RouteTable routes;
+  private final String app;
+  private final HttpRequest request;
+  private final boolean clientKeepAlive;
+  private final boolean clientHttp10;
+  private final boolean idempotent;
+
+  private BackendConnection connection;
+  /** Request body received while no backend connection is ready yet. */
+  private ArrayDeque<HttpContent> waiting;
+  private boolean reused;
+  private boolean retried;
+  private boolean bodySent;
+  private boolean requestComplete;
+  private boolean requestSent;
+  private boolean responseStarted;
+  private boolean skippingInformational;
+  private boolean backendKeepAlive;
+  private boolean closeClientAfter;
+  private boolean clientNeedsFlush;
+  /** No more traffic for this exchange; the backend's count may still wait for the last write. */
+  private boolean done;
+  private boolean countReleased;
+
+  Exchange(ClientConnection client, Channel clientChannel, IdleConnections pool, RouteTable routes, String app,
+      Backend backend, HttpRequest request, boolean clientKeepAlive) {
+    this.client = client;
+    this.clientChannel = clientChannel;
+    this.pool = pool;
+    this.routes = routes;
+    this.app = app;
+    this.backend = backend;
+    this.request = request;
+    this.clientKeepAlive = clientKeepAlive;
+    this.clientHttp10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
+    HttpMethod method = request.method();
+    this.idempotent = method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.OPTIONS
+        || method == HttpMethod.PUT || method == HttpMethod.DELETE || method == HttpMethod.TRACE;
+  }
+
+  /** Rewrites the request head for the backend and sends it on a kept-alive connection, or a new one. */
+  void start(String clientAddress, String host) {
+    ProxyHeaders.toBackend(request, clientAddress, host);
+    BackendConnection idle = pool.take(backend);
+    if (idle == null) {
+      connect();
+      return;
+    }
+    reused = true;
+    attach(idle);
+    idle.channel.write(request, idle.channel.voidPromise());
+    client.flushLater(idle.channel);
+  }
+
+  private void connect() {
+    client.updateReading();
+    pool.connect(backend).addListener((ChannelFuture future) -> connected(future));
+  }
+
+  private void connected(ChannelFuture future) {
+    if (done) {
+      future.channel().close();
+      return;
+    }
+    if (!future.isSuccess()) {
+      log.debug("cannot connect to {} for app {}: {}", backend, app, future.cause().toString());
+      fail("refused the connection or did not answer it");
+      return;
+    }
+    reused = false;
+    Channel channel = future.channel();
+    attach(channel.pipeline().get(BackendConnection.class));
+    channel.write(request, channel.voidPromise());
+    if (waiting != null) {
+      HttpContent content;
+      while ((content = waiting.poll()) != null) {
+        send(content);
+      }
+    }
+    channel.flush();
+    client.updateReading();
+  }
+
+  private void attach(BackendConnection backendConnection) {
+    connection = backendConnection;
+    backendConnection.exchange = this;
+  }
+
+  /** Request body from the client, ending with a {@link LastHttpContent}. */
+  void fromClient(HttpContent content) {
+    if (done) {
+      content.release();
+      return;
+    }
+    if (content instanceof LastHttpContent) {
+      requestComplete = true;
+    }
+    if (connection == null) {
+      if (waiting == null) {
+        waiting = new ArrayDeque<>(4);
+      }
+      waiting.add(content);
+      return;
+    }
+    send(content);
+  }
+
+  private void send(HttpContent content) {
+    if (content.content().isReadable()
+        || content instanceof LastHttpContent last && !last.trailingHeaders().isEmpty()) {
+      bodySent = true;
+    }
+    if (content instanceof LastHttpContent) {
+      requestSent = true;
+    }
+    Channel channel = connection.channel;
+    channel.write(content, channel.voidPromise());
+    client.flushLater(channel);
+    if (!channel.isWritable()) {
+      client.updateReading();
+    }
+  }
+
+  /** Whether the client may send more body now: a backend connection is ready and not backed up. */
+  boolean canTakeBody() {
+    return done || connection != null && connection.channel.isWritable();
+  }
+
+  void responseHead(HttpResponse response) {
+    int code = response.status().code();
+    if (code >= 100 && code < 200) {
+      // 100 Continue and friends: the router already answered Expect itself; the real response follows.
+      skippingInformational = true;
+      return;
+    }
+    responseStarted = true;
+    backendKeepAlive = HttpUtil.isKeepAlive(response);
+    HttpHeaders headers = response.headers();
+    ProxyHeaders.dropHopByHop(headers);
+    boolean chunked = HttpUtil.isTransferEncodingChunked(response);
+    boolean bodyless = code == 204 || code == 304 || request.method() == HttpMethod.HEAD;
+    if (!chunked && !bodyless && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+      // The backend ends this body by closing; the client can only learn the end the same way.
+      closeClientAfter = true;
+    }
+    if (chunked && clientHttp10) {
+      headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
+      closeClientAfter = true;
+    }
+    if (!clientKeepAlive || closeClientAfter) {
+      headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    } else if (clientHttp10) {
+      headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    }
+    response.setProtocolVersion(HttpVersion.HTTP_1_1);
+    clientChannel.write(response, clientChannel.voidPromise());
+    clientNeedsFlush = true;
+  }
+
+  void responseContent(HttpContent content) {
+    if (skippingInformational || !responseStarted) {
+      content.release();
+      if (content instanceof LastHttpContent) {
+        skippingInformational = false;
+      }
+      return;
+    }
+    if (content instanceof LastHttpContent last) {
+      finishResponse(last);
+      return;
+    }
+    clientChannel.write(content, clientChannel.voidPromise());
+    clientNeedsFlush = true;
+    if (!clientChannel.isWritable()) {
+      connection.channel.config().setAutoRead(false);
+    }
+  }
+
+  private void finishResponse(LastHttpContent last) {
+    done = true;
+    boolean closeAfter = !clientKeepAlive || closeClientAfter || !requestComplete;
+    BackendConnection finished = connection;
+    connection = null;
+    finished.exchange = null;
+    if (backendKeepAlive && requestSent) {
+      pool.giveBack(finished);
+    } else {
+      finished.channel.close();
+    }
+    clientNeedsFlush = false;
+    ChannelFuture written = clientChannel.writeAndFlush(last);
+    written.addListener(this);
+    if (closeAfter) {
+      written.addListener(ChannelFutureListener.CLOSE);
+    }
+    client.exchangeFinished(this, closeAfter);
+  }
+
+  /** The last response byte reached the client's socket (or could not): the request no longer counts. */
+  @Override
+  public void operationComplete(ChannelFuture written) {
+    releaseCount();
+    if (!written.isSuccess()) {
+      written.channel().close();
+    }
+  }
+
+  void flushClient() {
+    if (clientNeedsFlush) {
+      clientNeedsFlush = false;
+      clientChannel.flush();
+    }
+  }
+
+  void backendWritabilityChanged() {
+    client.updateReading();
+  }
+
+  void clientWritabilityChanged(boolean writable) {
+    if (connection != null) {
+      connection.channel.config().setAutoRead(writable);
+    }
+  }
+
+  /** The backend connection closed (or broke) while carrying this exchange. */
+  void backendClosed(BackendConnection closed) {
+    if (connection == closed) {
+      connection = null;
+    }
+    if (done) {
+      return;
+    }
+    if (responseStarted) {
+      // Part of the response is already with the client: closing is the only honest signal left.
+      log.debug("backend {} of app {} closed mid-response", backend, app);
+      done = true;
+      releaseCount();
+      client.responseBroken(this);
+      return;
+    }
+    if (reused && !retried && idempotent && !bodySent) {
+      // Keep-alive race: the backend closed an idle connection just as this request was sent on
+      // it. Nothing reached the application, so the request is sent again on a fresh connection.
+      retried = true;
+      routes.countRetry();
+      if (requestSent) {
+        requestSent = false;
+        if (waiting == null) {
+          waiting = new ArrayDeque<>(1);
+        }
+        waiting.add(LastHttpContent.EMPTY_LAST_CONTENT);
+      }
+      connect();
+      return;
+    }
+    fail("closed the connection before answering");
+  }
+
+  private void fail(String what) {
+    releaseCount();
+    drop();
+    client.badGateway(this, RouterPages.backendFailed(app, backend, what), clientKeepAlive);
+  }
+
+  /** The client went away: drop everything of this exchange. */
+  void abort() {
+    releaseCount();
+    drop();
+  }
+
+  private void drop() {
+    if (done) {
+      return;
+    }
+    done = true;
+    releaseWaiting();
+    if (connection != null) {
+      connection.exchange = null;
+      connection.channel.close();
+      connection = null;
+    }
+  }
+
+  private void releaseWaiting() {
+    if (waiting != null) {
+      HttpContent content;
+      while ((content = waiting.poll()) != null) {
+        content.release();
+      }
+    }
+  }
+
+  private void releaseCount() {
+    if (!countReleased) {
+      countReleased = true;
+      backend.release();
+    }
+  }
+}

@@ -1,0 +1,156 @@
+package io.mayfly.agent.router;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import java.net.InetSocketAddress;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The HTTP/1.1 reverse proxy in front of all apps: a request for Host {@code APP.DOMAIN} goes to
+ * one of APP's backends, and {@link #switchTo} replaces those backends atomically so that a deploy
+ * loses no request. Runs on its own Netty event loops; see {@code bench/README.md} for how it
+ * compares with nginx.
+ */
+public final class Router implements AutoCloseable {
+  private final RouteTable routes;
+  private final int ioThreads;
+  private final Transport transport = Transport.best();
+  private MultiThreadIoEventLoopGroup loops;
+  private Map<EventExecutor, IdleConnections> pools = Map.of();
+  private Channel listener;
+
+  /** Routes Host "{app}.{domain}" (any port, case-insensitive) to app, on one event loop per core. */
+  public Router(String domain) {
+    this(domain, Runtime.getRuntime().availableProcessors());
+  }
+
+  public Router(String domain, int ioThreads) {
+    if (ioThreads < 1) {
+      throw new IllegalArgumentException("router needs at least 1 I/O thread, got " + ioThreads);
+    }
+    this.routes = new RouteTable(domain);
+    this.ioThreads = ioThreads;
+  }
+
+  /** Listens on bind (port 0 picks a free port) and returns the address actually bound. */
+  public synchronized InetSocketAddress start(InetSocketAddress bind) throws InterruptedException {
+    if (loops != null) {
+      throw new IllegalStateException("router is already started on " + listener.localAddress());
+    }
+    loops = new MultiThreadIoEventLoopGroup(ioThreads, new DefaultThreadFactory("mayfly-router"),
+        transport.ioHandlers());
+    Map<EventExecutor, IdleConnections> byLoop = new IdentityHashMap<>();
+    for (EventExecutor loop : loops) {
+      byLoop.put(loop, new IdleConnections((EventLoop) loop, transport));
+    }
+    pools = Collections.unmodifiableMap(byLoop);
+    HttpDecoderConfig decoding = new HttpDecoderConfig()
+        .setMaxChunkSize(ClientConnection.MAX_CHUNK)
+        .setMaxHeaderSize(ClientConnection.MAX_HEADER_BYTES);
+    ChannelFuture bound = new ServerBootstrap()
+        .group(loops)
+        .channel(transport.serverChannel())
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .option(ChannelOption.SO_REUSEADDR, true)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel channel) {
+            channel.pipeline().addLast(
+                new HttpServerCodec(decoding),
+                new HttpServerExpectContinueHandler(),
+                new ClientConnection(routes, pools.get(channel.eventLoop())));
+          }
+        })
+        .bind(bind);
+    try {
+      bound.await();
+    } catch (InterruptedException e) {
+      stopLoops();
+      throw e;
+    }
+    if (!bound.isSuccess()) {
+      stopLoops();
+      throw new IllegalStateException("router cannot listen on " + bind.getHostString() + ":" + bind.getPort() + ": "
+          + bound.cause().getMessage() + " (is another process using that port?)", bound.cause());
+    }
+    listener = bound.channel();
+    return (InetSocketAddress) listener.localAddress();
+  }
+
+  /**
+   * Atomically replaces the app's backends; returns the previous list (never null). An empty
+   * list means "app known, nothing healthy" and answers 503. Requests started before the switch
+   * finish on the old backends: wait for {@link Backend#drained} before stopping them.
+   */
+  public synchronized List<Backend> switchTo(String app, List<Backend> backends) {
+    List<Backend> next = List.copyOf(backends);
+    next.forEach(b -> b.routedBy(1));
+    List<Backend> previous = routes.routeOrCreate(key(app)).replace(next);
+    previous.forEach(b -> b.routedBy(-1));
+    closeIdleToUnrouted();
+    return previous;
+  }
+
+  /** The app's current backends; empty when the app is unknown or has none. */
+  public List<Backend> backends(String app) {
+    AppRoute route = routes.route(key(app));
+    return route == null ? List.of() : route.backends();
+  }
+
+  /** The apps the router knows (sorted), whether or not they have backends right now. */
+  public List<String> apps() {
+    return routes.apps();
+  }
+
+  /** Forgets the app: its Host answers 404 from now on. Returns nothing; drain via {@link #backends} taken before. */
+  public synchronized void remove(String app) {
+    AppRoute route = routes.removeRoute(key(app));
+    if (route != null) {
+      route.remove().forEach(b -> b.routedBy(-1));
+      closeIdleToUnrouted();
+    }
+  }
+
+  /** Requests sent again on a fresh connection after a kept-alive one closed under them. */
+  long retriedRequests() {
+    return routes.retries();
+  }
+
+  @Override
+  public synchronized void close() {
+    if (loops == null) {
+      return;
+    }
+    listener.close().syncUninterruptibly();
+    stopLoops();
+  }
+
+  private void stopLoops() {
+    loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    loops = null;
+  }
+
+  private void closeIdleToUnrouted() {
+    pools.values().forEach(IdleConnections::closeUnrouted);
+  }
+
+  private static String key(String app) {
+    return app.toLowerCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,152 @@
+package io.mayfly.agent.health;
+
+import io.mayfly.agent.driver.Ports;
+import io.mayfly.agent.driver.process.TestServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class HealthCheckTest {
+    private static final Duration INTERVAL = Duration.ofMillis(50);
+
+    private final List<Process> servers = new ArrayList<>();
+    private final int port = Ports.freeLoopbackPort();
+
+    @AfterEach
+    void stopServers() {
+        servers.forEach(Process::destroyForcibly);
+    }
+
+    @Test
+    void serverAnsweringTheExpectedStatusIsHealthy() throws Exception {
+        Process server = server("--port", Integer.toString(port));
+
+        HealthCheck.Result result = http(Duration.ofSeconds(2)).await(Duration.ofSeconds(10), server.onExit().thenApply(Process::exitValue));
+
+        assertThat(result).isInstanceOfSatisfying(HealthCheck.Healthy.class, h -> assertThat(h.attempts()).isPositive());
+    }
+
+    @Test
+    void wrongStatusIsUnhealthyAndTheReasonSaysWhichStatusCame() throws Exception {
+        Process server = server("--port", Integer.toString(port), "--status", "500");
+
+        HealthCheck.Result result = http(Duration.ofSeconds(2)).await(Duration.ofMillis(600), server::isAlive);
+
+        assertThat(result).isInstanceOfSatisfying(HealthCheck.Unhealthy.class, u -> assertThat(u.reason())
+                .startsWith("GET http://127.0.0.1:" + port + "/health returned 500 (expected 200) on ")
+                .containsPattern(" on \\d+ attempts over [\\d.]+m?s$"));
+        assertThat(result.attempts()).isGreaterThan(1);
+    }
+
+    @Test
+    void nothingListeningIsUnhealthyWithConnectionRefused() {
+        HealthCheck.Result result = http(Duration.ofSeconds(2)).await(Duration.ofMillis(400), () -> true);
+
+        assertThat(result).isInstanceOfSatisfying(HealthCheck.Unhealthy.class, u -> assertThat(u.reason())
+                .contains("GET http://127.0.0.1:" + port + "/health: connection refused", "must listen on 127.0.0.1:" + port));
+    }
+
+    @Test
+    void instanceThatExitsEarlyEndsTheWaitWithItsExitCode() throws Exception {
+        Process server = server("--exit-code", "3", "--exit-after-ms", "300");
+
+        HealthCheck.Result result = http(Duration.ofSeconds(2)).await(Duration.ofSeconds(30), server.onExit().thenApply(Process::exitValue));
+
+        assertThat(result).isInstanceOfSatisfying(HealthCheck.Unhealthy.class, u -> assertThat(u.reason())
+                .startsWith("instance exited with code 3 before it became healthy (GET http://127.0.0.1:" + port + "/health: connection refused"));
+    }
+
+    @Test
+    void instanceThatExitsEarlyIsSeenThroughStillAliveToo() throws Exception {
+        Process server = server("--exit-code", "3", "--exit-after-ms", "100");
+
+        HealthCheck.Result result = http(Duration.ofSeconds(2)).await(Duration.ofSeconds(30), server::isAlive);
+
+        assertThat(result).isInstanceOfSatisfying(HealthCheck.Unhealthy.class,
+                u -> assertThat(u.reason()).startsWith("instance exited before it became healthy"));
+    }
+
+    @Test
+    void serverThatNeverAnswersIsUnhealthyWithNoAnswer() throws Exception {
+        Process server = server("--port", Integer.toString(port), "--stall", "1000");
+
+        HealthCheck.Result result = http(Duration.ofMillis(200)).await(Duration.ofSeconds(1), server::isAlive);
+
+        assertThat(result).isInstanceOfSatisfying(HealthCheck.Unhealthy.class,
+                u -> assertThat(u.reason()).contains("/health: no answer within 200ms on "));
+    }
+
+    @Test
+    void aHungFirstConnectionDoesNotHoldUpTheCheck() throws Exception {
+        // Like QEMU's host-forward while the guest boots: the first connection is accepted and never answered.
+        // Attempts do not wait for each other, so a later one gets through long before the first one's timeout.
+        Process server = server("--port", Integer.toString(port), "--stall", "2");
+        awaitListening(); // the server takes this connection as its first, so the check's first attempt is the second
+
+        HealthCheck.Result result = http(Duration.ofSeconds(60)).await(Duration.ofSeconds(20), server::isAlive);
+
+        assertThat(result).isInstanceOfSatisfying(HealthCheck.Healthy.class, h -> assertThat(h.attempts()).isGreaterThanOrEqualTo(2));
+    }
+
+    @Test
+    void attemptsInFlightAreCapped() throws Exception {
+        Process server = server("--port", Integer.toString(port), "--stall", "1000");
+        awaitListening();
+
+        HealthCheck.Result result = http(Duration.ofSeconds(60)).await(Duration.ofSeconds(1), server::isAlive);
+
+        // Every attempt hangs for longer than the whole wait, so only the first few may ever start.
+        assertThat(result.attempts()).isEqualTo(HealthCheck.MAX_IN_FLIGHT);
+    }
+
+    @Test
+    void tcpCheckIsHealthyOnceSomethingListens() throws Exception {
+        assertThat(HealthCheck.tcp("127.0.0.1", port).await(Duration.ofMillis(300), () -> true))
+                .isInstanceOfSatisfying(HealthCheck.Unhealthy.class,
+                        u -> assertThat(u.reason()).startsWith("TCP connect to 127.0.0.1:" + port + ": connection refused"));
+
+        Process server = server("--port", Integer.toString(port));
+
+        assertThat(HealthCheck.tcp("127.0.0.1", port).await(Duration.ofSeconds(10), server::isAlive))
+                .isInstanceOf(HealthCheck.Healthy.class);
+    }
+
+    @Test
+    void durationsReadLikeADeployLog() {
+        assertThat(HealthCheck.human(Duration.ofMillis(250))).isEqualTo("250ms");
+        assertThat(HealthCheck.human(Duration.ofMillis(1500))).isEqualTo("1.5s");
+        assertThat(HealthCheck.human(Duration.ofMillis(10_020))).isEqualTo("10s");
+    }
+
+    private HealthCheck http(Duration tryTimeout) {
+        return HealthCheck.http("127.0.0.1", port, "/health", 200, INTERVAL, tryTimeout);
+    }
+
+    private Process server(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(TestServer.binary().toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(new File("/dev/null")).start();
+        servers.add(p);
+        return p;
+    }
+
+    /** For tests where a refused first connection would spoil what they count. */
+    private void awaitListening() throws InterruptedException {
+        for (int i = 0; i < 500; i++) {
+            try (Socket ignored = new Socket("127.0.0.1", port)) {
+                return;
+            } catch (IOException notYet) {
+                Thread.sleep(10);
+            }
+        }
+        throw new AssertionError("the test server never listened on 127.0.0.1:" + port);
+    }
+}

@@ -1,0 +1,105 @@
+/*
+ * A tiny static HTTP server that stands in for a unikernel in the process driver's and the health check's tests.
+ * Every behaviour a test needs is a flag:
+ *   --port N             listen on 127.0.0.1:N (default: $PORT)
+ *   --status N           answer every request with this status (default 200)
+ *   --ignore-term        print a line on SIGTERM and keep running
+ *   --stall N            accept the first N connections and never answer them
+ *   --check PATH         print "visible PATH" or "hidden PATH" (repeatable)
+ *   --alloc MB           allocate and touch MB megabytes, print whether it worked
+ *   --exit-code C        exit with C after --exit-after-ms milliseconds instead of serving
+ *   --exit-after-ms MS
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static int ignore_term = 0;
+
+static void on_term(int sig) {
+    (void) sig;
+    if (ignore_term) {
+        static const char msg[] = "ignoring SIGTERM\n";
+        write(1, msg, sizeof msg - 1);
+    } else {
+        static const char msg[] = "got SIGTERM, exiting\n";
+        write(1, msg, sizeof msg - 1);
+        _exit(0);
+    }
+}
+
+int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    int port = getenv("PORT") ? atoi(getenv("PORT")) : 0;
+    int status = 200, stall = 0, exit_code = -1, exit_after_ms = 0;
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--port") && v) { port = atoi(v); i++; }
+        else if (!strcmp(a, "--status") && v) { status = atoi(v); i++; }
+        else if (!strcmp(a, "--ignore-term")) { ignore_term = 1; }
+        else if (!strcmp(a, "--stall") && v) { stall = atoi(v); i++; }
+        else if (!strcmp(a, "--check") && v) { printf("%s %s\n", access(v, F_OK) == 0 ? "visible" : "hidden", v); i++; }
+        else if (!strcmp(a, "--alloc") && v) {
+            size_t bytes = (size_t) atoi(v) << 20;
+            char *p = malloc(bytes);
+            if (p) { memset(p, 1, bytes); printf("allocated %s MB\n", v); free(p); }
+            else printf("allocation of %s MB failed\n", v);
+            i++;
+        }
+        else if (!strcmp(a, "--exit-code") && v) { exit_code = atoi(v); i++; }
+        else if (!strcmp(a, "--exit-after-ms") && v) { exit_after_ms = atoi(v); i++; }
+        else { fprintf(stderr, "unknown argument %s\n", a); return 2; }
+    }
+    printf("PORT=%s\n", getenv("PORT") ? getenv("PORT") : "unset");
+    printf("FOO=%s\n", getenv("FOO") ? getenv("FOO") : "unset");
+    printf("HOME=%s\n", getenv("HOME") ? getenv("HOME") : "unset");
+    fprintf(stderr, "a line on stderr\n");
+    if (exit_code >= 0) {
+        struct timespec ts = { exit_after_ms / 1000, (exit_after_ms % 1000) * 1000000L };
+        nanosleep(&ts, NULL);
+        printf("exiting with %d\n", exit_code);
+        return exit_code;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(port) };
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(s, (struct sockaddr *) &addr, sizeof addr) || listen(s, 64)) {
+        perror("bind/listen");
+        return 1;
+    }
+    printf("listening on 127.0.0.1:%d\n", port);
+    for (;;) {
+        int c = accept(s, NULL, NULL);
+        if (c < 0) continue;
+        if (stall > 0) { stall--; continue; } /* keep the connection open, never answer */
+        char buf[4096];
+        ssize_t n = read(c, buf, sizeof buf - 1);
+        if (n > 0) {
+            buf[n] = 0;
+            char path[256] = "?";
+            sscanf(buf, "GET %255s", path);
+            const char *body = "hello from testserver\n";
+            char resp[512];
+            int len = snprintf(resp, sizeof resp,
+                "HTTP/1.1 %d Test\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                status, strlen(body), body);
+            write(c, resp, len);
+            printf("GET %s -> %d\n", path, status);
+        }
+        close(c);
+    }
+}

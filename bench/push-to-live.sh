@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Push-to-live for examples/hello: N pushes (default 10), each a new version string, timed from `git push`
+# starting to the push returning with the app live; prints each push's phases and the medians.
+# Loopback only; starts its own server on free ports with a throw-away data directory.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+n="${1:-10}"
+work="$(mktemp -d)"
+trap 'kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null; pkill -f "$work/data/agent" 2>/dev/null; rm -rf "$work"' EXIT
+
+"$root/mayfly" --version >/dev/null            # builds the distribution if needed, outside the timing
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+api=$(free_port); router=$(free_port)
+"$root/mayfly" server --data "$work/data" --listen 127.0.0.1:$api --router 127.0.0.1:$router >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do [ -f "$work/data/server.json" ] && break; sleep 0.1; done
+export MAYFLY_DATA="$work/data"
+"$root/mayfly" apps:create bench >/dev/null
+token=$(cat "$work/data/admin.token")
+
+cp -r "$root/examples/hello" "$work/repo"
+cd "$work/repo"
+rm -f hello *.o
+git init -q && git add -A && git -c user.name=bench -c user.email=bench@mayfly.invalid commit -qm init
+
+to_ms() { awk '{ if ($2 == "s") printf "%d", $1 * 1000; else printf "%d", $1 }'; }
+printf '%-4s %8s %8s %8s %8s %8s %8s %8s %10s\n' push total build store boot health switch drain mayfly-own
+for i in $(seq "$n"); do
+  sed -i "s/#define VERSION \".*\"/#define VERSION \"bench-$i\"/" hello.c
+  git -c user.name=bench -c user.email=bench@mayfly.invalid commit -qam "bench $i"
+  start=$(date +%s%N)
+  out=$(git push -q "http://mayfly:$token@127.0.0.1:$api/git/bench.git" HEAD:main 2>&1)
+  total=$(( ($(date +%s%N) - start) / 1000000 ))
+  line=$(grep -- '-----> Live at' <<<"$out" | sed 's/.*(\(.*\))/\1/')
+  declare -A ph=()
+  IFS=',' read -ra parts <<<"$line"
+  for p in "${parts[@]}"; do
+    p="${p# }"; name="${p%% *}"; ph[$name]=$(echo "${p#* }" | to_ms)
+  done
+  own=$(( total - ${ph[build]:-0} ))
+  printf '%-4s %8s %8s %8s %8s %8s %8s %8s %10s\n' "$i" "$total" "${ph[build]:-?}" "${ph[store]:-?}" "${ph[boot]:-?}" "${ph[health]:-?}" "${ph[switch]:-?}" "${ph[drain]:-?}" "$own" | tee -a "$work/rows"
+  curl -fsS -H "Host: bench.localhost" "http://127.0.0.1:$router/" | grep -q "bench-$i" || { echo "push $i: not serving bench-$i" >&2; exit 1; }
+done
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+printf '%-4s' med
+for col in 2 3 4 5 6 7 8; do printf ' %8s' "$(awk -v c=$col '{print $c}' "$work/rows" | median)"; done
+printf ' %10s\n' "$(awk '{print $9}' "$work/rows" | median)"
+echo "(milliseconds; total = git push start to return with the app live; mayfly-own = total - build)"

@@ -1,0 +1,39 @@
+package io.mayfly.cli;
+
+import io.mayfly.wire.Views.AppView;
+import io.mayfly.wire.Views.CreateApp;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+import java.net.URI;
+
+/** {@code mayfly apps:create NAME}: a new app and the git remote to push it to. */
+@Command(name = "apps:create", mixinStandardHelpOptions = true, description = "Create an app and print its git remote.")
+final class AppsCreateCommand extends ClientCommand {
+    @Parameters(paramLabel = "NAME", description = "the app's name: a DNS label such as hello or my-api")
+    String name;
+
+    @Override
+    public Integer call() {
+        AppView app = api().post("/apps", new CreateApp(name), AppView.class, ApiClient.DEFAULT_TIMEOUT);
+        StringBuilder text = new StringBuilder()
+                .append("Created ").append(app.name()).append('\n')
+                .append("git remote: ").append(app.gitUrl()).append('\n')
+                .append("push with:  git push ").append(withTokenPlaceholder(app.gitUrl())).append(" HEAD:main\n");
+        String tokenSource = api().server().tokenSource();
+        if (!tokenSource.contains(ServerAddress.TOKEN_VARIABLE)) {
+            // The push needs the token in the environment; say where to get it without printing it.
+            text.append("            (first: export ").append(ServerAddress.TOKEN_VARIABLE)
+                    .append("=$(cat ").append(tokenSource).append("))\n");
+        }
+        if (app.url() != null) text.append("app URL:    ").append(app.url()).append(" (after the first push)\n");
+        print(text.toString());
+        return 0;
+    }
+
+    /** git authenticates with HTTP basic auth: user "mayfly", the token as password, left as a shell variable. */
+    static String withTokenPlaceholder(String gitUrl) {
+        URI uri = URI.create(gitUrl);
+        return uri.getScheme() + "://mayfly:$" + ServerAddress.TOKEN_VARIABLE + "@" + uri.getRawAuthority() + uri.getRawPath();
+    }
+}

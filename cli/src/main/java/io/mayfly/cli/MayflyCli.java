@@ -1,0 +1,94 @@
+package io.mayfly.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+
+/**
+ * The top-level {@code mayfly} command with every client subcommand ({@code apps}, {@code releases}, {@code logs}...).
+ * The distribution adds {@code server} and {@code agent} to the same command line.
+ */
+@Command(name = "mayfly", mixinStandardHelpOptions = true, versionProvider = MayflyCli.Version.class,
+        description = "Mayfly: push to deploy unikernels. Client commands talk to a running Mayfly server.",
+        footer = {"", "The server is found through MAYFLY_URL and MAYFLY_TOKEN, or else through server.json and "
+                + "admin.token in the data directory (--data, MAYFLY_DATA, or ~/.mayfly)."})
+public final class MayflyCli implements Runnable {
+    static final String VERSION = "0.1.0-SNAPSHOT";
+
+    private final Environment environment;
+    private ApiClient api;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--data", paramLabel = "DIR",
+            description = "data directory of the server to talk to (default: $MAYFLY_DATA or ~/.mayfly)")
+    Path data;
+
+    MayflyCli(Environment environment) {
+        this.environment = environment;
+    }
+
+    public static CommandLine commandLine() {
+        return commandLine(Environment.system());
+    }
+
+    /** The command line reading {@code environment} instead of the process's own: what tests use. */
+    public static CommandLine commandLine(Environment environment) {
+        CommandLine cli = new CommandLine(new MayflyCli(environment))
+                .addSubcommand("apps", new AppsCommand())
+                .addSubcommand("apps:create", new AppsCreateCommand())
+                .addSubcommand("apps:destroy", new AppsDestroyCommand())
+                .addSubcommand("releases", new ReleasesCommand())
+                .addSubcommand("rollback", new RollbackCommand())
+                .addSubcommand("logs", new LogsCommand())
+                .addSubcommand("ps", new PsCommand())
+                .addSubcommand("builds", new BuildsCommand())
+                .addSubcommand("info", new InfoCommand())
+                .addSubcommand("help", new CommandLine.HelpCommand());
+        cli.setExecutionExceptionHandler(MayflyCli::report);
+        return cli;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** The API client, made on first use so commands that fail early (a refused confirmation) need no server. */
+    ApiClient api() {
+        if (api == null) api = new ApiClient(ServerAddress.discover(data, environment));
+        return api;
+    }
+
+    Environment environment() {
+        return environment;
+    }
+
+    /** Our own errors are for the user and print as {@code error:}/{@code hint:}; anything else is a bug and keeps its stack trace. */
+    static int report(Exception e, CommandLine commandLine, CommandLine.ParseResult parsed) {
+        PrintWriter err = commandLine.getErr();
+        if (e instanceof CliError error) {
+            err.println("error: " + error.getMessage());
+            if (error.hint() != null && !error.hint().isBlank()) err.println("hint: " + error.hint());
+        } else {
+            err.println("error: unexpected failure in mayfly " + commandLine.getCommandName() + ": " + e);
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return 1;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = MayflyCli.class.getPackage().getImplementationVersion();
+            return new String[] {"mayfly " + (version != null ? version : VERSION)};
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package io.mayfly.cli;
+
+import io.mayfly.wire.Views.InstanceView;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+/** {@code mayfly ps -a APP}: the app's instances, which release each runs and how long it has been up. */
+@Command(name = "ps", mixinStandardHelpOptions = true, description = "List an app's instances.")
+final class PsCommand extends ClientCommand {
+    private static final Set<String> NOT_RUNNING = Set.of("exited", "stopped", "failed");
+
+    @Mixin
+    AppOption app;
+
+    @Option(names = "--json", description = "print the server's JSON")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        return list(appPath(app.name) + "/instances", json, InstanceView.class, app.name + " has no instances.",
+                instances -> HumanFormat.table(List.of("ID", "RELEASE", "DRIVER", "STATE", "PORT", "PID", "UPTIME", "RESTARTS"),
+                        instances.stream()
+                                .map(i -> List.of(i.id(), HumanFormat.version(i.release()), i.driver(), i.state(),
+                                        i.port() > 0 ? String.valueOf(i.port()) : HumanFormat.NONE,
+                                        i.pid() > 0 ? String.valueOf(i.pid()) : HumanFormat.NONE, uptime(i), String.valueOf(i.restarts())))
+                                .toList()));
+    }
+
+    private String uptime(InstanceView instance) {
+        if (instance.startedAt() == null || NOT_RUNNING.contains(instance.state())) return HumanFormat.NONE;
+        return HumanFormat.duration(Duration.between(instance.startedAt(), now()));
+    }
+}

@@ -1,0 +1,69 @@
+package io.mayfly.dist;
+
+import io.mayfly.server.MayflyServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code mayfly server}: the control plane with its embedded agent and router, until stopped. */
+@Command(name = "server", mixinStandardHelpOptions = true,
+        description = "Run the Mayfly server (API, git, builds, registry) with an embedded agent and router.")
+public final class ServerCommand implements Callable<Integer> {
+    @Option(names = "--listen", description = "API and git address (default: ${DEFAULT-VALUE})", defaultValue = "127.0.0.1:7070")
+    String listen;
+
+    @Option(names = "--router", description = "HTTP router address (default: ${DEFAULT-VALUE})", defaultValue = "127.0.0.1:8080")
+    String router;
+
+    @Option(names = "--domain", description = "apps are served at APP.DOMAIN (default: ${DEFAULT-VALUE})", defaultValue = "localhost")
+    String domain;
+
+    @Option(names = "--data", description = "state directory (default: $MAYFLY_DATA or ~/.mayfly)")
+    Path data;
+
+    @Override
+    public Integer call() throws Exception {
+        Path dir = data != null ? data
+                : System.getenv("MAYFLY_DATA") != null ? Path.of(System.getenv("MAYFLY_DATA"))
+                : Path.of(System.getProperty("user.home"), ".mayfly");
+        MayflyServer server = MayflyServer.start(new MayflyServer.Settings(dir, address(listen, "--listen"), address(router, "--router"), domain));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "mayfly-shutdown"));
+        var info = server.info();
+        System.out.println("Mayfly " + info.version() + " is running");
+        System.out.println("  API and git:  " + info.apiUrl());
+        System.out.println("  router:       " + info.routerUrl() + "  (apps at http://APP." + info.domain() + ":" + port(info.routerUrl()) + ")");
+        System.out.println("  data:         " + dir.toAbsolutePath());
+        if (server.createdAdminToken() != null) {
+            System.out.println("  admin token:  " + server.createdAdminToken() + "  (shown once; saved to " + dir.toAbsolutePath().resolve("admin.token") + ")");
+        } else {
+            System.out.println("  admin token:  in " + dir.toAbsolutePath().resolve("admin.token"));
+        }
+        System.out.println("Next: ./mayfly apps:create hello");
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    static InetSocketAddress address(String value, String option) {
+        int colon = value.lastIndexOf(':');
+        try {
+            if (colon < 0) return new InetSocketAddress("127.0.0.1", Integer.parseInt(value));
+            return new InetSocketAddress(value.substring(0, colon), Integer.parseInt(value.substring(colon + 1)));
+        } catch (NumberFormatException e) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(new ServerCommand()),
+                    option + " expects HOST:PORT (e.g. 127.0.0.1:7070), got '" + value + "'");
+        }
+    }
+
+    private static String port(String url) {
+        return url.substring(url.lastIndexOf(':') + 1);
+    }
+}

@@ -1,0 +1,2 @@
+/** The one `mayfly` binary: the client commands plus `server`, wired together. */
+package io.mayfly.dist;

@@ -1,0 +1,205 @@
+package io.mayfly.server;
+
+import io.javalin.Javalin;
+import io.mayfly.agent.Agent;
+import io.mayfly.agent.driver.process.ProcessDriver;
+import io.mayfly.agent.router.Router;
+import io.mayfly.server.build.SandboxedBuild;
+import io.mayfly.server.deploy.BlueGreenDeploy;
+import io.mayfly.server.git.GitRepositories;
+import io.mayfly.server.git.LiveReceivePack;
+import io.mayfly.server.git.PushReceiver;
+import io.mayfly.server.release.AppLocks;
+import io.mayfly.server.release.AppLogs;
+import io.mayfly.server.release.PushPipeline;
+import io.mayfly.server.release.ReleaseService;
+import io.mayfly.server.store.Apps;
+import io.mayfly.server.store.Builds;
+import io.mayfly.server.store.ContentAddressedBlobs;
+import io.mayfly.server.store.Database;
+import io.mayfly.server.store.Releases;
+import io.mayfly.server.store.Tokens;
+import io.mayfly.server.web.Access;
+import io.mayfly.server.web.ApiRoutes;
+import io.mayfly.server.web.GitAuthFilter;
+import io.mayfly.wire.Json;
+import io.mayfly.wire.Views;
+import jakarta.servlet.DispatcherType;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+
+/**
+ * One Mayfly server with its embedded agent. Everything is constructed here, by hand, so that what talks to
+ * what can be read in one file.
+ */
+public final class MayflyServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(MayflyServer.class);
+    public static final String VERSION = "0.1.0";
+
+    /** Where to listen and keep state. Port 0 picks a free port. */
+    public record Settings(Path data, InetSocketAddress listen, InetSocketAddress router, String domain) {}
+
+    private final Settings settings;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final Javalin http;
+    private final Agent agent;
+    private final Views.ServerInfo info;
+    private final String createdAdminToken;
+
+    private MayflyServer(Settings settings, FileChannel lockChannel, FileLock lock, Javalin http, Agent agent,
+                         Views.ServerInfo info, String createdAdminToken) {
+        this.settings = settings;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.http = http;
+        this.agent = agent;
+        this.info = info;
+        this.createdAdminToken = createdAdminToken;
+    }
+
+    public static MayflyServer start(Settings settings) throws Exception {
+        Path data = settings.data().toAbsolutePath();
+        Files.createDirectories(data);
+        FileChannel lockChannel = FileChannel.open(data.resolve("server.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock = lockChannel.tryLock();
+        if (lock == null) {
+            lockChannel.close();
+            throw new IllegalStateException("another Mayfly server is already using " + data + "; stop it first or pass another --data");
+        }
+
+        Jdbi db = Database.sqlite(data.resolve("mayfly.db"));
+        Apps apps = new Apps(db);
+        Builds builds = new Builds(db);
+        Releases releases = new Releases(db);
+        Tokens tokens = new Tokens(db);
+        ContentAddressedBlobs blobs = new ContentAddressedBlobs(data.resolve("blobs"));
+        GitRepositories repos = new GitRepositories(data.resolve("git"));
+        AppLogs logs = new AppLogs(data.resolve("logs"));
+        Path work = data.resolve("work");
+        deleteTree(work);
+        Files.createDirectories(work);
+
+        int interruptedBuilds = builds.failInterrupted();
+        int interruptedReleases = releases.failInterrupted();
+        if (interruptedBuilds + interruptedReleases > 0) {
+            log.warn("marked {} build(s) and {} release(s) failed: they were running when the server stopped", interruptedBuilds, interruptedReleases);
+        }
+        String createdAdminToken = ensureAdminToken(tokens, data.resolve("admin.token"));
+
+        Router router = new Router(settings.domain());
+        InetSocketAddress routerAddress = router.start(settings.router());
+        Agent agent = new Agent(data.resolve("agent"), router, List.of(new ProcessDriver()));
+        agent.recover();
+
+        String routerUrl = "http://%s." + settings.domain() + ":" + routerAddress.getPort();
+        ReleaseService releaseService = new ReleaseService(builds, releases, blobs, new BlueGreenDeploy(agent),
+                new AppLocks(Duration.ofMinutes(20)), logs, routerUrl);
+        PushPipeline pipeline = new PushPipeline(builds, releases, blobs, releaseService, new SandboxedBuild(), logs, work);
+        Access access = new Access(tokens);
+
+        var gitServlet = PushReceiver.servlet(repos, name -> apps.find(name).isPresent(), pipeline);
+        Views.ServerInfo[] infoHolder = new Views.ServerInfo[1];
+        Javalin http = Javalin.create(config -> {
+            config.concurrency.useVirtualThreads = true;
+            config.startup.showJavalinBanner = false;
+            config.jetty.modifyServletContextHandler(handler -> {
+                handler.addFilter(new FilterHolder(new GitAuthFilter(access)), "/git/*", EnumSet.of(DispatcherType.REQUEST));
+                handler.addFilter(new FilterHolder(new LiveReceivePack(repos, pipeline)), "/git/*", EnumSet.of(DispatcherType.REQUEST));
+                handler.addServlet(new ServletHolder(gitServlet), "/git/*");
+            });
+            new ApiRoutes(() -> infoHolder[0], access, apps, builds, releases, releaseService, repos, agent, logs)
+                    .register(config);
+        });
+        http.start(settings.listen().getHostString(), settings.listen().getPort());
+        String apiUrl = "http://" + settings.listen().getHostString() + ":" + http.port();
+        Views.ServerInfo info = new Views.ServerInfo(VERSION, apiUrl,
+                "http://" + routerAddress.getHostString() + ":" + routerAddress.getPort(), settings.domain());
+        infoHolder[0] = info;
+        writeAtomically(data.resolve("server.json"), Json.pretty(info), false);
+
+        MayflyServer server = new MayflyServer(settings, lockChannel, lock, http, agent, info, createdAdminToken);
+        Thread.ofVirtual().name("restore-live-releases").start(() -> restoreLive(releases, agent, releaseService));
+        return server;
+    }
+
+    /** After a restart, every live release that nothing serves any more is booted again. */
+    private static void restoreLive(Releases releases, Agent agent, ReleaseService releaseService) {
+        for (Releases.Release live : releases.allLive()) {
+            if (!agent.routed(live.app()).isEmpty()) continue;
+            try {
+                releaseService.restore(live).ifPresent(reason -> log.error("could not restore {} v{}: {}", live.app(), live.version(), reason));
+            } catch (Exception e) {
+                log.error("could not restore {} v{}", live.app(), live.version(), e);
+            }
+        }
+    }
+
+    private static String ensureAdminToken(Tokens tokens, Path file) throws IOException {
+        if (tokens.anyAdmin() && Files.exists(file)) return null;
+        Tokens.Created created = tokens.create("admin", null, "created on first start", null);
+        writeAtomically(file, created.secret() + "\n", true);
+        return created.secret();
+    }
+
+    static void writeAtomically(Path file, String content, boolean secret) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        if (secret) {
+            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
+        Files.writeString(tmp, content);
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+
+    public Views.ServerInfo info() { return info; }
+
+    /** The admin token if this start created it (first start), else null: it is shown once. */
+    public String createdAdminToken() { return createdAdminToken; }
+
+    public Settings settings() { return settings; }
+
+    public Agent agent() { return agent; }
+
+    /** Stops serving the API and routing; running instances are left for the next start to re-adopt. */
+    @Override
+    public void close() {
+        try {
+            http.stop();
+        } finally {
+            agent.close();
+            try {
+                lock.release();
+                lockChannel.close();
+            } catch (IOException ignored) {
+                // the process is going away; the OS drops the lock with it
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package io.mayfly.server.git;
+
+import io.mayfly.server.release.PushPipeline;
+import jakarta.servlet.http.HttpServletRequest;
+import org.eclipse.jgit.http.server.GitServlet;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.transport.ReceiveCommand;
+import org.eclipse.jgit.transport.ReceivePack;
+import org.eclipse.jgit.transport.UploadPack;
+import org.eclipse.jgit.transport.resolver.ServiceNotEnabledException;
+import org.eclipse.jgit.transport.resolver.RepositoryResolver;
+import org.eclipse.jgit.errors.RepositoryNotFoundException;
+
+import java.io.IOException;
+import java.util.Collection;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * JGit's smart HTTP servlet, wired so that a push to {@code main} or {@code master} runs the pipeline inside
+ * the pre-receive hook: the ref is updated only when the build and the deploy succeeded, so a failed push
+ * leaves both the repository and the live release as they were.
+ */
+public final class PushReceiver {
+    private static final Set<String> DEPLOY_BRANCHES = Set.of("refs/heads/main", "refs/heads/master");
+
+    private PushReceiver() {}
+
+    public static GitServlet servlet(GitRepositories repos, Predicate<String> appExists, PushPipeline pipeline) {
+        GitServlet servlet = new GitServlet();
+        servlet.setRepositoryResolver((RepositoryResolver<HttpServletRequest>) (req, name) -> {
+            String app = name.endsWith(".git") ? name.substring(0, name.length() - 4) : name;
+            if (!appExists.test(app)) {
+                throw new RepositoryNotFoundException("no app named '" + app + "'; create it with: mayfly apps:create " + app);
+            }
+            try {
+                return repos.open(app);
+            } catch (IOException e) {
+                throw new ServiceNotEnabledException("cannot open the repository of " + app + ": " + e.getMessage(), e);
+            }
+        });
+        servlet.setUploadPackFactory((req, db) -> new UploadPack(db));
+        servlet.setReceivePackFactory((req, db) -> receivePack(db, pipeline));
+        return servlet;
+    }
+
+    /** A receive-pack whose pre-receive hook runs the pipeline for the deploy branch. */
+    static ReceivePack receivePack(Repository db, PushPipeline pipeline) {
+        ReceivePack rp = new ReceivePack(db);
+        String app = appOf(db);
+        rp.setAllowNonFastForwards(true);
+        rp.setPreReceiveHook((pack, commands) -> deploy(app, pack, commands, pipeline));
+        return rp;
+    }
+
+    private static void deploy(String app, ReceivePack pack, Collection<ReceiveCommand> commands, PushPipeline pipeline) {
+        for (ReceiveCommand cmd : commands) {
+            if (cmd.getResult() != ReceiveCommand.Result.NOT_ATTEMPTED) continue;
+            if (cmd.getType() == ReceiveCommand.Type.DELETE) {
+                if (DEPLOY_BRANCHES.contains(cmd.getRefName())) {
+                    cmd.setResult(ReceiveCommand.Result.REJECTED_NODELETE, "the deploy branch cannot be deleted; use mayfly apps:destroy");
+                }
+                continue;
+            }
+            if (!DEPLOY_BRANCHES.contains(cmd.getRefName())) {
+                pack.sendMessage("-----> " + cmd.getRefName() + " stored; only a push to main or master deploys");
+                continue;
+            }
+            PushPipeline.Outcome outcome = pipeline.run(app, pack.getRepository(), cmd.getNewId(), line -> {
+                pack.sendMessage(line);
+                try {
+                    pack.getMessageOutputStream().flush();
+                } catch (IOException ignored) {
+                    // the client went away; the pipeline still finishes and records its result
+                }
+            });
+            if (outcome instanceof PushPipeline.Outcome.Failed failed) {
+                cmd.setResult(ReceiveCommand.Result.REJECTED_OTHER_REASON, failed.reason());
+            }
+        }
+    }
+
+    private static String appOf(Repository db) {
+        String name = db.getDirectory().getName();
+        return name.endsWith(".git") ? name.substring(0, name.length() - 4) : name;
+    }
+}

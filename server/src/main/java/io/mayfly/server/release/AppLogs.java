@@ -1,0 +1,41 @@
+package io.mayfly.server.release;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+
+/** Where an app's build consoles and its event log (releases, deploys, failures) are kept: {@code DATA/logs/APP/}. */
+public final class AppLogs {
+    private final Path root;
+
+    public AppLogs(Path root) { this.root = root; }
+
+    public Path dir(String app) { return root.resolve(app); }
+
+    public Path buildLog(String app, int build) { return dir(app).resolve("build-" + build + ".log"); }
+
+    public Path events(String app) { return dir(app).resolve("events.log"); }
+
+    /** Appends one timestamped line to the app's event log. */
+    public synchronized void event(String app, String line) {
+        try {
+            Files.createDirectories(dir(app));
+            Files.writeString(events(app), Instant.now().truncatedTo(ChronoUnit.MILLIS) + " mayfly: " + line + "\n",
+                    StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            org.slf4j.LoggerFactory.getLogger(AppLogs.class).warn("cannot write the event log of {}: {}", app, e.toString());
+        }
+    }
+
+    public void delete(String app) throws IOException {
+        Path dir = dir(app);
+        if (!Files.exists(dir)) return;
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+}

@@ -1,0 +1,222 @@
+package io.mayfly.server.release;
+
+import io.mayfly.server.build.BuildOutcome;
+import io.mayfly.server.build.BuildRequest;
+import io.mayfly.server.build.BuildResult;
+import io.mayfly.server.build.Checkout;
+import io.mayfly.server.build.SandboxedBuild;
+import io.mayfly.server.deploy.StagedTest;
+import io.mayfly.server.store.Builds;
+import io.mayfly.server.store.ContentAddressedBlobs;
+import io.mayfly.server.store.Releases;
+import io.mayfly.wire.manifest.Manifest;
+import io.mayfly.wire.manifest.ManifestException;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectLoader;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.treewalk.TreeWalk;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What a push to main does: read the manifest, build the commit in the sandbox, store the artifacts by
+ * sha256, and release the build. Every step reports to the pusher; the first failure ends the push with a
+ * reason and leaves the live release alone.
+ */
+public final class PushPipeline {
+    private static final Logger log = LoggerFactory.getLogger(PushPipeline.class);
+    private static final long MAX_BUILD_LOG = 10L * 1024 * 1024;
+
+    private final Builds builds;
+    private final Releases releases;
+    private final ContentAddressedBlobs blobs;
+    private final ReleaseService releaseService;
+    private final SandboxedBuild sandbox;
+    private final AppLogs logs;
+    private final Path workRoot;
+
+    public PushPipeline(Builds builds, Releases releases, ContentAddressedBlobs blobs, ReleaseService releaseService,
+                        SandboxedBuild sandbox, AppLogs logs, Path workRoot) {
+        this.builds = builds;
+        this.releases = releases;
+        this.blobs = blobs;
+        this.releaseService = releaseService;
+        this.sandbox = sandbox;
+        this.logs = logs;
+        this.workRoot = workRoot;
+    }
+
+    public sealed interface Outcome {
+        record Live(int release) implements Outcome {}
+        record Unchanged(int release) implements Outcome {}
+        record Failed(String reason) implements Outcome {}
+    }
+
+    public Outcome run(String app, Repository repo, ObjectId commitId, Progress progress) {
+        try {
+            return releaseService.locked(app, progress, () -> build(app, repo, commitId, progress));
+        } catch (AppLocks.Busy busy) {
+            progress.say(" !     " + busy.getMessage());
+            return new Outcome.Failed(busy.getMessage());
+        } catch (Exception e) {
+            log.error("push of {} {} failed", app, commitId.name(), e);
+            progress.say(" !     internal error: " + e);
+            return new Outcome.Failed("internal error: " + e.getMessage());
+        }
+    }
+
+    private Outcome build(String app, Repository repo, ObjectId commitId, Progress progress) throws Exception {
+        Phases phases = new Phases();
+        RevCommit commit;
+        try (RevWalk walk = new RevWalk(repo)) {
+            commit = walk.parseCommit(commitId);
+        }
+        String manifestText = readFile(repo, commit, "mayfly.toml").orElse(null);
+        if (manifestText == null) {
+            return fail(progress, "no mayfly.toml at the root of commit " + commit.abbreviate(7).name()
+                    + "; add one with a [build] command and artifact (see examples/hello/mayfly.toml)");
+        }
+        Manifest manifest;
+        try {
+            manifest = Manifest.parse("mayfly.toml", manifestText);
+        } catch (ManifestException e) {
+            return fail(progress, e.getMessage());
+        }
+        String command = manifest.build().command();
+        if (command == null || command.isBlank()) {
+            return fail(progress, "mayfly.toml: [build] command is missing; say how to build the image, e.g. command = \"make\"");
+        }
+
+        int number = builds.start(app, "git", commit.name(), manifestText, command);
+        progress.say("-----> Build #" + number + " (" + command + ") of " + commit.abbreviate(7).name());
+        Path work = workRoot.resolve(app + "-" + number);
+        try {
+            Checkout.write(repo, commit, work);
+            Map<String, String> env = new LinkedHashMap<>();
+            env.put("SOURCE_DATE_EPOCH", Integer.toString(commit.getCommitTime()));
+            env.put("MAYFLY_APP", app);
+            BuildRequest request = new BuildRequest(work, command, manifest.build().network(),
+                    manifest.build().hostPaths().stream().map(Path::of).toList(), env, manifest.build().timeout(),
+                    MAX_BUILD_LOG, logs.buildLog(app, number));
+            Files.createDirectories(logs.dir(app));
+            BuildResult result = phases.time("build", () -> sandbox.run(request, line -> progress.say("       " + line)));
+            String provenance = result.provenance().toJson();
+            if (result.outcome() instanceof BuildOutcome.Failed failed) {
+                builds.fail(app, number, result.exitCode(), phases.get("build"), failed.reason(), provenance);
+                logs.event(app, "build #" + number + " failed: " + failed.reason());
+                return fail(progress, "build #" + number + " failed: " + failed.reason());
+            }
+
+            List<Builds.Artifact> artifacts = new ArrayList<>();
+            try {
+                artifacts.add(phases.time("store", () -> store(work, manifest.build().artifact())));
+                if (manifest.build().initrd() != null) {
+                    artifacts.add(phases.time("store", () -> store(work, manifest.build().initrd())));
+                }
+            } catch (IOException e) {
+                builds.fail(app, number, result.exitCode(), phases.get("build"), e.getMessage(), provenance);
+                return fail(progress, e.getMessage());
+            }
+            builds.succeed(app, number, result.exitCode(), phases.get("build"), provenance, artifacts);
+            Builds.Artifact main = artifacts.get(0);
+            progress.say("-----> Stored " + main.name() + " sha256:" + main.sha256() + " (" + size(main.size()) + ")");
+            logs.event(app, "build #" + number + " succeeded: " + main.name() + " sha256:" + main.sha256());
+
+            Optional<Releases.Release> live = releases.live(app);
+            if (live.isPresent() && sameAsLive(app, live.get(), artifacts, manifestText)) {
+                progress.say("-----> No change: sha256:" + main.sha256().substring(0, 12) + " with the same settings is already live as v"
+                        + live.get().version() + "; not redeploying");
+                return new Outcome.Unchanged(live.get().version());
+            }
+
+            Builds.Build build = builds.find(app, number).orElseThrow();
+            StagedTest test = manifest.test().command() == null ? StagedTest.NONE
+                    : url -> stagedTest(work, manifest, url, progress, app, number);
+            String config = live.map(Releases.Release::config).orElse("{}");
+            ReleaseService.Result released = releaseService.release(app, build, manifest, manifestText, config,
+                    "Deploy " + commit.abbreviate(7).name() + " (build #" + number + ")", test, progress);
+            released.release().phases().forEach(phases::record);
+            if (!released.ok()) {
+                return fail(progress, "release v" + released.release().version() + " failed: " + released.failure()
+                        + (live.isPresent() ? "; v" + live.get().version() + " is still serving" : ""));
+            }
+            progress.say("-----> Live at " + releaseService.url(app) + "  (" + phases.summary() + ")");
+            return new Outcome.Live(released.release().version());
+        } finally {
+            deleteTree(work);
+        }
+    }
+
+    private Builds.Artifact store(Path work, String relative) throws IOException {
+        Path file = SandboxedBuild.requireArtifact(work, relative);
+        ContentAddressedBlobs.Stored stored = blobs.put(file);
+        return new Builds.Artifact(relative, stored.sha256(), stored.size());
+    }
+
+    private boolean sameAsLive(String app, Releases.Release live, List<Builds.Artifact> artifacts, String manifestText) {
+        Optional<Builds.Build> liveBuild = builds.find(app, live.build());
+        if (liveBuild.isEmpty()) return false;
+        List<String> before = liveBuild.get().artifacts().stream().map(a -> a.name() + "=" + a.sha256()).sorted().toList();
+        List<String> now = artifacts.stream().map(a -> a.name() + "=" + a.sha256()).sorted().toList();
+        return before.equals(now) && runSettings(live.manifest()).equals(runSettings(manifestText));
+    }
+
+    /** The parts of a manifest that change how a release runs; a different build command alone is no reason to redeploy. */
+    private static String runSettings(String manifestText) {
+        try {
+            Manifest m = Manifest.parse("mayfly.toml", manifestText);
+            return m.run() + "|" + m.health() + "|" + m.test();
+        } catch (ManifestException e) {
+            return manifestText;
+        }
+    }
+
+    private String stagedTest(Path work, Manifest manifest, String url, Progress progress, String app, int number) throws InterruptedException {
+        progress.say("-----> Testing the staged instance: " + manifest.test().command());
+        BuildRequest request = new BuildRequest(work, manifest.test().command(), true, List.of(),
+                Map.of("MAYFLY_TEST_URL", url, "MAYFLY_APP", app), manifest.test().timeout(), MAX_BUILD_LOG,
+                logs.dir(app).resolve("test-" + number + ".log"));
+        BuildResult result = sandbox.run(request, line -> progress.say("       " + line));
+        return result.outcome() instanceof BuildOutcome.Failed failed ? failed.reason() : null;
+    }
+
+    private static Outcome fail(Progress progress, String reason) {
+        progress.say(" !     " + reason);
+        return new Outcome.Failed(reason);
+    }
+
+    static Optional<String> readFile(Repository repo, RevCommit commit, String path) throws IOException {
+        try (TreeWalk tw = TreeWalk.forPath(repo, path, commit.getTree())) {
+            if (tw == null) return Optional.empty();
+            ObjectLoader loader = repo.open(tw.getObjectId(0));
+            return Optional.of(new String(loader.getBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
+    static String size(long bytes) {
+        if (bytes < 1024) return bytes + " B";
+        if (bytes < 1024 * 1024) return (bytes / 1024) + " KiB";
+        return String.format("%.1f MiB", bytes / 1024.0 / 1024.0);
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) return;
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            log.warn("cannot remove build directory {}: {}", dir, e.toString());
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package io.mayfly.server.release;
+
+import io.mayfly.agent.StartRequest;
+import io.mayfly.server.deploy.BlueGreenDeploy;
+import io.mayfly.server.deploy.DeployOutcome;
+import io.mayfly.server.deploy.StagedTest;
+import io.mayfly.server.store.Builds;
+import io.mayfly.server.store.ContentAddressedBlobs;
+import io.mayfly.server.store.Releases;
+import io.mayfly.wire.manifest.Manifest;
+import io.mayfly.wire.manifest.ManifestException;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Turns builds into releases and releases into running instances: a new release per deploy or rollback
+ * (releases are never edited), one deploy per app at a time, and the outcome recorded on the release.
+ */
+public final class ReleaseService {
+    private final Builds builds;
+    private final Releases releases;
+    private final ContentAddressedBlobs blobs;
+    private final BlueGreenDeploy blueGreen;
+    private final AppLocks locks;
+    private final AppLogs logs;
+    private final String routerUrlTemplate;
+
+    /** @param routerUrlTemplate e.g. {@code http://%s.localhost:8080}, filled with the app's name */
+    public ReleaseService(Builds builds, Releases releases, ContentAddressedBlobs blobs, BlueGreenDeploy blueGreen,
+                          AppLocks locks, AppLogs logs, String routerUrlTemplate) {
+        this.builds = builds;
+        this.releases = releases;
+        this.blobs = blobs;
+        this.blueGreen = blueGreen;
+        this.locks = locks;
+        this.logs = logs;
+        this.routerUrlTemplate = routerUrlTemplate;
+    }
+
+    public String url(String app) { return routerUrlTemplate.formatted(app); }
+
+    /** The result of releasing: the release as recorded, and the reason if it failed. */
+    public record Result(Releases.Release release, String failure) {
+        public boolean ok() { return failure == null; }
+    }
+
+    /** Creates release vN for a build and deploys it. The caller holds the app's lock (see {@link #locked}). */
+    public Result release(String app, Builds.Build build, Manifest manifest, String manifestText, String config,
+                          String description, StagedTest test, Progress progress) throws InterruptedException {
+        Releases.Release release = releases.create(app, build.number(), description, manifestText, config);
+        logs.event(app, "release v" + release.version() + " created: " + description);
+        DeployOutcome outcome;
+        try {
+            outcome = deploy(app, release.version(), build, manifest, test, progress);
+        } catch (RuntimeException e) {
+            outcome = new DeployOutcome.Failed("internal error: " + e, Map.of());
+            org.slf4j.LoggerFactory.getLogger(ReleaseService.class).error("deploy of {} v{} failed", app, release.version(), e);
+        }
+        return switch (outcome) {
+            case DeployOutcome.Live live -> {
+                releases.markLive(app, release.version(), live.phases());
+                logs.event(app, "release v" + release.version() + " is live");
+                yield new Result(releases.find(app, release.version()).orElseThrow(), null);
+            }
+            case DeployOutcome.Failed failed -> {
+                releases.markFailed(app, release.version(), failed.reason(), failed.phases());
+                logs.event(app, "release v" + release.version() + " failed: " + failed.reason());
+                yield new Result(releases.find(app, release.version()).orElseThrow(), failed.reason());
+            }
+        };
+    }
+
+    /** Runs the work while no other deploy of the app runs. */
+    public <T> T locked(String app, Progress progress, AppLocks.Locked<T> work) throws Exception {
+        return locks.with(app, progress, work);
+    }
+
+    /**
+     * Makes a new release from an older one's build, manifest and config: no rebuild. With no version given,
+     * the target is the newest release before the live one that was ever live.
+     */
+    public Result rollback(String app, Integer version, Progress progress) throws Exception {
+        return locked(app, progress, () -> {
+            List<Releases.Release> all = releases.list(app);
+            Releases.Release live = all.stream().filter(r -> r.status() == Releases.Status.live).findFirst().orElse(null);
+            Releases.Release target;
+            if (version != null) {
+                target = all.stream().filter(r -> r.version() == version).findFirst()
+                        .orElseThrow(() -> new IllegalArgumentException("app " + app + " has no release v" + version + "; see mayfly releases -a " + app));
+            } else {
+                int liveVersion = live == null ? Integer.MAX_VALUE : live.version();
+                target = all.stream().filter(r -> r.version() < liveVersion && r.status() == Releases.Status.superseded).findFirst()
+                        .orElseThrow(() -> new IllegalArgumentException("app " + app + " has no earlier release to roll back to"));
+            }
+            Builds.Build build = builds.find(app, target.build()).orElseThrow();
+            Manifest manifest = parseStored(target);
+            return release(app, build, manifest, target.manifest(), target.config(), "Rollback to v" + target.version(), StagedTest.NONE, progress);
+        });
+    }
+
+    /** After a restart, when nothing serves the live release: boots it again without making a new release. */
+    public Optional<String> restore(Releases.Release live) throws Exception {
+        return locked(live.app(), Progress.NONE, () -> {
+            Builds.Build build = builds.find(live.app(), live.build()).orElseThrow();
+            DeployOutcome outcome = deploy(live.app(), live.version(), build, parseStored(live), StagedTest.NONE, Progress.NONE);
+            if (outcome instanceof DeployOutcome.Failed f) {
+                logs.event(live.app(), "could not restore v" + live.version() + " after a restart: " + f.reason());
+                return Optional.of(f.reason());
+            }
+            logs.event(live.app(), "restored v" + live.version() + " after a restart");
+            return Optional.empty();
+        });
+    }
+
+    private DeployOutcome deploy(String app, int version, Builds.Build build, Manifest manifest, StagedTest test, Progress progress)
+            throws InterruptedException {
+        Manifest.Run run = manifest.run();
+        Builds.Artifact main = build.artifact(manifest.build().artifact()).orElseThrow(() ->
+                new IllegalStateException("build #" + build.number() + " has no artifact named " + manifest.build().artifact()));
+        Path image;
+        Path initrd = null;
+        try {
+            image = blobs.verify(main.sha256());
+            if (manifest.build().initrd() != null) {
+                Builds.Artifact rd = build.artifact(manifest.build().initrd()).orElseThrow();
+                initrd = blobs.verify(rd.sha256());
+            }
+        } catch (IOException e) {
+            return new DeployOutcome.Failed(e.getMessage(), Map.of());
+        }
+        StartRequest request = new StartRequest(app, version, run.driver(), image, initrd, run.args(), Map.of(),
+                run.memoryBytes(), run.guestPort(), Duration.ofSeconds(10));
+        return blueGreen.run(request, manifest, test, progress);
+    }
+
+    private static Manifest parseStored(Releases.Release release) {
+        try {
+            return Manifest.parse("mayfly.toml (release v" + release.version() + ")", release.manifest());
+        } catch (ManifestException e) {
+            throw new IllegalStateException("the stored manifest of " + release.app() + " v" + release.version() + " no longer parses: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package io.mayfly.server.store;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.mayfly.wire.Json;
+import org.jdbi.v3.core.Jdbi;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Releases vN. The fields that define what runs (build, manifest, config) never change after insert; only the
+ * outcome (status, reason, phase timings) is filled in as the deploy proceeds. At most one release per app is live.
+ */
+public final class Releases {
+    public enum Status { deploying, live, superseded, failed }
+
+    public record Release(String app, int version, int build, Status status, String reason, String description,
+                          String manifest, String config, Map<String, Long> phases, Instant createdAt, Instant finishedAt) {}
+
+    private final Jdbi db;
+
+    public Releases(Jdbi db) { this.db = db; }
+
+    public Release create(String app, int build, String description, String manifest, String config) {
+        int version = db.inTransaction(h -> {
+            int next = h.select("SELECT COALESCE(MAX(version), 0) + 1 FROM releases WHERE app = ?", app).mapTo(Integer.class).one();
+            h.execute("INSERT INTO releases(app, version, build, status, description, manifest, config, created_at) "
+                    + "VALUES (?, ?, ?, 'deploying', ?, ?, ?, ?)", app, next, build, description, manifest, config, System.currentTimeMillis());
+            return next;
+        });
+        return find(app, version).orElseThrow();
+    }
+
+    /** Makes this release the live one and the previously live one superseded, in one transaction. */
+    public void markLive(String app, int version, Map<String, Long> phases) {
+        db.useTransaction(h -> {
+            h.execute("UPDATE releases SET status = 'superseded' WHERE app = ? AND status = 'live'", app);
+            h.execute("UPDATE releases SET status = 'live', phases = ?, finished_at = ? WHERE app = ? AND version = ?",
+                    Json.write(phases), System.currentTimeMillis(), app, version);
+        });
+    }
+
+    public void markFailed(String app, int version, String reason, Map<String, Long> phases) {
+        db.useHandle(h -> h.execute("UPDATE releases SET status = 'failed', reason = ?, phases = ?, finished_at = ? WHERE app = ? AND version = ?",
+                reason, Json.write(phases), System.currentTimeMillis(), app, version));
+    }
+
+    /** After a crash: deploys that were under way did not finish; the live release did not change. */
+    public int failInterrupted() {
+        return db.withHandle(h -> h.createUpdate("UPDATE releases SET status = 'failed', finished_at = ?, "
+                        + "reason = 'interrupted: the server stopped during this deploy; the previous release kept serving' "
+                        + "WHERE status = 'deploying'").bind(0, System.currentTimeMillis()).execute());
+    }
+
+    public Optional<Release> live(String app) {
+        return db.withHandle(h -> h.select("SELECT * FROM releases WHERE app = ? AND status = 'live'", app)
+                .map((rs, ctx) -> release(rs)).findOne());
+    }
+
+    public Optional<Release> find(String app, int version) {
+        return db.withHandle(h -> h.select("SELECT * FROM releases WHERE app = ? AND version = ?", app, version)
+                .map((rs, ctx) -> release(rs)).findOne());
+    }
+
+    /** Newest first. */
+    public List<Release> list(String app) {
+        return db.withHandle(h -> h.select("SELECT * FROM releases WHERE app = ? ORDER BY version DESC", app)
+                .map((rs, ctx) -> release(rs)).list());
+    }
+
+    public List<Release> allLive() {
+        return db.withHandle(h -> h.select("SELECT * FROM releases WHERE status = 'live' ORDER BY app")
+                .map((rs, ctx) -> release(rs)).list());
+    }
+
+    private static Release release(ResultSet rs) throws SQLException {
+        String phases = rs.getString("phases");
+        long finished = rs.getLong("finished_at");
+        Instant finishedAt = rs.wasNull() ? null : Instant.ofEpochMilli(finished);
+        return new Release(rs.getString("app"), rs.getInt("version"), rs.getInt("build"), Status.valueOf(rs.getString("status")),
+                rs.getString("reason"), rs.getString("description"), rs.getString("manifest"), rs.getString("config"),
+                phases == null ? Map.of() : readPhases(phases), Instant.ofEpochMilli(rs.getLong("created_at")), finishedAt);
+    }
+
+    private static Map<String, Long> readPhases(String json) {
+        try {
+            return Json.MAPPER.readValue(json, new TypeReference<LinkedHashMap<String, Long>>() {});
+        } catch (Exception e) {
+            return Map.of();
+        }
+    }
+}

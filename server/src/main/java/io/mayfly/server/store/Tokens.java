@@ -1,0 +1,62 @@
+package io.mayfly.server.store;
+
+import org.jdbi.v3.core.Jdbi;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Optional;
+
+/** API tokens: random, shown once, stored only as their sha256. */
+public final class Tokens {
+    public record Token(String id, String scope, String app, String description, Instant expiresAt, Instant revokedAt) {}
+
+    /** A token as created: the secret is returned this once and never stored. */
+    public record Created(Token token, String secret) {}
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private final Jdbi db;
+
+    public Tokens(Jdbi db) { this.db = db; }
+
+    public Created create(String scope, String app, String description, Instant expiresAt) {
+        byte[] raw = new byte[24];
+        RANDOM.nextBytes(raw);
+        String secret = "mf_" + HexFormat.of().formatHex(raw);
+        String id = HexFormat.of().formatHex(raw, 0, 4) + Long.toHexString(System.nanoTime() & 0xffff);
+        db.useHandle(h -> h.execute("INSERT INTO tokens(id, hash, scope, app, description, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                id, hash(secret), scope, app, description, System.currentTimeMillis(), expiresAt == null ? null : expiresAt.toEpochMilli()));
+        return new Created(new Token(id, scope, app, description, expiresAt, null), secret);
+    }
+
+    /** Finds the token by its secret and records the use. */
+    public Optional<Token> use(String secret) {
+        String hash = hash(secret);
+        return db.withHandle(h -> {
+            Optional<Token> token = h.select("SELECT id, scope, app, description, expires_at, revoked_at FROM tokens WHERE hash = ?", hash)
+                    .map((rs, ctx) -> {
+                        long exp = rs.getLong(5);
+                        Instant expires = rs.wasNull() ? null : Instant.ofEpochMilli(exp);
+                        long rev = rs.getLong(6);
+                        Instant revoked = rs.wasNull() ? null : Instant.ofEpochMilli(rev);
+                        return new Token(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), expires, revoked);
+                    }).findOne();
+            token.ifPresent(t -> h.execute("UPDATE tokens SET last_used_at = ? WHERE id = ?", System.currentTimeMillis(), t.id()));
+            return token;
+        });
+    }
+
+    public boolean anyAdmin() {
+        return db.withHandle(h -> h.select("SELECT 1 FROM tokens WHERE scope = 'admin' AND revoked_at IS NULL").mapTo(Integer.class).findFirst().isPresent());
+    }
+
+    static String hash(String secret) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

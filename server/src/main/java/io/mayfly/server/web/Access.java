@@ -1,0 +1,68 @@
+package io.mayfly.server.web;
+
+import io.mayfly.server.store.Tokens;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Optional;
+
+/**
+ * Who is asking, from the {@code Authorization} header (a bearer token, or the token as the HTTP basic
+ * password, which is how git sends it), and what that token may do.
+ */
+public final class Access {
+    public enum Need { read, upload, deploy, admin }
+
+    private final Tokens tokens;
+
+    public Access(Tokens tokens) { this.tokens = tokens; }
+
+    /** Returns the token or throws a 401 that says why it was refused. */
+    public Tokens.Token authenticate(String authorization) {
+        String secret = secretFrom(authorization).orElseThrow(() -> new ApiError(401,
+                "this request carries no token", "send Authorization: Bearer TOKEN (the admin token is in DATA/admin.token)"));
+        Tokens.Token token = tokens.use(secret).orElseThrow(() -> new ApiError(401, "the token is not known to this server",
+                "check MAYFLY_TOKEN, or use the admin token from DATA/admin.token"));
+        if (token.revokedAt() != null) {
+            throw new ApiError(401, "the token " + token.id() + " was revoked at " + token.revokedAt(), "ask an admin for a new token");
+        }
+        if (token.expiresAt() != null && token.expiresAt().isBefore(Instant.now())) {
+            throw new ApiError(401, "the token " + token.id() + " expired at " + token.expiresAt(), "ask an admin for a new token");
+        }
+        return token;
+    }
+
+    /** Throws a 403 unless the token may do {@code need} on {@code app} (null app: a server-wide action). */
+    public void require(Tokens.Token token, Need need, String app) {
+        if ("admin".equals(token.scope())) return;
+        boolean sameApp = app != null && app.equals(token.app());
+        boolean allowed = sameApp && switch (need) {
+            case read -> true;
+            case upload -> token.scope().equals("upload") || token.scope().equals("deploy");
+            case deploy -> token.scope().equals("deploy");
+            case admin -> false;
+        };
+        if (!allowed) {
+            throw new ApiError(403, "token " + token.id() + " (" + token.scope() + (token.app() == null ? "" : " on " + token.app())
+                    + ") may not " + need + (app == null ? "" : " on app " + app), "use a token with that scope, or the admin token");
+        }
+    }
+
+    static Optional<String> secretFrom(String authorization) {
+        if (authorization == null) return Optional.empty();
+        if (authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return Optional.of(authorization.substring(7).trim());
+        }
+        if (authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
+            try {
+                String decoded = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
+                int colon = decoded.indexOf(':');
+                return Optional.of(colon < 0 ? decoded : decoded.substring(colon + 1)).filter(s -> !s.isEmpty());
+            } catch (IllegalArgumentException e) {
+                return Optional.empty();
+            }
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,209 @@
+package io.mayfly.server.web;
+
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.mayfly.agent.Agent;
+import io.mayfly.agent.Instance;
+import io.mayfly.server.git.GitRepositories;
+import io.mayfly.server.release.AppLogs;
+import io.mayfly.server.release.ReleaseService;
+import io.mayfly.server.store.Apps;
+import io.mayfly.server.store.Builds;
+import io.mayfly.server.store.Releases;
+import io.mayfly.server.store.Tokens;
+import io.mayfly.wire.Json;
+import io.mayfly.wire.Views;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/** The REST API under {@code /api/v1}: JSON in, JSON out, every route checked against the caller's token. */
+public final class ApiRoutes {
+    private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
+    private static final Pattern APP_NAME = Pattern.compile("[a-z][a-z0-9-]{0,62}");
+    private static final String TOKEN = "mayfly.token";
+
+    private final java.util.function.Supplier<Views.ServerInfo> info;
+    private final Access access;
+    private final Apps apps;
+    private final Builds builds;
+    private final Releases releases;
+    private final ReleaseService releaseService;
+    private final GitRepositories repos;
+    private final Agent agent;
+    private final AppLogs logs;
+
+    public ApiRoutes(java.util.function.Supplier<Views.ServerInfo> info, Access access, Apps apps, Builds builds, Releases releases,
+                     ReleaseService releaseService, GitRepositories repos, Agent agent, AppLogs logs) {
+        this.info = info;
+        this.access = access;
+        this.apps = apps;
+        this.builds = builds;
+        this.releases = releases;
+        this.releaseService = releaseService;
+        this.repos = repos;
+        this.agent = agent;
+        this.logs = logs;
+    }
+
+    public void register(JavalinConfig config) {
+        var r = config.routes;
+        r.exception(ApiError.class, (e, ctx) -> error(ctx, e.status(), e.getMessage(), e.hint()));
+        r.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage(), null));
+        r.exception(Exception.class, (e, ctx) -> {
+            log.error("{} {} failed", ctx.method(), ctx.path(), e);
+            error(ctx, 500, "internal error: " + e, "see the server's log");
+        });
+        r.error(404, ctx -> {
+            if (ctx.result() == null) error(ctx, 404, "no such endpoint: " + ctx.method() + " " + ctx.path(), "the API lives under /api/v1");
+        });
+        r.before("/api/v1/*", ctx -> ctx.attribute(TOKEN, access.authenticate(ctx.header("Authorization"))));
+
+        r.get("/api/v1/info", ctx -> json(ctx, 200, info.get()));
+        r.get("/api/v1/apps", ctx -> {
+            List<Views.AppView> views = new ArrayList<>();
+            for (Apps.App a : apps.all()) {
+                if (allowed(ctx, Access.Need.read, a.name())) views.add(view(a));
+            }
+            json(ctx, 200, views);
+        });
+        r.post("/api/v1/apps", ctx -> {
+            need(ctx, Access.Need.admin, null);
+            Views.CreateApp body = Json.read(ctx.body(), Views.CreateApp.class);
+            String name = body.name() == null ? "" : body.name();
+            if (!APP_NAME.matcher(name).matches()) {
+                throw ApiError.badRequest("'" + name + "' is not a valid app name",
+                        "use a DNS label: a lowercase letter, then up to 62 lowercase letters, digits or dashes");
+            }
+            if (!apps.create(name)) {
+                throw new ApiError(409, "an app named " + name + " already exists", "pick another name, or see mayfly apps");
+            }
+            repos.open(name).close();
+            logs.event(name, "app created");
+            json(ctx, 201, view(apps.find(name).orElseThrow()));
+        });
+        r.get("/api/v1/apps/{app}", ctx -> json(ctx, 200, view(app(ctx, Access.Need.read))));
+        r.delete("/api/v1/apps/{app}", ctx -> {
+            Apps.App app = app(ctx, Access.Need.admin);
+            if (!app.name().equals(ctx.queryParam("confirm"))) {
+                throw ApiError.badRequest("destroying " + app.name() + " needs confirmation",
+                        "repeat the app's name: mayfly apps:destroy " + app.name() + " --confirm " + app.name());
+            }
+            releaseService.locked(app.name(), line -> {}, () -> {
+                agent.removeApp(app.name());
+                apps.delete(app.name());
+                repos.delete(app.name());
+                logs.delete(app.name());
+                return null;
+            });
+            ctx.status(204);
+        });
+        r.get("/api/v1/apps/{app}/releases", ctx -> {
+            Apps.App app = app(ctx, Access.Need.read);
+            json(ctx, 200, releases.list(app.name()).stream().map(this::view).toList());
+        });
+        r.post("/api/v1/apps/{app}/rollback", ctx -> {
+            Apps.App app = app(ctx, Access.Need.deploy);
+            Views.Rollback body = ctx.body().isBlank() ? new Views.Rollback(null) : Json.read(ctx.body(), Views.Rollback.class);
+            ReleaseService.Result result = releaseService.rollback(app.name(), body.version(), line -> {});
+            if (!result.ok()) {
+                throw new ApiError(409, "rollback to " + result.release().description() + " failed as v" + result.release().version()
+                        + ": " + result.failure(), "the previous release is still serving; see mayfly logs -a " + app.name());
+            }
+            json(ctx, 201, view(result.release()));
+        });
+        r.get("/api/v1/apps/{app}/builds", ctx -> {
+            Apps.App app = app(ctx, Access.Need.read);
+            json(ctx, 200, builds.list(app.name(), 100).stream().map(ApiRoutes::view).toList());
+        });
+        r.get("/api/v1/apps/{app}/instances", ctx -> {
+            Apps.App app = app(ctx, Access.Need.read);
+            List<Instance> routed = agent.routed(app.name());
+            json(ctx, 200, agent.instances(app.name()).stream().map(i -> view(i, routed.contains(i))).toList());
+        });
+        r.get("/api/v1/apps/{app}/logs", ctx -> {
+            Apps.App app = app(ctx, Access.Need.read);
+            int lines = ctx.queryParam("lines") == null ? 100 : Integer.parseInt(ctx.queryParam("lines"));
+            boolean follow = "true".equals(ctx.queryParam("follow"));
+            ctx.contentType("text/plain; charset=utf-8");
+            ctx.res().setHeader("Cache-Control", "no-cache");
+            LogStream.write(() -> logSources(app.name()), lines, follow, Duration.ofHours(12), ctx.res().getOutputStream());
+        });
+    }
+
+    private List<LogStream.Source> logSources(String app) {
+        List<LogStream.Source> sources = new ArrayList<>();
+        builds.list(app, 1).forEach(b -> sources.add(new LogStream.Source("build#" + b.number(), logs.buildLog(app, b.number()))));
+        sources.add(new LogStream.Source("mayfly", logs.events(app)));
+        try {
+            for (var file : agent.consoleLogs(app)) {
+                sources.add(new LogStream.Source(file.getParent().getFileName().toString(), file));
+            }
+        } catch (java.io.IOException e) {
+            log.warn("cannot list the console logs of {}: {}", app, e.toString());
+        }
+        return sources;
+    }
+
+    private Apps.App app(Context ctx, Access.Need need) {
+        String name = ctx.pathParam("app");
+        need(ctx, need, name);
+        return apps.find(name).orElseThrow(() -> ApiError.notFound("no app named " + name, "see mayfly apps, or create it with mayfly apps:create " + name));
+    }
+
+    private void need(Context ctx, Access.Need need, String app) {
+        access.require(ctx.attribute(TOKEN), need, app);
+    }
+
+    private boolean allowed(Context ctx, Access.Need need, String app) {
+        try {
+            need(ctx, need, app);
+            return true;
+        } catch (ApiError e) {
+            return false;
+        }
+    }
+
+    private Views.AppView view(Apps.App a) {
+        var live = releases.live(a.name());
+        var last = releases.list(a.name()).stream().findFirst();
+        String sha = live.flatMap(r -> builds.find(a.name(), r.build()))
+                .flatMap(b -> b.artifacts().stream().findFirst()).map(Builds.Artifact::sha256).orElse(null);
+        return new Views.AppView(a.name(), info.get().apiUrl() + "/git/" + a.name() + ".git", releaseService.url(a.name()),
+                live.map(Releases.Release::version).orElse(0), sha, a.createdAt(),
+                last.map(r -> r.finishedAt() != null ? r.finishedAt() : r.createdAt()).orElse(null),
+                last.map(r -> r.status().name()).orElse(null));
+    }
+
+    private Views.ReleaseView view(Releases.Release r) {
+        var build = builds.find(r.app(), r.build());
+        var main = build.flatMap(b -> b.artifacts().stream().findFirst());
+        return new Views.ReleaseView(r.app(), r.version(), r.build(), main.map(Builds.Artifact::name).orElse(null),
+                main.map(Builds.Artifact::sha256).orElse(null), main.map(Builds.Artifact::size).orElse(0L),
+                r.status().name(), r.reason(), r.description(), r.createdAt(), r.phases());
+    }
+
+    static Views.BuildView view(Builds.Build b) {
+        return new Views.BuildView(b.app(), b.number(), b.status().name(), b.commitId(), b.source(), b.command(), b.exitCode(),
+                b.startedAt(), b.durationMs(), b.artifacts().stream().map(a -> new Views.ArtifactView(a.name(), a.sha256(), a.size())).toList(),
+                b.reason());
+    }
+
+    private static Views.InstanceView view(Instance i, boolean routed) {
+        var s = i.state();
+        String state = !i.handle().isAlive() ? "exited" : routed ? "serving" : "staged";
+        return new Views.InstanceView(i.id(), i.app(), i.release(), i.driver(), state, i.port(), s.pid(), s.startedAt(), 0);
+    }
+
+    private static void json(Context ctx, int status, Object body) {
+        ctx.status(status).contentType("application/json").result(Json.write(body));
+    }
+
+    private static void error(Context ctx, int status, String error, String hint) {
+        json(ctx, status, new Views.ErrorView(status, error, hint));
+    }
+}

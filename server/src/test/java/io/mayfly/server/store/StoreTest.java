@@ -1,0 +1,74 @@
+package io.mayfly.server.store;
+
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class StoreTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void buildsAndReleasesAreNumberedPerAppAndOnlyOneReleaseIsLive() {
+        Jdbi db = Database.sqlite(dir.resolve("m.db"));
+        Apps apps = new Apps(db);
+        Builds builds = new Builds(db);
+        Releases releases = new Releases(db);
+        assertThat(apps.create("a")).isTrue();
+        assertThat(apps.create("a")).isFalse();
+        apps.create("b");
+
+        int a1 = builds.start("a", "git", "c1", "m", "make");
+        int a2 = builds.start("a", "git", "c2", "m", "make");
+        int b1 = builds.start("b", "git", "c3", "m", "make");
+        assertThat(List.of(a1, a2, b1)).containsExactly(1, 2, 1);
+        builds.succeed("a", 1, 0, 10, "{}", List.of(new Builds.Artifact("hello", "ab".repeat(32), 5)));
+        builds.succeed("a", 2, 0, 10, "{}", List.of(new Builds.Artifact("hello", "ab".repeat(32), 5)));
+        assertThat(builds.find("a", 1).orElseThrow().artifacts()).containsExactly(new Builds.Artifact("hello", "ab".repeat(32), 5));
+
+        var v1 = releases.create("a", 1, "first", "toml", "{}");
+        releases.markLive("a", v1.version(), Map.of("boot", 5L));
+        var v2 = releases.create("a", 2, "second", "toml", "{}");
+        releases.markLive("a", v2.version(), Map.of());
+        assertThat(releases.live("a").orElseThrow().version()).isEqualTo(2);
+        assertThat(releases.list("a")).extracting(Releases.Release::status)
+                .containsExactly(Releases.Status.live, Releases.Status.superseded);
+        assertThat(releases.find("a", 1).orElseThrow().phases()).containsEntry("boot", 5L);
+    }
+
+    @Test
+    void aRestartMarksWhatWasUnderWayAsInterruptedAndKeepsTheLiveRelease() {
+        Jdbi db = Database.sqlite(dir.resolve("m.db"));
+        new Apps(db).create("a");
+        Builds builds = new Builds(db);
+        Releases releases = new Releases(db);
+        builds.start("a", "git", "c1", "m", "make");
+        builds.succeed("a", 1, 0, 1, "{}", List.of());
+        releases.markLive("a", releases.create("a", 1, "one", "t", "{}").version(), Map.of());
+        builds.start("a", "git", "c2", "m", "make");
+        releases.create("a", 1, "two", "t", "{}");
+
+        Jdbi reopened = Database.sqlite(dir.resolve("m.db"));
+        assertThat(new Builds(reopened).failInterrupted()).isEqualTo(1);
+        assertThat(new Releases(reopened).failInterrupted()).isEqualTo(1);
+        assertThat(new Releases(reopened).live("a").orElseThrow().version()).isEqualTo(1);
+        assertThat(new Builds(reopened).find("a", 2).orElseThrow().reason()).contains("interrupted");
+    }
+
+    @Test
+    void tokensAreStoredHashedAndFoundBySecret() {
+        Jdbi db = Database.sqlite(dir.resolve("m.db"));
+        Tokens tokens = new Tokens(db);
+        var created = tokens.create("admin", null, "test", null);
+        assertThat(tokens.use(created.secret())).map(Tokens.Token::scope).contains("admin");
+        assertThat(tokens.use("mf_wrong")).isEmpty();
+        String stored = db.withHandle(h -> h.select("SELECT hash FROM tokens").mapTo(String.class).one());
+        assertThat(stored).isNotEqualTo(created.secret()).isEqualTo(Tokens.hash(created.secret()));
+    }
+}

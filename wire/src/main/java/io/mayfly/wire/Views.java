@@ -1,0 +1,43 @@
+package io.mayfly.wire;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the REST API under {@code /api/v1} returns and accepts. The CLI reads exactly these records,
+ * so a field added here is a field every client sees.
+ */
+public final class Views {
+    private Views() {}
+
+    /** One app. {@code liveRelease} is 0 when nothing is live yet. */
+    public record AppView(String name, String gitUrl, String url, int liveRelease, String liveSha256,
+                          Instant createdAt, Instant lastDeployAt, String lastDeployResult) {}
+
+    public record CreateApp(String name) {}
+
+    /** One immutable release vN. {@code phases} maps a phase name (build, store, boot, health, test, switch, drain) to milliseconds. */
+    public record ReleaseView(String app, int version, int build, String artifact, String sha256, long size,
+                              String status, String reason, String description, Instant createdAt,
+                              Map<String, Long> phases) {}
+
+    public record Rollback(Integer version) {}
+
+    /** One build of an app: status is queued, running, succeeded or failed. */
+    public record BuildView(String app, int number, String status, String commit, String source, String command,
+                            Integer exitCode, Instant startedAt, Long durationMs, List<ArtifactView> artifacts,
+                            String reason) {}
+
+    public record ArtifactView(String name, String sha256, long size) {}
+
+    /** One running (or stopped) copy of a release. */
+    public record InstanceView(String id, String app, int release, String driver, String state, int port,
+                               long pid, Instant startedAt, int restarts) {}
+
+    /** Server facts the CLI needs: where the API, the router and git live. */
+    public record ServerInfo(String version, String apiUrl, String routerUrl, String domain) {}
+
+    /** Every error body: what happened, and what to do about it. */
+    public record ErrorView(int status, String error, String hint) {}
+}
