@@ -35,6 +35,10 @@ wait_http() { # url host
   exit 1
 }
 
+if [ ! -f "$hello_dir/Makefile" ]; then
+  echo "router.sh: no Makefile in $hello_dir; set HELLO_DIR to a folder whose Makefile builds ./hello" >&2
+  exit 1
+fi
 make -s -C "$hello_dir" >/dev/null
 if [ -n "${ROUTER_CLASSPATH:-}" ]; then   # ROUTER_CLASSPATH: router classes built elsewhere, skips Maven
   classpath="$ROUTER_CLASSPATH"

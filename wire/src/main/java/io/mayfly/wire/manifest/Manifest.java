@@ -1,0 +1,41 @@
+package io.mayfly.wire.manifest;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * {@code mayfly.toml}: how to build an app, run it, know it is healthy and test it before it gets traffic.
+ * {@link #parse} checks every key and value and reports the first problem with its file, line and key.
+ */
+public record Manifest(Build build, Run run, Health health, Test test) {
+
+    /** @param command null for a MirageOS project (config.ml), whose recipe is known */
+    public record Build(String command, String artifact, String initrd, boolean network, List<String> hostPaths,
+                        Duration timeout, String schedule) {}
+
+    public record Run(String driver, List<String> args, long memoryBytes, int vcpus, int instances, int guestPort,
+                      Duration drainTimeout, Duration idleStop, String strategy) {}
+
+    /** One of: an HTTP GET of {@code path}, a TCP connect ({@code tcp}), or a {@code console} line matching a regex. */
+    public record Health(String path, int status, boolean tcp, String console, Duration timeout, Duration interval,
+                         Duration tryTimeout) {}
+
+    /** @param command null when there is no staged test */
+    public record Test(String command, Duration timeout) {}
+
+    public static final List<String> DRIVERS = List.of("process", "qemu", "solo5-hvt", "solo5-spt", "xen", "firecracker");
+    public static final List<String> STRATEGIES = List.of("blue-green", "rolling", "immediate");
+
+    public static Manifest parse(String fileName, String tomlText) throws ManifestException {
+        return new ManifestReader(fileName, tomlText).read();
+    }
+
+    /** What a manifest that names only its artifact means. */
+    public static Manifest defaults(String artifact) {
+        return new Manifest(
+                new Build(null, artifact, null, false, List.of(), Duration.ofMinutes(15), null),
+                new Run("process", List.of(), 64L * 1024 * 1024, 1, 1, 8080, Duration.ofSeconds(30), null, "blue-green"),
+                new Health("/", 200, false, null, Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(1)),
+                new Test(null, Duration.ofMinutes(5)));
+    }
+}
