@@ -107,7 +107,7 @@ public final class PushPipeline {
             Map<String, String> env = new LinkedHashMap<>();
             env.put("SOURCE_DATE_EPOCH", Integer.toString(commit.getCommitTime()));
             env.put("MAYFLY_APP", app);
-            BuildRequest request = new BuildRequest(work, command, manifest.build().network(),
+            BuildRequest request = new BuildRequest(commit.name(), work, command, manifest.build().network(),
                     manifest.build().hostPaths().stream().map(Path::of).toList(), env, manifest.build().timeout(),
                     MAX_BUILD_LOG, logs.buildLog(app, number));
             Files.createDirectories(logs.dir(app));
@@ -185,7 +185,7 @@ public final class PushPipeline {
 
     private String stagedTest(Path work, Manifest manifest, String url, Progress progress, String app, int number) throws InterruptedException {
         progress.say("-----> Testing the staged instance: " + manifest.test().command());
-        BuildRequest request = new BuildRequest(work, manifest.test().command(), true, List.of(),
+        BuildRequest request = new BuildRequest("test of build #" + number, work, manifest.test().command(), true, List.of(),
                 Map.of("MAYFLY_TEST_URL", url, "MAYFLY_APP", app), manifest.test().timeout(), MAX_BUILD_LOG,
                 logs.dir(app).resolve("test-" + number + ".log"));
         BuildResult result = sandbox.run(request, line -> progress.say("       " + line));

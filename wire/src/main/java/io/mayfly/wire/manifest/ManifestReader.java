@@ -56,7 +56,7 @@ final class ManifestReader {
             root = TOML.readTree(text);
         } catch (JacksonException e) {
             int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
-            int duplicate = duplicateKeyLine();
+            int duplicate = String.valueOf(e.getOriginalMessage()).contains("Duplicate key") ? duplicateKeyLine() : 0;
             if (duplicate > 0) line = duplicate; // Jackson reports where it noticed, one line later
             throw new ManifestException(file, Math.max(line, 0), null, "not valid TOML: " + e.getOriginalMessage());
         }
