@@ -109,6 +109,14 @@ public final class Agent implements AutoCloseable {
         return old;
     }
 
+    /** Makes the router know the app, so that until an instance serves it requests get a 503 rather than a 404. */
+    public synchronized void declare(String app) {
+        if (!router.apps().contains(app)) {
+            router.switchTo(app, List.of());
+            persistRoutes();
+        }
+    }
+
     /** Lets in-flight requests finish (bounded by drainTimeout), then stops the instance. */
     public void retire(Instance instance, Duration drainTimeout) {
         instance.backend().drained(drainTimeout).join();
@@ -194,7 +202,7 @@ public final class Agent implements AutoCloseable {
         }
         routes.forEach((app, ids) -> {
             List<Backend> backends = ids.stream().map(instances::get).filter(i -> i != null).map(Instance::backend).toList();
-            if (!backends.isEmpty()) router.switchTo(app, backends);
+            router.switchTo(app, backends);
         });
         persistRoutes();
     }

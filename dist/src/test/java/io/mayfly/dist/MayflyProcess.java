@@ -25,6 +25,11 @@ import java.util.concurrent.TimeUnit;
 final class MayflyProcess implements AutoCloseable {
     static final Path ROOT = Path.of(System.getProperty("mayfly.root", "..")).toAbsolutePath().normalize();
     static final Path JAR = Path.of(System.getProperty("mayfly.jar", "target/mayfly.jar")).toAbsolutePath();
+    static {
+        // Requests through the router carry Host: APP.localhost:PORT, as curl -H 'Host: ...' does.
+        System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
+    }
+
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
 

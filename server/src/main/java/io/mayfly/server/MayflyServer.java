@@ -107,6 +107,7 @@ public final class MayflyServer implements AutoCloseable {
         InetSocketAddress routerAddress = router.start(settings.router());
         Agent agent = new Agent(data.resolve("agent"), router, List.of(new ProcessDriver()));
         agent.recover();
+        apps.all().forEach(app -> agent.declare(app.name()));
 
         String routerUrl = "http://%s." + settings.domain() + ":" + routerAddress.getPort();
         ReleaseService releaseService = new ReleaseService(builds, releases, blobs, new BlueGreenDeploy(agent),

@@ -83,6 +83,7 @@ public final class ApiRoutes {
                 throw new ApiError(409, "an app named " + name + " already exists", "pick another name, or see mayfly apps");
             }
             repos.open(name).close();
+            agent.declare(name);
             logs.event(name, "app created");
             json(ctx, 201, view(apps.find(name).orElseThrow()));
         });
