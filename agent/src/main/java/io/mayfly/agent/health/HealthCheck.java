@@ -29,6 +29,8 @@ import java.util.function.Supplier;
  */
 public final class HealthCheck {
     static final int MAX_IN_FLIGHT = 4;
+    /** The first quick retry after an attempt failed fast; it doubles up to the interval. */
+    static final Duration FIRST_RETRY = Duration.ofMillis(2);
     /** The status line is all we read; a server that sends more before it is not an HTTP server. */
     private static final int MAX_STATUS_LINE = 8192;
 
@@ -97,6 +99,10 @@ public final class HealthCheck {
         AtomicReference<String> lastFailure = new AtomicReference<>("no attempt finished within " + human(tryTimeout));
         AtomicInteger inFlight = new AtomicInteger();
         Set<Socket> open = ConcurrentHashMap.newKeySet();
+        // An attempt that fails fast (connection refused while the app starts) wakes the loop, which then retries
+        // after a short back-off instead of a whole interval: a process that listens within milliseconds is seen so.
+        AtomicReference<CompletableFuture<Void>> failedFast = new AtomicReference<>(new CompletableFuture<>());
+        long backoff = FIRST_RETRY.toNanos();
         int attempts = 0;
         try {
             while (true) {
@@ -123,6 +129,7 @@ public final class HealthCheck {
                                 healthy.complete(null);
                             } else {
                                 lastFailure.set(failure);
+                                failedFast.get().complete(null);
                             }
                         } finally {
                             inFlight.decrementAndGet();
@@ -131,7 +138,13 @@ public final class HealthCheck {
                 }
                 long wait = Math.min(interval.toNanos(), deadline - System.nanoTime());
                 try {
-                    CompletableFuture.anyOf(healthy, exitSignal).get(Math.max(wait, 0), TimeUnit.NANOSECONDS);
+                    CompletableFuture<Void> failed = failedFast.get();
+                    CompletableFuture.anyOf(healthy, exitSignal, failed).get(Math.max(wait, 0), TimeUnit.NANOSECONDS);
+                    if (failed.isDone() && !healthy.isDone()) {
+                        failedFast.set(new CompletableFuture<>());
+                        TimeUnit.NANOSECONDS.sleep(Math.min(backoff, Math.max(deadline - System.nanoTime(), 0)));
+                        backoff = Math.min(backoff * 2, interval.toNanos());
+                    }
                 } catch (TimeoutException | ExecutionException e) {
                     // Time for the next attempt; an exit is read through exitReason.
                 } catch (InterruptedException e) {
