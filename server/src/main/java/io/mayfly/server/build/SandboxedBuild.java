@@ -94,11 +94,12 @@ public final class SandboxedBuild {
                 cmd.addAll(List.of("--ro-bind", dir, dir));
             }
         }
+        // /tmp first: host paths may live below it and must not be hidden by it.
+        cmd.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"));
         for (Path host : req.hostPaths()) {
             cmd.addAll(List.of("--ro-bind-try", host.toString(), host.toString()));
         }
-        cmd.addAll(List.of("--bind", req.workDir().toAbsolutePath().toString(), "/build",
-                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--clearenv"));
+        cmd.addAll(List.of("--bind", req.workDir().toAbsolutePath().toString(), "/build", "--clearenv"));
         env.forEach((k, v) -> cmd.addAll(List.of("--setenv", k, v)));
         cmd.addAll(List.of("--chdir", "/build", "/bin/sh", "-c", req.command()));
         return cmd;
