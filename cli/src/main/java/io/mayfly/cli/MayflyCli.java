@@ -50,6 +50,10 @@ public final class MayflyCli implements Runnable {
                 .addSubcommand("ps", new PsCommand())
                 .addSubcommand("builds", new BuildsCommand())
                 .addSubcommand("info", new InfoCommand())
+                .addSubcommand("config", new ConfigCommands.Show())
+                .addSubcommand("config:get", new ConfigCommands.Get())
+                .addSubcommand("config:set", new ConfigCommands.Set())
+                .addSubcommand("config:unset", new ConfigCommands.Unset())
                 .addSubcommand("help", new CommandLine.HelpCommand());
         cli.setExecutionExceptionHandler(MayflyCli::report);
         return cli;

@@ -13,7 +13,9 @@ import io.mayfly.server.release.AppLocks;
 import io.mayfly.server.release.AppLogs;
 import io.mayfly.server.release.PushPipeline;
 import io.mayfly.server.release.ReleaseService;
+import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Apps;
+import io.mayfly.server.store.ConfigCipher;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.ContentAddressedBlobs;
 import io.mayfly.server.store.Database;
@@ -110,8 +112,9 @@ public final class MayflyServer implements AutoCloseable {
         apps.all().forEach(app -> agent.declare(app.name()));
 
         String routerUrl = "http://%s." + settings.domain() + ":" + routerAddress.getPort();
+        AppConfig appConfig = new AppConfig(db, new ConfigCipher(data.resolve("config.key")));
         ReleaseService releaseService = new ReleaseService(builds, releases, blobs, new BlueGreenDeploy(agent),
-                new AppLocks(Duration.ofMinutes(20)), logs, routerUrl);
+                new AppLocks(Duration.ofMinutes(20)), logs, appConfig, routerUrl);
         PushPipeline pipeline = new PushPipeline(builds, releases, blobs, releaseService, new SandboxedBuild(), logs, work);
         Access access = new Access(tokens);
 
@@ -125,7 +128,7 @@ public final class MayflyServer implements AutoCloseable {
                 handler.addFilter(new FilterHolder(new LiveReceivePack(repos, pipeline)), "/git/*", EnumSet.of(DispatcherType.REQUEST));
                 handler.addServlet(new ServletHolder(gitServlet), "/git/*");
             });
-            new ApiRoutes(() -> infoHolder[0], access, apps, builds, releases, releaseService, repos, agent, logs)
+            new ApiRoutes(() -> infoHolder[0], access, apps, builds, releases, releaseService, repos, agent, logs, appConfig)
                     .register(config);
         });
         http.start(settings.listen().getHostString(), settings.listen().getPort());

@@ -135,7 +135,9 @@ public final class PushPipeline {
             logs.event(app, "build #" + number + " succeeded: " + main.name() + " sha256:" + main.sha256());
 
             Optional<Releases.Release> live = releases.live(app);
-            if (live.isPresent() && sameAsLive(app, live.get(), artifacts, manifestText)) {
+            String config = releaseService.currentConfig(app);
+            if (live.isPresent() && sameAsLive(app, live.get(), artifacts, manifestText)
+                    && releaseService.sameConfig(live.get().config(), config)) {
                 progress.say("-----> No change: sha256:" + main.sha256().substring(0, 12) + " with the same settings is already live as v"
                         + live.get().version() + "; not redeploying");
                 return new Outcome.Unchanged(live.get().version());
@@ -144,7 +146,6 @@ public final class PushPipeline {
             Builds.Build build = builds.find(app, number).orElseThrow();
             StagedTest test = manifest.test().command() == null ? StagedTest.NONE
                     : url -> stagedTest(work, manifest, url, progress, app, number);
-            String config = live.map(Releases.Release::config).orElse("{}");
             ReleaseService.Result released = releaseService.release(app, build, manifest, manifestText, config,
                     "Deploy " + commit.abbreviate(7).name() + " (build #" + number + ")", test, progress);
             released.release().phases().forEach(phases::record);

@@ -4,6 +4,7 @@ import io.mayfly.agent.StartRequest;
 import io.mayfly.server.deploy.BlueGreenDeploy;
 import io.mayfly.server.deploy.DeployOutcome;
 import io.mayfly.server.deploy.StagedTest;
+import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.ContentAddressedBlobs;
 import io.mayfly.server.store.Releases;
@@ -28,17 +29,19 @@ public final class ReleaseService {
     private final BlueGreenDeploy blueGreen;
     private final AppLocks locks;
     private final AppLogs logs;
+    private final AppConfig appConfig;
     private final String routerUrlTemplate;
 
     /** @param routerUrlTemplate e.g. {@code http://%s.localhost:8080}, filled with the app's name */
     public ReleaseService(Builds builds, Releases releases, ContentAddressedBlobs blobs, BlueGreenDeploy blueGreen,
-                          AppLocks locks, AppLogs logs, String routerUrlTemplate) {
+                          AppLocks locks, AppLogs logs, AppConfig config, String routerUrlTemplate) {
         this.builds = builds;
         this.releases = releases;
         this.blobs = blobs;
         this.blueGreen = blueGreen;
         this.locks = locks;
         this.logs = logs;
+        this.appConfig = config;
         this.routerUrlTemplate = routerUrlTemplate;
     }
 
@@ -64,6 +67,7 @@ public final class ReleaseService {
         return switch (outcome) {
             case DeployOutcome.Live live -> {
                 releases.markLive(app, release.version(), live.phases());
+                appConfig.putSealed(app, release.config()); // a rollback brings its config back, as on Heroku
                 logs.event(app, "release v" + release.version() + " is live");
                 yield new Result(releases.find(app, release.version()).orElseThrow(), null);
             }
@@ -73,6 +77,49 @@ public final class ReleaseService {
                 yield new Result(releases.find(app, release.version()).orElseThrow(), failed.reason());
             }
         };
+    }
+
+    /** The app's current config vars, sealed as a release stores them. */
+    public String currentConfig(String app) {
+        return appConfig.sealed(app);
+    }
+
+    public boolean sameConfig(String sealedA, String sealedB) {
+        return appConfig.cipher().open(sealedA).equals(appConfig.cipher().open(sealedB));
+    }
+
+    /**
+     * Sets (value) or unsets (null) config vars. With a live release this makes a new release of the same build
+     * with the new vars and deploys it; otherwise the vars wait for the first deploy.
+     */
+    public Optional<Result> setConfig(String app, Map<String, String> changes, Progress progress) throws Exception {
+        return locked(app, progress, () -> {
+            Map<String, String> vars = new java.util.TreeMap<>(appConfig.get(app));
+            changes.forEach((k, v) -> {
+                if (v == null) vars.remove(k);
+                else vars.put(k, v);
+            });
+            String sealed = appConfig.cipher().seal(vars);
+            Optional<Releases.Release> live = releases.live(app);
+            String what = describeChange(changes);
+            if (live.isEmpty()) {
+                appConfig.putSealed(app, sealed);
+                logs.event(app, what + " (no release yet: applies to the first deploy)");
+                return Optional.<Result>empty();
+            }
+            Builds.Build build = builds.find(app, live.get().build()).orElseThrow();
+            Result result = release(app, build, parseStored(live.get()), live.get().manifest(), sealed, what, StagedTest.NONE, progress);
+            return Optional.of(result);
+        });
+    }
+
+    /** "Set GREETING, PORT_X; unset OLD": names only, never values. */
+    private static String describeChange(Map<String, String> changes) {
+        List<String> set = changes.entrySet().stream().filter(e -> e.getValue() != null).map(Map.Entry::getKey).sorted().toList();
+        List<String> unset = changes.entrySet().stream().filter(e -> e.getValue() == null).map(Map.Entry::getKey).sorted().toList();
+        String out = set.isEmpty() ? "" : "Set " + String.join(", ", set);
+        if (!unset.isEmpty()) out += (out.isEmpty() ? "Unset " : "; unset ") + String.join(", ", unset);
+        return out;
     }
 
     /** Runs the work while no other deploy of the app runs. */
@@ -133,9 +180,18 @@ public final class ReleaseService {
         } catch (IOException e) {
             return new DeployOutcome.Failed(e.getMessage(), Map.of());
         }
-        StartRequest request = new StartRequest(app, version, run.driver(), image, initrd, run.args(), Map.of(),
+        Map<String, String> vars = appConfig.cipher().open(releases.find(app, version).map(Releases.Release::config).orElse(null));
+        List<String> args = run.args().stream().map(a -> fillConfig(a, vars)).toList();
+        StartRequest request = new StartRequest(app, version, run.driver(), image, initrd, args, vars,
                 run.memoryBytes(), run.guestPort(), Duration.ofSeconds(10));
         return blueGreen.run(request, manifest, test, progress);
+    }
+
+    /** Fills {config.K} placeholders in a boot argument (the MirageOS way of passing settings). */
+    static String fillConfig(String arg, Map<String, String> vars) {
+        String out = arg;
+        for (var e : vars.entrySet()) out = out.replace("{config." + e.getKey() + "}", e.getValue());
+        return out;
     }
 
     private static Manifest parseStored(Releases.Release release) {

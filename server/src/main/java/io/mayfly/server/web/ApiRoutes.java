@@ -7,6 +7,8 @@ import io.mayfly.agent.Instance;
 import io.mayfly.server.git.GitRepositories;
 import io.mayfly.server.release.AppLogs;
 import io.mayfly.server.release.ReleaseService;
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Apps;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.Releases;
@@ -18,7 +20,9 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /** The REST API under {@code /api/v1}: JSON in, JSON out, every route checked against the caller's token. */
@@ -26,6 +30,10 @@ public final class ApiRoutes {
     private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
     private static final Pattern APP_NAME = Pattern.compile("[a-z][a-z0-9-]{0,62}");
     private static final String TOKEN = "mayfly.token";
+    private static final Pattern CONFIG_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
+
+    /** The answer to a config change: the var names now set, and the release it made (null before the first deploy). */
+    public record ConfigChange(List<String> names, Views.ReleaseView release) {}
 
     private final java.util.function.Supplier<Views.ServerInfo> info;
     private final Access access;
@@ -36,9 +44,10 @@ public final class ApiRoutes {
     private final GitRepositories repos;
     private final Agent agent;
     private final AppLogs logs;
+    private final AppConfig appConfig;
 
     public ApiRoutes(java.util.function.Supplier<Views.ServerInfo> info, Access access, Apps apps, Builds builds, Releases releases,
-                     ReleaseService releaseService, GitRepositories repos, Agent agent, AppLogs logs) {
+                     ReleaseService releaseService, GitRepositories repos, Agent agent, AppLogs logs, AppConfig config) {
         this.info = info;
         this.access = access;
         this.apps = apps;
@@ -48,6 +57,7 @@ public final class ApiRoutes {
         this.repos = repos;
         this.agent = agent;
         this.logs = logs;
+        this.appConfig = config;
     }
 
     public void register(JavalinConfig config) {
@@ -116,6 +126,27 @@ public final class ApiRoutes {
                         + ": " + result.failure(), "the previous release is still serving; see mayfly logs -a " + app.name());
             }
             json(ctx, 201, view(result.release()));
+        });
+        r.get("/api/v1/apps/{app}/config", ctx -> {
+            Apps.App app = app(ctx, Access.Need.deploy);
+            json(ctx, 200, appConfig.get(app.name()));
+        });
+        r.patch("/api/v1/apps/{app}/config", ctx -> {
+            Apps.App app = app(ctx, Access.Need.deploy);
+            Map<String, String> changes = Json.MAPPER.readValue(ctx.body(), new TypeReference<LinkedHashMap<String, String>>() {});
+            for (String key : changes.keySet()) {
+                if (!CONFIG_KEY.matcher(key).matches()) {
+                    throw ApiError.badRequest("'" + key + "' is not a valid config var name",
+                            "use letters, digits and underscores, not starting with a digit, e.g. GREETING or DATABASE_URL");
+                }
+            }
+            var result = releaseService.setConfig(app.name(), changes, line -> {});
+            if (result.isPresent() && !result.get().ok()) {
+                throw new ApiError(409, "the config change was released as v" + result.get().release().version() + " but it failed: "
+                        + result.get().failure(), "the previous release is still serving with the previous config");
+            }
+            json(ctx, 200, new ConfigChange(appConfig.get(app.name()).keySet().stream().sorted().toList(),
+                    result.map(rr -> view(rr.release())).orElse(null)));
         });
         r.get("/api/v1/apps/{app}/builds", ctx -> {
             Apps.App app = app(ctx, Access.Need.read);
