@@ -11,14 +11,15 @@ import io.mayfly.agent.driver.Ports;
 import io.mayfly.agent.health.HealthCheck;
 import io.mayfly.agent.router.Backend;
 import io.mayfly.agent.router.Router;
-import io.mayfly.wire.Json;
+import io.mayfly.agent.secrets.ConfigCipher;
+import io.mayfly.agent.supervisor.RestartPolicy;
+import io.mayfly.agent.supervisor.Supervisor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
@@ -41,17 +43,38 @@ public final class Agent implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** How long an instance gets between SIGTERM (or its driver's equivalent) and being killed. */
     private static final Duration STOP_GRACE = Duration.ofSeconds(10);
+    private static final String ROUTES = "routes.json";
+    private static final String LAUNCH = "launch.json";
 
     private final Path dir;
     private final Router router;
     private final Map<String, Driver> drivers = new LinkedHashMap<>();
     private final Map<String, Instance> instances = new ConcurrentHashMap<>();
+    /** Instances being stopped on purpose: their exit is not a crash. */
+    private final Set<String> stopping = ConcurrentHashMap.newKeySet();
+    /** Crashed instances whose slot waits for a restart; a deploy of the app clears them. */
+    private final Set<String> awaitingRestart = ConcurrentHashMap.newKeySet();
+    private final Set<String> supervised = ConcurrentHashMap.newKeySet();
+    private final Supervisor supervisor;
+    private final ConfigCipher secrets;
+
+    /**
+     * What is kept beside each instance so that it can be restarted after a crash, even by a restarted agent. The
+     * environment holds config vars, so it is stored only sealed; {@code request} is kept without it.
+     */
+    record Launch(StartRequest request, String sealedEnv, int restarts, int crashStreak) {}
 
     public Agent(Path dir, Router router, List<Driver> drivers) throws IOException {
+        this(dir, router, drivers, AgentEvents.NONE, RestartPolicy.DEFAULT);
+    }
+
+    public Agent(Path dir, Router router, List<Driver> drivers, AgentEvents events, RestartPolicy policy) throws IOException {
         this.dir = dir;
         this.router = router;
         drivers.forEach(d -> this.drivers.put(d.name(), d));
+        this.supervisor = new Supervisor(this, policy, events);
         Files.createDirectories(dir.resolve("instances"));
+        this.secrets = new ConfigCipher(dir.resolve("launch.key"));
     }
 
     public Router router() { return router; }
@@ -60,6 +83,15 @@ public final class Agent implements AutoCloseable {
 
     /** Starts a new instance; it receives no traffic until {@link #switchTo} names it. */
     public Instance start(StartRequest req) throws DriverException {
+        return start(req, 0, 0);
+    }
+
+    /** Starts the crashed instance's request again as a new instance; called by the supervisor. */
+    public Instance restart(Instance crashed, int crashStreak) throws DriverException {
+        return start(crashed.request(), crashed.restarts() + 1, crashStreak);
+    }
+
+    private Instance start(StartRequest req, int restarts, int crashStreak) throws DriverException {
         Driver driver = drivers.get(req.driver());
         if (driver == null) {
             throw new DriverException("no driver named '" + req.driver() + "' on this host; drivers here: " + String.join(", ", drivers.keySet()));
@@ -82,23 +114,35 @@ public final class Agent implements AutoCloseable {
         }
         InstanceSpec spec = new InstanceSpec(id, req.app(), req.release(), req.artifact(), req.initrd(), args, env,
                 req.memoryBytes(), port, req.guestPort(), stateDir.resolve("console.log"), stateDir, req.stopGrace());
+        try {
+            StartRequest withoutEnv = new StartRequest(req.app(), req.release(), req.driver(), req.artifact(), req.initrd(), req.args(),
+                    Map.of(), req.memoryBytes(), req.vcpus(), req.guestPort(), req.stopGrace(), req.health());
+            InstanceStateFile.writeJson(stateDir.resolve(LAUNCH), new Launch(withoutEnv, secrets.seal(req.env()), restarts, crashStreak));
+        } catch (IOException e) {
+            throw new DriverException("cannot record how instance " + id + " was started in " + stateDir + ": " + e.getMessage(), e);
+        }
         InstanceHandle handle = driver.start(spec);
-        Instance instance = new Instance(id, req.app(), req.release(), driver.name(), handle, new Backend(id, "127.0.0.1", port));
+        Instance instance = new Instance(id, req.app(), req.release(), driver.name(), handle, new Backend(id, "127.0.0.1", port),
+                req, restarts, crashStreak);
         instances.put(id, instance);
         handle.exited().thenRun(() -> log.info("instance {} exited", id));
         return instance;
     }
 
-    /** Waits until the instance answers its health check, it exits, or the overall timeout passes. */
-    public HealthCheck.Result awaitHealthy(Instance instance, String path, int status, Duration interval, Duration tryTimeout, Duration overall) {
-        return HealthCheck.http("127.0.0.1", instance.port(), path, status, interval, tryTimeout)
-                .await(overall, instance.handle().exited());
+    /** Waits until the instance answers its health check, it exits, or the health timeout passes. */
+    public HealthCheck.Result awaitHealthy(Instance instance) {
+        HealthSpec h = instance.request().health();
+        HealthCheck check = h.path() == null ? HealthCheck.tcp("127.0.0.1", instance.port(), h.interval(), h.tryTimeout())
+                : HealthCheck.http("127.0.0.1", instance.port(), h.path(), h.status(), h.interval(), h.tryTimeout());
+        return check.await(h.timeout(), instance.handle().exited());
     }
 
     /** Atomically routes the app to exactly these instances; returns the instances that were routed before. */
     public synchronized List<Instance> switchTo(String app, List<Instance> fresh) {
         List<Backend> previous = router.switchTo(app, fresh.stream().map(Instance::backend).toList());
         persistRoutes();
+        awaitingRestart.removeIf(id -> id.startsWith(app + "-v"));
+        fresh.forEach(this::supervise);
         List<Instance> old = new ArrayList<>();
         for (Backend b : previous) {
             Instance i = instances.get(b.instanceId());
@@ -107,6 +151,45 @@ public final class Agent implements AutoCloseable {
             }
         }
         return old;
+    }
+
+    private void supervise(Instance instance) {
+        if (supervised.add(instance.id())) supervisor.watch(instance);
+    }
+
+    public boolean isRouted(Instance instance) {
+        return router.backends(instance.app()).contains(instance.backend());
+    }
+
+    /**
+     * Called when a supervised instance exited. If it was serving and not being stopped on purpose, it leaves the
+     * route (so no request goes to a dead port) and its slot waits for a restart; returns whether that happened.
+     */
+    public synchronized boolean crashed(Instance dead) {
+        supervised.remove(dead.id());
+        if (stopping.contains(dead.id()) || !isRouted(dead)) return false;
+        List<Backend> rest = router.backends(dead.app()).stream().filter(b -> b != dead.backend()).toList();
+        router.switchTo(dead.app(), rest);
+        persistRoutes();
+        instances.remove(dead.id());
+        deleteQuietly(dir.resolve("instances").resolve(dead.id()).resolve(InstanceStateFile.NAME));
+        awaitingRestart.add(dead.id());
+        return true;
+    }
+
+    public boolean awaitingRestart(Instance dead) {
+        return awaitingRestart.contains(dead.id());
+    }
+
+    /** Routes to the restarted instance in the crashed one's place, unless a deploy made the slot obsolete. */
+    public synchronized boolean replaceCrashed(Instance dead, Instance fresh) {
+        if (!awaitingRestart.remove(dead.id())) return false;
+        List<Backend> backends = new ArrayList<>(router.backends(dead.app()));
+        backends.add(fresh.backend());
+        router.switchTo(dead.app(), backends);
+        persistRoutes();
+        supervised.add(fresh.id());
+        return true;
     }
 
     /** Makes the router know the app, so that until an instance serves it requests get a 503 rather than a 404. */
@@ -124,9 +207,11 @@ public final class Agent implements AutoCloseable {
     }
 
     public void stop(Instance instance) {
+        stopping.add(instance.id());
         try {
             instance.handle().stop(STOP_GRACE);
         } finally {
+            stopping.remove(instance.id());
             instances.remove(instance.id());
             deleteQuietly(dir.resolve("instances").resolve(instance.id()).resolve("state.json"));
         }
@@ -189,8 +274,10 @@ public final class Agent implements AutoCloseable {
                     deleteQuietly(stateFile);
                     continue;
                 }
+                Launch launch = readLaunch(stateDir);
                 Instance instance = new Instance(state.id(), state.app(), state.release(), state.driver(), handle.get(),
-                        new Backend(state.id(), "127.0.0.1", state.port()));
+                        new Backend(state.id(), "127.0.0.1", state.port()), launch == null ? null : unseal(launch),
+                        launch == null ? 0 : launch.restarts(), launch == null ? 0 : launch.crashStreak());
                 instances.put(state.id(), instance);
                 if (!routedTo.containsKey(state.id())) {
                     log.info("stopping instance {}: it was started by a deploy that never switched to it", state.id());
@@ -201,8 +288,9 @@ public final class Agent implements AutoCloseable {
             }
         }
         routes.forEach((app, ids) -> {
-            List<Backend> backends = ids.stream().map(instances::get).filter(i -> i != null).map(Instance::backend).toList();
-            router.switchTo(app, backends);
+            List<Instance> routed = ids.stream().map(instances::get).filter(i -> i != null).toList();
+            router.switchTo(app, routed.stream().map(Instance::backend).toList());
+            routed.stream().filter(i -> i.request() != null).forEach(this::supervise);
         });
         persistRoutes();
     }
@@ -212,23 +300,33 @@ public final class Agent implements AutoCloseable {
         for (String app : router.apps()) {
             routes.put(app, router.backends(app).stream().map(Backend::instanceId).toList());
         }
-        Path file = dir.resolve("routes.json");
         try {
-            Path tmp = dir.resolve("routes.json.tmp");
-            Files.writeString(tmp, Json.write(routes));
-            try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            InstanceStateFile.writeJson(dir.resolve(ROUTES), routes);
         } catch (IOException e) {
-            log.error("cannot persist routes to {}: {}", file, e.toString());
+            log.error("cannot persist routes to {}: {}", dir.resolve(ROUTES), e.toString());
         }
     }
 
     private Map<String, List<String>> readRoutes() throws IOException {
-        Path file = dir.resolve("routes.json");
+        Path file = dir.resolve(ROUTES);
         if (!Files.exists(file)) return Map.of();
-        return Json.MAPPER.readValue(file.toFile(), new TypeReference<LinkedHashMap<String, List<String>>>() {});
+        return InstanceStateFile.readJson(file, new TypeReference<LinkedHashMap<String, List<String>>>() {});
+    }
+
+    private StartRequest unseal(Launch launch) {
+        StartRequest r = launch.request();
+        return new StartRequest(r.app(), r.release(), r.driver(), r.artifact(), r.initrd(), r.args(), secrets.open(launch.sealedEnv()),
+                r.memoryBytes(), r.vcpus(), r.guestPort(), r.stopGrace(), r.health());
+    }
+
+    private static Launch readLaunch(Path stateDir) {
+        Path file = stateDir.resolve(LAUNCH);
+        try {
+            return Files.exists(file) ? InstanceStateFile.readJson(file, Launch.class) : null;
+        } catch (IOException e) {
+            log.warn("cannot read {}: {}; the instance will not be restarted if it crashes", file, e.getMessage());
+            return null;
+        }
     }
 
     static String fill(String template, Map<String, String> values) {

@@ -4,8 +4,13 @@ import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.router.Backend;
 
-/** One instance this agent runs: the driver's handle and the router's view of it. */
-public record Instance(String id, String app, int release, String driver, InstanceHandle handle, Backend backend) {
+/**
+ * One instance this agent runs: the driver's handle, the router's view of it, the request it was started from,
+ * how many times its slot was restarted in all, and how many crashes in a row led to it (for the back-off).
+ */
+public record Instance(String id, String app, int release, String driver, InstanceHandle handle, Backend backend,
+                       StartRequest request, int restarts, int crashStreak) {
     public InstanceState state() { return handle.state(); }
+
     public int port() { return backend.port(); }
 }

@@ -4,6 +4,7 @@ import io.javalin.Javalin;
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.driver.process.ProcessDriver;
 import io.mayfly.agent.router.Router;
+import io.mayfly.agent.supervisor.RestartPolicy;
 import io.mayfly.server.build.SandboxedBuild;
 import io.mayfly.server.deploy.BlueGreenDeploy;
 import io.mayfly.server.git.GitRepositories;
@@ -15,7 +16,7 @@ import io.mayfly.server.release.PushPipeline;
 import io.mayfly.server.release.ReleaseService;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Apps;
-import io.mayfly.server.store.ConfigCipher;
+import io.mayfly.agent.secrets.ConfigCipher;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.ContentAddressedBlobs;
 import io.mayfly.server.store.Database;
@@ -107,7 +108,7 @@ public final class MayflyServer implements AutoCloseable {
 
         Router router = new Router(settings.domain());
         InetSocketAddress routerAddress = router.start(settings.router());
-        Agent agent = new Agent(data.resolve("agent"), router, List.of(new ProcessDriver()));
+        Agent agent = new Agent(data.resolve("agent"), router, List.of(new ProcessDriver()), logs::event, RestartPolicy.DEFAULT);
         agent.recover();
         apps.all().forEach(app -> agent.declare(app.name()));
 

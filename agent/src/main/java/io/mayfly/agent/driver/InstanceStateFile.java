@@ -36,7 +36,12 @@ public final class InstanceStateFile {
     }
 
     public static void write(Path file, InstanceState state) throws IOException {
-        byte[] json = MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(state);
+        writeJson(file, state);
+    }
+
+    /** Writes any record as JSON atomically and durably: a temporary file, fsync, rename, fsync of the directory. */
+    public static void writeJson(Path file, Object value) throws IOException {
+        byte[] json = MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(value);
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = dir.resolve(file.getFileName() + ".tmp");
@@ -56,10 +61,22 @@ public final class InstanceStateFile {
     }
 
     public static InstanceState read(Path file) throws IOException {
+        return readJson(file, InstanceState.class);
+    }
+
+    public static <T> T readJson(Path file, Class<T> type) throws IOException {
         try {
-            return MAPPER.readValue(file.toFile(), InstanceState.class);
+            return MAPPER.readValue(file.toFile(), type);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw new IOException("instance state " + file + " is not valid JSON: " + e.getOriginalMessage(), e);
+            throw new IOException(file + " is not valid JSON for " + type.getSimpleName() + ": " + e.getOriginalMessage(), e);
+        }
+    }
+
+    public static <T> T readJson(Path file, com.fasterxml.jackson.core.type.TypeReference<T> type) throws IOException {
+        try {
+            return MAPPER.readValue(file.toFile(), type);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new IOException(file + " is not valid JSON: " + e.getOriginalMessage(), e);
         }
     }
 }

@@ -32,9 +32,7 @@ public final class BlueGreenDeploy {
             return new DeployOutcome.Failed("could not boot: " + e.getMessage(), phases.asMap());
         }
 
-        Manifest.Health h = manifest.health();
-        HealthCheck.Result health = phases.time("health",
-                () -> agent.awaitHealthy(fresh, h.path(), h.status(), h.interval(), h.tryTimeout(), h.timeout()));
+        HealthCheck.Result health = phases.time("health", () -> agent.awaitHealthy(fresh));
         if (health instanceof HealthCheck.Unhealthy sick) {
             agent.stop(fresh);
             return new DeployOutcome.Failed("health check failed: " + sick.reason(), phases.asMap());

@@ -1,5 +1,6 @@
 package io.mayfly.server.release;
 
+import io.mayfly.agent.HealthSpec;
 import io.mayfly.agent.StartRequest;
 import io.mayfly.server.deploy.BlueGreenDeploy;
 import io.mayfly.server.deploy.DeployOutcome;
@@ -182,8 +183,10 @@ public final class ReleaseService {
         }
         Map<String, String> vars = appConfig.cipher().open(releases.find(app, version).map(Releases.Release::config).orElse(null));
         List<String> args = run.args().stream().map(a -> fillConfig(a, vars)).toList();
+        Manifest.Health h = manifest.health();
         StartRequest request = new StartRequest(app, version, run.driver(), image, initrd, args, vars,
-                run.memoryBytes(), run.guestPort(), Duration.ofSeconds(10));
+                run.memoryBytes(), run.vcpus(), run.guestPort(), Duration.ofSeconds(10),
+                new HealthSpec(h.path(), h.status(), h.interval(), h.tryTimeout(), h.timeout()));
         return blueGreen.run(request, manifest, test, progress);
     }
 

@@ -1,5 +1,6 @@
 package io.mayfly.server.store;
 
+import io.mayfly.agent.secrets.ConfigCipher;
 import org.jdbi.v3.core.Jdbi;
 
 import java.util.Map;

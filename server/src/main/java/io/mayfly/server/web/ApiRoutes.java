@@ -228,7 +228,7 @@ public final class ApiRoutes {
     private static Views.InstanceView view(Instance i, boolean routed) {
         var s = i.state();
         String state = !i.handle().isAlive() ? "exited" : routed ? "serving" : "staged";
-        return new Views.InstanceView(i.id(), i.app(), i.release(), i.driver(), state, i.port(), s.pid(), s.startedAt(), 0);
+        return new Views.InstanceView(i.id(), i.app(), i.release(), i.driver(), state, i.port(), s.pid(), s.startedAt(), i.restarts());
     }
 
     private static void json(Context ctx, int status, Object body) {

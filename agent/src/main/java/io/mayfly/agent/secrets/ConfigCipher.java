@@ -1,4 +1,4 @@
-package io.mayfly.server.store;
+package io.mayfly.agent.secrets;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.mayfly.wire.Json;
