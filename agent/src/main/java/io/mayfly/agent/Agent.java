@@ -30,7 +30,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
@@ -57,6 +59,11 @@ public final class Agent implements AutoCloseable {
     private final Set<String> supervised = ConcurrentHashMap.newKeySet();
     private final Supervisor supervisor;
     private final ConfigCipher secrets;
+    private final AgentEvents events;
+    /** Apps that scale to zero, with how long an instance may sit idle before it is stopped. */
+    private final Map<String, Duration> idleStop = new ConcurrentHashMap<>();
+    private final Map<String, CompletableFuture<?>> booting = new ConcurrentHashMap<>();
+    private volatile Thread idleReaper;
 
     /**
      * What is kept beside each instance so that it can be restarted after a crash, even by a restarted agent. The
@@ -73,6 +80,7 @@ public final class Agent implements AutoCloseable {
         this.router = router;
         drivers.forEach(d -> this.drivers.put(d.name(), d));
         this.supervisor = new Supervisor(this, policy, events);
+        this.events = events;
         Files.createDirectories(dir.resolve("instances"));
         this.secrets = new ConfigCipher(dir.resolve("launch.key"));
     }
@@ -190,6 +198,54 @@ public final class Agent implements AutoCloseable {
         persistRoutes();
         supervised.add(fresh.id());
         return true;
+    }
+
+    /**
+     * Scale to zero (Jitsu's "summon on demand"): the app's instances stop once idle for {@code idle}, and a request
+     * that finds none is held by the router while {@code boot} starts one, for at most {@code holdTimeout}.
+     */
+    public void scaleToZero(String app, Duration idle, Duration holdTimeout, Supplier<CompletableFuture<?>> boot) {
+        idleStop.put(app, idle);
+        router.holdWhileBooting(app, a -> booting.computeIfAbsent(a, x -> {
+            events.event(a, "a request arrived while nothing runs: booting an instance");
+            CompletableFuture<?> f = boot.get();
+            return f.whenComplete((ok, error) -> booting.remove(a));
+        }), holdTimeout);
+        startIdleReaper();
+    }
+
+    /** Ends scale to zero for the app: its instances keep running however idle. */
+    public void keepRunning(String app) {
+        idleStop.remove(app);
+        router.holdWhileBooting(app, null, null);
+    }
+
+    private synchronized void startIdleReaper() {
+        if (idleReaper != null) return;
+        idleReaper = Thread.ofVirtual().name("idle-reaper").start(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    Thread.sleep(250);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                idleStop.forEach(this::stopIdle);
+            }
+        });
+    }
+
+    private void stopIdle(String app, Duration idle) {
+        for (Instance i : routed(app)) {
+            Duration idleFor = i.backend().idleFor();
+            if (idleFor.compareTo(idle) < 0) continue;
+            synchronized (this) {
+                if (!isRouted(i) || i.backend().idleFor().compareTo(idle) < 0) continue;
+                router.switchTo(app, router.backends(app).stream().filter(b -> b != i.backend()).toList());
+                persistRoutes();
+            }
+            events.event(app, "instance " + i.id() + " idle for " + idleFor.toSeconds() + " s: stopping it (scale to zero)");
+            retire(i, Duration.ofSeconds(30));
+        }
     }
 
     /** Makes the router know the app, so that until an instance serves it requests get a 503 rather than a 404. */
@@ -354,6 +410,8 @@ public final class Agent implements AutoCloseable {
     /** Stops routing but leaves instances running, so a restarted agent can re-adopt them. */
     @Override
     public void close() {
+        Thread reaper = idleReaper;
+        if (reaper != null) reaper.interrupt();
         router.close();
     }
 }

@@ -14,12 +14,16 @@ import io.mayfly.server.release.AppLocks;
 import io.mayfly.server.release.AppLogs;
 import io.mayfly.server.release.PushPipeline;
 import io.mayfly.server.release.ReleaseService;
+import io.mayfly.server.registry.RegistryRoutes;
+import io.mayfly.server.registry.SigningKey;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Apps;
 import io.mayfly.agent.secrets.ConfigCipher;
+import io.mayfly.server.store.BuildIndex;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.ContentAddressedBlobs;
 import io.mayfly.server.store.Database;
+import io.mayfly.server.store.Rebuilds;
 import io.mayfly.server.store.Releases;
 import io.mayfly.server.store.Tokens;
 import io.mayfly.server.web.Access;
@@ -114,10 +118,11 @@ public final class MayflyServer implements AutoCloseable {
 
         String routerUrl = "http://%s." + settings.domain() + ":" + routerAddress.getPort();
         AppConfig appConfig = new AppConfig(db, new ConfigCipher(data.resolve("config.key")));
-        ReleaseService releaseService = new ReleaseService(builds, releases, blobs, new BlueGreenDeploy(agent),
+        ReleaseService releaseService = new ReleaseService(agent, builds, releases, blobs, new BlueGreenDeploy(agent),
                 new AppLocks(Duration.ofMinutes(20)), logs, appConfig, routerUrl);
         PushPipeline pipeline = new PushPipeline(builds, releases, blobs, releaseService, new SandboxedBuild(), logs, work);
         Access access = new Access(tokens);
+        SigningKey signingKey = SigningKey.loadOrCreate(data);
 
         var gitServlet = PushReceiver.servlet(repos, name -> apps.find(name).isPresent(), pipeline);
         Views.ServerInfo[] infoHolder = new Views.ServerInfo[1];
@@ -131,6 +136,8 @@ public final class MayflyServer implements AutoCloseable {
             });
             new ApiRoutes(() -> infoHolder[0], access, apps, builds, releases, releaseService, repos, agent, logs, appConfig)
                     .register(config);
+            new RegistryRoutes(access, apps, builds, new BuildIndex(db), new Rebuilds(db), releases, releaseService, blobs, logs,
+                    signingKey).register(config);
         });
         http.start(settings.listen().getHostString(), settings.listen().getPort());
         String apiUrl = "http://" + settings.listen().getHostString() + ":" + http.port();
@@ -144,12 +151,11 @@ public final class MayflyServer implements AutoCloseable {
         return server;
     }
 
-    /** After a restart, every live release that nothing serves any more is booted again. */
+    /** After a restart, every live release that nothing serves any more is booted again (unless it scales to zero). */
     private static void restoreLive(Releases releases, Agent agent, ReleaseService releaseService) {
         for (Releases.Release live : releases.allLive()) {
-            if (!agent.routed(live.app()).isEmpty()) continue;
             try {
-                releaseService.restore(live).ifPresent(reason -> log.error("could not restore {} v{}: {}", live.app(), live.version(), reason));
+                releaseService.resume(live, agent.routed(live.app()).isEmpty());
             } catch (Exception e) {
                 log.error("could not restore {} v{}", live.app(), live.version(), e);
             }

@@ -9,6 +9,10 @@ final class AppRoute {
   private volatile List<Backend> backends = List.of();
   private volatile boolean removed;
   private final AtomicInteger nextTie = new AtomicInteger();
+  /** Set for an app that scales to zero: requests that find no backend are held while it boots. */
+  volatile Waker waker;
+  volatile long holdTimeoutNanos;
+  private final AtomicInteger held = new AtomicInteger();
 
   AppRoute(String app) {
     this.app = app;
@@ -27,6 +31,19 @@ final class AppRoute {
   List<Backend> remove() {
     removed = true;
     return replace(List.of());
+  }
+
+  /** Counts one more held request, unless {@code max} are held already. */
+  boolean tryHold(int max) {
+    while (true) {
+      int now = held.get();
+      if (now >= max) return false;
+      if (held.compareAndSet(now, now + 1)) return true;
+    }
+  }
+
+  void releaseHold() {
+    held.decrementAndGet();
   }
 
   boolean isRemoved() {

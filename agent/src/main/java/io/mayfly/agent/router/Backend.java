@@ -18,6 +18,8 @@ public final class Backend {
   /** How many app routes list this backend; idle connections to a backend no route lists are closed. */
   private final AtomicInteger routes = new AtomicInteger();
   private final ConcurrentLinkedQueue<CompletableFuture<Boolean>> drainWaiters = new ConcurrentLinkedQueue<>();
+  /** When the last request finished (System.nanoTime), for stopping idle instances. */
+  private volatile long lastActiveNanos = System.nanoTime();
 
   public Backend(String instanceId, String host, int port) {
     this.instanceId = Objects.requireNonNull(instanceId, "instanceId");
@@ -44,6 +46,11 @@ public final class Backend {
 
   public int inFlight() {
     return inFlight.get();
+  }
+
+  /** How long no request has been in flight on this backend; zero while one is. */
+  public Duration idleFor() {
+    return inFlight.get() > 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - lastActiveNanos);
   }
 
   /**
@@ -73,6 +80,7 @@ public final class Backend {
   }
 
   void release() {
+    lastActiveNanos = System.nanoTime();
     if (inFlight.decrementAndGet() == 0 && !drainWaiters.isEmpty()) {
       CompletableFuture<Boolean> waiter;
       while ((waiter = drainWaiters.poll()) != null) {

@@ -19,6 +19,9 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +33,8 @@ import org.slf4j.LoggerFactory;
 final class ClientConnection extends ChannelInboundHandlerAdapter {
   static final int MAX_CHUNK = 64 * 1024;
   static final int MAX_HEADER_BYTES = 16 * 1024;
+  /** How many requests one app may have held while it boots from zero; past that they get a 503. */
+  static final int MAX_HELD = 1024;
   private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
 
   /** What the next inbound message is. */
@@ -49,6 +54,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   // Most connections send one Host over and over: remember its route.
   private String lastHost;
   private AppRoute lastRoute;
+  // A request held while its app boots from zero, and what arrived behind it meanwhile.
+  private HttpRequest heldRequest;
+  private ArrayDeque<Object> heldBehind;
+  private ScheduledFuture<?> holdTimer;
 
   ClientConnection(RouteTable routes, IdleConnections pool) {
     this.routes = routes;
@@ -84,6 +93,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   private void dispatch(Object msg) {
     if (closing) {
       ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (heldRequest != null) {
+      heldBehind.add(msg);
       return;
     }
     if (msg instanceof DecoderResultProvider decoded && decoded.decoderResult().isFailure()) {
@@ -151,7 +164,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
     Backend backend = route.acquire();
     if (backend == null) {
-      answerWithoutBackend(route, keepAlive);
+      answerWithoutBackend(route, request, keepAlive);
       return;
     }
     exchange = new Exchange(this, channel, pool, routes, route.app, backend, request, keepAlive);
@@ -159,16 +172,58 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * The app is known but has no backend. This is where scale to zero will hook in: hold the
-   * request, ask the agent to boot an instance, and start the exchange once
-   * {@link Router#switchTo} installs it. Until then the answer is 503.
+   * The app is known but has no backend. An app that scales to zero has a waker: the request is held (reading
+   * pauses), the app is booted, and the request is served once an instance is routed; otherwise 503.
    */
-  private void answerWithoutBackend(AppRoute route, boolean keepAlive) {
+  private void answerWithoutBackend(AppRoute route, HttpRequest request, boolean keepAlive) {
+    Waker waker = route.waker;
     if (route.isRemoved()) {
       answer(HttpResponseStatus.NOT_FOUND, RouterPages.unknownApp(route.app, routes.domain), keepAlive);
+    } else if (waker != null && route.tryHold(MAX_HELD)) {
+      heldRequest = request;
+      heldBehind = new ArrayDeque<>();
+      updateReading();
+      holdTimer = channel.eventLoop().schedule(() -> endHold(route, keepAlive, false), route.holdTimeoutNanos, TimeUnit.NANOSECONDS);
+      CompletableFuture<?> booted;
+      try {
+        booted = waker.wake(route.app);
+      } catch (RuntimeException e) {
+        booted = CompletableFuture.failedFuture(e);
+      }
+      booted.whenComplete((ok, error) -> channel.eventLoop().execute(() -> endHold(route, keepAlive, error == null)));
     } else {
       answer(HttpResponseStatus.SERVICE_UNAVAILABLE, RouterPages.noBackend(route.app), keepAlive);
     }
+  }
+
+  /** The held request's app booted (or failed to, or took too long): serve the request, or answer 503. */
+  private void endHold(AppRoute route, boolean keepAlive, boolean booted) {
+    if (heldRequest == null) {
+      return;
+    }
+    HttpRequest request = heldRequest;
+    ArrayDeque<Object> behind = heldBehind;
+    heldRequest = null;
+    heldBehind = null;
+    holdTimer.cancel(false);
+    route.releaseHold();
+    if (closing) {
+      behind.forEach(ReferenceCountUtil::release);
+      return;
+    }
+    Backend backend = booted ? route.acquire() : null;
+    if (backend == null) {
+      answer(HttpResponseStatus.SERVICE_UNAVAILABLE, RouterPages.noBackend(route.app), keepAlive);
+    } else {
+      exchange = new Exchange(this, channel, pool, routes, route.app, backend, request, keepAlive);
+      exchange.start(clientAddress, request.headers().get(HttpHeaderNames.HOST));
+    }
+    Object msg;
+    while ((msg = behind.poll()) != null) {
+      dispatch(msg);
+    }
+    flushBackend();
+    updateReading();
   }
 
   private void unreadableRequest(Throwable cause) {
@@ -258,7 +313,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   /** Reads while a request can be taken: not queued up, not closing, not ahead of a slow backend. */
   void updateReading() {
-    boolean wanted = !closing && (pipelined == null || pipelined.isEmpty())
+    boolean wanted = !closing && heldRequest == null && (pipelined == null || pipelined.isEmpty())
         && (inbound != Inbound.BODY || exchange == null || exchange.canTakeBody());
     if (channel.config().isAutoRead() != wanted) {
       channel.config().setAutoRead(wanted);
@@ -300,6 +355,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   public void channelInactive(ChannelHandlerContext ctx) {
     closing = true;
     releasePipelined();
+    if (heldRequest != null) {
+      heldBehind.forEach(ReferenceCountUtil::release);
+      heldBehind.clear();
+    }
     backendToFlush = null;
     if (exchange != null) {
       Exchange gone = exchange;

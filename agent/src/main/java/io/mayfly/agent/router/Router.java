@@ -127,6 +127,17 @@ public final class Router implements AutoCloseable {
     }
   }
 
+  /**
+   * Scale to zero: while the app has no backend, hold its requests (at most {@value ClientConnection#MAX_HELD},
+   * each for at most {@code holdTimeout}), ask {@code waker} to boot an instance, and serve them once it is routed.
+   * A null waker ends holding: requests then get a 503 again.
+   */
+  public void holdWhileBooting(String app, Waker waker, java.time.Duration holdTimeout) {
+    AppRoute route = routes.routeOrCreate(key(app));
+    route.holdTimeoutNanos = holdTimeout == null ? 0 : holdTimeout.toNanos();
+    route.waker = waker;
+  }
+
   /** Requests sent again on a fresh connection after a kept-alive one closed under them. */
   long retriedRequests() {
     return routes.retries();

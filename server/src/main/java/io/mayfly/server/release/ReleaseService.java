@@ -1,5 +1,6 @@
 package io.mayfly.server.release;
 
+import io.mayfly.agent.Agent;
 import io.mayfly.agent.HealthSpec;
 import io.mayfly.agent.StartRequest;
 import io.mayfly.server.deploy.BlueGreenDeploy;
@@ -18,6 +19,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * Turns builds into releases and releases into running instances: a new release per deploy or rollback
@@ -31,11 +34,15 @@ public final class ReleaseService {
     private final AppLocks locks;
     private final AppLogs logs;
     private final AppConfig appConfig;
+    private final Agent agent;
+    private static final Duration DEFAULT_IDLE_STOP = Duration.ofMinutes(5);
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReleaseService.class);
     private final String routerUrlTemplate;
 
     /** @param routerUrlTemplate e.g. {@code http://%s.localhost:8080}, filled with the app's name */
-    public ReleaseService(Builds builds, Releases releases, ContentAddressedBlobs blobs, BlueGreenDeploy blueGreen,
+    public ReleaseService(Agent agent, Builds builds, Releases releases, ContentAddressedBlobs blobs, BlueGreenDeploy blueGreen,
                           AppLocks locks, AppLogs logs, AppConfig config, String routerUrlTemplate) {
+        this.agent = agent;
         this.builds = builds;
         this.releases = releases;
         this.blobs = blobs;
@@ -68,6 +75,7 @@ public final class ReleaseService {
         return switch (outcome) {
             case DeployOutcome.Live live -> {
                 releases.markLive(app, release.version(), live.phases());
+                applyScaling(app, manifest);
                 appConfig.putSealed(app, release.config()); // a rollback brings its config back, as on Heroku
                 logs.event(app, "release v" + release.version() + " is live");
                 yield new Result(releases.find(app, release.version()).orElseThrow(), null);
@@ -151,18 +159,49 @@ public final class ReleaseService {
         });
     }
 
-    /** After a restart, when nothing serves the live release: boots it again without making a new release. */
-    public Optional<String> restore(Releases.Release live) throws Exception {
+    /**
+     * After a server restart: sets up scale to zero for the live release if it asks for it, and otherwise, when
+     * nothing serves it any more, boots it again without making a new release.
+     */
+    public void resume(Releases.Release live, boolean nothingServes) throws Exception {
+        Manifest manifest = parseStored(live);
+        applyScaling(live.app(), manifest);
+        if (nothingServes && manifest.run().instances() > 0) {
+            restore(live, "after a restart").ifPresent(reason -> log.error("could not restore {} v{}: {}", live.app(), live.version(), reason));
+        }
+    }
+
+    /** Boots the live release again without making a new release (after a restart, or from zero). */
+    private Optional<String> restore(Releases.Release live, String why) throws Exception {
         return locked(live.app(), Progress.NONE, () -> {
+            if (!agent.routed(live.app()).isEmpty()) return Optional.<String>empty(); // someone else booted it meanwhile
             Builds.Build build = builds.find(live.app(), live.build()).orElseThrow();
             DeployOutcome outcome = deploy(live.app(), live.version(), build, parseStored(live), StagedTest.NONE, Progress.NONE);
             if (outcome instanceof DeployOutcome.Failed f) {
-                logs.event(live.app(), "could not restore v" + live.version() + " after a restart: " + f.reason());
+                logs.event(live.app(), "could not boot v" + live.version() + " " + why + ": " + f.reason());
                 return Optional.of(f.reason());
             }
-            logs.event(live.app(), "restored v" + live.version() + " after a restart");
+            logs.event(live.app(), "booted v" + live.version() + " " + why + " in " + Phases.human(outcome.phases().values().stream().mapToLong(Long::longValue).sum()));
             return Optional.empty();
         });
+    }
+
+    /** {@code run.instances = 0}: stop when idle, boot on the next request; otherwise keep running. */
+    private void applyScaling(String app, Manifest manifest) {
+        if (manifest.run().instances() > 0) {
+            agent.keepRunning(app);
+            return;
+        }
+        Duration idle = manifest.run().idleStop() != null ? manifest.run().idleStop() : DEFAULT_IDLE_STOP;
+        agent.scaleToZero(app, idle, manifest.health().timeout().plusSeconds(5), () -> CompletableFuture.runAsync(() -> {
+            try {
+                Releases.Release live = releases.live(app).orElseThrow(() -> new IllegalStateException(app + " has no live release"));
+                Optional<String> failure = restore(live, "on demand");
+                if (failure.isPresent()) throw new IllegalStateException(failure.get());
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        }, task -> Thread.ofVirtual().name("wake-" + app).start(task)));
     }
 
     private DeployOutcome deploy(String app, int version, Builds.Build build, Manifest manifest, StagedTest test, Progress progress)
