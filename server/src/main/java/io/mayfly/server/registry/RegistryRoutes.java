@@ -1,0 +1,403 @@
+package io.mayfly.server.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import io.mayfly.server.release.AppLogs;
+import io.mayfly.server.release.ReleaseService;
+import io.mayfly.server.store.Apps;
+import io.mayfly.server.store.BuildIndex;
+import io.mayfly.server.store.Builds;
+import io.mayfly.server.store.ContentAddressedBlobs;
+import io.mayfly.server.store.Rebuilds;
+import io.mayfly.server.store.Releases;
+import io.mayfly.server.store.Tokens;
+import io.mayfly.server.web.Access;
+import io.mayfly.server.web.ApiError;
+import io.mayfly.wire.ArtifactSignatures;
+import io.mayfly.wire.Json;
+import io.mayfly.wire.RegistryViews.ArtifactDetail;
+import io.mayfly.wire.RegistryViews.BuildDetail;
+import io.mayfly.wire.RegistryViews.CompareView;
+import io.mayfly.wire.RegistryViews.DeployBuild;
+import io.mayfly.wire.RegistryViews.HashHit;
+import io.mayfly.wire.RegistryViews.HashView;
+import io.mayfly.wire.RegistryViews.JobView;
+import io.mayfly.wire.RegistryViews.SigningKeyView;
+import io.mayfly.wire.RegistryViews.Verdict;
+import io.mayfly.wire.Views;
+import io.mayfly.wire.manifest.Manifest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The registry in builder-web's URL layout: {@code /job}, {@code /job/APP}, {@code /job/APP/build/N} (console,
+ * provenance.json, artifact/FILE and FILE.sig), {@code /job/APP/build/latest/...}, {@code /hash?sha256=},
+ * {@code /compare/...}, and the same data as JSON under {@code /api/v1}; plus deploying a stored build.
+ * Every page needs read access to its app, by bearer token or the token as the HTTP basic password.
+ */
+public final class RegistryRoutes {
+    private static final Logger log = LoggerFactory.getLogger(RegistryRoutes.class);
+    private static final String TOKEN = "mayfly.token";
+    private static final Pattern SHA256 = Pattern.compile("(?:sha256:)?([0-9a-f]{64})");
+    private static final Pattern BUILD_REF = Pattern.compile("([a-z][a-z0-9-]{0,62}):(\\d+)");
+    private static final Pattern LATEST = Pattern.compile("/(build|builds)/latest(?=/|$)");
+    /** The build page shows the end of a longer console and links to the whole. */
+    private static final long CONSOLE_ON_PAGE = 256 * 1024;
+
+    /** How a route answers errors: an HTML page, plain text (downloads, console), or the API's JSON. */
+    private enum Kind { PAGE, TEXT, JSON }
+
+    private final Access access;
+    private final Apps apps;
+    private final Builds builds;
+    private final BuildIndex index;
+    private final Rebuilds rebuilds;
+    private final AppLogs logs;
+    private final SigningKey signingKey;
+    private final ArtifactDownload download;
+    private final StoredBuildDeploy deploys;
+
+    public RegistryRoutes(Access access, Apps apps, Builds builds, BuildIndex index, Rebuilds rebuilds, Releases releases,
+                          ReleaseService releaseService, ContentAddressedBlobs blobs,
+                          AppLogs logs, SigningKey signingKey) {
+        this.access = access;
+        this.apps = apps;
+        this.builds = builds;
+        this.index = index;
+        this.rebuilds = rebuilds;
+        this.logs = logs;
+        this.signingKey = signingKey;
+        this.download = new ArtifactDownload(blobs);
+        this.deploys = new StoredBuildDeploy(builds, index, releases, releaseService);
+    }
+
+    public void register(JavalinConfig config) {
+        var r = config.routes;
+        r.get("/job", handle(Kind.PAGE, ctx -> html(ctx, RegistryPages.jobs(jobs(ctx)))));
+        r.get("/job/{app}", handle(Kind.PAGE, ctx -> {
+            String app = readableApp(ctx);
+            html(ctx, RegistryPages.builds(app, builds.list(app, 200).stream().map(b -> detail(b, false)).toList()));
+        }));
+        r.get("/job/{app}/build/{n}", handle(Kind.PAGE, ctx -> {
+            Builds.Build build = build(ctx);
+            Path console = logs.buildLog(build.app(), build.number());
+            String text = null;
+            boolean cut = false;
+            if (Files.isRegularFile(console)) {
+                long size = Files.size(console);
+                cut = size > CONSOLE_ON_PAGE;
+                text = tail(console, CONSOLE_ON_PAGE);
+            }
+            html(ctx, RegistryPages.build(detail(build, true), text, cut));
+        }));
+        r.get("/job/{app}/build/{n}/console", handle(Kind.TEXT, ctx -> {
+            Builds.Build build = build(ctx);
+            Path console = logs.buildLog(build.app(), build.number());
+            if (!Files.isRegularFile(console)) {
+                throw ApiError.notFound("no console log was recorded for build #" + build.number() + " of " + build.app(),
+                        "see the build page /job/" + build.app() + "/build/" + build.number());
+            }
+            ctx.contentType("text/plain; charset=utf-8").result(Files.newInputStream(console));
+        }));
+        r.get("/job/{app}/build/{n}/provenance.json", handle(Kind.TEXT, ctx -> {
+            Builds.Build build = build(ctx);
+            if (build.provenance() == null) {
+                throw ApiError.notFound("build #" + build.number() + " of " + build.app() + " has no recorded provenance: it ended before it ran",
+                        "see its console at /job/" + build.app() + "/build/" + build.number() + "/console");
+            }
+            ctx.contentType("application/json").result(build.provenance());
+        }));
+        r.get("/job/{app}/build/{n}/artifact/<file>", handle(Kind.TEXT, this::artifact));
+        r.get("/hash", handle(Kind.PAGE, ctx -> {
+            HashView view = hash(ctx);
+            if (wantsJson(ctx)) json(ctx, 200, view);
+            else html(ctx, RegistryPages.hash(view));
+        }));
+        r.get("/compare/{app}/{a}/{b}", handle(Kind.PAGE, ctx -> html(ctx, RegistryPages.compare(compareOneApp(ctx)))));
+        r.get("/compare/{a}/{b}", handle(Kind.PAGE, ctx -> html(ctx, RegistryPages.compare(compareRefs(ctx)))));
+
+        r.get("/api/v1/jobs", handle(Kind.JSON, ctx -> json(ctx, 200, jobs(ctx))));
+        r.get("/api/v1/apps/{app}/builds/{n}", handle(Kind.JSON, ctx -> json(ctx, 200, detail(build(ctx), true))));
+        r.get("/api/v1/hash", handle(Kind.JSON, ctx -> json(ctx, 200, hash(ctx))));
+        r.get("/api/v1/compare/{app}/{a}/{b}", handle(Kind.JSON, ctx -> json(ctx, 200, compareOneApp(ctx))));
+        r.get("/api/v1/compare/{a}/{b}", handle(Kind.JSON, ctx -> json(ctx, 200, compareRefs(ctx))));
+        r.get("/api/v1/signing-key", handle(Kind.JSON, ctx -> json(ctx, 200, new SigningKeyView(SigningKey.ALGORITHM,
+                Base64.getEncoder().encodeToString(signingKey.publicKeyDer()), signingKey.fingerprint(), ArtifactSignatures.DESCRIPTION))));
+        r.post("/api/v1/apps/{app}/deploys", handle(Kind.JSON, ctx -> {
+            String app = app(ctx, Access.Need.deploy);
+            DeployBuild body = Json.read(ctx.body(), DeployBuild.class);
+            if ((body.build() == null) == (body.sha256() == null || body.sha256().isBlank())) {
+                throw ApiError.badRequest("say which build to deploy: give either build (a number) or sha256, not both",
+                        "e.g. {\"build\": 3} or {\"sha256\": \"...\"}; see mayfly builds -a " + app);
+            }
+            json(ctx, 201, releaseView(deploys.deploy(app, body.build(), body.build() == null ? body.sha256() : null)));
+        }));
+    }
+
+    // ---- what each route answers ----
+
+    private void artifact(Context ctx) throws Exception {
+        Builds.Build build = build(ctx);
+        String file = ctx.pathParam("file");
+        Optional<Builds.Artifact> artifact = build.artifact(file);
+        if (artifact.isEmpty() && file.endsWith(".sig")) {
+            Builds.Artifact signed = requireArtifact(build, file.substring(0, file.length() - 4));
+            ctx.contentType("text/plain; charset=us-ascii").result(signingKey.signArtifact(signed.sha256()) + "\n");
+            return;
+        }
+        try {
+            download.send(ctx, build, artifact.orElseGet(() -> requireArtifact(build, file)));
+        } catch (ArtifactDownload.CorruptArtifact e) {
+            throw new ApiError(500, e.getMessage(), "the bytes on disk no longer match the sha256 recorded when the build stored them; "
+                    + "an operator must restore the blob from a backup or rebuild the app (see the server's log)");
+        }
+    }
+
+    private List<JobView> jobs(Context ctx) {
+        Tokens.Token token = token(ctx);
+        List<JobView> jobs = new ArrayList<>();
+        for (Apps.App a : apps.all()) {
+            if (!allowed(token, a.name())) continue;
+            Optional<Builds.Build> latest = builds.list(a.name(), 1).stream().findFirst();
+            jobs.add(new JobView(a.name(), latest.map(Builds.Build::number).orElse(null), latest.map(b -> b.status().name()).orElse(null),
+                    latest.map(Builds.Build::startedAt).orElse(null), index.latestSucceeded(a.name()).orElse(null), "/job/" + a.name()));
+        }
+        return jobs;
+    }
+
+    private HashView hash(Context ctx) {
+        String query = ctx.queryParam("sha256");
+        Matcher m = SHA256.matcher(query == null ? "" : query.strip().toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            throw ApiError.badRequest("'" + (query == null ? "" : query) + "' is not a sha256",
+                    "ask for /hash?sha256=HEX with the 64 hex digits of an artifact's sha256");
+        }
+        String sha = m.group(1);
+        Tokens.Token token = token(ctx);
+        List<HashHit> hits = new ArrayList<>();
+        for (BuildIndex.Hit hit : index.byArtifactHash(sha)) {
+            if (!allowed(token, hit.app())) continue;
+            builds.find(hit.app(), hit.build()).ifPresent(b -> hits.add(new HashHit(hit.app(), hit.build(), hit.artifact(), hit.size(),
+                    b.status().name(), b.startedAt(), buildUrl(b))));
+        }
+        if (hits.isEmpty()) {
+            throw ApiError.notFound("no build you may read produced an artifact with sha256:" + sha,
+                    "check the hash (sha256sum FILE), or ask for a token that may read the app that built it");
+        }
+        return new HashView(sha, hits);
+    }
+
+    private CompareView compareOneApp(Context ctx) {
+        String app = readableApp(ctx);
+        return compare(find(app, ctx.pathParam("a")), find(app, ctx.pathParam("b")));
+    }
+
+    private CompareView compareRefs(Context ctx) {
+        return compare(ref(ctx, ctx.pathParam("a")), ref(ctx, ctx.pathParam("b")));
+    }
+
+    private Builds.Build ref(Context ctx, String text) {
+        Matcher m = BUILD_REF.matcher(text);
+        if (!m.matches()) {
+            throw ApiError.notFound("'" + text + "' does not name a build",
+                    "compare two builds as /compare/APP/A/B (one app) or /compare/APP:A/OTHER:B (any two apps), e.g. /compare/hello/1/2");
+        }
+        access.require(token(ctx), Access.Need.read, m.group(1));
+        return find(m.group(1), m.group(2));
+    }
+
+    private CompareView compare(Builds.Build left, Builds.Build right) {
+        return ProvenanceDiff.compare(left, buildUrl(left), right, buildUrl(right));
+    }
+
+    // ---- views ----
+
+    private BuildDetail detail(Builds.Build b, boolean full) {
+        String url = buildUrl(b);
+        List<ArtifactDetail> artifacts = b.artifacts().stream().map(a -> {
+            String artifactUrl = url + "/artifact/" + Html.path(a.name());
+            return new ArtifactDetail(a.name(), a.sha256(), a.size(), artifactUrl, signingKey.signArtifact(a.sha256()), artifactUrl + ".sig");
+        }).toList();
+        JsonNode provenance = null;
+        Verdict verdict = null;
+        if (full) {
+            provenance = b.provenance() == null ? null : Json.read(b.provenance(), JsonNode.class);
+            verdict = rebuilds.latest(b.app(), b.number())
+                    .map(v -> new Verdict(v.rebuild(), v.reproducible(), v.differences(), v.createdAt())).orElse(null);
+        }
+        return new BuildDetail(b.app(), b.number(), b.status().name(), b.source(), b.commitId(), b.command(), b.exitCode(), b.reason(),
+                b.startedAt(), b.durationMs(), mainArtifact(b).map(Builds.Artifact::name).orElse(null), artifacts, provenance, verdict,
+                url, url + "/console", url + "/provenance.json");
+    }
+
+    private Views.ReleaseView releaseView(Releases.Release r) {
+        Optional<Builds.Artifact> main = builds.find(r.app(), r.build()).flatMap(RegistryRoutes::mainArtifact);
+        return new Views.ReleaseView(r.app(), r.version(), r.build(), main.map(Builds.Artifact::name).orElse(null),
+                main.map(Builds.Artifact::sha256).orElse(null), main.map(Builds.Artifact::size).orElse(0L),
+                r.status().name(), r.reason(), r.description(), r.createdAt(), r.phases());
+    }
+
+    /** The artifact the manifest names as the image; the first one when the manifest cannot say. */
+    static Optional<Builds.Artifact> mainArtifact(Builds.Build b) {
+        if (b.manifest() != null) {
+            try {
+                Optional<Builds.Artifact> named = b.artifact(Manifest.parse("mayfly.toml", b.manifest()).build().artifact());
+                if (named.isPresent()) return named;
+            } catch (Exception unreadable) {
+                // an old or hand-made manifest: fall back to the first artifact
+            }
+        }
+        return b.artifacts().stream().findFirst();
+    }
+
+    private static String buildUrl(Builds.Build b) {
+        return "/job/" + b.app() + "/build/" + b.number();
+    }
+
+    // ---- finding things, and who may see them ----
+
+    /** The build the path names; {@code latest} redirects to the newest successful build's same URL. */
+    private Builds.Build build(Context ctx) {
+        String app = readableApp(ctx);
+        String n = ctx.pathParam("n");
+        if (n.equals("latest")) {
+            int latest = index.latestSucceeded(app).orElseThrow(() -> ApiError.notFound(app + " has no successful build yet",
+                    "see its builds at /job/" + app + ", or push to build it"));
+            String target = LATEST.matcher(ctx.path()).replaceFirst("/$1/" + latest);
+            throw new Redirect(ctx.queryString() == null ? target : target + "?" + ctx.queryString());
+        }
+        return find(app, n);
+    }
+
+    private Builds.Build find(String app, String number) {
+        int n;
+        try {
+            n = Integer.parseInt(number);
+        } catch (NumberFormatException e) {
+            throw ApiError.notFound("'" + number + "' is not a build number",
+                    "builds are numbered 1, 2, 3...; see /job/" + app + ", or use latest for the newest successful build");
+        }
+        return builds.find(app, n).orElseThrow(() -> ApiError.notFound("app " + app + " has no build #" + n,
+                "see its builds at /job/" + app + " (or mayfly builds -a " + app + ")"));
+    }
+
+    private static Builds.Artifact requireArtifact(Builds.Build build, String file) {
+        return build.artifact(file).orElseThrow(() -> ApiError.notFound("build #" + build.number() + " of " + build.app()
+                        + " has no artifact named " + file,
+                build.artifacts().isEmpty() ? "this build stored no artifacts; see /job/" + build.app() + "/build/" + build.number()
+                        : "its artifacts: " + String.join(", ", build.artifacts().stream().map(Builds.Artifact::name).toList())));
+    }
+
+    private String readableApp(Context ctx) {
+        return app(ctx, Access.Need.read);
+    }
+
+    private String app(Context ctx, Access.Need need) {
+        String name = ctx.pathParam("app");
+        access.require(token(ctx), need, name);
+        return apps.find(name).map(Apps.App::name).orElseThrow(() -> ApiError.notFound("no app named " + name,
+                "see all apps at /job (or mayfly apps)"));
+    }
+
+    /** The API's before-handler has authenticated /api/v1 requests already; pages authenticate here. */
+    private Tokens.Token token(Context ctx) {
+        Tokens.Token token = ctx.attribute(TOKEN);
+        if (token == null) {
+            token = access.authenticate(ctx.header("Authorization"));
+            ctx.attribute(TOKEN, token);
+        }
+        return token;
+    }
+
+    private boolean allowed(Tokens.Token token, String app) {
+        try {
+            access.require(token, Access.Need.read, app);
+            return true;
+        } catch (ApiError e) {
+            return false;
+        }
+    }
+
+    // ---- answering ----
+
+    private static final class Redirect extends RuntimeException {
+        final String location;
+
+        Redirect(String location) {
+            super(location, null, false, false);
+            this.location = location;
+        }
+    }
+
+    private static Handler handle(Kind kind, Handler handler) {
+        return ctx -> {
+            try {
+                handler.handle(ctx);
+            } catch (Redirect r) {
+                ctx.status(302).header("Location", r.location).result("");
+            } catch (ApiError e) {
+                if (kind == Kind.JSON) throw e;
+                error(ctx, kind, e.status(), e.getMessage(), e.hint());
+            } catch (Exception e) {
+                if (kind == Kind.JSON) throw e;
+                log.error("{} {} failed", ctx.method(), ctx.path(), e);
+                error(ctx, kind, 500, "internal error: " + e, "see the server's log");
+            }
+        };
+    }
+
+    private static void error(Context ctx, Kind kind, int status, String message, String hint) {
+        if (ctx.res().isCommitted()) return;
+        ctx.res().reset();
+        if (status == 401) ctx.header("WWW-Authenticate", "Basic realm=\"mayfly\", charset=\"UTF-8\"");
+        ctx.status(status);
+        if (kind == Kind.PAGE && wantsJson(ctx)) {
+            json(ctx, status, new Views.ErrorView(status, message, hint));
+        } else if (kind == Kind.PAGE) {
+            html(ctx, RegistryPages.error(status, message, hint));
+        } else {
+            ctx.contentType("text/plain; charset=utf-8").result("error: " + message + (hint == null ? "" : "\nhint: " + hint) + "\n");
+        }
+    }
+
+    private static boolean wantsJson(Context ctx) {
+        String accept = ctx.header("Accept");
+        return accept != null && accept.contains("application/json") && !accept.contains("text/html");
+    }
+
+    private static void html(Context ctx, String page) {
+        ctx.contentType("text/html; charset=utf-8").result(page);
+    }
+
+    private static void json(Context ctx, int status, Object body) {
+        ctx.status(status).contentType("application/json").result(Json.write(body));
+    }
+
+    /** The last {@code max} bytes of a file, as text (a cut multi-byte character at the start is replaced). */
+    private static String tail(Path file, long max) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long start = Math.max(0, ch.size() - max);
+            try (InputStream in = Channels.newInputStream(ch.position(start))) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+        }
+    }
+}
