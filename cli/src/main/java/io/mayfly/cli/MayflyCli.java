@@ -49,11 +49,16 @@ public final class MayflyCli implements Runnable {
                 .addSubcommand("logs", new LogsCommand())
                 .addSubcommand("ps", new PsCommand())
                 .addSubcommand("builds", new BuildsCommand())
+                .addSubcommand("verify", new VerifyCommand())
+                .addSubcommand("deploy", new DeployCommand())
                 .addSubcommand("info", new InfoCommand())
                 .addSubcommand("config", new ConfigCommands.Show())
                 .addSubcommand("config:get", new ConfigCommands.Get())
                 .addSubcommand("config:set", new ConfigCommands.Set())
                 .addSubcommand("config:unset", new ConfigCommands.Unset())
+                .addSubcommand("lock", new LockCommands.Lock())
+                .addSubcommand("unlock", new LockCommands.Unlock())
+                .addSubcommand("audit", new LockCommands.Audit())
                 .addSubcommand("help", new CommandLine.HelpCommand());
         cli.setExecutionExceptionHandler(MayflyCli::report);
         return cli;

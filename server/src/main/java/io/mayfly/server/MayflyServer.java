@@ -18,6 +18,7 @@ import io.mayfly.server.registry.RegistryRoutes;
 import io.mayfly.server.registry.SigningKey;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Apps;
+import io.mayfly.server.store.Audit;
 import io.mayfly.agent.secrets.ConfigCipher;
 import io.mayfly.server.store.BuildIndex;
 import io.mayfly.server.store.Builds;
@@ -117,9 +118,10 @@ public final class MayflyServer implements AutoCloseable {
         apps.all().forEach(app -> agent.declare(app.name()));
 
         String routerUrl = "http://%s." + settings.domain() + ":" + routerAddress.getPort();
+        Audit audit = new Audit(db);
         AppConfig appConfig = new AppConfig(db, new ConfigCipher(data.resolve("config.key")));
         ReleaseService releaseService = new ReleaseService(agent, builds, releases, blobs, new BlueGreenDeploy(agent),
-                new AppLocks(Duration.ofMinutes(20)), logs, appConfig, routerUrl);
+                new AppLocks(Duration.ofMinutes(20)), logs, appConfig, audit, routerUrl);
         PushPipeline pipeline = new PushPipeline(builds, releases, blobs, releaseService, new SandboxedBuild(), logs, work);
         Access access = new Access(tokens);
         SigningKey signingKey = SigningKey.loadOrCreate(data);
@@ -134,7 +136,7 @@ public final class MayflyServer implements AutoCloseable {
                 handler.addFilter(new FilterHolder(new LiveReceivePack(repos, pipeline)), "/git/*", EnumSet.of(DispatcherType.REQUEST));
                 handler.addServlet(new ServletHolder(gitServlet), "/git/*");
             });
-            new ApiRoutes(() -> infoHolder[0], access, apps, builds, releases, releaseService, repos, agent, logs, appConfig)
+            new ApiRoutes(() -> infoHolder[0], access, apps, builds, releases, releaseService, repos, agent, logs, appConfig, audit)
                     .register(config);
             new RegistryRoutes(access, apps, builds, new BuildIndex(db), new Rebuilds(db), releases, releaseService, blobs, logs,
                     signingKey).register(config);

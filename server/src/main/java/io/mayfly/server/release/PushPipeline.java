@@ -70,6 +70,8 @@ public final class PushPipeline {
         } catch (AppLocks.Busy busy) {
             progress.say(" !     " + busy.getMessage());
             return new Outcome.Failed(busy.getMessage());
+        } catch (DeployLocked locked) {
+            return fail(progress, locked.getMessage());
         } catch (Exception e) {
             log.error("push of {} {} failed", app, commitId.name(), e);
             progress.say(" !     internal error: " + e);
@@ -78,6 +80,7 @@ public final class PushPipeline {
     }
 
     private Outcome build(String app, Repository repo, ObjectId commitId, Progress progress) throws Exception {
+        releaseService.requireUnlocked(app);
         Phases phases = new Phases();
         RevCommit commit;
         try (RevWalk walk = new RevWalk(repo)) {

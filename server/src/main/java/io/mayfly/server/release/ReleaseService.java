@@ -7,6 +7,7 @@ import io.mayfly.server.deploy.BlueGreenDeploy;
 import io.mayfly.server.deploy.DeployOutcome;
 import io.mayfly.server.deploy.StagedTest;
 import io.mayfly.server.store.AppConfig;
+import io.mayfly.server.store.Audit;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.ContentAddressedBlobs;
 import io.mayfly.server.store.Releases;
@@ -35,14 +36,16 @@ public final class ReleaseService {
     private final AppLogs logs;
     private final AppConfig appConfig;
     private final Agent agent;
+    private final Audit audit;
     private static final Duration DEFAULT_IDLE_STOP = Duration.ofMinutes(5);
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReleaseService.class);
     private final String routerUrlTemplate;
 
     /** @param routerUrlTemplate e.g. {@code http://%s.localhost:8080}, filled with the app's name */
     public ReleaseService(Agent agent, Builds builds, Releases releases, ContentAddressedBlobs blobs, BlueGreenDeploy blueGreen,
-                          AppLocks locks, AppLogs logs, AppConfig config, String routerUrlTemplate) {
+                          AppLocks locks, AppLogs logs, AppConfig config, Audit audit, String routerUrlTemplate) {
         this.agent = agent;
+        this.audit = audit;
         this.builds = builds;
         this.releases = releases;
         this.blobs = blobs;
@@ -62,8 +65,10 @@ public final class ReleaseService {
 
     /** Creates release vN for a build and deploys it. The caller holds the app's lock (see {@link #locked}). */
     public Result release(String app, Builds.Build build, Manifest manifest, String manifestText, String config,
-                          String description, StagedTest test, Progress progress) throws InterruptedException {
+                          String description, StagedTest test, Progress progress) throws InterruptedException, DeployLocked {
+        requireUnlocked(app);
         Releases.Release release = releases.create(app, build.number(), description, manifestText, config);
+        audit.record(app, Actor.current(), "release", "v" + release.version() + ": " + description);
         logs.event(app, "release v" + release.version() + " created: " + description);
         DeployOutcome outcome;
         try {
@@ -129,6 +134,15 @@ public final class ReleaseService {
         String out = set.isEmpty() ? "" : "Set " + String.join(", ", set);
         if (!unset.isEmpty()) out += (out.isEmpty() ? "Unset " : "; unset ") + String.join(", ", unset);
         return out;
+    }
+
+    /** Throws when someone locked the app's deploys (mayfly lock). */
+    public void requireUnlocked(String app) throws DeployLocked {
+        var lock = audit.lockOf(app);
+        if (lock.isPresent()) {
+            throw new DeployLocked("deploys of " + app + " are locked since " + lock.get().at() + " by " + lock.get().actor()
+                    + ": " + lock.get().reason() + "; unlock with: mayfly unlock -a " + app);
+        }
     }
 
     /** Runs the work while no other deploy of the app runs. */

@@ -9,7 +9,10 @@ import io.mayfly.server.release.AppLogs;
 import io.mayfly.server.release.ReleaseService;
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.mayfly.server.store.AppConfig;
+import io.mayfly.server.release.Actor;
+import io.mayfly.server.release.DeployLocked;
 import io.mayfly.server.store.Apps;
+import io.mayfly.server.store.Audit;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.Releases;
 import io.mayfly.server.store.Tokens;
@@ -45,9 +48,10 @@ public final class ApiRoutes {
     private final Agent agent;
     private final AppLogs logs;
     private final AppConfig appConfig;
+    private final Audit audit;
 
     public ApiRoutes(java.util.function.Supplier<Views.ServerInfo> info, Access access, Apps apps, Builds builds, Releases releases,
-                     ReleaseService releaseService, GitRepositories repos, Agent agent, AppLogs logs, AppConfig config) {
+                     ReleaseService releaseService, GitRepositories repos, Agent agent, AppLogs logs, AppConfig config, Audit audit) {
         this.info = info;
         this.access = access;
         this.apps = apps;
@@ -58,6 +62,7 @@ public final class ApiRoutes {
         this.agent = agent;
         this.logs = logs;
         this.appConfig = config;
+        this.audit = audit;
     }
 
     public void register(JavalinConfig config) {
@@ -71,7 +76,13 @@ public final class ApiRoutes {
         r.error(404, ctx -> {
             if (ctx.result() == null) error(ctx, 404, "no such endpoint: " + ctx.method() + " " + ctx.path(), "the API lives under /api/v1");
         });
-        r.before("/api/v1/*", ctx -> ctx.attribute(TOKEN, access.authenticate(ctx.header("Authorization"))));
+        r.exception(DeployLocked.class, (e, ctx) -> error(ctx, 423, e.getMessage(), null));
+        r.before("/api/v1/*", ctx -> {
+            Tokens.Token token = access.authenticate(ctx.header("Authorization"));
+            ctx.attribute(TOKEN, token);
+            Actor.set("token " + token.id());
+        });
+        r.after("/api/v1/*", ctx -> Actor.clear());
 
         r.get("/api/v1/info", ctx -> json(ctx, 200, info.get()));
         r.get("/api/v1/apps", ctx -> {
@@ -92,6 +103,7 @@ public final class ApiRoutes {
             if (!apps.create(name)) {
                 throw new ApiError(409, "an app named " + name + " already exists", "pick another name, or see mayfly apps");
             }
+            audit.record(name, Actor.current(), "create", null);
             repos.open(name).close();
             agent.declare(name);
             logs.event(name, "app created");
@@ -109,6 +121,7 @@ public final class ApiRoutes {
                 apps.delete(app.name());
                 repos.delete(app.name());
                 logs.delete(app.name());
+                audit.record(app.name(), Actor.current(), "destroy", null);
                 return null;
             });
             ctx.status(204);
@@ -147,6 +160,26 @@ public final class ApiRoutes {
             }
             json(ctx, 200, new ConfigChange(appConfig.get(app.name()).keySet().stream().sorted().toList(),
                     result.map(rr -> view(rr.release())).orElse(null)));
+        });
+        r.post("/api/v1/apps/{app}/lock", ctx -> {
+            Apps.App app = app(ctx, Access.Need.deploy);
+            String reason = Json.MAPPER.readTree(ctx.body().isBlank() ? "{}" : ctx.body()).path("reason").asText("");
+            if (reason.isBlank()) throw ApiError.badRequest("a lock needs a reason", "mayfly lock -a " + app.name() + " --reason \"...\"");
+            if (!audit.lock(app.name(), reason, Actor.current())) {
+                throw new ApiError(409, app.name() + " is already locked", "see mayfly audit -a " + app.name() + ", or mayfly unlock -a " + app.name());
+            }
+            audit.record(app.name(), Actor.current(), "lock", reason);
+            json(ctx, 201, audit.lockOf(app.name()).orElseThrow());
+        });
+        r.delete("/api/v1/apps/{app}/lock", ctx -> {
+            Apps.App app = app(ctx, Access.Need.deploy);
+            if (!audit.unlock(app.name())) throw ApiError.notFound(app.name() + " is not locked", null);
+            audit.record(app.name(), Actor.current(), "unlock", null);
+            ctx.status(204);
+        });
+        r.get("/api/v1/apps/{app}/audit", ctx -> {
+            Apps.App app = app(ctx, Access.Need.deploy);
+            json(ctx, 200, audit.list(app.name(), 500));
         });
         r.get("/api/v1/apps/{app}/builds", ctx -> {
             Apps.App app = app(ctx, Access.Need.read);

@@ -1,5 +1,6 @@
 package io.mayfly.server.web;
 
+import io.mayfly.server.release.Actor;
 import io.mayfly.server.store.Tokens;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
@@ -41,14 +42,20 @@ public final class GitAuthFilter implements Filter {
             rsp.sendError(401, "a token is needed: use http://mayfly:TOKEN@HOST/git/" + app + ".git");
             return;
         }
+        Tokens.Token token;
         try {
-            Tokens.Token token = access.authenticate(header);
+            token = access.authenticate(header);
             access.require(token, push ? Access.Need.deploy : Access.Need.read, app);
         } catch (ApiError e) {
             if (e.status() == 401) rsp.setHeader("WWW-Authenticate", "Basic realm=\"mayfly\"");
             rsp.sendError(e.status(), e.getMessage());
             return;
         }
-        chain.doFilter(request, response);
+        Actor.set("token " + token.id());
+        try {
+            chain.doFilter(request, response);
+        } finally {
+            Actor.clear();
+        }
     }
 }
