@@ -56,6 +56,7 @@ public final class MayflyCli implements Runnable {
                 .addSubcommand("config:get", new ConfigCommands.Get())
                 .addSubcommand("config:set", new ConfigCommands.Set())
                 .addSubcommand("config:unset", new ConfigCommands.Unset())
+                .addSubcommand("ps:scale", new ScaleCommand())
                 .addSubcommand("lock", new LockCommands.Lock())
                 .addSubcommand("unlock", new LockCommands.Unlock())
                 .addSubcommand("audit", new LockCommands.Audit())

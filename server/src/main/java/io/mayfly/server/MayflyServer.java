@@ -6,7 +6,6 @@ import io.mayfly.agent.driver.process.ProcessDriver;
 import io.mayfly.agent.router.Router;
 import io.mayfly.agent.supervisor.RestartPolicy;
 import io.mayfly.server.build.SandboxedBuild;
-import io.mayfly.server.deploy.BlueGreenDeploy;
 import io.mayfly.server.git.GitRepositories;
 import io.mayfly.server.git.LiveReceivePack;
 import io.mayfly.server.git.PushReceiver;
@@ -18,6 +17,7 @@ import io.mayfly.server.registry.RegistryRoutes;
 import io.mayfly.server.registry.SigningKey;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Apps;
+import io.mayfly.server.store.Formation;
 import io.mayfly.server.store.Audit;
 import io.mayfly.agent.secrets.ConfigCipher;
 import io.mayfly.server.store.BuildIndex;
@@ -120,7 +120,7 @@ public final class MayflyServer implements AutoCloseable {
         String routerUrl = "http://%s." + settings.domain() + ":" + routerAddress.getPort();
         Audit audit = new Audit(db);
         AppConfig appConfig = new AppConfig(db, new ConfigCipher(data.resolve("config.key")));
-        ReleaseService releaseService = new ReleaseService(agent, builds, releases, blobs, new BlueGreenDeploy(agent),
+        ReleaseService releaseService = new ReleaseService(agent, builds, releases, blobs, new Formation(db),
                 new AppLocks(Duration.ofMinutes(20)), logs, appConfig, audit, routerUrl);
         PushPipeline pipeline = new PushPipeline(builds, releases, blobs, releaseService, new SandboxedBuild(), logs, work);
         Access access = new Access(tokens);

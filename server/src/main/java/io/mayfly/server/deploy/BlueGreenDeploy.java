@@ -3,58 +3,44 @@ package io.mayfly.server.deploy;
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.Instance;
 import io.mayfly.agent.StartRequest;
-import io.mayfly.agent.driver.DriverException;
-import io.mayfly.agent.health.HealthCheck;
 import io.mayfly.server.release.Phases;
 import io.mayfly.server.release.Progress;
-import io.mayfly.wire.manifest.Manifest;
 
+import java.time.Duration;
 import java.util.List;
 
 /**
- * The default strategy: boot the new instance beside the old one, wait until it is healthy, run the staged
- * test, switch the router to it in one step, then let the old instance finish its requests and stop it.
- * Anything that fails before the switch stops the new instance and leaves the old one serving.
+ * The default strategy: boot the new instances beside the old ones, wait until they are healthy, run the staged
+ * test, switch the router to them in one step, then let the old instances finish their requests and stop them.
+ * Anything that fails before the switch stops the new instances and leaves the old ones serving.
  */
-public final class BlueGreenDeploy {
+public final class BlueGreenDeploy implements DeployStrategy {
     private final Agent agent;
 
     public BlueGreenDeploy(Agent agent) { this.agent = agent; }
 
-    public DeployOutcome run(StartRequest request, Manifest manifest, StagedTest test, Progress progress) throws InterruptedException {
+    @Override
+    public DeployOutcome run(StartRequest request, int count, Duration drainTimeout, StagedTest test, Progress progress)
+            throws InterruptedException {
         Phases phases = new Phases();
-        String app = request.app();
-        progress.say("-----> Release v" + request.release() + ": booting " + request.driver() + " instance");
-        Instance fresh;
-        try {
-            fresh = phases.time("boot", () -> agent.start(request));
-        } catch (DriverException e) {
-            return new DeployOutcome.Failed("could not boot: " + e.getMessage(), phases.asMap());
+        progress.say("-----> Release v" + request.release() + ": booting " + count + " " + request.driver() + " instance" + (count == 1 ? "" : "s"));
+        Booted booted = DeployStrategy.boot(agent, request, count, true, phases, progress);
+        if (booted instanceof Booted.Failed(String reason)) {
+            return new DeployOutcome.Failed(reason, phases.asMap());
         }
-
-        HealthCheck.Result health = phases.time("health", () -> agent.awaitHealthy(fresh));
-        if (health instanceof HealthCheck.Unhealthy sick) {
-            agent.stop(fresh);
-            return new DeployOutcome.Failed("health check failed: " + sick.reason(), phases.asMap());
-        }
-        progress.say("       healthy in " + Phases.human(phases.get("health")) + " (" + fresh.id() + " on port " + fresh.port() + ")");
-
-        String testFailure = test == StagedTest.NONE ? null : phases.time("test", () -> test.run("http://127.0.0.1:" + fresh.port()));
+        List<Instance> fresh = ((Booted.All) booted).instances();
+        String testFailure = test == StagedTest.NONE ? null : phases.time("test", () -> test.run("http://127.0.0.1:" + fresh.get(0).port()));
         if (testFailure != null) {
-            agent.stop(fresh);
+            fresh.forEach(agent::stop);
             return new DeployOutcome.Failed("test failed: " + testFailure, phases.asMap());
         }
-
-        List<Instance> old = phases.time("switch", () -> agent.switchTo(app, List.of(fresh)));
-        progress.say("       switched traffic to " + fresh.id());
-
+        List<Instance> old = phases.time("switch", () -> agent.switchTo(request.app(), fresh));
+        progress.say("       switched traffic to " + DeployStrategy.ids(fresh));
         phases.time("drain", () -> {
-            old.forEach(i -> agent.retire(i, manifest.run().drainTimeout()));
+            old.forEach(i -> agent.retire(i, drainTimeout));
             return null;
         });
-        if (!old.isEmpty()) {
-            progress.say("       drained and stopped " + String.join(", ", old.stream().map(Instance::id).toList()));
-        }
+        if (!old.isEmpty()) progress.say("       drained and stopped " + DeployStrategy.ids(old));
         return new DeployOutcome.Live(phases.asMap());
     }
 }

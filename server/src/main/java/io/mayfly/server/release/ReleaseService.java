@@ -3,12 +3,14 @@ package io.mayfly.server.release;
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.HealthSpec;
 import io.mayfly.agent.StartRequest;
-import io.mayfly.server.deploy.BlueGreenDeploy;
+import io.mayfly.agent.Instance;
+import io.mayfly.server.deploy.DeployStrategy;
 import io.mayfly.server.deploy.DeployOutcome;
 import io.mayfly.server.deploy.StagedTest;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Audit;
 import io.mayfly.server.store.Builds;
+import io.mayfly.server.store.Formation;
 import io.mayfly.server.store.ContentAddressedBlobs;
 import io.mayfly.server.store.Releases;
 import io.mayfly.wire.manifest.Manifest;
@@ -17,6 +19,7 @@ import io.mayfly.wire.manifest.ManifestException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,7 +34,7 @@ public final class ReleaseService {
     private final Builds builds;
     private final Releases releases;
     private final ContentAddressedBlobs blobs;
-    private final BlueGreenDeploy blueGreen;
+    private final Formation formation;
     private final AppLocks locks;
     private final AppLogs logs;
     private final AppConfig appConfig;
@@ -42,14 +45,14 @@ public final class ReleaseService {
     private final String routerUrlTemplate;
 
     /** @param routerUrlTemplate e.g. {@code http://%s.localhost:8080}, filled with the app's name */
-    public ReleaseService(Agent agent, Builds builds, Releases releases, ContentAddressedBlobs blobs, BlueGreenDeploy blueGreen,
+    public ReleaseService(Agent agent, Builds builds, Releases releases, ContentAddressedBlobs blobs, Formation formation,
                           AppLocks locks, AppLogs logs, AppConfig config, Audit audit, String routerUrlTemplate) {
         this.agent = agent;
         this.audit = audit;
         this.builds = builds;
         this.releases = releases;
         this.blobs = blobs;
-        this.blueGreen = blueGreen;
+        this.formation = formation;
         this.locks = locks;
         this.logs = logs;
         this.appConfig = config;
@@ -220,27 +223,66 @@ public final class ReleaseService {
 
     private DeployOutcome deploy(String app, int version, Builds.Build build, Manifest manifest, StagedTest test, Progress progress)
             throws InterruptedException {
+        StartRequest request;
+        try {
+            request = startRequest(app, version, build, manifest);
+        } catch (IOException e) {
+            return new DeployOutcome.Failed(e.getMessage(), Map.of());
+        }
+        Manifest.Run run = manifest.run();
+        int count = Math.max(1, formation.instances(app).orElse(run.instances()));
+        return DeployStrategy.named(run.strategy(), agent).run(request, count, run.drainTimeout(), test, progress);
+    }
+
+    /** How to start one instance of a release: its verified artifacts, its config vars and its run settings. */
+    private StartRequest startRequest(String app, int version, Builds.Build build, Manifest manifest) throws IOException {
         Manifest.Run run = manifest.run();
         Builds.Artifact main = build.artifact(manifest.build().artifact()).orElseThrow(() ->
                 new IllegalStateException("build #" + build.number() + " has no artifact named " + manifest.build().artifact()));
-        Path image;
+        Path image = blobs.verify(main.sha256());
         Path initrd = null;
-        try {
-            image = blobs.verify(main.sha256());
-            if (manifest.build().initrd() != null) {
-                Builds.Artifact rd = build.artifact(manifest.build().initrd()).orElseThrow();
-                initrd = blobs.verify(rd.sha256());
-            }
-        } catch (IOException e) {
-            return new DeployOutcome.Failed(e.getMessage(), Map.of());
+        if (manifest.build().initrd() != null) {
+            Builds.Artifact rd = build.artifact(manifest.build().initrd()).orElseThrow();
+            initrd = blobs.verify(rd.sha256());
         }
         Map<String, String> vars = appConfig.cipher().open(releases.find(app, version).map(Releases.Release::config).orElse(null));
         List<String> args = run.args().stream().map(a -> fillConfig(a, vars)).toList();
         Manifest.Health h = manifest.health();
-        StartRequest request = new StartRequest(app, version, run.driver(), image, initrd, args, vars,
+        return new StartRequest(app, version, run.driver(), image, initrd, args, vars,
                 run.memoryBytes(), run.vcpus(), run.guestPort(), Duration.ofSeconds(10),
                 new HealthSpec(h.path(), h.status(), h.interval(), h.tryTimeout(), h.timeout()));
-        return blueGreen.run(request, manifest, test, progress);
+    }
+
+    /**
+     * {@code ps:scale}: runs {@code instances} copies of the live release, starting (health-gated) or stopping
+     * (drained) the difference; remembered for later deploys. Returns how many instances serve afterwards.
+     */
+    public int scale(String app, int instances, Progress progress) throws Exception {
+        return locked(app, progress, () -> {
+            Releases.Release live = releases.live(app).orElseThrow(() ->
+                    new IllegalArgumentException(app + " has no live release to scale; push first"));
+            formation.set(app, instances);
+            audit.record(app, Actor.current(), "scale", instances + " instance" + (instances == 1 ? "" : "s"));
+            List<Instance> current = agent.routed(app);
+            if (instances > current.size()) {
+                StartRequest request = startRequest(app, live.version(), builds.find(app, live.build()).orElseThrow(), parseStored(live));
+                Phases phases = new Phases();
+                DeployStrategy.Booted booted = DeployStrategy.boot(agent, request, instances - current.size(), true, phases, progress);
+                if (booted instanceof DeployStrategy.Booted.Failed(String reason)) {
+                    throw new IllegalStateException("could not scale " + app + " to " + instances + ": " + reason
+                            + "; it still runs " + current.size());
+                }
+                List<Instance> all = new ArrayList<>(current);
+                all.addAll(((DeployStrategy.Booted.All) booted).instances());
+                agent.switchTo(app, all);
+            } else if (instances < current.size()) {
+                Manifest manifest = parseStored(live);
+                List<Instance> removed = agent.switchTo(app, current.subList(0, instances));
+                removed.forEach(i -> agent.retire(i, manifest.run().drainTimeout()));
+            }
+            logs.event(app, "scaled to " + instances + " instance" + (instances == 1 ? "" : "s"));
+            return agent.routed(app).size();
+        });
     }
 
     /** Fills {config.K} placeholders in a boot argument (the MirageOS way of passing settings). */

@@ -181,6 +181,17 @@ public final class ApiRoutes {
             Apps.App app = app(ctx, Access.Need.deploy);
             json(ctx, 200, audit.list(app.name(), 500));
         });
+        r.post("/api/v1/apps/{app}/scale", ctx -> {
+            Apps.App app = app(ctx, Access.Need.deploy);
+            var body = Json.MAPPER.readTree(ctx.body().isBlank() ? "{}" : ctx.body()).path("instances");
+            if (!body.canConvertToInt() || body.asInt() < 0 || body.asInt() > 64) {
+                throw ApiError.badRequest("scale needs an instance count from 0 to 64", "mayfly ps:scale -a " + app.name() + " 3");
+            }
+            int serving = releaseService.scale(app.name(), body.asInt(), line -> {});
+            List<Instance> routed = agent.routed(app.name());
+            json(ctx, 200, agent.instances(app.name()).stream().filter(routed::contains).map(i -> view(i, true)).toList());
+            log.info("scaled {} to {} serving instance(s)", app.name(), serving);
+        });
         r.get("/api/v1/apps/{app}/builds", ctx -> {
             Apps.App app = app(ctx, Access.Need.read);
             json(ctx, 200, builds.list(app.name(), 100).stream().map(ApiRoutes::view).toList());

@@ -1,0 +1,65 @@
+package io.mayfly.server.deploy;
+
+import io.mayfly.agent.Agent;
+import io.mayfly.agent.Instance;
+import io.mayfly.agent.StartRequest;
+import io.mayfly.agent.driver.DriverException;
+import io.mayfly.agent.health.HealthCheck;
+import io.mayfly.server.release.Phases;
+import io.mayfly.server.release.Progress;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** How traffic moves from a release's instances to the next release's: {@code run.strategy} in mayfly.toml. */
+public sealed interface DeployStrategy permits BlueGreenDeploy, RollingDeploy, ImmediateDeploy {
+
+    /** Starts {@code count} instances of the request's release and moves the app's traffic to them. */
+    DeployOutcome run(StartRequest request, int count, Duration drainTimeout, StagedTest test, Progress progress) throws InterruptedException;
+
+    static DeployStrategy named(String name, Agent agent) {
+        return switch (name) {
+            case "rolling" -> new RollingDeploy(agent);
+            case "immediate" -> new ImmediateDeploy(agent);
+            default -> new BlueGreenDeploy(agent);
+        };
+    }
+
+    /** The outcome of booting instances: all of them, or why not (those already booted are stopped again). */
+    sealed interface Booted {
+        record All(List<Instance> instances) implements Booted {}
+
+        record Failed(String reason) implements Booted {}
+    }
+
+    /** Boots {@code count} instances one after another, each health-checked when {@code healthGate} is set. */
+    static Booted boot(Agent agent, StartRequest request, int count, boolean healthGate, Phases phases, Progress progress)
+            throws InterruptedException {
+        List<Instance> booted = new ArrayList<>();
+        for (int n = 1; n <= count; n++) {
+            String which = count == 1 ? "" : " (instance " + n + " of " + count + ")";
+            Instance fresh;
+            try {
+                fresh = phases.time("boot", () -> agent.start(request));
+            } catch (DriverException e) {
+                booted.forEach(agent::stop);
+                return new Booted.Failed("could not boot" + which + ": " + e.getMessage());
+            }
+            booted.add(fresh);
+            if (!healthGate) continue;
+            HealthCheck.Result health = phases.time("health", () -> agent.awaitHealthy(fresh));
+            if (health instanceof HealthCheck.Unhealthy sick) {
+                booted.forEach(agent::stop);
+                return new Booted.Failed("health check failed" + which + ": " + sick.reason());
+            }
+            progress.say("       healthy in " + Phases.human(((HealthCheck.Healthy) health).took().toMillis()) + which
+                    + " (" + fresh.id() + " on port " + fresh.port() + ")");
+        }
+        return new Booted.All(booted);
+    }
+
+    static String ids(List<Instance> instances) {
+        return String.join(", ", instances.stream().map(Instance::id).toList());
+    }
+}

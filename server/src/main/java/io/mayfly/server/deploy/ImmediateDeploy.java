@@ -1,0 +1,40 @@
+package io.mayfly.server.deploy;
+
+import io.mayfly.agent.Agent;
+import io.mayfly.agent.Instance;
+import io.mayfly.agent.StartRequest;
+import io.mayfly.server.release.Phases;
+import io.mayfly.server.release.Progress;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * No health gate: start the new instances, route to them at once and stop the old ones without draining. Requests
+ * can fail while the new instances come up; it is for apps that cannot answer a health check, and says so.
+ */
+public final class ImmediateDeploy implements DeployStrategy {
+    private final Agent agent;
+
+    public ImmediateDeploy(Agent agent) { this.agent = agent; }
+
+    @Override
+    public DeployOutcome run(StartRequest request, int count, Duration drainTimeout, StagedTest test, Progress progress)
+            throws InterruptedException {
+        Phases phases = new Phases();
+        progress.say("-----> Release v" + request.release() + ": immediate deploy of " + count + " " + request.driver()
+                + " instance" + (count == 1 ? "" : "s") + " (no health check: requests may fail while they start)");
+        Booted booted = DeployStrategy.boot(agent, request, count, false, phases, progress);
+        if (booted instanceof Booted.Failed(String reason)) {
+            return new DeployOutcome.Failed(reason, phases.asMap());
+        }
+        List<Instance> fresh = ((Booted.All) booted).instances();
+        List<Instance> old = phases.time("switch", () -> agent.switchTo(request.app(), fresh));
+        progress.say("       switched traffic to " + DeployStrategy.ids(fresh));
+        phases.time("drain", () -> {
+            old.forEach(agent::stop);
+            return null;
+        });
+        return new DeployOutcome.Live(phases.asMap());
+    }
+}
