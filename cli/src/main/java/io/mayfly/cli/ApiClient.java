@@ -66,6 +66,14 @@ public final class ApiClient {
         return parse(send(request), Json.MAPPER.constructType(type), path);
     }
 
+    public <T> T put(String path, Object body, Class<T> type) {
+        HttpRequest request = request(path, DEFAULT_TIMEOUT)
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(Json.write(body)))
+                .build();
+        return parse(send(request), Json.MAPPER.constructType(type), path);
+    }
+
     public <T> T patch(String path, Object body, Class<T> type, Duration timeout) {
         HttpRequest request = request(path, timeout)
                 .header("Content-Type", "application/json")

@@ -13,6 +13,12 @@ final class AppsCreateCommand extends ClientCommand {
     @Parameters(paramLabel = "NAME", description = "the app's name: a DNS label such as hello or my-api")
     String name;
 
+    @picocli.CommandLine.Option(names = "--repo", description = "build from this repository (webhooks, git:sync, schedules) instead of pushes")
+    String repo;
+
+    @picocli.CommandLine.Option(names = "--branch", defaultValue = "main", description = "the branch of --repo that deploys (default: ${DEFAULT-VALUE})")
+    String branch;
+
     @Override
     public Integer call() {
         AppView app = api().post("/apps", new CreateApp(name), AppView.class, ApiClient.DEFAULT_TIMEOUT);
@@ -27,6 +33,14 @@ final class AppsCreateCommand extends ClientCommand {
                     .append("=$(cat ").append(tokenSource).append("))\n");
         }
         if (app.url() != null) text.append("app URL:    ").append(app.url()).append(" (after the first push)\n");
+        if (repo != null) {
+            com.fasterxml.jackson.databind.JsonNode source = api().put(appPath(name) + "/source",
+                    java.util.Map.of("repo", repo, "branch", branch), com.fasterxml.jackson.databind.JsonNode.class);
+            text.append("builds from: ").append(repo).append(" (").append(branch).append(")\n")
+                    .append("webhook:     ").append(source.path("hookUrl").asText()).append("  (content type application/json, push events)\n")
+                    .append("secret:      ").append(source.path("hookSecret").asText()).append("  (shown once: paste it into the webhook's secret or token)\n")
+                    .append("first build: mayfly git:sync -a ").append(name).append(" --build\n");
+        }
         print(text.toString());
         return 0;
     }

@@ -57,6 +57,7 @@ public final class MayflyCli implements Runnable {
                 .addSubcommand("config:set", new ConfigCommands.Set())
                 .addSubcommand("config:unset", new ConfigCommands.Unset())
                 .addSubcommand("ps:scale", new ScaleCommand())
+                .addSubcommand("git:sync", new GitSyncCommand())
                 .addSubcommand("lock", new LockCommands.Lock())
                 .addSubcommand("unlock", new LockCommands.Unlock())
                 .addSubcommand("audit", new LockCommands.Audit())

@@ -12,10 +12,13 @@ import io.mayfly.server.git.PushReceiver;
 import io.mayfly.server.release.AppLocks;
 import io.mayfly.server.release.AppLogs;
 import io.mayfly.server.release.PushPipeline;
+import io.mayfly.server.release.RebuildSchedule;
+import io.mayfly.server.release.SourceBuilds;
 import io.mayfly.server.release.ReleaseService;
 import io.mayfly.server.registry.RegistryRoutes;
 import io.mayfly.server.registry.SigningKey;
 import io.mayfly.server.store.AppConfig;
+import io.mayfly.server.store.AppSources;
 import io.mayfly.server.store.Apps;
 import io.mayfly.server.store.Formation;
 import io.mayfly.server.store.Audit;
@@ -30,6 +33,7 @@ import io.mayfly.server.store.Tokens;
 import io.mayfly.server.web.Access;
 import io.mayfly.server.web.ApiRoutes;
 import io.mayfly.server.web.GitAuthFilter;
+import io.mayfly.server.web.SourceRoutes;
 import io.mayfly.wire.Json;
 import io.mayfly.wire.Views;
 import jakarta.servlet.DispatcherType;
@@ -124,6 +128,10 @@ public final class MayflyServer implements AutoCloseable {
                 new AppLocks(Duration.ofMinutes(20)), logs, appConfig, audit, routerUrl);
         PushPipeline pipeline = new PushPipeline(builds, releases, blobs, releaseService, new SandboxedBuild(), logs, work);
         Access access = new Access(tokens);
+        AppSources appSources = new AppSources(db, appConfig.cipher());
+        SourceBuilds sourceBuilds = new SourceBuilds(repos, appSources, pipeline, logs);
+        RebuildSchedule rebuildSchedule = new RebuildSchedule(releases, appSources, sourceBuilds, logs);
+        rebuildSchedule.start();
         SigningKey signingKey = SigningKey.loadOrCreate(data);
 
         var gitServlet = PushReceiver.servlet(repos, name -> apps.find(name).isPresent(), pipeline);
@@ -136,6 +144,7 @@ public final class MayflyServer implements AutoCloseable {
                 handler.addFilter(new FilterHolder(new LiveReceivePack(repos, pipeline)), "/git/*", EnumSet.of(DispatcherType.REQUEST));
                 handler.addServlet(new ServletHolder(gitServlet), "/git/*");
             });
+            new SourceRoutes(access, appSources, sourceBuilds, rebuildSchedule, logs, () -> infoHolder[0].apiUrl()).register(config);
             new ApiRoutes(() -> infoHolder[0], access, apps, builds, releases, releaseService, repos, agent, logs, appConfig, audit)
                     .register(config);
             new RegistryRoutes(access, apps, builds, new BuildIndex(db), new Rebuilds(db), releases, releaseService, blobs, logs,

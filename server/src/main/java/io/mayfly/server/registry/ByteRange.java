@@ -31,9 +31,9 @@ record ByteRange(long start, long endInclusive) {
                 return new Request.Partial(new ByteRange(Math.max(0, size - suffix), size - 1));
             }
             long start = Long.parseLong(m.group(1));
-            long end = m.group(2).isEmpty() ? size - 1 : Long.parseLong(m.group(2));
-            if (end < start) return new Request.Whole();
+            if (!m.group(2).isEmpty() && Long.parseLong(m.group(2)) < start) return new Request.Whole();
             if (start >= size) return new Request.Unsatisfiable();
+            long end = m.group(2).isEmpty() ? size - 1 : Long.parseLong(m.group(2));
             return new Request.Partial(new ByteRange(start, Math.min(end, size - 1)));
         } catch (NumberFormatException tooLarge) {
             return new Request.Whole();

@@ -32,9 +32,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -126,6 +126,7 @@ public final class RegistryRoutes {
             ctx.contentType("application/json").result(build.provenance());
         }));
         r.get("/job/{app}/build/{n}/artifact/<file>", handle(Kind.TEXT, this::artifact));
+        r.head("/job/{app}/build/{n}/artifact/<file>", handle(Kind.TEXT, this::artifact));
         r.get("/hash", handle(Kind.PAGE, ctx -> {
             HashView view = hash(ctx);
             if (wantsJson(ctx)) json(ctx, 200, view);

@@ -25,7 +25,7 @@ public final class Database {
     }
 
     static Jdbi migrate(DataSource ds) {
-        Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
+        Flyway.configure().dataSource(ds).locations("classpath:db/migration").outOfOrder(true).load().migrate();
         return Jdbi.create(ds);
     }
 }
