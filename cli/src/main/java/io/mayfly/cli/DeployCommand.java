@@ -18,6 +18,9 @@ final class DeployCommand extends ClientCommand {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Which which;
 
+    @Option(names = "--strategy", paramLabel = "NAME", description = "blue-green, rolling or immediate, for this deploy only (default: the build's mayfly.toml)")
+    String strategy;
+
     static final class Which {
         @Option(names = "--build", paramLabel = "N", description = "the build number (see mayfly builds -a APP)")
         Integer build;
@@ -32,7 +35,7 @@ final class DeployCommand extends ClientCommand {
         String what = which.build != null ? "build #" + which.build : "the build of sha256:" + HumanFormat.sha12(which.sha256.replaceFirst("^sha256:", ""));
         err().println("Deploying " + what + " of " + app.name + " (this can take a minute)...");
         err().flush();
-        ReleaseView release = api().post(path + "/deploys", new DeployBuild(which.build, which.sha256), ReleaseView.class,
+        ReleaseView release = api().post(path + "/deploys", new DeployBuild(which.build, which.sha256, strategy), ReleaseView.class,
                 RollbackCommand.DEPLOY_TIMEOUT);
         AppView view = api().get(path, AppView.class);
         print("Deployed build #" + release.build() + " of " + app.name + " as v" + release.version() + ": live at " + view.url() + "\n");

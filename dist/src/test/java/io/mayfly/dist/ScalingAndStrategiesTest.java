@@ -72,6 +72,12 @@ class ScalingAndStrategiesTest {
             assertThat(down.out()).contains("Scaled fleet to 1 instance");
             assertThat(serving(mayfly)).hasSize(1);
             assertThat(mayfly.cli("audit", "-a", "fleet").out()).contains("scale", "3 instances", "1 instance");
+
+            MayflyProcess.Result immediate = mayfly.cli("deploy", "-a", "fleet", "--build", "1", "--strategy", "immediate");
+            assertThat(immediate.exit()).as(immediate.out()).isZero();
+            assertThat(mayfly.visit("fleet", "/").body()).contains("fleet-1");
+            assertThat(mayfly.cli("logs", "-a", "fleet", "-n", "50").out()).contains("release v4 is live");
+            assertThat(mayfly.cli("deploy", "-a", "fleet", "--build", "1", "--strategy", "canary").out()).contains("not a deploy strategy");
         }
     }
 

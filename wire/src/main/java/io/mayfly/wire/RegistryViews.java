@@ -61,5 +61,8 @@ public final class RegistryViews {
     public record ArtifactChange(String name, String left, String right, boolean same) {}
 
     /** Deploy a stored build: by number, or by the sha256 of one of its artifacts. Exactly one is set. */
-    public record DeployBuild(Integer build, String sha256) {}
+    /** {@code strategy}: blue-green, rolling or immediate for this deploy only; null uses the build's mayfly.toml. */
+    public record DeployBuild(Integer build, String sha256, String strategy) {
+        public DeployBuild(Integer build, String sha256) { this(build, sha256, null); }
+    }
 }

@@ -149,7 +149,10 @@ public final class RegistryRoutes {
                 throw ApiError.badRequest("say which build to deploy: give either build (a number) or sha256, not both",
                         "e.g. {\"build\": 3} or {\"sha256\": \"...\"}; see mayfly builds -a " + app);
             }
-            json(ctx, 201, releaseView(deploys.deploy(app, body.build(), body.build() == null ? body.sha256() : null)));
+            if (body.strategy() != null && !Manifest.STRATEGIES.contains(body.strategy())) {
+                throw ApiError.badRequest("'" + body.strategy() + "' is not a deploy strategy", "use one of " + String.join(", ", Manifest.STRATEGIES));
+            }
+            json(ctx, 201, releaseView(deploys.deploy(app, body.build(), body.build() == null ? body.sha256() : null, body.strategy())));
         }));
     }
 

@@ -34,7 +34,7 @@ final class StoredBuildDeploy {
     private record Attempt(Optional<Releases.Release> liveBefore, ReleaseService.Result result) {}
 
     /** Exactly one of {@code number} and {@code sha256} is set. Throws an ApiError that says why when nothing was deployed. */
-    Releases.Release deploy(String app, Integer number, String sha256) throws Exception {
+    Releases.Release deploy(String app, Integer number, String sha256, String strategy) throws Exception {
         Builds.Build build = number != null ? byNumber(app, number) : byHash(app, sha256);
         if (build.status() != Builds.Status.succeeded) {
             throw new ApiError(409, "build #" + build.number() + " of " + app + " " + build.status() + " and has nothing to deploy",
@@ -51,6 +51,12 @@ final class StoredBuildDeploy {
             throw new ApiError(409, "the mayfly.toml recorded with build #" + build.number() + " of " + app + " no longer parses: "
                     + e.getMessage(), "deploy another build, or push a fixed mayfly.toml");
         }
+        if (strategy != null) {
+            Manifest.Run r = manifest.run();
+            manifest = new Manifest(manifest.build(), new Manifest.Run(r.driver(), r.args(), r.memoryBytes(), r.vcpus(), r.instances(),
+                    r.guestPort(), r.drainTimeout(), r.idleStop(), strategy), manifest.health(), manifest.test());
+        }
+        Manifest chosen = manifest;
         String hash = manifestArtifact(build, manifest).map(Builds.Artifact::sha256).orElse("?");
         Attempt attempt;
         try {
@@ -58,7 +64,7 @@ final class StoredBuildDeploy {
                 Optional<Releases.Release> live = releases.live(app);
                 // The app's current config vars (what the live release runs with, or vars set before any deploy).
                 String config = releaseService.currentConfig(app);
-                return new Attempt(live, releaseService.release(app, build, manifest, build.manifest(), config,
+                return new Attempt(live, releaseService.release(app, build, chosen, build.manifest(), config,
                         "Deploy build #" + build.number() + " (sha256:" + hash.substring(0, Math.min(12, hash.length())) + ")",
                         StagedTest.NONE, Progress.NONE));
             });
