@@ -20,6 +20,7 @@ import io.mayfly.server.registry.SigningKey;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.AppSources;
 import io.mayfly.server.store.Apps;
+import io.mayfly.server.store.DurableFiles;
 import io.mayfly.server.store.Formation;
 import io.mayfly.server.store.Audit;
 import io.mayfly.agent.secrets.ConfigCipher;
@@ -105,7 +106,7 @@ public final class MayflyServer implements AutoCloseable {
         GitRepositories repos = new GitRepositories(data.resolve("git"));
         AppLogs logs = new AppLogs(data.resolve("logs"));
         Path work = data.resolve("work");
-        deleteTree(work);
+        DurableFiles.deleteTree(work);
         Files.createDirectories(work);
 
         int interruptedBuilds = builds.failInterrupted();
@@ -155,7 +156,7 @@ public final class MayflyServer implements AutoCloseable {
         Views.ServerInfo info = new Views.ServerInfo(VERSION, apiUrl,
                 "http://" + routerAddress.getHostString() + ":" + routerAddress.getPort(), settings.domain());
         infoHolder[0] = info;
-        writeAtomically(data.resolve("server.json"), Json.pretty(info), false);
+        DurableFiles.writeAtomically(data.resolve("server.json"), Json.pretty(info), false);
 
         MayflyServer server = new MayflyServer(settings, lockChannel, lock, http, agent, info, createdAdminToken);
         Thread.ofVirtual().name("restore-live-releases").start(() -> restoreLive(releases, agent, releaseService));
@@ -176,28 +177,8 @@ public final class MayflyServer implements AutoCloseable {
     private static String ensureAdminToken(Tokens tokens, Path file) throws IOException {
         if (tokens.anyAdmin() && Files.exists(file)) return null;
         Tokens.Created created = tokens.create("admin", null, "created on first start", null);
-        writeAtomically(file, created.secret() + "\n", true);
+        DurableFiles.writeAtomically(file, created.secret() + "\n", true);
         return created.secret();
-    }
-
-    static void writeAtomically(Path file, String content, boolean secret) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        if (secret) {
-            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        }
-        Files.writeString(tmp, content);
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-            ch.force(true);
-        }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
     }
 
     public Views.ServerInfo info() { return info; }

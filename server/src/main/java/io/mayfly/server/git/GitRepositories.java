@@ -1,5 +1,7 @@
 package io.mayfly.server.git;
 
+import io.mayfly.server.store.DurableFiles;
+
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 
@@ -34,12 +36,6 @@ public final class GitRepositories {
     }
 
     public void delete(String app) throws IOException {
-        Path dir = path(app);
-        if (!Files.exists(dir)) return;
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        DurableFiles.deleteTree(path(app));
     }
 }

@@ -1,5 +1,7 @@
 package io.mayfly.server.registry;
 
+import io.mayfly.server.store.DurableFiles;
+
 import io.mayfly.wire.ArtifactSignatures;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,8 +57,8 @@ public final class SigningKey {
             }
             KeyPair pair = KeyPairGenerator.getInstance(ALGORITHM).generateKeyPair();
             // The public key goes first: a crash between the two writes leaves no private key, so the next start makes a new pair.
-            writeAtomically(publicFile, pem("PUBLIC KEY", pair.getPublic().getEncoded()), false);
-            writeAtomically(privateFile, pem("PRIVATE KEY", pair.getPrivate().getEncoded()), true);
+            DurableFiles.writeAtomically(publicFile, pem("PUBLIC KEY", pair.getPublic().getEncoded()), false);
+            DurableFiles.writeAtomically(privateFile, pem("PRIVATE KEY", pair.getPrivate().getEncoded()), true);
             SigningKey key = new SigningKey(pair.getPrivate(), pair.getPublic());
             log.info("made a new Ed25519 signing key {} in {}", key.fingerprint(), privateFile);
             return key;
@@ -113,14 +115,4 @@ public final class SigningKey {
         return Base64.getMimeDecoder().decode(text.replaceAll("-----[A-Z ]+-----", "").strip());
     }
 
-    private static void writeAtomically(Path file, String content, boolean secret) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(secret ? "rw-------" : "rw-r--r--")));
-        Files.writeString(tmp, content, StandardCharsets.US_ASCII);
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-            ch.force(true);
-        }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    }
 }

@@ -1,5 +1,7 @@
 package io.mayfly.server.release;
 
+import io.mayfly.server.store.DurableFiles;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,10 +34,6 @@ public final class AppLogs {
     }
 
     public void delete(String app) throws IOException {
-        Path dir = dir(app);
-        if (!Files.exists(dir)) return;
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
+        DurableFiles.deleteTree(dir(app));
     }
 }

@@ -8,6 +8,7 @@ import io.mayfly.server.build.SandboxedBuild;
 import io.mayfly.server.deploy.StagedTest;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.ContentAddressedBlobs;
+import io.mayfly.server.store.DurableFiles;
 import io.mayfly.server.store.Releases;
 import io.mayfly.wire.manifest.Manifest;
 import io.mayfly.wire.manifest.ManifestException;
@@ -216,9 +217,8 @@ public final class PushPipeline {
     }
 
     private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) return;
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        try {
+            DurableFiles.deleteTree(dir);
         } catch (IOException e) {
             log.warn("cannot remove build directory {}: {}", dir, e.toString());
         }
