@@ -19,12 +19,13 @@ public final class RegistryViews {
 
     /**
      * One build with everything recorded about it. {@code mainArtifact} is the manifest's [build] artifact;
-     * {@code provenance} is the recorded provenance as JSON; {@code reproducibility} is null until a rebuild ran.
+     * {@code provenance} is the recorded provenance as JSON; {@code reproducibility} is null until a rebuild ran;
+     * {@code manifest} is the mayfly.toml the build ran with (what a pulling agent runs it with).
      */
     public record BuildDetail(String app, int number, String status, String source, String commit, String command,
                               Integer exitCode, String reason, Instant startedAt, Long durationMs, String mainArtifact,
                               List<ArtifactDetail> artifacts, JsonNode provenance, Verdict reproducibility,
-                              String url, String consoleUrl, String provenanceUrl) {}
+                              String url, String consoleUrl, String provenanceUrl, String manifest) {}
 
     /**
      * One stored artifact. {@code signature} is the base64 Ed25519 signature over the ASCII text

@@ -249,7 +249,7 @@ public final class RegistryRoutes {
         }
         return new BuildDetail(b.app(), b.number(), b.status().name(), b.source(), b.commitId(), b.command(), b.exitCode(), b.reason(),
                 b.startedAt(), b.durationMs(), mainArtifact(b).map(Builds.Artifact::name).orElse(null), artifacts, provenance, verdict,
-                url, url + "/console", url + "/provenance.json");
+                url, url + "/console", url + "/provenance.json", b.manifest());
     }
 
     private Views.ReleaseView releaseView(Releases.Release r) {
