@@ -35,6 +35,7 @@ import io.mayfly.server.web.Access;
 import io.mayfly.server.web.ApiRoutes;
 import io.mayfly.server.web.GitAuthFilter;
 import io.mayfly.server.web.SourceRoutes;
+import io.mayfly.server.web.TokenRoutes;
 import io.mayfly.wire.Json;
 import io.mayfly.wire.Views;
 import jakarta.servlet.DispatcherType;
@@ -143,6 +144,7 @@ public final class MayflyServer implements AutoCloseable {
                 handler.addFilter(new FilterHolder(new LiveReceivePack(repos, pipeline)), "/git/*", EnumSet.of(DispatcherType.REQUEST));
                 handler.addServlet(new ServletHolder(gitServlet), "/git/*");
             });
+            new TokenRoutes(access, tokens, apps, audit).register(config);
             new SourceRoutes(access, appSources, sourceBuilds, rebuildSchedule, logs, () -> infoHolder[0].apiUrl()).register(config);
             new ApiRoutes(() -> infoHolder[0], access, apps, builds, releases, releaseService, repos, agent, logs, appConfig, audit)
                     .register(config);

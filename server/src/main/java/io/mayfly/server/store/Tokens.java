@@ -7,6 +7,7 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 
 /** API tokens: random, shown once, stored only as their sha256. */
@@ -46,6 +47,27 @@ public final class Tokens {
             token.ifPresent(t -> h.execute("UPDATE tokens SET last_used_at = ? WHERE id = ?", System.currentTimeMillis(), t.id()));
             return token;
         });
+    }
+
+    /** A token as listed: never its secret. */
+    public record Listed(String id, String scope, String app, String description, Instant createdAt, Instant expiresAt,
+                         Instant revokedAt, Instant lastUsedAt) {}
+
+    public List<Listed> list() {
+        return db.withHandle(h -> h.select("SELECT id, scope, app, description, created_at, expires_at, revoked_at, last_used_at "
+                + "FROM tokens ORDER BY created_at").map((rs, ctx) -> new Listed(rs.getString(1), rs.getString(2), rs.getString(3),
+                rs.getString(4), instant(rs, 5), instant(rs, 6), instant(rs, 7), instant(rs, 8))).list());
+    }
+
+    /** Returns false when there is no such token or it was revoked already. */
+    public boolean revoke(String id) {
+        return db.withHandle(h -> h.createUpdate("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+                .bind(0, System.currentTimeMillis()).bind(1, id).execute()) > 0;
+    }
+
+    private static Instant instant(java.sql.ResultSet rs, int column) throws java.sql.SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(v);
     }
 
     public boolean anyAdmin() {

@@ -1,0 +1,90 @@
+package io.mayfly.server.web;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.javalin.config.JavalinConfig;
+import io.mayfly.server.release.Actor;
+import io.mayfly.server.store.Apps;
+import io.mayfly.server.store.Audit;
+import io.mayfly.server.store.Tokens;
+import io.mayfly.wire.Json;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code /api/v1/tokens} (admin only): make a token (shown once), list tokens (never their secrets), revoke one.
+ * "User X may only upload to app Y" is a token with scope upload on Y; {@code expires} bounds its life.
+ */
+public final class TokenRoutes {
+    private static final Set<String> SCOPES = Set.of("admin", "read", "upload", "deploy");
+    private static final Pattern DURATION = Pattern.compile("(\\d+)(m|h|d)");
+
+    private final Access access;
+    private final Tokens tokens;
+    private final Apps apps;
+    private final Audit audit;
+
+    public TokenRoutes(Access access, Tokens tokens, Apps apps, Audit audit) {
+        this.access = access;
+        this.tokens = tokens;
+        this.apps = apps;
+        this.audit = audit;
+    }
+
+    /** What creating a token answers: the secret appears here and nowhere else, ever. */
+    public record CreatedView(String id, String secret, String scope, String app, Instant expiresAt, String description) {}
+
+    public void register(JavalinConfig config) {
+        var r = config.routes;
+        r.post("/api/v1/tokens", ctx -> {
+            access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.admin, null);
+            JsonNode body = Json.read(ctx.body().isBlank() ? "{}" : ctx.body(), JsonNode.class);
+            String scope = body.path("scope").asText("");
+            if (!SCOPES.contains(scope)) {
+                throw ApiError.badRequest("a token's scope is one of admin, read, upload, deploy; got '" + scope + "'",
+                        "mayfly tokens:create --app APP --scope read|upload|deploy, or --admin");
+            }
+            String app = body.hasNonNull("app") ? body.path("app").asText() : null;
+            if (scope.equals("admin") && app != null) throw ApiError.badRequest("an admin token is for every app; leave out the app", null);
+            if (!scope.equals("admin")) {
+                if (app == null) throw ApiError.badRequest("a " + scope + " token is for one app; say which with app", null);
+                apps.find(app).orElseThrow(() -> ApiError.notFound("no app named " + app, "see mayfly apps"));
+            }
+            Instant expires = body.hasNonNull("expires") ? Instant.now().plus(duration(body.path("expires").asText())) : null;
+            Tokens.Created created = tokens.create(scope, app, body.path("description").asText(null), expires);
+            audit.record(app == null ? "*" : app, Actor.current(), "token", "created " + created.token().id() + " (" + scope
+                    + (expires == null ? "" : ", expires " + expires) + ")");
+            json(ctx, 201, new CreatedView(created.token().id(), created.secret(), scope, app, expires, created.token().description()));
+        });
+        r.get("/api/v1/tokens", ctx -> {
+            access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.admin, null);
+            json(ctx, 200, tokens.list());
+        });
+        r.delete("/api/v1/tokens/{id}", ctx -> {
+            access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.admin, null);
+            String id = ctx.pathParam("id");
+            if (!tokens.revoke(id)) throw ApiError.notFound("no token " + id + " that is not revoked already", "see mayfly tokens");
+            audit.record("*", Actor.current(), "token", "revoked " + id);
+            ctx.status(204);
+        });
+    }
+
+    static Duration duration(String text) {
+        Matcher m = DURATION.matcher(text.trim());
+        if (!m.matches()) throw ApiError.badRequest("expires takes a duration like 30m, 1h or 7d; got '" + text + "'", null);
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "m" -> Duration.ofMinutes(n);
+            case "h" -> Duration.ofHours(n);
+            default -> Duration.ofDays(n);
+        };
+    }
+
+    private static void json(io.javalin.http.Context ctx, int status, Object body) {
+        ctx.status(status).contentType("application/json").result(Json.write(body));
+    }
+
+}
