@@ -104,6 +104,16 @@ public final class ApiClient {
         }
     }
 
+    /** Streams {@code body} (of {@code length} bytes) as the request body; the file is never read into memory. */
+    public <T> T upload(String path, java.util.function.Supplier<java.io.InputStream> body, long length, java.util.Map<String, String> headers,
+                        Class<T> type, Duration timeout) {
+        HttpRequest.Builder b = request(path, timeout).header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(body), length));
+        headers.forEach(b::header);
+        HttpRequest request = b.build();
+        return parse(send(request), Json.MAPPER.constructType(type), path);
+    }
+
     /** Encodes an app name (or any user input) so it stays one path segment. */
     public static String segment(String value) {
         return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");

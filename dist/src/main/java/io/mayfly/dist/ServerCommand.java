@@ -25,12 +25,15 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--data", description = "state directory (default: $MAYFLY_DATA or ~/.mayfly)")
     Path data;
 
+    @Option(names = "--max-upload", description = "largest build upload accepted, e.g. 512M, 2G (default: ${DEFAULT-VALUE})", defaultValue = "2G")
+    String maxUpload;
+
     @Override
     public Integer call() throws Exception {
         Path dir = data != null ? data
                 : System.getenv("MAYFLY_DATA") != null ? Path.of(System.getenv("MAYFLY_DATA"))
                 : Path.of(System.getProperty("user.home"), ".mayfly");
-        MayflyServer server = MayflyServer.start(new MayflyServer.Settings(dir, address(listen, "--listen"), address(router, "--router"), domain));
+        MayflyServer server = MayflyServer.start(new MayflyServer.Settings(dir, address(listen, "--listen"), address(router, "--router"), domain, size(maxUpload)));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
@@ -61,6 +64,16 @@ public final class ServerCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(new ServerCommand()),
                     option + " expects HOST:PORT (e.g. 127.0.0.1:7070), got '" + value + "'");
         }
+    }
+
+    static long size(String text) {
+        var m = java.util.regex.Pattern.compile("(\\d+)([KMGT]?)", java.util.regex.Pattern.CASE_INSENSITIVE).matcher(text.trim());
+        if (!m.matches()) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(new ServerCommand()),
+                    "--max-upload expects a size like 512M or 2G, got '" + text + "'");
+        }
+        int shift = switch (m.group(2).toUpperCase()) { case "K" -> 10; case "M" -> 20; case "G" -> 30; case "T" -> 40; default -> 0; };
+        return Long.parseLong(m.group(1)) << shift;
     }
 
     private static String port(String url) {

@@ -37,6 +37,8 @@ final class MayflyProcess implements AutoCloseable {
     final int apiPort;
     final int routerPort;
     private Process process;
+    private final List<String> jvmArgs = new ArrayList<>();
+    private final List<String> serverArgs = new ArrayList<>();
     private Path serverLog;
     private int starts;
 
@@ -50,9 +52,12 @@ final class MayflyProcess implements AutoCloseable {
         serverLog = data.resolveSibling(data.getFileName() + "-server-" + (++starts) + ".log");
         Files.createDirectories(data);
         Files.deleteIfExists(data.resolve("server.json"));
-        process = new ProcessBuilder(java(), "-jar", JAR.toString(), "server", "--data", data.toString(),
-                "--listen", "127.0.0.1:" + apiPort, "--router", "127.0.0.1:" + routerPort)
-                .redirectErrorStream(true).redirectOutput(serverLog.toFile()).start();
+        List<String> command = new ArrayList<>(List.of(java()));
+        command.addAll(jvmArgs);
+        command.addAll(List.of("-jar", JAR.toString(), "server", "--data", data.toString(),
+                "--listen", "127.0.0.1:" + apiPort, "--router", "127.0.0.1:" + routerPort));
+        command.addAll(serverArgs);
+        process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(serverLog.toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) throw new IllegalStateException("mayfly server exited: " + Files.readString(serverLog));
@@ -66,6 +71,18 @@ final class MayflyProcess implements AutoCloseable {
             Thread.sleep(100);
         }
         throw new IllegalStateException("mayfly server did not start in 60 s: " + Files.readString(serverLog));
+    }
+
+    /** JVM options for the server process, e.g. -Xmx256m; takes effect at the next start. */
+    MayflyProcess jvm(String... args) {
+        jvmArgs.addAll(List.of(args));
+        return this;
+    }
+
+    /** Extra `mayfly server` options, e.g. --db URL; takes effect at the next start. */
+    MayflyProcess serverOptions(String... args) {
+        serverArgs.addAll(List.of(args));
+        return this;
     }
 
     String token() throws IOException {

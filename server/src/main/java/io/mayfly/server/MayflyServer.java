@@ -16,6 +16,7 @@ import io.mayfly.server.release.RebuildSchedule;
 import io.mayfly.server.release.SourceBuilds;
 import io.mayfly.server.release.ReleaseService;
 import io.mayfly.server.registry.RegistryRoutes;
+import io.mayfly.server.registry.UploadRoutes;
 import io.mayfly.server.registry.SigningKey;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.AppSources;
@@ -65,7 +66,13 @@ public final class MayflyServer implements AutoCloseable {
     public static final String VERSION = "0.1.0";
 
     /** Where to listen and keep state. Port 0 picks a free port. */
-    public record Settings(Path data, InetSocketAddress listen, InetSocketAddress router, String domain) {}
+    public record Settings(Path data, InetSocketAddress listen, InetSocketAddress router, String domain, long maxUploadBytes) {
+        public static final long DEFAULT_MAX_UPLOAD = 2L << 30;
+
+        public Settings(Path data, InetSocketAddress listen, InetSocketAddress router, String domain) {
+            this(data, listen, router, domain, DEFAULT_MAX_UPLOAD);
+        }
+    }
 
     private final Settings settings;
     private final FileChannel lockChannel;
@@ -145,6 +152,8 @@ public final class MayflyServer implements AutoCloseable {
                 handler.addServlet(new ServletHolder(gitServlet), "/git/*");
             });
             new TokenRoutes(access, tokens, apps, audit).register(config);
+            new UploadRoutes(access, apps, builds, new BuildIndex(db), releases, releaseService, blobs, logs, settings.maxUploadBytes())
+                    .register(config);
             new SourceRoutes(access, appSources, sourceBuilds, rebuildSchedule, logs, () -> infoHolder[0].apiUrl()).register(config);
             new ApiRoutes(() -> infoHolder[0], access, apps, builds, releases, releaseService, repos, agent, logs, appConfig, audit)
                     .register(config);
