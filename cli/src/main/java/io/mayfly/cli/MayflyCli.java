@@ -58,6 +58,7 @@ public final class MayflyCli implements Runnable {
                 .addSubcommand("config:unset", new ConfigCommands.Unset())
                 .addSubcommand("ps:scale", new ScaleCommand())
                 .addSubcommand("builds:upload", new UploadCommand())
+                .addSubcommand("builds:rebuild", new RebuildCommand())
                 .addSubcommand("tokens", new TokenCommands.List_())
                 .addSubcommand("tokens:create", new TokenCommands.Create())
                 .addSubcommand("tokens:revoke", new TokenCommands.Revoke())

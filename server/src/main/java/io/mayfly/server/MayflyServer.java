@@ -133,7 +133,7 @@ public final class MayflyServer implements AutoCloseable {
         AppConfig appConfig = new AppConfig(db, new ConfigCipher(data.resolve("config.key")));
         ReleaseService releaseService = new ReleaseService(agent, builds, releases, blobs, new Formation(db),
                 new AppLocks(Duration.ofMinutes(20)), logs, appConfig, audit, routerUrl);
-        PushPipeline pipeline = new PushPipeline(builds, releases, blobs, releaseService, new SandboxedBuild(), logs, work);
+        PushPipeline pipeline = new PushPipeline(builds, releases, blobs, releaseService, new SandboxedBuild(), logs, work, new Rebuilds(db));
         Access access = new Access(tokens);
         AppSources appSources = new AppSources(db, appConfig.cipher());
         SourceBuilds sourceBuilds = new SourceBuilds(repos, appSources, pipeline, logs);

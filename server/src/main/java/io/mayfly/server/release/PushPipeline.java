@@ -9,6 +9,7 @@ import io.mayfly.server.deploy.StagedTest;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.ContentAddressedBlobs;
 import io.mayfly.server.store.DurableFiles;
+import io.mayfly.server.store.Rebuilds;
 import io.mayfly.server.store.Releases;
 import io.mayfly.wire.manifest.Manifest;
 import io.mayfly.wire.manifest.ManifestException;
@@ -47,9 +48,10 @@ public final class PushPipeline {
     private final SandboxedBuild sandbox;
     private final AppLogs logs;
     private final Path workRoot;
+    private final Rebuilds rebuilds;
 
     public PushPipeline(Builds builds, Releases releases, ContentAddressedBlobs blobs, ReleaseService releaseService,
-                        SandboxedBuild sandbox, AppLogs logs, Path workRoot) {
+                        SandboxedBuild sandbox, AppLogs logs, Path workRoot, Rebuilds rebuilds) {
         this.builds = builds;
         this.releases = releases;
         this.blobs = blobs;
@@ -57,6 +59,7 @@ public final class PushPipeline {
         this.sandbox = sandbox;
         this.logs = logs;
         this.workRoot = workRoot;
+        this.rebuilds = rebuilds;
     }
 
     public sealed interface Outcome {
@@ -103,41 +106,16 @@ public final class PushPipeline {
             return fail(progress, "mayfly.toml: [build] command is missing; say how to build the image, e.g. command = \"make\"");
         }
 
-        int number = builds.start(app, "git", commit.name(), manifestText, command);
-        progress.say("-----> Build #" + number + " (" + command + ") of " + commit.abbreviate(7).name());
-        Path work = workRoot.resolve(app + "-" + number);
+        Built built = buildCommit(app, repo, commit, manifestText, manifest, "git", phases, progress);
+        if (built instanceof Built.Broken(String reason)) {
+            return fail(progress, reason);
+        }
+        Built.Stored stored = (Built.Stored) built;
+        int number = stored.number();
+        Path work = stored.work();
+        List<Builds.Artifact> artifacts = stored.artifacts();
         try {
-            Checkout.write(repo, commit, work);
-            Map<String, String> env = new LinkedHashMap<>();
-            env.put("SOURCE_DATE_EPOCH", Integer.toString(commit.getCommitTime()));
-            env.put("MAYFLY_APP", app);
-            BuildRequest request = new BuildRequest(commit.name(), work, command, manifest.build().network(),
-                    manifest.build().hostPaths().stream().map(Path::of).toList(), env, manifest.build().timeout(),
-                    MAX_BUILD_LOG, logs.buildLog(app, number));
-            Files.createDirectories(logs.dir(app));
-            BuildResult result = phases.time("build", () -> sandbox.run(request, line -> progress.say("       " + line)));
-            String provenance = result.provenance().toJson();
-            if (result.outcome() instanceof BuildOutcome.Failed failed) {
-                builds.fail(app, number, result.exitCode(), phases.get("build"), failed.reason(), provenance);
-                logs.event(app, "build #" + number + " failed: " + failed.reason());
-                return fail(progress, "build #" + number + " failed: " + failed.reason());
-            }
-
-            List<Builds.Artifact> artifacts = new ArrayList<>();
-            try {
-                artifacts.add(phases.time("store", () -> store(work, manifest.build().artifact())));
-                if (manifest.build().initrd() != null) {
-                    artifacts.add(phases.time("store", () -> store(work, manifest.build().initrd())));
-                }
-            } catch (IOException e) {
-                builds.fail(app, number, result.exitCode(), phases.get("build"), e.getMessage(), provenance);
-                return fail(progress, e.getMessage());
-            }
-            builds.succeed(app, number, result.exitCode(), phases.get("build"), provenance, artifacts);
             Builds.Artifact main = artifacts.get(0);
-            progress.say("-----> Stored " + main.name() + " sha256:" + main.sha256() + " (" + size(main.size()) + ")");
-            logs.event(app, "build #" + number + " succeeded: " + main.name() + " sha256:" + main.sha256());
-
             Optional<Releases.Release> live = releases.live(app);
             String config = releaseService.currentConfig(app);
             if (live.isPresent() && sameAsLive(app, live.get(), artifacts, manifestText)
@@ -162,6 +140,99 @@ public final class PushPipeline {
         } finally {
             deleteTree(work);
         }
+    }
+
+    /** A build that ran: stored with its artifacts (its work directory kept for a staged test), or why not. */
+    sealed interface Built {
+        record Stored(int number, List<Builds.Artifact> artifacts, Path work) implements Built {}
+
+        record Broken(String reason) implements Built {}
+    }
+
+    /**
+     * Checks out the commit, runs the manifest's build command in the sandbox and stores the artifacts: a new build
+     * of the app, recorded as succeeded or failed. On success the caller deletes {@code work} when done with it.
+     */
+    Built buildCommit(String app, Repository repo, RevCommit commit, String manifestText, Manifest manifest, String source,
+                      Phases phases, Progress progress) throws Exception {
+        String command = manifest.build().command();
+        int number = builds.start(app, source, commit.name(), manifestText, command);
+        progress.say("-----> Build #" + number + " (" + command + ") of " + commit.abbreviate(7).name());
+        Path work = workRoot.resolve(app + "-" + number);
+        boolean keep = false;
+        try {
+            Checkout.write(repo, commit, work);
+            Map<String, String> env = new LinkedHashMap<>();
+            env.put("SOURCE_DATE_EPOCH", Integer.toString(commit.getCommitTime()));
+            env.put("MAYFLY_APP", app);
+            BuildRequest request = new BuildRequest(commit.name(), work, command, manifest.build().network(),
+                    manifest.build().hostPaths().stream().map(Path::of).toList(), env, manifest.build().timeout(),
+                    MAX_BUILD_LOG, logs.buildLog(app, number));
+            Files.createDirectories(logs.dir(app));
+            BuildResult result = phases.time("build", () -> sandbox.run(request, line -> progress.say("       " + line)));
+            String provenance = result.provenance().toJson();
+            if (result.outcome() instanceof BuildOutcome.Failed failed) {
+                builds.fail(app, number, result.exitCode(), phases.get("build"), failed.reason(), provenance);
+                logs.event(app, "build #" + number + " failed: " + failed.reason());
+                return new Built.Broken("build #" + number + " failed: " + failed.reason());
+            }
+            List<Builds.Artifact> artifacts = new ArrayList<>();
+            try {
+                artifacts.add(phases.time("store", () -> store(work, manifest.build().artifact())));
+                if (manifest.build().initrd() != null) {
+                    artifacts.add(phases.time("store", () -> store(work, manifest.build().initrd())));
+                }
+            } catch (IOException e) {
+                builds.fail(app, number, result.exitCode(), phases.get("build"), e.getMessage(), provenance);
+                return new Built.Broken(e.getMessage());
+            }
+            builds.succeed(app, number, result.exitCode(), phases.get("build"), provenance, artifacts);
+            Builds.Artifact main = artifacts.get(0);
+            progress.say("-----> Stored " + main.name() + " sha256:" + main.sha256() + " (" + size(main.size()) + ")");
+            logs.event(app, "build #" + number + " succeeded: " + main.name() + " sha256:" + main.sha256());
+            keep = true;
+            return new Built.Stored(number, artifacts, work);
+        } finally {
+            if (!keep) deleteTree(work);
+        }
+    }
+
+    /** What a rebuild found: whether every artifact came out with the same sha256, and if not, which did not. */
+    public record Rebuilt(int build, int rebuild, boolean reproducible, List<String> differences) {}
+
+    /**
+     * Builds a recorded build again from its recorded commit and manifest, stores the result as a new build, and
+     * records whether every artifact's sha256 matched (builder-web's reproducibility check).
+     */
+    public Rebuilt rebuild(String app, Repository repo, int number, Progress progress) throws Exception {
+        Builds.Build original = builds.find(app, number).orElseThrow(() -> new IllegalArgumentException(app + " has no build #" + number));
+        if (!"git".equals(original.source()) && !original.source().startsWith("rebuild")) {
+            throw new IllegalStateException("build #" + number + " of " + app + " was " + original.source()
+                    + "ed: Mayfly never had its source, so it cannot build it again");
+        }
+        RevCommit commit;
+        try (RevWalk walk = new RevWalk(repo)) {
+            commit = walk.parseCommit(ObjectId.fromString(original.commitId()));
+        }
+        Manifest manifest = Manifest.parse("mayfly.toml of build #" + number, original.manifest());
+        Built built = buildCommit(app, repo, commit, original.manifest(), manifest, "rebuild of #" + number, new Phases(), progress);
+        if (built instanceof Built.Broken(String reason)) {
+            throw new IllegalStateException("the rebuild of #" + number + " failed: " + reason);
+        }
+        Built.Stored stored = (Built.Stored) built;
+        deleteTree(stored.work());
+        List<String> differences = new ArrayList<>();
+        for (Builds.Artifact a : original.artifacts()) {
+            Optional<Builds.Artifact> again = stored.artifacts().stream().filter(b -> b.name().equals(a.name())).findFirst();
+            if (again.isEmpty()) differences.add(a.name() + ": not produced by the rebuild");
+            else if (!again.get().sha256().equals(a.sha256())) {
+                differences.add(a.name() + ": sha256:" + a.sha256() + " then, sha256:" + again.get().sha256() + " now");
+            }
+        }
+        rebuilds.record(app, number, stored.number(), differences.isEmpty(), differences.isEmpty() ? null : String.join("\n", differences));
+        logs.event(app, "rebuild #" + stored.number() + " of build #" + number + ": "
+                + (differences.isEmpty() ? "reproducible" : "not reproducible: " + String.join("; ", differences)));
+        return new Rebuilt(number, stored.number(), differences.isEmpty(), differences);
     }
 
     private Builds.Artifact store(Path work, String relative) throws IOException {

@@ -66,6 +66,13 @@ public final class SourceBuilds {
         }
     }
 
+    /** Builds build {@code number} again from its recorded commit and manifest; see {@link PushPipeline#rebuild}. */
+    public PushPipeline.Rebuilt rebuild(String app, int number, Progress progress) throws Exception {
+        try (Repository repo = repos.open(app)) {
+            return pipeline.rebuild(app, repo, number, progress);
+        }
+    }
+
     private PushPipeline.Outcome run(String app, Repository repo, ObjectId commit, Progress progress) throws Exception {
         PushPipeline.Outcome outcome = pipeline.run(app, repo, commit, progress);
         if (!(outcome instanceof PushPipeline.Outcome.Failed)) {

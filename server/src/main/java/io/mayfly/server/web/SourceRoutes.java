@@ -81,6 +81,22 @@ public final class SourceRoutes {
             SourceBuilds.Result result = builds.sync(app, build, body.path("buildIfChanged").asBoolean(false), lines::add);
             json(ctx, 200, Map.of("result", result, "output", lines));
         });
+        config.routes.post("/api/v1/apps/{app}/builds/{n}/rebuild", ctx -> {
+            String app = ctx.pathParam("app");
+            access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.deploy, app);
+            int number;
+            try {
+                number = Integer.parseInt(ctx.pathParam("n"));
+            } catch (NumberFormatException e) {
+                throw ApiError.badRequest("'" + ctx.pathParam("n") + "' is not a build number", null);
+            }
+            java.util.List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+            try {
+                json(ctx, 200, Map.of("verdict", builds.rebuild(app, number, lines::add), "output", lines));
+            } catch (IllegalStateException e) {
+                throw new ApiError(409, e.getMessage(), "see mayfly builds -a " + app);
+            }
+        });
         config.routes.post("/api/v1/apps/{app}/schedule/run", ctx -> {
             String app = ctx.pathParam("app");
             access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.deploy, app);
