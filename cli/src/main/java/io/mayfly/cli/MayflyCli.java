@@ -59,6 +59,7 @@ public final class MayflyCli implements Runnable {
                 .addSubcommand("ps:scale", new ScaleCommand())
                 .addSubcommand("builds:upload", new UploadCommand())
                 .addSubcommand("builds:rebuild", new RebuildCommand())
+                .addSubcommand("builds:prune", new PruneCommand())
                 .addSubcommand("tokens", new TokenCommands.List_())
                 .addSubcommand("tokens:create", new TokenCommands.Create())
                 .addSubcommand("tokens:revoke", new TokenCommands.Revoke())

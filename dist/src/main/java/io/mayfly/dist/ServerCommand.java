@@ -28,12 +28,15 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--max-upload", description = "largest build upload accepted, e.g. 512M, 2G (default: ${DEFAULT-VALUE})", defaultValue = "2G")
     String maxUpload;
 
+    @Option(names = "--keep-builds", description = "builds kept per app besides those a release names (default: ${DEFAULT-VALUE})", defaultValue = "20")
+    int keepBuilds;
+
     @Override
     public Integer call() throws Exception {
         Path dir = data != null ? data
                 : System.getenv("MAYFLY_DATA") != null ? Path.of(System.getenv("MAYFLY_DATA"))
                 : Path.of(System.getProperty("user.home"), ".mayfly");
-        MayflyServer server = MayflyServer.start(new MayflyServer.Settings(dir, address(listen, "--listen"), address(router, "--router"), domain, size(maxUpload)));
+        MayflyServer server = MayflyServer.start(new MayflyServer.Settings(dir, address(listen, "--listen"), address(router, "--router"), domain, size(maxUpload), keepBuilds));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

@@ -16,6 +16,7 @@ import io.mayfly.server.release.RebuildSchedule;
 import io.mayfly.server.release.SourceBuilds;
 import io.mayfly.server.release.ReleaseService;
 import io.mayfly.server.registry.RegistryRoutes;
+import io.mayfly.server.registry.RetentionRoutes;
 import io.mayfly.server.registry.UploadRoutes;
 import io.mayfly.server.registry.SigningKey;
 import io.mayfly.server.store.AppConfig;
@@ -31,6 +32,7 @@ import io.mayfly.server.store.ContentAddressedBlobs;
 import io.mayfly.server.store.Database;
 import io.mayfly.server.store.Rebuilds;
 import io.mayfly.server.store.Releases;
+import io.mayfly.server.store.Retention;
 import io.mayfly.server.store.Tokens;
 import io.mayfly.server.web.Access;
 import io.mayfly.server.web.ApiRoutes;
@@ -66,11 +68,13 @@ public final class MayflyServer implements AutoCloseable {
     public static final String VERSION = "0.1.0";
 
     /** Where to listen and keep state. Port 0 picks a free port. */
-    public record Settings(Path data, InetSocketAddress listen, InetSocketAddress router, String domain, long maxUploadBytes) {
+    public record Settings(Path data, InetSocketAddress listen, InetSocketAddress router, String domain, long maxUploadBytes,
+                           int keepBuilds) {
         public static final long DEFAULT_MAX_UPLOAD = 2L << 30;
+        public static final int DEFAULT_KEEP_BUILDS = 20;
 
         public Settings(Path data, InetSocketAddress listen, InetSocketAddress router, String domain) {
-            this(data, listen, router, domain, DEFAULT_MAX_UPLOAD);
+            this(data, listen, router, domain, DEFAULT_MAX_UPLOAD, DEFAULT_KEEP_BUILDS);
         }
     }
 
@@ -135,6 +139,8 @@ public final class MayflyServer implements AutoCloseable {
                 new AppLocks(Duration.ofMinutes(20)), logs, appConfig, audit, routerUrl);
         PushPipeline pipeline = new PushPipeline(builds, releases, blobs, releaseService, new SandboxedBuild(), logs, work, new Rebuilds(db));
         Access access = new Access(tokens);
+        RetentionRoutes retentionRoutes = new RetentionRoutes(access, new Retention(db, blobs, data.resolve("logs")), audit, settings.keepBuilds());
+        retentionRoutes.startHourly();
         AppSources appSources = new AppSources(db, appConfig.cipher());
         SourceBuilds sourceBuilds = new SourceBuilds(repos, appSources, pipeline, logs);
         RebuildSchedule rebuildSchedule = new RebuildSchedule(releases, appSources, sourceBuilds, logs);
@@ -152,6 +158,7 @@ public final class MayflyServer implements AutoCloseable {
                 handler.addServlet(new ServletHolder(gitServlet), "/git/*");
             });
             new TokenRoutes(access, tokens, apps, audit).register(config);
+            retentionRoutes.register(config);
             new UploadRoutes(access, apps, builds, new BuildIndex(db), releases, releaseService, blobs, logs, settings.maxUploadBytes())
                     .register(config);
             new SourceRoutes(access, appSources, sourceBuilds, rebuildSchedule, logs, () -> infoHolder[0].apiUrl()).register(config);
