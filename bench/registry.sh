@@ -18,8 +18,8 @@ export MAYFLY_DATA="$work/data"
 token=$(cat "$work/data/admin.token")
 "$root/mayfly" apps:create reg >/dev/null
 
-mkdir -p "$work/www"
-head -c $((size_mib << 20)) /dev/urandom > "$work/www/big.img"
+mkdir -p "$work/www"; chmod 755 "$work" "$work/www"   # nginx workers run as www-data
+head -c $((size_mib << 20)) /dev/urandom > "$work/www/big.img"; chmod 644 "$work/www/big.img"
 sha=$(sha256sum "$work/www/big.img" | cut -d' ' -f1)
 mib() { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1048576 }'; }
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
