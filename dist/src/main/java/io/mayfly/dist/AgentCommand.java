@@ -2,6 +2,7 @@ package io.mayfly.dist;
 
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.driver.process.ProcessDriver;
+import io.mayfly.agent.driver.qemu.QemuDriver;
 import io.mayfly.agent.router.Router;
 import io.mayfly.agent.supervisor.RestartPolicy;
 import io.mayfly.agent.watch.RegistryWatch;
@@ -49,7 +50,7 @@ public final class AgentCommand implements Callable<Integer> {
         Path dir = data != null ? data : Path.of(System.getProperty("user.home"), ".mayfly-agent");
         Router proxy = new Router(domain);
         var address = proxy.start(ServerCommand.address(router, "--router"));
-        Agent agent = new Agent(dir.resolve("agent"), proxy, List.of(new ProcessDriver()),
+        Agent agent = new Agent(dir.resolve("agent"), proxy, List.of(new ProcessDriver(), new QemuDriver()),
                 (app, line) -> say(app + ": " + line), RestartPolicy.DEFAULT);
         agent.recover();
         RegistryWatch watcher = new RegistryWatch(watch, secret, agent, dir, key, AgentCommand::say);

@@ -162,17 +162,17 @@ final class MayflyProcess implements AutoCloseable {
 
     /** Copies an example into a fresh git work tree. */
     static Path checkoutExample(String example, Path into) throws Exception {
-        Path src = ROOT.resolve("examples").resolve(example);
+        // The example's source files as git sees them (tracked or new, never ignored build outputs such as a
+        // vmlinux left by a manual make), so a test builds from source like a fresh clone would.
         Files.createDirectories(into);
-        try (var files = Files.walk(src)) {
-            for (Path p : files.toList()) {
-                Path rel = src.relativize(p);
-                String name = rel.getFileName() == null ? "" : rel.getFileName().toString();
-                if (name.equals("hello") && Files.isRegularFile(p) || name.endsWith(".o")) continue;
-                Path target = into.resolve(rel.toString());
-                if (Files.isDirectory(p)) Files.createDirectories(target);
-                else Files.copy(p, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
-            }
+        String prefix = "examples/" + example + "/";
+        Result listed = run(ROOT, Map.of(), List.of("git", "ls-files", "--cached", "--others", "--exclude-standard", prefix));
+        if (listed.exit() != 0) throw new IOException("git ls-files " + prefix + " failed: " + listed.out());
+        for (String line : listed.out().split("\n")) {
+            if (line.isBlank() || !line.startsWith(prefix)) continue;
+            Path target = into.resolve(line.substring(prefix.length()));
+            Files.createDirectories(target.getParent());
+            Files.copy(ROOT.resolve(line), target, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
         }
         git(into, "init", "-q");
         return into;

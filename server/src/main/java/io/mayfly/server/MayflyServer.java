@@ -3,6 +3,7 @@ package io.mayfly.server;
 import io.javalin.Javalin;
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.driver.process.ProcessDriver;
+import io.mayfly.agent.driver.qemu.QemuDriver;
 import io.mayfly.agent.router.Router;
 import io.mayfly.agent.supervisor.RestartPolicy;
 import io.mayfly.server.build.SandboxedBuild;
@@ -128,7 +129,7 @@ public final class MayflyServer implements AutoCloseable {
 
         Router router = new Router(settings.domain());
         InetSocketAddress routerAddress = router.start(settings.router());
-        Agent agent = new Agent(data.resolve("agent"), router, List.of(new ProcessDriver()), logs::event, RestartPolicy.DEFAULT);
+        Agent agent = new Agent(data.resolve("agent"), router, List.of(new ProcessDriver(), new QemuDriver()), logs::event, RestartPolicy.DEFAULT);
         agent.recover();
         apps.all().forEach(app -> agent.declare(app.name()));
 

@@ -20,7 +20,13 @@ import java.util.Map;
  * @param guestPort the port the guest listens on inside a VM (VM drivers forward port to it)
  * @param logFile   where the console goes (appended)
  * @param stateDir  a directory private to this instance where the driver keeps its state and scratch files
+ * @param vcpus     virtual CPUs (VM drivers)
  */
 public record InstanceSpec(String id, String app, int release, Path artifact, Path initrd, List<String> args,
                            Map<String, String> env, long memoryBytes, int port, int guestPort,
-                           Path logFile, Path stateDir, Duration stopGrace) {}
+                           Path logFile, Path stateDir, Duration stopGrace, int vcpus) {
+    public InstanceSpec(String id, String app, int release, Path artifact, Path initrd, List<String> args, Map<String, String> env,
+                        long memoryBytes, int port, int guestPort, Path logFile, Path stateDir, Duration stopGrace) {
+        this(id, app, release, artifact, initrd, args, env, memoryBytes, port, guestPort, logFile, stateDir, stopGrace, 1);
+    }
+}

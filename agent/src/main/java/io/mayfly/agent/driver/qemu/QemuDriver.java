@@ -1,0 +1,165 @@
+package io.mayfly.agent.driver.qemu;
+
+import io.mayfly.agent.driver.Driver;
+import io.mayfly.agent.driver.DriverException;
+import io.mayfly.agent.driver.InstanceHandle;
+import io.mayfly.agent.driver.InstanceSpec;
+import io.mayfly.agent.driver.InstanceState;
+import io.mayfly.agent.driver.InstanceStateFile;
+import io.mayfly.agent.driver.process.ProcessStat;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Boots an instance as a virtual machine under QEMU: a kernel (with an optional initrd and the instance's
+ * arguments as its command line), or a raw/qcow2 disk image such as a MirageOS virtio build. {@code -M microvm}
+ * with virtio-mmio devices where QEMU has it, {@code -M pc} otherwise; KVM only where a probe guest really ran
+ * under it, software emulation (TCG) otherwise. The guest's port is reached through QEMU user-mode networking: a
+ * host-forward from the agent's loopback port to {@code guest_port}; the guest is 10.0.2.15/24, gateway 10.0.2.2
+ * (QEMU's built-in DHCP also answers). The serial console goes to the instance log; a QMP socket in the instance
+ * directory is used to power the guest down and to re-adopt it after an agent restart.
+ */
+public final class QemuDriver implements Driver {
+    public static final String NAME = "qemu";
+
+    private final Path qemu;
+    private final Path setsid;
+    private final Path probeDir;
+    private volatile Boolean microvm;
+
+    public QemuDriver() {
+        this(executable("/usr/bin/qemu-system-x86_64"), executable("/usr/bin/setsid"), Path.of("/var/tmp/mayfly"));
+    }
+
+    QemuDriver(Path qemu, Path setsid, Path probeDir) {
+        this.qemu = qemu;
+        this.setsid = setsid;
+        this.probeDir = probeDir;
+    }
+
+    @Override
+    public String name() { return NAME; }
+
+    @Override
+    public Availability availability() {
+        if (qemu == null) return Availability.no("qemu-system-x86_64 not found; install it with: apt-get install qemu-system-x86");
+        String accel = AcceleratorProbe.cached(probeDir).map(AcceleratorProbe.Verdict::detail)
+                .orElse("accelerator not probed yet: the first VM boot checks whether KVM really runs a guest, else TCG");
+        return Availability.yes(accel + "; machine " + (hasMicrovm() ? "microvm" : "pc"));
+    }
+
+    @Override
+    public InstanceHandle start(InstanceSpec spec) throws DriverException {
+        if (qemu == null) throw new DriverException(availability().detail());
+        Path image = spec.artifact().toAbsolutePath();
+        Kind kind = kind(image);
+        AcceleratorProbe.Verdict accel = AcceleratorProbe.probe(qemu, probeDir, kind == Kind.KERNEL ? image : null);
+        Path qmp = spec.stateDir().resolve("qmp.sock");
+        try {
+            Files.createDirectories(spec.stateDir());
+            Files.deleteIfExists(qmp);
+        } catch (IOException e) {
+            throw new DriverException("cannot prepare " + spec.stateDir() + ": " + e.getMessage(), e);
+        }
+        boolean micro = kind == Kind.KERNEL && hasMicrovm();
+        List<String> cmd = new ArrayList<>();
+        if (setsid != null) cmd.add(setsid.toString()); // its own session: the agent's terminal signals do not reach it
+        cmd.addAll(List.of(qemu.toString(), "-name", spec.id(), "-accel", accel.kvm() ? "kvm" : "tcg",
+                "-M", micro ? "microvm" : "pc", "-m", Long.toString(Math.max(16, spec.memoryBytes() >> 20)),
+                "-smp", Integer.toString(Math.max(1, spec.vcpus())), "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+                "-chardev", "file,id=console,path=" + spec.logFile().toAbsolutePath() + ",append=on", "-serial", "chardev:console",
+                "-netdev", "user,id=net0,hostfwd=tcp:127.0.0.1:" + spec.port() + "-:" + spec.guestPort(),
+                "-device", micro ? "virtio-net-device,netdev=net0" : "virtio-net-pci,netdev=net0",
+                "-qmp", "unix:" + qmp + ",server=on,wait=off"));
+        if (kind == Kind.KERNEL) {
+            cmd.addAll(List.of("-kernel", image.toString()));
+            if (spec.initrd() != null) cmd.addAll(List.of("-initrd", spec.initrd().toAbsolutePath().toString()));
+            List<String> append = new ArrayList<>(List.of("console=ttyS0", "quiet", "panic=-1"));
+            // Under TCG a Linux guest calibrates its TSC against the emulated PIT; on a busy host that fails and the
+            // kernel then hangs before its first line. The guest's TSC is the host's, so tell it the frequency.
+            if (!accel.kvm() && LinuxKernel.is(image)) LinuxKernel.hostTscKhz().ifPresent(khz -> append.add("tsc_early_khz=" + khz));
+            append.addAll(spec.args());
+            cmd.addAll(List.of("-append", String.join(" ", append)));
+        } else {
+            // snapshot=on: the guest writes to a temporary overlay, never to the stored (content-addressed) image.
+            cmd.addAll(List.of("-drive", "file=" + image + ",format=" + (kind == Kind.QCOW2 ? "qcow2" : "raw") + ",if=virtio,snapshot=on"));
+        }
+        Process process;
+        try {
+            Files.writeString(spec.logFile(), "mayfly: booting " + spec.id() + " under QEMU (" + accel.detail() + ")\n",
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            process = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(spec.logFile().toFile()))
+                    .directory(spec.stateDir().toFile()).start();
+        } catch (IOException e) {
+            throw new DriverException("cannot start QEMU for " + spec.id() + ": " + e.getMessage(), e);
+        }
+        long ticks = ProcessStat.read(process.pid()).map(ProcessStat::startTicks).orElse(0L);
+        InstanceState state = new InstanceState(spec.id(), spec.app(), spec.release(), NAME, process.pid(), ticks, spec.port(),
+                spec.logFile(), spec.stateDir(), Instant.now());
+        QemuInstanceHandle handle = QemuInstanceHandle.started(state, process, qmp);
+        try {
+            InstanceStateFile.write(InstanceStateFile.in(spec.stateDir()), state);
+        } catch (IOException e) {
+            handle.stop(java.time.Duration.ZERO);
+            throw new DriverException("cannot record the state of " + spec.id() + ": " + e.getMessage() + "; the VM was stopped", e);
+        }
+        return handle;
+    }
+
+    @Override
+    public Optional<InstanceHandle> recover(InstanceState state) {
+        if (!NAME.equals(state.driver()) || !ProcessStat.running(state.pid(), state.startTicks())) return Optional.empty();
+        Path qmp = state.stateDir().resolve("qmp.sock");
+        return ProcessHandle.of(state.pid()).map(p -> QemuInstanceHandle.adopted(state, p, qmp));
+    }
+
+    /** What kind of image an artifact is, by its first bytes. */
+    enum Kind { KERNEL, RAW, QCOW2 }
+
+    static Kind kind(Path image) throws DriverException {
+        byte[] head = new byte[0x210];
+        try (InputStream in = Files.newInputStream(image)) {
+            int n = in.readNBytes(head, 0, head.length);
+            head = Arrays.copyOf(head, n);
+        } catch (IOException e) {
+            throw new DriverException("cannot read the image " + image + ": " + e.getMessage(), e);
+        }
+        if (head.length >= 4 && head[0] == 0x7f && head[1] == 'E' && head[2] == 'L' && head[3] == 'F') return Kind.KERNEL;
+        if (head.length >= 0x206 && head[0x202] == 'H' && head[0x203] == 'd' && head[0x204] == 'r' && head[0x205] == 'S') return Kind.KERNEL;
+        if (head.length >= 4 && head[0] == 'Q' && head[1] == 'F' && head[2] == 'I' && (head[3] & 0xff) == 0xfb) return Kind.QCOW2;
+        return Kind.RAW;
+    }
+
+    private boolean hasMicrovm() {
+        Boolean known = microvm;
+        if (known == null) {
+            try {
+                Process p = new ProcessBuilder(qemu.toString(), "-M", "help").redirectErrorStream(true).start();
+                known = new String(p.getInputStream().readAllBytes()).contains("microvm");
+                p.waitFor();
+            } catch (IOException e) {
+                known = false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                known = false;
+            }
+            microvm = known;
+        }
+        return known;
+    }
+
+    private static Path executable(String path) {
+        Path p = Path.of(path);
+        return Files.isExecutable(p) ? p : null;
+    }
+}
