@@ -286,6 +286,11 @@ public final class Agent implements AutoCloseable {
         return instances.values().stream().filter(i -> i.app().equals(app)).toList();
     }
 
+    /** Every instance on this host, of every app. */
+    public List<Instance> instances() {
+        return List.copyOf(instances.values());
+    }
+
     public List<Instance> routed(String app) {
         return router.backends(app).stream().map(b -> instances.get(b.instanceId())).filter(i -> i != null && i.handle().isAlive()).toList();
     }

@@ -52,6 +52,7 @@ public final class MayflyCli implements Runnable {
                 .addSubcommand("verify", new VerifyCommand())
                 .addSubcommand("deploy", new DeployCommand())
                 .addSubcommand("info", new InfoCommand())
+                .addSubcommand("drivers", new DriversCommand())
                 .addSubcommand("config", new ConfigCommands.Show())
                 .addSubcommand("config:get", new ConfigCommands.Get())
                 .addSubcommand("config:set", new ConfigCommands.Set())

@@ -37,6 +37,10 @@ class VmTest {
             assertThat(first.exit()).as(first.out()).isZero();
             assertThat(mayfly.visit("vm", "/").body()).contains("vm-1");
             assertThat(mayfly.cli("ps", "-a", "vm").out()).contains("qemu", "serving");
+            // The accelerator verdict: this machine's /dev/kvm cannot run a guest, so the driver says it emulates.
+            String drivers = mayfly.cli("drivers").out();
+            assertThat(drivers).containsPattern("qemu +yes +1 +(KVM|TCG)").containsPattern("process +yes +0");
+            if (!Files.exists(Path.of("/dev/kvm"))) assertThat(drivers).contains("TCG (software emulation)");
 
             AtomicBoolean running = new AtomicBoolean(true);
             AtomicInteger requests = new AtomicInteger();

@@ -7,6 +7,15 @@ import io.mayfly.agent.driver.qemu.QemuDriver;
 import io.mayfly.agent.router.Router;
 import io.mayfly.agent.supervisor.RestartPolicy;
 import io.mayfly.server.build.SandboxedBuild;
+import io.mayfly.server.dashboard.DashboardRoutes;
+import io.mayfly.server.dashboard.RequestHistory;
+import io.mayfly.server.dashboard.Sessions;
+import io.mayfly.server.web.AppViews;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.mayfly.server.git.GitRepositories;
 import io.mayfly.server.git.LiveReceivePack;
 import io.mayfly.server.git.PushReceiver;
@@ -86,9 +95,10 @@ public final class MayflyServer implements AutoCloseable {
     private final Agent agent;
     private final Views.ServerInfo info;
     private final String createdAdminToken;
+    private final RequestHistory requestHistory;
 
     private MayflyServer(Settings settings, FileChannel lockChannel, FileLock lock, Javalin http, Agent agent,
-                         Views.ServerInfo info, String createdAdminToken) {
+                         Views.ServerInfo info, String createdAdminToken, RequestHistory requestHistory) {
         this.settings = settings;
         this.lockChannel = lockChannel;
         this.lock = lock;
@@ -96,6 +106,7 @@ public final class MayflyServer implements AutoCloseable {
         this.agent = agent;
         this.info = info;
         this.createdAdminToken = createdAdminToken;
+        this.requestHistory = requestHistory;
     }
 
     public static MayflyServer start(Settings settings) throws Exception {
@@ -127,7 +138,11 @@ public final class MayflyServer implements AutoCloseable {
         }
         String createdAdminToken = ensureAdminToken(tokens, data.resolve("admin.token"));
 
-        Router router = new Router(settings.domain());
+        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(metrics);
+        new JvmThreadMetrics().bindTo(metrics);
+        new ProcessorMetrics().bindTo(metrics);
+        Router router = new Router(settings.domain(), Runtime.getRuntime().availableProcessors(), metrics);
         InetSocketAddress routerAddress = router.start(settings.router());
         Agent agent = new Agent(data.resolve("agent"), router, List.of(new ProcessDriver(), new QemuDriver()), logs::event, RestartPolicy.DEFAULT);
         agent.recover();
@@ -150,6 +165,10 @@ public final class MayflyServer implements AutoCloseable {
 
         var gitServlet = PushReceiver.servlet(repos, name -> apps.find(name).isPresent(), pipeline);
         Views.ServerInfo[] infoHolder = new Views.ServerInfo[1];
+        AppViews appViews = new AppViews(() -> infoHolder[0], builds, releases, releaseService, agent);
+        RequestHistory requestHistory = new RequestHistory(metrics).start();
+        DashboardRoutes dashboard = new DashboardRoutes(new Sessions(), access, apps, releases, releaseService, appConfig, audit, agent,
+                appViews, requestHistory, metrics);
         Javalin http = Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
             config.startup.showJavalinBanner = false;
@@ -166,7 +185,8 @@ public final class MayflyServer implements AutoCloseable {
             new ApiRoutes(() -> infoHolder[0], access, apps, builds, releases, releaseService, repos, agent, logs, appConfig, audit)
                     .register(config);
             new RegistryRoutes(access, apps, builds, new BuildIndex(db), new Rebuilds(db), releases, releaseService, blobs, logs,
-                    signingKey).register(config);
+                    signingKey, dashboard::sessionToken).register(config);
+            dashboard.register(config);
         });
         http.start(settings.listen().getHostString(), settings.listen().getPort());
         String apiUrl = "http://" + settings.listen().getHostString() + ":" + http.port();
@@ -175,7 +195,7 @@ public final class MayflyServer implements AutoCloseable {
         infoHolder[0] = info;
         DurableFiles.writeAtomically(data.resolve("server.json"), Json.pretty(info), false);
 
-        MayflyServer server = new MayflyServer(settings, lockChannel, lock, http, agent, info, createdAdminToken);
+        MayflyServer server = new MayflyServer(settings, lockChannel, lock, http, agent, info, createdAdminToken, requestHistory);
         Thread.ofVirtual().name("restore-live-releases").start(() -> restoreLive(releases, agent, releaseService));
         return server;
     }
@@ -214,6 +234,7 @@ public final class MayflyServer implements AutoCloseable {
             http.stop();
         } finally {
             agent.close();
+            requestHistory.close();
             try {
                 lock.release();
                 lockChannel.close();

@@ -38,6 +38,9 @@ public final class Views {
     /** Server facts the CLI needs: where the API, the router and git live. */
     public record ServerInfo(String version, String apiUrl, String routerUrl, String domain) {}
 
+    /** One driver on a host: whether it can run instances here (and why not, or with what), and how many it runs. */
+    public record DriverView(String name, boolean available, String detail, int instances) {}
+
     /** Every error body: what happened, and what to do about it. */
     public record ErrorView(int status, String error, String hint) {}
 }

@@ -1,5 +1,6 @@
 package io.mayfly.agent.router;
 
+import io.micrometer.core.instrument.Timer;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -14,8 +15,12 @@ final class AppRoute {
   volatile long holdTimeoutNanos;
   private final AtomicInteger held = new AtomicInteger();
 
-  AppRoute(String app) {
+  /** Every proxied request of this app, timed from its head to its last response byte (Micrometer; null: not measured). */
+  final Timer requests;
+
+  AppRoute(String app, Timer requests) {
     this.app = app;
+    this.requests = requests;
   }
 
   List<Backend> backends() {

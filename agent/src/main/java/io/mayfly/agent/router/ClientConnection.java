@@ -167,7 +167,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
       answerWithoutBackend(route, request, keepAlive);
       return;
     }
-    exchange = new Exchange(this, channel, pool, routes, route.app, backend, request, keepAlive);
+    exchange = new Exchange(this, channel, pool, routes, route.app, route.requests, backend, request, keepAlive);
     exchange.start(clientAddress, host);
   }
 
@@ -215,7 +215,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (backend == null) {
       answer(HttpResponseStatus.SERVICE_UNAVAILABLE, RouterPages.noBackend(route.app), keepAlive);
     } else {
-      exchange = new Exchange(this, channel, pool, routes, route.app, backend, request, keepAlive);
+      exchange = new Exchange(this, channel, pool, routes, route.app, route.requests, backend, request, keepAlive);
       exchange.start(clientAddress, request.headers().get(HttpHeaderNames.HOST));
     }
     Object msg;

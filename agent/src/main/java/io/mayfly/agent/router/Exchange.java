@@ -1,5 +1,7 @@
 package io.mayfly.agent.router;
 
+import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.TimeUnit;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -53,8 +55,12 @@ final class Exchange implements ChannelFutureListener {
   private boolean done;
   private boolean countReleased;
 
+  private final Timer timer;
+  private final long startNanos = System.nanoTime();
+
   Exchange(ClientConnection client, Channel clientChannel, IdleConnections pool, RouteTable routes, String app,
-      Backend backend, HttpRequest request, boolean clientKeepAlive) {
+      Timer timer, Backend backend, HttpRequest request, boolean clientKeepAlive) {
+    this.timer = timer;
     this.client = client;
     this.clientChannel = clientChannel;
     this.pool = pool;
@@ -209,6 +215,9 @@ final class Exchange implements ChannelFutureListener {
 
   private void finishResponse(LastHttpContent last) {
     done = true;
+    if (timer != null) {
+      timer.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+    }
     boolean closeAfter = !clientKeepAlive || closeClientAfter || !requestComplete;
     BackendConnection finished = connection;
     connection = null;

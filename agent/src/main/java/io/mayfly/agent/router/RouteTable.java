@@ -1,5 +1,7 @@
 package io.mayfly.agent.router;
 
+import io.micrometer.core.instrument.Timer;
+import java.util.function.Function;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
@@ -10,8 +12,14 @@ final class RouteTable {
   final String domain;
   private final ConcurrentHashMap<String, AppRoute> routes = new ConcurrentHashMap<>();
   private final LongAdder retries = new LongAdder();
+  private final Function<String, Timer> timers;
 
   RouteTable(String domain) {
+    this(domain, app -> null);
+  }
+
+  RouteTable(String domain, Function<String, Timer> timers) {
+    this.timers = timers;
     String normalized = domain.toLowerCase(Locale.ROOT);
     while (normalized.endsWith(".")) {
       normalized = normalized.substring(0, normalized.length() - 1);
@@ -51,7 +59,7 @@ final class RouteTable {
   }
 
   AppRoute routeOrCreate(String app) {
-    return routes.computeIfAbsent(app, AppRoute::new);
+    return routes.computeIfAbsent(app, a -> new AppRoute(a, timers.apply(a)));
   }
 
   AppRoute removeRoute(String app) {

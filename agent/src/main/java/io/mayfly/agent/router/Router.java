@@ -1,5 +1,7 @@
 package io.mayfly.agent.router;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -27,6 +29,9 @@ import java.util.concurrent.TimeUnit;
  * compares with nginx.
  */
 public final class Router implements AutoCloseable {
+  /** The Micrometer timer of proxied requests. */
+  public static final String REQUESTS = "mayfly.router.requests";
+
   private final RouteTable routes;
   private final int ioThreads;
   private final Transport transport = Transport.best();
@@ -40,10 +45,20 @@ public final class Router implements AutoCloseable {
   }
 
   public Router(String domain, int ioThreads) {
+    this(domain, ioThreads, null);
+  }
+
+  /**
+   * As above, timing every proxied request per app into {@code metrics} ({@value #REQUESTS}, tagged {@code app}):
+   * the request rate and latency the dashboard draws and {@code /metrics} exports. Null: nothing is measured.
+   */
+  public Router(String domain, int ioThreads, MeterRegistry metrics) {
     if (ioThreads < 1) {
       throw new IllegalArgumentException("router needs at least 1 I/O thread, got " + ioThreads);
     }
-    this.routes = new RouteTable(domain);
+    this.routes = metrics == null ? new RouteTable(domain) : new RouteTable(domain, app -> Timer.builder(REQUESTS)
+        .description("requests proxied to the app's instances, from request head to last response byte")
+        .tag("app", app).register(metrics));
     this.ioThreads = ioThreads;
   }
 

@@ -1,5 +1,6 @@
 package io.mayfly.server.registry;
 
+import io.mayfly.server.web.Html;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mayfly.wire.RegistryViews.ArtifactChange;
 import io.mayfly.wire.RegistryViews.ArtifactDetail;
@@ -16,8 +17,8 @@ import io.mayfly.wire.RegistryViews.Verdict;
 import java.util.List;
 import java.util.Map;
 
-import static io.mayfly.server.registry.Html.esc;
-import static io.mayfly.server.registry.Html.link;
+import static io.mayfly.server.web.Html.esc;
+import static io.mayfly.server.web.Html.link;
 
 /** The registry's HTML, rendered from the same records the JSON endpoints return, so both always agree. */
 final class RegistryPages {
@@ -37,7 +38,7 @@ final class RegistryPages {
         String body = jobs.isEmpty() ? "<p>No apps you may read. Create one with <code>mayfly apps:create NAME</code>.</p>" : """
                 <table><tr><th>App</th><th>Latest build</th><th>Status</th><th>Started</th><th>Latest successful</th></tr>
                 %s</table>""".formatted(rows);
-        return Html.page("Jobs", "", "<h1>Jobs</h1>\n" + body + searchForm());
+        return Html.page("Jobs", "<a href=\"/job\">Registry</a>", "<h1>Jobs</h1>\n" + body + searchForm());
     }
 
     static String builds(String app, List<BuildDetail> builds) {
@@ -55,12 +56,14 @@ final class RegistryPages {
                 <p>Newest first. %s always points at the newest successful build.</p>
                 <table><tr><th>Build</th><th>Status</th><th>Commit</th><th>Started</th><th>Duration</th><th>Artifact</th><th>sha256</th><th>Size</th></tr>
                 %s</table>""".formatted(link("/job/" + app + "/build/latest", "/job/" + app + "/build/latest"), rows);
-        return Html.page(app, " / " + esc(app), "<h1>Builds of " + esc(app) + "</h1>\n" + body);
+        return Html.page(app, "<a href=\"/job\">Registry</a> / " + esc(app), "<h1>Builds of " + esc(app) + "</h1>\n" + body);
     }
 
-    static String build(BuildDetail b, String console, boolean consoleCut) {
+    static String build(BuildDetail b, String console, boolean consoleCut, long consoleSize) {
         StringBuilder body = new StringBuilder();
-        body.append("<h1>").append(esc(b.app())).append(" build #").append(b.number()).append(" ").append(Html.status(b.status())).append("</h1>\n");
+        boolean running = "running".equals(b.status());
+        body.append("<h1>").append(esc(b.app())).append(" build #").append(b.number()).append(" <span id=\"build-status\"")
+                .append(running ? " sse-swap=\"done\"" : "").append(">").append(Html.status(b.status())).append("</span></h1>\n");
         body.append("<table>");
         row(body, "Source", esc(b.source()) + (b.commit() == null ? "" : " <code>" + esc(b.commit()) + "</code>"));
         row(body, "Command", "<code>" + esc(b.command()) + "</code>" + (b.exitCode() == null ? "" : " (exit code " + b.exitCode() + ")"));
@@ -88,13 +91,20 @@ final class RegistryPages {
         body.append("<h2>Provenance</h2>\n").append(provenance(b.provenance()))
                 .append("<p>").append(link(b.provenanceUrl(), "provenance.json")).append("</p>\n");
         body.append("<h2>Console</h2>\n");
-        if (console == null) {
+        if (running) {
+            // The page's one SSE connection (see the end) appends each new line here and swaps the status when it ends.
+            body.append("<p><small>The build is running: new lines appear below as it writes them; reload when it ends for the artifacts.</small></p>\n")
+                    .append("<pre id=\"console\" aria-live=\"polite\" sse-swap=\"line\" hx-swap=\"beforeend\">")
+                    .append(console == null ? "" : esc(console)).append("</pre>\n");
+        } else if (console == null) {
             body.append("<p>No console log was recorded for this build.</p>\n");
         } else {
             if (consoleCut) body.append("<p><small>Only the end is shown; the whole log is at ").append(link(b.consoleUrl(), "console")).append(".</small></p>\n");
             body.append("<pre>").append(esc(console)).append("</pre>\n<p>").append(link(b.consoleUrl(), "console as text")).append("</p>\n");
         }
-        return Html.page(b.app() + " #" + b.number(), " / " + link("/job/" + b.app(), b.app()) + " / #" + b.number(), body.toString());
+        String page = running ? "<div hx-ext=\"sse\" sse-connect=\"" + esc(b.url()) + "/console/live?from=" + consoleSize + "\" sse-close=\"done\">\n"
+                + body + "</div>\n" : body.toString();
+        return Html.page(b.app() + " #" + b.number(), "<a href=\"/job\">Registry</a> / " + link("/job/" + b.app(), b.app()) + " / #" + b.number(), page);
     }
 
     static String hash(HashView view) {
@@ -105,7 +115,7 @@ final class RegistryPages {
                     .append("</td><td>").append(Html.status(h.status())).append("</td><td>").append(esc(Html.time(h.startedAt())))
                     .append("</td></tr>\n");
         }
-        return Html.page("sha256:" + view.sha256(), " / hash", """
+        return Html.page("sha256:" + view.sha256(), "<a href=\"/job\">Registry</a> / hash", """
                 <h1>Builds that produced <span class="hash">sha256:%s</span></h1>
                 <table><tr><th>App</th><th>Build</th><th>Artifact</th><th>Size</th><th>Status</th><th>Started</th></tr>
                 %s</table>""".formatted(esc(view.sha256()), rows) + searchForm());
@@ -139,7 +149,7 @@ final class RegistryPages {
                 <p><small>Compare URLs: <code>/compare/APP/A/B</code> for builds A and B of one app, or
                 <code>/compare/APP:A/OTHER:B</code> across apps; the JSON is the same path under <code>/api/v1</code>.
                 "Added" means only the right-hand build has it.</small></p>""");
-        return Html.page("compare", " / compare", body.toString());
+        return Html.page("compare", "<a href=\"/job\">Registry</a> / compare", body.toString());
     }
 
     static String error(int status, String message, String hint) {

@@ -1,5 +1,7 @@
 package io.mayfly.server.registry;
 
+import io.mayfly.server.web.ConsoleEvents;
+import io.mayfly.server.web.Html;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
@@ -55,7 +57,7 @@ import java.util.regex.Pattern;
  */
 public final class RegistryRoutes {
     private static final Logger log = LoggerFactory.getLogger(RegistryRoutes.class);
-    private static final String TOKEN = "mayfly.token";
+    private static final String TOKEN = io.mayfly.server.web.ApiRoutes.TOKEN;
     private static final Pattern SHA256 = Pattern.compile("(?:sha256:)?([0-9a-f]{64})");
     private static final Pattern BUILD_REF = Pattern.compile("([a-z][a-z0-9-]{0,62}):(\\d+)");
     private static final Pattern LATEST = Pattern.compile("/(build|builds)/latest(?=/|$)");
@@ -74,11 +76,14 @@ public final class RegistryRoutes {
     private final SigningKey signingKey;
     private final ArtifactDownload download;
     private final StoredBuildDeploy deploys;
+    /** A dashboard login, for browsers that come without an Authorization header. */
+    private final java.util.function.Function<Context, java.util.Optional<Tokens.Token>> session;
 
     public RegistryRoutes(Access access, Apps apps, Builds builds, BuildIndex index, Rebuilds rebuilds, Releases releases,
                           ReleaseService releaseService, ContentAddressedBlobs blobs,
-                          AppLogs logs, SigningKey signingKey) {
+                          AppLogs logs, SigningKey signingKey, java.util.function.Function<Context, java.util.Optional<Tokens.Token>> session) {
         this.access = access;
+        this.session = session;
         this.apps = apps;
         this.builds = builds;
         this.index = index;
@@ -100,14 +105,25 @@ public final class RegistryRoutes {
             Builds.Build build = build(ctx);
             Path console = logs.buildLog(build.app(), build.number());
             String text = null;
-            boolean cut = false;
-            if (Files.isRegularFile(console)) {
-                long size = Files.size(console);
-                cut = size > CONSOLE_ON_PAGE;
-                text = tail(console, CONSOLE_ON_PAGE);
-            }
-            html(ctx, RegistryPages.build(detail(build, true), text, cut));
+            long size = Files.isRegularFile(console) ? Files.size(console) : 0;
+            if (Files.isRegularFile(console)) text = ConsoleEvents.tail(console, size, CONSOLE_ON_PAGE);
+            html(ctx, RegistryPages.build(detail(build, true), text, size > CONSOLE_ON_PAGE, size));
         }));
+        r.sse("/job/{app}/build/{n}/console/live", client -> {
+            Context ctx = client.ctx();
+            try {
+                Builds.Build build = build(ctx);
+                long from = ctx.queryParam("from") == null ? 0 : Long.parseLong(ctx.queryParam("from"));
+                ConsoleEvents.follow(client, logs.buildLog(build.app(), build.number()), from,
+                        () -> builds.find(build.app(), build.number()).map(b -> b.status() != Builds.Status.running).orElse(true),
+                        () -> builds.find(build.app(), build.number()).map(b -> Html.status(b.status().name())
+                                + " <small>" + Html.link("/job/" + b.app() + "/build/" + b.number(), "show its artifacts") + "</small>").orElse(""));
+            } catch (ApiError | NumberFormatException e) {
+                client.sendEvent("line", Html.esc("error: " + e.getMessage()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
         r.get("/job/{app}/build/{n}/console", handle(Kind.TEXT, ctx -> {
             Builds.Build build = build(ctx);
             Path console = logs.buildLog(build.app(), build.number());
@@ -325,7 +341,8 @@ public final class RegistryRoutes {
     private Tokens.Token token(Context ctx) {
         Tokens.Token token = ctx.attribute(TOKEN);
         if (token == null) {
-            token = access.authenticate(ctx.header("Authorization"));
+            String authorization = ctx.header("Authorization");
+            token = authorization == null ? session.apply(ctx).orElseGet(() -> access.authenticate(null)) : access.authenticate(authorization);
             ctx.attribute(TOKEN, token);
         }
         return token;
@@ -371,6 +388,10 @@ public final class RegistryRoutes {
     private static void error(Context ctx, Kind kind, int status, String message, String hint) {
         if (ctx.res().isCommitted()) return;
         ctx.res().reset();
+        if (status == 401 && kind == Kind.PAGE && ctx.header("Authorization") == null && !wantsJson(ctx) && acceptsHtml(ctx)) {
+            ctx.status(303).header("Location", "/login?next=" + java.net.URLEncoder.encode(ctx.path(), StandardCharsets.UTF_8)).result("");
+            return;
+        }
         if (status == 401) ctx.header("WWW-Authenticate", "Basic realm=\"mayfly\", charset=\"UTF-8\"");
         ctx.status(status);
         if (kind == Kind.PAGE && wantsJson(ctx)) {
@@ -380,6 +401,11 @@ public final class RegistryRoutes {
         } else {
             ctx.contentType("text/plain; charset=utf-8").result("error: " + message + (hint == null ? "" : "\nhint: " + hint) + "\n");
         }
+    }
+
+    private static boolean acceptsHtml(Context ctx) {
+        String accept = ctx.header("Accept");
+        return accept != null && accept.contains("text/html");
     }
 
     private static boolean wantsJson(Context ctx) {
@@ -395,13 +421,4 @@ public final class RegistryRoutes {
         ctx.status(status).contentType("application/json").result(Json.write(body));
     }
 
-    /** The last {@code max} bytes of a file, as text (a cut multi-byte character at the start is replaced). */
-    private static String tail(Path file, long max) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long start = Math.max(0, ch.size() - max);
-            try (InputStream in = Channels.newInputStream(ch.position(start))) {
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            }
-        }
-    }
 }

@@ -32,7 +32,8 @@ import java.util.regex.Pattern;
 public final class ApiRoutes {
     private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
     private static final Pattern APP_NAME = Pattern.compile("[a-z][a-z0-9-]{0,62}");
-    static final String TOKEN = "mayfly.token";
+    /** The request attribute that holds the caller's checked token. */
+    public static final String TOKEN = "mayfly.token";
     private static final Pattern CONFIG_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
 
     /** The answer to a config change: the var names now set, and the release it made (null before the first deploy). */
@@ -49,6 +50,7 @@ public final class ApiRoutes {
     private final AppLogs logs;
     private final AppConfig appConfig;
     private final Audit audit;
+    private final AppViews views;
 
     public ApiRoutes(java.util.function.Supplier<Views.ServerInfo> info, Access access, Apps apps, Builds builds, Releases releases,
                      ReleaseService releaseService, GitRepositories repos, Agent agent, AppLogs logs, AppConfig config, Audit audit) {
@@ -63,6 +65,7 @@ public final class ApiRoutes {
         this.logs = logs;
         this.appConfig = config;
         this.audit = audit;
+        this.views = new AppViews(info, builds, releases, releaseService, agent);
     }
 
     public void register(JavalinConfig config) {
@@ -74,7 +77,17 @@ public final class ApiRoutes {
             error(ctx, 500, "internal error: " + e, "see the server's log");
         });
         r.error(404, ctx -> {
-            if (ctx.result() == null) error(ctx, 404, "no such endpoint: " + ctx.method() + " " + ctx.path(), "the API lives under /api/v1");
+            // A handler's own 404 stands; Javalin's default ("Endpoint GET /x not found", set once static files are on) does not.
+            String result = ctx.result();
+            if (result != null && !(result.startsWith("Endpoint ") && result.endsWith(" not found"))) return;
+            String accept = ctx.header("Accept");
+            if (!ctx.path().startsWith("/api/") && accept != null && accept.contains("text/html")) {
+                ctx.contentType("text/html; charset=utf-8").result(Html.page("Not found", "<a href=\"/apps\">Apps</a>",
+                        "<h1>Not found</h1>\n<p class=\"error\" role=\"alert\">There is no page at " + Html.esc(ctx.path())
+                                + ".</p>\n<p>See the <a href=\"/apps\">apps</a> or the <a href=\"/job\">registry</a>.</p>"));
+            } else {
+                error(ctx, 404, "no such endpoint: " + ctx.method() + " " + ctx.path(), "the API lives under /api/v1");
+            }
         });
         r.exception(DeployLocked.class, (e, ctx) -> error(ctx, 423, e.getMessage(), null));
         r.before("/api/v1/*", ctx -> {
@@ -86,10 +99,18 @@ public final class ApiRoutes {
         r.after("/api/v1/*", ctx -> Actor.clear());
 
         r.get("/api/v1/info", ctx -> json(ctx, 200, info.get()));
+        r.get("/api/v1/drivers", ctx -> {
+            List<Instance> running = agent.instances();
+            json(ctx, 200, agent.drivers().values().stream().map(d -> {
+                var a = d.availability();
+                int count = (int) running.stream().filter(i -> i.driver().equals(d.name())).count();
+                return new Views.DriverView(d.name(), a.available(), a.detail(), count);
+            }).toList());
+        });
         r.get("/api/v1/apps", ctx -> {
             List<Views.AppView> views = new ArrayList<>();
             for (Apps.App a : apps.all()) {
-                if (allowed(ctx, Access.Need.read, a.name())) views.add(view(a));
+                if (allowed(ctx, Access.Need.read, a.name())) views.add(this.views.app(a));
             }
             json(ctx, 200, views);
         });
@@ -108,9 +129,9 @@ public final class ApiRoutes {
             repos.open(name).close();
             agent.declare(name);
             logs.event(name, "app created");
-            json(ctx, 201, view(apps.find(name).orElseThrow()));
+            json(ctx, 201, views.app(apps.find(name).orElseThrow()));
         });
-        r.get("/api/v1/apps/{app}", ctx -> json(ctx, 200, view(app(ctx, Access.Need.read))));
+        r.get("/api/v1/apps/{app}", ctx -> json(ctx, 200, views.app(app(ctx, Access.Need.read))));
         r.delete("/api/v1/apps/{app}", ctx -> {
             Apps.App app = app(ctx, Access.Need.admin);
             if (!app.name().equals(ctx.queryParam("confirm"))) {
@@ -129,7 +150,7 @@ public final class ApiRoutes {
         });
         r.get("/api/v1/apps/{app}/releases", ctx -> {
             Apps.App app = app(ctx, Access.Need.read);
-            json(ctx, 200, releases.list(app.name()).stream().map(this::view).toList());
+            json(ctx, 200, releases.list(app.name()).stream().map(views::release).toList());
         });
         r.post("/api/v1/apps/{app}/rollback", ctx -> {
             Apps.App app = app(ctx, Access.Need.deploy);
@@ -139,7 +160,7 @@ public final class ApiRoutes {
                 throw new ApiError(409, "rollback to " + result.release().description() + " failed as v" + result.release().version()
                         + ": " + result.failure(), "the previous release is still serving; see mayfly logs -a " + app.name());
             }
-            json(ctx, 201, view(result.release()));
+            json(ctx, 201, views.release(result.release()));
         });
         r.get("/api/v1/apps/{app}/config", ctx -> {
             Apps.App app = app(ctx, Access.Need.deploy);
@@ -160,7 +181,7 @@ public final class ApiRoutes {
                         + result.get().failure(), "the previous release is still serving with the previous config");
             }
             json(ctx, 200, new ConfigChange(appConfig.get(app.name()).keySet().stream().sorted().toList(),
-                    result.map(rr -> view(rr.release())).orElse(null)));
+                    result.map(rr -> views.release(rr.release())).orElse(null)));
         });
         r.post("/api/v1/apps/{app}/lock", ctx -> {
             Apps.App app = app(ctx, Access.Need.deploy);
@@ -190,17 +211,16 @@ public final class ApiRoutes {
             }
             int serving = releaseService.scale(app.name(), body.asInt(), line -> {});
             List<Instance> routed = agent.routed(app.name());
-            json(ctx, 200, agent.instances(app.name()).stream().filter(routed::contains).map(i -> view(i, true)).toList());
+            json(ctx, 200, agent.instances(app.name()).stream().filter(routed::contains).map(i -> AppViews.instance(i, true)).toList());
             log.info("scaled {} to {} serving instance(s)", app.name(), serving);
         });
         r.get("/api/v1/apps/{app}/builds", ctx -> {
             Apps.App app = app(ctx, Access.Need.read);
-            json(ctx, 200, builds.list(app.name(), 100).stream().map(ApiRoutes::view).toList());
+            json(ctx, 200, builds.list(app.name(), 100).stream().map(AppViews::build).toList());
         });
         r.get("/api/v1/apps/{app}/instances", ctx -> {
             Apps.App app = app(ctx, Access.Need.read);
-            List<Instance> routed = agent.routed(app.name());
-            json(ctx, 200, agent.instances(app.name()).stream().map(i -> view(i, routed.contains(i))).toList());
+            json(ctx, 200, views.instances(app.name()));
         });
         r.get("/api/v1/apps/{app}/logs", ctx -> {
             Apps.App app = app(ctx, Access.Need.read);
@@ -243,37 +263,6 @@ public final class ApiRoutes {
         } catch (ApiError e) {
             return false;
         }
-    }
-
-    private Views.AppView view(Apps.App a) {
-        var live = releases.live(a.name());
-        var last = releases.list(a.name()).stream().findFirst();
-        String sha = live.flatMap(r -> builds.find(a.name(), r.build()))
-                .flatMap(b -> b.artifacts().stream().findFirst()).map(Builds.Artifact::sha256).orElse(null);
-        return new Views.AppView(a.name(), info.get().apiUrl() + "/git/" + a.name() + ".git", releaseService.url(a.name()),
-                live.map(Releases.Release::version).orElse(0), sha, a.createdAt(),
-                last.map(r -> r.finishedAt() != null ? r.finishedAt() : r.createdAt()).orElse(null),
-                last.map(r -> r.status().name()).orElse(null));
-    }
-
-    private Views.ReleaseView view(Releases.Release r) {
-        var build = builds.find(r.app(), r.build());
-        var main = build.flatMap(b -> b.artifacts().stream().findFirst());
-        return new Views.ReleaseView(r.app(), r.version(), r.build(), main.map(Builds.Artifact::name).orElse(null),
-                main.map(Builds.Artifact::sha256).orElse(null), main.map(Builds.Artifact::size).orElse(0L),
-                r.status().name(), r.reason(), r.description(), r.createdAt(), r.phases());
-    }
-
-    static Views.BuildView view(Builds.Build b) {
-        return new Views.BuildView(b.app(), b.number(), b.status().name(), b.commitId(), b.source(), b.command(), b.exitCode(),
-                b.startedAt(), b.durationMs(), b.artifacts().stream().map(a -> new Views.ArtifactView(a.name(), a.sha256(), a.size())).toList(),
-                b.reason());
-    }
-
-    private static Views.InstanceView view(Instance i, boolean routed) {
-        var s = i.state();
-        String state = !i.handle().isAlive() ? "exited" : routed ? "serving" : "staged";
-        return new Views.InstanceView(i.id(), i.app(), i.release(), i.driver(), state, i.port(), s.pid(), s.startedAt(), i.restarts());
     }
 
     private static void json(Context ctx, int status, Object body) {

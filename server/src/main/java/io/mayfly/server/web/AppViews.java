@@ -1,0 +1,66 @@
+package io.mayfly.server.web;
+
+import io.mayfly.agent.Agent;
+import io.mayfly.agent.Instance;
+import io.mayfly.server.release.ReleaseService;
+import io.mayfly.server.store.Apps;
+import io.mayfly.server.store.Builds;
+import io.mayfly.server.store.Releases;
+import io.mayfly.wire.Views;
+
+import java.util.List;
+import java.util.function.Supplier;
+
+/** The records the API answers with, built in one place so the API, the CLI and the dashboard always agree. */
+public final class AppViews {
+    private final Supplier<Views.ServerInfo> info;
+    private final Builds builds;
+    private final Releases releases;
+    private final ReleaseService releaseService;
+    private final Agent agent;
+
+    public AppViews(Supplier<Views.ServerInfo> info, Builds builds, Releases releases, ReleaseService releaseService, Agent agent) {
+        this.info = info;
+        this.builds = builds;
+        this.releases = releases;
+        this.releaseService = releaseService;
+        this.agent = agent;
+    }
+
+    public Views.AppView app(Apps.App a) {
+        var live = releases.live(a.name());
+        var last = releases.list(a.name()).stream().findFirst();
+        String sha = live.flatMap(r -> builds.find(a.name(), r.build()))
+                .flatMap(b -> b.artifacts().stream().findFirst()).map(Builds.Artifact::sha256).orElse(null);
+        return new Views.AppView(a.name(), info.get().apiUrl() + "/git/" + a.name() + ".git", releaseService.url(a.name()),
+                live.map(Releases.Release::version).orElse(0), sha, a.createdAt(),
+                last.map(r -> r.finishedAt() != null ? r.finishedAt() : r.createdAt()).orElse(null),
+                last.map(r -> r.status().name()).orElse(null));
+    }
+
+    public Views.ReleaseView release(Releases.Release r) {
+        var build = builds.find(r.app(), r.build());
+        var main = build.flatMap(b -> b.artifacts().stream().findFirst());
+        return new Views.ReleaseView(r.app(), r.version(), r.build(), main.map(Builds.Artifact::name).orElse(null),
+                main.map(Builds.Artifact::sha256).orElse(null), main.map(Builds.Artifact::size).orElse(0L),
+                r.status().name(), r.reason(), r.description(), r.createdAt(), r.phases());
+    }
+
+    public static Views.BuildView build(Builds.Build b) {
+        return new Views.BuildView(b.app(), b.number(), b.status().name(), b.commitId(), b.source(), b.command(), b.exitCode(),
+                b.startedAt(), b.durationMs(), b.artifacts().stream().map(a -> new Views.ArtifactView(a.name(), a.sha256(), a.size())).toList(),
+                b.reason());
+    }
+
+    /** Every instance of an app; "serving" when the router sends it traffic, "staged" when alive but not routed. */
+    public List<Views.InstanceView> instances(String app) {
+        List<Instance> routed = agent.routed(app);
+        return agent.instances(app).stream().map(i -> instance(i, routed.contains(i))).toList();
+    }
+
+    public static Views.InstanceView instance(Instance i, boolean routed) {
+        var s = i.state();
+        String state = !i.handle().isAlive() ? "exited" : routed ? "serving" : "staged";
+        return new Views.InstanceView(i.id(), i.app(), i.release(), i.driver(), state, i.port(), s.pid(), s.startedAt(), i.restarts());
+    }
+}
