@@ -1,0 +1,67 @@
+package io.mayfly.agent.driver;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class VmHostTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aConfiguredTapThatExistsAsATapHasNoProblem() throws Exception {
+        assertThat(VmHost.tapProblem(StandIns.host(dir), StandIns.TAP)).isEmpty();
+    }
+
+    @Test
+    void tapProblemsSayWhatIsWrongAndHowToCreateOne() throws Exception {
+        Path root = StandIns.host(dir);
+        Path tun = Files.createDirectories(root.resolve("sys/class/net/tun0"));
+        Files.writeString(tun.resolve("tun_flags"), "0x1001\n");
+        Files.createDirectories(root.resolve("sys/class/net/eth0"));
+
+        assertThat(VmHost.tapProblem(root, null)).hasValueSatisfying(p -> assertThat(p)
+                .contains("a tap device is required", "ip tuntap add dev mayfly0 mode tap", "MAYFLY_TAP=mayfly0"));
+        assertThat(VmHost.tapProblem(root, "mayfly1")).hasValueSatisfying(p -> assertThat(p)
+                .contains("mayfly1 (MAYFLY_TAP) does not exist", "ip tuntap add"));
+        assertThat(VmHost.tapProblem(root, "tun0")).hasValueSatisfying(p -> assertThat(p).contains("tun0 is a tun device, not a tap"));
+        assertThat(VmHost.tapProblem(root, "eth0")).hasValueSatisfying(p -> assertThat(p).contains("eth0 is not a tun/tap device"));
+        assertThat(VmHost.tapProblem(root, "../../etc")).hasValueSatisfying(p -> assertThat(p).contains("is not a network interface name"));
+        assertThat(VmHost.tapProblem(root, "a-name-of-16-chr")).isPresent();
+    }
+
+    @Test
+    void kvmMustExist() throws Exception {
+        Path root = StandIns.host(dir);
+        assertThat(VmHost.kvmProblem(root)).isEmpty();
+        Files.delete(root.resolve("dev/kvm"));
+        assertThat(VmHost.kvmProblem(root)).hasValueSatisfying(p -> assertThat(p).contains("dev/kvm does not exist", "kvm_intel"));
+    }
+
+    @Test
+    void memoryIsWholeMibAndAtLeastSixteen() {
+        assertThat(VmHost.memoryMib(spec((64L << 20) + 5))).isEqualTo(64);
+        assertThat(VmHost.memoryMib(spec(1L << 20))).isEqualTo(16);
+    }
+
+    @Test
+    void aMissingFileNamesTheAppTheRoleAndTheRemedy() {
+        InstanceSpec spec = spec(64L << 20);
+        assertThatThrownBy(() -> VmHost.existing(dir.resolve("gone.hvt"), "artifact", spec))
+                .isInstanceOf(DriverException.class)
+                .hasMessage("the artifact of hello v3 is missing: " + dir.resolve("gone.hvt") + " is not a file; push the app again to rebuild it");
+    }
+
+    private InstanceSpec spec(long memory) {
+        return new InstanceSpec("hello-v3-aaaa", "hello", 3, dir.resolve("k"), null, List.of(), Map.of(), memory, 4000, 8080,
+                dir.resolve("console.log"), dir, Duration.ofSeconds(1), 1);
+    }
+}
