@@ -1,0 +1,235 @@
+package io.mayfly.agent.driver.solo5;
+
+import io.mayfly.agent.driver.DriverException;
+import io.mayfly.agent.driver.InstanceHandle;
+import io.mayfly.agent.driver.InstanceSpec;
+import io.mayfly.agent.driver.InstanceState;
+import io.mayfly.agent.driver.InstanceStateFile;
+import io.mayfly.agent.driver.StandIns;
+import io.mayfly.agent.driver.process.ProcessStat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The Solo5 tenders are not available where Mayfly is developed: these tests run the driver against a stand-in. */
+class Solo5DriverTest {
+    /**
+     * Stand-in for the Solo5 tenders (solo5-hvt, solo5-spt). It parses its command line as the real tender does
+     * (--mem=MB, module options --net:NAME=IFACE and --block:NAME=FILE, then an optional --, the unikernel and its
+     * arguments), records it one argument a line in $0.args, and plays a running guest. Like the real tender it
+     * exits 1 with "Exiting on signal 15" on SIGTERM; a unikernel argument --ignore-term makes it ignore SIGTERM,
+     * which the real tender never does, so that the SIGKILL fallback can be tested.
+     */
+    private static final String STAND_IN_TENDER = """
+            #!/bin/sh
+            prog=${0##*/}
+            printf '%s\\n' "$@" > "$0.args"
+            while [ $# -gt 0 ]; do
+              case "$1" in
+                --mem=*) case "${1#--mem=}" in ''|*[!0-9]*) echo "$prog: Malformed argument to --mem" >&2; exit 1;; esac ;;
+                --net:?*=?*) ;;
+                --block:?*=?*) [ -f "${1#*=}" ] || { echo "$prog: ${1#*=}: No such file or directory" >&2; exit 1; } ;;
+                --) shift; break ;;
+                -*) echo "$prog: Invalid option: \\`$1'" >&2; exit 1 ;;
+                *) break ;;
+              esac
+              shift
+            done
+            [ $# -gt 0 ] || { echo "$prog: Missing KERNEL operand" >&2; exit 1; }
+            [ -f "$1" ] || { echo "$prog: $1: No such file or directory" >&2; exit 1; }
+            kernel=$1; shift
+            case " $* " in
+              *" --ignore-term "*) trap '' TERM ;;
+              *) trap 'echo "$prog: Exiting on signal 15" >&2; exit 1' TERM ;;
+            esac
+            echo "$prog stand-in: booted $kernel with: $*"
+            while :; do sleep 0.1; done
+            """;
+
+    @TempDir
+    Path dir;
+
+    private Path host;
+    private Path unikernel;
+    private final List<InstanceHandle> started = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        host = StandIns.host(dir);
+        unikernel = Files.writeString(dir.resolve("hello.hvt"), "\u007fELF stand-in unikernel");
+        for (Solo5Driver.Tender t : Solo5Driver.Tender.values()) StandIns.script(dir, t.command, STAND_IN_TENDER);
+    }
+
+    @AfterEach
+    void stopEverything() {
+        started.forEach(h -> h.stop(Duration.ZERO));
+    }
+
+    @Test
+    void namesAreTheTendersAndAMissingTenderIsUnavailableWithWhereToGetIt() throws Exception {
+        assertThat(driver(Solo5Driver.Tender.HVT).name()).isEqualTo("solo5-hvt");
+        assertThat(driver(Solo5Driver.Tender.SPT).name()).isEqualTo("solo5-spt");
+        Solo5Driver missing = new Solo5Driver(Solo5Driver.Tender.HVT, null, StandIns.TAP, host);
+
+        assertThat(missing.availability().available()).isFalse();
+        assertThat(missing.availability().detail()).contains("solo5-hvt not found", "opam install solo5", "github.com/Solo5/solo5");
+        assertThatThrownBy(() -> missing.start(spec("hello-v3-none", null)))
+                .isInstanceOf(DriverException.class).hasMessageContaining("solo5-hvt not found");
+    }
+
+    @Test
+    void withoutATapTheDriverIsUnavailableAndStartSaysHowToCreateOne() throws Exception {
+        Solo5Driver noTap = new Solo5Driver(Solo5Driver.Tender.SPT, dir.resolve("solo5-spt"), null, host);
+
+        assertThat(noTap.availability().available()).isFalse();
+        assertThat(noTap.availability().detail()).contains("solo5-spt: a tap device is required", "ip tuntap add", "MAYFLY_TAP");
+        assertThatThrownBy(() -> noTap.start(spec("hello-v3-notap", null)))
+                .isInstanceOf(DriverException.class).hasMessageContaining("ip tuntap add dev mayfly0 mode tap");
+        assertThat(Files.exists(dir.resolve("solo5-spt.args"))).as("the tender never ran").isFalse();
+    }
+
+    @Test
+    void hvtNeedsKvmAndSptDoesNot() throws Exception {
+        Files.delete(host.resolve("dev/kvm"));
+
+        assertThat(driver(Solo5Driver.Tender.HVT).availability().available()).isFalse();
+        assertThat(driver(Solo5Driver.Tender.HVT).availability().detail()).contains("dev/kvm does not exist");
+        assertThat(driver(Solo5Driver.Tender.SPT).availability().available()).isTrue();
+    }
+
+    @Test
+    void startRunsTheTenderWithItsRealCommandLineAsTheInstanceProcess() throws Exception {
+        Solo5Driver driver = driver(Solo5Driver.Tender.HVT);
+        assertThat(driver.availability().available()).isTrue();
+        InstanceSpec spec = spec("hello-v3-run", null, "--ipv4=10.0.0.2/24", "--hello=a b");
+
+        InstanceHandle handle = start(driver, spec);
+
+        String log = StandIns.await(spec.logFile(), "stand-in: booted");
+        assertThat(Files.readAllLines(dir.resolve("solo5-hvt.args"))).containsExactly(
+                "--mem=128", "--net:service=mayfly0", "--", unikernel.toString(), "--ipv4=10.0.0.2/24", "--hello=a b");
+        assertThat(log).contains("solo5-hvt stand-in: booted " + unikernel + " with: --ipv4=10.0.0.2/24 --hello=a b",
+                "mayfly: hello-v3-run is on tap mayfly0; 127.0.0.1:" + spec.port() + " reaches it only if the host forwards");
+        InstanceState state = handle.state();
+        assertThat(state.driver()).isEqualTo("solo5-hvt");
+        assertThat(InstanceStateFile.read(InstanceStateFile.in(spec.stateDir()))).isEqualTo(state);
+        assertThat(ProcessHandle.of(state.pid()).orElseThrow().info().commandLine())
+                .hasValueSatisfying(c -> assertThat(c).contains(dir.resolve("solo5-hvt").toString()));
+        assertThat(sessionOf(state.pid())).as("its own session").isEqualTo(state.pid());
+        assertThat(handle.isAlive()).isTrue();
+    }
+
+    @Test
+    void stopSendsSigtermAndTheTenderExits() throws Exception {
+        InstanceSpec spec = spec("hello-v3-stop", null);
+        InstanceHandle handle = start(driver(Solo5Driver.Tender.SPT), spec);
+        StandIns.await(spec.logFile(), "stand-in: booted");
+        long began = System.nanoTime();
+
+        handle.stop(Duration.ofSeconds(10));
+
+        assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(3));
+        assertThat(handle.isAlive()).isFalse();
+        assertThat(handle.exited().get(5, TimeUnit.SECONDS)).isEqualTo(1);
+        assertThat(Files.readString(spec.logFile())).contains("solo5-spt: Exiting on signal 15").doesNotContain("SIGKILL");
+    }
+
+    @Test
+    void aTenderThatIgnoresSigtermIsKilledOnceTheGraceIsOver() throws Exception {
+        InstanceSpec spec = spec("hello-v3-stubborn", null, "--ignore-term");
+        InstanceHandle handle = start(driver(Solo5Driver.Tender.HVT), spec);
+        StandIns.await(spec.logFile(), "stand-in: booted");
+        long began = System.nanoTime();
+
+        handle.stop(Duration.ofMillis(500));
+
+        assertThat(Duration.ofNanos(System.nanoTime() - began)).isGreaterThanOrEqualTo(Duration.ofMillis(500));
+        assertThat(handle.isAlive()).isFalse();
+        assertThat(ProcessStat.running(handle.state().pid(), handle.state().startTicks())).isFalse();
+        assertThat(Files.readString(spec.logFile())).contains("mayfly: hello-v3-stubborn still running; sending SIGKILL")
+                .doesNotContain("Exiting on signal");
+    }
+
+    @Test
+    void anInitrdIsAttachedAsTheStorageBlockDeviceThroughAPrivateCopy() throws Exception {
+        Path disk = Files.writeString(dir.resolve("data.img"), "stored, content-addressed bytes");
+        InstanceSpec spec = spec("hello-v3-disk", disk);
+
+        start(driver(Solo5Driver.Tender.HVT), spec);
+
+        StandIns.await(spec.logFile(), "stand-in: booted");
+        Path copy = spec.stateDir().toAbsolutePath().resolve("storage.img");
+        assertThat(Files.readAllLines(dir.resolve("solo5-hvt.args"))).containsExactly(
+                "--mem=128", "--net:service=mayfly0", "--block:storage=" + copy, "--", unikernel.toString());
+        assertThat(Files.readString(copy)).isEqualTo("stored, content-addressed bytes");
+        assertThat(Files.isSameFile(copy, disk)).isFalse();
+    }
+
+    @Test
+    void aMissingArtifactIsADriverExceptionThatSaysWhatToDo() throws Exception {
+        Files.delete(unikernel);
+
+        assertThatThrownBy(() -> driver(Solo5Driver.Tender.HVT).start(spec("hello-v3-gone", null)))
+                .isInstanceOf(DriverException.class)
+                .hasMessage("the artifact of hello v3 is missing: " + unikernel + " is not a file; push the app again to rebuild it");
+    }
+
+    @Test
+    void aRestartedAgentReadoptsTheRunningTenderAndCanStopIt() throws Exception {
+        InstanceSpec spec = spec("hello-v3-adopt", null);
+        InstanceHandle first = start(driver(Solo5Driver.Tender.HVT), spec);
+        StandIns.await(spec.logFile(), "stand-in: booted");
+        InstanceState persisted = InstanceStateFile.read(InstanceStateFile.in(spec.stateDir()));
+
+        InstanceHandle adopted = driver(Solo5Driver.Tender.HVT).recover(persisted).orElseThrow();
+
+        assertThat(adopted.state().pid()).isEqualTo(first.state().pid());
+        assertThat(adopted.isAlive()).isTrue();
+        assertThat(driver(Solo5Driver.Tender.SPT).recover(persisted)).as("another driver's instance").isEmpty();
+        adopted.stop(Duration.ofSeconds(5));
+        assertThat(adopted.exited().get(5, TimeUnit.SECONDS)).isEqualTo(-1);
+        assertThat(first.exited().get(5, TimeUnit.SECONDS)).isEqualTo(1);
+        assertThat(driver(Solo5Driver.Tender.HVT).recover(persisted)).as("a stopped instance").isEmpty();
+    }
+
+    @Test
+    void recoverFindsNothingWhenThePidNowBelongsToAnotherProcess() throws Exception {
+        InstanceHandle handle = start(driver(Solo5Driver.Tender.HVT), spec("hello-v3-reuse", null));
+        InstanceState s = handle.state();
+        InstanceState reused = new InstanceState(s.id(), s.app(), s.release(), s.driver(), s.pid(), s.startTicks() + 1,
+                s.port(), s.logFile(), s.stateDir(), s.startedAt());
+
+        assertThat(driver(Solo5Driver.Tender.HVT).recover(reused)).isEmpty();
+        assertThat(driver(Solo5Driver.Tender.HVT).recover(s)).isPresent();
+    }
+
+    private Solo5Driver driver(Solo5Driver.Tender tender) {
+        return new Solo5Driver(tender, dir.resolve(tender.command), StandIns.TAP, host);
+    }
+
+    private InstanceSpec spec(String id, Path initrd, String... args) {
+        return StandIns.spec(dir, id, unikernel, initrd, List.of(args));
+    }
+
+    private InstanceHandle start(Solo5Driver driver, InstanceSpec spec) throws Exception {
+        InstanceHandle handle = driver.start(spec);
+        started.add(handle);
+        return handle;
+    }
+
+    private static long sessionOf(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[3]);
+    }
+}
