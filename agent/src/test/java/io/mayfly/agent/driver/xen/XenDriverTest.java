@@ -1,0 +1,258 @@
+package io.mayfly.agent.driver.xen;
+
+import io.mayfly.agent.driver.DriverException;
+import io.mayfly.agent.driver.InstanceHandle;
+import io.mayfly.agent.driver.InstanceSpec;
+import io.mayfly.agent.driver.InstanceState;
+import io.mayfly.agent.driver.InstanceStateFile;
+import io.mayfly.agent.driver.StandIns;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Xen is not available where Mayfly is developed: these tests run the driver against a stand-in xl. */
+class XenDriverTest {
+    /**
+     * Stand-in for Xen's xl. Keeps its "running domains" as files $0.domains/NAME holding the pid of a background
+     * sleep that plays the guest, logs each call to $0.calls, and implements what the driver uses with xl's
+     * conventions: list [NAME] (exit 1, "NAME is an invalid domain identifier", for an unknown domain), create [-q]
+     * CONFIG (reads name = "..." from the config, copies the config to $0.NAME.cfg; fails on a name that is taken),
+     * shutdown [-w] NAME (a guest whose extra line says ignore-shutdown never shuts down, so -w waits forever) and
+     * destroy NAME.
+     */
+    private static final String STAND_IN_XL = """
+            #!/bin/sh
+            d="$0.domains"; mkdir -p "$d"
+            echo "$*" >> "$0.calls"
+            running() { [ -f "$d/$1" ] && kill -0 "$(cat "$d/$1")" 2>/dev/null; }
+            invalid() { echo "$1 is an invalid domain identifier (rc=-6)" >&2; exit 1; }
+            cmd=$1; shift
+            case "$cmd" in
+              list)
+                echo "Name                                        ID   Mem VCPUs      State   Time(s)"
+                echo "Domain-0                                     0  1024     2     r-----      12.0"
+                [ $# -eq 0 ] && exit 0
+                running "$1" || invalid "$1"
+                exit 0 ;;
+              create)
+                [ "$1" = -q ] && shift
+                [ -f "$1" ] || { echo "Failed to read config file: $1: No such file or directory" >&2; exit 1; }
+                name=$(sed -n 's/^name = "\\(.*\\)"$/\\1/p' "$1")
+                running "$name" && { echo "libxl: error: domain with name \\"$name\\" already exists" >&2; exit 3; }
+                cp "$1" "$0.$name.cfg"
+                sleep 300 >/dev/null 2>&1 </dev/null &
+                echo $! > "$d/$name"
+                grep -q '^extra = ".*ignore-shutdown' "$1" && touch "$d/$name.stubborn"
+                exit 0 ;;
+              shutdown)
+                [ "$1" = -w ] && { wait=1; shift; }
+                running "$1" || invalid "$1"
+                if [ -e "$d/$1.stubborn" ]; then
+                  [ -n "$wait" ] && while running "$1"; do sleep 0.1; done
+                  exit 0
+                fi
+                kill "$(cat "$d/$1")"; rm -f "$d/$1"; exit 0 ;;
+              destroy)
+                running "$1" || invalid "$1"
+                kill "$(cat "$d/$1")"; rm -f "$d/$1" "$d/$1.stubborn"; exit 0 ;;
+              *) echo "stand-in xl: no command $cmd" >&2; exit 1 ;;
+            esac
+            """;
+
+    @TempDir
+    Path dir;
+
+    private Path xl;
+    private Path kernel;
+    private final List<InstanceHandle> started = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        xl = StandIns.script(dir, "xl", STAND_IN_XL);
+        kernel = Files.writeString(dir.resolve("hello.xen"), "\u007fELF stand-in PVH kernel");
+    }
+
+    @AfterEach
+    void stopEverything() {
+        started.forEach(h -> h.stop(Duration.ZERO));
+    }
+
+    @Test
+    void aMissingXlIsUnavailableWithHowToInstallXen() {
+        XenDriver missing = new XenDriver(null, "xenbr0");
+
+        assertThat(missing.name()).isEqualTo("xen");
+        assertThat(missing.availability().available()).isFalse();
+        assertThat(missing.availability().detail()).contains("xl not found", "apt-get install xen-system-amd64");
+        assertThatThrownBy(() -> missing.start(spec("hello-v3-none", null))).isInstanceOf(DriverException.class)
+                .hasMessageContaining("xl not found");
+    }
+
+    @Test
+    void anXlThatCannotReachXenIsUnavailableWithItsOwnWords() throws Exception {
+        Path broken = StandIns.script(dir.resolve("not-dom0"), "xl", """
+                #!/bin/sh
+                echo "xencall: error: Could not obtain handle on privileged command interface: No such file or directory" >&2
+                exit 1
+                """);
+
+        XenDriver driver = new XenDriver(broken, "xenbr0");
+
+        assertThat(driver.availability().available()).isFalse();
+        assertThat(driver.availability().detail()).contains("Could not obtain handle on privileged command interface", "dom0");
+        assertThat(new XenDriver(xl, "xenbr0").availability().available()).isTrue();
+    }
+
+    @Test
+    void startWritesTheDomainConfigAndCreatesTheDomainWithIt() throws Exception {
+        Path initrd = Files.writeString(dir.resolve("initramfs.cpio"), "stand-in initrd");
+        InstanceSpec spec = spec("hello-v3-cfg", initrd, "--ipv4=192.168.1.50/24", "--ipv4-gateway=192.168.1.1");
+
+        InstanceHandle handle = start(new XenDriver(xl, "xenbr1"), spec);
+
+        Path config = spec.stateDir().toAbsolutePath().resolve("xl.cfg");
+        assertThat(Files.readAllLines(config)).containsExactly(
+                "name = \"hello-v3-cfg\"",
+                "type = \"pvh\"",
+                "kernel = \"" + kernel + "\"",
+                "ramdisk = \"" + initrd + "\"",
+                "extra = \"--ipv4=192.168.1.50/24 --ipv4-gateway=192.168.1.1\"",
+                "memory = 128",
+                "vcpus = 2",
+                "vif = [ 'bridge=xenbr1' ]",
+                "on_crash = \"destroy\"");
+        assertThat(Files.readAllLines(dir.resolve("xl.calls"))).contains("create -q " + config);
+        assertThat(dir.resolve("xl.hello-v3-cfg.cfg")).hasSameTextualContentAs(config);
+        assertThat(handle.state().driver()).isEqualTo("xen");
+        assertThat(handle.state().pid()).isZero();
+        assertThat(InstanceStateFile.read(InstanceStateFile.in(spec.stateDir()))).isEqualTo(handle.state());
+        assertThat(Files.readString(spec.logFile())).contains("created Xen domain hello-v3-cfg", "xl console hello-v3-cfg");
+    }
+
+    @Test
+    void withoutAnInitrdThereIsNoRamdiskLine() throws Exception {
+        InstanceSpec spec = spec("hello-v3-plain", null);
+        start(new XenDriver(xl, "xenbr0"), spec);
+
+        assertThat(Files.readAllLines(spec.stateDir().resolve("xl.cfg")))
+                .noneMatch(l -> l.startsWith("ramdisk")).contains("extra = \"\"", "vif = [ 'bridge=xenbr0' ]");
+    }
+
+    @Test
+    void lifecycleStartAliveStopGone() throws Exception {
+        InstanceSpec spec = spec("hello-v3-life", null);
+        InstanceHandle handle = start(new XenDriver(xl, "xenbr0"), spec);
+
+        assertThat(listed("hello-v3-life")).isTrue();
+        assertThat(handle.isAlive()).isTrue();
+        Thread.sleep(XenDomain.POLL.toMillis() + 500);
+        assertThat(handle.isAlive()).as("still listed after a poll").isTrue();
+
+        handle.stop(Duration.ofSeconds(5));
+
+        assertThat(handle.isAlive()).isFalse();
+        assertThat(handle.exited().get(1, TimeUnit.SECONDS)).isEqualTo(-1);
+        assertThat(listed("hello-v3-life")).isFalse();
+        assertThat(Files.readAllLines(dir.resolve("xl.calls"))).contains("shutdown -w hello-v3-life").doesNotContain("destroy hello-v3-life");
+    }
+
+    @Test
+    void aDomainThatIgnoresShutdownIsDestroyedOnceTheGraceIsOver() throws Exception {
+        InstanceSpec spec = spec("hello-v3-deaf", null, "ignore-shutdown");
+        InstanceHandle handle = start(new XenDriver(xl, "xenbr0"), spec);
+        long began = System.nanoTime();
+
+        handle.stop(Duration.ofMillis(800));
+
+        assertThat(Duration.ofNanos(System.nanoTime() - began)).isGreaterThanOrEqualTo(Duration.ofMillis(800));
+        assertThat(handle.isAlive()).isFalse();
+        assertThat(listed("hello-v3-deaf")).isFalse();
+        assertThat(Files.readAllLines(dir.resolve("xl.calls"))).containsSubsequence("shutdown -w hello-v3-deaf", "destroy hello-v3-deaf");
+        assertThat(Files.readString(spec.logFile())).contains("mayfly: xl shutdown -w hello-v3-deaf: did not finish within 800 ms; destroying the domain");
+    }
+
+    @Test
+    void aDomainThatEndsByItselfIsNoticedByPolling() throws Exception {
+        InstanceHandle handle = start(new XenDriver(xl, "xenbr0"), spec("hello-v3-crash", null));
+
+        xl("destroy", "hello-v3-crash"); // what on_crash = "destroy" does to a guest that crashed
+
+        assertThat(handle.exited().get(3 * XenDomain.POLL.toSeconds() + 2, TimeUnit.SECONDS)).isEqualTo(-1);
+        assertThat(handle.isAlive()).isFalse();
+    }
+
+    @Test
+    void recoverFindsARunningDomainAndNothingForADestroyedOne() throws Exception {
+        InstanceSpec spec = spec("hello-v3-adopt", null);
+        start(new XenDriver(xl, "xenbr0"), spec);
+        InstanceState persisted = InstanceStateFile.read(InstanceStateFile.in(spec.stateDir()));
+
+        InstanceHandle adopted = new XenDriver(xl, "xenbr0").recover(persisted).orElseThrow();
+
+        assertThat(adopted.isAlive()).isTrue();
+        assertThat(adopted.state()).isEqualTo(persisted);
+        adopted.stop(Duration.ofSeconds(5));
+        assertThat(listed("hello-v3-adopt")).isFalse();
+        assertThat(new XenDriver(xl, "xenbr0").recover(persisted)).isEmpty();
+        assertThat(new XenDriver(null, "xenbr0").recover(persisted)).isEmpty();
+    }
+
+    @Test
+    void aFailedCreateIsADriverExceptionWithXlsOutput() throws Exception {
+        start(new XenDriver(xl, "xenbr0"), spec("hello-v3-twice", null));
+
+        assertThatThrownBy(() -> new XenDriver(xl, "xenbr0").start(spec("hello-v3-twice", null)))
+                .isInstanceOf(DriverException.class)
+                .hasMessageContaining("xl create " + spec("hello-v3-twice", null).stateDir().toAbsolutePath().resolve("xl.cfg") + " failed (exit 3)")
+                .hasMessageContaining("domain with name \"hello-v3-twice\" already exists");
+    }
+
+    @Test
+    void argumentsAnXlConfigCannotCarryAreRefusedBeforeAnythingRuns() throws Exception {
+        assertThatThrownBy(() -> new XenDriver(xl, "xenbr0").start(spec("hello-v3-quote", null, "--motd=\"hi\"")))
+                .isInstanceOf(DriverException.class)
+                .hasMessageContaining("run.args (--motd=\"hi\") holds a quote");
+        assertThat(Files.readAllLines(dir.resolve("xl.calls"))).noneMatch(l -> l.startsWith("create"));
+    }
+
+    @Test
+    void aMissingKernelIsADriverException() throws Exception {
+        Files.delete(kernel);
+
+        assertThatThrownBy(() -> new XenDriver(xl, "xenbr0").start(spec("hello-v3-gone", null)))
+                .isInstanceOf(DriverException.class).hasMessageContaining("the artifact of hello v3 is missing: " + kernel);
+    }
+
+    private InstanceSpec spec(String id, Path initrd, String... args) {
+        return StandIns.spec(dir, id, kernel, initrd, List.of(args));
+    }
+
+    private InstanceHandle start(XenDriver driver, InstanceSpec spec) throws Exception {
+        InstanceHandle handle = driver.start(spec);
+        started.add(handle);
+        return handle;
+    }
+
+    private boolean listed(String domain) throws Exception {
+        return xl("list", domain) == 0;
+    }
+
+    private int xl(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(xl.toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        return p.exitValue();
+    }
+}
