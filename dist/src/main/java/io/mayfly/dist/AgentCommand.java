@@ -1,8 +1,7 @@
 package io.mayfly.dist;
 
 import io.mayfly.agent.Agent;
-import io.mayfly.agent.driver.process.ProcessDriver;
-import io.mayfly.agent.driver.qemu.QemuDriver;
+import io.mayfly.agent.driver.Drivers;
 import io.mayfly.agent.router.Router;
 import io.mayfly.agent.supervisor.RestartPolicy;
 import io.mayfly.agent.watch.RegistryWatch;
@@ -12,7 +11,6 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code mayfly agent --watch URL}: a host that pulls what it runs from a registry, with read access only. */
@@ -50,7 +48,7 @@ public final class AgentCommand implements Callable<Integer> {
         Path dir = data != null ? data : Path.of(System.getProperty("user.home"), ".mayfly-agent");
         Router proxy = new Router(domain);
         var address = proxy.start(ServerCommand.address(router, "--router"));
-        Agent agent = new Agent(dir.resolve("agent"), proxy, List.of(new ProcessDriver(), new QemuDriver()),
+        Agent agent = new Agent(dir.resolve("agent"), proxy, Drivers.all(),
                 (app, line) -> say(app + ": " + line), RestartPolicy.DEFAULT);
         agent.recover();
         RegistryWatch watcher = new RegistryWatch(watch, secret, agent, dir, key, AgentCommand::say);

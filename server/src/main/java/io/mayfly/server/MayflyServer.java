@@ -2,8 +2,7 @@ package io.mayfly.server;
 
 import io.javalin.Javalin;
 import io.mayfly.agent.Agent;
-import io.mayfly.agent.driver.process.ProcessDriver;
-import io.mayfly.agent.driver.qemu.QemuDriver;
+import io.mayfly.agent.driver.Drivers;
 import io.mayfly.agent.router.Router;
 import io.mayfly.agent.supervisor.RestartPolicy;
 import io.mayfly.server.build.SandboxedBuild;
@@ -67,7 +66,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.EnumSet;
-import java.util.List;
 
 /**
  * One Mayfly server with its embedded agent. Everything is constructed here, by hand, so that what talks to
@@ -144,7 +142,7 @@ public final class MayflyServer implements AutoCloseable {
         new ProcessorMetrics().bindTo(metrics);
         Router router = new Router(settings.domain(), Runtime.getRuntime().availableProcessors(), metrics);
         InetSocketAddress routerAddress = router.start(settings.router());
-        Agent agent = new Agent(data.resolve("agent"), router, List.of(new ProcessDriver(), new QemuDriver()), logs::event, RestartPolicy.DEFAULT);
+        Agent agent = new Agent(data.resolve("agent"), router, Drivers.all(), logs::event, RestartPolicy.DEFAULT);
         agent.recover();
         apps.all().forEach(app -> agent.declare(app.name()));
 

@@ -1,0 +1,19 @@
+package io.mayfly.agent.driver;
+
+import io.mayfly.agent.driver.firecracker.FirecrackerDriver;
+import io.mayfly.agent.driver.process.ProcessDriver;
+import io.mayfly.agent.driver.qemu.QemuDriver;
+import io.mayfly.agent.driver.solo5.Solo5Driver;
+import io.mayfly.agent.driver.xen.XenDriver;
+
+import java.util.List;
+
+/** Every driver a host offers. Each says by itself whether it can run here, and why not ({@code mayfly drivers}). */
+public final class Drivers {
+    private Drivers() {}
+
+    public static List<Driver> all() {
+        return List.of(new ProcessDriver(), new QemuDriver(), new Solo5Driver(Solo5Driver.Tender.HVT), new Solo5Driver(Solo5Driver.Tender.SPT),
+                new XenDriver(), new FirecrackerDriver());
+    }
+}
