@@ -4,6 +4,7 @@ import io.mayfly.server.build.BuildOutcome;
 import io.mayfly.server.build.BuildRequest;
 import io.mayfly.server.build.BuildResult;
 import io.mayfly.server.build.Checkout;
+import io.mayfly.server.build.MirageRecipe;
 import io.mayfly.server.build.SandboxedBuild;
 import io.mayfly.server.deploy.StagedTest;
 import io.mayfly.server.store.Builds;
@@ -101,11 +102,6 @@ public final class PushPipeline {
         } catch (ManifestException e) {
             return fail(progress, e.getMessage());
         }
-        String command = manifest.build().command();
-        if (command == null || command.isBlank()) {
-            return fail(progress, "mayfly.toml: [build] command is missing; say how to build the image, e.g. command = \"make\"");
-        }
-
         Built built = buildCommit(app, repo, commit, manifestText, manifest, "git", phases, progress);
         if (built instanceof Built.Broken(String reason)) {
             return fail(progress, reason);
@@ -156,8 +152,21 @@ public final class PushPipeline {
     Built buildCommit(String app, Repository repo, RevCommit commit, String manifestText, Manifest manifest, String source,
                       Phases phases, Progress progress) throws Exception {
         String command = manifest.build().command();
-        int number = builds.start(app, source, commit.name(), manifestText, command);
-        progress.say("-----> Build #" + number + " (" + command + ") of " + commit.abbreviate(7).name());
+        String shown = command;
+        if (command == null || command.isBlank()) {
+            if (TreeWalk.forPath(repo, "config.ml", commit.getTree()) == null) {
+                return new Built.Broken("mayfly.toml: [build] command is missing; say how to build the image, e.g. command = \"make\" "
+                        + "(a MirageOS project with a config.ml at its root needs none)");
+            }
+            try {
+                command = MirageRecipe.command(manifest.run().driver());
+                shown = MirageRecipe.describe(manifest.run().driver());
+            } catch (IllegalArgumentException e) {
+                return new Built.Broken("mayfly.toml: " + e.getMessage());
+            }
+        }
+        int number = builds.start(app, source, commit.name(), manifestText, shown);
+        progress.say("-----> Build #" + number + " (" + shown + ") of " + commit.abbreviate(7).name());
         Path work = workRoot.resolve(app + "-" + number);
         boolean keep = false;
         try {
