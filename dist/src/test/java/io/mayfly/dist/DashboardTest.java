@@ -132,10 +132,22 @@ class DashboardTest {
         assertThat(browser.findElement(By.tagName("main")).getText()).contains("v3 at", "Rollback to v1");
         screenshot("05-app-rolled-back");
 
+        // A config var set from the page makes a release; its value stays hidden until asked for, and reaches the app.
+        browser.findElement(By.id("config-key")).sendKeys("GREETING");
+        browser.findElement(By.id("config-value")).sendKeys("hello from the dashboard");
+        browser.findElement(By.xpath("//button[normalize-space()='Set (makes a release)']")).click();
+        assertThat(wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("[role=status]"))).getText())
+                .isEqualTo("Set GREETING: released as v4.");
+        assertThat(browser.findElement(By.tagName("main")).getText()).contains("GREETING").doesNotContain("hello from the dashboard");
+        assertThat(mayfly.visit("web", "/").body()).contains("hello from the dashboard");
+        browser.findElement(By.linkText("Show values")).click();
+        assertThat(browser.findElement(By.tagName("main")).getText()).contains("hello from the dashboard");
+        screenshot("06-config");
+
         // The instance page tails the console.
         browser.findElement(By.cssSelector("#instances a")).click();
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("console"), "listening"));
-        screenshot("06-instance");
+        screenshot("07-instance");
 
         // A form post without the session's CSRF token is refused and changes nothing.
         Cookie session = browser.manage().getCookieNamed("mayfly_session");
@@ -144,14 +156,14 @@ class DashboardTest {
                 .POST(HttpRequest.BodyPublishers.ofString("version=2")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(forged.statusCode()).isEqualTo(403);
         assertThat(forged.body()).contains("CSRF");
-        assertThat(releases("web")).hasSize(3);
+        assertThat(releases("web")).hasSize(4);
 
         // Errors are pages that say what happened.
         browser.get(base() + "/apps/no-such-app");
         assertThat(browser.findElement(By.tagName("main")).getText()).contains("no app named no-such-app");
         browser.get(base() + "/no/such/page");
         assertThat(browser.findElement(By.tagName("main")).getText()).contains("Not found", "/no/such/page");
-        screenshot("07-not-found");
+        screenshot("08-not-found");
 
         // The router's request timer for the app, as Prometheus text.
         HttpResponse<String> metrics = mayfly.api("GET", "/metrics", null);
