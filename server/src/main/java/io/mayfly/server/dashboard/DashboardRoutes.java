@@ -94,13 +94,13 @@ public final class DashboardRoutes {
             Tokens.Token token = token(ctx);
             List<DashboardPages.AppRow> rows = new ArrayList<>();
             for (Apps.App a : apps.all()) {
-                if (allowed(token, Access.Need.read, a.name())) rows.add(new DashboardPages.AppRow(views.app(a), views.instances(a.name())));
+                if (access.allows(token, Access.Need.read, a.name())) rows.add(new DashboardPages.AppRow(views.app(a), views.instances(a.name())));
             }
             html(ctx, 200, DashboardPages.apps(rows, session(ctx)));
         }));
         r.get("/apps/{app}", page(ctx -> {
             Apps.App app = app(ctx, Access.Need.read);
-            boolean mayDeploy = allowed(token(ctx), Access.Need.deploy, app.name());
+            boolean mayDeploy = access.allows(token(ctx), Access.Need.deploy, app.name());
             List<Audit.Entry> entries = mayDeploy ? audit.list(app.name(), 500) : List.of();
             List<DashboardPages.ReleaseRow> rows = releases.list(app.name()).stream()
                     .map(rel -> new DashboardPages.ReleaseRow(views.release(rel), mayDeploy ? DashboardPages.actorOf(rel.version(), entries) : "-"))
@@ -298,7 +298,7 @@ public final class DashboardRoutes {
         String name = ctx.pathParam("app");
         Tokens.Token token = ctx.attribute(ApiRoutes.TOKEN);
         if (token == null) token = sessionToken(ctx).orElseThrow(() -> new ApiError(401, "not logged in", "log in at /login"));
-        if (!allowed(token, Access.Need.read, name)) {
+        if (!access.allows(token, Access.Need.read, name)) {
             throw ApiError.notFound("no app named " + name + " that your token may see", "see the apps at /apps");
         }
         access.require(token, need, name);
@@ -309,15 +309,6 @@ public final class DashboardRoutes {
         String id = ctx.pathParam("id");
         return agent.instances(app).stream().filter(i -> i.id().equals(id)).findFirst()
                 .orElseThrow(() -> ApiError.notFound("no running instance " + id + " of " + app, "see the instances at /apps/" + app));
-    }
-
-    private boolean allowed(Tokens.Token token, Access.Need need, String app) {
-        try {
-            access.require(token, need, app);
-            return true;
-        } catch (ApiError e) {
-            return false;
-        }
     }
 
     private String instancesHtml(String app) {

@@ -195,7 +195,7 @@ public final class RegistryRoutes {
         Tokens.Token token = token(ctx);
         List<JobView> jobs = new ArrayList<>();
         for (Apps.App a : apps.all()) {
-            if (!allowed(token, a.name())) continue;
+            if (!access.allows(token, Access.Need.read, a.name())) continue;
             Optional<Builds.Build> latest = builds.list(a.name(), 1).stream().findFirst();
             jobs.add(new JobView(a.name(), latest.map(Builds.Build::number).orElse(null), latest.map(b -> b.status().name()).orElse(null),
                     latest.map(Builds.Build::startedAt).orElse(null), index.latestSucceeded(a.name()).orElse(null), "/job/" + a.name()));
@@ -214,7 +214,7 @@ public final class RegistryRoutes {
         Tokens.Token token = token(ctx);
         List<HashHit> hits = new ArrayList<>();
         for (BuildIndex.Hit hit : index.byArtifactHash(sha)) {
-            if (!allowed(token, hit.app())) continue;
+            if (!access.allows(token, Access.Need.read, hit.app())) continue;
             builds.find(hit.app(), hit.build()).ifPresent(b -> hits.add(new HashHit(hit.app(), hit.build(), hit.artifact(), hit.size(),
                     b.status().name(), b.startedAt(), buildUrl(b))));
         }
@@ -346,15 +346,6 @@ public final class RegistryRoutes {
             ctx.attribute(TOKEN, token);
         }
         return token;
-    }
-
-    private boolean allowed(Tokens.Token token, String app) {
-        try {
-            access.require(token, Access.Need.read, app);
-            return true;
-        } catch (ApiError e) {
-            return false;
-        }
     }
 
     // ---- answering ----

@@ -35,18 +35,22 @@ public final class Access {
 
     /** Throws a 403 unless the token may do {@code need} on {@code app} (null app: a server-wide action). */
     public void require(Tokens.Token token, Need need, String app) {
-        if ("admin".equals(token.scope())) return;
+        if (!allows(token, need, app)) {
+            throw new ApiError(403, "token " + token.id() + " (" + token.scope() + (token.app() == null ? "" : " on " + token.app())
+                    + ") may not " + need + (app == null ? "" : " on app " + app), "use a token with that scope, or the admin token");
+        }
+    }
+
+    /** Whether the token may do {@code need} on {@code app} (null app: a server-wide action): the one rule of scopes. */
+    public boolean allows(Tokens.Token token, Need need, String app) {
+        if ("admin".equals(token.scope())) return true;
         boolean sameApp = app != null && app.equals(token.app());
-        boolean allowed = sameApp && switch (need) {
+        return sameApp && switch (need) {
             case read -> true;
             case upload -> token.scope().equals("upload") || token.scope().equals("deploy");
             case deploy -> token.scope().equals("deploy");
             case admin -> false;
         };
-        if (!allowed) {
-            throw new ApiError(403, "token " + token.id() + " (" + token.scope() + (token.app() == null ? "" : " on " + token.app())
-                    + ") may not " + need + (app == null ? "" : " on app " + app), "use a token with that scope, or the admin token");
-        }
     }
 
     static Optional<String> secretFrom(String authorization) {
