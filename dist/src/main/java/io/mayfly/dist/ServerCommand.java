@@ -1,6 +1,7 @@
 package io.mayfly.dist;
 
 import io.mayfly.server.MayflyServer;
+import io.mayfly.server.store.Database;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -31,12 +32,21 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--keep-builds", description = "builds kept per app besides those a release names (default: ${DEFAULT-VALUE})", defaultValue = "20")
     int keepBuilds;
 
+    @Option(names = "--db", description = "state database: postgresql://USER:PASSWORD@HOST:PORT/DBNAME, shared by servers "
+            + "(default: $MAYFLY_DB, else SQLite in the data directory)")
+    String db;
+
+    @Option(names = "--blobs", description = "blob store: s3://BUCKET[/PREFIX]?endpoint=URL&region=R, with AWS_ACCESS_KEY_ID and "
+            + "AWS_SECRET_ACCESS_KEY (default: $MAYFLY_BLOBS, else the data directory)")
+    String blobs;
+
     @Override
     public Integer call() throws Exception {
         Path dir = data != null ? data
                 : System.getenv("MAYFLY_DATA") != null ? Path.of(System.getenv("MAYFLY_DATA"))
                 : Path.of(System.getProperty("user.home"), ".mayfly");
-        MayflyServer server = MayflyServer.start(new MayflyServer.Settings(dir, address(listen, "--listen"), address(router, "--router"), domain, size(maxUpload), keepBuilds));
+        MayflyServer server = MayflyServer.start(new MayflyServer.Settings(dir, address(listen, "--listen"), address(router, "--router"), domain, size(maxUpload), keepBuilds,
+                db != null ? db : System.getenv("MAYFLY_DB"), blobs != null ? blobs : System.getenv("MAYFLY_BLOBS")));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
@@ -47,6 +57,8 @@ public final class ServerCommand implements Callable<Integer> {
         System.out.println("  API and git:  " + info.apiUrl());
         System.out.println("  router:       " + info.routerUrl() + "  (apps at http://APP." + info.domain() + ":" + port(info.routerUrl()) + ")");
         System.out.println("  data:         " + dir.toAbsolutePath());
+        if (server.settings().database() != null) System.out.println("  database:     " + Database.redact(server.settings().database()));
+        if (server.settings().blobStore() != null) System.out.println("  blobs:        " + server.settings().blobStore());
         if (server.createdAdminToken() != null) {
             System.out.println("  admin token:  " + server.createdAdminToken() + "  (shown once; saved to " + dir.toAbsolutePath().resolve("admin.token") + ")");
         } else {

@@ -39,6 +39,7 @@ final class MayflyProcess implements AutoCloseable {
     private Process process;
     private final List<String> jvmArgs = new ArrayList<>();
     private final List<String> serverArgs = new ArrayList<>();
+    private final Map<String, String> serverEnv = new java.util.HashMap<>();
     private Path serverLog;
     private int starts;
 
@@ -57,7 +58,9 @@ final class MayflyProcess implements AutoCloseable {
         command.addAll(List.of("-jar", JAR.toString(), "server", "--data", data.toString(),
                 "--listen", "127.0.0.1:" + apiPort, "--router", "127.0.0.1:" + routerPort));
         command.addAll(serverArgs);
-        process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(serverLog.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(serverLog.toFile());
+        builder.environment().putAll(serverEnv);
+        process = builder.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) throw new IllegalStateException("mayfly server exited: " + Files.readString(serverLog));
@@ -82,6 +85,12 @@ final class MayflyProcess implements AutoCloseable {
     /** Extra `mayfly server` options, e.g. --db URL; takes effect at the next start. */
     MayflyProcess serverOptions(String... args) {
         serverArgs.addAll(List.of(args));
+        return this;
+    }
+
+    /** An environment variable for the server process; takes effect at the next start. */
+    MayflyProcess env(String name, String value) {
+        serverEnv.put(name, value);
         return this;
     }
 

@@ -42,6 +42,8 @@ import io.mayfly.server.store.Database;
 import io.mayfly.server.store.Rebuilds;
 import io.mayfly.server.store.Releases;
 import io.mayfly.server.store.Retention;
+import io.mayfly.server.store.S3Blobs;
+import io.mayfly.server.store.SharedKeys;
 import io.mayfly.server.store.Tokens;
 import io.mayfly.server.web.Access;
 import io.mayfly.server.web.ApiRoutes;
@@ -64,8 +66,10 @@ import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.HexFormat;
 
 /**
  * One Mayfly server with its embedded agent. Everything is constructed here, by hand, so that what talks to
@@ -75,14 +79,18 @@ public final class MayflyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MayflyServer.class);
     public static final String VERSION = "0.1.0";
 
-    /** Where to listen and keep state. Port 0 picks a free port. */
+    /**
+     * Where to listen and keep state. Port 0 picks a free port. {@code database} null means the SQLite file in
+     * {@code data} (else {@code postgresql://...}); {@code blobStore} null means the blob directory in {@code data}
+     * (else {@code s3://...}).
+     */
     public record Settings(Path data, InetSocketAddress listen, InetSocketAddress router, String domain, long maxUploadBytes,
-                           int keepBuilds) {
+                           int keepBuilds, String database, String blobStore) {
         public static final long DEFAULT_MAX_UPLOAD = 2L << 30;
         public static final int DEFAULT_KEEP_BUILDS = 20;
 
         public Settings(Path data, InetSocketAddress listen, InetSocketAddress router, String domain) {
-            this(data, listen, router, domain, DEFAULT_MAX_UPLOAD, DEFAULT_KEEP_BUILDS);
+            this(data, listen, router, domain, DEFAULT_MAX_UPLOAD, DEFAULT_KEEP_BUILDS, null, null);
         }
     }
 
@@ -117,12 +125,14 @@ public final class MayflyServer implements AutoCloseable {
             throw new IllegalStateException("another Mayfly server is already using " + data + "; stop it first or pass another --data");
         }
 
-        Jdbi db = Database.sqlite(data.resolve("mayfly.db"));
+        Jdbi db = Database.open(settings.database(), data);
+        String serverId = serverId(data);
         Apps apps = new Apps(db);
-        Builds builds = new Builds(db);
-        Releases releases = new Releases(db);
+        Builds builds = new Builds(db, serverId);
+        Releases releases = new Releases(db, serverId);
         Tokens tokens = new Tokens(db);
-        ContentAddressedBlobs blobs = new ContentAddressedBlobs(data.resolve("blobs"));
+        ContentAddressedBlobs blobs = new ContentAddressedBlobs(data.resolve("blobs"),
+                settings.blobStore() == null ? null : S3Blobs.open(settings.blobStore()));
         GitRepositories repos = new GitRepositories(data.resolve("git"));
         AppLogs logs = new AppLogs(data.resolve("logs"));
         Path work = data.resolve("work");
@@ -148,7 +158,10 @@ public final class MayflyServer implements AutoCloseable {
 
         String routerUrl = "http://%s." + settings.domain() + ":" + routerAddress.getPort();
         Audit audit = new Audit(db);
-        AppConfig appConfig = new AppConfig(db, new ConfigCipher(data.resolve("config.key")));
+        ConfigCipher cipher = new ConfigCipher(data.resolve("config.key"));
+        SigningKey signingKey = SigningKey.loadOrCreate(data);
+        SharedKeys.check(db, signingKey.fingerprint(), cipher, data);
+        AppConfig appConfig = new AppConfig(db, cipher);
         ReleaseService releaseService = new ReleaseService(agent, builds, releases, blobs, new Formation(db),
                 new AppLocks(Duration.ofMinutes(20)), logs, appConfig, audit, routerUrl);
         PushPipeline pipeline = new PushPipeline(builds, releases, blobs, releaseService, new SandboxedBuild(), logs, work, new Rebuilds(db));
@@ -159,7 +172,6 @@ public final class MayflyServer implements AutoCloseable {
         SourceBuilds sourceBuilds = new SourceBuilds(repos, appSources, pipeline, logs);
         RebuildSchedule rebuildSchedule = new RebuildSchedule(releases, appSources, sourceBuilds, logs);
         rebuildSchedule.start();
-        SigningKey signingKey = SigningKey.loadOrCreate(data);
 
         var gitServlet = PushReceiver.servlet(repos, name -> apps.find(name).isPresent(), pipeline);
         Views.ServerInfo[] infoHolder = new Views.ServerInfo[1];
@@ -207,6 +219,20 @@ public final class MayflyServer implements AutoCloseable {
                 log.error("could not restore {} v{}", live.app(), live.version(), e);
             }
         }
+    }
+
+    /**
+     * This server's name among those sharing a database, made on first start and kept in {@code DATA/server.id}:
+     * builds and deploys record it, so that a restart fails only its own interrupted work.
+     */
+    private static String serverId(Path data) throws IOException {
+        Path file = data.resolve("server.id");
+        if (Files.exists(file)) return Files.readString(file).strip();
+        byte[] random = new byte[8];
+        new SecureRandom().nextBytes(random);
+        String id = HexFormat.of().formatHex(random);
+        DurableFiles.writeAtomically(file, id + "\n", false);
+        return id;
     }
 
     private static String ensureAdminToken(Tokens tokens, Path file) throws IOException {

@@ -105,7 +105,7 @@ public final class UploadRoutes {
             throw new ApiError(400, "the upload was cut off after it started (" + e.getMessage() + "); nothing was recorded", "send it again");
         }
         if (!stored.sha256().equals(expected)) {
-            if (index.byArtifactHash(stored.sha256()).isEmpty()) Files.deleteIfExists(blobs.path(stored.sha256()));
+            if (index.byArtifactHash(stored.sha256()).isEmpty()) blobs.delete(stored.sha256());
             throw new ApiError(422, "the uploaded bytes hash to sha256:" + stored.sha256() + ", not the sha256:" + expected
                     + " the client sent; nothing was recorded", "the file changed or was damaged on the way: upload it again");
         }

@@ -27,17 +27,25 @@ public final class Builds {
             "app, number, status, source, commit_id, manifest, command, exit_code, reason, provenance, started_at, duration_ms";
 
     private final Jdbi db;
+    private final String runner;
 
-    public Builds(Jdbi db) { this.db = db; }
+    /** {@code runner} names this server among those that share the database (see {@link #failInterrupted}). */
+    public Builds(Jdbi db, String runner) {
+        this.db = db;
+        this.runner = runner;
+    }
+
+    public Builds(Jdbi db) { this(db, "server"); }
 
     /** Allocates the app's next build number and records the build as running. */
     public int start(String app, String source, String commitId, String manifest, String command) {
         return db.inTransaction(h -> {
+            Database.lockApp(h, app);
             int next = h.select("SELECT COALESCE(MAX(number), 0) + 1 FROM builds WHERE app = ?", app)
                     .mapTo(Integer.class).one();
-            h.execute("INSERT INTO builds(app, number, status, source, commit_id, manifest, command, started_at) "
-                            + "VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
-                    app, next, source, commitId, manifest, command, System.currentTimeMillis());
+            h.execute("INSERT INTO builds(app, number, status, source, commit_id, manifest, command, started_at, runner) "
+                            + "VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                    app, next, source, commitId, manifest, command, System.currentTimeMillis(), runner);
             return next;
         });
     }
@@ -46,9 +54,9 @@ public final class Builds {
     public void succeed(String app, int number, int exitCode, long durationMs, String provenance, List<Artifact> artifacts) {
         db.useTransaction(h -> {
             for (Artifact a : artifacts) {
-                h.execute("INSERT INTO blobs(sha256, size, created_at) SELECT ?, ?, ? "
-                                + "WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE sha256 = ?)",
-                        a.sha256(), a.size(), System.currentTimeMillis(), a.sha256());
+                // ON CONFLICT, not NOT EXISTS: two servers sharing a database may store the same blob at once.
+                h.execute("INSERT INTO blobs(sha256, size, created_at) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+                        a.sha256(), a.size(), System.currentTimeMillis());
                 h.execute("INSERT INTO artifacts(app, build, name, sha256, size) VALUES (?, ?, ?, ?, ?)",
                         app, number, a.name(), a.sha256(), a.size());
             }
@@ -64,9 +72,11 @@ public final class Builds {
     }
 
     /** After a crash: builds that were running can never finish. Returns how many were marked failed. */
+    /** Fails the builds this server was running when it stopped; those of other servers sharing the database go on. */
     public int failInterrupted() {
         return db.withHandle(h -> h.createUpdate("UPDATE builds SET status = 'failed', "
-                + "reason = 'interrupted: the server stopped while this build was running' WHERE status = 'running'").execute());
+                + "reason = 'interrupted: the server stopped while this build was running' "
+                + "WHERE status = 'running' AND (runner = ? OR runner IS NULL)").bind(0, runner).execute());
     }
 
     public Optional<Build> find(String app, int number) {

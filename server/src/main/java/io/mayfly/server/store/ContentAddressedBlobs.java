@@ -20,13 +20,24 @@ import java.util.stream.Stream;
  * Files stored once by sha256 under {@code blobs/sha256/ab/abcd...}. A blob is written to a temporary file,
  * fsynced, then renamed into place, so a crash leaves either nothing or the whole file; the database row that
  * names a blob is written only after {@link #put} returns.
+ *
+ * <p>With a {@link RemoteBlobs} store (servers sharing one database), {@link #put} also stores the blob there
+ * before it returns, and the local directory becomes a cache: a blob another server stored is fetched on first
+ * use, checked against its name, and kept.
  */
 public final class ContentAddressedBlobs {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private final Path root;
     private final Path tmp;
+    private final RemoteBlobs remote;
 
     public ContentAddressedBlobs(Path root) throws IOException {
+        this(root, null);
+    }
+
+    /** {@code remote} null: the local directory is the store itself. */
+    public ContentAddressedBlobs(Path root, RemoteBlobs remote) throws IOException {
+        this.remote = remote;
         this.root = root.resolve("sha256");
         this.tmp = root.resolve("tmp");
         Files.createDirectories(this.root);
@@ -59,6 +70,7 @@ public final class ContentAddressedBlobs {
                 }
                 fsyncDirectory(target.getParent());
             }
+            if (remote != null && !remote.exists(hex)) remote.upload(hex, target);
             return new Stored(hex, size);
         } finally {
             Files.deleteIfExists(partial);
@@ -71,11 +83,22 @@ public final class ContentAddressedBlobs {
         }
     }
 
-    public boolean exists(String sha256) {
-        return Files.isRegularFile(path(sha256));
+    public boolean exists(String sha256) throws IOException {
+        return Files.isRegularFile(path(sha256)) || remote != null && remote.exists(sha256);
     }
 
-    /** Where the blob lives; callers that hand the file to a driver verify it first with {@link #verify}. */
+    /** Removes the blob here and from the remote store. */
+    public void delete(String sha256) throws IOException {
+        Files.deleteIfExists(path(sha256));
+        if (remote != null) remote.delete(sha256);
+    }
+
+    /** Where the blobs are kept, for messages. */
+    public String describe() {
+        return remote == null ? root.toString() : remote.describe() + " (cached in " + root + ")";
+    }
+
+    /** Where the local copy of the blob is (it may not be there yet: use {@link #verify} to get a checked file). */
     public Path path(String sha256) {
         if (!SHA256.matcher(sha256).matches()) {
             throw new IllegalArgumentException("not a sha256 digest: " + sha256);
@@ -83,9 +106,13 @@ public final class ContentAddressedBlobs {
         return root.resolve(sha256.substring(0, 2)).resolve(sha256);
     }
 
-    /** Re-hashes the stored file; throws when the bytes on disk no longer match their name. */
+    /**
+     * Re-hashes the stored file; throws when the bytes on disk no longer match their name. A blob that is only in
+     * the remote store is fetched first.
+     */
     public Path verify(String sha256) throws IOException {
         Path file = path(sha256);
+        if (!Files.isRegularFile(file) && remote != null) fetch(sha256, file);
         if (!Files.isRegularFile(file)) {
             throw new IOException("blob sha256:" + sha256 + " is missing from " + root);
         }
@@ -94,6 +121,24 @@ public final class ContentAddressedBlobs {
             throw new IOException("blob sha256:" + sha256 + " is corrupt on disk (" + file + " hashes to sha256:" + actual + ")");
         }
         return file;
+    }
+
+    /** Copies the blob from the remote store into the cache, the same way {@link #put} stores one: whole or not at all. */
+    private void fetch(String sha256, Path target) throws IOException {
+        Path partial = Files.createTempFile(tmp, "fetch-", ".partial");
+        try {
+            remote.download(sha256, partial);
+            String actual = digestOf(partial);
+            if (!actual.equals(sha256)) {
+                throw new IOException("blob sha256:" + sha256 + " fetched from " + remote.describe() + " hashes to sha256:" + actual
+                        + "; the remote copy is corrupt: upload the artifact again");
+            }
+            fsync(partial);
+            Files.createDirectories(target.getParent());
+            Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(partial);
+        }
     }
 
     public static String digestOf(Path file) throws IOException {

@@ -23,14 +23,23 @@ public final class Releases {
                           String manifest, String config, Map<String, Long> phases, Instant createdAt, Instant finishedAt) {}
 
     private final Jdbi db;
+    private final String runner;
 
-    public Releases(Jdbi db) { this.db = db; }
+    /** {@code runner} names this server among those that share the database (see {@link #failInterrupted}). */
+    public Releases(Jdbi db, String runner) {
+        this.db = db;
+        this.runner = runner;
+    }
+
+    public Releases(Jdbi db) { this(db, "server"); }
 
     public Release create(String app, int build, String description, String manifest, String config) {
         int version = db.inTransaction(h -> {
+            Database.lockApp(h, app);
             int next = h.select("SELECT COALESCE(MAX(version), 0) + 1 FROM releases WHERE app = ?", app).mapTo(Integer.class).one();
-            h.execute("INSERT INTO releases(app, version, build, status, description, manifest, config, created_at) "
-                    + "VALUES (?, ?, ?, 'deploying', ?, ?, ?, ?)", app, next, build, description, manifest, config, System.currentTimeMillis());
+            h.execute("INSERT INTO releases(app, version, build, status, description, manifest, config, created_at, runner) "
+                    + "VALUES (?, ?, ?, 'deploying', ?, ?, ?, ?, ?)", app, next, build, description, manifest, config,
+                    System.currentTimeMillis(), runner);
             return next;
         });
         return find(app, version).orElseThrow();
@@ -51,10 +60,12 @@ public final class Releases {
     }
 
     /** After a crash: deploys that were under way did not finish; the live release did not change. */
+    /** Fails the deploys this server was making when it stopped; those of other servers sharing the database go on. */
     public int failInterrupted() {
         return db.withHandle(h -> h.createUpdate("UPDATE releases SET status = 'failed', finished_at = ?, "
                         + "reason = 'interrupted: the server stopped during this deploy; the previous release kept serving' "
-                        + "WHERE status = 'deploying'").bind(0, System.currentTimeMillis()).execute());
+                        + "WHERE status = 'deploying' AND (runner = ? OR runner IS NULL)")
+                .bind(0, System.currentTimeMillis()).bind(1, runner).execute());
     }
 
     public Optional<Release> live(String app) {

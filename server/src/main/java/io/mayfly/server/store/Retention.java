@@ -8,8 +8,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -53,13 +55,13 @@ public final class Retention {
                 .forEach(n -> {
                     if (!removed.contains(n.build())) stillNamed.add(n.sha256());
                 }));
-        Set<String> doomed = new HashSet<>(db.withHandle(h -> h.select("SELECT sha256 FROM blobs").mapTo(String.class).list()));
+        Map<String, Long> sizes = new HashMap<>();
+        db.useHandle(h -> h.select("SELECT sha256, size FROM blobs").map((rs, ctx) -> Map.entry(rs.getString(1), rs.getLong(2)))
+                .forEach(e -> sizes.put(e.getKey(), e.getValue())));
+        Set<String> doomed = new HashSet<>(sizes.keySet());
         doomed.removeAll(stillNamed);
         long bytes = 0;
-        for (String sha : doomed) {
-            Path file = blobs.path(sha);
-            if (Files.exists(file)) bytes += Files.size(file);
-        }
+        for (String sha : doomed) bytes += sizes.get(sha);
         List<Path> orphans = orphanFiles();
         for (Path p : orphans) bytes += Files.size(p);
         if (dryRun) return new Report(true, builds, doomed.size() + orphans.size(), bytes);
@@ -74,7 +76,7 @@ public final class Retention {
                 h.execute("DELETE FROM blobs WHERE sha256 = ? AND NOT EXISTS (SELECT 1 FROM artifacts WHERE sha256 = ?)", sha, sha);
             }
         });
-        for (String sha : doomed) Files.deleteIfExists(blobs.path(sha));
+        for (String sha : doomed) blobs.delete(sha);
         for (Path p : orphans) Files.deleteIfExists(p);
         for (Removed b : builds) Files.deleteIfExists(buildLogs.resolve(b.app()).resolve("build-" + b.build() + ".log"));
         return new Report(false, builds, doomed.size() + orphans.size(), bytes);

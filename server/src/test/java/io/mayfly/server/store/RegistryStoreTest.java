@@ -13,9 +13,14 @@ class RegistryStoreTest {
     @TempDir
     Path dir;
 
+    /** The database under test, the same one each time it is called within a test: SQLite here, PostgreSQL in the subclass. */
+    Jdbi open() {
+        return Database.sqlite(dir.resolve("m.db"));
+    }
+
     @Test
     void findsEveryBuildOfAHashTheNewestSuccessfulBuildAndTheLatestVerdict() {
-        Jdbi db = Database.sqlite(dir.resolve("m.db"));
+        Jdbi db = open();
         Apps apps = new Apps(db);
         Builds builds = new Builds(db);
         BuildIndex index = new BuildIndex(db);

@@ -14,9 +14,14 @@ class StoreTest {
     @TempDir
     Path dir;
 
+    /** The database under test, the same one each time it is called within a test: SQLite here, PostgreSQL in the subclass. */
+    Jdbi open() {
+        return Database.sqlite(dir.resolve("m.db"));
+    }
+
     @Test
     void buildsAndReleasesAreNumberedPerAppAndOnlyOneReleaseIsLive() {
-        Jdbi db = Database.sqlite(dir.resolve("m.db"));
+        Jdbi db = open();
         Apps apps = new Apps(db);
         Builds builds = new Builds(db);
         Releases releases = new Releases(db);
@@ -44,7 +49,7 @@ class StoreTest {
 
     @Test
     void aRestartMarksWhatWasUnderWayAsInterruptedAndKeepsTheLiveRelease() {
-        Jdbi db = Database.sqlite(dir.resolve("m.db"));
+        Jdbi db = open();
         new Apps(db).create("a");
         Builds builds = new Builds(db);
         Releases releases = new Releases(db);
@@ -54,7 +59,7 @@ class StoreTest {
         builds.start("a", "git", "c2", "m", "make");
         releases.create("a", 1, "two", "t", "{}");
 
-        Jdbi reopened = Database.sqlite(dir.resolve("m.db"));
+        Jdbi reopened = open();
         assertThat(new Builds(reopened).failInterrupted()).isEqualTo(1);
         assertThat(new Releases(reopened).failInterrupted()).isEqualTo(1);
         assertThat(new Releases(reopened).live("a").orElseThrow().version()).isEqualTo(1);
@@ -63,7 +68,7 @@ class StoreTest {
 
     @Test
     void tokensAreStoredHashedAndFoundBySecret() {
-        Jdbi db = Database.sqlite(dir.resolve("m.db"));
+        Jdbi db = open();
         Tokens tokens = new Tokens(db);
         var created = tokens.create("admin", null, "test", null);
         assertThat(tokens.use(created.secret())).map(Tokens.Token::scope).contains("admin");
