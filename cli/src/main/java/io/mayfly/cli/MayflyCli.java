@@ -53,6 +53,7 @@ public final class MayflyCli implements Runnable {
                 .addSubcommand("deploy", new DeployCommand())
                 .addSubcommand("info", new InfoCommand())
                 .addSubcommand("drivers", new DriversCommand())
+                .addSubcommand("agents", new AgentsCommand())
                 .addSubcommand("config", new ConfigCommands.Show())
                 .addSubcommand("config:get", new ConfigCommands.Get())
                 .addSubcommand("config:set", new ConfigCommands.Set())

@@ -17,7 +17,7 @@ final class TokenCommands {
     private TokenCommands() {}
 
     @Command(name = "tokens:create", mixinStandardHelpOptions = true,
-            description = "Make a token: --admin, or --app APP --scope read|upload|deploy. The secret is shown once.")
+            description = "Make a token: --admin, --app APP --scope read|upload|deploy, or --agent HOST. The secret is shown once.")
     static final class Create extends ClientCommand {
         @Option(names = "--app", description = "the one app the token is for")
         String app;
@@ -28,6 +28,10 @@ final class TokenCommands {
         @Option(names = "--admin", description = "a token that may do everything")
         boolean admin;
 
+        @Option(names = "--agent", paramLabel = "HOST", description = "a token for the remote agent of this host: it may register as HOST, "
+                + "read what is assigned to it and report, nothing else")
+        String agent;
+
         @Option(names = "--expires", description = "a lifetime such as 30m, 1h or 7d (default: never)")
         String expires;
 
@@ -36,11 +40,13 @@ final class TokenCommands {
 
         @Override
         public Integer call() {
-            if (admin == (scope != null)) {
-                throw new CliError("give either --admin or --scope (with --app)", "e.g. mayfly tokens:create --app hello --scope upload --expires 1h");
+            if ((admin ? 1 : 0) + (scope != null ? 1 : 0) + (agent != null ? 1 : 0) != 1) {
+                throw new CliError("give one of --admin, --scope (with --app) or --agent HOST",
+                        "e.g. mayfly tokens:create --app hello --scope upload --expires 1h");
             }
             Map<String, Object> body = new LinkedHashMap<>();
-            body.put("scope", admin ? "admin" : scope);
+            body.put("scope", admin ? "admin" : agent != null ? "agent" : scope);
+            if (agent != null) body.put("agent", agent);
             if (app != null) body.put("app", app);
             if (expires != null) body.put("expires", expires);
             if (description != null) body.put("description", description);

@@ -4,23 +4,45 @@ import io.mayfly.agent.Agent;
 import io.mayfly.agent.driver.Drivers;
 import io.mayfly.agent.router.Router;
 import io.mayfly.agent.supervisor.RestartPolicy;
+import io.mayfly.agent.remote.RemoteAgent;
 import io.mayfly.agent.watch.RegistryWatch;
+import io.mayfly.wire.AgentViews;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code mayfly agent --watch URL}: a host that pulls what it runs from a registry, with read access only. */
+/**
+ * {@code mayfly agent}: a host that runs instances with its own router. Either run by a server ({@code --server
+ * URL}, with an agent token), or pulling one app from a registry by itself ({@code --watch URL}, with read access).
+ */
 @Command(name = "agent", mixinStandardHelpOptions = true,
-        description = "Run an agent that watches a registry URL (BASE/job/APP/build/latest) and deploys each new build, health-gated.")
+        description = {"Run an agent: a host with its own drivers and router.",
+                "--server URL: run what the server assigns to this host (an agent token: mayfly tokens:create --agent NAME).",
+                "--watch URL: watch a registry URL (BASE/job/APP/build/latest) and deploy each new build, health-gated."})
 public final class AgentCommand implements Callable<Integer> {
-    @Option(names = "--watch", required = true, paramLabel = "URL", description = "e.g. http://127.0.0.1:7070/job/hello/build/latest")
+    @Option(names = "--watch", paramLabel = "URL", description = "e.g. http://127.0.0.1:7070/job/hello/build/latest")
     String watch;
 
-    @Option(names = "--token", paramLabel = "TOKEN", description = "a token with read access to the app (default: $MAYFLY_TOKEN)")
+    @Option(names = "--server", paramLabel = "URL", description = "the Mayfly server that assigns this host its apps, e.g. http://10.0.0.1:7070")
+    String server;
+
+    @Option(names = "--name", description = "this host's name at the server, as its agent token names it (default: the hostname)")
+    String name;
+
+    @Option(names = "--capacity", paramLabel = "MB", description = "memory the server may place on this host, in MiB (default: half of this machine's)")
+    Long capacity;
+
+    @Option(names = "--no-stream", description = "with --server: poll the desired state every --interval instead of following its event stream")
+    boolean noStream;
+
+    @Option(names = "--token", paramLabel = "TOKEN", description = "an agent token (--server) or a token with read access to the app (--watch) "
+            + "(default: $MAYFLY_TOKEN)")
     String token;
 
     @Option(names = "--router", description = "HTTP router address (default: ${DEFAULT-VALUE})", defaultValue = "127.0.0.1:8080")
@@ -32,7 +54,8 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--data", description = "state directory (default: ~/.mayfly-agent)")
     Path data;
 
-    @Option(names = "--interval", description = "how often to poll, e.g. 30s, 5s, 2m (default: ${DEFAULT-VALUE})", defaultValue = "30s")
+    @Option(names = "--interval", description = "how often to poll (--watch, or --server with --no-stream), e.g. 30s, 5s, 2m "
+            + "(default: 30s with --watch, 2s with --server)")
     String interval;
 
     @Option(names = "--key", paramLabel = "FINGERPRINT", description = "trust only a server signing key with this sha256 fingerprint")
@@ -40,24 +63,49 @@ public final class AgentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if ((watch == null) == (server == null)) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "say what this agent runs: --server URL (what a server assigns it) or --watch URL (one app from a registry)");
+        }
         String secret = token != null ? token : System.getenv("MAYFLY_TOKEN");
         if (secret == null || secret.isBlank()) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--token (or MAYFLY_TOKEN) is needed: a token with read access to the app");
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--token (or MAYFLY_TOKEN) is needed: "
+                    + (server != null ? "an agent token (mayfly tokens:create --agent NAME)" : "a token with read access to the app"));
         }
-        Duration every = parseInterval(interval);
+        Duration every = parseInterval(interval != null ? interval : server != null ? "2s" : "30s");
         Path dir = data != null ? data : Path.of(System.getProperty("user.home"), ".mayfly-agent");
         Router proxy = new Router(domain);
         var address = proxy.start(ServerCommand.address(router, "--router"));
         Agent agent = new Agent(dir.resolve("agent"), proxy, Drivers.all(),
                 (app, line) -> say(app + ": " + line), RestartPolicy.DEFAULT);
+        // Re-adopt what runs before anything else: routing resumes at once, whether the server is there or not.
         agent.recover();
+        Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "mayfly-agent-shutdown"));
+        if (server != null) return runForServer(agent, dir, secret, address.getHostString() + ":" + address.getPort(), every);
         RegistryWatch watcher = new RegistryWatch(watch, secret, agent, dir, key, AgentCommand::say);
         agent.declare(watcher.app());
         say("watching " + watch + " every " + every.toSeconds() + " s; serving " + watcher.app() + " at http://" + watcher.app() + "."
                 + domain + ":" + address.getPort());
-        Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "mayfly-agent-shutdown"));
         watcher.run(every);
         return 0;
+    }
+
+    private int runForServer(Agent agent, Path dir, String secret, String routerAddress, Duration every) throws Exception {
+        String host = name != null ? name : java.net.InetAddress.getLocalHost().getHostName().toLowerCase(java.util.Locale.ROOT);
+        List<String> drivers = agent.drivers().values().stream().filter(d -> d.availability().available()).map(d -> d.name()).sorted().toList();
+        long mb = capacity != null ? capacity : halfOfMemoryMb();
+        RemoteAgent remote = new RemoteAgent(URI.create(server), host, secret, agent, dir,
+                new AgentViews.Registration(drivers, mb, routerAddress), key, !noStream, every, AgentCommand::say).start();
+        say("agent " + host + ": drivers " + String.join(", ", drivers) + ", " + mb + " MiB; router at " + routerAddress + "; following "
+                + server + (noStream ? " (polling every " + every.toSeconds() + " s)" : " (event stream)"));
+        Runtime.getRuntime().addShutdownHook(new Thread(remote::close, "mayfly-remote-shutdown"));
+        new java.util.concurrent.CountDownLatch(1).await();
+        return 0;
+    }
+
+    private static long halfOfMemoryMb() {
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os.getTotalMemorySize() / 2 / (1024 * 1024);
     }
 
     static Duration parseInterval(String text) {

@@ -40,13 +40,22 @@ public final class ServerCommand implements Callable<Integer> {
             + "AWS_SECRET_ACCESS_KEY (default: $MAYFLY_BLOBS, else the data directory)")
     String blobs;
 
+    @Option(names = "--no-agent", description = "run the control plane alone: no instance runs here, releases go to remote agents "
+            + "(mayfly agent --server URL --token TOKEN)")
+    boolean noAgent;
+
+    @Option(names = "--agent-timeout", description = "a remote agent silent this long is marked down and its apps move (default: ${DEFAULT-VALUE})",
+            defaultValue = "10s")
+    String agentTimeout;
+
     @Override
     public Integer call() throws Exception {
         Path dir = data != null ? data
                 : System.getenv("MAYFLY_DATA") != null ? Path.of(System.getenv("MAYFLY_DATA"))
                 : Path.of(System.getProperty("user.home"), ".mayfly");
         MayflyServer server = MayflyServer.start(new MayflyServer.Settings(dir, address(listen, "--listen"), address(router, "--router"), domain, size(maxUpload), keepBuilds,
-                db != null ? db : System.getenv("MAYFLY_DB"), blobs != null ? blobs : System.getenv("MAYFLY_BLOBS")));
+                db != null ? db : System.getenv("MAYFLY_DB"), blobs != null ? blobs : System.getenv("MAYFLY_BLOBS"), !noAgent,
+                AgentCommand.parseInterval(agentTimeout)));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
@@ -55,7 +64,11 @@ public final class ServerCommand implements Callable<Integer> {
         var info = server.info();
         System.out.println("Mayfly " + info.version() + " is running");
         System.out.println("  API and git:  " + info.apiUrl());
-        System.out.println("  router:       " + info.routerUrl() + "  (apps at http://APP." + info.domain() + ":" + port(info.routerUrl()) + ")");
+        if (noAgent) {
+            System.out.println("  router:       none here (--no-agent): apps are served by the routers of their agents; see mayfly agents");
+        } else {
+            System.out.println("  router:       " + info.routerUrl() + "  (apps at http://APP." + info.domain() + ":" + port(info.routerUrl()) + ")");
+        }
         System.out.println("  data:         " + dir.toAbsolutePath());
         if (server.settings().database() != null) System.out.println("  database:     " + Database.redact(server.settings().database()));
         if (server.settings().blobStore() != null) System.out.println("  blobs:        " + server.settings().blobStore());

@@ -119,7 +119,11 @@ final class MayflyProcess implements AutoCloseable {
     @Override
     public void close() throws Exception {
         stop();
-        Path instances = data.resolve("agent/instances");
+        stopInstances(data.resolve("agent/instances"));
+    }
+
+    /** Kills every instance whose state is under {@code instances} (an agent's data directory), with its children. */
+    static void stopInstances(Path instances) throws IOException {
         if (Files.isDirectory(instances)) {
             try (var dirs = Files.list(instances)) {
                 for (Path dir : dirs.toList()) {
@@ -219,17 +223,27 @@ final class MayflyProcess implements AutoCloseable {
 
     /** GET through the router, as a browser visiting http://APP.localhost:PORT/ would. */
     HttpResponse<String> visit(String app, String path) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + routerPort + path))
-                .timeout(Duration.ofSeconds(10)).header("Host", app + ".localhost:" + routerPort).build(), HttpResponse.BodyHandlers.ofString());
+        return visit(routerPort, app, path);
+    }
+
+    /** GET through the router on {@code port} (this server's, or an agent's). */
+    static HttpResponse<String> visit(int port, String app, String path) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(10)).header("Host", app + ".localhost:" + port).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** Polls until the app serves a page containing {@code text} through the router, or fails after the bound. */
     String awaitServing(String app, String text, Duration bound) throws Exception {
+        return awaitServing(routerPort, app, text, bound);
+    }
+
+    /** Polls the router on {@code port} until the app serves a page containing {@code text}, or fails after the bound. */
+    static String awaitServing(int port, String app, String text, Duration bound) throws Exception {
         long deadline = System.nanoTime() + bound.toNanos();
         String last = "";
         while (System.nanoTime() < deadline) {
             try {
-                HttpResponse<String> r = visit(app, "/");
+                HttpResponse<String> r = visit(port, app, "/");
                 last = r.statusCode() + " " + r.body();
                 if (r.statusCode() == 200 && r.body().contains(text)) return r.body();
             } catch (IOException e) {

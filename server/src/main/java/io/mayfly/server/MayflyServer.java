@@ -29,6 +29,9 @@ import io.mayfly.server.registry.RetentionRoutes;
 import io.mayfly.server.registry.UploadRoutes;
 import io.mayfly.server.registry.SigningKey;
 import io.mayfly.server.store.AppConfig;
+import io.mayfly.server.store.Agents;
+import io.mayfly.server.hosts.AgentRoutes;
+import io.mayfly.server.hosts.RemoteHosts;
 import io.mayfly.server.store.AppSources;
 import io.mayfly.server.store.Apps;
 import io.mayfly.server.store.DurableFiles;
@@ -82,15 +85,17 @@ public final class MayflyServer implements AutoCloseable {
     /**
      * Where to listen and keep state. Port 0 picks a free port. {@code database} null means the SQLite file in
      * {@code data} (else {@code postgresql://...}); {@code blobStore} null means the blob directory in {@code data}
-     * (else {@code s3://...}).
+     * (else {@code s3://...}). Without {@code embeddedAgent} the server runs no instance itself: releases go to
+     * remote agents ({@code mayfly agent --server}), marked down after {@code agentTimeout} of silence.
      */
     public record Settings(Path data, InetSocketAddress listen, InetSocketAddress router, String domain, long maxUploadBytes,
-                           int keepBuilds, String database, String blobStore) {
+                           int keepBuilds, String database, String blobStore, boolean embeddedAgent, Duration agentTimeout) {
         public static final long DEFAULT_MAX_UPLOAD = 2L << 30;
         public static final int DEFAULT_KEEP_BUILDS = 20;
+        public static final Duration DEFAULT_AGENT_TIMEOUT = Duration.ofSeconds(10);
 
         public Settings(Path data, InetSocketAddress listen, InetSocketAddress router, String domain) {
-            this(data, listen, router, domain, DEFAULT_MAX_UPLOAD, DEFAULT_KEEP_BUILDS, null, null);
+            this(data, listen, router, domain, DEFAULT_MAX_UPLOAD, DEFAULT_KEEP_BUILDS, null, null, true, DEFAULT_AGENT_TIMEOUT);
         }
     }
 
@@ -151,7 +156,8 @@ public final class MayflyServer implements AutoCloseable {
         new JvmThreadMetrics().bindTo(metrics);
         new ProcessorMetrics().bindTo(metrics);
         Router router = new Router(settings.domain(), Runtime.getRuntime().availableProcessors(), metrics);
-        InetSocketAddress routerAddress = router.start(settings.router());
+        // Without the embedded agent nothing runs here, so nothing is routed here: the router is never bound.
+        InetSocketAddress routerAddress = settings.embeddedAgent() ? router.start(settings.router()) : settings.router();
         Agent agent = new Agent(data.resolve("agent"), router, Drivers.all(), logs::event, RestartPolicy.DEFAULT);
         agent.recover();
         apps.all().forEach(app -> agent.declare(app.name()));
@@ -162,7 +168,10 @@ public final class MayflyServer implements AutoCloseable {
         SigningKey signingKey = SigningKey.loadOrCreate(data);
         SharedKeys.check(db, signingKey.fingerprint(), cipher, data);
         AppConfig appConfig = new AppConfig(db, cipher);
-        ReleaseService releaseService = new ReleaseService(agent, builds, releases, blobs, new Formation(db),
+        Formation formation = new Formation(db);
+        RemoteHosts hosts = settings.embeddedAgent() ? null
+                : new RemoteHosts(new Agents(db), releases, builds, formation, appConfig, signingKey, logs, settings.agentTimeout()).start();
+        ReleaseService releaseService = new ReleaseService(agent, hosts, builds, releases, blobs, formation,
                 new AppLocks(Duration.ofMinutes(20)), logs, appConfig, audit, routerUrl);
         PushPipeline pipeline = new PushPipeline(builds, releases, blobs, releaseService, new SandboxedBuild(), logs, work, new Rebuilds(db));
         Access access = new Access(tokens);
@@ -197,6 +206,7 @@ public final class MayflyServer implements AutoCloseable {
             new RegistryRoutes(access, apps, builds, new BuildIndex(db), new Rebuilds(db), releases, releaseService, blobs, logs,
                     signingKey, dashboard::sessionToken).register(config);
             dashboard.register(config);
+            if (hosts != null) new AgentRoutes(access, hosts, blobs).register(config);
         });
         http.start(settings.listen().getHostString(), settings.listen().getPort());
         String apiUrl = "http://" + settings.listen().getHostString() + ":" + http.port();

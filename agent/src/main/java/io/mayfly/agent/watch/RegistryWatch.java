@@ -1,12 +1,11 @@
 package io.mayfly.agent.watch;
 
 import io.mayfly.agent.Agent;
+import io.mayfly.agent.HealthGatedSwitch;
 import io.mayfly.agent.HealthSpec;
-import io.mayfly.agent.Instance;
 import io.mayfly.agent.StartRequest;
-import io.mayfly.agent.driver.DriverException;
+import io.mayfly.agent.artifacts.ArtifactCache;
 import io.mayfly.agent.driver.InstanceStateFile;
-import io.mayfly.agent.health.HealthCheck;
 import io.mayfly.wire.ArtifactSignatures;
 import io.mayfly.wire.Json;
 import io.mayfly.wire.RegistryViews;
@@ -14,21 +13,14 @@ import io.mayfly.wire.manifest.Manifest;
 import io.mayfly.wire.manifest.ManifestException;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.HexFormat;
-import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
@@ -52,6 +44,7 @@ public final class RegistryWatch {
     private final Consumer<String> log;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(5)).build();
+    private final ArtifactCache cache;
     private byte[] signingKey;
     private State state;
 
@@ -82,7 +75,7 @@ public final class RegistryWatch {
         this.dir = dir;
         this.pinnedKey = pinnedKey;
         this.log = log;
-        Files.createDirectories(dir.resolve("cache"));
+        this.cache = new ArtifactCache(dir.resolve("cache"));
         Path stateFile = dir.resolve("watch.json");
         this.state = Files.exists(stateFile) ? InstanceStateFile.readJson(stateFile, State.class) : null;
     }
@@ -138,20 +131,12 @@ public final class RegistryWatch {
         StartRequest request = new StartRequest(app, build.number(), run.driver(), image, initrd, run.args(), Map.of(),
                 run.memoryBytes(), run.vcpus(), run.guestPort(), Duration.ofSeconds(10),
                 new HealthSpec(h.path(), h.status(), h.interval(), h.tryTimeout(), h.timeout()));
-        Instance fresh;
-        try {
-            fresh = agent.start(request);
-        } catch (DriverException e) {
-            return remember(new Poll.Failed(main.sha256(), "could not boot build #" + build.number() + ": " + e.getMessage()), main, build);
-        }
-        if (agent.awaitHealthy(fresh) instanceof HealthCheck.Unhealthy sick) {
-            agent.stop(fresh);
-            return remember(new Poll.Failed(main.sha256(), "build #" + build.number() + " failed its health check: " + sick.reason()
-                    + (agent.routed(app).isEmpty() ? "" : "; the running instance keeps serving")), main, build);
-        }
-        List<Instance> old = agent.switchTo(app, List.of(fresh));
-        old.forEach(i -> agent.retire(i, run.drainTimeout()));
-        return remember(new Poll.Deployed(build.number(), main.sha256(), fresh.id()), main, build);
+        return switch (HealthGatedSwitch.run(agent, request, 1, run.drainTimeout())) {
+            case HealthGatedSwitch.Outcome.Live live ->
+                    remember(new Poll.Deployed(build.number(), main.sha256(), live.instances().getFirst().id()), main, build);
+            case HealthGatedSwitch.Outcome.Failed failed ->
+                    remember(new Poll.Failed(main.sha256(), "build #" + build.number() + ": " + failed.reason()), main, build);
+        };
     }
 
     private Poll remember(Poll poll, RegistryViews.ArtifactDetail main, RegistryViews.BuildDetail build) throws IOException {
@@ -167,37 +152,8 @@ public final class RegistryWatch {
 
     /** Downloads an artifact into the cache (once per sha256), checking its hash and its signature. */
     private Path fetch(RegistryViews.ArtifactDetail artifact) throws IOException, InterruptedException {
-        Path cached = dir.resolve("cache").resolve(artifact.sha256());
-        if (!Files.exists(cached)) {
-            HttpResponse<InputStream> download = follow("GET", URI.create(artifact.url()).getRawPath(), Map.of(), HttpResponse.BodyHandlers.ofInputStream());
-            if (download.statusCode() != 200) {
-                download.body().close();
-                throw new IOException("downloading " + artifact.url() + " answered HTTP " + download.statusCode());
-            }
-            Path partial = Files.createTempFile(dir.resolve("cache"), "download-", ".partial");
-            try {
-                MessageDigest sha = MessageDigest.getInstance("SHA-256");
-                try (InputStream in = new DigestInputStream(download.body(), sha); OutputStream out = Files.newOutputStream(partial)) {
-                    in.transferTo(out);
-                }
-                String actual = HexFormat.of().formatHex(sha.digest());
-                if (!actual.equals(artifact.sha256())) {
-                    throw new IOException("the download of " + artifact.url() + " hashes to sha256:" + actual + ", not the sha256:"
-                            + artifact.sha256() + " the registry names; not booting it");
-                }
-                Files.move(partial, cached, StandardCopyOption.ATOMIC_MOVE);
-            } catch (java.security.NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            } finally {
-                Files.deleteIfExists(partial);
-            }
-        }
-        if (!ArtifactSignatures.verify(signingKey(), artifact.sha256(), artifact.signature())) {
-            throw new IOException("the signature of " + artifact.name() + " (sha256:" + artifact.sha256()
-                    + ") does not verify with the server's signing key; not booting it");
-        }
-        cached.toFile().setExecutable(true);
-        return cached;
+        return cache.fetch(artifact.name(), artifact.sha256(), artifact.signature(), signingKey(), artifact.url(),
+                () -> follow("GET", URI.create(artifact.url()).getRawPath(), Map.of(), HttpResponse.BodyHandlers.ofInputStream()));
     }
 
     private byte[] signingKey() throws IOException, InterruptedException {

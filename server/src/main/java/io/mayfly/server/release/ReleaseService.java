@@ -7,6 +7,7 @@ import io.mayfly.agent.Instance;
 import io.mayfly.server.deploy.DeployStrategy;
 import io.mayfly.server.deploy.DeployOutcome;
 import io.mayfly.server.deploy.StagedTest;
+import io.mayfly.server.hosts.RemoteHosts;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Audit;
 import io.mayfly.server.store.Builds;
@@ -43,10 +44,21 @@ public final class ReleaseService {
     private static final Duration DEFAULT_IDLE_STOP = Duration.ofMinutes(5);
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReleaseService.class);
     private final String routerUrlTemplate;
+    private final RemoteHosts hosts;
 
     /** @param routerUrlTemplate e.g. {@code http://%s.localhost:8080}, filled with the app's name */
     public ReleaseService(Agent agent, Builds builds, Releases releases, ContentAddressedBlobs blobs, Formation formation,
                           AppLocks locks, AppLogs logs, AppConfig config, Audit audit, String routerUrlTemplate) {
+        this(agent, null, builds, releases, blobs, formation, locks, logs, config, audit, routerUrlTemplate);
+    }
+
+    /**
+     * @param hosts null: releases run on the server's embedded {@code agent}; else on remote agents, which boot,
+     *              health-check and switch by themselves (the server runs with --no-agent)
+     */
+    public ReleaseService(Agent agent, RemoteHosts hosts, Builds builds, Releases releases, ContentAddressedBlobs blobs, Formation formation,
+                          AppLocks locks, AppLogs logs, AppConfig config, Audit audit, String routerUrlTemplate) {
+        this.hosts = hosts;
         this.agent = agent;
         this.audit = audit;
         this.builds = builds;
@@ -59,7 +71,10 @@ public final class ReleaseService {
         this.routerUrlTemplate = routerUrlTemplate;
     }
 
-    public String url(String app) { return routerUrlTemplate.formatted(app); }
+    public String url(String app) {
+        String remote = hosts == null ? null : hosts.url(app);
+        return remote != null ? remote : routerUrlTemplate.formatted(app);
+    }
 
     /** The result of releasing: the release as recorded, and the reason if it failed. */
     public record Result(Releases.Release release, String failure) {
@@ -80,6 +95,14 @@ public final class ReleaseService {
             outcome = new DeployOutcome.Failed("internal error: " + e, Map.of());
             org.slf4j.LoggerFactory.getLogger(ReleaseService.class).error("deploy of {} v{} failed", app, release.version(), e);
         }
+        try {
+            return recordOutcome(app, release, manifest, outcome);
+        } finally {
+            if (hosts != null) hosts.settled(app); // recorded: the app's agent runs the live release again
+        }
+    }
+
+    private Result recordOutcome(String app, Releases.Release release, Manifest manifest, DeployOutcome outcome) {
         return switch (outcome) {
             case DeployOutcome.Live live -> {
                 releases.markLive(app, release.version(), live.phases());
@@ -181,6 +204,7 @@ public final class ReleaseService {
      * nothing serves it any more, boots it again without making a new release.
      */
     public void resume(Releases.Release live, boolean nothingServes) throws Exception {
+        if (hosts != null) return; // remote agents restore what they ran by themselves
         Manifest manifest = parseStored(live);
         applyScaling(live.app(), manifest);
         if (nothingServes && manifest.run().instances() > 0) {
@@ -205,6 +229,7 @@ public final class ReleaseService {
 
     /** {@code run.instances = 0}: stop when idle, boot on the next request; otherwise keep running. */
     private void applyScaling(String app, Manifest manifest) {
+        if (hosts != null) return; // scale to zero is done by the embedded agent only
         if (manifest.run().instances() > 0) {
             agent.keepRunning(app);
             return;
@@ -223,6 +248,7 @@ public final class ReleaseService {
 
     private DeployOutcome deploy(String app, int version, Builds.Build build, Manifest manifest, StagedTest test, Progress progress)
             throws InterruptedException {
+        if (hosts != null) return hosts.deploy(app, version, manifest, progress);
         StartRequest request;
         try {
             request = startRequest(app, version, build, manifest);
@@ -263,6 +289,11 @@ public final class ReleaseService {
                     new IllegalArgumentException(app + " has no live release to scale; push first"));
             formation.set(app, instances);
             audit.record(app, Actor.current(), "scale", instances + " instance" + (instances == 1 ? "" : "s"));
+            if (hosts != null) {
+                hosts.appChanged(app); // its agent boots or drains the difference, health-gated
+                logs.event(app, "scaled to " + instances + " instance" + (instances == 1 ? "" : "s") + " on its agent");
+                return instances;
+            }
             List<Instance> current = agent.routed(app);
             if (instances > current.size()) {
                 StartRequest request = startRequest(app, live.version(), builds.find(app, live.build()).orElseThrow(), parseStored(live));
@@ -286,7 +317,7 @@ public final class ReleaseService {
     }
 
     /** Fills {config.K} placeholders in a boot argument (the MirageOS way of passing settings). */
-    static String fillConfig(String arg, Map<String, String> vars) {
+    public static String fillConfig(String arg, Map<String, String> vars) {
         String out = arg;
         for (var e : vars.entrySet()) out = out.replace("{config." + e.getKey() + "}", e.getValue());
         return out;

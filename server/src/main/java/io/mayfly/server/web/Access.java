@@ -12,7 +12,8 @@ import java.util.Optional;
  * password, which is how git sends it), and what that token may do.
  */
 public final class Access {
-    public enum Need { read, upload, deploy, admin }
+    /** {@code agent}: what a remote agent does for itself (register, read its desired state, report), on its own name only. */
+    public enum Need { read, upload, deploy, admin, agent }
 
     private final Tokens tokens;
 
@@ -44,12 +45,14 @@ public final class Access {
     /** Whether the token may do {@code need} on {@code app} (null app: a server-wide action): the one rule of scopes. */
     public boolean allows(Tokens.Token token, Need need, String app) {
         if ("admin".equals(token.scope())) return true;
-        boolean sameApp = app != null && app.equals(token.app());
-        return sameApp && switch (need) {
+        // An agent token names a host, not an app (in the same column): it may act as that agent and nothing else.
+        boolean same = app != null && app.equals(token.app());
+        if ("agent".equals(token.scope()) || need == Need.agent) return same && need == Need.agent && "agent".equals(token.scope());
+        return same && switch (need) {
             case read -> true;
             case upload -> token.scope().equals("upload") || token.scope().equals("deploy");
             case deploy -> token.scope().equals("deploy");
-            case admin -> false;
+            case admin, agent -> false;
         };
     }
 

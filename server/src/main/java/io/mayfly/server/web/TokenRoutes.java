@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  * "User X may only upload to app Y" is a token with scope upload on Y; {@code expires} bounds its life.
  */
 public final class TokenRoutes {
-    private static final Set<String> SCOPES = Set.of("admin", "read", "upload", "deploy");
+    private static final java.util.regex.Pattern AGENT_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    private static final Set<String> SCOPES = Set.of("admin", "read", "upload", "deploy", "agent");
     private static final Pattern DURATION = Pattern.compile("(\\d+)(m|h|d)");
 
     private final Access access;
@@ -44,14 +45,20 @@ public final class TokenRoutes {
             JsonNode body = Json.read(ctx.body().isBlank() ? "{}" : ctx.body(), JsonNode.class);
             String scope = body.path("scope").asText("");
             if (!SCOPES.contains(scope)) {
-                throw ApiError.badRequest("a token's scope is one of admin, read, upload, deploy; got '" + scope + "'",
-                        "mayfly tokens:create --app APP --scope read|upload|deploy, or --admin");
+                throw ApiError.badRequest("a token's scope is one of admin, read, upload, deploy, agent; got '" + scope + "'",
+                        "mayfly tokens:create --app APP --scope read|upload|deploy, --agent HOST, or --admin");
             }
             String app = body.hasNonNull("app") ? body.path("app").asText() : null;
             if (scope.equals("admin") && app != null) throw ApiError.badRequest("an admin token is for every app; leave out the app", null);
-            if (!scope.equals("admin")) {
+            if (scope.equals("agent")) {
+                app = body.hasNonNull("agent") ? body.path("agent").asText() : null;
+                if (app == null || !AGENT_NAME.matcher(app).matches()) {
+                    throw ApiError.badRequest("an agent token is for one host; name it with agent (a DNS label)", "mayfly tokens:create --agent HOST");
+                }
+            } else if (!scope.equals("admin")) {
                 if (app == null) throw ApiError.badRequest("a " + scope + " token is for one app; say which with app", null);
-                apps.find(app).orElseThrow(() -> ApiError.notFound("no app named " + app, "see mayfly apps"));
+                String named = app;
+                apps.find(named).orElseThrow(() -> ApiError.notFound("no app named " + named, "see mayfly apps"));
             }
             Instant expires = body.hasNonNull("expires") ? Instant.now().plus(duration(body.path("expires").asText())) : null;
             Tokens.Created created = tokens.create(scope, app, body.path("description").asText(null), expires);

@@ -1,0 +1,365 @@
+package io.mayfly.agent.remote;
+
+import io.mayfly.agent.Agent;
+import io.mayfly.agent.HealthGatedSwitch;
+import io.mayfly.agent.HealthSpec;
+import io.mayfly.agent.Instance;
+import io.mayfly.agent.StartRequest;
+import io.mayfly.agent.artifacts.ArtifactCache;
+import io.mayfly.wire.AgentViews;
+import io.mayfly.wire.ArtifactSignatures;
+import io.mayfly.wire.Json;
+import io.mayfly.wire.manifest.Manifest;
+import io.mayfly.wire.manifest.ManifestException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * A host that runs what a Mayfly server assigns to it, holding only an agent token: it may read its own desired
+ * state, download the blobs of what it must run, and report; nothing else. The desired state arrives as
+ * server-sent events; while the stream is down the agent polls with back-off and keeps trying to reconnect.
+ * Converging is the agent's own business: each assigned release is fetched (hash and signature checked), booted,
+ * health-checked and switched to by {@link HealthGatedSwitch}; apps no longer assigned are drained and stopped.
+ * What it runs and how each deploy ended go to the server every heartbeat, and at once after a deploy.
+ *
+ * <p>The instances and the router live in this process, not in the server's, so a server that stops or crashes
+ * changes nothing for the traffic; a restarted agent re-adopts its instances before it talks to anyone.
+ */
+public final class RemoteAgent implements AutoCloseable {
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+
+    private final URI server;
+    private final String name;
+    private final String token;
+    private final Agent agent;
+    private final ArtifactCache cache;
+    private final AgentViews.Registration registration;
+    private final String pinnedKey;
+    private final boolean stream;
+    private final Duration pollInterval;
+    private final Consumer<String> log;
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    private volatile byte[] signingKey;
+    private volatile Duration heartbeat = Duration.ofSeconds(1);
+    private final AtomicReference<AgentViews.DesiredState> latest = new AtomicReference<>();
+    private final Object wake = new Object();
+    /** Deploy results not yet delivered to the server (it may be down): sent with every heartbeat until one succeeds. */
+    private final List<AgentViews.DeployReport> unsent = new ArrayList<>();
+    /** The release of each app whose deploy failed, so that it is not retried in a loop until the server assigns another. */
+    private final Map<String, Integer> failed = new ConcurrentHashMap<>();
+    private final List<Thread> threads = new ArrayList<>();
+
+    /**
+     * @param stream       false: poll only, every {@code pollInterval} (for hosts behind proxies that cut long responses)
+     * @param pinnedKey    the fingerprint the server's signing key must have, or null to trust the key it gives
+     */
+    public RemoteAgent(URI server, String name, String token, Agent agent, Path dir, AgentViews.Registration registration,
+                       String pinnedKey, boolean stream, Duration pollInterval, Consumer<String> log) throws IOException {
+        this.server = server;
+        this.name = name;
+        this.token = token;
+        this.agent = agent;
+        this.cache = new ArtifactCache(dir.resolve("cache"));
+        this.registration = registration;
+        this.pinnedKey = pinnedKey;
+        this.stream = stream;
+        this.pollInterval = pollInterval;
+        this.log = log;
+    }
+
+    /** Starts following the server: the desired-state feed, the converging loop and the heartbeat, each on its own thread. */
+    public RemoteAgent start() {
+        threads.add(Thread.ofVirtual().name("desired-" + name).start(this::follow));
+        threads.add(Thread.ofVirtual().name("converge-" + name).start(this::converge));
+        threads.add(Thread.ofVirtual().name("heartbeat-" + name).start(this::beat));
+        return this;
+    }
+
+    // ---- the desired state: stream, or poll while the stream is down ----
+
+    private void follow() {
+        Duration backoff = Duration.ofMillis(250);
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                if (signingKey == null) register();
+                if (stream) {
+                    readStream(); // returns when the stream ends
+                    backoff = Duration.ofMillis(250);
+                } else {
+                    poll();
+                    sleep(pollInterval);
+                    continue;
+                }
+            } catch (IOException e) {
+                log.accept("the server at " + server + " is not reachable (" + e.getMessage() + "); polling every "
+                        + backoff.toMillis() + " ms until the stream is back");
+            } catch (InterruptedException e) {
+                return;
+            }
+            try {
+                sleep(backoff);
+                if (signingKey == null) register();
+                poll();
+            } catch (IOException ignored) {
+                // still down: the next round tries the stream again, after a longer pause
+            } catch (InterruptedException e) {
+                return;
+            }
+            backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+        }
+    }
+
+    private void register() throws IOException, InterruptedException {
+        HttpResponse<String> r = send("POST", "/api/v1/agents/" + name, Json.write(registration));
+        require(r, "registering agent " + name);
+        AgentViews.Registered registered = Json.read(r.body(), AgentViews.Registered.class);
+        byte[] der = Base64.getDecoder().decode(registered.signingKey());
+        if (pinnedKey != null && !pinnedKey.equals(ArtifactSignatures.fingerprint(der))) {
+            throw new IOException("the server's signing key has fingerprint " + ArtifactSignatures.fingerprint(der)
+                    + ", not the pinned " + pinnedKey + "; not trusting it");
+        }
+        heartbeat = Duration.ofMillis(Math.max(200, registered.heartbeatMillis()));
+        signingKey = der;
+        log.accept("registered with " + server + " as " + name + " (drivers " + String.join(", ", registration.drivers()) + ")");
+    }
+
+    private void poll() throws IOException, InterruptedException {
+        HttpResponse<String> r = send("GET", "/api/v1/agents/" + name + "/desired", null);
+        if (r.statusCode() == 404 || r.statusCode() == 401) signingKey = null; // the server forgot us: register again
+        require(r, "the desired state of " + name);
+        desired(Json.read(r.body(), AgentViews.DesiredState.class));
+    }
+
+    private void readStream() throws IOException, InterruptedException {
+        HttpRequest request = authorized("/api/v1/agents/" + name + "/desired").header("Accept", "text/event-stream").GET().build();
+        HttpResponse<Stream<String>> r = http.send(request, HttpResponse.BodyHandlers.ofLines());
+        if (r.statusCode() != 200) {
+            r.body().close();
+            if (r.statusCode() == 404 || r.statusCode() == 401) signingKey = null;
+            throw new IOException("the desired-state stream answered HTTP " + r.statusCode());
+        }
+        try (Stream<String> lines = r.body()) {
+            String event = null;
+            StringBuilder data = new StringBuilder();
+            for (String line : (Iterable<String>) lines::iterator) {
+                if (line.isEmpty()) {
+                    if ("desired".equals(event) && !data.isEmpty()) desired(Json.read(data.toString(), AgentViews.DesiredState.class));
+                    event = null;
+                    data.setLength(0);
+                } else if (line.startsWith("event:")) {
+                    event = line.substring(6).trim();
+                } else if (line.startsWith("data:")) {
+                    data.append(line.substring(5).trim());
+                }
+            }
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        }
+        throw new IOException("the desired-state stream ended");
+    }
+
+    private void desired(AgentViews.DesiredState state) {
+        AgentViews.DesiredState before = latest.getAndSet(state);
+        if (before == null || !before.assignments().equals(state.assignments())) {
+            synchronized (wake) {
+                wake.notifyAll();
+            }
+        }
+    }
+
+    // ---- converging ----
+
+    private void converge() {
+        AgentViews.DesiredState done = null;
+        while (!Thread.currentThread().isInterrupted()) {
+            AgentViews.DesiredState target = latest.get();
+            try {
+                if (target != null && (done == null || !done.assignments().equals(target.assignments()))) {
+                    apply(target);
+                    done = target;
+                    continue; // something may have arrived meanwhile
+                }
+                synchronized (wake) {
+                    if (latest.get() == target) wake.wait(1000);
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                log.accept("converging failed: " + e + "; trying again");
+                sleep1s();
+            }
+        }
+    }
+
+    /** One pass: every assigned release running (health-gated), every other app drained and stopped. */
+    void apply(AgentViews.DesiredState state) throws InterruptedException {
+        Set<String> assigned = new HashSet<>();
+        for (AgentViews.Assignment a : state.assignments()) {
+            assigned.add(a.app());
+            agent.declare(a.app());
+            ensure(a);
+        }
+        for (Instance instance : agent.instances()) {
+            if (assigned.contains(instance.app())) continue;
+            log.accept(instance.app() + " is no longer assigned here; draining and stopping " + instance.id());
+            agent.switchTo(instance.app(), List.of());
+            agent.retire(instance, Duration.ofSeconds(10));
+        }
+    }
+
+    private void ensure(AgentViews.Assignment a) throws InterruptedException {
+        List<Instance> routed = agent.routed(a.app());
+        boolean running = routed.size() == a.instances() && routed.stream().allMatch(i -> i.release() == a.release());
+        if (running) {
+            // The server may be waiting for this (it restarted mid-deploy, or a report was lost): say so again.
+            report(new AgentViews.DeployReport(a.app(), a.release(), true, null, Map.of()));
+            return;
+        }
+        if (Integer.valueOf(a.release()).equals(failed.get(a.app()))) return;
+        Map<String, Long> phases = new LinkedHashMap<>();
+        HealthGatedSwitch.Outcome outcome;
+        try {
+            long began = System.nanoTime();
+            StartRequest request = startRequest(a);
+            phases.put("fetch", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
+            Manifest manifest = Manifest.parse("mayfly.toml of " + a.app() + " v" + a.release(), a.manifest());
+            outcome = HealthGatedSwitch.run(agent, request, a.instances(), manifest.run().drainTimeout());
+        } catch (IOException | ManifestException e) {
+            outcome = new HealthGatedSwitch.Outcome.Failed("cannot run v" + a.release() + ": " + e.getMessage(), Map.of());
+        }
+        phases.putAll(outcome.phases());
+        switch (outcome) {
+            case HealthGatedSwitch.Outcome.Live live -> {
+                failed.remove(a.app());
+                log.accept(a.app() + " v" + a.release() + " is live here (" + live.instances().size() + " instance"
+                        + (live.instances().size() == 1 ? "" : "s") + ", " + phases + ")");
+                report(new AgentViews.DeployReport(a.app(), a.release(), true, null, phases));
+            }
+            case HealthGatedSwitch.Outcome.Failed f -> {
+                failed.put(a.app(), a.release());
+                log.accept(a.app() + " v" + a.release() + " not deployed: " + f.reason());
+                report(new AgentViews.DeployReport(a.app(), a.release(), false, f.reason(), phases));
+            }
+        }
+    }
+
+    private StartRequest startRequest(AgentViews.Assignment a) throws IOException, InterruptedException, ManifestException {
+        Manifest manifest = Manifest.parse("mayfly.toml of " + a.app() + " v" + a.release(), a.manifest());
+        Map<String, Path> files = new HashMap<>();
+        for (AgentViews.AssignedArtifact artifact : a.artifacts()) {
+            String path = "/api/v1/agents/" + name + "/blobs/" + artifact.sha256();
+            files.put(artifact.name(), cache.fetch(artifact.name(), artifact.sha256(), artifact.signature(), signingKey, server + path,
+                    () -> http.send(authorized(path).GET().build(), HttpResponse.BodyHandlers.ofInputStream())));
+        }
+        Path image = files.get(manifest.build().artifact());
+        if (image == null) throw new IOException("the server assigned " + a.app() + " v" + a.release() + " without its artifact " + manifest.build().artifact());
+        Path initrd = manifest.build().initrd() == null ? null : files.get(manifest.build().initrd());
+        Manifest.Run run = manifest.run();
+        Manifest.Health h = manifest.health();
+        return new StartRequest(a.app(), a.release(), run.driver(), image, initrd, a.args(), a.env(), run.memoryBytes(), run.vcpus(),
+                run.guestPort(), Duration.ofSeconds(10), new HealthSpec(h.path(), h.status(), h.interval(), h.tryTimeout(), h.timeout()));
+    }
+
+    // ---- reporting ----
+
+    private void report(AgentViews.DeployReport deploy) {
+        synchronized (unsent) {
+            unsent.add(deploy);
+        }
+        Thread.ofVirtual().start(this::sendStatus);
+    }
+
+    private void beat() {
+        while (!Thread.currentThread().isInterrupted()) {
+            sendStatus();
+            try {
+                sleep(heartbeat);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private void sendStatus() {
+        if (signingKey == null) return;
+        List<AgentViews.DeployReport> deploys;
+        synchronized (unsent) {
+            deploys = List.copyOf(unsent);
+        }
+        List<AgentViews.InstanceReport> instances = agent.instances().stream().map(i -> new AgentViews.InstanceReport(i.id(), i.app(),
+                i.release(), i.driver(), agent.isRouted(i), i.handle().isAlive())).toList();
+        try {
+            HttpResponse<String> r = send("POST", "/api/v1/agents/" + name + "/status", Json.write(new AgentViews.Status(instances, deploys)));
+            if (r.statusCode() == 404) signingKey = null; // not registered there (a new database): register again
+            if (r.statusCode() / 100 == 2) {
+                synchronized (unsent) {
+                    unsent.removeAll(deploys);
+                }
+            }
+        } catch (IOException e) {
+            // the server is away; the next heartbeat tries again, and the reports wait
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---- HTTP ----
+
+    private HttpRequest.Builder authorized(String path) {
+        return HttpRequest.newBuilder(server.resolve(path)).header("Authorization", "Bearer " + token);
+    }
+
+    private HttpResponse<String> send(String method, String path, String body) throws IOException, InterruptedException {
+        HttpRequest.Builder b = authorized(path).timeout(Duration.ofSeconds(10)).header("Accept", "application/json");
+        if (body != null) b.header("Content-Type", "application/json");
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static void require(HttpResponse<String> r, String what) throws IOException {
+        if (r.statusCode() == 401 || r.statusCode() == 403) {
+            throw new IOException("the server refused the agent token for " + what + " (HTTP " + r.statusCode() + "): " + r.body());
+        }
+        if (r.statusCode() / 100 != 2) throw new IOException(what + " answered HTTP " + r.statusCode() + ": " + r.body());
+    }
+
+    private static void sleep(Duration d) throws InterruptedException {
+        Thread.sleep(d);
+    }
+
+    private static void sleep1s() {
+        try {
+            Thread.sleep(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Stops following the server; the instances and their routes stay for the next start to re-adopt. */
+    @Override
+    public void close() {
+        threads.forEach(Thread::interrupt);
+    }
+}

@@ -1,0 +1,2 @@
+/** A host run by a Mayfly server: register, follow the desired state, converge to it health-gated, report. */
+package io.mayfly.agent.remote;

@@ -1,0 +1,32 @@
+package io.mayfly.cli;
+
+import io.mayfly.wire.AgentViews.AgentView;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/** {@code mayfly agents}: the remote hosts of a server run with --no-agent, what they offer and run, and when each last reported. */
+@Command(name = "agents", mixinStandardHelpOptions = true,
+        description = "List the remote agents: status, drivers, memory placed and offered, apps, instances, last contact.")
+final class AgentsCommand extends ClientCommand {
+    @Option(names = "--json", description = "print the server's JSON")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        return list("/agents", json, AgentView.class, "No agent has registered. Start one on each host with:\n"
+                        + "  mayfly tokens:create --agent HOST\n  mayfly agent --server URL --token TOKEN --name HOST",
+                agents -> HumanFormat.table(List.of("AGENT", "STATUS", "DRIVERS", "MEMORY", "APPS", "INSTANCES", "ROUTER", "LAST CONTACT"),
+                        agents.stream().map(a -> List.of(a.name(), a.status(), String.join(",", a.drivers()),
+                                a.usedMb() + "/" + a.capacityMb() + " MiB", a.apps().isEmpty() ? "-" : String.join(",", a.apps()),
+                                Integer.toString(a.instances()), a.router() == null ? "-" : a.router(), ago(a.lastContact()))).toList()));
+    }
+
+    private static String ago(Instant at) {
+        long s = Math.max(0, Duration.between(at, Instant.now()).toSeconds());
+        return s < 120 ? s + " s ago" : s / 60 + " min ago";
+    }
+}

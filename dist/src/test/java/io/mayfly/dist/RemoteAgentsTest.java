@@ -1,0 +1,200 @@
+package io.mayfly.dist;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.mayfly.wire.AgentViews;
+import io.mayfly.wire.Json;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The split data plane: a server with --no-agent and agents on their own ports and data directories, each with an
+ * agent token. Apps are placed on the agents, served by the agents' routers, moved when an agent dies, and keep
+ * being served while the server is SIGKILLed; a restarted agent re-adopts its instances.
+ */
+class RemoteAgentsTest {
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @TempDir
+    Path tmp;
+
+    private static MayflyProcess controlPlane(Path data) throws Exception {
+        return new MayflyProcess(data).serverOptions("--no-agent", "--agent-timeout", "3s").start();
+    }
+
+    /** An agent token for {@code host}, made with the CLI as an admin would. */
+    private static String agentToken(MayflyProcess server, String host) throws Exception {
+        MayflyProcess.Result created = server.cli("tokens:create", "--agent", host);
+        assertThat(created.exit()).as(created.out()).isZero();
+        return created.out().lines().filter(l -> l.startsWith("mf_")).findFirst().orElseThrow(() -> new AssertionError(created.out()));
+    }
+
+    private static AgentProcess agent(MayflyProcess server, Path dir, String host, String... extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--server", "http://127.0.0.1:" + server.apiPort, "--token", agentToken(server, host),
+                "--name", host, "--capacity", "1024"));
+        args.addAll(List.of(extra));
+        return new AgentProcess(dir.resolve(host), args.toArray(String[]::new));
+    }
+
+    private static List<AgentViews.AgentView> agents(MayflyProcess server) throws Exception {
+        return List.of(Json.read(server.api("GET", "/api/v1/agents", null).body(), AgentViews.AgentView[].class));
+    }
+
+    private static AgentViews.AgentView agentRunning(MayflyProcess server, String app) throws Exception {
+        List<AgentViews.AgentView> all = agents(server);
+        return all.stream().filter(a -> a.apps().contains(app)).findFirst()
+                .orElseThrow(() -> new AssertionError("no agent runs " + app + ": " + all));
+    }
+
+    private static void awaitAgents(MayflyProcess server, Map<String, String> statuses) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        Map<String, String> seen = Map.of();
+        while (System.nanoTime() < deadline) {
+            seen = agents(server).stream().collect(Collectors.toMap(AgentViews.AgentView::name, AgentViews.AgentView::status));
+            if (seen.equals(statuses)) return;
+            Thread.sleep(100);
+        }
+        throw new AssertionError("agents never became " + statuses + "; last seen " + seen);
+    }
+
+    @Test
+    void appsArePlacedOnTheAgentsServedByTheirRoutersAndMovedWhenAnAgentDies() throws Exception {
+        try (MayflyProcess server = controlPlane(tmp.resolve("server"));
+             AgentProcess a = agent(server, tmp, "host-a").start();
+             AgentProcess b = agent(server, tmp, "host-b").start()) {
+            awaitAgents(server, Map.of("host-a", "up", "host-b", "up"));
+            assertThat(server.serverLog()).contains("router:       none here (--no-agent)");
+
+            server.cli("apps:create", "hello");
+            Path repo = MayflyProcess.checkoutExample("hello", tmp.resolve("hello"));
+            MayflyProcess.setVersion(repo, "multi-1");
+            MayflyProcess.Result push = server.push(repo, "hello", "first");
+            assertThat(push.exit()).as(push.out()).isZero();
+            AgentViews.AgentView first = agentRunning(server, "hello");
+            AgentProcess firstHost = first.name().equals("host-a") ? a : b;
+            AgentProcess otherHost = firstHost == a ? b : a;
+            assertThat(push.out()).contains("Deploying v1 on agent " + first.name(),
+                    "-----> Live at http://hello.localhost:" + firstHost.routerPort, "dispatch", "fetch");
+            assertThat(MayflyProcess.visit(firstHost.routerPort, "hello", "/").body()).contains("multi-1");
+            assertThat(MayflyProcess.visit(otherHost.routerPort, "hello", "/").statusCode()).isEqualTo(404);
+
+            // The second app goes to the agent with more free memory: the other one.
+            server.cli("apps:create", "second");
+            Path repo2 = MayflyProcess.checkoutExample("hello", tmp.resolve("second"));
+            MayflyProcess.setVersion(repo2, "second-1");
+            MayflyProcess.Result push2 = server.push(repo2, "second", "first");
+            assertThat(push2.exit()).as(push2.out()).isZero();
+            assertThat(agentRunning(server, "second").name()).isNotEqualTo(first.name());
+            assertThat(MayflyProcess.visit(otherHost.routerPort, "second", "/").body()).contains("second-1");
+            assertThat(server.cli("agents").out()).contains("host-a", "host-b", "up", "hello", "second", "process");
+
+            // An agent token acts as its own host only.
+            String token = agentToken(server, "host-c");
+            assertThat(call("GET", server, "/api/v1/apps", token).body()).isEqualTo("[]");
+            assertThat(call("GET", server, "/api/v1/agents/host-a/desired", token).statusCode()).isEqualTo(403);
+            assertThat(call("GET", server, "/api/v1/apps/hello/releases", token).statusCode()).isEqualTo(403);
+            String sha = server.releases("hello").getFirst().sha256();
+            assertThat(call("GET", server, "/api/v1/agents/host-c/blobs/" + sha, token).statusCode()).as("not assigned to host-c").isEqualTo(404);
+
+            // The host of hello dies: marked down, hello moves to the other agent, which serves the live release.
+            firstHost.kill();
+            MayflyProcess.stopInstances(firstHost.data.resolve("agent/instances"));
+            awaitAgents(server, Map.of(first.name(), "down", otherHost == a ? "host-a" : "host-b", "up"));
+            assertThat(MayflyProcess.awaitServing(otherHost.routerPort, "hello", "multi-1", Duration.ofSeconds(30))).contains("multi-1");
+            assertThat(agentRunning(server, "hello").name()).isNotEqualTo(first.name());
+            assertThat(server.cli("logs", "-a", "hello").out()).contains("agent " + first.name() + " is down; v1 moves to agent");
+
+            // A deploy after the move goes to the new host.
+            MayflyProcess.setVersion(repo, "multi-2");
+            MayflyProcess.Result again = server.push(repo, "hello", "second");
+            assertThat(again.exit()).as(again.out()).isZero();
+            assertThat(MayflyProcess.visit(otherHost.routerPort, "hello", "/").body()).contains("multi-2");
+        }
+    }
+
+    @Test
+    void aServerKilledUnderLoadCostsNoRequestAndARestartedAgentReadoptsItsInstances() throws Exception {
+        Path data = tmp.resolve("server");
+        MayflyProcess server = controlPlane(data);
+        try (AgentProcess host = agent(server, tmp, "solo").start()) {
+            awaitAgents(server, Map.of("solo", "up"));
+            server.cli("apps:create", "steady");
+            Path repo = MayflyProcess.checkoutExample("hello", tmp.resolve("steady"));
+            MayflyProcess.setVersion(repo, "steady-1");
+            assertThat(server.push(repo, "steady", "one").exit()).isZero();
+
+            AtomicBoolean running = new AtomicBoolean(true);
+            AtomicInteger ok = new AtomicInteger();
+            List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<Thread> load = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                load.add(Thread.ofVirtual().start(() -> {
+                    while (running.get()) {
+                        try {
+                            HttpResponse<String> r = MayflyProcess.visit(host.routerPort, "steady", "/");
+                            if (r.statusCode() == 200 && r.body().contains("steady-")) ok.incrementAndGet();
+                            else failures.add(r.statusCode() + " " + r.body());
+                        } catch (Exception e) {
+                            failures.add(e.toString());
+                        }
+                    }
+                }));
+            }
+            Thread.sleep(500);
+            server.kill();
+            Thread.sleep(2000); // the agent keeps serving on its own, polling for the server in the background
+            int duringOutage = ok.get();
+            server.start();
+            MayflyProcess.setVersion(repo, "steady-2");
+            MayflyProcess.Result push = server.push(repo, "steady", "two");
+            assertThat(push.exit()).as(push.out()).isZero();
+            MayflyProcess.awaitServing(host.routerPort, "steady", "steady-2", Duration.ofSeconds(30));
+            running.set(false);
+            for (Thread t : load) t.join();
+            assertThat(failures).as("requests failed while the server was killed, restarted and deployed").isEmpty();
+            assertThat(duringOutage).isGreaterThan(50);
+
+            // The agent itself is SIGKILLed and restarted: the instance is re-adopted, not restarted, and serves again.
+            JsonNode before = instance(host);
+            host.kill();
+            host.start();
+            long restarted = System.nanoTime();
+            MayflyProcess.awaitServing(host.routerPort, "steady", "steady-2", Duration.ofSeconds(10));
+            long servingAfterMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - restarted);
+            assertThat(instance(host).path("pid").asLong()).as("the same process serves").isEqualTo(before.path("pid").asLong());
+            System.out.println("agent restart: serving again " + servingAfterMs + " ms after its router accepted connections");
+        } finally {
+            server.close();
+        }
+    }
+
+    /** The one instance state under the agent's data directory. */
+    private static JsonNode instance(AgentProcess host) throws Exception {
+        try (var dirs = java.nio.file.Files.list(host.data.resolve("agent/instances"))) {
+            List<Path> states = dirs.map(d -> d.resolve("state.json")).filter(java.nio.file.Files::exists).toList();
+            assertThat(states).hasSize(1);
+            return Json.MAPPER.readTree(states.getFirst().toFile());
+        }
+    }
+
+    private static HttpResponse<String> call(String method, MayflyProcess server, String path, String token) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.apiPort + path))
+                .method(method, HttpRequest.BodyPublishers.noBody()).header("Authorization", "Bearer " + token).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+}

@@ -1,0 +1,121 @@
+package io.mayfly.server.hosts;
+
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.mayfly.server.store.ContentAddressedBlobs;
+import io.mayfly.server.store.Tokens;
+import io.mayfly.server.web.Access;
+import io.mayfly.server.web.ApiError;
+import io.mayfly.server.web.ApiRoutes;
+import io.mayfly.wire.AgentViews;
+import io.mayfly.wire.Json;
+
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * The HTTP side of remote agents, each acting under its own agent token: register ({@code POST
+ * /api/v1/agents/{name}}), follow the desired state ({@code GET .../desired}: server-sent events, or one JSON
+ * document with an ETag for agents polling while the stream is down), report ({@code POST .../status}), and fetch
+ * the blobs of what it must run ({@code GET .../blobs/{sha256}}). {@code GET /api/v1/agents} lists them (admin).
+ */
+public final class AgentRoutes {
+    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    /** A comment line this often keeps proxies and the agent's read timeout from closing an idle stream. */
+    private static final Duration KEEPALIVE = Duration.ofSeconds(10);
+
+    private final Access access;
+    private final RemoteHosts hosts;
+    private final ContentAddressedBlobs blobs;
+
+    public AgentRoutes(Access access, RemoteHosts hosts, ContentAddressedBlobs blobs) {
+        this.access = access;
+        this.hosts = hosts;
+        this.blobs = blobs;
+    }
+
+    public void register(JavalinConfig config) {
+        var r = config.routes;
+        r.get("/api/v1/agents", ctx -> {
+            access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.admin, null);
+            json(ctx, 200, hosts.views());
+        });
+        r.post("/api/v1/agents/{name}", ctx -> {
+            String name = agent(ctx);
+            AgentViews.Registration body = Json.read(ctx.body(), AgentViews.Registration.class);
+            if (body.drivers() == null || body.drivers().isEmpty()) {
+                throw ApiError.badRequest("agent " + name + " offers no driver", "an agent registers the drivers that can run on its host");
+            }
+            json(ctx, 200, hosts.register(name, body));
+        });
+        r.post("/api/v1/agents/{name}/status", ctx -> {
+            String name = agent(ctx);
+            if (!hosts.report(name, Json.read(ctx.body(), AgentViews.Status.class))) {
+                throw ApiError.notFound("agent " + name + " is not registered", "register first: POST /api/v1/agents/" + name);
+            }
+            ctx.status(204);
+        });
+        r.get("/api/v1/agents/{name}/desired", ctx -> {
+            String name = agent(ctx);
+            String accept = ctx.header("Accept");
+            if (accept != null && accept.contains("text/event-stream")) {
+                stream(ctx, name);
+                return;
+            }
+            AgentViews.DesiredState state = hosts.desired(name);
+            json(ctx, 200, state);
+        });
+        r.get("/api/v1/agents/{name}/blobs/{sha256}", ctx -> {
+            String name = agent(ctx);
+            String sha256 = ctx.pathParam("sha256");
+            if (!hosts.assigned(name, sha256)) {
+                throw ApiError.notFound("sha256:" + sha256 + " is not an artifact of anything agent " + name + " must run", null);
+            }
+            Path file = blobs.verify(sha256);
+            ctx.contentType("application/octet-stream").header("Content-Length", Long.toString(Files.size(file)));
+            try (InputStream in = Files.newInputStream(file)) {
+                in.transferTo(ctx.outputStream());
+            }
+        });
+    }
+
+    /** Holds the request open and writes a {@code desired} event now and at every change, until the agent goes away. */
+    private void stream(Context ctx, String name) throws Exception {
+        BlockingQueue<AgentViews.DesiredState> changes = new LinkedBlockingQueue<>();
+        ctx.status(200).contentType("text/event-stream").header("Cache-Control", "no-cache").header("X-Accel-Buffering", "no");
+        var out = ctx.res().getOutputStream();
+        Runnable unsubscribe = hosts.subscribe(name, changes::add);
+        try {
+            while (true) {
+                AgentViews.DesiredState next = changes.poll(KEEPALIVE.toMillis(), TimeUnit.MILLISECONDS);
+                AgentViews.DesiredState latest = next;
+                while ((next = changes.poll()) != null) latest = next; // only the newest state matters
+                String frame = latest == null ? ": keepalive\n\n" : "event: desired\ndata: " + Json.write(latest) + "\n\n";
+                out.write(frame.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                out.flush(); // throws once the agent has gone
+            }
+        } catch (java.io.IOException gone) {
+            // the agent disconnected; it reconnects or polls
+        } finally {
+            unsubscribe.run();
+        }
+    }
+
+    private String agent(Context ctx) {
+        String name = ctx.pathParam("name");
+        if (!NAME.matcher(name).matches()) throw ApiError.badRequest("'" + name + "' is not an agent name (a DNS label)", null);
+        Tokens.Token token = ctx.attribute(ApiRoutes.TOKEN);
+        access.require(token, Access.Need.agent, name);
+        return name;
+    }
+
+    private static void json(Context ctx, int status, Object body) {
+        ctx.status(status).contentType("application/json").result(Json.write(body));
+    }
+}

@@ -1,0 +1,298 @@
+package io.mayfly.server.hosts;
+
+import io.mayfly.server.deploy.DeployOutcome;
+import io.mayfly.server.registry.SigningKey;
+import io.mayfly.server.release.AppLogs;
+import io.mayfly.server.release.Progress;
+import io.mayfly.server.store.AppConfig;
+import io.mayfly.server.store.Agents;
+import io.mayfly.server.store.Builds;
+import io.mayfly.server.store.Formation;
+import io.mayfly.server.store.Releases;
+import io.mayfly.wire.AgentViews;
+import io.mayfly.wire.manifest.Manifest;
+import io.mayfly.wire.manifest.ManifestException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * The server's side of remote agents. Each app is placed on one registered agent that offers its driver, the one
+ * with the most free memory; what an agent must run (its desired state) is computed from the placements and the
+ * releases, and pushed to the agent's event stream whenever it changes. A deploy sets the app's target release,
+ * and waits for the agent to report it live or failed; the agent does the health-gated switch itself, so a failed
+ * deploy leaves the old instances serving there. An agent silent past the timeout is marked down and its apps are
+ * placed on the others, which boot their live releases.
+ */
+public final class RemoteHosts implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RemoteHosts.class);
+    /** How often agents report; the timeout is a few of these. */
+    public static final Duration HEARTBEAT = Duration.ofSeconds(1);
+    /** On top of the health timeout: time for the agent to hear of the deploy and fetch the artifacts. */
+    private static final Duration DEPLOY_MARGIN = Duration.ofSeconds(60);
+
+    private final Agents agents;
+    private final Releases releases;
+    private final Builds builds;
+    private final Formation formation;
+    private final AppConfig config;
+    private final SigningKey signingKey;
+    private final AppLogs logs;
+    private final Duration timeout;
+    private final AtomicLong generation = new AtomicLong(System.currentTimeMillis());
+    /** The release each app is being deployed to, until the deploy is recorded; the agent runs it meanwhile. */
+    private final Map<String, Integer> targets = new ConcurrentHashMap<>();
+    private final Map<String, CompletableFuture<AgentViews.DeployReport>> pending = new ConcurrentHashMap<>();
+    private final Map<String, List<Consumer<AgentViews.DesiredState>>> listeners = new ConcurrentHashMap<>();
+    private volatile Thread monitor;
+
+    public RemoteHosts(Agents agents, Releases releases, Builds builds, Formation formation, AppConfig config, SigningKey signingKey,
+                       AppLogs logs, Duration timeout) {
+        this.agents = agents;
+        this.releases = releases;
+        this.builds = builds;
+        this.formation = formation;
+        this.config = config;
+        this.signingKey = signingKey;
+        this.logs = logs;
+        this.timeout = timeout;
+    }
+
+    /** Starts marking silent agents down (checked every heartbeat). */
+    public RemoteHosts start() {
+        monitor = Thread.ofVirtual().name("agent-monitor").start(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    Thread.sleep(HEARTBEAT);
+                    checkSilent();
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    log.error("checking agents failed", e);
+                }
+            }
+        });
+        return this;
+    }
+
+    public AgentViews.Registered register(String name, AgentViews.Registration registration) {
+        agents.register(name, registration);
+        log.info("agent {} registered: drivers {}, {} MiB, router {}", name, registration.drivers(), registration.capacityMb(), registration.router());
+        return new AgentViews.Registered(name, java.util.Base64.getEncoder().encodeToString(signingKey.publicKeyDer()),
+                signingKey.fingerprint(), HEARTBEAT.toMillis());
+    }
+
+    /** A heartbeat: records what the agent runs and settles the deploys it reports. False: the agent must register first. */
+    public boolean report(String name, AgentViews.Status status) {
+        if (!agents.report(name, status.instances() == null ? List.of() : status.instances())) return false;
+        if (status.deploys() != null) {
+            for (AgentViews.DeployReport d : status.deploys()) {
+                CompletableFuture<AgentViews.DeployReport> waiting = pending.get(key(d.app(), d.release()));
+                if (waiting != null) waiting.complete(d);
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Deploys release {@code version} of {@code app} on its agent (placing it first if needed) and waits for the
+     * agent's report. The target stays set until {@link #settled} is called, once the outcome is recorded.
+     */
+    public DeployOutcome deploy(String app, int version, Manifest manifest, Progress progress) throws InterruptedException {
+        Optional<String> host = placeFor(app, manifest);
+        if (host.isEmpty()) {
+            return new DeployOutcome.Failed("no agent can run " + app + ": none is up that offers the " + manifest.run().driver()
+                    + " driver; start one with mayfly agent --server URL --token TOKEN (see mayfly agents)", Map.of());
+        }
+        String agent = host.get();
+        CompletableFuture<AgentViews.DeployReport> report = new CompletableFuture<>();
+        pending.put(key(app, version), report);
+        targets.put(app, version);
+        progress.say("Deploying v" + version + " on agent " + agent);
+        long sent = System.nanoTime();
+        changed(agent);
+        Duration bound = manifest.health().timeout().plus(DEPLOY_MARGIN);
+        try {
+            AgentViews.DeployReport r = report.get(bound.toMillis(), TimeUnit.MILLISECONDS);
+            Map<String, Long> phases = new java.util.LinkedHashMap<>();
+            phases.put("dispatch", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent)
+                    - (r.phases() == null ? 0 : r.phases().values().stream().mapToLong(Long::longValue).sum()));
+            if (r.phases() != null) phases.putAll(r.phases());
+            return r.live() ? new DeployOutcome.Live(phases)
+                    : new DeployOutcome.Failed("on agent " + agent + ": " + r.reason(), phases);
+        } catch (TimeoutException e) {
+            return new DeployOutcome.Failed("agent " + agent + " did not report v" + version + " live or failed within "
+                    + bound.toSeconds() + " s; it keeps what it ran before (see mayfly agents)", Map.of());
+        } catch (ExecutionException e) {
+            return new DeployOutcome.Failed("deploy on agent " + agent + " failed: " + e.getCause(), Map.of());
+        } finally {
+            pending.remove(key(app, version));
+        }
+    }
+
+    /** The outcome of the app's deploy is recorded: its agent runs the live release again (the new one, or the old). */
+    public void settled(String app) {
+        targets.remove(app);
+        agents.placement(app).ifPresent(this::changed);
+    }
+
+    /** Something about the app changed (scale): its agent gets a new desired state. */
+    public void appChanged(String app) {
+        agents.placement(app).ifPresent(this::changed);
+    }
+
+    /** The router URL the app is served at, on its agent (null until placed). */
+    public String url(String app) {
+        return agents.placement(app).flatMap(agents::find).map(a -> "http://" + app + ".localhost:" + port(a.router())).orElse(null);
+    }
+
+    public List<AgentViews.AgentView> views() {
+        List<AgentViews.AgentView> views = new ArrayList<>();
+        for (Agents.Agent a : agents.all()) {
+            List<String> apps = agents.appsOn(a.name());
+            views.add(new AgentViews.AgentView(a.name(), a.status().name(), a.drivers(), a.capacityMb(), usedMb(a.name()), a.router(),
+                    apps, a.instances().size(), a.lastContact()));
+        }
+        return views;
+    }
+
+    /** What the agent must run now: for every app placed on it, the release being deployed or else the live one. */
+    public AgentViews.DesiredState desired(String agent) {
+        List<AgentViews.Assignment> assignments = new ArrayList<>();
+        for (String app : agents.appsOn(agent)) {
+            Integer target = targets.get(app);
+            Optional<Releases.Release> release = target != null ? releases.find(app, target) : releases.live(app);
+            release.flatMap(this::assignment).ifPresent(assignments::add);
+        }
+        return new AgentViews.DesiredState(agent, generation.get(), assignments);
+    }
+
+    /** Whether {@code sha256} is an artifact of something the agent must run (what its token may download). */
+    public boolean assigned(String agent, String sha256) {
+        return desired(agent).assignments().stream().flatMap(a -> a.artifacts().stream()).anyMatch(a -> a.sha256().equals(sha256));
+    }
+
+    /** Calls {@code listener} with the agent's desired state now and at every change, until the returned handle is run. */
+    public Runnable subscribe(String agent, Consumer<AgentViews.DesiredState> listener) {
+        List<Consumer<AgentViews.DesiredState>> list = listeners.computeIfAbsent(agent, a -> new CopyOnWriteArrayList<>());
+        list.add(listener);
+        listener.accept(desired(agent));
+        return () -> list.remove(listener);
+    }
+
+    private void changed(String agent) {
+        generation.incrementAndGet();
+        List<Consumer<AgentViews.DesiredState>> list = listeners.get(agent);
+        if (list == null || list.isEmpty()) return;
+        AgentViews.DesiredState state = desired(agent);
+        list.forEach(l -> l.accept(state));
+    }
+
+    private Optional<AgentViews.Assignment> assignment(Releases.Release release) {
+        Optional<Builds.Build> build = builds.find(release.app(), release.build());
+        Manifest manifest;
+        try {
+            manifest = Manifest.parse("mayfly.toml (release v" + release.version() + ")", release.manifest());
+        } catch (ManifestException e) {
+            log.error("the stored manifest of {} v{} no longer parses", release.app(), release.version(), e);
+            return Optional.empty();
+        }
+        if (build.isEmpty()) return Optional.empty();
+        List<AgentViews.AssignedArtifact> artifacts = new ArrayList<>();
+        for (String name : java.util.stream.Stream.of(manifest.build().artifact(), manifest.build().initrd()).filter(n -> n != null).toList()) {
+            build.get().artifact(name).ifPresent(a -> artifacts.add(new AgentViews.AssignedArtifact(a.name(), a.sha256(), signingKey.signArtifact(a.sha256()))));
+        }
+        Map<String, String> vars = config.cipher().open(release.config());
+        List<String> args = manifest.run().args().stream().map(a -> io.mayfly.server.release.ReleaseService.fillConfig(a, vars)).toList();
+        int instances = Math.max(1, formation.instances(release.app()).orElse(manifest.run().instances()));
+        return Optional.of(new AgentViews.Assignment(release.app(), release.version(), release.manifest(), args, vars, artifacts, instances));
+    }
+
+    /** The app's agent if it is up and offers the driver; else the up agent offering it with the most free memory. */
+    private synchronized Optional<String> placeFor(String app, Manifest manifest) {
+        String driver = manifest.run().driver();
+        List<Agents.Agent> all = agents.all();
+        Optional<String> current = agents.placement(app);
+        if (current.isPresent()) {
+            Optional<Agents.Agent> a = all.stream().filter(x -> x.name().equals(current.get())).findFirst();
+            if (a.isPresent() && a.get().status() == Agents.Status.up && a.get().drivers().contains(driver)) return current;
+        }
+        Optional<Agents.Agent> best = all.stream().filter(a -> a.status() == Agents.Status.up && a.drivers().contains(driver))
+                .max(Comparator.comparingLong((Agents.Agent a) -> a.capacityMb() - usedMb(a.name())).thenComparing(Agents.Agent::name,
+                        Comparator.reverseOrder()));
+        best.ifPresent(a -> {
+            agents.place(app, a.name());
+            current.ifPresent(this::changed); // the old agent stops running it
+            logs.event(app, "placed on agent " + a.name() + (current.isPresent() ? " (was on " + current.get() + ")" : ""));
+        });
+        return best.map(Agents.Agent::name);
+    }
+
+    /** Memory the agent's placed apps take: each live release's run.memory times its instances. */
+    private long usedMb(String agent) {
+        long used = 0;
+        for (String app : agents.appsOn(agent)) {
+            Optional<Releases.Release> live = releases.live(app);
+            if (live.isEmpty()) continue;
+            try {
+                Manifest m = Manifest.parse("mayfly.toml", live.get().manifest());
+                used += (m.run().memoryBytes() >> 20) * Math.max(1, formation.instances(app).orElse(m.run().instances()));
+            } catch (ManifestException e) {
+                // counted as nothing; the error is reported where the release is used
+            }
+        }
+        return used;
+    }
+
+    /** Marks silent agents down and places their apps on the agents still up. */
+    void checkSilent() {
+        for (String down : agents.markSilentDown(Instant.now().minus(timeout))) {
+            log.warn("agent {} has not reported for {} s: marked down", down, timeout.toSeconds());
+            for (String app : agents.appsOn(down)) {
+                Optional<Releases.Release> live = releases.live(app);
+                if (live.isEmpty()) continue;
+                try {
+                    Manifest manifest = Manifest.parse("mayfly.toml", live.get().manifest());
+                    Optional<String> moved = placeFor(app, manifest);
+                    if (moved.isPresent() && !moved.get().equals(down)) {
+                        logs.event(app, "agent " + down + " is down; v" + live.get().version() + " moves to agent " + moved.get());
+                        changed(moved.get());
+                    } else {
+                        logs.event(app, "agent " + down + " is down and no other agent offers " + manifest.run().driver() + "; " + app + " waits for one");
+                    }
+                } catch (ManifestException e) {
+                    log.error("cannot move {}: its manifest no longer parses", app, e);
+                }
+            }
+        }
+    }
+
+    private static String key(String app, int release) {
+        return app + "/" + release;
+    }
+
+    private static String port(String address) {
+        return address == null ? "?" : address.substring(address.lastIndexOf(':') + 1);
+    }
+
+    @Override
+    public void close() {
+        Thread t = monitor;
+        if (t != null) t.interrupt();
+    }
+}

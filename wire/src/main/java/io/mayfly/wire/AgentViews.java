@@ -1,0 +1,44 @@
+package io.mayfly.wire;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a server and its remote agents say to each other: an agent registers, receives its desired state (the
+ * releases it must run) as server-sent events, and reports what it runs and how each deploy ended.
+ */
+public final class AgentViews {
+    private AgentViews() {}
+
+    /** {@code POST /api/v1/agents/{name}}: who the agent is and what it offers. */
+    public record Registration(List<String> drivers, long capacityMb, String router) {}
+
+    /** The answer to a registration: the key the agent checks every artifact's signature with. */
+    public record Registered(String name, String signingKey, String signingKeyFingerprint, long heartbeatMillis) {}
+
+    /** One artifact of an assigned release, fetched from {@code /api/v1/agents/{name}/blobs/{sha256}}. */
+    public record AssignedArtifact(String name, String sha256, String signature) {}
+
+    /**
+     * A release the agent must run: the manifest as built, the boot arguments with config placeholders filled,
+     * the config vars as environment, and how many instances.
+     */
+    public record Assignment(String app, int release, String manifest, List<String> args, Map<String, String> env,
+                             List<AssignedArtifact> artifacts, int instances) {}
+
+    /** Everything one agent must run; {@code generation} grows with every change the server makes. */
+    public record DesiredState(String agent, long generation, List<Assignment> assignments) {}
+
+    public record InstanceReport(String id, String app, int release, String driver, boolean routed, boolean alive) {}
+
+    /** How a deploy of an assignment ended on the agent, with the time each phase took (ms). */
+    public record DeployReport(String app, int release, boolean live, String reason, Map<String, Long> phases) {}
+
+    /** {@code POST /api/v1/agents/{name}/status}: the heartbeat, with deploy results not yet acknowledged. */
+    public record Status(List<InstanceReport> instances, List<DeployReport> deploys) {}
+
+    /** A host as {@code mayfly agents} shows it. */
+    public record AgentView(String name, String status, List<String> drivers, long capacityMb, long usedMb, String router,
+                            List<String> apps, int instances, Instant lastContact) {}
+}
