@@ -1,5 +1,6 @@
 package io.mayfly.agent.driver.xen;
 
+import io.mayfly.agent.driver.HostCommand;
 import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.VmHost;
@@ -67,7 +68,7 @@ final class XenDomain implements InstanceHandle {
         String name = state.id();
         if (grace.isPositive()) {
             try {
-                Xl.Result shutdown = xl.run(grace, "shutdown", "-w", name);
+                HostCommand.Result shutdown = xl.run(grace, "shutdown", "-w", name);
                 if (!shutdown.ok()) note("xl shutdown -w " + name + ": " + shutdown.output() + "; destroying the domain");
             } catch (IOException e) {
                 note("cannot run xl shutdown for " + name + ": " + e.getMessage() + "; destroying the domain");
