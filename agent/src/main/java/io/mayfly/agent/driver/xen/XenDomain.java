@@ -35,7 +35,8 @@ final class XenDomain implements InstanceHandle {
             try {
                 while (!domain.exited.isDone()) {
                     Thread.sleep(POLL);
-                    if (domain.gone()) domain.exited.complete(-1);
+                    // Checked again after the sleep: a domain stopped meanwhile is not asked about once more.
+                    if (!domain.exited.isDone() && domain.gone()) domain.exited.complete(-1);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
