@@ -4,11 +4,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.ConnectException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,16 +57,6 @@ class GuestNetworkTest {
         return network;
     }
 
-    private static boolean accepts(int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
-            return true;
-        } catch (ConnectException refused) {
-            return false;
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
-    }
 
     @Test
     void reallyOpeningCreatesTheTapRecordsItAndForwardsTheInstancesPortAndClosingUndoesAll() throws Exception {
@@ -84,7 +71,7 @@ class GuestNetworkTest {
         assertThat(InstanceStateFile.readJson(spec.stateDir().resolve(GuestNetwork.FILE), GuestNetwork.State.class))
                 .isEqualTo(new GuestNetwork.State(tap, spec.port(), 8080));
         assertThat(network.forwarding()).isTrue();
-        assertThat(accepts(spec.port())).as("127.0.0.1:" + spec.port() + " is forwarded").isTrue();
+        assertThat(StandIns.acceptsOnLoopback(spec.port())).as("127.0.0.1:" + spec.port() + " is forwarded").isTrue();
         assertThat(Files.readString(spec.logFile())).contains("mayfly: hello-v3-net is on tap " + tap.name() + ": host "
                 + tap.hostCidr() + ", guest " + tap.guestAddress() + "; 127.0.0.1:" + spec.port() + " is forwarded to "
                 + tap.guestAddress() + ":8080");
@@ -93,7 +80,7 @@ class GuestNetworkTest {
 
         assertThat(Path.of("/sys/class/net", tap.name())).doesNotExist();
         assertThat(spec.stateDir().resolve(GuestNetwork.FILE)).doesNotExist();
-        assertThat(accepts(spec.port())).isFalse();
+        assertThat(StandIns.acceptsOnLoopback(spec.port())).isFalse();
         network.close(); // a second time does nothing
     }
 
@@ -105,12 +92,12 @@ class GuestNetworkTest {
 
         first.detach();
 
-        assertThat(accepts(spec.port())).as("the forwarder ended with the agent").isFalse();
+        assertThat(StandIns.acceptsOnLoopback(spec.port())).as("the forwarder ended with the agent").isFalse();
         assertThat(Path.of("/sys/class/net", first.tap().name())).as("the tap stays for the guest").isDirectory();
         GuestNetwork adopted = GuestNetwork.adopt(taps, spec.stateDir(), spec.logFile()).orElseThrow();
         opened.add(adopted);
         assertThat(adopted.tap()).isEqualTo(first.tap());
-        assertThat(accepts(spec.port())).isTrue();
+        assertThat(StandIns.acceptsOnLoopback(spec.port())).isTrue();
 
         adopted.close();
 
@@ -158,7 +145,7 @@ class GuestNetworkTest {
         assertThat(StandIns.ipCalls(dir)).last().isEqualTo("tuntap del dev " + tap + " mode tap");
         assertThat(taps.exists(tap)).isFalse();
         assertThat(spec.stateDir().resolve(GuestNetwork.FILE)).doesNotExist();
-        assertThat(accepts(spec.port())).isFalse();
+        assertThat(StandIns.acceptsOnLoopback(spec.port())).isFalse();
     }
 
     @Test

@@ -3,9 +3,12 @@ package io.mayfly.agent.driver.firecracker;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mayfly.agent.driver.Driver;
 import io.mayfly.agent.driver.DriverException;
+import io.mayfly.agent.driver.GuestNetwork;
 import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceSpec;
 import io.mayfly.agent.driver.InstanceState;
+import io.mayfly.agent.driver.Tap;
+import io.mayfly.agent.driver.TapDevices;
 import io.mayfly.agent.driver.VmHost;
 import io.mayfly.agent.driver.VmmProcess;
 import io.mayfly.wire.Json;
@@ -25,8 +28,9 @@ import java.util.Optional;
  * instance log. The API socket stays open for one thing: stopping, with {@code SendCtrlAltDel} (a Linux guest
  * with the i8042 driver shuts down and Firecracker exits), then SIGTERM and SIGKILL once the grace is over.
  *
- * <p>The guest's network is a virtio-net device {@code eth0} on the tap from {@code MAYFLY_TAP}; as with Solo5,
- * Mayfly neither creates the tap nor forwards the agent's loopback port to the guest yet.
+ * <p>The guest's network is a virtio-net device {@code eth0} on the instance's own tap and /30 ({@link GuestNetwork});
+ * the kernel configures it from its command line ({@code ip=GUEST::HOST:255.255.255.252::eth0:off}), and the
+ * agent forwards its loopback port to the guest's port.
  */
 public final class FirecrackerDriver implements Driver {
     public static final String NAME = "firecracker";
@@ -41,18 +45,18 @@ public final class FirecrackerDriver implements Driver {
     private static final int MAX_SOCKET_PATH = 107;
 
     private final Path firecracker;
-    private final String tap;
+    private final TapDevices taps;
     private final Path hostRoot;
 
-    /** firecracker on the agent's PATH or in /usr/local/bin, the tap from MAYFLY_TAP. */
+    /** firecracker on the agent's PATH or in /usr/local/bin, on the real host. */
     public FirecrackerDriver() {
-        this(VmHost.executable("firecracker", "/usr/local/bin").orElse(null), System.getenv(VmHost.TAP_ENV), Path.of("/"));
+        this(VmHost.executable("firecracker", "/usr/local/bin").orElse(null), new TapDevices(), Path.of("/"));
     }
 
-    /** {@code firecracker} null means not installed; {@code hostRoot} is where dev/kvm and sys/class/net are looked up. */
-    FirecrackerDriver(Path firecracker, String tap, Path hostRoot) {
+    /** {@code firecracker} null means not installed; {@code hostRoot} is where dev/kvm is looked up. */
+    FirecrackerDriver(Path firecracker, TapDevices taps, Path hostRoot) {
         this.firecracker = firecracker;
-        this.tap = tap;
+        this.taps = taps;
         this.hostRoot = hostRoot;
     }
 
@@ -66,9 +70,9 @@ public final class FirecrackerDriver implements Driver {
                     + "firecracker-vX.Y.Z-x86_64.tgz from https://github.com/firecracker-microvm/firecracker/releases and install "
                     + "its release-vX.Y.Z-x86_64/firecracker-vX.Y.Z-x86_64 binary as /usr/local/bin/firecracker");
         }
-        return VmHost.kvmProblem(hostRoot).or(() -> VmHost.tapProblem(hostRoot, tap))
+        return VmHost.kvmProblem(hostRoot).or(taps::problem)
                 .map(p -> Availability.no("firecracker: " + p))
-                .orElseGet(() -> Availability.yes(firecracker + ", guests on tap " + tap));
+                .orElseGet(() -> Availability.yes(firecracker + ", each guest on its own tap"));
     }
 
     @Override
@@ -84,34 +88,52 @@ public final class FirecrackerDriver implements Driver {
             throw new DriverException("the API socket path " + socket + " is longer than the " + MAX_SOCKET_PATH
                     + " bytes a unix socket allows; move the agent's data directory to a shorter path");
         }
+        refuseOwnAddressing(spec);
+        GuestNetwork network = GuestNetwork.open(taps, spec);
         try {
             Files.createDirectories(stateDir);
             Files.deleteIfExists(socket); // Firecracker refuses to start on an existing socket path
-            Files.writeString(config, Json.pretty(config(spec, kernel, initrd, tap)));
+            Files.writeString(config, Json.pretty(config(spec, kernel, initrd, network.tap())));
         } catch (IOException e) {
+            network.close();
             throw new DriverException("cannot write the Firecracker config of " + spec.id() + " to " + config + ": " + e.getMessage(), e);
         }
         List<String> command = List.of(firecracker.toString(), "--api-sock", socket.toString(), "--config-file", config.toString());
-        return VmmProcess.start(NAME, spec, command, () -> FirecrackerApi.sendCtrlAltDel(socket));
+        return VmmProcess.start(NAME, spec, command, () -> FirecrackerApi.sendCtrlAltDel(socket), network);
     }
 
     @Override
     public Optional<InstanceHandle> recover(InstanceState state) {
         Path socket = state.stateDir().toAbsolutePath().resolve(SOCKET);
-        return VmmProcess.recover(NAME, state, () -> FirecrackerApi.sendCtrlAltDel(socket));
+        return VmmProcess.recover(NAME, state, () -> FirecrackerApi.sendCtrlAltDel(socket), taps);
+    }
+
+    /** The guest's address is the instance's own /30: an {@code ip=} given by hand would contradict it. */
+    private static void refuseOwnAddressing(InstanceSpec spec) throws DriverException {
+        for (String arg : spec.args()) {
+            if (arg.startsWith("ip=")) {
+                throw new DriverException("run.args of " + spec.app() + " v" + spec.release() + " sets " + arg + ", but Mayfly gives each "
+                        + "Firecracker guest its own address on the kernel command line (ip=, on a tap of its own): remove it from run.args");
+            }
+        }
+    }
+
+    /** The kernel's own network configuration (CONFIG_IP_PNP): {@code ip=CLIENT:SERVER:GATEWAY:NETMASK:HOSTNAME:DEVICE:AUTOCONF}. */
+    static String kernelIpArgument(Tap tap) {
+        return "ip=" + tap.guestAddress() + "::" + tap.hostAddress() + ":" + Tap.NETMASK + "::eth0:off";
     }
 
     /** The machine in Firecracker's config-file schema (the bodies of its PUT /boot-source, /drives, ... in one document). */
-    static ObjectNode config(InstanceSpec spec, Path kernel, Path initrd, String tap) {
+    static ObjectNode config(InstanceSpec spec, Path kernel, Path initrd, Tap tap) {
         ObjectNode vm = Json.MAPPER.createObjectNode();
-        List<String> bootArgs = new ArrayList<>(List.of(BOOT_ARGS));
+        List<String> bootArgs = new ArrayList<>(List.of(BOOT_ARGS, kernelIpArgument(tap)));
         bootArgs.addAll(spec.args());
         ObjectNode boot = vm.putObject("boot-source").put("kernel_image_path", kernel.toString())
                 .put("boot_args", String.join(" ", bootArgs));
         if (initrd != null) boot.put("initrd_path", initrd.toString());
         vm.putArray("drives"); // required by the schema; the kernel (with its initrd) is the whole guest
         vm.putObject("machine-config").put("vcpu_count", Math.max(1, spec.vcpus())).put("mem_size_mib", VmHost.memoryMib(spec));
-        vm.putArray("network-interfaces").addObject().put("iface_id", "eth0").put("host_dev_name", tap);
+        vm.putArray("network-interfaces").addObject().put("iface_id", "eth0").put("host_dev_name", tap.name());
         return vm;
     }
 }

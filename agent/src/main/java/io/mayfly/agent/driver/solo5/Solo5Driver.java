@@ -2,9 +2,12 @@ package io.mayfly.agent.driver.solo5;
 
 import io.mayfly.agent.driver.Driver;
 import io.mayfly.agent.driver.DriverException;
+import io.mayfly.agent.driver.GuestNetwork;
 import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceSpec;
 import io.mayfly.agent.driver.InstanceState;
+import io.mayfly.agent.driver.Tap;
+import io.mayfly.agent.driver.TapDevices;
 import io.mayfly.agent.driver.VmHost;
 import io.mayfly.agent.driver.VmmProcess;
 
@@ -26,9 +29,9 @@ import java.util.Optional;
  * release has one, is attached as the block device {@code storage}, as a private copy in the instance directory,
  * because the guest may write to it and the stored artifact is content-addressed.
  *
- * <p>Networking: the guest sits on a tap interface (from {@code MAYFLY_TAP}) and configures its own address from
- * its arguments (MirageOS {@code --ipv4=10.0.0.2/24}). Mayfly neither creates the tap nor forwards the agent's
- * loopback port to the guest yet; the host has to (see docs/vm-images.md). A tap is held by one tender at a time.
+ * <p>Networking: each instance has its own tap and /30 ({@link GuestNetwork}); the guest is told its address as
+ * MirageOS takes it, {@code --ipv4=GUEST/30 --ipv4-gateway=HOST} before {@code run.args}, and the agent forwards
+ * its loopback port to the guest's port.
  *
  * <p>Solo5 has no way to ask a guest to shut down: the tender exits on SIGTERM and the guest ends with it.
  */
@@ -52,19 +55,19 @@ public final class Solo5Driver implements Driver {
 
     private final Tender tender;
     private final Path binary;
-    private final String tap;
+    private final TapDevices taps;
     private final Path hostRoot;
 
-    /** The tender on the agent's PATH or in /usr/local/bin (where Solo5's make install puts it), the tap from MAYFLY_TAP. */
+    /** The tender on the agent's PATH or in /usr/local/bin (where Solo5's make install puts it), on the real host. */
     public Solo5Driver(Tender tender) {
-        this(tender, VmHost.executable(tender.command, "/usr/local/bin").orElse(null), System.getenv(VmHost.TAP_ENV), Path.of("/"));
+        this(tender, VmHost.executable(tender.command, "/usr/local/bin").orElse(null), new TapDevices(), Path.of("/"));
     }
 
-    /** {@code binary} null means not installed; {@code hostRoot} is where dev/kvm and sys/class/net are looked up. */
-    Solo5Driver(Tender tender, Path binary, String tap, Path hostRoot) {
+    /** {@code binary} null means not installed; {@code hostRoot} is where dev/kvm is looked up. */
+    Solo5Driver(Tender tender, Path binary, TapDevices taps, Path hostRoot) {
         this.tender = tender;
         this.binary = binary;
-        this.tap = tap;
+        this.taps = taps;
         this.hostRoot = hostRoot;
     }
 
@@ -78,10 +81,9 @@ public final class Solo5Driver implements Driver {
                     + "install it with opam (opam install solo5) or build it from https://github.com/Solo5/solo5 "
                     + "(./configure.sh && make && make install), and put " + tender.command + " on the agent's PATH");
         }
-        Optional<String> problem = (tender.kvm ? VmHost.kvmProblem(hostRoot) : Optional.<String>empty())
-                .or(() -> VmHost.tapProblem(hostRoot, tap));
+        Optional<String> problem = (tender.kvm ? VmHost.kvmProblem(hostRoot) : Optional.<String>empty()).or(taps::problem);
         return problem.map(p -> Availability.no(tender.command + ": " + p))
-                .orElseGet(() -> Availability.yes(binary + ", guests on tap " + tap));
+                .orElseGet(() -> Availability.yes(binary + ", each guest on its own tap"));
     }
 
     @Override
@@ -89,26 +91,33 @@ public final class Solo5Driver implements Driver {
         Availability available = availability();
         if (!available.available()) throw new DriverException(available.detail());
         Path unikernel = VmHost.existing(spec.artifact(), "artifact", spec);
+        refuseOwnAddressing(spec);
+        Path block = spec.initrd() == null ? null : privateCopy(VmHost.existing(spec.initrd(), "initrd", spec), spec);
+        GuestNetwork network = GuestNetwork.open(taps, spec);
+        Tap tap = network.tap();
         List<String> command = new ArrayList<>(List.of(binary.toString(), "--mem=" + VmHost.memoryMib(spec),
-                "--net:" + NET_DEVICE + "=" + tap));
-        if (spec.initrd() != null) {
-            command.add("--block:" + BLOCK_DEVICE + "=" + privateCopy(VmHost.existing(spec.initrd(), "initrd", spec), spec));
-        }
+                "--net:" + NET_DEVICE + "=" + tap.name()));
+        if (block != null) command.add("--block:" + BLOCK_DEVICE + "=" + block);
         command.add("--");
         command.add(unikernel.toString());
+        command.addAll(List.of("--ipv4=" + tap.guestCidr(), "--ipv4-gateway=" + tap.hostAddress()));
         command.addAll(spec.args());
-        try {
-            VmHost.log(spec.logFile(), spec.id() + " is on tap " + tap + "; 127.0.0.1:" + spec.port() + " reaches it only if"
-                    + " the host forwards that port to the guest's address, port " + spec.guestPort() + " (Mayfly does not)");
-        } catch (IOException e) {
-            throw new DriverException("cannot write the console log of " + spec.id() + " at " + spec.logFile() + ": " + e.getMessage(), e);
-        }
-        return VmmProcess.start(name(), spec, command, null);
+        return VmmProcess.start(name(), spec, command, null, network);
     }
 
     @Override
     public Optional<InstanceHandle> recover(InstanceState state) {
-        return VmmProcess.recover(name(), state, null);
+        return VmmProcess.recover(name(), state, null, taps);
+    }
+
+    /** The guest's address is the instance's own /30: one of the arguments given by hand would contradict it. */
+    private static void refuseOwnAddressing(InstanceSpec spec) throws DriverException {
+        for (String arg : spec.args()) {
+            if (arg.startsWith("--ipv4=") || arg.startsWith("--ipv4-gateway=")) {
+                throw new DriverException("run.args of " + spec.app() + " v" + spec.release() + " sets " + arg + ", but Mayfly gives each "
+                        + "Solo5 guest its own address and gateway (--ipv4 and --ipv4-gateway, on a tap of its own): remove it from run.args");
+            }
+        }
     }
 
     /** The block device the guest gets: a copy in its instance directory, never the stored artifact itself. */

@@ -7,6 +7,8 @@ import io.mayfly.agent.driver.InstanceSpec;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
 import io.mayfly.agent.driver.StandIns;
+import io.mayfly.agent.driver.Tap;
+import io.mayfly.agent.driver.TapDevices;
 import io.mayfly.wire.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -51,6 +53,7 @@ class FirecrackerDriverTest {
     Path dir;
 
     private Path host;
+    private TapDevices taps;
     private Path firecracker;
     private Path kernel;
     private final List<InstanceHandle> started = new ArrayList<>();
@@ -59,6 +62,7 @@ class FirecrackerDriverTest {
     @BeforeEach
     void setUp() throws Exception {
         host = StandIns.host(dir);
+        taps = StandIns.taps(dir, host);
         firecracker = StandIns.script(dir, "firecracker", STAND_IN_FIRECRACKER);
         kernel = Files.writeString(dir.resolve("vmlinux"), "\u007fELF stand-in kernel");
     }
@@ -71,7 +75,7 @@ class FirecrackerDriverTest {
 
     @Test
     void aMissingBinaryIsUnavailableNamingTheBinaryAndWhereToGetIt() {
-        FirecrackerDriver missing = new FirecrackerDriver(null, StandIns.TAP, host);
+        FirecrackerDriver missing = new FirecrackerDriver(null, taps, host);
 
         assertThat(missing.name()).isEqualTo("firecracker");
         assertThat(missing.availability().available()).isFalse();
@@ -82,21 +86,23 @@ class FirecrackerDriverTest {
     }
 
     @Test
-    void withoutATapOrKvmItIsUnavailable() throws Exception {
-        assertThat(new FirecrackerDriver(firecracker, StandIns.TAP, host).availability().available()).isTrue();
-        FirecrackerDriver noTap = new FirecrackerDriver(firecracker, null, host);
-        assertThat(noTap.availability().detail()).contains("a tap device is required", "ip tuntap add");
-        assertThatThrownBy(() -> noTap.start(spec("hello-v3-notap", null))).isInstanceOf(DriverException.class)
-                .hasMessageContaining("MAYFLY_TAP");
+    void withoutTheRightToCreateTapsOrWithoutKvmItIsUnavailable() throws Exception {
+        assertThat(driver().availability().available()).isTrue();
+        StandIns.agentStatus(host, 1000, "0000000000000000", "0000000000000000");
+        assertThat(driver().availability().detail()).startsWith("firecracker: the agent lacks CAP_NET_ADMIN");
+        assertThatThrownBy(() -> driver().start(spec("hello-v3-notap", null))).isInstanceOf(DriverException.class)
+                .hasMessageContaining("CAP_NET_ADMIN");
+        assertThat(StandIns.ipCalls(dir)).isEmpty();
 
         Files.delete(host.resolve("dev/kvm"));
-        assertThat(new FirecrackerDriver(firecracker, StandIns.TAP, host).availability().detail()).contains("dev/kvm does not exist");
+        assertThat(driver().availability().detail()).contains("dev/kvm does not exist");
     }
 
     @Test
     void startWritesTheConfigInFirecrackersSchemaAndRunsFirecrackerWithItAndItsApiSocket() throws Exception {
         Path initrd = Files.writeString(dir.resolve("initramfs.cpio"), "stand-in initrd");
-        InstanceSpec spec = spec("hello-v3-run", initrd, "ip=10.0.0.2::10.0.0.1:255.255.255.0::eth0:off");
+        InstanceSpec spec = spec("hello-v3-run", initrd, "init=/hello");
+        Tap tap = Tap.forPort(spec.port());
 
         InstanceHandle handle = start(spec);
 
@@ -110,14 +116,15 @@ class FirecrackerDriverTest {
         assertThat(vm.at("/boot-source/kernel_image_path").asText()).isEqualTo(kernel.toString());
         assertThat(vm.at("/boot-source/initrd_path").asText()).isEqualTo(initrd.toString());
         assertThat(vm.at("/boot-source/boot_args").asText())
-                .isEqualTo("console=ttyS0 reboot=k panic=1 pci=off ip=10.0.0.2::10.0.0.1:255.255.255.0::eth0:off");
+                .isEqualTo("console=ttyS0 reboot=k panic=1 pci=off ip=" + tap.guestAddress() + "::" + tap.hostAddress()
+                        + ":255.255.255.252::eth0:off init=/hello");
         assertThat(vm.get("drives").isArray()).isTrue();
         assertThat(vm.get("drives")).isEmpty();
         assertThat(vm.at("/machine-config/vcpu_count").asInt()).isEqualTo(2);
         assertThat(vm.at("/machine-config/mem_size_mib").asInt()).isEqualTo(128);
         assertThat(vm.get("network-interfaces")).hasSize(1);
         assertThat(vm.at("/network-interfaces/0/iface_id").asText()).isEqualTo("eth0");
-        assertThat(vm.at("/network-interfaces/0/host_dev_name").asText()).isEqualTo("mayfly0");
+        assertThat(vm.at("/network-interfaces/0/host_dev_name").asText()).isEqualTo(tap.name());
         assertThat(log).contains("mayfly: starting hello-v3-run: " + firecracker + " --api-sock");
         assertThat(handle.state().driver()).isEqualTo("firecracker");
         assertThat(InstanceStateFile.read(InstanceStateFile.in(spec.stateDir()))).isEqualTo(handle.state());
@@ -132,7 +139,7 @@ class FirecrackerDriverTest {
         StandIns.await(spec.logFile(), "guest booted");
         JsonNode boot = Json.MAPPER.readTree(dir.resolve("firecracker.config").toFile()).get("boot-source");
         assertThat(boot.has("initrd_path")).isFalse();
-        assertThat(boot.get("boot_args").asText()).isEqualTo("console=ttyS0 reboot=k panic=1 pci=off");
+        assertThat(boot.get("boot_args").asText()).startsWith("console=ttyS0 reboot=k panic=1 pci=off ip=");
     }
 
     @Test
@@ -227,7 +234,7 @@ class FirecrackerDriverTest {
     }
 
     private FirecrackerDriver driver() {
-        return new FirecrackerDriver(firecracker, StandIns.TAP, host);
+        return new FirecrackerDriver(firecracker, taps, host);
     }
 
     private InstanceSpec spec(String id, Path initrd, String... args) {
