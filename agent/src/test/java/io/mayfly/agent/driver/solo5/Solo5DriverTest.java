@@ -65,6 +65,24 @@ class Solo5DriverTest {
             while :; do sleep 0.1; done
             """;
 
+    /**
+     * Stand-in for solo5-elftool. {@code query-manifest FILE} prints the manifest the test wrote to $0.manifest (the
+     * JSON the real one prints); a missing file plays a binary without a manifest, with the real tool's complaint.
+     * Its arguments go to $0.args.
+     */
+    private static final String STAND_IN_ELFTOOL = """
+            #!/bin/sh
+            printf '%s\\n' "$@" > "$0.args"
+            if [ "$1" != query-manifest ] || [ $# -ne 2 ]; then echo "usage: solo5-elftool COMMAND ..." >&2; exit 1; fi
+            [ -f "$2" ] || { echo "solo5-elftool: $2: Could not open: No such file or directory" >&2; exit 1; }
+            [ -f "$0.manifest" ] || { echo "solo5-elftool: $2: No Solo5 manifest found in executable" >&2; exit 1; }
+            cat "$0.manifest"
+            """;
+    /** What MirageOS declares for a unikernel with a network stack: the device {@code service}. */
+    private static final String NETWORK_ONLY = """
+            { "type": "solo5.manifest", "version": 1, "devices": [ { "name": "service", "type": "NET_BASIC" } ] }
+            """;
+
     @TempDir
     Path dir;
 
@@ -79,6 +97,12 @@ class Solo5DriverTest {
         taps = StandIns.taps(dir, host);
         unikernel = Files.writeString(dir.resolve("hello.hvt"), "\u007fELF stand-in unikernel");
         for (Solo5Driver.Tender t : Solo5Driver.Tender.values()) StandIns.script(dir, t.command, STAND_IN_TENDER);
+        StandIns.script(dir, "solo5-elftool", STAND_IN_ELFTOOL);
+        manifest(NETWORK_ONLY);
+    }
+
+    private void manifest(String json) throws Exception {
+        Files.writeString(dir.resolve("solo5-elftool.manifest"), json);
     }
 
     @AfterEach
@@ -90,12 +114,23 @@ class Solo5DriverTest {
     void namesAreTheTendersAndAMissingTenderIsUnavailableWithWhereToGetIt() throws Exception {
         assertThat(driver(Solo5Driver.Tender.HVT).name()).isEqualTo("solo5-hvt");
         assertThat(driver(Solo5Driver.Tender.SPT).name()).isEqualTo("solo5-spt");
-        Solo5Driver missing = new Solo5Driver(Solo5Driver.Tender.HVT, null, taps, host);
+        Solo5Driver missing = new Solo5Driver(Solo5Driver.Tender.HVT, null, dir.resolve("solo5-elftool"), taps, host);
 
         assertThat(missing.availability().available()).isFalse();
         assertThat(missing.availability().detail()).contains("solo5-hvt not found", "opam install solo5", "github.com/Solo5/solo5");
         assertThatThrownBy(() -> missing.start(spec("hello-v3-none", null)))
                 .isInstanceOf(DriverException.class).hasMessageContaining("solo5-hvt not found");
+    }
+
+    @Test
+    void withoutSolo5ElftoolTheDriverIsUnavailableAndSaysItComesWithSolo5() {
+        Solo5Driver noElftool = new Solo5Driver(Solo5Driver.Tender.HVT, dir.resolve("solo5-hvt"), null, taps, host);
+
+        assertThat(noElftool.availability().available()).isFalse();
+        assertThat(noElftool.availability().detail()).contains("solo5-elftool not found on PATH or in /usr/local/bin",
+                "reads each unikernel's devices", "opam install solo5");
+        assertThatThrownBy(() -> noElftool.start(spec("hello-v3-noelf", null))).isInstanceOf(DriverException.class)
+                .hasMessageContaining("solo5-elftool not found");
     }
 
     @Test
@@ -130,6 +165,7 @@ class Solo5DriverTest {
         InstanceHandle handle = start(driver, spec);
 
         String log = StandIns.await(spec.logFile(), "stand-in: booted");
+        assertThat(Files.readAllLines(dir.resolve("solo5-elftool.args"))).containsExactly("query-manifest", unikernel.toString());
         assertThat(StandIns.ipCalls(dir)).containsExactly("tuntap add dev " + tap.name() + " mode tap",
                 "addr add " + tap.hostCidr() + " dev " + tap.name(), "link set dev " + tap.name() + " up");
         assertThat(Files.readAllLines(dir.resolve("solo5-hvt.args"))).containsExactly("--mem=128", "--net:service=" + tap.name(),
@@ -196,7 +232,10 @@ class Solo5DriverTest {
     }
 
     @Test
-    void anInitrdIsAttachedAsTheStorageBlockDeviceThroughAPrivateCopy() throws Exception {
+    void theDevicesAreAttachedByTheNamesInTheManifestTheBlockDeviceToAPrivateCopyOfTheInitrd() throws Exception {
+        manifest("""
+                {"type":"solo5.manifest","version":1,"devices":[{"name":"net0","type":"NET_BASIC"},{"name":"disk","type":"BLOCK_BASIC"}]}
+                """);
         Path disk = Files.writeString(dir.resolve("data.img"), "stored, content-addressed bytes");
         InstanceSpec spec = spec("hello-v3-disk", disk);
         Tap tap = Tap.forPort(spec.port());
@@ -204,11 +243,94 @@ class Solo5DriverTest {
         start(driver(Solo5Driver.Tender.HVT), spec);
 
         StandIns.await(spec.logFile(), "stand-in: booted");
-        Path copy = spec.stateDir().toAbsolutePath().resolve("storage.img");
-        assertThat(Files.readAllLines(dir.resolve("solo5-hvt.args"))).containsExactly("--mem=128", "--net:service=" + tap.name(),
-                "--block:storage=" + copy, "--", unikernel.toString(), "--ipv4=" + tap.guestCidr(), "--ipv4-gateway=" + tap.hostAddress());
+        Path copy = spec.stateDir().toAbsolutePath().resolve("disk.img");
+        assertThat(Files.readAllLines(dir.resolve("solo5-hvt.args"))).containsExactly("--mem=128", "--net:net0=" + tap.name(),
+                "--block:disk=" + copy, "--", unikernel.toString(), "--ipv4=" + tap.guestCidr(), "--ipv4-gateway=" + tap.hostAddress());
         assertThat(Files.readString(copy)).isEqualTo("stored, content-addressed bytes");
         assertThat(Files.isSameFile(copy, disk)).isFalse();
+    }
+
+    @Test
+    void aSecondNetworkDeviceIsRefusedNamingItBeforeAnythingIsCreated() throws Exception {
+        manifest("""
+                {"type":"solo5.manifest","version":1,"devices":[{"name":"service","type":"NET_BASIC"},{"name":"private","type":"NET_BASIC"}]}
+                """);
+
+        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-twonets", null), "the unikernel of hello v3 declares 2 network devices "
+                + "(service, private) in its Solo5 manifest; Mayfly gives each instance one network, a tap of its own, and has nothing "
+                + "to attach 'private' to: build the unikernel with a single network device");
+    }
+
+    @Test
+    void aUnikernelWithoutANetworkDeviceIsRefusedBecauseNothingCouldReachIt() throws Exception {
+        manifest("""
+                {"type":"solo5.manifest","version":1,"devices":[]}
+                """);
+
+        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-nonet", null), "the unikernel of hello v3 declares no network device "
+                + "(NET_BASIC) in its Solo5 manifest, so nothing could reach it: Mayfly sends every instance HTTP over its network; "
+                + "give it one (MirageOS: a network stack in config.ml)");
+    }
+
+    @Test
+    void aBlockDeviceWithoutAnInitrdSaysWhatToSetAndAnInitrdWithoutABlockDeviceToo() throws Exception {
+        manifest("""
+                {"type":"solo5.manifest","version":1,"devices":[{"name":"service","type":"NET_BASIC"},{"name":"storage","type":"BLOCK_BASIC"}]}
+                """);
+        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-nodisk", null), "the unikernel of hello v3 declares the block device "
+                + "'storage' in its Solo5 manifest, but the release has no build.initrd to attach to it: set build.initrd to the disk "
+                + "image the build makes (the guest gets a private copy), or build the unikernel without the block device");
+
+        manifest(NETWORK_ONLY);
+        Path disk = Files.writeString(dir.resolve("data.img"), "bytes");
+        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-unused", disk), "hello v3 has a build.initrd, but its unikernel declares "
+                + "no block device (BLOCK_BASIC) in its Solo5 manifest to attach it to: remove build.initrd, or give the unikernel a block device");
+    }
+
+    @Test
+    void aSecondBlockDeviceIsRefusedNamingIt() throws Exception {
+        manifest("""
+                {"type":"solo5.manifest","version":1,"devices":[{"name":"service","type":"NET_BASIC"},
+                 {"name":"storage","type":"BLOCK_BASIC"},{"name":"cache","type":"BLOCK_BASIC"}]}
+                """);
+
+        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-twodisks", Files.writeString(dir.resolve("data.img"), "bytes")),
+                "the unikernel of hello v3 declares 2 block devices (storage, cache) in its Solo5 manifest; Mayfly attaches one, the "
+                        + "release's build.initrd, and has nothing to attach 'cache' to: build the unikernel with one block device at most");
+    }
+
+    @Test
+    void aDeviceOfATypeMayflyDoesNotKnowIsRefusedNamingDeviceAndType() throws Exception {
+        manifest("""
+                {"type":"solo5.manifest","version":1,"devices":[{"name":"service","type":"NET_BASIC"},{"name":"gpu","type":"PCI_BASIC"}]}
+                """);
+
+        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-pci", null), "the unikernel of hello v3 declares the device 'gpu' of type "
+                + "PCI_BASIC in its Solo5 manifest; Mayfly attaches only NET_BASIC and BLOCK_BASIC devices: build the unikernel without it");
+    }
+
+    @Test
+    void anArtifactWithoutAManifestIsNotASolo5UnikernelAndTheMessageSaysWhatElftoolSaid() throws Exception {
+        Files.delete(dir.resolve("solo5-elftool.manifest"));
+
+        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-elf", null), "solo5-elftool query-manifest " + unikernel + " failed (exit 1): "
+                + "solo5-elftool: " + unikernel + ": No Solo5 manifest found in executable; the artifact of hello v3 must be a Solo5 "
+                + "unikernel for this tender (MirageOS: mirage configure -t hvt or -t spt)");
+    }
+
+    @Test
+    void elftoolOutputThatIsNotAManifestIsAClearError() throws Exception {
+        manifest("Manifest contains 2 entries.\n");
+
+        assertThatThrownBy(() -> driver(Solo5Driver.Tender.HVT).start(spec("hello-v3-garbled", null)))
+                .isInstanceOf(DriverException.class)
+                .hasMessageStartingWith("solo5-elftool query-manifest " + unikernel + " printed no Solo5 manifest Mayfly can read for hello v3");
+
+        manifest("""
+                {"type":"solo5.manifest","version":2,"devices":[]}
+                """);
+        assertThatThrownBy(() -> driver(Solo5Driver.Tender.HVT).start(spec("hello-v3-v2", null)))
+                .isInstanceOf(DriverException.class).hasMessageContaining("its version is 2; Mayfly reads version 1");
     }
 
     @Test
@@ -286,7 +408,14 @@ class Solo5DriverTest {
     }
 
     private Solo5Driver driver(Solo5Driver.Tender tender) {
-        return new Solo5Driver(tender, dir.resolve(tender.command), taps, host);
+        return new Solo5Driver(tender, dir.resolve(tender.command), dir.resolve("solo5-elftool"), taps, host);
+    }
+
+    private void assertRefusedBeforeAnythingIsCreated(InstanceSpec spec, String message) throws Exception {
+        assertThatThrownBy(() -> driver(Solo5Driver.Tender.HVT).start(spec)).isInstanceOf(DriverException.class).hasMessage(message);
+        assertThat(StandIns.ipCalls(dir)).as("no tap was created").isEmpty();
+        assertThat(dir.resolve("solo5-hvt.args")).as("the tender never ran").doesNotExist();
+        assertThat(StandIns.acceptsOnLoopback(spec.port())).isFalse();
     }
 
     private InstanceSpec spec(String id, Path initrd, String... args) {
