@@ -151,12 +151,12 @@ public final class VmmProcess implements InstanceHandle {
     }
 
     /**
-     * Ends a VMM whose guest never booted (its configuration failed): SIGTERM, then SIGKILL, without asking the guest
-     * and without a grace. Takes the network down too.
+     * Ends a VMM whose guest never booted (its configuration failed): SIGTERM without asking the guest first, and
+     * SIGKILL if that has not ended it within {@link #TERM_WAIT}. Takes the network down too.
      */
     public void abort() {
         try {
-            end(Duration.ZERO, false);
+            end(TERM_WAIT, false);
         } finally {
             closeNetwork();
         }
