@@ -39,8 +39,8 @@ public final class GuestNetwork {
     }
 
     /**
-     * Gives {@code spec}'s instance its network: records it, creates the tap and starts forwarding
-     * {@code 127.0.0.1:port} to {@code guest:guestPort}. Nothing is left behind when a step fails.
+     * Gives {@code spec}'s instance its network: records it, starts forwarding {@code 127.0.0.1:port} to
+     * {@code guest:guestPort} and creates the tap. Nothing is left behind when a step fails.
      */
     public static GuestNetwork open(TapDevices taps, InstanceSpec spec) throws DriverException {
         Tap tap = Tap.forPort(spec.port());
@@ -52,20 +52,24 @@ public final class GuestNetwork {
         } catch (IOException e) {
             throw new DriverException("cannot record the network of " + spec.id() + " in " + file + ": " + e.getMessage(), e);
         }
+        // The port first: holding it is what makes the tap named after it this instance's, even against a start
+        // that was handed the same port a moment ago.
+        PortForwarder forwarder;
         try {
-            taps.create(tap);
-        } catch (DriverException e) {
-            deleteQuietly(file);
-            throw new DriverException("cannot give " + spec.id() + " its network: " + e.getMessage(), e);
-        }
-        GuestNetwork network = new GuestNetwork(taps, state, spec.stateDir(), spec.logFile(), null);
-        try {
-            network.forwarder = PortForwarder.start(loopback(spec.port()), guest(state));
+            forwarder = PortForwarder.start(loopback(spec.port()), guest(state));
         } catch (IOException e) {
-            network.close();
+            deleteQuietly(file);
             throw new DriverException("cannot listen on 127.0.0.1:" + spec.port() + ", the port picked for " + spec.id()
                     + ", to forward it to the guest: " + e.getMessage() + " (another process took it in the meantime?); start it again", e);
         }
+        try {
+            taps.create(tap);
+        } catch (DriverException e) {
+            forwarder.close();
+            deleteQuietly(file);
+            throw new DriverException("cannot give " + spec.id() + " its network: " + e.getMessage(), e);
+        }
+        GuestNetwork network = new GuestNetwork(taps, state, spec.stateDir(), spec.logFile(), forwarder);
         network.note(spec.id() + " is on tap " + tap.name() + ": host " + tap.hostCidr() + ", guest " + tap.guestAddress()
                 + "; 127.0.0.1:" + spec.port() + " is forwarded to " + tap.guestAddress() + ":" + spec.guestPort());
         return network;
