@@ -418,5 +418,6 @@ public final class Agent implements AutoCloseable {
         Thread reaper = idleReaper;
         if (reaper != null) reaper.interrupt();
         router.close();
+        instances.values().forEach(i -> i.handle().detach());
     }
 }

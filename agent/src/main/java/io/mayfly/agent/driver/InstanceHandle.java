@@ -15,4 +15,10 @@ public interface InstanceHandle {
 
     /** Asks the instance to stop (SIGTERM or the driver's equivalent), then kills it after {@code grace}. Blocks until it is gone. */
     void stop(Duration grace);
+
+    /**
+     * The agent is shutting down and leaves the instance running: lets go of what the agent's own process holds for
+     * it (a port forwarder), which the next agent takes up again in {@link Driver#recover}. Most handles hold nothing.
+     */
+    default void detach() {}
 }

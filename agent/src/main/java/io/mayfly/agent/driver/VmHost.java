@@ -6,22 +6,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Optional;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * What the Solo5, Xen and Firecracker drivers check on the host before they promise to run anything, and the
- * small conversions they share. The checks take the host's root directory ({@code /} in production) so that a
- * test can point them at a stand-in tree with a fake {@code dev/kvm} and {@code sys/class/net}.
+ * What the Solo5, Xen and Firecracker drivers check on the host before they promise to run anything (their tools,
+ * KVM; the right to create taps is {@link TapDevices}'), and the small conversions they share. The checks take the
+ * host's root directory ({@code /} in production) so that a test can point them at a stand-in tree with a fake
+ * {@code dev/kvm}.
  */
 public final class VmHost {
-    /** The environment variable that names the tap interface the Solo5 and Firecracker drivers attach guests to. */
-    public static final String TAP_ENV = "MAYFLY_TAP";
-    /** Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no '/', no whitespace. */
-    private static final Pattern INTERFACE = Pattern.compile("[A-Za-z0-9_.:-]{1,15}");
-    /** IFF_TAP in /sys/class/net/NAME/tun_flags: the device is a tap (layer 2), not a tun (layer 3). */
-    private static final int IFF_TAP = 0x0002;
-
     private VmHost() {}
 
     /** The first executable {@code name} on the agent's PATH, then in {@code usualDirs} (sbin dirs are often not on PATH). */
@@ -39,35 +32,6 @@ public final class VmHost {
         }
         if (!Files.isReadable(kvm) || !Files.isWritable(kvm)) {
             return Optional.of(kvm + " is not readable and writable by the agent's user: add it to the kvm group");
-        }
-        return Optional.empty();
-    }
-
-    /**
-     * Why {@code tap} cannot be a guest's network (not configured, not an interface name, no such interface, not a
-     * tap), or empty.
-     */
-    public static Optional<String> tapProblem(Path root, String tap) {
-        String setting = TAP_ENV;
-        String create = "create one with: ip tuntap add dev mayfly0 mode tap user $(id -un) && ip link set dev mayfly0 up"
-                + ", give the host an address on it (ip addr add 10.0.0.1/24 dev mayfly0), then set " + setting + "=mayfly0";
-        if (tap == null || tap.isBlank()) {
-            return Optional.of("a tap device is required and none is configured: " + create);
-        }
-        if (!INTERFACE.matcher(tap).matches()) {
-            return Optional.of(setting + "='" + tap + "' is not a network interface name (1-15 letters, digits, '.', '_', '-', ':')");
-        }
-        Path dev = root.resolve("sys/class/net").resolve(tap);
-        if (!Files.isDirectory(dev)) {
-            return Optional.of("the tap device " + tap + " (" + setting + ") does not exist: " + create);
-        }
-        try {
-            String flags = Files.readString(dev.resolve("tun_flags")).trim();
-            if ((Integer.decode(flags) & IFF_TAP) == 0) {
-                return Optional.of(tap + " is a tun device, not a tap: " + create);
-            }
-        } catch (IOException | NumberFormatException e) {
-            return Optional.of(tap + " is not a tun/tap device (no readable " + dev.resolve("tun_flags") + "): " + create);
         }
         return Optional.empty();
     }

@@ -17,9 +17,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * An instance that is one host process holding the whole guest: a Solo5 tender, a Firecracker VMM. Shared by
- * the drivers whose tool runs in the foreground for as long as the guest lives, so the process's life is the
- * instance's life.
+ * An instance that is one host process holding the whole guest (a Solo5 tender, a Firecracker VMM) and its
+ * {@link GuestNetwork}. Shared by the drivers whose tool runs in the foreground for as long as the guest lives, so
+ * the process's life is the instance's life: when it ends, however it ends, the network is taken down with it.
  *
  * <p>The process runs in its own session (setsid: a signal to the agent's terminal must not reach it) with the
  * console, its stdout and stderr, appended to the instance log, so nothing breaks when the agent goes away. Its
@@ -46,19 +46,32 @@ public final class VmmProcess implements InstanceHandle {
     private final ProcessHandle process;
     private final CompletableFuture<Integer> exited;
     private final StopRequest request;
+    /** Null for an instance adopted from an agent that recorded no network for it. */
+    private final GuestNetwork network;
+    /** Set when the agent lets go of the instance: its end is then the next agent's business. */
+    private volatile boolean detached;
 
-    private VmmProcess(InstanceState state, ProcessHandle process, CompletableFuture<Integer> exited, StopRequest request) {
+    private VmmProcess(InstanceState state, ProcessHandle process, CompletableFuture<Integer> exited, StopRequest request,
+                       GuestNetwork network) {
         this.state = state;
         this.process = process;
         this.exited = exited;
         this.request = request;
+        this.network = network;
+        // Taken down on a thread of its own: the exit may be seen on a thread that must not wait for ip.
+        exited.whenComplete((code, error) -> {
+            if (!detached) Thread.ofVirtual().name("network-down-" + state.id()).start(this::closeNetwork);
+        });
     }
 
     /**
      * Starts {@code command} for {@code spec} and records its state. {@code request} is how to ask it to stop
-     * (null: SIGTERM). Returns once the process exists; whether the guest comes up is the health check's business.
+     * (null: SIGTERM); {@code network} is the guest's, already set up, and is taken down when the process ends (or
+     * at once, if it cannot be started). Returns once the process exists; whether the guest comes up is the health
+     * check's business.
      */
-    public static VmmProcess start(String driver, InstanceSpec spec, List<String> command, StopRequest request) throws DriverException {
+    public static VmmProcess start(String driver, InstanceSpec spec, List<String> command, StopRequest request,
+                                   GuestNetwork network) throws DriverException {
         List<String> cmd = new ArrayList<>();
         // setsid execs in place (our child is never a group leader), so the recorded pid is the tool itself.
         if (Files.isExecutable(SETSID)) cmd.add(SETSID.toString());
@@ -71,17 +84,18 @@ public final class VmmProcess implements InstanceHandle {
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(spec.logFile().toFile()))
                     .directory(spec.stateDir().toFile()).start();
         } catch (IOException e) {
+            network.close();
             throw new DriverException("cannot start " + command.getFirst() + " for " + spec.id() + ": " + e.getMessage(), e);
         }
         long ticks = ProcessStat.read(started.pid()).map(ProcessStat::startTicks).orElse(0L);
         InstanceState state = new InstanceState(spec.id(), spec.app(), spec.release(), driver, started.pid(), ticks, spec.port(),
                 spec.logFile(), spec.stateDir(), Instant.now());
-        VmmProcess handle = new VmmProcess(state, started.toHandle(), started.onExit().thenApply(Process::exitValue), request);
+        VmmProcess handle = new VmmProcess(state, started.toHandle(), started.onExit().thenApply(Process::exitValue), request, network);
         try {
             InstanceStateFile.write(InstanceStateFile.in(spec.stateDir()), state);
         } catch (IOException e) {
             // An instance whose state is not on disk would be orphaned by the next agent restart.
-            handle.stop(Duration.ZERO);
+            handle.abort();
             throw new DriverException("cannot record the state of " + spec.id() + " in " + spec.stateDir() + ": " + e.getMessage()
                     + "; the instance was stopped", e);
         }
@@ -90,11 +104,18 @@ public final class VmmProcess implements InstanceHandle {
 
     /**
      * Re-adopts the process of {@code state} if it was started by {@code driver} and is still the same running
-     * process. It is not our child, so its exit code is lost and its end is seen by polling /proc.
+     * process, and forwards to its guest again. It is not our child, so its exit code is lost and its end is seen by
+     * polling /proc. When the process is gone, the tap it leaves behind is removed.
      */
-    public static Optional<InstanceHandle> recover(String driver, InstanceState state, StopRequest request) {
-        if (!driver.equals(state.driver()) || !ProcessStat.running(state.pid(), state.startTicks())) return Optional.empty();
-        return ProcessHandle.of(state.pid()).map(p -> {
+    public static Optional<InstanceHandle> recover(String driver, InstanceState state, StopRequest request, TapDevices taps) {
+        if (!driver.equals(state.driver())) return Optional.empty();
+        Optional<ProcessHandle> alive = ProcessStat.running(state.pid(), state.startTicks()) ? ProcessHandle.of(state.pid()) : Optional.empty();
+        if (alive.isEmpty()) {
+            GuestNetwork.removeLeftover(taps, state.stateDir(), state.logFile());
+            return Optional.empty();
+        }
+        GuestNetwork network = GuestNetwork.adopt(taps, state.stateDir(), state.logFile()).orElse(null);
+        return alive.map(p -> {
             CompletableFuture<Integer> exited = new CompletableFuture<>();
             Thread.ofVirtual().name("watch-" + state.id()).start(() -> {
                 try {
@@ -104,7 +125,7 @@ public final class VmmProcess implements InstanceHandle {
                 }
                 exited.complete(-1);
             });
-            return new VmmProcess(state, p, exited, request);
+            return new VmmProcess(state, p, exited, request, network);
         });
     }
 
@@ -121,9 +142,40 @@ public final class VmmProcess implements InstanceHandle {
 
     @Override
     public void stop(Duration grace) {
+        try {
+            end(grace, true);
+        } finally {
+            // Not left to the exit callback alone: whoever stops an instance may rely on its tap being gone after.
+            closeNetwork();
+        }
+    }
+
+    /**
+     * Ends a VMM whose guest never booted (its configuration failed): SIGTERM without asking the guest first, and
+     * SIGKILL if that has not ended it within {@link #TERM_WAIT}. Takes the network down too.
+     */
+    public void abort() {
+        try {
+            end(TERM_WAIT, false);
+        } finally {
+            closeNetwork();
+        }
+    }
+
+    @Override
+    public void detach() {
+        detached = true;
+        if (network != null) network.detach();
+    }
+
+    private void closeNetwork() {
+        if (network != null) network.close();
+    }
+
+    private void end(Duration grace, boolean ask) {
         if (!isAlive()) return;
         boolean asked = false;
-        if (request != null) {
+        if (ask && request != null) {
             try {
                 request.send();
                 asked = true;

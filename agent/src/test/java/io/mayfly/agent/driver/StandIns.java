@@ -1,6 +1,11 @@
 package io.mayfly.agent.driver;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -9,13 +14,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * For testing drivers whose real tools (Solo5's tenders, xl, firecracker) are not installed where Mayfly is
- * developed: stand-in scripts, a stand-in host tree (dev/kvm, sys/class/net/TAP), instance specs.
+ * For testing drivers whose real tools (Solo5's tenders and elftool, xl, firecracker) are not installed where
+ * Mayfly is developed: stand-in scripts, a stand-in host tree (dev/kvm, dev/net/tun, proc/self/status,
+ * sys/class/net), a stand-in {@code ip} that acts on it, instance specs.
  */
 public final class StandIns {
-    /** The tap the stand-in host tree has. */
-    public static final String TAP = "mayfly0";
-
     private StandIns() {}
 
     /** Writes an executable stand-in script {@code dir/name}. */
@@ -26,14 +29,67 @@ public final class StandIns {
         return script;
     }
 
-    /** A stand-in for the host's root directory: a usable dev/kvm and a tap device {@link #TAP} in sys/class/net. */
+    /**
+     * A stand-in for the host's root directory: a usable dev/kvm and dev/net/tun, an agent running as root with all
+     * capabilities (proc/self/status), and no network interfaces yet (sys/class/net).
+     */
     public static Path host(Path dir) throws IOException {
         Path root = dir.resolve("host");
-        Files.createDirectories(root.resolve("dev"));
+        Files.createDirectories(root.resolve("dev/net"));
+        Files.createDirectories(root.resolve("sys/class/net"));
         Files.writeString(root.resolve("dev/kvm"), "");
-        Path tap = Files.createDirectories(root.resolve("sys/class/net").resolve(TAP));
-        Files.writeString(tap.resolve("tun_flags"), "0x1002\n"); // IFF_TAP | IFF_NO_PI, as the kernel shows a tap
+        Files.writeString(root.resolve("dev/net/tun"), "");
+        agentStatus(root, 0, "000001ffffffffff", "0000000000000000");
         return root;
+    }
+
+    /** The taps on the stand-in host, as {@code ip} on it made them. */
+    public static TapDevices taps(Path dir, Path host) throws IOException {
+        return new TapDevices(ip(dir, host), host);
+    }
+
+    /** Writes the stand-in host's proc/self/status: the agent's user id and its effective and ambient capabilities (hex). */
+    public static void agentStatus(Path host, int uid, String capEff, String capAmb) throws IOException {
+        Files.createDirectories(host.resolve("proc/self"));
+        Files.writeString(host.resolve("proc/self/status"), "Name:\tjava\nUid:\t" + uid + "\t" + uid + "\t" + uid + "\t" + uid
+                + "\nCapInh:\t0000000000000000\nCapPrm:\t" + capEff + "\nCapEff:\t" + capEff + "\nCapBnd:\t000001ffffffffff"
+                + "\nCapAmb:\t" + capAmb + "\n");
+    }
+
+    /**
+     * Stand-in for {@code ip}, acting on the stand-in host tree: {@code tuntap add|del dev NAME mode tap} creates or
+     * removes {@code sys/class/net/NAME} (adding an existing one fails, as TUNSETIFF does, and so does deleting one
+     * that holds a file {@code held}, as a tap in use does), {@code addr add} and {@code link set} need the device.
+     * Each call is recorded, one line of arguments, in {@code ip.log} next to the script. A test makes the calls
+     * starting with some words fail, as without CAP_NET_ADMIN, by writing those words to {@code ip.fail}.
+     */
+    public static Path ip(Path dir, Path host) throws IOException {
+        Path net = Files.createDirectories(host.resolve("sys/class/net"));
+        return script(dir, "ip", """
+                #!/bin/sh
+                echo "$*" >> "$0.log"
+                net='@NET@'
+                if [ -s "$0.fail" ]; then
+                  case "$*" in "$(cat "$0.fail")"*) echo "RTNETLINK answers: Operation not permitted" >&2; exit 2 ;; esac
+                fi
+                case "$1 $2" in
+                  "tuntap add") [ -e "$net/$4" ] && { echo "ioctl(TUNSETIFF): Device or resource busy" >&2; exit 1; }
+                                mkdir "$net/$4" && echo 0x1002 > "$net/$4/tun_flags" ;; # IFF_TAP | IFF_NO_PI, as the kernel shows a tap
+                  "tuntap del") [ -e "$net/$4/held" ] && { echo "ioctl(TUNSETIFF): Device or resource busy" >&2; exit 1; }
+                                rm -rf "$net/$4" ;;
+                  "addr add")   [ -d "$net/$5" ] || { echo "Cannot find device \"$5\"" >&2; exit 1; }
+                                echo "$3" >> "$net/$5/addresses" ;;
+                  "link set")   [ -d "$net/$4" ] || { echo "Cannot find device \"$4\"" >&2; exit 1; }
+                                echo "$5" > "$net/$4/operstate" ;;
+                  *) echo "ip stand-in: unexpected: $*" >&2; exit 1 ;;
+                esac
+                """.replace("@NET@", net.toAbsolutePath().toString()));
+    }
+
+    /** The calls the stand-in {@code ip} in {@code dir} received, one line each. */
+    public static List<String> ipCalls(Path dir) throws IOException {
+        Path log = dir.resolve("ip.log");
+        return Files.exists(log) ? Files.readAllLines(log) : List.of();
     }
 
     /** A spec for instance {@code id} of app hello v3, 128 MiB, 2 vCPUs, guest port 8080, its files under {@code dir}. */
@@ -42,6 +98,18 @@ public final class StandIns {
         int port = Ports.freeLoopbackPort();
         return new InstanceSpec(id, "hello", 3, artifact, initrd, args, Map.of("PORT", Integer.toString(port)), 128L << 20,
                 port, 8080, stateDir.resolve("console.log"), stateDir, Duration.ofSeconds(5), 2);
+    }
+
+    /** Whether something accepts TCP connections on 127.0.0.1:{@code port}. */
+    public static boolean acceptsOnLoopback(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
+            return true;
+        } catch (ConnectException refused) {
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Waits up to 10 s for {@code file} to contain {@code text}; returns the file's contents. */

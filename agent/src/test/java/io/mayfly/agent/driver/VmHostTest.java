@@ -17,28 +17,6 @@ class VmHostTest {
     Path dir;
 
     @Test
-    void aConfiguredTapThatExistsAsATapHasNoProblem() throws Exception {
-        assertThat(VmHost.tapProblem(StandIns.host(dir), StandIns.TAP)).isEmpty();
-    }
-
-    @Test
-    void tapProblemsSayWhatIsWrongAndHowToCreateOne() throws Exception {
-        Path root = StandIns.host(dir);
-        Path tun = Files.createDirectories(root.resolve("sys/class/net/tun0"));
-        Files.writeString(tun.resolve("tun_flags"), "0x1001\n");
-        Files.createDirectories(root.resolve("sys/class/net/eth0"));
-
-        assertThat(VmHost.tapProblem(root, null)).hasValueSatisfying(p -> assertThat(p)
-                .contains("a tap device is required", "ip tuntap add dev mayfly0 mode tap", "MAYFLY_TAP=mayfly0"));
-        assertThat(VmHost.tapProblem(root, "mayfly1")).hasValueSatisfying(p -> assertThat(p)
-                .contains("mayfly1 (MAYFLY_TAP) does not exist", "ip tuntap add"));
-        assertThat(VmHost.tapProblem(root, "tun0")).hasValueSatisfying(p -> assertThat(p).contains("tun0 is a tun device, not a tap"));
-        assertThat(VmHost.tapProblem(root, "eth0")).hasValueSatisfying(p -> assertThat(p).contains("eth0 is not a tun/tap device"));
-        assertThat(VmHost.tapProblem(root, "../../etc")).hasValueSatisfying(p -> assertThat(p).contains("is not a network interface name"));
-        assertThat(VmHost.tapProblem(root, "a-name-of-16-chr")).isPresent();
-    }
-
-    @Test
     void kvmMustExist() throws Exception {
         Path root = StandIns.host(dir);
         assertThat(VmHost.kvmProblem(root)).isEmpty();

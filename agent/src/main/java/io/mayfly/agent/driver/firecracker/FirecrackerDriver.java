@@ -3,9 +3,12 @@ package io.mayfly.agent.driver.firecracker;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mayfly.agent.driver.Driver;
 import io.mayfly.agent.driver.DriverException;
+import io.mayfly.agent.driver.GuestNetwork;
 import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceSpec;
 import io.mayfly.agent.driver.InstanceState;
+import io.mayfly.agent.driver.Tap;
+import io.mayfly.agent.driver.TapDevices;
 import io.mayfly.agent.driver.VmHost;
 import io.mayfly.agent.driver.VmmProcess;
 import io.mayfly.wire.Json;
@@ -14,46 +17,61 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * Boots a kernel as a Firecracker microVM: the whole machine is described up front in a JSON config file
- * ({@code firecracker --api-sock STATE/fc.sock --config-file STATE/vm.json}), so the VM boots without any API
- * call and the firecracker process is the instance. The serial console is Firecracker's stdout, which goes to the
- * instance log. The API socket stays open for one thing: stopping, with {@code SendCtrlAltDel} (a Linux guest
- * with the i8042 driver shuts down and Firecracker exits), then SIGTERM and SIGKILL once the grace is over.
+ * Boots a kernel as a Firecracker microVM, configured through Firecracker's API the way its getting-started guide
+ * does: {@code firecracker --api-sock STATE/fc.sock} starts an empty VMM, which is the instance's process; once the
+ * socket accepts, {@code PUT /machine-config}, {@code /boot-source}, {@code /network-interfaces/eth0}, then
+ * {@code PUT /actions {"action_type": "InstanceStart"}} boots the guest. A step Firecracker refuses (its answer's
+ * {@code fault_message} is in the error), or a socket that does not open in time, stops the VMM and takes its
+ * network down again. There is no {@code PUT /drives}: an instance has no disk, its kernel and initrd are the guest.
  *
- * <p>The guest's network is a virtio-net device {@code eth0} on the tap from {@code MAYFLY_TAP}; as with Solo5,
- * Mayfly neither creates the tap nor forwards the agent's loopback port to the guest yet.
+ * <p>The serial console is Firecracker's stdout, which goes to the instance log. Stopping sends
+ * {@code SendCtrlAltDel} over the same socket (a Linux guest with the i8042 driver shuts down and Firecracker exits),
+ * then SIGTERM and SIGKILL once the grace is over.
+ *
+ * <p>The guest's network is a virtio-net device {@code eth0} on the instance's own tap and /30 ({@link GuestNetwork});
+ * the kernel configures it from its command line ({@code ip=GUEST::HOST:255.255.255.252::eth0:off}), and the
+ * agent forwards its loopback port to the guest's port.
  */
 public final class FirecrackerDriver implements Driver {
     public static final String NAME = "firecracker";
     static final String SOCKET = "fc.sock";
-    static final String CONFIG = "vm.json";
     /**
      * Serial console on, reboot through the keyboard controller (which Firecracker turns into its own exit), no
-     * PCI probing (Firecracker has only virtio-mmio). Then {@code run.args}.
+     * PCI probing (Firecracker has only virtio-mmio). Then the guest's address, then {@code run.args}.
      */
     static final String BOOT_ARGS = "console=ttyS0 reboot=k panic=1 pci=off";
+    /** How long firecracker gets to open its API socket; it does so first thing, so this is generous. */
+    static final Duration SOCKET_WAIT = Duration.ofSeconds(5);
+    /** For each configuration call: Firecracker answers them at once, InstanceStart once the guest's memory is set up. */
+    static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
     /** sun_path holds 108 bytes including the terminating NUL. */
     private static final int MAX_SOCKET_PATH = 107;
 
-    private final Path firecracker;
-    private final String tap;
-    private final Path hostRoot;
+    /** One call of the boot sequence: {@code PUT path} with a JSON body. */
+    record ApiCall(String path, ObjectNode body) {}
 
-    /** firecracker on the agent's PATH or in /usr/local/bin, the tap from MAYFLY_TAP. */
+    private final Path firecracker;
+    private final TapDevices taps;
+    private final Path hostRoot;
+    private final Duration socketWait;
+
+    /** firecracker on the agent's PATH or in /usr/local/bin, on the real host. */
     public FirecrackerDriver() {
-        this(VmHost.executable("firecracker", "/usr/local/bin").orElse(null), System.getenv(VmHost.TAP_ENV), Path.of("/"));
+        this(VmHost.executable("firecracker", "/usr/local/bin").orElse(null), new TapDevices(), Path.of("/"), SOCKET_WAIT);
     }
 
-    /** {@code firecracker} null means not installed; {@code hostRoot} is where dev/kvm and sys/class/net are looked up. */
-    FirecrackerDriver(Path firecracker, String tap, Path hostRoot) {
+    /** {@code firecracker} null means not installed; {@code hostRoot} is where dev/kvm is looked up. */
+    FirecrackerDriver(Path firecracker, TapDevices taps, Path hostRoot, Duration socketWait) {
         this.firecracker = firecracker;
-        this.tap = tap;
+        this.taps = taps;
         this.hostRoot = hostRoot;
+        this.socketWait = socketWait;
     }
 
     @Override
@@ -66,9 +84,9 @@ public final class FirecrackerDriver implements Driver {
                     + "firecracker-vX.Y.Z-x86_64.tgz from https://github.com/firecracker-microvm/firecracker/releases and install "
                     + "its release-vX.Y.Z-x86_64/firecracker-vX.Y.Z-x86_64 binary as /usr/local/bin/firecracker");
         }
-        return VmHost.kvmProblem(hostRoot).or(() -> VmHost.tapProblem(hostRoot, tap))
+        return VmHost.kvmProblem(hostRoot).or(taps::problem)
                 .map(p -> Availability.no("firecracker: " + p))
-                .orElseGet(() -> Availability.yes(firecracker + ", guests on tap " + tap));
+                .orElseGet(() -> Availability.yes(firecracker + ", each guest on its own tap"));
     }
 
     @Override
@@ -79,39 +97,80 @@ public final class FirecrackerDriver implements Driver {
         Path initrd = spec.initrd() == null ? null : VmHost.existing(spec.initrd(), "initrd", spec);
         Path stateDir = spec.stateDir().toAbsolutePath();
         Path socket = stateDir.resolve(SOCKET);
-        Path config = stateDir.resolve(CONFIG);
         if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
             throw new DriverException("the API socket path " + socket + " is longer than the " + MAX_SOCKET_PATH
                     + " bytes a unix socket allows; move the agent's data directory to a shorter path");
         }
+        refuseOwnAddressing(spec);
         try {
             Files.createDirectories(stateDir);
             Files.deleteIfExists(socket); // Firecracker refuses to start on an existing socket path
-            Files.writeString(config, Json.pretty(config(spec, kernel, initrd, tap)));
         } catch (IOException e) {
-            throw new DriverException("cannot write the Firecracker config of " + spec.id() + " to " + config + ": " + e.getMessage(), e);
+            throw new DriverException("cannot prepare " + socket + " for the API of " + spec.id() + ": " + e.getMessage(), e);
         }
-        List<String> command = List.of(firecracker.toString(), "--api-sock", socket.toString(), "--config-file", config.toString());
-        return VmmProcess.start(NAME, spec, command, () -> FirecrackerApi.sendCtrlAltDel(socket));
+        GuestNetwork network = GuestNetwork.open(taps, spec);
+        VmmProcess vmm = VmmProcess.start(NAME, spec, List.of(firecracker.toString(), "--api-sock", socket.toString()),
+                () -> FirecrackerApi.sendCtrlAltDel(socket), network);
+        try {
+            FirecrackerApi.awaitSocket(socket, socketWait, vmm.exited());
+        } catch (IOException e) {
+            vmm.abort();
+            throw new DriverException(e.getMessage() + "; it was stopped, and its output is in " + spec.logFile(), e);
+        }
+        for (ApiCall call : bootSequence(spec, kernel, initrd, network.tap())) {
+            FirecrackerApi.Response response;
+            try {
+                response = FirecrackerApi.put(socket, call.path(), Json.MAPPER.writeValueAsString(call.body()), CALL_TIMEOUT);
+            } catch (IOException e) {
+                vmm.abort();
+                throw new DriverException("PUT " + call.path() + " to Firecracker for " + spec.id() + " failed: " + e.getMessage()
+                        + "; the microVM was stopped", e);
+            }
+            if (!response.ok()) {
+                vmm.abort();
+                throw new DriverException("Firecracker refused PUT " + call.path() + " for " + spec.id() + " (HTTP " + response.status()
+                        + "): " + response.faultMessage() + "; the microVM was stopped");
+            }
+        }
+        return vmm;
     }
 
     @Override
     public Optional<InstanceHandle> recover(InstanceState state) {
         Path socket = state.stateDir().toAbsolutePath().resolve(SOCKET);
-        return VmmProcess.recover(NAME, state, () -> FirecrackerApi.sendCtrlAltDel(socket));
+        return VmmProcess.recover(NAME, state, () -> FirecrackerApi.sendCtrlAltDel(socket), taps);
     }
 
-    /** The machine in Firecracker's config-file schema (the bodies of its PUT /boot-source, /drives, ... in one document). */
-    static ObjectNode config(InstanceSpec spec, Path kernel, Path initrd, String tap) {
-        ObjectNode vm = Json.MAPPER.createObjectNode();
-        List<String> bootArgs = new ArrayList<>(List.of(BOOT_ARGS));
+    /**
+     * The calls that configure and boot the microVM, in order, with the field names of Firecracker's swagger
+     * (MachineConfiguration, BootSource, NetworkInterface, InstanceActionInfo).
+     */
+    static List<ApiCall> bootSequence(InstanceSpec spec, Path kernel, Path initrd, Tap tap) {
+        List<ApiCall> calls = new ArrayList<>();
+        calls.add(new ApiCall("/machine-config", Json.MAPPER.createObjectNode()
+                .put("vcpu_count", Math.max(1, spec.vcpus())).put("mem_size_mib", VmHost.memoryMib(spec))));
+        List<String> bootArgs = new ArrayList<>(List.of(BOOT_ARGS, kernelIpArgument(tap)));
         bootArgs.addAll(spec.args());
-        ObjectNode boot = vm.putObject("boot-source").put("kernel_image_path", kernel.toString())
-                .put("boot_args", String.join(" ", bootArgs));
+        ObjectNode boot = Json.MAPPER.createObjectNode().put("kernel_image_path", kernel.toString()).put("boot_args", String.join(" ", bootArgs));
         if (initrd != null) boot.put("initrd_path", initrd.toString());
-        vm.putArray("drives"); // required by the schema; the kernel (with its initrd) is the whole guest
-        vm.putObject("machine-config").put("vcpu_count", Math.max(1, spec.vcpus())).put("mem_size_mib", VmHost.memoryMib(spec));
-        vm.putArray("network-interfaces").addObject().put("iface_id", "eth0").put("host_dev_name", tap);
-        return vm;
+        calls.add(new ApiCall("/boot-source", boot));
+        calls.add(new ApiCall("/network-interfaces/eth0", Json.MAPPER.createObjectNode().put("iface_id", "eth0").put("host_dev_name", tap.name())));
+        calls.add(new ApiCall("/actions", Json.MAPPER.createObjectNode().put("action_type", "InstanceStart")));
+        return calls;
+    }
+
+    /** The kernel's own network configuration (CONFIG_IP_PNP): {@code ip=CLIENT:SERVER:GATEWAY:NETMASK:HOSTNAME:DEVICE:AUTOCONF}. */
+    static String kernelIpArgument(Tap tap) {
+        return "ip=" + tap.guestAddress() + "::" + tap.hostAddress() + ":" + Tap.NETMASK + "::eth0:off";
+    }
+
+    /** The guest's address is the instance's own /30: an {@code ip=} given by hand would contradict it. */
+    private static void refuseOwnAddressing(InstanceSpec spec) throws DriverException {
+        for (String arg : spec.args()) {
+            if (arg.startsWith("ip=")) {
+                throw new DriverException("run.args of " + spec.app() + " v" + spec.release() + " sets " + arg + ", but Mayfly gives each "
+                        + "Firecracker guest its own address on the kernel command line (ip=, on a tap of its own): remove it from run.args");
+            }
+        }
     }
 }

@@ -1,2 +1,2 @@
-/** The firecracker driver: a kernel as a Firecracker microVM described by a config file, the VMM process being the instance. */
+/** The firecracker driver: a kernel as a Firecracker microVM configured and booted through its API, the VMM process being the instance. */
 package io.mayfly.agent.driver.firecracker;

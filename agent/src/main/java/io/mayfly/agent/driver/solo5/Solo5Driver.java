@@ -2,9 +2,12 @@ package io.mayfly.agent.driver.solo5;
 
 import io.mayfly.agent.driver.Driver;
 import io.mayfly.agent.driver.DriverException;
+import io.mayfly.agent.driver.GuestNetwork;
 import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceSpec;
 import io.mayfly.agent.driver.InstanceState;
+import io.mayfly.agent.driver.Tap;
+import io.mayfly.agent.driver.TapDevices;
 import io.mayfly.agent.driver.VmHost;
 import io.mayfly.agent.driver.VmmProcess;
 
@@ -18,25 +21,24 @@ import java.util.Optional;
 
 /**
  * Runs a Solo5 unikernel (a MirageOS {@code -t hvt} or {@code -t spt} build) under its tender, which is the
- * instance's process: {@code solo5-hvt --mem=MB --net:service=TAP [--block:storage=FILE] -- UNIKERNEL ARGS...}.
- * hvt runs the guest in a KVM virtual machine, spt as a seccomp-sandboxed process; the command line is the same.
+ * instance's process: {@code solo5-hvt --mem=MB --net:NAME=TAP [--block:NAME=FILE] -- UNIKERNEL ARGS...}. hvt runs
+ * the guest in a KVM virtual machine, spt as a seccomp-sandboxed process; the command line is the same.
  *
- * <p>Solo5 binds devices by the names in the unikernel's manifest. MirageOS calls its network device
- * {@code service}, so the instance's tap is attached as {@code --net:service=TAP}; {@code build.initrd}, when a
- * release has one, is attached as the block device {@code storage}, as a private copy in the instance directory,
- * because the guest may write to it and the stored artifact is content-addressed.
+ * <p>The tender attaches devices by the names the unikernel declares in its manifest, which
+ * {@code solo5-elftool query-manifest} reads ({@link Solo5Manifest}). Every declared device is attached: the one
+ * network device to the instance's tap, and a block device, when there is one, to a private copy of the release's
+ * {@code build.initrd} in the instance directory, because the guest may write to it and the stored artifact is
+ * content-addressed. A manifest Mayfly cannot satisfy (no network device, or more than one; more than one block
+ * device; a block device and no initrd, or the other way round; a type it does not know) fails the start with what
+ * to change, before anything is created.
  *
- * <p>Networking: the guest sits on a tap interface (from {@code MAYFLY_TAP}) and configures its own address from
- * its arguments (MirageOS {@code --ipv4=10.0.0.2/24}). Mayfly neither creates the tap nor forwards the agent's
- * loopback port to the guest yet; the host has to (see docs/vm-images.md). A tap is held by one tender at a time.
+ * <p>Networking: each instance has its own tap and /30 ({@link GuestNetwork}); the guest is told its address as
+ * MirageOS takes it, {@code --ipv4=GUEST/30 --ipv4-gateway=HOST} before {@code run.args}, and the agent forwards
+ * its loopback port to the guest's port.
  *
  * <p>Solo5 has no way to ask a guest to shut down: the tender exits on SIGTERM and the guest ends with it.
  */
 public final class Solo5Driver implements Driver {
-    /** The manifest names MirageOS gives a unikernel's network and block devices. */
-    static final String NET_DEVICE = "service";
-    static final String BLOCK_DEVICE = "storage";
-
     /** Which Solo5 tender runs the unikernel; its command name is the driver's name. */
     public enum Tender {
         HVT("solo5-hvt", true), SPT("solo5-spt", false);
@@ -50,21 +52,28 @@ public final class Solo5Driver implements Driver {
         }
     }
 
+    static final String ELFTOOL = "solo5-elftool";
+    private static final String INSTALL = "Solo5 is not packaged in Debian: install it with opam (opam install solo5) or build "
+            + "it from https://github.com/Solo5/solo5 (./configure.sh && make && make install)";
+
     private final Tender tender;
     private final Path binary;
-    private final String tap;
+    private final Path elftool;
+    private final TapDevices taps;
     private final Path hostRoot;
 
-    /** The tender on the agent's PATH or in /usr/local/bin (where Solo5's make install puts it), the tap from MAYFLY_TAP. */
+    /** The tender and solo5-elftool on the agent's PATH or in /usr/local/bin (where Solo5's make install puts them), on the real host. */
     public Solo5Driver(Tender tender) {
-        this(tender, VmHost.executable(tender.command, "/usr/local/bin").orElse(null), System.getenv(VmHost.TAP_ENV), Path.of("/"));
+        this(tender, VmHost.executable(tender.command, "/usr/local/bin").orElse(null),
+                VmHost.executable(ELFTOOL, "/usr/local/bin").orElse(null), new TapDevices(), Path.of("/"));
     }
 
-    /** {@code binary} null means not installed; {@code hostRoot} is where dev/kvm and sys/class/net are looked up. */
-    Solo5Driver(Tender tender, Path binary, String tap, Path hostRoot) {
+    /** {@code binary} or {@code elftool} null means not installed; {@code hostRoot} is where dev/kvm is looked up. */
+    Solo5Driver(Tender tender, Path binary, Path elftool, TapDevices taps, Path hostRoot) {
         this.tender = tender;
         this.binary = binary;
-        this.tap = tap;
+        this.elftool = elftool;
+        this.taps = taps;
         this.hostRoot = hostRoot;
     }
 
@@ -74,14 +83,16 @@ public final class Solo5Driver implements Driver {
     @Override
     public Availability availability() {
         if (binary == null) {
-            return Availability.no(tender.command + " not found on PATH or in /usr/local/bin; Solo5 is not packaged in Debian: "
-                    + "install it with opam (opam install solo5) or build it from https://github.com/Solo5/solo5 "
-                    + "(./configure.sh && make && make install), and put " + tender.command + " on the agent's PATH");
+            return Availability.no(tender.command + " not found on PATH or in /usr/local/bin; " + INSTALL + ", and put "
+                    + tender.command + " on the agent's PATH");
         }
-        Optional<String> problem = (tender.kvm ? VmHost.kvmProblem(hostRoot) : Optional.<String>empty())
-                .or(() -> VmHost.tapProblem(hostRoot, tap));
+        if (elftool == null) {
+            return Availability.no(ELFTOOL + " not found on PATH or in /usr/local/bin; the driver reads each unikernel's devices with "
+                    + "it, and it comes with the tenders: " + INSTALL + ", and put " + ELFTOOL + " on the agent's PATH");
+        }
+        Optional<String> problem = (tender.kvm ? VmHost.kvmProblem(hostRoot) : Optional.<String>empty()).or(taps::problem);
         return problem.map(p -> Availability.no(tender.command + ": " + p))
-                .orElseGet(() -> Availability.yes(binary + ", guests on tap " + tap));
+                .orElseGet(() -> Availability.yes(binary + ", each guest on its own tap"));
     }
 
     @Override
@@ -89,37 +100,84 @@ public final class Solo5Driver implements Driver {
         Availability available = availability();
         if (!available.available()) throw new DriverException(available.detail());
         Path unikernel = VmHost.existing(spec.artifact(), "artifact", spec);
-        List<String> command = new ArrayList<>(List.of(binary.toString(), "--mem=" + VmHost.memoryMib(spec),
-                "--net:" + NET_DEVICE + "=" + tap));
-        if (spec.initrd() != null) {
-            command.add("--block:" + BLOCK_DEVICE + "=" + privateCopy(VmHost.existing(spec.initrd(), "initrd", spec), spec));
-        }
+        refuseOwnAddressing(spec);
+        String what = spec.app() + " v" + spec.release();
+        Solo5Manifest manifest = Solo5Manifest.query(elftool, unikernel, what);
+        String net = networkDevice(manifest, what);
+        Optional<String> block = blockDevice(manifest, spec, what);
+        Path disk = block.isEmpty() ? null : privateCopy(VmHost.existing(spec.initrd(), "initrd", spec), block.get(), spec);
+
+        GuestNetwork network = GuestNetwork.open(taps, spec);
+        Tap tap = network.tap();
+        List<String> command = new ArrayList<>(List.of(binary.toString(), "--mem=" + VmHost.memoryMib(spec), "--net:" + net + "=" + tap.name()));
+        block.ifPresent(name -> command.add("--block:" + name + "=" + disk));
         command.add("--");
         command.add(unikernel.toString());
+        command.addAll(List.of("--ipv4=" + tap.guestCidr(), "--ipv4-gateway=" + tap.hostAddress()));
         command.addAll(spec.args());
-        try {
-            VmHost.log(spec.logFile(), spec.id() + " is on tap " + tap + "; 127.0.0.1:" + spec.port() + " reaches it only if"
-                    + " the host forwards that port to the guest's address, port " + spec.guestPort() + " (Mayfly does not)");
-        } catch (IOException e) {
-            throw new DriverException("cannot write the console log of " + spec.id() + " at " + spec.logFile() + ": " + e.getMessage(), e);
-        }
-        return VmmProcess.start(name(), spec, command, null);
+        return VmmProcess.start(name(), spec, command, null, network);
     }
 
     @Override
     public Optional<InstanceHandle> recover(InstanceState state) {
-        return VmmProcess.recover(name(), state, null);
+        return VmmProcess.recover(name(), state, null, taps);
+    }
+
+    /** The manifest's one network device: the instance has one network, its tap, and is reached through it. */
+    private static String networkDevice(Solo5Manifest manifest, String what) throws DriverException {
+        List<String> nets = manifest.named(Solo5Manifest.Type.NET_BASIC);
+        if (nets.isEmpty()) {
+            throw new DriverException("the unikernel of " + what + " declares no network device (NET_BASIC) in its Solo5 manifest, so "
+                    + "nothing could reach it: Mayfly sends every instance HTTP over its network; give it one (MirageOS: a network "
+                    + "stack in config.ml)");
+        }
+        if (nets.size() > 1) {
+            throw new DriverException("the unikernel of " + what + " declares " + nets.size() + " network devices (" + String.join(", ", nets)
+                    + ") in its Solo5 manifest; Mayfly gives each instance one network, a tap of its own, and has nothing to attach '"
+                    + nets.get(1) + "' to: build the unikernel with a single network device");
+        }
+        return nets.getFirst();
+    }
+
+    /** The manifest's block device, if it declares one, which takes the release's initrd; and an initrd takes one. */
+    private static Optional<String> blockDevice(Solo5Manifest manifest, InstanceSpec spec, String what) throws DriverException {
+        List<String> blocks = manifest.named(Solo5Manifest.Type.BLOCK_BASIC);
+        if (blocks.size() > 1) {
+            throw new DriverException("the unikernel of " + what + " declares " + blocks.size() + " block devices (" + String.join(", ", blocks)
+                    + ") in its Solo5 manifest; Mayfly attaches one, the release's build.initrd, and has nothing to attach '"
+                    + blocks.get(1) + "' to: build the unikernel with one block device at most");
+        }
+        if (blocks.size() == 1 && spec.initrd() == null) {
+            throw new DriverException("the unikernel of " + what + " declares the block device '" + blocks.getFirst() + "' in its Solo5 "
+                    + "manifest, but the release has no build.initrd to attach to it: set build.initrd to the disk image the build "
+                    + "makes (the guest gets a private copy), or build the unikernel without the block device");
+        }
+        if (blocks.isEmpty() && spec.initrd() != null) {
+            throw new DriverException(what + " has a build.initrd, but its unikernel declares no block device (BLOCK_BASIC) in its "
+                    + "Solo5 manifest to attach it to: remove build.initrd, or give the unikernel a block device");
+        }
+        return blocks.stream().findFirst();
+    }
+
+    /** The guest's address is the instance's own /30: one of the arguments given by hand would contradict it. */
+    private static void refuseOwnAddressing(InstanceSpec spec) throws DriverException {
+        for (String arg : spec.args()) {
+            if (arg.startsWith("--ipv4=") || arg.startsWith("--ipv4-gateway=")) {
+                throw new DriverException("run.args of " + spec.app() + " v" + spec.release() + " sets " + arg + ", but Mayfly gives each "
+                        + "Solo5 guest its own address and gateway (--ipv4 and --ipv4-gateway, on a tap of its own): remove it from run.args");
+            }
+        }
     }
 
     /** The block device the guest gets: a copy in its instance directory, never the stored artifact itself. */
-    private static Path privateCopy(Path image, InstanceSpec spec) throws DriverException {
-        Path copy = spec.stateDir().toAbsolutePath().resolve(BLOCK_DEVICE + ".img");
+    private static Path privateCopy(Path image, String device, InstanceSpec spec) throws DriverException {
+        Path copy = spec.stateDir().toAbsolutePath().resolve(device + ".img");
         try {
             Files.createDirectories(copy.getParent());
             Files.copy(image, copy, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
-            throw new DriverException("cannot copy " + image + " to " + copy + " as the block device of " + spec.id() + ": "
-                    + e.getMessage(), e);
+            throw new DriverException("cannot copy " + image + " to " + copy + " as the block device '" + device + "' of " + spec.id()
+                    + ": " + e.getMessage(), e);
         }
         return copy;
     }

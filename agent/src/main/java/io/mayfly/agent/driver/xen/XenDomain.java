@@ -1,5 +1,6 @@
 package io.mayfly.agent.driver.xen;
 
+import io.mayfly.agent.driver.HostCommand;
 import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.VmHost;
@@ -34,7 +35,8 @@ final class XenDomain implements InstanceHandle {
             try {
                 while (!domain.exited.isDone()) {
                     Thread.sleep(POLL);
-                    if (domain.gone()) domain.exited.complete(-1);
+                    // Checked again after the sleep: a domain stopped meanwhile is not asked about once more.
+                    if (!domain.exited.isDone() && domain.gone()) domain.exited.complete(-1);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -67,7 +69,7 @@ final class XenDomain implements InstanceHandle {
         String name = state.id();
         if (grace.isPositive()) {
             try {
-                Xl.Result shutdown = xl.run(grace, "shutdown", "-w", name);
+                HostCommand.Result shutdown = xl.run(grace, "shutdown", "-w", name);
                 if (!shutdown.ok()) note("xl shutdown -w " + name + ": " + shutdown.output() + "; destroying the domain");
             } catch (IOException e) {
                 note("cannot run xl shutdown for " + name + ": " + e.getMessage() + "; destroying the domain");

@@ -2,6 +2,7 @@ package io.mayfly.agent.driver.xen;
 
 import io.mayfly.agent.driver.Driver;
 import io.mayfly.agent.driver.DriverException;
+import io.mayfly.agent.driver.HostCommand;
 import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceSpec;
 import io.mayfly.agent.driver.InstanceState;
@@ -66,7 +67,7 @@ public final class XenDriver implements Driver {
                     + "apt-get install xen-system-amd64, then reboot and choose the Xen entry in GRUB");
         }
         try {
-            Xl.Result list = xl.run(Duration.ofSeconds(10), "list");
+            HostCommand.Result list = xl.run(Duration.ofSeconds(10), "list");
             if (!list.ok()) {
                 return Availability.no("xl list failed (" + list.output() + "): the agent must run as root in dom0 of a host "
                         + "booted into Xen, with xencommons running");
@@ -90,7 +91,7 @@ public final class XenDriver implements Driver {
         } catch (IOException e) {
             throw new DriverException("cannot write the xl config of " + spec.id() + " to " + config + ": " + e.getMessage(), e);
         }
-        Xl.Result created;
+        HostCommand.Result created;
         try {
             created = xl.run(CREATE_TIMEOUT, "create", "-q", config.toString());
         } catch (IOException e) {

@@ -2,11 +2,17 @@ package io.mayfly.agent.driver.firecracker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mayfly.agent.driver.DriverException;
+import io.mayfly.agent.driver.GuestNetwork;
 import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceSpec;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
 import io.mayfly.agent.driver.StandIns;
+import io.mayfly.agent.driver.Tap;
+import io.mayfly.agent.driver.TapDevices;
+import io.mayfly.agent.driver.firecracker.StandInFirecrackerApi.Guest;
+import io.mayfly.agent.driver.firecracker.StandInFirecrackerApi.Refusal;
+import io.mayfly.agent.driver.firecracker.StandInFirecrackerApi.Request;
 import io.mayfly.wire.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -14,33 +20,44 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Firecracker is not available where Mayfly is developed: these tests run the driver against stand-ins. */
+/**
+ * Firecracker is not available where Mayfly is developed: these tests run the driver against stand-ins, a
+ * firecracker script and an API server the test binds on its socket ({@link StandInFirecrackerApi}), with a
+ * stand-in {@code ip} on a stand-in host tree. The API calls expected are those of Firecracker's getting-started
+ * guide and swagger (src/firecracker/swagger/firecracker.yaml).
+ */
 class FirecrackerDriverTest {
     /**
-     * Stand-in for the firecracker binary. Checks that it got the real command line (--api-sock PATH --config-file
-     * FILE), records its arguments in $0.args and the config it was given in $0.config, prints a boot line on its
-     * stdout (Firecracker's serial console), then plays a running VM. It exits 0 when the guest has taken
-     * Ctrl-Alt-Del (the API stand-in creates ./ctrl-alt-del), as Firecracker exits after the guest resets, and on
-     * SIGTERM, which kills the real one, it says so and exits 143.
+     * Stand-in for the firecracker binary. Checks that it got the real command line (--api-sock PATH), records its
+     * arguments in $0.args and its pid in $0.pid, then plays a VMM whose API the test serves: it waits for
+     * InstanceStart (./instance-start), prints a boot line on its stdout (Firecracker's serial console), and runs
+     * until the guest has taken Ctrl-Alt-Del (./ctrl-alt-del), when it exits 0 as Firecracker does after the guest
+     * resets. On SIGTERM, which kills the real one, it says so and exits 143. When the test wrote $0.crash, it fails
+     * at once with that text, as Firecracker does when it cannot start (e.g. without KVM).
      */
     private static final String STAND_IN_FIRECRACKER = """
             #!/bin/sh
             printf '%s\\n' "$@" > "$0.args"
-            if [ $# -ne 4 ] || [ "$1" != --api-sock ] || [ "$3" != --config-file ] || [ ! -f "$4" ]; then
-              echo "firecracker stand-in: expected --api-sock PATH --config-file FILE" >&2; exit 1
+            echo $$ > "$0.pid"
+            if [ $# -ne 2 ] || [ "$1" != --api-sock ]; then
+              echo "firecracker stand-in: expected --api-sock PATH" >&2; exit 1
             fi
-            cp "$4" "$0.config"
+            if [ -e "$0.crash" ]; then echo "firecracker stand-in: $(cat "$0.crash")" >&2; exit 1; fi
             trap 'echo "firecracker stand-in: got SIGTERM" >&2; exit 143' TERM
+            echo "firecracker stand-in: running, API on $2"
+            while [ ! -e instance-start ]; do sleep 0.05; done
             echo "firecracker stand-in: guest booted"
             while [ ! -e ctrl-alt-del ]; do sleep 0.1; done
             echo "firecracker stand-in: guest reset on Ctrl-Alt-Del, exiting"
@@ -51,6 +68,7 @@ class FirecrackerDriverTest {
     Path dir;
 
     private Path host;
+    private TapDevices taps;
     private Path firecracker;
     private Path kernel;
     private final List<InstanceHandle> started = new ArrayList<>();
@@ -59,6 +77,7 @@ class FirecrackerDriverTest {
     @BeforeEach
     void setUp() throws Exception {
         host = StandIns.host(dir);
+        taps = StandIns.taps(dir, host);
         firecracker = StandIns.script(dir, "firecracker", STAND_IN_FIRECRACKER);
         kernel = Files.writeString(dir.resolve("vmlinux"), "\u007fELF stand-in kernel");
     }
@@ -71,7 +90,7 @@ class FirecrackerDriverTest {
 
     @Test
     void aMissingBinaryIsUnavailableNamingTheBinaryAndWhereToGetIt() {
-        FirecrackerDriver missing = new FirecrackerDriver(null, StandIns.TAP, host);
+        FirecrackerDriver missing = new FirecrackerDriver(null, taps, host, FirecrackerDriver.SOCKET_WAIT);
 
         assertThat(missing.name()).isEqualTo("firecracker");
         assertThat(missing.availability().available()).isFalse();
@@ -82,138 +101,184 @@ class FirecrackerDriverTest {
     }
 
     @Test
-    void withoutATapOrKvmItIsUnavailable() throws Exception {
-        assertThat(new FirecrackerDriver(firecracker, StandIns.TAP, host).availability().available()).isTrue();
-        FirecrackerDriver noTap = new FirecrackerDriver(firecracker, null, host);
-        assertThat(noTap.availability().detail()).contains("a tap device is required", "ip tuntap add");
-        assertThatThrownBy(() -> noTap.start(spec("hello-v3-notap", null))).isInstanceOf(DriverException.class)
-                .hasMessageContaining("MAYFLY_TAP");
+    void withoutTheRightToCreateTapsOrWithoutKvmItIsUnavailable() throws Exception {
+        assertThat(driver().availability().available()).isTrue();
+        StandIns.agentStatus(host, 1000, "0000000000000000", "0000000000000000");
+        assertThat(driver().availability().detail()).startsWith("firecracker: the agent lacks CAP_NET_ADMIN");
+        assertThatThrownBy(() -> driver().start(spec("hello-v3-notap", null))).isInstanceOf(DriverException.class)
+                .hasMessageContaining("CAP_NET_ADMIN");
+        assertThat(StandIns.ipCalls(dir)).isEmpty();
 
         Files.delete(host.resolve("dev/kvm"));
-        assertThat(new FirecrackerDriver(firecracker, StandIns.TAP, host).availability().detail()).contains("dev/kvm does not exist");
+        assertThat(driver().availability().detail()).contains("dev/kvm does not exist");
     }
 
     @Test
-    void startWritesTheConfigInFirecrackersSchemaAndRunsFirecrackerWithItAndItsApiSocket() throws Exception {
+    void startConfiguresTheMicroVmThroughTheApiCallByCallThenBootsIt() throws Exception {
         Path initrd = Files.writeString(dir.resolve("initramfs.cpio"), "stand-in initrd");
-        InstanceSpec spec = spec("hello-v3-run", initrd, "ip=10.0.0.2::10.0.0.1:255.255.255.0::eth0:off");
+        InstanceSpec spec = spec("hello-v3-run", initrd, "init=/hello");
+        Tap tap = Tap.forPort(spec.port());
 
-        InstanceHandle handle = start(spec);
+        Booted booted = boot(spec, Guest.OBEYS);
 
         String log = StandIns.await(spec.logFile(), "guest booted");
-        Path stateDir = spec.stateDir().toAbsolutePath();
-        assertThat(Files.readAllLines(dir.resolve("firecracker.args")))
-                .containsExactly("--api-sock", stateDir.resolve("fc.sock").toString(), "--config-file", stateDir.resolve("vm.json").toString());
-        JsonNode vm = Json.MAPPER.readTree(dir.resolve("firecracker.config").toFile());
-        assertThat(vm.properties()).extracting(e -> e.getKey())
-                .containsExactly("boot-source", "drives", "machine-config", "network-interfaces");
-        assertThat(vm.at("/boot-source/kernel_image_path").asText()).isEqualTo(kernel.toString());
-        assertThat(vm.at("/boot-source/initrd_path").asText()).isEqualTo(initrd.toString());
-        assertThat(vm.at("/boot-source/boot_args").asText())
-                .isEqualTo("console=ttyS0 reboot=k panic=1 pci=off ip=10.0.0.2::10.0.0.1:255.255.255.0::eth0:off");
-        assertThat(vm.get("drives").isArray()).isTrue();
-        assertThat(vm.get("drives")).isEmpty();
-        assertThat(vm.at("/machine-config/vcpu_count").asInt()).isEqualTo(2);
-        assertThat(vm.at("/machine-config/mem_size_mib").asInt()).isEqualTo(128);
-        assertThat(vm.get("network-interfaces")).hasSize(1);
-        assertThat(vm.at("/network-interfaces/0/iface_id").asText()).isEqualTo("eth0");
-        assertThat(vm.at("/network-interfaces/0/host_dev_name").asText()).isEqualTo("mayfly0");
-        assertThat(log).contains("mayfly: starting hello-v3-run: " + firecracker + " --api-sock");
-        assertThat(handle.state().driver()).isEqualTo("firecracker");
-        assertThat(InstanceStateFile.read(InstanceStateFile.in(spec.stateDir()))).isEqualTo(handle.state());
-        assertThat(handle.isAlive()).isTrue();
+        Path socket = spec.stateDir().toAbsolutePath().resolve("fc.sock");
+        assertThat(Files.readAllLines(dir.resolve("firecracker.args"))).containsExactly("--api-sock", socket.toString());
+        assertCalls(booted.api().requests(),
+                "PUT /machine-config", "{\"vcpu_count\": 2, \"mem_size_mib\": 128}",
+                "PUT /boot-source", "{\"kernel_image_path\": \"" + kernel + "\", \"initrd_path\": \"" + initrd + "\", \"boot_args\": "
+                        + "\"console=ttyS0 reboot=k panic=1 pci=off ip=" + tap.guestAddress() + "::" + tap.hostAddress()
+                        + ":255.255.255.252::eth0:off init=/hello\"}",
+                "PUT /network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"" + tap.name() + "\"}",
+                "PUT /actions", "{\"action_type\": \"InstanceStart\"}");
+        for (Request r : booted.api().requests()) {
+            assertThat(r.headers()).containsEntry("content-type", "application/json")
+                    .containsEntry("content-length", Integer.toString(r.body().getBytes(StandardCharsets.UTF_8).length));
+        }
+        assertThat(StandIns.ipCalls(dir)).containsExactly("tuntap add dev " + tap.name() + " mode tap",
+                "addr add " + tap.hostCidr() + " dev " + tap.name(), "link set dev " + tap.name() + " up");
+        assertThat(log).contains("mayfly: starting hello-v3-run: " + firecracker + " --api-sock " + socket,
+                "mayfly: hello-v3-run is on tap " + tap.name());
+        assertThat(StandIns.acceptsOnLoopback(spec.port())).as("the instance's port is forwarded").isTrue();
+        assertThat(booted.handle().state().driver()).isEqualTo("firecracker");
+        assertThat(InstanceStateFile.read(InstanceStateFile.in(spec.stateDir()))).isEqualTo(booted.handle().state());
+        assertThat(booted.handle().isAlive()).isTrue();
     }
 
     @Test
-    void withoutAnInitrdTheBootSourceHasNoInitrdPath() throws Exception {
+    void withoutAnInitrdTheBootSourceHasNoInitrdPathAndThereIsNoDrive() throws Exception {
         InstanceSpec spec = spec("hello-v3-noinitrd", null);
-        start(spec);
 
-        StandIns.await(spec.logFile(), "guest booted");
-        JsonNode boot = Json.MAPPER.readTree(dir.resolve("firecracker.config").toFile()).get("boot-source");
-        assertThat(boot.has("initrd_path")).isFalse();
-        assertThat(boot.get("boot_args").asText()).isEqualTo("console=ttyS0 reboot=k panic=1 pci=off");
+        Booted booted = boot(spec, Guest.OBEYS);
+
+        JsonNode bootSource = Json.MAPPER.readTree(booted.api().requests().get(1).body());
+        assertThat(bootSource.has("initrd_path")).isFalse();
+        assertThat(bootSource.get("boot_args").asText()).startsWith("console=ttyS0 reboot=k panic=1 pci=off ip=");
+        assertThat(booted.api().requests()).noneMatch(r -> r.path().startsWith("/drives"));
     }
 
     @Test
-    void stopSendsCtrlAltDelOverTheApiSocketAndAGuestThatTakesItEndsFirecracker() throws Exception {
+    void aStepFirecrackerRefusesStopsTheVmmAndRemovesItsNetworkWithFirecrackersOwnWords() throws Exception {
+        InstanceSpec spec = spec("hello-v3-refused", null);
+        CompletableFuture<StandInFirecrackerApi> api = serveApiOnceFirecrackerRuns(spec, Guest.OBEYS,
+                new Refusal("/network-interfaces/eth0", 400, "{\"fault_message\": \"Open tap device failed: Error while creating ifreq "
+                        + "structure: Invalid argument (os error 22).\"}"));
+
+        assertThatThrownBy(() -> driver().start(spec)).isInstanceOf(DriverException.class)
+                .hasMessage("Firecracker refused PUT /network-interfaces/eth0 for hello-v3-refused (HTTP 400): Open tap device failed: "
+                        + "Error while creating ifreq structure: Invalid argument (os error 22).; the microVM was stopped");
+
+        assertThat(api.get(5, TimeUnit.SECONDS).requests()).extracting(r -> r.method() + " " + r.path())
+                .as("nothing after the refusal, not even Ctrl-Alt-Del").containsExactly("PUT /machine-config", "PUT /boot-source",
+                        "PUT /network-interfaces/eth0");
+        assertNothingLeftBehind(spec);
+    }
+
+    @Test
+    void firecrackerThatNeverOpensItsSocketIsStoppedOnceTheWaitIsOver() throws Exception {
+        InstanceSpec spec = spec("hello-v3-nosocket", null);
+        FirecrackerDriver driver = new FirecrackerDriver(firecracker, taps, host, Duration.ofMillis(700));
+
+        assertThatThrownBy(() -> driver.start(spec)).isInstanceOf(DriverException.class)
+                .hasMessage("firecracker did not open its API socket " + spec.stateDir().toAbsolutePath().resolve("fc.sock")
+                        + " within 700 ms; it was stopped, and its output is in " + spec.logFile());
+
+        assertNothingLeftBehind(spec);
+        assertThat(Files.readString(spec.logFile())).contains("firecracker stand-in: got SIGTERM");
+    }
+
+    @Test
+    void firecrackerThatExitsAtOnceIsReportedWithWhereItsOutputIs() throws Exception {
+        Files.writeString(dir.resolve("firecracker.crash"), "Error creating the Kvm object: No such file or directory (os error 2)");
+        InstanceSpec spec = spec("hello-v3-crash", null);
+
+        assertThatThrownBy(() -> driver().start(spec)).isInstanceOf(DriverException.class)
+                .hasMessage("firecracker exited with code 1 before it opened its API socket " + spec.stateDir().toAbsolutePath().resolve("fc.sock")
+                        + "; it was stopped, and its output is in " + spec.logFile());
+
+        assertThat(Files.readString(spec.logFile())).contains("firecracker stand-in: Error creating the Kvm object");
+        assertNothingLeftBehind(spec);
+    }
+
+    @Test
+    void stopSendsCtrlAltDelOverTheApiSocketAndAGuestThatTakesItEndsFirecrackerAndItsNetwork() throws Exception {
         InstanceSpec spec = spec("hello-v3-cad", null);
-        InstanceHandle handle = start(spec);
-        StandInFirecrackerApi api = api(spec, StandInFirecrackerApi.Guest.OBEYS);
+        Booted booted = boot(spec, Guest.OBEYS);
 
-        handle.stop(Duration.ofSeconds(10));
+        booted.handle().stop(Duration.ofSeconds(10));
 
-        assertThat(handle.exited().get(5, TimeUnit.SECONDS)).isZero();
-        assertThat(api.requests()).hasSize(1);
-        String request = api.requests().getFirst();
-        String body = request.substring(request.indexOf("\r\n\r\n") + 4);
-        assertThat(request).startsWith("PUT /actions HTTP/1.1\r\n").contains("Content-Type: application/json\r\n",
-                "Content-Length: " + body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + "\r\n");
-        assertThat(Json.MAPPER.readTree(body).properties()).singleElement()
-                .satisfies(e -> assertThat(e.getKey() + "=" + e.getValue().asText()).isEqualTo("action_type=SendCtrlAltDel"));
+        assertThat(booted.handle().exited().get(5, TimeUnit.SECONDS)).isZero();
+        assertThat(booted.api().requests()).hasSize(5);
+        Request last = booted.api().requests().getLast();
+        assertThat(last.method() + " " + last.path()).isEqualTo("PUT /actions");
+        assertThat(Json.MAPPER.readTree(last.body())).isEqualTo(Json.MAPPER.readTree("{\"action_type\": \"SendCtrlAltDel\"}"));
         assertThat(Files.readString(spec.logFile())).contains("guest reset on Ctrl-Alt-Del").doesNotContain("SIGTERM");
+        assertNothingLeftBehind(spec);
     }
 
     @Test
     void whenTheGuestIgnoresCtrlAltDelFirecrackerGetsSigtermAfterTheGrace() throws Exception {
         InstanceSpec spec = spec("hello-v3-deaf", null);
-        InstanceHandle handle = start(spec);
-        StandInFirecrackerApi api = api(spec, StandInFirecrackerApi.Guest.IGNORES);
+        Booted booted = boot(spec, Guest.IGNORES);
         long began = System.nanoTime();
 
-        handle.stop(Duration.ofMillis(600));
+        booted.handle().stop(Duration.ofMillis(600));
 
         assertThat(Duration.ofNanos(System.nanoTime() - began)).isGreaterThanOrEqualTo(Duration.ofMillis(600));
-        assertThat(handle.exited().get(5, TimeUnit.SECONDS)).isEqualTo(143);
-        assertThat(api.requests()).hasSize(1);
+        assertThat(booted.handle().exited().get(5, TimeUnit.SECONDS)).isEqualTo(143);
+        assertThat(booted.api().requests().getLast().body()).contains("SendCtrlAltDel");
         assertThat(Files.readString(spec.logFile())).contains("did not stop within 600 ms of the request; sending SIGTERM",
                 "firecracker stand-in: got SIGTERM");
+        assertNothingLeftBehind(spec);
     }
 
     @Test
-    void withoutAnApiSocketStopSendsSigtermAtOnce() throws Exception {
+    void anApiThatIsGoneByTheTimeOfTheStopMeansSigtermAtOnce() throws Exception {
         InstanceSpec spec = spec("hello-v3-nosock", null);
-        InstanceHandle handle = start(spec);
-        StandIns.await(spec.logFile(), "guest booted");
+        Booted booted = boot(spec, Guest.OBEYS);
+        booted.api().close();
+        Files.delete(spec.stateDir().resolve("fc.sock"));
         long began = System.nanoTime();
 
-        handle.stop(Duration.ofSeconds(10));
+        booted.handle().stop(Duration.ofSeconds(10));
 
         assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(3));
-        assertThat(handle.exited().get(5, TimeUnit.SECONDS)).isEqualTo(143);
+        assertThat(booted.handle().exited().get(5, TimeUnit.SECONDS)).isEqualTo(143);
         assertThat(Files.readString(spec.logFile())).contains("could not ask hello-v3-nosock to stop", "firecracker stand-in: got SIGTERM");
     }
 
     @Test
     void aWedgedApiCostsNoMoreThanItsTimeoutBeforeSigterm() throws Exception {
         InstanceSpec spec = spec("hello-v3-wedged", null);
-        InstanceHandle handle = start(spec);
-        StandInFirecrackerApi api = api(spec, StandInFirecrackerApi.Guest.WEDGED);
+        Booted booted = boot(spec, Guest.WEDGED);
         long began = System.nanoTime();
 
-        handle.stop(Duration.ofSeconds(30));
+        booted.handle().stop(Duration.ofSeconds(30));
 
         assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(FirecrackerApi.TIMEOUT.plusSeconds(3));
-        assertThat(api.requests()).hasSize(1);
-        assertThat(handle.exited().get(5, TimeUnit.SECONDS)).isEqualTo(143);
+        assertThat(booted.api().requests().getLast().body()).contains("SendCtrlAltDel");
+        assertThat(booted.handle().exited().get(5, TimeUnit.SECONDS)).isEqualTo(143);
         assertThat(Files.readString(spec.logFile())).contains("no answer from Firecracker's API");
     }
 
     @Test
-    void aRestartedAgentReadoptsFirecrackerAndStopsItThroughTheApi() throws Exception {
+    void aRestartedAgentReadoptsFirecrackerForwardsAgainAndStopsItThroughTheApi() throws Exception {
         InstanceSpec spec = spec("hello-v3-adopt", null);
-        InstanceHandle first = start(spec);
-        StandInFirecrackerApi api = api(spec, StandInFirecrackerApi.Guest.OBEYS);
+        Booted booted = boot(spec, Guest.OBEYS);
         InstanceState persisted = InstanceStateFile.read(InstanceStateFile.in(spec.stateDir()));
+        booted.handle().detach(); // the agent goes away; its forwarder with it
+        assertThat(StandIns.acceptsOnLoopback(spec.port())).isFalse();
 
         InstanceHandle adopted = driver().recover(persisted).orElseThrow();
 
-        assertThat(adopted.state().pid()).isEqualTo(first.state().pid());
+        assertThat(adopted.state().pid()).isEqualTo(booted.handle().state().pid());
         assertThat(adopted.isAlive()).isTrue();
+        assertThat(StandIns.acceptsOnLoopback(spec.port())).as("forwarded again").isTrue();
         adopted.stop(Duration.ofSeconds(10));
         assertThat(adopted.exited().get(5, TimeUnit.SECONDS)).isEqualTo(-1);
-        assertThat(first.exited().get(5, TimeUnit.SECONDS)).isZero();
-        assertThat(api.requests()).singleElement().asString().contains("SendCtrlAltDel");
+        assertThat(booted.handle().exited().get(5, TimeUnit.SECONDS)).isZero();
+        assertThat(booted.api().requests().getLast().body()).contains("SendCtrlAltDel");
+        assertNothingLeftBehind(spec);
         assertThat(driver().recover(persisted)).as("a stopped instance").isEmpty();
     }
 
@@ -223,28 +288,85 @@ class FirecrackerDriverTest {
 
         assertThatThrownBy(() -> driver().start(spec("hello-v3-gone", null))).isInstanceOf(DriverException.class)
                 .hasMessageContaining("the artifact of hello v3 is missing: " + kernel);
-        assertThat(Files.exists(dir.resolve("firecracker.args"))).isFalse();
+        assertThat(dir.resolve("firecracker.args")).doesNotExist();
+        assertThat(StandIns.ipCalls(dir)).isEmpty();
     }
 
+    @Test
+    void runArgsThatSetTheGuestsAddressThemselvesAreRefused() {
+        assertThatThrownBy(() -> driver().start(spec("hello-v3-ip", null, "ip=10.0.0.2::10.0.0.1:255.255.255.0::eth0:off")))
+                .isInstanceOf(DriverException.class)
+                .hasMessage("run.args of hello v3 sets ip=10.0.0.2::10.0.0.1:255.255.255.0::eth0:off, but Mayfly gives each Firecracker "
+                        + "guest its own address on the kernel command line (ip=, on a tap of its own): remove it from run.args");
+        assertThat(dir.resolve("firecracker.args")).doesNotExist();
+    }
+
+    @Test
+    void anApiSocketPathTooLongForAUnixSocketIsRefusedWithWhatToDo() throws Exception {
+        InstanceSpec spec = spec("hello-v3-" + "x".repeat(120), null);
+
+        assertThatThrownBy(() -> driver().start(spec)).isInstanceOf(DriverException.class)
+                .hasMessageContaining("is longer than the 107 bytes a unix socket allows; move the agent's data directory to a shorter path");
+        assertThat(StandIns.ipCalls(dir)).isEmpty();
+    }
+
+    private record Booted(InstanceHandle handle, StandInFirecrackerApi api) {}
+
     private FirecrackerDriver driver() {
-        return new FirecrackerDriver(firecracker, StandIns.TAP, host);
+        return new FirecrackerDriver(firecracker, taps, host, FirecrackerDriver.SOCKET_WAIT);
     }
 
     private InstanceSpec spec(String id, Path initrd, String... args) {
         return StandIns.spec(dir, id, kernel, initrd, List.of(args));
     }
 
-    private InstanceHandle start(InstanceSpec spec) throws Exception {
+    /** Starts {@code spec}'s instance with the stand-in API served the way {@code guest} would have it answered. */
+    private Booted boot(InstanceSpec spec, Guest guest) throws Exception {
+        CompletableFuture<StandInFirecrackerApi> api = serveApiOnceFirecrackerRuns(spec, guest, null);
         InstanceHandle handle = driver().start(spec);
         started.add(handle);
-        return handle;
+        return new Booted(handle, api.get(5, TimeUnit.SECONDS));
     }
 
-    /** Once the stand-in firecracker runs, serves its API socket the way {@code guest} would have it answered. */
-    private StandInFirecrackerApi api(InstanceSpec spec, StandInFirecrackerApi.Guest guest) throws Exception {
-        StandIns.await(spec.logFile(), "guest booted");
-        StandInFirecrackerApi api = new StandInFirecrackerApi(spec.stateDir().resolve("fc.sock"), spec.stateDir(), guest);
-        apis.add(api);
-        return api;
+    /**
+     * Binds the stand-in API on the instance's socket as soon as the stand-in firecracker has started (its args
+     * file appears), as the real one opens its socket first thing; meanwhile the driver waits for the socket.
+     */
+    private CompletableFuture<StandInFirecrackerApi> serveApiOnceFirecrackerRuns(InstanceSpec spec, Guest guest, Refusal refusal) {
+        CompletableFuture<StandInFirecrackerApi> served = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (!Files.exists(dir.resolve("firecracker.args")) && System.nanoTime() < end) Thread.sleep(10);
+                Path stateDir = spec.stateDir().toAbsolutePath();
+                StandInFirecrackerApi api = new StandInFirecrackerApi(stateDir.resolve("fc.sock"), stateDir, guest, refusal);
+                apis.add(api);
+                served.complete(api);
+            } catch (Exception e) {
+                served.completeExceptionally(e);
+            }
+        });
+        return served;
+    }
+
+    /** The requests, as method and path, each followed by its body as JSON (compared as JSON, not as text). */
+    private static void assertCalls(List<Request> requests, String... expected) throws IOException {
+        List<String> calls = new ArrayList<>();
+        for (int i = 0; i < expected.length; i += 2) calls.add(expected[i]);
+        assertThat(requests).extracting(r -> r.method() + " " + r.path()).containsExactlyElementsOf(calls);
+        for (int i = 0; i < requests.size(); i++) {
+            assertThat(Json.MAPPER.readTree(requests.get(i).body())).as(calls.get(i)).isEqualTo(Json.MAPPER.readTree(expected[2 * i + 1]));
+        }
+    }
+
+    /** No firecracker process, no tap, no network record, nothing on the instance's port. */
+    private void assertNothingLeftBehind(InstanceSpec spec) throws Exception {
+        long pid = Long.parseLong(Files.readString(dir.resolve("firecracker.pid")).trim());
+        assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).as("firecracker, pid " + pid + ", has ended").isEmpty();
+        String tap = Tap.forPort(spec.port()).name();
+        assertThat(taps.exists(tap)).as("tap " + tap).isFalse();
+        assertThat(StandIns.ipCalls(dir)).last().isEqualTo("tuntap del dev " + tap + " mode tap");
+        assertThat(spec.stateDir().resolve(GuestNetwork.FILE)).doesNotExist();
+        assertThat(StandIns.acceptsOnLoopback(spec.port())).isFalse();
     }
 }

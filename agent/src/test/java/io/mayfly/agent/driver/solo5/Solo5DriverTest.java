@@ -1,11 +1,14 @@
 package io.mayfly.agent.driver.solo5;
 
 import io.mayfly.agent.driver.DriverException;
+import io.mayfly.agent.driver.GuestNetwork;
 import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceSpec;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
 import io.mayfly.agent.driver.StandIns;
+import io.mayfly.agent.driver.Tap;
+import io.mayfly.agent.driver.TapDevices;
 import io.mayfly.agent.driver.process.ProcessStat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -22,14 +25,18 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The Solo5 tenders are not available where Mayfly is developed: these tests run the driver against a stand-in. */
+/**
+ * The Solo5 tenders are not available where Mayfly is developed: these tests run the driver against a stand-in
+ * tender, and against a stand-in {@code ip} on a stand-in host tree (real taps are tested in TapDevicesTest).
+ */
 class Solo5DriverTest {
     /**
      * Stand-in for the Solo5 tenders (solo5-hvt, solo5-spt). It parses its command line as the real tender does
      * (--mem=MB, module options --net:NAME=IFACE and --block:NAME=FILE, then an optional --, the unikernel and its
      * arguments), records it one argument a line in $0.args, and plays a running guest. Like the real tender it
      * exits 1 with "Exiting on signal 15" on SIGTERM; a unikernel argument --ignore-term makes it ignore SIGTERM,
-     * which the real tender never does, so that the SIGKILL fallback can be tested.
+     * which the real tender never does, so that the SIGKILL fallback can be tested, and --exit-at-once makes the
+     * guest end by itself (exit 3) right after it booted.
      */
     private static final String STAND_IN_TENDER = """
             #!/bin/sh
@@ -54,21 +61,48 @@ class Solo5DriverTest {
               *) trap 'echo "$prog: Exiting on signal 15" >&2; exit 1' TERM ;;
             esac
             echo "$prog stand-in: booted $kernel with: $*"
+            case " $* " in *" --exit-at-once "*) exit 3 ;; esac
             while :; do sleep 0.1; done
+            """;
+
+    /**
+     * Stand-in for solo5-elftool. {@code query-manifest FILE} prints the manifest the test wrote to $0.manifest (the
+     * JSON the real one prints); a missing file plays a binary without a manifest, with the real tool's complaint.
+     * Its arguments go to $0.args.
+     */
+    private static final String STAND_IN_ELFTOOL = """
+            #!/bin/sh
+            printf '%s\\n' "$@" > "$0.args"
+            if [ "$1" != query-manifest ] || [ $# -ne 2 ]; then echo "usage: solo5-elftool COMMAND ..." >&2; exit 1; fi
+            [ -f "$2" ] || { echo "solo5-elftool: $2: Could not open: No such file or directory" >&2; exit 1; }
+            [ -f "$0.manifest" ] || { echo "solo5-elftool: $2: No Solo5 manifest found in executable" >&2; exit 1; }
+            cat "$0.manifest"
+            """;
+    /** What MirageOS declares for a unikernel with a network stack: the device {@code service}. */
+    private static final String NETWORK_ONLY = """
+            { "type": "solo5.manifest", "version": 1, "devices": [ { "name": "service", "type": "NET_BASIC" } ] }
             """;
 
     @TempDir
     Path dir;
 
     private Path host;
+    private TapDevices taps;
     private Path unikernel;
     private final List<InstanceHandle> started = new ArrayList<>();
 
     @BeforeEach
     void setUp() throws Exception {
         host = StandIns.host(dir);
+        taps = StandIns.taps(dir, host);
         unikernel = Files.writeString(dir.resolve("hello.hvt"), "\u007fELF stand-in unikernel");
         for (Solo5Driver.Tender t : Solo5Driver.Tender.values()) StandIns.script(dir, t.command, STAND_IN_TENDER);
+        StandIns.script(dir, "solo5-elftool", STAND_IN_ELFTOOL);
+        manifest(NETWORK_ONLY);
+    }
+
+    private void manifest(String json) throws Exception {
+        Files.writeString(dir.resolve("solo5-elftool.manifest"), json);
     }
 
     @AfterEach
@@ -80,7 +114,7 @@ class Solo5DriverTest {
     void namesAreTheTendersAndAMissingTenderIsUnavailableWithWhereToGetIt() throws Exception {
         assertThat(driver(Solo5Driver.Tender.HVT).name()).isEqualTo("solo5-hvt");
         assertThat(driver(Solo5Driver.Tender.SPT).name()).isEqualTo("solo5-spt");
-        Solo5Driver missing = new Solo5Driver(Solo5Driver.Tender.HVT, null, StandIns.TAP, host);
+        Solo5Driver missing = new Solo5Driver(Solo5Driver.Tender.HVT, null, dir.resolve("solo5-elftool"), taps, host);
 
         assertThat(missing.availability().available()).isFalse();
         assertThat(missing.availability().detail()).contains("solo5-hvt not found", "opam install solo5", "github.com/Solo5/solo5");
@@ -89,14 +123,27 @@ class Solo5DriverTest {
     }
 
     @Test
-    void withoutATapTheDriverIsUnavailableAndStartSaysHowToCreateOne() throws Exception {
-        Solo5Driver noTap = new Solo5Driver(Solo5Driver.Tender.SPT, dir.resolve("solo5-spt"), null, host);
+    void withoutSolo5ElftoolTheDriverIsUnavailableAndSaysItComesWithSolo5() {
+        Solo5Driver noElftool = new Solo5Driver(Solo5Driver.Tender.HVT, dir.resolve("solo5-hvt"), null, taps, host);
 
-        assertThat(noTap.availability().available()).isFalse();
-        assertThat(noTap.availability().detail()).contains("solo5-spt: a tap device is required", "ip tuntap add", "MAYFLY_TAP");
-        assertThatThrownBy(() -> noTap.start(spec("hello-v3-notap", null)))
-                .isInstanceOf(DriverException.class).hasMessageContaining("ip tuntap add dev mayfly0 mode tap");
-        assertThat(Files.exists(dir.resolve("solo5-spt.args"))).as("the tender never ran").isFalse();
+        assertThat(noElftool.availability().available()).isFalse();
+        assertThat(noElftool.availability().detail()).contains("solo5-elftool not found on PATH or in /usr/local/bin",
+                "reads each unikernel's devices", "opam install solo5");
+        assertThatThrownBy(() -> noElftool.start(spec("hello-v3-noelf", null))).isInstanceOf(DriverException.class)
+                .hasMessageContaining("solo5-elftool not found");
+    }
+
+    @Test
+    void withoutTheRightToCreateTapsTheDriverIsUnavailableAndStartSaysWhy() throws Exception {
+        StandIns.agentStatus(host, 1000, "0000000000000000", "0000000000000000");
+        Solo5Driver driver = driver(Solo5Driver.Tender.SPT);
+
+        assertThat(driver.availability().available()).isFalse();
+        assertThat(driver.availability().detail()).startsWith("solo5-spt: the agent lacks CAP_NET_ADMIN").contains("run it as root");
+        assertThatThrownBy(() -> driver.start(spec("hello-v3-notap", null)))
+                .isInstanceOf(DriverException.class).hasMessageContaining("CAP_NET_ADMIN");
+        assertThat(dir.resolve("solo5-spt.args")).as("the tender never ran").doesNotExist();
+        assertThat(StandIns.ipCalls(dir)).isEmpty();
     }
 
     @Test
@@ -109,21 +156,28 @@ class Solo5DriverTest {
     }
 
     @Test
-    void startRunsTheTenderWithItsRealCommandLineAsTheInstanceProcess() throws Exception {
+    void startPutsTheGuestOnATapOfItsOwnTellsItItsAddressAndForwardsThePort() throws Exception {
         Solo5Driver driver = driver(Solo5Driver.Tender.HVT);
         assertThat(driver.availability().available()).isTrue();
-        InstanceSpec spec = spec("hello-v3-run", null, "--ipv4=10.0.0.2/24", "--hello=a b");
+        InstanceSpec spec = spec("hello-v3-run", null, "--hello=a b");
+        Tap tap = Tap.forPort(spec.port());
 
         InstanceHandle handle = start(driver, spec);
 
         String log = StandIns.await(spec.logFile(), "stand-in: booted");
-        assertThat(Files.readAllLines(dir.resolve("solo5-hvt.args"))).containsExactly(
-                "--mem=128", "--net:service=mayfly0", "--", unikernel.toString(), "--ipv4=10.0.0.2/24", "--hello=a b");
-        assertThat(log).contains("solo5-hvt stand-in: booted " + unikernel + " with: --ipv4=10.0.0.2/24 --hello=a b",
-                "mayfly: hello-v3-run is on tap mayfly0; 127.0.0.1:" + spec.port() + " reaches it only if the host forwards");
+        assertThat(Files.readAllLines(dir.resolve("solo5-elftool.args"))).containsExactly("query-manifest", unikernel.toString());
+        assertThat(StandIns.ipCalls(dir)).containsExactly("tuntap add dev " + tap.name() + " mode tap",
+                "addr add " + tap.hostCidr() + " dev " + tap.name(), "link set dev " + tap.name() + " up");
+        assertThat(Files.readAllLines(dir.resolve("solo5-hvt.args"))).containsExactly("--mem=128", "--net:service=" + tap.name(),
+                "--", unikernel.toString(), "--ipv4=" + tap.guestCidr(), "--ipv4-gateway=" + tap.hostAddress(), "--hello=a b");
+        assertThat(log).contains("solo5-hvt stand-in: booted " + unikernel + " with: --ipv4=" + tap.guestCidr(),
+                "mayfly: hello-v3-run is on tap " + tap.name() + ": host " + tap.hostCidr() + ", guest " + tap.guestAddress()
+                        + "; 127.0.0.1:" + spec.port() + " is forwarded to " + tap.guestAddress() + ":8080");
+        assertThat(StandIns.acceptsOnLoopback(spec.port())).as("the instance's port is forwarded").isTrue();
         InstanceState state = handle.state();
         assertThat(state.driver()).isEqualTo("solo5-hvt");
         assertThat(InstanceStateFile.read(InstanceStateFile.in(spec.stateDir()))).isEqualTo(state);
+        assertThat(spec.stateDir().resolve(GuestNetwork.FILE)).exists();
         assertThat(ProcessHandle.of(state.pid()).orElseThrow().info().commandLine())
                 .hasValueSatisfying(c -> assertThat(c).contains(dir.resolve("solo5-hvt").toString()));
         assertThat(sessionOf(state.pid())).as("its own session").isEqualTo(state.pid());
@@ -131,7 +185,7 @@ class Solo5DriverTest {
     }
 
     @Test
-    void stopSendsSigtermAndTheTenderExits() throws Exception {
+    void stopSendsSigtermAndTheTenderExitsAndItsTapAndForwardGo() throws Exception {
         InstanceSpec spec = spec("hello-v3-stop", null);
         InstanceHandle handle = start(driver(Solo5Driver.Tender.SPT), spec);
         StandIns.await(spec.logFile(), "stand-in: booted");
@@ -143,6 +197,10 @@ class Solo5DriverTest {
         assertThat(handle.isAlive()).isFalse();
         assertThat(handle.exited().get(5, TimeUnit.SECONDS)).isEqualTo(1);
         assertThat(Files.readString(spec.logFile())).contains("solo5-spt: Exiting on signal 15").doesNotContain("SIGKILL");
+        assertThat(taps.exists(Tap.forPort(spec.port()).name())).isFalse();
+        assertThat(StandIns.ipCalls(dir)).last().isEqualTo("tuntap del dev " + Tap.forPort(spec.port()).name() + " mode tap");
+        assertThat(spec.stateDir().resolve(GuestNetwork.FILE)).doesNotExist();
+        assertThat(StandIns.acceptsOnLoopback(spec.port())).isFalse();
     }
 
     @Test
@@ -159,21 +217,120 @@ class Solo5DriverTest {
         assertThat(ProcessStat.running(handle.state().pid(), handle.state().startTicks())).isFalse();
         assertThat(Files.readString(spec.logFile())).contains("mayfly: hello-v3-stubborn still running; sending SIGKILL")
                 .doesNotContain("Exiting on signal");
+        assertThat(taps.exists(Tap.forPort(spec.port()).name())).isFalse();
     }
 
     @Test
-    void anInitrdIsAttachedAsTheStorageBlockDeviceThroughAPrivateCopy() throws Exception {
+    void aGuestThatEndsByItselfTakesItsTapAndForwardWithIt() throws Exception {
+        InstanceSpec spec = spec("hello-v3-crash", null, "--exit-at-once");
+        InstanceHandle handle = start(driver(Solo5Driver.Tender.HVT), spec);
+
+        assertThat(handle.exited().get(5, TimeUnit.SECONDS)).isEqualTo(3);
+
+        awaitGone(Tap.forPort(spec.port()));
+        assertThat(StandIns.acceptsOnLoopback(spec.port())).isFalse();
+    }
+
+    @Test
+    void theDevicesAreAttachedByTheNamesInTheManifestTheBlockDeviceToAPrivateCopyOfTheInitrd() throws Exception {
+        manifest("""
+                {"type":"solo5.manifest","version":1,"devices":[{"name":"net0","type":"NET_BASIC"},{"name":"disk","type":"BLOCK_BASIC"}]}
+                """);
         Path disk = Files.writeString(dir.resolve("data.img"), "stored, content-addressed bytes");
         InstanceSpec spec = spec("hello-v3-disk", disk);
+        Tap tap = Tap.forPort(spec.port());
 
         start(driver(Solo5Driver.Tender.HVT), spec);
 
         StandIns.await(spec.logFile(), "stand-in: booted");
-        Path copy = spec.stateDir().toAbsolutePath().resolve("storage.img");
-        assertThat(Files.readAllLines(dir.resolve("solo5-hvt.args"))).containsExactly(
-                "--mem=128", "--net:service=mayfly0", "--block:storage=" + copy, "--", unikernel.toString());
+        Path copy = spec.stateDir().toAbsolutePath().resolve("disk.img");
+        assertThat(Files.readAllLines(dir.resolve("solo5-hvt.args"))).containsExactly("--mem=128", "--net:net0=" + tap.name(),
+                "--block:disk=" + copy, "--", unikernel.toString(), "--ipv4=" + tap.guestCidr(), "--ipv4-gateway=" + tap.hostAddress());
         assertThat(Files.readString(copy)).isEqualTo("stored, content-addressed bytes");
         assertThat(Files.isSameFile(copy, disk)).isFalse();
+    }
+
+    @Test
+    void aSecondNetworkDeviceIsRefusedNamingItBeforeAnythingIsCreated() throws Exception {
+        manifest("""
+                {"type":"solo5.manifest","version":1,"devices":[{"name":"service","type":"NET_BASIC"},{"name":"private","type":"NET_BASIC"}]}
+                """);
+
+        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-twonets", null), "the unikernel of hello v3 declares 2 network devices "
+                + "(service, private) in its Solo5 manifest; Mayfly gives each instance one network, a tap of its own, and has nothing "
+                + "to attach 'private' to: build the unikernel with a single network device");
+    }
+
+    @Test
+    void aUnikernelWithoutANetworkDeviceIsRefusedBecauseNothingCouldReachIt() throws Exception {
+        manifest("""
+                {"type":"solo5.manifest","version":1,"devices":[]}
+                """);
+
+        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-nonet", null), "the unikernel of hello v3 declares no network device "
+                + "(NET_BASIC) in its Solo5 manifest, so nothing could reach it: Mayfly sends every instance HTTP over its network; "
+                + "give it one (MirageOS: a network stack in config.ml)");
+    }
+
+    @Test
+    void aBlockDeviceWithoutAnInitrdSaysWhatToSetAndAnInitrdWithoutABlockDeviceToo() throws Exception {
+        manifest("""
+                {"type":"solo5.manifest","version":1,"devices":[{"name":"service","type":"NET_BASIC"},{"name":"storage","type":"BLOCK_BASIC"}]}
+                """);
+        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-nodisk", null), "the unikernel of hello v3 declares the block device "
+                + "'storage' in its Solo5 manifest, but the release has no build.initrd to attach to it: set build.initrd to the disk "
+                + "image the build makes (the guest gets a private copy), or build the unikernel without the block device");
+
+        manifest(NETWORK_ONLY);
+        Path disk = Files.writeString(dir.resolve("data.img"), "bytes");
+        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-unused", disk), "hello v3 has a build.initrd, but its unikernel declares "
+                + "no block device (BLOCK_BASIC) in its Solo5 manifest to attach it to: remove build.initrd, or give the unikernel a block device");
+    }
+
+    @Test
+    void aSecondBlockDeviceIsRefusedNamingIt() throws Exception {
+        manifest("""
+                {"type":"solo5.manifest","version":1,"devices":[{"name":"service","type":"NET_BASIC"},
+                 {"name":"storage","type":"BLOCK_BASIC"},{"name":"cache","type":"BLOCK_BASIC"}]}
+                """);
+
+        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-twodisks", Files.writeString(dir.resolve("data.img"), "bytes")),
+                "the unikernel of hello v3 declares 2 block devices (storage, cache) in its Solo5 manifest; Mayfly attaches one, the "
+                        + "release's build.initrd, and has nothing to attach 'cache' to: build the unikernel with one block device at most");
+    }
+
+    @Test
+    void aDeviceOfATypeMayflyDoesNotKnowIsRefusedNamingDeviceAndType() throws Exception {
+        manifest("""
+                {"type":"solo5.manifest","version":1,"devices":[{"name":"service","type":"NET_BASIC"},{"name":"gpu","type":"PCI_BASIC"}]}
+                """);
+
+        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-pci", null), "the unikernel of hello v3 declares the device 'gpu' of type "
+                + "PCI_BASIC in its Solo5 manifest; Mayfly attaches only NET_BASIC and BLOCK_BASIC devices: build the unikernel without it");
+    }
+
+    @Test
+    void anArtifactWithoutAManifestIsNotASolo5UnikernelAndTheMessageSaysWhatElftoolSaid() throws Exception {
+        Files.delete(dir.resolve("solo5-elftool.manifest"));
+
+        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-elf", null), "solo5-elftool query-manifest " + unikernel + " failed (exit 1): "
+                + "solo5-elftool: " + unikernel + ": No Solo5 manifest found in executable; the artifact of hello v3 must be a Solo5 "
+                + "unikernel for this tender (MirageOS: mirage configure -t hvt or -t spt)");
+    }
+
+    @Test
+    void elftoolOutputThatIsNotAManifestIsAClearError() throws Exception {
+        manifest("Manifest contains 2 entries.\n");
+
+        assertThatThrownBy(() -> driver(Solo5Driver.Tender.HVT).start(spec("hello-v3-garbled", null)))
+                .isInstanceOf(DriverException.class)
+                .hasMessageStartingWith("solo5-elftool query-manifest " + unikernel + " printed no Solo5 manifest Mayfly can read for hello v3");
+
+        manifest("""
+                {"type":"solo5.manifest","version":2,"devices":[]}
+                """);
+        assertThatThrownBy(() -> driver(Solo5Driver.Tender.HVT).start(spec("hello-v3-v2", null)))
+                .isInstanceOf(DriverException.class).hasMessageContaining("its version is 2; Mayfly reads version 1");
     }
 
     @Test
@@ -183,39 +340,82 @@ class Solo5DriverTest {
         assertThatThrownBy(() -> driver(Solo5Driver.Tender.HVT).start(spec("hello-v3-gone", null)))
                 .isInstanceOf(DriverException.class)
                 .hasMessage("the artifact of hello v3 is missing: " + unikernel + " is not a file; push the app again to rebuild it");
+        assertThat(StandIns.ipCalls(dir)).isEmpty();
     }
 
     @Test
-    void aRestartedAgentReadoptsTheRunningTenderAndCanStopIt() throws Exception {
+    void runArgsThatSetTheGuestsAddressThemselvesAreRefusedBeforeAnythingIsCreated() {
+        assertThatThrownBy(() -> driver(Solo5Driver.Tender.HVT).start(spec("hello-v3-own", null, "--ipv4=10.0.0.2/24")))
+                .isInstanceOf(DriverException.class)
+                .hasMessage("run.args of hello v3 sets --ipv4=10.0.0.2/24, but Mayfly gives each Solo5 guest its own address and "
+                        + "gateway (--ipv4 and --ipv4-gateway, on a tap of its own): remove it from run.args");
+        assertThat(dir.resolve("solo5-hvt.args")).doesNotExist();
+    }
+
+    @Test
+    void aRestartedAgentReadoptsTheRunningTenderForwardsAgainAndCanStopIt() throws Exception {
         InstanceSpec spec = spec("hello-v3-adopt", null);
         InstanceHandle first = start(driver(Solo5Driver.Tender.HVT), spec);
         StandIns.await(spec.logFile(), "stand-in: booted");
         InstanceState persisted = InstanceStateFile.read(InstanceStateFile.in(spec.stateDir()));
+        first.detach(); // the agent goes away; its forwarder with it
 
+        assertThat(StandIns.acceptsOnLoopback(spec.port())).isFalse();
         InstanceHandle adopted = driver(Solo5Driver.Tender.HVT).recover(persisted).orElseThrow();
 
         assertThat(adopted.state().pid()).isEqualTo(first.state().pid());
         assertThat(adopted.isAlive()).isTrue();
+        assertThat(StandIns.acceptsOnLoopback(spec.port())).as("forwarded again").isTrue();
         assertThat(driver(Solo5Driver.Tender.SPT).recover(persisted)).as("another driver's instance").isEmpty();
         adopted.stop(Duration.ofSeconds(5));
         assertThat(adopted.exited().get(5, TimeUnit.SECONDS)).isEqualTo(-1);
         assertThat(first.exited().get(5, TimeUnit.SECONDS)).isEqualTo(1);
+        assertThat(taps.exists(Tap.forPort(spec.port()).name())).isFalse();
         assertThat(driver(Solo5Driver.Tender.HVT).recover(persisted)).as("a stopped instance").isEmpty();
     }
 
     @Test
-    void recoverFindsNothingWhenThePidNowBelongsToAnotherProcess() throws Exception {
-        InstanceHandle handle = start(driver(Solo5Driver.Tender.HVT), spec("hello-v3-reuse", null));
+    void theTapOfAGuestThatEndedWhileNoAgentWatchedIsRemovedOnRecover() throws Exception {
+        InstanceSpec spec = spec("hello-v3-orphan", null);
+        InstanceHandle first = start(driver(Solo5Driver.Tender.HVT), spec);
+        StandIns.await(spec.logFile(), "stand-in: booted");
+        InstanceState persisted = first.state();
+        first.detach();
+        ProcessHandle.of(persisted.pid()).orElseThrow().destroyForcibly();
+        first.exited().get(5, TimeUnit.SECONDS);
+        assertThat(taps.exists(Tap.forPort(spec.port()).name())).as("nobody watched it end").isTrue();
+
+        assertThat(driver(Solo5Driver.Tender.HVT).recover(persisted)).isEmpty();
+
+        assertThat(taps.exists(Tap.forPort(spec.port()).name())).isFalse();
+        assertThat(spec.stateDir().resolve(GuestNetwork.FILE)).doesNotExist();
+    }
+
+    @Test
+    void recoverFindsNothingWhenThePidNowBelongsToAnotherProcessAndLeavesATapInUseAlone() throws Exception {
+        InstanceSpec spec = spec("hello-v3-reuse", null);
+        InstanceHandle handle = start(driver(Solo5Driver.Tender.HVT), spec);
+        String tap = Tap.forPort(spec.port()).name();
+        Files.writeString(host.resolve("sys/class/net").resolve(tap).resolve("held"), ""); // as the running tender holds it
         InstanceState s = handle.state();
         InstanceState reused = new InstanceState(s.id(), s.app(), s.release(), s.driver(), s.pid(), s.startTicks() + 1,
                 s.port(), s.logFile(), s.stateDir(), s.startedAt());
 
         assertThat(driver(Solo5Driver.Tender.HVT).recover(reused)).isEmpty();
+        assertThat(taps.exists(tap)).as("ip refuses to remove a tap that a process holds").isTrue();
         assertThat(driver(Solo5Driver.Tender.HVT).recover(s)).isPresent();
+        Files.delete(host.resolve("sys/class/net").resolve(tap).resolve("held"));
     }
 
     private Solo5Driver driver(Solo5Driver.Tender tender) {
-        return new Solo5Driver(tender, dir.resolve(tender.command), StandIns.TAP, host);
+        return new Solo5Driver(tender, dir.resolve(tender.command), dir.resolve("solo5-elftool"), taps, host);
+    }
+
+    private void assertRefusedBeforeAnythingIsCreated(InstanceSpec spec, String message) throws Exception {
+        assertThatThrownBy(() -> driver(Solo5Driver.Tender.HVT).start(spec)).isInstanceOf(DriverException.class).hasMessage(message);
+        assertThat(StandIns.ipCalls(dir)).as("no tap was created").isEmpty();
+        assertThat(dir.resolve("solo5-hvt.args")).as("the tender never ran").doesNotExist();
+        assertThat(StandIns.acceptsOnLoopback(spec.port())).isFalse();
     }
 
     private InstanceSpec spec(String id, Path initrd, String... args) {
@@ -227,6 +427,14 @@ class Solo5DriverTest {
         started.add(handle);
         return handle;
     }
+
+    /** Waits up to 5 s for {@code tap} to be removed: after a guest's own exit that happens on a thread of its own. */
+    private void awaitGone(Tap tap) throws InterruptedException {
+        long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (taps.exists(tap.name()) && System.nanoTime() < end) Thread.sleep(20);
+        assertThat(taps.exists(tap.name())).as(tap.name() + " removed").isFalse();
+    }
+
 
     private static long sessionOf(long pid) throws Exception {
         String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
