@@ -106,7 +106,7 @@ class DashboardTest {
                 throw new IllegalStateException(e);
             }
         });
-        int build = awaitRunningBuild("web");
+        int build = awaitRunningBuild("web", push);
         browser.get(base() + "/job/web/build/" + build);
         assertThat(browser.findElement(By.id("build-status")).getText()).isEqualTo("running");
         WebElement console = browser.findElement(By.id("console"));
@@ -182,15 +182,17 @@ class DashboardTest {
         return "http://127.0.0.1:" + mayfly.apiPort;
     }
 
-    private int awaitRunningBuild(String app) throws Exception {
+    private int awaitRunningBuild(String app, CompletableFuture<MayflyProcess.Result> push) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
             for (Views.BuildView b : Json.read(mayfly.api("GET", "/api/v1/apps/" + app + "/builds", null).body(), Views.BuildView[].class)) {
                 if (b.status().equals("running")) return b.number();
             }
+            if (push.isDone()) break;
             Thread.sleep(50);
         }
-        throw new AssertionError("no build of " + app + " started within 30 s");
+        throw new AssertionError("no build of " + app + " was seen running; the push "
+                + (push.isDone() ? "ended: " + push.get().out() : "has not ended") + "\nserver log:\n" + mayfly.serverLog());
     }
 
     private List<Views.ReleaseView> releases(String app) throws Exception {

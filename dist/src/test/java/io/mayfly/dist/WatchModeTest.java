@@ -51,7 +51,7 @@ class WatchModeTest {
                 assertThat(mayfly.push(repo, "watched", "unhealthy").exit()).isNotZero(); // the server refuses it too
                 awaitLog(agentLog, "failed its health check");
                 assertThat(visit(agentRouter).body()).contains("watched-2");
-                assertThat(Files.readString(agentLog)).contains("deployed build #1", "deployed build #2", "keeps serving");
+                assertThat(Files.readString(agentLog)).contains("deployed build #1", "deployed build #2", "keep serving");
             } finally {
                 agent.destroy();
                 agent.waitFor(20, TimeUnit.SECONDS);
