@@ -6,6 +6,8 @@ import io.mayfly.agent.router.Router;
 import io.mayfly.agent.supervisor.RestartPolicy;
 import io.mayfly.agent.remote.RemoteAgent;
 import io.mayfly.agent.watch.RegistryWatch;
+import io.mayfly.server.build.BuildWorker;
+import io.mayfly.server.build.SandboxedBuild;
 import io.mayfly.wire.AgentViews;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,6 +39,9 @@ public final class AgentCommand implements Callable<Integer> {
 
     @Option(names = "--capacity", paramLabel = "MB", description = "memory the server may place on this host, in MiB (default: half of this machine's)")
     Long capacity;
+
+    @Option(names = "--builds", description = "with --server: also run builds for the server (a build worker, in this host's sandbox)")
+    boolean builds;
 
     @Option(names = "--no-stream", description = "with --server: poll the desired state every --interval instead of following its event stream")
     boolean noStream;
@@ -96,6 +101,11 @@ public final class AgentCommand implements Callable<Integer> {
         long mb = capacity != null ? capacity : halfOfMemoryMb();
         RemoteAgent remote = new RemoteAgent(URI.create(server), host, secret, agent, dir,
                 new AgentViews.Registration(drivers, mb, routerAddress), key, !noStream, every, AgentCommand::say).start();
+        if (builds) {
+            BuildWorker worker = new BuildWorker(URI.create(server), host, secret, dir.resolve("builds"), new SandboxedBuild(), AgentCommand::say);
+            Thread.ofVirtual().name("build-worker").start(worker);
+            say("agent " + host + ": building for " + server + " (bubblewrap " + (SandboxedBuild.bwrapAvailable() ? "found" : "missing: builds are not sandboxed") + ")");
+        }
         say("agent " + host + ": drivers " + String.join(", ", drivers) + ", " + mb + " MiB; router at " + routerAddress + "; following "
                 + server + (noStream ? " (polling every " + every.toSeconds() + " s)" : " (event stream)"));
         Runtime.getRuntime().addShutdownHook(new Thread(remote::close, "mayfly-remote-shutdown"));

@@ -5,7 +5,9 @@ import io.mayfly.agent.Agent;
 import io.mayfly.agent.driver.Drivers;
 import io.mayfly.agent.router.Router;
 import io.mayfly.agent.supervisor.RestartPolicy;
+import io.mayfly.server.build.BuildQueue;
 import io.mayfly.server.build.SandboxedBuild;
+import io.mayfly.server.store.BuildJobs;
 import io.mayfly.server.dashboard.DashboardRoutes;
 import io.mayfly.server.dashboard.RequestHistory;
 import io.mayfly.server.dashboard.Sessions;
@@ -173,7 +175,9 @@ public final class MayflyServer implements AutoCloseable {
                 : new RemoteHosts(new Agents(db), releases, builds, formation, appConfig, signingKey, logs, settings.agentTimeout()).start();
         ReleaseService releaseService = new ReleaseService(agent, hosts, builds, releases, blobs, formation,
                 new AppLocks(Duration.ofMinutes(20)), logs, appConfig, audit, routerUrl);
-        PushPipeline pipeline = new PushPipeline(builds, releases, blobs, releaseService, new SandboxedBuild(), logs, work, new Rebuilds(db));
+        SandboxedBuild sandbox = new SandboxedBuild();
+        BuildQueue buildQueue = new BuildQueue(new BuildJobs(db), sandbox, work.resolve("jobs"));
+        PushPipeline pipeline = new PushPipeline(builds, releases, blobs, releaseService, buildQueue, sandbox, logs, work, new Rebuilds(db));
         Access access = new Access(tokens);
         RetentionRoutes retentionRoutes = new RetentionRoutes(access, new Retention(db, blobs, data.resolve("logs")), audit, settings.keepBuilds());
         retentionRoutes.startHourly();
@@ -206,7 +210,7 @@ public final class MayflyServer implements AutoCloseable {
             new RegistryRoutes(access, apps, builds, new BuildIndex(db), new Rebuilds(db), releases, releaseService, blobs, logs,
                     signingKey, dashboard::sessionToken).register(config);
             dashboard.register(config);
-            if (hosts != null) new AgentRoutes(access, hosts, blobs).register(config);
+            new AgentRoutes(access, hosts, buildQueue, blobs).register(config);
         });
         http.start(settings.listen().getHostString(), settings.listen().getPort());
         String apiUrl = "http://" + settings.listen().getHostString() + ":" + http.port();

@@ -41,4 +41,15 @@ public final class AgentViews {
     /** A host as {@code mayfly agents} shows it. */
     public record AgentView(String name, String status, List<String> drivers, long capacityMb, long usedMb, String router,
                             List<String> apps, int instances, Instant lastContact) {}
+
+    /**
+     * A build a worker claimed: the command and its settings, the files it must leave (uploaded afterwards), and
+     * how to restore the checkout from its zip (which keeps no file modes): the executable files and the symlinks.
+     */
+    public record BuildJob(String id, String app, String source, String command, boolean network, List<String> hostPaths,
+                           Map<String, String> env, long timeoutMillis, long maxLogBytes, List<String> outputs,
+                           List<String> executables, Map<String, String> symlinks) {}
+
+    /** How a worker's build ended; {@code failure} null means the command succeeded. */
+    public record BuildJobResult(Integer exitCode, String failure, long durationMillis, boolean sandboxed, String provenance) {}
 }

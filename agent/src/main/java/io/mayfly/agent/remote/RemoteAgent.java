@@ -112,6 +112,10 @@ public final class RemoteAgent implements AutoCloseable {
                     sleep(pollInterval);
                     continue;
                 }
+            } catch (NoInstancesHere e) {
+                log.accept(e.getMessage());
+                threads.forEach(Thread::interrupt);
+                return;
             } catch (IOException e) {
                 log.accept("the server at " + server + " is not reachable (" + e.getMessage() + "); polling every "
                         + backoff.toMillis() + " ms until the stream is back");
@@ -133,6 +137,10 @@ public final class RemoteAgent implements AutoCloseable {
 
     private void register() throws IOException, InterruptedException {
         HttpResponse<String> r = send("POST", "/api/v1/agents/" + name, Json.write(registration));
+        if (r.statusCode() == 409) {
+            throw new NoInstancesHere("the server at " + server + " runs its instances on its own embedded agent, so it places none on "
+                    + name + " (start it with --no-agent for that); this agent stops following it" + ": " + r.body());
+        }
         require(r, "registering agent " + name);
         AgentViews.Registered registered = Json.read(r.body(), AgentViews.Registered.class);
         byte[] der = Base64.getDecoder().decode(registered.signingKey());
@@ -186,6 +194,13 @@ public final class RemoteAgent implements AutoCloseable {
             synchronized (wake) {
                 wake.notifyAll();
             }
+        }
+    }
+
+    /** The server places no instance on remote agents (it runs with its embedded agent). */
+    private static final class NoInstancesHere extends RuntimeException {
+        NoInstancesHere(String message) {
+            super(message);
         }
     }
 

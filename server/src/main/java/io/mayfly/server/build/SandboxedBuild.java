@@ -23,7 +23,7 @@ import java.util.stream.Stream;
  * and /etc read-only, no network unless asked, nothing else of the host visible (in particular not the
  * server's data directory), a fixed environment, a time limit and a cap on the log.
  */
-public final class SandboxedBuild {
+public final class SandboxedBuild implements Builder {
     private static final Path BWRAP = Path.of("/usr/bin/bwrap");
     private static final List<String> SYSTEM_DIRS = List.of("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc");
 
@@ -31,6 +31,7 @@ public final class SandboxedBuild {
         return Files.isExecutable(BWRAP);
     }
 
+    @Override
     public BuildResult run(BuildRequest req, BuildOutput out) throws InterruptedException {
         long start = System.nanoTime();
         Map<String, String> env = new LinkedHashMap<>();

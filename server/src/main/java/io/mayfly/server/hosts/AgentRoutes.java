@@ -2,6 +2,7 @@ package io.mayfly.server.hosts;
 
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.mayfly.server.build.BuildQueue;
 import io.mayfly.server.store.ContentAddressedBlobs;
 import io.mayfly.server.store.Tokens;
 import io.mayfly.server.web.Access;
@@ -22,21 +23,32 @@ import java.util.regex.Pattern;
 /**
  * The HTTP side of remote agents, each acting under its own agent token: register ({@code POST
  * /api/v1/agents/{name}}), follow the desired state ({@code GET .../desired}: server-sent events, or one JSON
- * document with an ETag for agents polling while the stream is down), report ({@code POST .../status}), and fetch
- * the blobs of what it must run ({@code GET .../blobs/{sha256}}). {@code GET /api/v1/agents} lists them (admin).
+ * document for agents polling while the stream is down), report ({@code POST .../status}), and fetch the blobs of
+ * what it must run ({@code GET .../blobs/{sha256}}). {@code GET /api/v1/agents} lists them (admin). A server with
+ * its embedded agent places no instance on remote agents and answers their registration 409.
+ *
+ * <p>Build workers, under the same tokens: claim a queued build ({@code POST /api/v1/workers/{name}/claim}, held
+ * open until one is queued), fetch its checkout ({@code GET .../jobs/{id}/source}), stream its output ({@code POST
+ * .../log}), upload the files it left ({@code PUT .../outputs?path=P}) and report how it ended ({@code POST .../result}).
  */
 public final class AgentRoutes {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     /** A comment line this often keeps proxies and the agent's read timeout from closing an idle stream. */
     private static final Duration KEEPALIVE = Duration.ofSeconds(10);
 
+    /** How long a worker's claim is held open waiting for a build to be queued. */
+    private static final Duration CLAIM_WAIT = Duration.ofSeconds(20);
+
     private final Access access;
     private final RemoteHosts hosts;
+    private final BuildQueue builds;
     private final ContentAddressedBlobs blobs;
 
-    public AgentRoutes(Access access, RemoteHosts hosts, ContentAddressedBlobs blobs) {
+    /** @param hosts null when the server runs its instances on its embedded agent */
+    public AgentRoutes(Access access, RemoteHosts hosts, BuildQueue builds, ContentAddressedBlobs blobs) {
         this.access = access;
         this.hosts = hosts;
+        this.builds = builds;
         this.blobs = blobs;
     }
 
@@ -44,10 +56,47 @@ public final class AgentRoutes {
         var r = config.routes;
         r.get("/api/v1/agents", ctx -> {
             access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.admin, null);
-            json(ctx, 200, hosts.views());
+            json(ctx, 200, hosts == null ? java.util.List.of() : hosts.views());
+        });
+        r.get("/api/v1/workers", ctx -> {
+            access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.admin, null);
+            json(ctx, 200, builds.workers());
+        });
+        r.post("/api/v1/workers/{name}/claim", ctx -> {
+            String name = agent(ctx);
+            var job = builds.claim(name, CLAIM_WAIT);
+            if (job.isPresent()) json(ctx, 200, job.get());
+            else ctx.status(204);
+        });
+        r.get("/api/v1/workers/{name}/jobs/{id}/source", ctx -> {
+            Path zip = builds.source(agent(ctx), ctx.pathParam("id"));
+            ctx.contentType("application/zip").header("Content-Length", Long.toString(Files.size(zip)));
+            try (InputStream in = Files.newInputStream(zip)) {
+                in.transferTo(ctx.outputStream());
+            }
+        });
+        r.post("/api/v1/workers/{name}/jobs/{id}/log", ctx -> {
+            builds.log(agent(ctx), ctx.pathParam("id"), ctx.body());
+            ctx.status(204);
+        });
+        r.put("/api/v1/workers/{name}/jobs/{id}/outputs", ctx -> {
+            String path = ctx.queryParam("path");
+            if (path == null) throw ApiError.badRequest("say which file with ?path=", null);
+            try (InputStream body = ctx.req().getInputStream()) {
+                builds.output(agent(ctx), ctx.pathParam("id"), path, body);
+            }
+            ctx.status(204);
+        });
+        r.post("/api/v1/workers/{name}/jobs/{id}/result", ctx -> {
+            builds.finish(agent(ctx), ctx.pathParam("id"), Json.read(ctx.body(), AgentViews.BuildJobResult.class));
+            ctx.status(204);
         });
         r.post("/api/v1/agents/{name}", ctx -> {
             String name = agent(ctx);
+            if (hosts == null) {
+                throw new ApiError(409, "this server runs its instances on its embedded agent; none is placed on agent " + name,
+                        "start the server with --no-agent to run instances on agents; this agent can still build (--builds)");
+            }
             AgentViews.Registration body = Json.read(ctx.body(), AgentViews.Registration.class);
             if (body.drivers() == null || body.drivers().isEmpty()) {
                 throw ApiError.badRequest("agent " + name + " offers no driver", "an agent registers the drivers that can run on its host");
@@ -56,6 +105,7 @@ public final class AgentRoutes {
         });
         r.post("/api/v1/agents/{name}/status", ctx -> {
             String name = agent(ctx);
+            requireHosts(name);
             if (!hosts.report(name, Json.read(ctx.body(), AgentViews.Status.class))) {
                 throw ApiError.notFound("agent " + name + " is not registered", "register first: POST /api/v1/agents/" + name);
             }
@@ -63,6 +113,7 @@ public final class AgentRoutes {
         });
         r.get("/api/v1/agents/{name}/desired", ctx -> {
             String name = agent(ctx);
+            requireHosts(name);
             String accept = ctx.header("Accept");
             if (accept != null && accept.contains("text/event-stream")) {
                 stream(ctx, name);
@@ -73,6 +124,7 @@ public final class AgentRoutes {
         });
         r.get("/api/v1/agents/{name}/blobs/{sha256}", ctx -> {
             String name = agent(ctx);
+            requireHosts(name);
             String sha256 = ctx.pathParam("sha256");
             if (!hosts.assigned(name, sha256)) {
                 throw ApiError.notFound("sha256:" + sha256 + " is not an artifact of anything agent " + name + " must run", null);
@@ -105,6 +157,10 @@ public final class AgentRoutes {
         } finally {
             unsubscribe.run();
         }
+    }
+
+    private void requireHosts(String name) {
+        if (hosts == null) throw new ApiError(409, "this server runs its instances on its embedded agent; none is placed on agent " + name, null);
     }
 
     private String agent(Context ctx) {

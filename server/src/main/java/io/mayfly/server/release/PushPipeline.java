@@ -2,6 +2,7 @@ package io.mayfly.server.release;
 
 import io.mayfly.server.build.BuildOutcome;
 import io.mayfly.server.build.BuildRequest;
+import io.mayfly.server.build.Builder;
 import io.mayfly.server.build.BuildResult;
 import io.mayfly.server.build.Checkout;
 import io.mayfly.server.build.MirageRecipe;
@@ -46,6 +47,7 @@ public final class PushPipeline {
     private final Releases releases;
     private final ContentAddressedBlobs blobs;
     private final ReleaseService releaseService;
+    private final Builder builder;
     private final SandboxedBuild sandbox;
     private final AppLogs logs;
     private final Path workRoot;
@@ -53,10 +55,20 @@ public final class PushPipeline {
 
     public PushPipeline(Builds builds, Releases releases, ContentAddressedBlobs blobs, ReleaseService releaseService,
                         SandboxedBuild sandbox, AppLogs logs, Path workRoot, Rebuilds rebuilds) {
+        this(builds, releases, blobs, releaseService, sandbox, sandbox, logs, workRoot, rebuilds);
+    }
+
+    /**
+     * @param builder runs the build commands (the sandbox here, or build workers when there are)
+     * @param sandbox runs staged tests, which must reach the staged instance on this host
+     */
+    public PushPipeline(Builds builds, Releases releases, ContentAddressedBlobs blobs, ReleaseService releaseService,
+                        Builder builder, SandboxedBuild sandbox, AppLogs logs, Path workRoot, Rebuilds rebuilds) {
         this.builds = builds;
         this.releases = releases;
         this.blobs = blobs;
         this.releaseService = releaseService;
+        this.builder = builder;
         this.sandbox = sandbox;
         this.logs = logs;
         this.workRoot = workRoot;
@@ -174,11 +186,13 @@ public final class PushPipeline {
             Map<String, String> env = new LinkedHashMap<>();
             env.put("SOURCE_DATE_EPOCH", Integer.toString(commit.getCommitTime()));
             env.put("MAYFLY_APP", app);
+            List<String> outputs = java.util.stream.Stream.of(manifest.build().artifact(), manifest.build().initrd())
+                    .filter(java.util.Objects::nonNull).toList();
             BuildRequest request = new BuildRequest(commit.name(), work, command, manifest.build().network(),
                     manifest.build().hostPaths().stream().map(Path::of).toList(), env, manifest.build().timeout(),
-                    MAX_BUILD_LOG, logs.buildLog(app, number));
+                    MAX_BUILD_LOG, logs.buildLog(app, number), outputs);
             Files.createDirectories(logs.dir(app));
-            BuildResult result = phases.time("build", () -> sandbox.run(request, line -> progress.say("       " + line)));
+            BuildResult result = phases.time("build", () -> builder.run(request, line -> progress.say("       " + line)));
             String provenance = result.provenance().toJson();
             if (result.outcome() instanceof BuildOutcome.Failed failed) {
                 builds.fail(app, number, result.exitCode(), phases.get("build"), failed.reason(), provenance);
