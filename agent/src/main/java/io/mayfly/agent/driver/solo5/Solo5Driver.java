@@ -6,15 +6,13 @@ import io.mayfly.agent.driver.GuestNetwork;
 import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceSpec;
 import io.mayfly.agent.driver.InstanceState;
+import io.mayfly.agent.driver.PrivateDisk;
 import io.mayfly.agent.driver.Tap;
 import io.mayfly.agent.driver.TapDevices;
 import io.mayfly.agent.driver.VmHost;
 import io.mayfly.agent.driver.VmmProcess;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -105,7 +103,7 @@ public final class Solo5Driver implements Driver {
         Solo5Manifest manifest = Solo5Manifest.query(elftool, unikernel, what);
         String net = networkDevice(manifest, what);
         Optional<String> block = blockDevice(manifest, spec, what);
-        Path disk = block.isEmpty() ? null : privateCopy(VmHost.existing(spec.initrd(), "initrd", spec), block.get(), spec);
+        Path disk = block.isEmpty() ? null : PrivateDisk.copy(VmHost.existing(spec.initrd(), "initrd", spec), block.get(), spec);
 
         GuestNetwork network = GuestNetwork.open(taps, spec);
         Tap tap = network.tap();
@@ -167,18 +165,5 @@ public final class Solo5Driver implements Driver {
                         + "Solo5 guest its own address and gateway (--ipv4 and --ipv4-gateway, on a tap of its own): remove it from run.args");
             }
         }
-    }
-
-    /** The block device the guest gets: a copy in its instance directory, never the stored artifact itself. */
-    private static Path privateCopy(Path image, String device, InstanceSpec spec) throws DriverException {
-        Path copy = spec.stateDir().toAbsolutePath().resolve(device + ".img");
-        try {
-            Files.createDirectories(copy.getParent());
-            Files.copy(image, copy, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new DriverException("cannot copy " + image + " to " + copy + " as the block device '" + device + "' of " + spec.id()
-                    + ": " + e.getMessage(), e);
-        }
-        return copy;
     }
 }
