@@ -86,7 +86,7 @@ public final class GuestNetwork {
             try {
                 forwarder = PortForwarder.start(loopback(state.port()), guest(state));
             } catch (IOException e) {
-                note(logFile, "cannot forward 127.0.0.1:" + state.port() + " to the guest again after the agent restarted ("
+                VmHost.note(logFile, "cannot forward 127.0.0.1:" + state.port() + " to the guest again after the agent restarted ("
                         + e.getMessage() + "); the instance cannot be reached until it is restarted");
             }
             return new GuestNetwork(taps, state, stateDir, logFile, forwarder);
@@ -104,7 +104,7 @@ public final class GuestNetwork {
         try {
             return Optional.of(InstanceStateFile.readJson(file, State.class));
         } catch (IOException e) {
-            note(logFile, "cannot read " + file + " (" + e.getMessage() + "); its tap device, if any, must be removed by hand (ip link)");
+            VmHost.note(logFile, "cannot read " + file + " (" + e.getMessage() + "); its tap device, if any, must be removed by hand (ip link)");
             return Optional.empty();
         }
     }
@@ -149,15 +149,7 @@ public final class GuestNetwork {
     }
 
     private void note(String line) {
-        note(logFile, line);
-    }
-
-    private static void note(Path logFile, String line) {
-        try {
-            VmHost.log(logFile, line);
-        } catch (IOException ignored) {
-            // the log is a courtesy
-        }
+        VmHost.note(logFile, line);
     }
 
     private static void deleteQuietly(Path file) {

@@ -52,6 +52,15 @@ public final class VmHost {
         Files.writeString(logFile, "mayfly: " + line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
 
+    /** As {@link #log}, for a line that is a courtesy: one that cannot be written is left out, and what the driver does goes on. */
+    public static void note(Path logFile, String line) {
+        try {
+            log(logFile, line);
+        } catch (IOException ignored) {
+            // the log is a courtesy
+        }
+    }
+
     /** Guest memory in MiB as the hypervisors' tools take it: {@code run.memory} rounded down, at least 16 MiB. */
     public static long memoryMib(InstanceSpec spec) {
         return Math.max(16, spec.memoryBytes() >> 20);

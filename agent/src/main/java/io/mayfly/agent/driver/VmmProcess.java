@@ -214,11 +214,7 @@ public final class VmmProcess implements InstanceHandle {
 
     /** A line in the instance log, so that whoever reads it sees why the guest ended the way it did. */
     private void note(String text) {
-        try {
-            VmHost.log(state.logFile(), text);
-        } catch (IOException ignored) {
-            // the log is a courtesy; stopping goes on
-        }
+        VmHost.note(state.logFile(), text);
     }
 
     @Override

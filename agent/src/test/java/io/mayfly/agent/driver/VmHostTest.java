@@ -3,6 +3,7 @@ package io.mayfly.agent.driver;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,6 +37,18 @@ class VmHostTest {
         assertThatThrownBy(() -> VmHost.existing(dir.resolve("gone.hvt"), "artifact", spec))
                 .isInstanceOf(DriverException.class)
                 .hasMessage("the artifact of hello v3 is missing: " + dir.resolve("gone.hvt") + " is not a file; push the app again to rebuild it");
+    }
+
+    @Test
+    void aLineIsAppendedToTheInstanceLogAndACourtesyLineThatCannotBeWrittenIsLeftOut() throws Exception {
+        Path log = dir.resolve("hello-v3-aaaa/console.log");
+        VmHost.log(log, "starting hello-v3-aaaa");
+        VmHost.note(log, "hello-v3-aaaa is on tap mf4000");
+        assertThat(Files.readAllLines(log)).containsExactly("mayfly: starting hello-v3-aaaa", "mayfly: hello-v3-aaaa is on tap mf4000");
+
+        Path underAFile = Files.writeString(dir.resolve("not-a-directory"), "").resolve("console.log");
+        VmHost.note(underAFile, "lost");
+        assertThatThrownBy(() -> VmHost.log(underAFile, "lost")).isInstanceOf(IOException.class);
     }
 
     private InstanceSpec spec(long memory) {

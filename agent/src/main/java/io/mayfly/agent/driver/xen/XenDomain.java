@@ -91,11 +91,7 @@ final class XenDomain implements InstanceHandle {
     }
 
     private void note(String line) {
-        try {
-            VmHost.log(state.logFile(), line);
-        } catch (IOException ignored) {
-            // the log is a courtesy; stopping goes on
-        }
+        VmHost.note(state.logFile(), line);
     }
 
     @Override
