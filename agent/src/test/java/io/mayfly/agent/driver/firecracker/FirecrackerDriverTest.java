@@ -20,6 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,8 +116,8 @@ class FirecrackerDriverTest {
     }
 
     @Test
-    void startConfiguresTheMicroVmThroughTheApiCallByCallThenBootsIt() throws Exception {
-        Path initrd = Files.writeString(dir.resolve("initramfs.cpio"), "stand-in initrd");
+    void startConfiguresTheMicroVmThroughTheApiCallByCallThenBootsItsKernelWithItsInitramfs() throws Exception {
+        Path initrd = initramfs();
         InstanceSpec spec = spec("hello-v3-run", initrd, "init=/hello");
         Tap tap = Tap.forPort(spec.port());
 
@@ -131,18 +133,92 @@ class FirecrackerDriverTest {
                         + ":255.255.255.252::eth0:off init=/hello\"}",
                 "PUT /network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"" + tap.name() + "\"}",
                 "PUT /actions", "{\"action_type\": \"InstanceStart\"}");
+        assertThat(spec.stateDir().resolve("rootfs.img")).as("no root drive beside an initramfs").doesNotExist();
         for (Request r : booted.api().requests()) {
             assertThat(r.headers()).containsEntry("content-type", "application/json")
                     .containsEntry("content-length", Integer.toString(r.body().getBytes(StandardCharsets.UTF_8).length));
         }
         assertThat(StandIns.ipCalls(dir)).containsExactly("tuntap add dev " + tap.name() + " mode tap",
                 "addr add " + tap.hostCidr() + " dev " + tap.name(), "link set dev " + tap.name() + " up");
-        assertThat(log).contains("mayfly: starting hello-v3-run: " + firecracker + " --api-sock " + socket,
+        assertThat(log).contains("mayfly: the initrd of hello-v3-run is an initramfs (cpio), which the kernel unpacks as its root "
+                        + "filesystem: " + initrd,
+                "mayfly: starting hello-v3-run: " + firecracker + " --api-sock " + socket,
                 "mayfly: hello-v3-run is on tap " + tap.name());
         assertThat(StandIns.acceptsOnLoopback(spec.port())).as("the instance's port is forwarded").isTrue();
         assertThat(booted.handle().state().driver()).isEqualTo("firecracker");
         assertThat(InstanceStateFile.read(InstanceStateFile.in(spec.stateDir()))).isEqualTo(booted.handle().state());
         assertThat(booted.handle().isAlive()).isTrue();
+    }
+
+    @Test
+    void aDiskImageForAnInitrdIsTheRootDriveAttachedAfterTheBootSourceAndBeforeTheNetwork() throws Exception {
+        Path image = ext4Image();
+        InstanceSpec spec = spec("hello-v3-rootfs", image, "init=/hello");
+        Tap tap = Tap.forPort(spec.port());
+
+        Booted booted = boot(spec, Guest.OBEYS);
+
+        String log = StandIns.await(spec.logFile(), "guest booted");
+        Path copy = spec.stateDir().toAbsolutePath().resolve("rootfs.img");
+        assertCalls(booted.api().requests(),
+                "PUT /machine-config", "{\"vcpu_count\": 2, \"mem_size_mib\": 128}",
+                "PUT /boot-source", "{\"kernel_image_path\": \"" + kernel + "\", \"boot_args\": \"console=ttyS0 reboot=k panic=1 pci=off "
+                        + "ip=" + tap.guestAddress() + "::" + tap.hostAddress() + ":255.255.255.252::eth0:off root=/dev/vda rw init=/hello\"}",
+                "PUT /drives/rootfs", "{\"drive_id\": \"rootfs\", \"path_on_host\": \"" + copy + "\", \"is_root_device\": true, "
+                        + "\"is_read_only\": false}",
+                "PUT /network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"" + tap.name() + "\"}",
+                "PUT /actions", "{\"action_type\": \"InstanceStart\"}");
+        assertThat(log).contains("mayfly: the initrd of hello-v3-rootfs is not an initramfs (a cpio archive, compressed or not), so it "
+                + "is the guest's root drive /dev/vda: " + copy + ", a private copy of " + image);
+        assertThat(booted.handle().isAlive()).isTrue();
+    }
+
+    @Test
+    void theRootDriveIsAPrivateCopyTheGuestWritesToWhileTheStoredImageStaysAsItWas() throws Exception {
+        Path image = ext4Image();
+        byte[] stored = Files.readAllBytes(image);
+        InstanceSpec spec = spec("hello-v3-copy", image);
+
+        Booted booted = boot(spec, Guest.OBEYS);
+
+        Path copy = Path.of(Json.MAPPER.readTree(booted.api().requests().get(2).body()).get("path_on_host").asText());
+        assertThat(copy.getParent()).isEqualTo(spec.stateDir().toAbsolutePath());
+        assertThat(Files.isSameFile(copy, image)).isFalse();
+        assertThat(Files.readAllBytes(copy)).isEqualTo(stored);
+        Files.writeString(copy, "what the guest wrote");
+        assertThat(Files.readAllBytes(image)).as("the stored, content-addressed image").isEqualTo(stored);
+    }
+
+    @Test
+    void runArgsWithARootOfTheirOwnGetNeitherMayflysRootNorFirecrackersOne() throws Exception {
+        InstanceSpec spec = spec("hello-v3-ownroot", ext4Image(), "root=/dev/vda1", "ro");
+
+        Booted booted = boot(spec, Guest.OBEYS);
+
+        JsonNode bootSource = Json.MAPPER.readTree(booted.api().requests().get(1).body());
+        assertThat(bootSource.get("boot_args").asText()).doesNotContain("/dev/vda rw").endsWith(":255.255.255.252::eth0:off root=/dev/vda1 ro");
+        JsonNode drive = Json.MAPPER.readTree(booted.api().requests().get(2).body());
+        assertThat(drive.get("is_root_device").asBoolean()).as("Firecracker appends root=/dev/vda for a root device").isFalse();
+        assertThat(drive.get("path_on_host").asText()).isEqualTo(spec.stateDir().toAbsolutePath().resolve("rootfs.img").toString());
+    }
+
+    @Test
+    void aRootDriveFirecrackerRefusesStopsTheVmmAndRemovesItsNetworkAndTheCopy() throws Exception {
+        InstanceSpec spec = spec("hello-v3-nodrive", ext4Image());
+        Path copy = spec.stateDir().toAbsolutePath().resolve("rootfs.img");
+        CompletableFuture<StandInFirecrackerApi> api = serveApiOnceFirecrackerRuns(spec, Guest.OBEYS,
+                new Refusal("/drives/rootfs", 400, "{\"fault_message\": \"Unable to create the block device: BackingFile(Os { code: 13, "
+                        + "kind: PermissionDenied, message: \\\"Permission denied\\\" }, \\\"" + copy + "\\\")\"}"));
+
+        assertThatThrownBy(() -> driver().start(spec)).isInstanceOf(DriverException.class)
+                .hasMessage("Firecracker refused PUT /drives/rootfs for hello-v3-nodrive (HTTP 400): Unable to create the block device: "
+                        + "BackingFile(Os { code: 13, kind: PermissionDenied, message: \"Permission denied\" }, \"" + copy + "\"); "
+                        + "the microVM was stopped");
+
+        assertThat(api.get(5, TimeUnit.SECONDS).requests()).extracting(r -> r.method() + " " + r.path())
+                .containsExactly("PUT /machine-config", "PUT /boot-source", "PUT /drives/rootfs");
+        assertNothingLeftBehind(spec);
+        assertThat(copy).as("the copy no guest will use").doesNotExist();
     }
 
     @Test
@@ -311,6 +387,18 @@ class FirecrackerDriverTest {
     }
 
     private record Booted(InstanceHandle handle, StandInFirecrackerApi api) {}
+
+    /** A stand-in initramfs: the header of a newc cpio archive, then anything. */
+    private Path initramfs() throws IOException {
+        return Files.writeString(dir.resolve("initramfs.cpio"), "070701 stand-in initramfs");
+    }
+
+    /** A stand-in root filesystem image: zeros but for ext4's magic, 0xEF53 at offset 1080 (the superblock's s_magic). */
+    private Path ext4Image() throws IOException {
+        ByteBuffer image = ByteBuffer.allocate(64 * 1024).order(ByteOrder.LITTLE_ENDIAN);
+        image.putShort(1080, (short) 0xEF53);
+        return Files.write(dir.resolve("rootfs.ext4"), image.array());
+    }
 
     private FirecrackerDriver driver() {
         return new FirecrackerDriver(firecracker, taps, host, FirecrackerDriver.SOCKET_WAIT);
