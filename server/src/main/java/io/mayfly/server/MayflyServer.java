@@ -109,9 +109,11 @@ public final class MayflyServer implements AutoCloseable {
     private final Views.ServerInfo info;
     private final String createdAdminToken;
     private final RequestHistory requestHistory;
+    private final RemoteHosts hosts;
 
     private MayflyServer(Settings settings, FileChannel lockChannel, FileLock lock, Javalin http, Agent agent,
-                         Views.ServerInfo info, String createdAdminToken, RequestHistory requestHistory) {
+                         Views.ServerInfo info, String createdAdminToken, RequestHistory requestHistory, RemoteHosts hosts) {
+        this.hosts = hosts;
         this.settings = settings;
         this.lockChannel = lockChannel;
         this.lock = lock;
@@ -219,7 +221,7 @@ public final class MayflyServer implements AutoCloseable {
         infoHolder[0] = info;
         DurableFiles.writeAtomically(data.resolve("server.json"), Json.pretty(info), false);
 
-        MayflyServer server = new MayflyServer(settings, lockChannel, lock, http, agent, info, createdAdminToken, requestHistory);
+        MayflyServer server = new MayflyServer(settings, lockChannel, lock, http, agent, info, createdAdminToken, requestHistory, hosts);
         Thread.ofVirtual().name("restore-live-releases").start(() -> restoreLive(releases, agent, releaseService));
         return server;
     }
@@ -269,6 +271,7 @@ public final class MayflyServer implements AutoCloseable {
     @Override
     public void close() {
         try {
+            if (hosts != null) hosts.close(); // first: it ends the agents' event streams, which http.stop waits for
             http.stop();
         } finally {
             agent.close();

@@ -144,13 +144,18 @@ public final class AgentRoutes {
         var out = ctx.res().getOutputStream();
         Runnable unsubscribe = hosts.subscribe(name, changes::add);
         try {
-            while (true) {
-                AgentViews.DesiredState next = changes.poll(KEEPALIVE.toMillis(), TimeUnit.MILLISECONDS);
+            long lastWrite = System.nanoTime();
+            while (!hosts.closed()) {
+                AgentViews.DesiredState next = changes.poll(1, TimeUnit.SECONDS);
                 AgentViews.DesiredState latest = next;
                 while ((next = changes.poll()) != null) latest = next; // only the newest state matters
-                String frame = latest == null ? ": keepalive\n\n" : "event: desired\ndata: " + Json.write(latest) + "\n\n";
+                String frame;
+                if (latest != null) frame = "event: desired\ndata: " + Json.write(latest) + "\n\n";
+                else if (System.nanoTime() - lastWrite > KEEPALIVE.toNanos()) frame = ": keepalive\n\n";
+                else continue;
                 out.write(frame.getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 out.flush(); // throws once the agent has gone
+                lastWrite = System.nanoTime();
             }
         } catch (java.io.IOException gone) {
             // the agent disconnected; it reconnects or polls

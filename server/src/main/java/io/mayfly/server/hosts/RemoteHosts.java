@@ -60,6 +60,7 @@ public final class RemoteHosts implements AutoCloseable {
     private final Map<String, CompletableFuture<AgentViews.DeployReport>> pending = new ConcurrentHashMap<>();
     private final Map<String, List<Consumer<AgentViews.DesiredState>>> listeners = new ConcurrentHashMap<>();
     private volatile Thread monitor;
+    private volatile boolean closed;
 
     public RemoteHosts(Agents agents, Releases releases, Builds builds, Formation formation, AppConfig config, SigningKey signingKey,
                        AppLogs logs, Duration timeout) {
@@ -290,8 +291,12 @@ public final class RemoteHosts implements AutoCloseable {
         return address == null ? "?" : address.substring(address.lastIndexOf(':') + 1);
     }
 
+    /** Whether the server is stopping: event streams end so that it can. */
+    public boolean closed() { return closed; }
+
     @Override
     public void close() {
+        closed = true;
         Thread t = monitor;
         if (t != null) t.interrupt();
     }

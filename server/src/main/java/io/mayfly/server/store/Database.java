@@ -41,6 +41,9 @@ public final class Database {
         config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
         config.enforceForeignKeys(true);
         config.setBusyTimeout(30_000);
+        // A transaction takes the write lock when it begins, not at its first write: a deferred one that read first
+        // cannot wait for the lock (that could deadlock) and fails at once with SQLITE_BUSY when another writes.
+        config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
         SQLiteDataSource ds = new SQLiteDataSource(config);
         ds.setUrl("jdbc:sqlite:" + file.toAbsolutePath());
         return migrate(ds);

@@ -5,7 +5,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -75,5 +80,34 @@ class StoreTest {
         assertThat(tokens.use("mf_wrong")).isEmpty();
         String stored = db.withHandle(h -> h.select("SELECT hash FROM tokens").mapTo(String.class).one());
         assertThat(stored).isNotEqualTo(created.secret()).isEqualTo(Tokens.hash(created.secret()));
+    }
+
+    @Test
+    void writersNumberingBuildsAndReleasesOfOneAppAtOnceNeverCollideNorFailBusy() throws Exception {
+        Jdbi first = open();
+        Jdbi second = open();
+        new Apps(first).create("a");
+        List<Callable<Integer>> starts = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            Builds builds = new Builds(i % 2 == 0 ? first : second, "server-" + (i % 2));
+            starts.add(() -> builds.start("a", "git", "c", "m", "make"));
+        }
+        List<Integer> numbers = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
+            for (Future<Integer> f : pool.invokeAll(starts)) numbers.add(f.get());
+        }
+        assertThat(numbers).hasSize(20).doesNotHaveDuplicates().allMatch(n -> n >= 1 && n <= 20);
+
+        new Builds(first).succeed("a", 1, 0, 1, "{}", List.of(new Builds.Artifact("img", "cd".repeat(32), 3)));
+        List<Callable<Integer>> releases = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            Releases r = new Releases(i % 2 == 0 ? first : second, "server-" + (i % 2));
+            releases.add(() -> r.create("a", 1, "d", "t", "{}").version());
+        }
+        List<Integer> versions = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
+            for (Future<Integer> f : pool.invokeAll(releases)) versions.add(f.get());
+        }
+        assertThat(versions).containsExactlyInAnyOrder(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
     }
 }
