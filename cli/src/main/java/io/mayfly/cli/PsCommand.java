@@ -22,13 +22,21 @@ final class PsCommand extends ClientCommand {
 
     @Override
     public Integer call() {
-        return list(appPath(app.name) + "/instances", json, InstanceView.class, app.name + " has no instances.",
-                instances -> HumanFormat.table(List.of("ID", "RELEASE", "DRIVER", "STATE", "PORT", "PID", "UPTIME", "RESTARTS"),
-                        instances.stream()
-                                .map(i -> List.of(i.id(), HumanFormat.version(i.release()), i.driver(), i.state(),
-                                        i.port() > 0 ? String.valueOf(i.port()) : HumanFormat.NONE,
-                                        i.pid() > 0 ? String.valueOf(i.pid()) : HumanFormat.NONE, uptime(i), String.valueOf(i.restarts())))
-                                .toList()));
+        return list(appPath(app.name) + "/instances", json, InstanceView.class, app.name + " has no instances.", this::table);
+    }
+
+    /** The HOST column only when a remote agent runs some of them; a single-host server has no need of it. */
+    private String table(List<InstanceView> instances) {
+        boolean remote = instances.stream().anyMatch(i -> i.host() != null);
+        List<String> head = new java.util.ArrayList<>(List.of("ID", "RELEASE", "DRIVER", "STATE", "PORT", "PID", "UPTIME", "RESTARTS"));
+        if (remote) head.add(2, "HOST");
+        return HumanFormat.table(head, instances.stream().map(i -> {
+            List<String> row = new java.util.ArrayList<>(List.of(i.id(), HumanFormat.version(i.release()), i.driver(), i.state(),
+                    i.port() > 0 ? String.valueOf(i.port()) : HumanFormat.NONE,
+                    i.pid() > 0 ? String.valueOf(i.pid()) : HumanFormat.NONE, uptime(i), String.valueOf(i.restarts())));
+            if (remote) row.add(2, i.host() == null ? "server" : i.host());
+            return row;
+        }).toList());
     }
 
     private String uptime(InstanceView instance) {

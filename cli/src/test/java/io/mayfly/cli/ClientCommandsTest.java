@@ -213,6 +213,17 @@ class ClientCommandsTest {
     }
 
     @Test
+    void psNamesTheHostWhenRemoteAgentsRunInstances() {
+        api.answer("GET", "/api/v1/apps/hello/instances", 200, List.of(
+                new InstanceView("hello-v3-a1", "hello", 3, "process", "serving", 41001, 4242, NOW.minusSeconds(125), 0, "web-1")));
+
+        assertThat(Cli.run(env, "ps", "-a", "hello").out()).isEqualTo("""
+                ID           RELEASE  HOST   DRIVER   STATE    PORT   PID   UPTIME  RESTARTS
+                hello-v3-a1  v3       web-1  process  serving  41001  4242  2m 05s  0
+                """);
+    }
+
+    @Test
     void buildsListsCommitDurationAndArtifact() {
         api.answer("GET", "/api/v1/apps/hello/builds", 200, List.of(
                 new BuildView("hello", 3, "succeeded", "9f8e7d6c5b4a3210", "git", "make", 0, NOW.minusSeconds(600), 12_345L,

@@ -51,6 +51,18 @@ class RemoteAgentsTest {
         return new AgentProcess(dir.resolve(host), args.toArray(String[]::new));
     }
 
+    /** Runs the CLI until its output has every text (agents report every second), or fails with the last output. */
+    private static void awaitCli(MayflyProcess server, List<String> args, String... texts) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        String out = "";
+        while (System.nanoTime() < deadline) {
+            out = server.cli(args.toArray(String[]::new)).out();
+            if (java.util.Arrays.stream(texts).allMatch(out::contains)) return;
+            Thread.sleep(200);
+        }
+        throw new AssertionError("mayfly " + String.join(" ", args) + " never showed " + List.of(texts) + ":\n" + out);
+    }
+
     private static List<AgentViews.AgentView> agents(MayflyProcess server) throws Exception {
         return List.of(Json.read(server.api("GET", "/api/v1/agents", null).body(), AgentViews.AgentView[].class));
     }
@@ -92,6 +104,7 @@ class RemoteAgentsTest {
                     "-----> Live at http://hello.localhost:" + firstHost.routerPort, "dispatch", "fetch");
             assertThat(MayflyProcess.visit(firstHost.routerPort, "hello", "/").body()).contains("multi-1");
             assertThat(MayflyProcess.visit(otherHost.routerPort, "hello", "/").statusCode()).isEqualTo(404);
+            awaitCli(server, List.of("ps", "-a", "hello"), "HOST", first.name(), "hello-v1-", "serving");
 
             // The second app goes to the agent with more free memory: the other one.
             server.cli("apps:create", "second");

@@ -190,7 +190,7 @@ public final class MayflyServer implements AutoCloseable {
 
         var gitServlet = PushReceiver.servlet(repos, name -> apps.find(name).isPresent(), pipeline);
         Views.ServerInfo[] infoHolder = new Views.ServerInfo[1];
-        AppViews appViews = new AppViews(() -> infoHolder[0], builds, releases, releaseService, agent);
+        AppViews appViews = new AppViews(() -> infoHolder[0], builds, releases, releaseService, agent, hosts);
         RequestHistory requestHistory = new RequestHistory(metrics).start();
         DashboardRoutes dashboard = new DashboardRoutes(new Sessions(), access, apps, releases, releaseService, appConfig, audit, agent,
                 appViews, requestHistory, metrics);
@@ -207,7 +207,7 @@ public final class MayflyServer implements AutoCloseable {
             new UploadRoutes(access, apps, builds, new BuildIndex(db), releases, releaseService, blobs, logs, settings.maxUploadBytes())
                     .register(config);
             new SourceRoutes(access, appSources, sourceBuilds, rebuildSchedule, logs, () -> infoHolder[0].apiUrl()).register(config);
-            new ApiRoutes(() -> infoHolder[0], access, apps, builds, releases, releaseService, repos, agent, logs, appConfig, audit)
+            new ApiRoutes(() -> infoHolder[0], access, apps, builds, releases, releaseService, repos, agent, logs, appConfig, audit, appViews)
                     .register(config);
             new RegistryRoutes(access, apps, builds, new BuildIndex(db), new Rebuilds(db), releases, releaseService, blobs, logs,
                     signingKey, dashboard::sessionToken).register(config);

@@ -30,7 +30,8 @@ public final class AgentViews {
     /** Everything one agent must run; {@code generation} grows with every change the server makes. */
     public record DesiredState(String agent, long generation, List<Assignment> assignments) {}
 
-    public record InstanceReport(String id, String app, int release, String driver, boolean routed, boolean alive) {}
+    public record InstanceReport(String id, String app, int release, String driver, boolean routed, boolean alive, int port, long pid,
+                                 Instant startedAt, int restarts) {}
 
     /** How a deploy of an assignment ended on the agent, with the time each phase took (ms). */
     public record DeployReport(String app, int release, boolean live, String reason, Map<String, Long> phases) {}

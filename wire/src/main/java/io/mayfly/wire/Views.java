@@ -32,8 +32,14 @@ public final class Views {
     public record ArtifactView(String name, String sha256, long size) {}
 
     /** One running (or stopped) copy of a release. */
+    /** One instance; {@code host} names the remote agent running it, or is null for the server's own. */
     public record InstanceView(String id, String app, int release, String driver, String state, int port,
-                               long pid, Instant startedAt, int restarts) {}
+                               long pid, Instant startedAt, int restarts, String host) {
+        public InstanceView(String id, String app, int release, String driver, String state, int port, long pid, Instant startedAt,
+                            int restarts) {
+            this(id, app, release, driver, state, port, pid, startedAt, restarts, null);
+        }
+    }
 
     /** Server facts the CLI needs: where the API, the router and git live. */
     public record ServerInfo(String version, String apiUrl, String routerUrl, String domain) {}

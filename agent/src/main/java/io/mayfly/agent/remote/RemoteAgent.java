@@ -324,7 +324,8 @@ public final class RemoteAgent implements AutoCloseable {
             deploys = List.copyOf(unsent);
         }
         List<AgentViews.InstanceReport> instances = agent.instances().stream().map(i -> new AgentViews.InstanceReport(i.id(), i.app(),
-                i.release(), i.driver(), agent.isRouted(i), i.handle().isAlive())).toList();
+                i.release(), i.driver(), agent.isRouted(i), i.handle().isAlive(), i.port(), i.state().pid(), i.state().startedAt(),
+                i.restarts())).toList();
         try {
             HttpResponse<String> r = send("POST", "/api/v1/agents/" + name + "/status", Json.write(new AgentViews.Status(instances, deploys)));
             if (r.statusCode() == 404) signingKey = null; // not registered there (a new database): register again

@@ -162,6 +162,20 @@ public final class RemoteHosts implements AutoCloseable {
         return agents.placement(app).flatMap(agents::find).map(a -> "http://" + app + ".localhost:" + port(a.router())).orElse(null);
     }
 
+    /** The app's instances as the agents running them last reported them (an app that moved may be on two for a while). */
+    public List<io.mayfly.wire.Views.InstanceView> instances(String app) {
+        List<io.mayfly.wire.Views.InstanceView> views = new ArrayList<>();
+        for (Agents.Agent a : agents.all()) {
+            for (AgentViews.InstanceReport i : a.instances()) {
+                if (!i.app().equals(app)) continue;
+                String state = a.status() == Agents.Status.down ? "unknown (agent down)" : !i.alive() ? "exited" : i.routed() ? "serving" : "staged";
+                views.add(new io.mayfly.wire.Views.InstanceView(i.id(), i.app(), i.release(), i.driver(), state, i.port(), i.pid(),
+                        i.startedAt(), i.restarts(), a.name()));
+            }
+        }
+        return views;
+    }
+
     public List<AgentViews.AgentView> views() {
         List<AgentViews.AgentView> views = new ArrayList<>();
         for (Agents.Agent a : agents.all()) {

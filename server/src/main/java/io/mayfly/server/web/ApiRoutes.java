@@ -53,7 +53,8 @@ public final class ApiRoutes {
     private final AppViews views;
 
     public ApiRoutes(java.util.function.Supplier<Views.ServerInfo> info, Access access, Apps apps, Builds builds, Releases releases,
-                     ReleaseService releaseService, GitRepositories repos, Agent agent, AppLogs logs, AppConfig config, Audit audit) {
+                     ReleaseService releaseService, GitRepositories repos, Agent agent, AppLogs logs, AppConfig config, Audit audit,
+                     AppViews views) {
         this.info = info;
         this.access = access;
         this.apps = apps;
@@ -65,7 +66,7 @@ public final class ApiRoutes {
         this.logs = logs;
         this.appConfig = config;
         this.audit = audit;
-        this.views = new AppViews(info, builds, releases, releaseService, agent);
+        this.views = views;
     }
 
     public void register(JavalinConfig config) {

@@ -2,6 +2,7 @@ package io.mayfly.server.web;
 
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.Instance;
+import io.mayfly.server.hosts.RemoteHosts;
 import io.mayfly.server.release.ReleaseService;
 import io.mayfly.server.store.Apps;
 import io.mayfly.server.store.Builds;
@@ -18,8 +19,16 @@ public final class AppViews {
     private final Releases releases;
     private final ReleaseService releaseService;
     private final Agent agent;
+    private final RemoteHosts hosts;
 
     public AppViews(Supplier<Views.ServerInfo> info, Builds builds, Releases releases, ReleaseService releaseService, Agent agent) {
+        this(info, builds, releases, releaseService, agent, null);
+    }
+
+    /** @param hosts the remote agents whose reported instances are listed too, or null */
+    public AppViews(Supplier<Views.ServerInfo> info, Builds builds, Releases releases, ReleaseService releaseService, Agent agent,
+                    RemoteHosts hosts) {
+        this.hosts = hosts;
         this.info = info;
         this.builds = builds;
         this.releases = releases;
@@ -52,10 +61,15 @@ public final class AppViews {
                 b.reason());
     }
 
-    /** Every instance of an app; "serving" when the router sends it traffic, "staged" when alive but not routed. */
+    /**
+     * Every instance of an app, the server's own and those remote agents report; "serving" when a router sends it
+     * traffic, "staged" when alive but not routed.
+     */
     public List<Views.InstanceView> instances(String app) {
         List<Instance> routed = agent.routed(app);
-        return agent.instances(app).stream().map(i -> instance(i, routed.contains(i))).toList();
+        List<Views.InstanceView> all = new java.util.ArrayList<>(agent.instances(app).stream().map(i -> instance(i, routed.contains(i))).toList());
+        if (hosts != null) all.addAll(hosts.instances(app));
+        return all;
     }
 
     public static Views.InstanceView instance(Instance i, boolean routed) {
