@@ -137,6 +137,13 @@ class RemoteAgentsTest {
             MayflyProcess.Result again = server.push(repo, "hello", "second");
             assertThat(again.exit()).as(again.out()).isZero();
             assertThat(MayflyProcess.visit(otherHost.routerPort, "hello", "/").body()).contains("multi-2");
+
+            // A destroyed app is stopped on its agent.
+            assertThat(server.cli("apps:destroy", "second", "--confirm", "second").exit()).isZero();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (MayflyProcess.visit(otherHost.routerPort, "second", "/").statusCode() != 404 && System.nanoTime() < deadline) Thread.sleep(100);
+            assertThat(MayflyProcess.visit(otherHost.routerPort, "second", "/").statusCode()).as("no such app there any more").isEqualTo(404);
+            assertThat(MayflyProcess.visit(otherHost.routerPort, "hello", "/").body()).contains("multi-2");
         }
     }
 

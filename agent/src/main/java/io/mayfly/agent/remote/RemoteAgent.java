@@ -236,11 +236,17 @@ public final class RemoteAgent implements AutoCloseable {
             agent.declare(a.app());
             ensure(a);
         }
+        Set<String> gone = new java.util.TreeSet<>();
         for (Instance instance : agent.instances()) {
-            if (assigned.contains(instance.app())) continue;
-            log.accept(instance.app() + " is no longer assigned here; draining and stopping " + instance.id());
-            agent.switchTo(instance.app(), List.of());
-            agent.retire(instance, Duration.ofSeconds(10));
+            if (!assigned.contains(instance.app())) gone.add(instance.app());
+        }
+        for (String app : gone) {
+            log.accept(app + " is no longer assigned here; draining and stopping its instances");
+            List<Instance> old = agent.instances(app);
+            agent.switchTo(app, List.of());
+            old.forEach(i -> agent.retire(i, Duration.ofSeconds(10)));
+            agent.removeApp(app);
+            failed.remove(app);
         }
     }
 

@@ -152,6 +152,12 @@ public final class RemoteHosts implements AutoCloseable {
         agents.placement(app).ifPresent(this::changed);
     }
 
+    /** The app is about to be deleted: returns what tells its agent, once it is, to stop running it. */
+    public Runnable forgetting(String app) {
+        Optional<String> agent = agents.placement(app);
+        return () -> agent.ifPresent(this::changed);
+    }
+
     /** Something about the app changed (scale): its agent gets a new desired state. */
     public void appChanged(String app) {
         agents.placement(app).ifPresent(this::changed);

@@ -119,6 +119,14 @@ public final class ReleaseService {
         };
     }
 
+    /**
+     * The app is about to be deleted: returns what to call once it is, so that a remote agent running it stops it
+     * (its placement goes with the app).
+     */
+    public Runnable forgetting(String app) {
+        return hosts == null ? () -> {} : hosts.forgetting(app);
+    }
+
     /** The app's current config vars, sealed as a release stores them. */
     public String currentConfig(String app) {
         return appConfig.sealed(app);

@@ -141,7 +141,9 @@ public final class ApiRoutes {
             }
             releaseService.locked(app.name(), line -> {}, () -> {
                 agent.removeApp(app.name());
+                Runnable tellItsAgent = releaseService.forgetting(app.name());
                 apps.delete(app.name());
+                tellItsAgent.run();
                 repos.delete(app.name());
                 logs.delete(app.name());
                 audit.record(app.name(), Actor.current(), "destroy", null);
