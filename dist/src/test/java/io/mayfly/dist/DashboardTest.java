@@ -149,6 +149,13 @@ class DashboardTest {
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("console"), "listening"));
         screenshot("07-instance");
 
+        // The hosts page: this server's own drivers, and no build worker yet.
+        browser.findElement(By.linkText("Hosts")).click();
+        wait.until(ExpectedConditions.urlContains("/hosts"));
+        assertThat(browser.findElement(By.tagName("main")).getText()).contains("embedded agent", "process", "qemu", "firecracker",
+                "Build workers", "None present");
+        screenshot("07b-hosts");
+
         // A form post without the session's CSRF token is refused and changes nothing.
         Cookie session = browser.manage().getCookieNamed("mayfly_session");
         HttpResponse<String> forged = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base() + "/apps/web/rollback"))

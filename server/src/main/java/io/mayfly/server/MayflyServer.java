@@ -8,6 +8,7 @@ import io.mayfly.agent.supervisor.RestartPolicy;
 import io.mayfly.server.build.BuildQueue;
 import io.mayfly.server.build.SandboxedBuild;
 import io.mayfly.server.store.BuildJobs;
+import io.mayfly.server.dashboard.DashboardPages;
 import io.mayfly.server.dashboard.DashboardRoutes;
 import io.mayfly.server.dashboard.RequestHistory;
 import io.mayfly.server.dashboard.Sessions;
@@ -193,7 +194,8 @@ public final class MayflyServer implements AutoCloseable {
         AppViews appViews = new AppViews(() -> infoHolder[0], builds, releases, releaseService, agent, hosts);
         RequestHistory requestHistory = new RequestHistory(metrics).start();
         DashboardRoutes dashboard = new DashboardRoutes(new Sessions(), access, apps, releases, releaseService, appConfig, audit, agent,
-                appViews, requestHistory, metrics);
+                appViews, requestHistory, metrics, () -> new DashboardPages.Hosts(hosts == null, appViews.drivers(),
+                        hosts == null ? java.util.List.of() : hosts.views(), buildQueue.workers()));
         Javalin http = Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
             config.startup.showJavalinBanner = false;

@@ -13,7 +13,7 @@ import static io.mayfly.server.web.Html.esc;
 import static io.mayfly.server.web.Html.link;
 
 /** The dashboard's HTML, rendered from the API's own records. Every value goes through {@link Html#esc}. */
-final class DashboardPages {
+public final class DashboardPages {
     private DashboardPages() {}
 
     /** What one row of the apps page shows. */
@@ -36,6 +36,38 @@ final class DashboardPages {
                 an app token from <code>mayfly tokens:create</code> shows only what it may read.</p>
                 <p><button type="submit">Log in</button></p>
                 </form>""".formatted(error == null ? "" : "<p class=\"error\" role=\"alert\">" + esc(error) + "</p>", esc(next)));
+    }
+
+    /** What runs and builds for the server: its embedded agent's drivers, or its remote agents; and the build workers present. */
+    public record Hosts(boolean embedded, List<Views.DriverView> drivers, List<io.mayfly.wire.AgentViews.AgentView> agents, List<String> workers) {}
+
+    static String hosts(Hosts h, Instant now, Sessions.Session s) {
+        StringBuilder b = new StringBuilder("<h1>Hosts</h1>\n");
+        if (h.embedded()) {
+            b.append("<p>This server runs instances on its embedded agent. Drivers here:</p>\n<table><tr><th>Driver</th><th>Available</th><th>Instances</th><th>Detail</th></tr>\n");
+            for (Views.DriverView d : h.drivers()) {
+                b.append("<tr><td>").append(esc(d.name())).append("</td><td>").append(d.available() ? "yes" : "no").append("</td><td>")
+                        .append(d.instances()).append("</td><td>").append(esc(d.detail())).append("</td></tr>\n");
+            }
+            b.append("</table>\n");
+        } else if (h.agents().isEmpty()) {
+            b.append("<p>No agent has registered. On each host: <code>mayfly agent --server URL --token TOKEN --name HOST</code>, "
+                    + "with a token from <code>mayfly tokens:create --agent HOST</code>.</p>\n");
+        } else {
+            b.append("<table><tr><th>Agent</th><th>Status</th><th>Drivers</th><th>Memory placed</th><th>Apps</th><th>Instances</th><th>Router</th><th>Last contact</th></tr>\n");
+            for (var a : h.agents()) {
+                b.append("<tr><td>").append(esc(a.name())).append("</td><td>").append(Html.status(a.status())).append("</td><td>")
+                        .append(esc(String.join(", ", a.drivers()))).append("</td><td>").append(a.usedMb()).append(" / ").append(a.capacityMb())
+                        .append(" MiB</td><td>").append(a.apps().isEmpty() ? "-" : String.join(", ", a.apps().stream().map(app -> link("/apps/" + app, app)).toList()))
+                        .append("</td><td>").append(a.instances()).append("</td><td>").append(esc(a.router() == null ? "-" : a.router()))
+                        .append("</td><td>").append(Math.max(0, java.time.Duration.between(a.lastContact(), now).toSeconds())).append(" s ago</td></tr>\n");
+            }
+            b.append("</table>\n");
+        }
+        b.append("<h2>Build workers</h2>\n").append(h.workers().isEmpty()
+                ? "<p>None present: this server builds in its own sandbox. Add one with <code>mayfly agent --server URL --token TOKEN --builds</code>.</p>\n"
+                : "<p>Builds run on: " + esc(String.join(", ", h.workers())) + ".</p>\n");
+        return page("Hosts", link("/apps", "Apps") + " / Hosts", b.toString(), s);
     }
 
     static String apps(List<AppRow> rows, Sessions.Session s) {

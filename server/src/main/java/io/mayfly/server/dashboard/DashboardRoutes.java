@@ -62,9 +62,13 @@ public final class DashboardRoutes {
     private final RequestHistory history;
     private final PrometheusMeterRegistry metrics;
     private final String host;
+    private final java.util.function.Supplier<DashboardPages.Hosts> hosts;
 
+    /** @param hosts what runs and builds for this server: its embedded agent or the remote agents, and the build workers */
     public DashboardRoutes(Sessions sessions, Access access, Apps apps, Releases releases, ReleaseService releaseService, AppConfig appConfig,
-                           Audit audit, Agent agent, AppViews views, RequestHistory history, PrometheusMeterRegistry metrics) {
+                           Audit audit, Agent agent, AppViews views, RequestHistory history, PrometheusMeterRegistry metrics,
+                           java.util.function.Supplier<DashboardPages.Hosts> hosts) {
+        this.hosts = hosts;
         this.sessions = sessions;
         this.access = access;
         this.apps = apps;
@@ -108,6 +112,10 @@ public final class DashboardRoutes {
             Map<String, String> vars = mayDeploy ? new TreeMap<>(appConfig.get(app.name())) : Map.of();
             html(ctx, 200, DashboardPages.app(views.app(app), rows, instancesHtml(app.name()), DashboardPages.chart(app.name(), history.of(app.name())),
                     vars, mayDeploy, "1".equals(ctx.queryParam("reveal")), notice(ctx), session(ctx)));
+        }));
+        r.get("/hosts", page(ctx -> {
+            access.require(token(ctx), Access.Need.admin, null);
+            html(ctx, 200, DashboardPages.hosts(hosts.get(), Instant.now(), session(ctx)));
         }));
         r.get("/apps/{app}/instances", page(ctx -> html(ctx, 200, instancesHtml(app(ctx, Access.Need.read).name()))));
         r.get("/apps/{app}/chart", page(ctx -> {

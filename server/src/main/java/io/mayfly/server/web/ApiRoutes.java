@@ -100,14 +100,7 @@ public final class ApiRoutes {
         r.after("/api/v1/*", ctx -> Actor.clear());
 
         r.get("/api/v1/info", ctx -> json(ctx, 200, info.get()));
-        r.get("/api/v1/drivers", ctx -> {
-            List<Instance> running = agent.instances();
-            json(ctx, 200, agent.drivers().values().stream().map(d -> {
-                var a = d.availability();
-                int count = (int) running.stream().filter(i -> i.driver().equals(d.name())).count();
-                return new Views.DriverView(d.name(), a.available(), a.detail(), count);
-            }).toList());
-        });
+        r.get("/api/v1/drivers", ctx -> json(ctx, 200, views.drivers()));
         r.get("/api/v1/apps", ctx -> {
             List<Views.AppView> views = new ArrayList<>();
             for (Apps.App a : apps.all()) {

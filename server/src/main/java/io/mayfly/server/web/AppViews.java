@@ -61,6 +61,16 @@ public final class AppViews {
                 b.reason());
     }
 
+    /** The embedded agent's drivers: whether each can run here (and why not), and how many instances each runs. */
+    public List<Views.DriverView> drivers() {
+        List<Instance> running = agent.instances();
+        return agent.drivers().values().stream().map(d -> {
+            var a = d.availability();
+            int count = (int) running.stream().filter(i -> i.driver().equals(d.name())).count();
+            return new Views.DriverView(d.name(), a.available(), a.detail(), count);
+        }).toList();
+    }
+
     /**
      * Every instance of an app, the server's own and those remote agents report; "serving" when a router sends it
      * traffic, "staged" when alive but not routed.

@@ -67,7 +67,7 @@ public final class Html {
                 <title>%s - Mayfly</title><style>%s</style>
                 <script src="/webjars/htmx.org/2.0.8/dist/htmx.min.js" defer></script>
                 <script src="/webjars/htmx-ext-sse/2.2.2/sse.js" defer></script></head>
-                <body><header><a href="/apps"><b>Mayfly</b></a> <a href="/apps">Apps</a> <a href="/job">Registry</a><span class="bar">%s</span></header>
+                <body><header><a href="/apps"><b>Mayfly</b></a> <a href="/apps">Apps</a> <a href="/job">Registry</a> <a href="/hosts">Hosts</a><span class="bar">%s</span></header>
                 <nav>%s</nav>
                 <main>
                 %s
