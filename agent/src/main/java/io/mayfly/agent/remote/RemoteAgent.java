@@ -294,8 +294,8 @@ public final class RemoteAgent implements AutoCloseable {
             files.put(artifact.name(), cache.fetch(artifact.name(), artifact.sha256(), artifact.signature(), signingKey, server + path,
                     () -> http.send(authorized(path).GET().build(), HttpResponse.BodyHandlers.ofInputStream())));
         }
-        Path image = files.get(manifest.build().artifact());
-        if (image == null) throw new IOException("the server assigned " + a.app() + " v" + a.release() + " without its artifact " + manifest.build().artifact());
+        if (a.artifacts().isEmpty()) throw new IOException("the server assigned " + a.app() + " v" + a.release() + " without its boot image");
+        Path image = files.get(a.artifacts().getFirst().name()); // the server lists the boot image first
         Path initrd = manifest.build().initrd() == null ? null : files.get(manifest.build().initrd());
         Manifest.Run run = manifest.run();
         Manifest.Health h = manifest.health();

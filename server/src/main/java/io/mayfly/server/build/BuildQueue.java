@@ -160,7 +160,7 @@ public final class BuildQueue implements Builder {
     /** One of the files the build left, written into the work directory as if the build had run here. */
     public void output(String worker, String id, String path, InputStream body) throws IOException {
         Waiting w = job(worker, id);
-        if (!w.request().outputs().contains(path)) {
+        if (!isOutput(w.request().outputs(), path)) {
             throw new IllegalArgumentException(path + " is not a file build " + id + " must leave (" + w.request().outputs() + ")");
         }
         Path target = w.request().workDir().resolve(path).normalize();
@@ -175,6 +175,12 @@ public final class BuildQueue implements Builder {
         } finally {
             Files.deleteIfExists(partial);
         }
+    }
+
+    /** Whether {@code path} is one of {@code outputs}: named, or directly in an output that names a directory ("dist/"). */
+    static boolean isOutput(List<String> outputs, String path) {
+        return !path.endsWith("/") && outputs.contains(path) || outputs.stream().anyMatch(o -> o.endsWith("/") && path.startsWith(o)
+                && !path.substring(o.length()).isEmpty() && !path.substring(o.length()).contains("/"));
     }
 
     public void finish(String worker, String id, AgentViews.BuildJobResult result) {

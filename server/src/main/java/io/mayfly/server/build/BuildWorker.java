@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -102,7 +103,7 @@ public final class BuildWorker implements Runnable {
             flush(job, pending);
             String failure = result.outcome() instanceof BuildOutcome.Failed f ? f.reason() : null;
             if (failure == null) {
-                for (String output : job.outputs()) {
+                for (String output : files(work, job.outputs())) {
                     Path file = work.resolve(output).normalize();
                     if (!file.startsWith(work) || !Files.isRegularFile(file)) continue; // the server says which is missing
                     HttpResponse<String> r = http.send(request("/jobs/" + job.id() + "/outputs?path=" + URLEncoder.encode(output, StandardCharsets.UTF_8))
@@ -119,6 +120,21 @@ public final class BuildWorker implements Runnable {
         } finally {
             DurableFiles.deleteTree(work);
         }
+    }
+
+    /** The outputs to upload: each named file, and every file directly in each named directory ("dist/"). */
+    private static List<String> files(Path work, List<String> outputs) throws IOException {
+        List<String> files = new java.util.ArrayList<>();
+        for (String output : outputs) {
+            Path dir = work.resolve(output).normalize();
+            if (!output.endsWith("/")) files.add(output);
+            else if (dir.startsWith(work) && Files.isDirectory(dir)) {
+                try (var listed = Files.list(dir)) {
+                    listed.filter(Files::isRegularFile).map(p -> output + p.getFileName()).sorted().forEach(files::add);
+                }
+            }
+        }
+        return files;
     }
 
     /** The checkout as the server had it: the zip's files, then the modes and symlinks the job lists. */

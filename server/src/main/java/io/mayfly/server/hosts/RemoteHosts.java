@@ -235,9 +235,11 @@ public final class RemoteHosts implements AutoCloseable {
         }
         if (build.isEmpty()) return Optional.empty();
         List<AgentViews.AssignedArtifact> artifacts = new ArrayList<>();
-        for (String name : java.util.stream.Stream.of(manifest.build().artifact(), manifest.build().initrd()).filter(n -> n != null).toList()) {
-            build.get().artifact(name).ifPresent(a -> artifacts.add(new AgentViews.AssignedArtifact(a.name(), a.sha256(), signingKey.signArtifact(a.sha256()))));
-        }
+        // The boot image first: the agent boots the first artifact of an assignment.
+        java.util.stream.Stream.of(build.get().main(manifest.build().artifact()),
+                        Optional.ofNullable(manifest.build().initrd()).flatMap(build.get()::artifact))
+                .flatMap(Optional::stream)
+                .forEach(a -> artifacts.add(new AgentViews.AssignedArtifact(a.name(), a.sha256(), signingKey.signArtifact(a.sha256()))));
         Map<String, String> vars = config.cipher().open(release.config());
         List<String> args = manifest.run().args().stream().map(a -> io.mayfly.server.release.ReleaseService.fillConfig(a, vars)).toList();
         int instances = Math.max(1, formation.instances(release.app()).orElse(manifest.run().instances()));

@@ -279,7 +279,7 @@ public final class RegistryRoutes {
     static Optional<Builds.Artifact> mainArtifact(Builds.Build b) {
         if (b.manifest() != null) {
             try {
-                Optional<Builds.Artifact> named = b.artifact(Manifest.parse("mayfly.toml", b.manifest()).build().artifact());
+                Optional<Builds.Artifact> named = b.main(Manifest.parse("mayfly.toml", b.manifest()).build().artifact());
                 if (named.isPresent()) return named;
             } catch (Exception unreadable) {
                 // an old or hand-made manifest: fall back to the first artifact

@@ -99,6 +99,6 @@ final class StoredBuildDeploy {
     }
 
     static Optional<Builds.Artifact> manifestArtifact(Builds.Build build, Manifest manifest) {
-        return build.artifact(manifest.build().artifact());
+        return build.main(manifest.build().artifact());
     }
 }

@@ -150,7 +150,7 @@ public final class UploadRoutes {
         }
         try {
             Manifest m = Manifest.parse("mayfly.toml", text);
-            if (!m.build().artifact().equals(artifact)) {
+            if (m.build().artifact() != null && !m.build().artifact().equals(artifact)) {
                 throw ApiError.badRequest("the manifest names the artifact " + m.build().artifact() + " but the upload is " + artifact,
                         "upload with ?artifact=" + m.build().artifact() + ", or send a manifest for this file");
             }

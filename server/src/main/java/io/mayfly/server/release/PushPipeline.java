@@ -186,8 +186,9 @@ public final class PushPipeline {
             Map<String, String> env = new LinkedHashMap<>();
             env.put("SOURCE_DATE_EPOCH", Integer.toString(commit.getCommitTime()));
             env.put("MAYFLY_APP", app);
-            List<String> outputs = java.util.stream.Stream.of(manifest.build().artifact(), manifest.build().initrd())
-                    .filter(java.util.Objects::nonNull).toList();
+            // A MirageOS build that names no artifact leaves its image somewhere in dist/, found once it is built.
+            List<String> outputs = java.util.stream.Stream.of(manifest.build().artifact() != null ? manifest.build().artifact() : MirageRecipe.DIST,
+                    manifest.build().initrd()).filter(java.util.Objects::nonNull).toList();
             BuildRequest request = new BuildRequest(commit.name(), work, command, manifest.build().network(),
                     manifest.build().hostPaths().stream().map(Path::of).toList(), env, manifest.build().timeout(),
                     MAX_BUILD_LOG, logs.buildLog(app, number), outputs);
@@ -201,7 +202,9 @@ public final class PushPipeline {
             }
             List<Builds.Artifact> artifacts = new ArrayList<>();
             try {
-                artifacts.add(phases.time("store", () -> store(work, manifest.build().artifact())));
+                String image = manifest.build().artifact() != null ? manifest.build().artifact()
+                        : MirageRecipe.findImage(work, manifest.run().driver());
+                artifacts.add(phases.time("store", () -> store(work, image)));
                 if (manifest.build().initrd() != null) {
                     artifacts.add(phases.time("store", () -> store(work, manifest.build().initrd())));
                 }

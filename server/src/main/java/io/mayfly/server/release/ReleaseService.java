@@ -271,7 +271,7 @@ public final class ReleaseService {
     /** How to start one instance of a release: its verified artifacts, its config vars and its run settings. */
     private StartRequest startRequest(String app, int version, Builds.Build build, Manifest manifest) throws IOException {
         Manifest.Run run = manifest.run();
-        Builds.Artifact main = build.artifact(manifest.build().artifact()).orElseThrow(() ->
+        Builds.Artifact main = build.main(manifest.build().artifact()).orElseThrow(() ->
                 new IllegalStateException("build #" + build.number() + " has no artifact named " + manifest.build().artifact()));
         Path image = blobs.verify(main.sha256());
         Path initrd = null;

@@ -21,6 +21,14 @@ public final class Builds {
         public Optional<Artifact> artifact(String name) {
             return artifacts.stream().filter(a -> a.name().equals(name)).findFirst();
         }
+
+        /**
+         * The boot image: the artifact the manifest names, or, when it names none (a MirageOS build, which found
+         * its image in dist/), the first one, which the build stores first.
+         */
+        public Optional<Artifact> main(String named) {
+            return named != null ? artifact(named) : artifacts.stream().findFirst();
+        }
     }
 
     private static final String COLUMNS =

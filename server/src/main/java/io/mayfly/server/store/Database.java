@@ -71,6 +71,8 @@ public final class Database {
         }
         config.setPoolName("mayfly-db");
         config.setMaximumPoolSize(16);
+        // Grown on demand: several servers (and agents' build claims through them) share PostgreSQL's max_connections.
+        config.setMinimumIdle(2);
         config.setConnectionTimeout(10_000);
         // Fail at start, with the reason, rather than at the first request.
         config.setInitializationFailTimeout(10_000);

@@ -72,4 +72,23 @@ class MirageRecipeTest {
         Files.writeString(file, text);
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
+
+    @Test
+    void theImageIsFoundInDistByTheTargetsExtensionOrTheErrorSaysWhatIsThere() throws Exception {
+        Path work = Files.createDirectories(tmp.resolve("work/dist"));
+        Files.writeString(work.resolve("hello.hvt"), "image");
+        Files.writeString(work.resolve("hello.spt"), "image");
+        Files.writeString(work.resolve("notes.txt"), "not an image");
+        assertThat(MirageRecipe.findImage(tmp.resolve("work"), "solo5-hvt")).isEqualTo("dist/hello.hvt");
+        assertThat(MirageRecipe.findImage(tmp.resolve("work"), "solo5-spt")).isEqualTo("dist/hello.spt");
+        assertThatThrownBy(() -> MirageRecipe.findImage(tmp.resolve("work"), "qemu"))
+                .hasMessageContaining("left no image in dist/ (a file named NAME.virtio)")
+                .hasMessageContaining("dist/ holds: hello.hvt, hello.spt, notes.txt")
+                .hasMessageContaining("[build] artifact");
+        Files.writeString(work.resolve("other.hvt"), "image");
+        assertThatThrownBy(() -> MirageRecipe.findImage(tmp.resolve("work"), "solo5-hvt")).hasMessageContaining("left 2 images");
+        script(work.resolve("hello"), "#!/bin/sh\n");
+        assertThat(MirageRecipe.findImage(tmp.resolve("work"), "process")).isEqualTo("dist/hello");
+        assertThatThrownBy(() -> MirageRecipe.findImage(tmp.resolve("empty"), "xen")).hasMessageContaining("dist/ holds: nothing");
+    }
 }

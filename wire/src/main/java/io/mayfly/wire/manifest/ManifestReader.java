@@ -86,10 +86,11 @@ final class ManifestReader {
         JsonNode b = root.path("build"), r = root.path("run"), h = root.path("health"), t = root.path("test");
 
         String artifact = string(b, "build", "artifact", null);
-        if (artifact == null) {
+        // Without a command the build is the MirageOS recipe, which finds the image it made in dist/ by itself.
+        if (artifact == null && string(b, "build", "command", null) != null) {
             throw error(tableLine("build"), "[build] artifact", "missing; name the boot image the build leaves behind, e.g. artifact = \"hello\"");
         }
-        relativePath("build", "artifact", artifact);
+        if (artifact != null) relativePath("build", "artifact", artifact);
         String initrd = string(b, "build", "initrd", null);
         if (initrd != null) relativePath("build", "initrd", initrd);
         List<String> hostPaths = strings(b, "host_paths");

@@ -18,6 +18,13 @@ class ManifestTest {
     private static final String OK_BUILD = "[build]\ncommand = \"make\"\nartifact = \"hello\"\n";
 
     @Test
+    void aMirageOsProjectNeedsNeitherCommandNorArtifact() throws Exception {
+        Manifest m = Manifest.parse("mayfly.toml", "[run]\ndriver = \"solo5-hvt\"\n");
+        assertThat(m.build().command()).isNull();
+        assertThat(m.build().artifact()).as("found in dist/ after the build").isNull();
+    }
+
+    @Test
     void aFullManifestParsesToItsValues() throws Exception {
         Manifest m = Manifest.parse("mayfly.toml", """
                 [build]
@@ -105,7 +112,6 @@ class ManifestTest {
                 bad("unknown driver", OK_BUILD + "[run]\ndriver = \"qemuu\"\n", 5, "[run] driver", "did you mean 'qemu'"),
                 bad("unknown strategy", OK_BUILD + "[run]\nstrategy = \"canary\"\n", 5, "[run] strategy", "blue-green, rolling, immediate"),
                 bad("missing artifact", "[build]\ncommand = \"make\"\n", 1, "[build] artifact", "missing"),
-                bad("missing build table", "[run]\ndriver = \"process\"\n", 0, "[build] artifact", "missing"),
                 bad("absolute artifact", "[build]\ncommand = \"make\"\nartifact = \"/etc/passwd\"\n", 3, "[build] artifact", "inside the build directory"),
                 bad("artifact escaping the build dir", "[build]\nartifact = \"../x\"\n", 2, "[build] artifact", "inside the build directory"),
                 bad("relative host path", OK_BUILD + "host_paths = [\"boot\"]\n", 4, "[build] host_paths", "absolute host paths"),
