@@ -132,10 +132,14 @@ class RemoteAgentsTest {
             assertThat(agentRunning(server, "hello").name()).isNotEqualTo(first.name());
             assertThat(server.cli("logs", "-a", "hello").out()).contains("agent " + first.name() + " is down; v1 moves to agent");
 
-            // A deploy after the move goes to the new host.
+            // A deploy after the move goes to the new host, with the manifest's strategy, and the push shows the agent's steps.
+            java.nio.file.Files.writeString(repo.resolve("mayfly.toml"), java.nio.file.Files.readString(repo.resolve("mayfly.toml"))
+                    .replace("instances = 1", "instances = 1\nstrategy = \"rolling\""));
             MayflyProcess.setVersion(repo, "multi-2");
             MayflyProcess.Result again = server.push(repo, "hello", "second");
             assertThat(again.exit()).as(again.out()).isZero();
+            assertThat(again.out()).contains("Deploying v2 on agent " + (otherHost == a ? "host-a" : "host-b"), "one at a time",
+                    "step 1 of 1: routed to hello-v2-", "in place of hello-v1-");
             assertThat(MayflyProcess.visit(otherHost.routerPort, "hello", "/").body()).contains("multi-2");
 
             // A destroyed app is stopped on its agent.

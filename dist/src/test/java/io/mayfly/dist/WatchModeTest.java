@@ -49,9 +49,9 @@ class WatchModeTest {
                 Files.copy(MayflyProcess.ROOT.resolve("examples/hello-unhealthy/mayfly.toml"), repo.resolve("mayfly.toml"),
                         StandardCopyOption.REPLACE_EXISTING);
                 assertThat(mayfly.push(repo, "watched", "unhealthy").exit()).isNotZero(); // the server refuses it too
-                awaitLog(agentLog, "failed its health check");
+                awaitLog(agentLog, "health check failed");
                 assertThat(visit(agentRouter).body()).contains("watched-2");
-                assertThat(Files.readString(agentLog)).contains("deployed build #1", "deployed build #2", "keep serving");
+                assertThat(Files.readString(agentLog)).contains("deployed build #1", "deployed build #2", "keeps serving");
             } finally {
                 agent.destroy();
                 agent.waitFor(20, TimeUnit.SECONDS);

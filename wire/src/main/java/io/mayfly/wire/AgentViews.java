@@ -33,8 +33,8 @@ public final class AgentViews {
     public record InstanceReport(String id, String app, int release, String driver, boolean routed, boolean alive, int port, long pid,
                                  Instant startedAt, int restarts) {}
 
-    /** How a deploy of an assignment ended on the agent, with the time each phase took (ms). */
-    public record DeployReport(String app, int release, boolean live, String reason, Map<String, Long> phases) {}
+    /** How a deploy of an assignment ended on the agent, with the time each phase took (ms) and what it said along the way. */
+    public record DeployReport(String app, int release, boolean live, String reason, Map<String, Long> phases, List<String> lines) {}
 
     /** {@code POST /api/v1/agents/{name}/status}: the heartbeat, with deploy results not yet acknowledged. */
     public record Status(List<InstanceReport> instances, List<DeployReport> deploys) {}

@@ -1,7 +1,9 @@
 package io.mayfly.agent.remote;
 
 import io.mayfly.agent.Agent;
-import io.mayfly.agent.HealthGatedSwitch;
+import io.mayfly.agent.deploy.DeployOutcome;
+import io.mayfly.agent.deploy.DeployStrategy;
+import io.mayfly.agent.deploy.StagedTest;
 import io.mayfly.agent.HealthSpec;
 import io.mayfly.agent.Instance;
 import io.mayfly.agent.StartRequest;
@@ -39,7 +41,8 @@ import java.util.stream.Stream;
  * state, download the blobs of what it must run, and report; nothing else. The desired state arrives as
  * server-sent events; while the stream is down the agent polls with back-off and keeps trying to reconnect.
  * Converging is the agent's own business: each assigned release is fetched (hash and signature checked), booted,
- * health-checked and switched to by {@link HealthGatedSwitch}; apps no longer assigned are drained and stopped.
+ * health-checked and switched to by the release's strategy ({@link DeployStrategy}: blue-green, rolling or
+ * immediate, as on the server's own agent); apps no longer assigned are drained and stopped.
  * What it runs and how each deploy ended go to the server every heartbeat, and at once after a deploy.
  *
  * <p>The instances and the router live in this process, not in the server's, so a server that stops or crashes
@@ -255,33 +258,35 @@ public final class RemoteAgent implements AutoCloseable {
         boolean running = routed.size() == a.instances() && routed.stream().allMatch(i -> i.release() == a.release());
         if (running) {
             // The server may be waiting for this (it restarted mid-deploy, or a report was lost): say so again.
-            report(new AgentViews.DeployReport(a.app(), a.release(), true, null, Map.of()));
+            report(new AgentViews.DeployReport(a.app(), a.release(), true, null, Map.of(), List.of()));
             return;
         }
         if (Integer.valueOf(a.release()).equals(failed.get(a.app()))) return;
         Map<String, Long> phases = new LinkedHashMap<>();
-        HealthGatedSwitch.Outcome outcome;
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>(); // what the push shows, as on the server's own agent
+        DeployOutcome outcome;
         try {
             long began = System.nanoTime();
             StartRequest request = startRequest(a);
             phases.put("fetch", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
             Manifest manifest = Manifest.parse("mayfly.toml of " + a.app() + " v" + a.release(), a.manifest());
-            outcome = HealthGatedSwitch.run(agent, request, a.instances(), manifest.run().drainTimeout());
+            outcome = DeployStrategy.named(manifest.run().strategy(), agent)
+                    .run(request, a.instances(), manifest.run().drainTimeout(), StagedTest.NONE, lines::add);
         } catch (IOException | ManifestException e) {
-            outcome = new HealthGatedSwitch.Outcome.Failed("cannot run v" + a.release() + ": " + e.getMessage(), Map.of());
+            outcome = new DeployOutcome.Failed("cannot run v" + a.release() + ": " + e.getMessage(), Map.of());
         }
         phases.putAll(outcome.phases());
         switch (outcome) {
-            case HealthGatedSwitch.Outcome.Live live -> {
+            case DeployOutcome.Live live -> {
                 failed.remove(a.app());
-                log.accept(a.app() + " v" + a.release() + " is live here (" + live.instances().size() + " instance"
-                        + (live.instances().size() == 1 ? "" : "s") + ", " + phases + ")");
-                report(new AgentViews.DeployReport(a.app(), a.release(), true, null, phases));
+                log.accept(a.app() + " v" + a.release() + " is live here (" + agent.routed(a.app()).size() + " instance(s), " + phases + ")");
+                report(new AgentViews.DeployReport(a.app(), a.release(), true, null, phases, lines));
             }
-            case HealthGatedSwitch.Outcome.Failed f -> {
+            case DeployOutcome.Failed f -> {
                 failed.put(a.app(), a.release());
-                log.accept(a.app() + " v" + a.release() + " not deployed: " + f.reason());
-                report(new AgentViews.DeployReport(a.app(), a.release(), false, f.reason(), phases));
+                String reason = f.reason() + (agent.routed(a.app()).isEmpty() ? "" : "; the running instances keep serving");
+                log.accept(a.app() + " v" + a.release() + " not deployed: " + reason);
+                report(new AgentViews.DeployReport(a.app(), a.release(), false, reason, phases, lines));
             }
         }
     }

@@ -1,7 +1,10 @@
 package io.mayfly.agent.watch;
 
 import io.mayfly.agent.Agent;
-import io.mayfly.agent.HealthGatedSwitch;
+import io.mayfly.agent.deploy.DeployOutcome;
+import io.mayfly.agent.deploy.DeployStrategy;
+import io.mayfly.agent.deploy.Progress;
+import io.mayfly.agent.deploy.StagedTest;
 import io.mayfly.agent.HealthSpec;
 import io.mayfly.agent.StartRequest;
 import io.mayfly.agent.artifacts.ArtifactCache;
@@ -131,11 +134,11 @@ public final class RegistryWatch {
         StartRequest request = new StartRequest(app, build.number(), run.driver(), image, initrd, run.args(), Map.of(),
                 run.memoryBytes(), run.vcpus(), run.guestPort(), Duration.ofSeconds(10),
                 new HealthSpec(h.path(), h.status(), h.interval(), h.tryTimeout(), h.timeout()));
-        return switch (HealthGatedSwitch.run(agent, request, 1, run.drainTimeout())) {
-            case HealthGatedSwitch.Outcome.Live live ->
-                    remember(new Poll.Deployed(build.number(), main.sha256(), live.instances().getFirst().id()), main, build);
-            case HealthGatedSwitch.Outcome.Failed failed ->
-                    remember(new Poll.Failed(main.sha256(), "build #" + build.number() + ": " + failed.reason()), main, build);
+        return switch (DeployStrategy.named(run.strategy(), agent).run(request, 1, run.drainTimeout(), StagedTest.NONE, Progress.NONE)) {
+            case DeployOutcome.Live live ->
+                    remember(new Poll.Deployed(build.number(), main.sha256(), agent.routed(app).getFirst().id()), main, build);
+            case DeployOutcome.Failed failed -> remember(new Poll.Failed(main.sha256(), "build #" + build.number() + ": " + failed.reason()
+                    + (agent.routed(app).isEmpty() ? "" : "; the running instance keeps serving")), main, build);
         };
     }
 

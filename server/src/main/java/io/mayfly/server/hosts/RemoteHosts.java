@@ -1,9 +1,9 @@
 package io.mayfly.server.hosts;
 
-import io.mayfly.server.deploy.DeployOutcome;
+import io.mayfly.agent.deploy.DeployOutcome;
 import io.mayfly.server.registry.SigningKey;
 import io.mayfly.server.release.AppLogs;
-import io.mayfly.server.release.Progress;
+import io.mayfly.agent.deploy.Progress;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Agents;
 import io.mayfly.server.store.Builds;
@@ -130,6 +130,7 @@ public final class RemoteHosts implements AutoCloseable {
         Duration bound = manifest.health().timeout().plus(DEPLOY_MARGIN);
         try {
             AgentViews.DeployReport r = report.get(bound.toMillis(), TimeUnit.MILLISECONDS);
+            if (r.lines() != null) r.lines().forEach(progress::say);
             Map<String, Long> phases = new java.util.LinkedHashMap<>();
             phases.put("dispatch", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent)
                     - (r.phases() == null ? 0 : r.phases().values().stream().mapToLong(Long::longValue).sum()));

@@ -1,8 +1,8 @@
 package io.mayfly.server.registry;
 
-import io.mayfly.server.deploy.StagedTest;
+import io.mayfly.agent.deploy.StagedTest;
 import io.mayfly.server.release.AppLocks;
-import io.mayfly.server.release.Progress;
+import io.mayfly.agent.deploy.Progress;
 import io.mayfly.server.release.ReleaseService;
 import io.mayfly.server.store.BuildIndex;
 import io.mayfly.server.store.Builds;

@@ -1,5 +1,7 @@
 package io.mayfly.server.release;
 
+import io.mayfly.agent.deploy.Progress;
+import io.mayfly.agent.deploy.Phases;
 import io.mayfly.server.build.BuildOutcome;
 import io.mayfly.server.build.BuildRequest;
 import io.mayfly.server.build.Builder;
@@ -7,7 +9,7 @@ import io.mayfly.server.build.BuildResult;
 import io.mayfly.server.build.Checkout;
 import io.mayfly.server.build.MirageRecipe;
 import io.mayfly.server.build.SandboxedBuild;
-import io.mayfly.server.deploy.StagedTest;
+import io.mayfly.agent.deploy.StagedTest;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.ContentAddressedBlobs;
 import io.mayfly.server.store.DurableFiles;

@@ -1,12 +1,14 @@
 package io.mayfly.server.release;
 
+import io.mayfly.agent.deploy.Progress;
+import io.mayfly.agent.deploy.Phases;
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.HealthSpec;
 import io.mayfly.agent.StartRequest;
 import io.mayfly.agent.Instance;
-import io.mayfly.server.deploy.DeployStrategy;
-import io.mayfly.server.deploy.DeployOutcome;
-import io.mayfly.server.deploy.StagedTest;
+import io.mayfly.agent.deploy.DeployStrategy;
+import io.mayfly.agent.deploy.DeployOutcome;
+import io.mayfly.agent.deploy.StagedTest;
 import io.mayfly.server.hosts.RemoteHosts;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Audit;

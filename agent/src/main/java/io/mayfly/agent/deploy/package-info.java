@@ -1,2 +1,2 @@
 /** Moving traffic to a release: boot the new instance, check it, switch the router, drain and stop the old one. */
-package io.mayfly.server.deploy;
+package io.mayfly.agent.deploy;

@@ -1,12 +1,10 @@
-package io.mayfly.server.deploy;
+package io.mayfly.agent.deploy;
 
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.Instance;
 import io.mayfly.agent.StartRequest;
 import io.mayfly.agent.driver.DriverException;
 import io.mayfly.agent.health.HealthCheck;
-import io.mayfly.server.release.Phases;
-import io.mayfly.server.release.Progress;
 
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.mayfly.server.release;
+package io.mayfly.agent.deploy;
 
 /** Where a pipeline reports what it is doing, one line at a time (a git push's remote: lines, an API response, a log). */
 @FunctionalInterface

@@ -1,4 +1,4 @@
-package io.mayfly.server.release;
+package io.mayfly.agent.deploy;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

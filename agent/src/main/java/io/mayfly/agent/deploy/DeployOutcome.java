@@ -1,4 +1,4 @@
-package io.mayfly.server.deploy;
+package io.mayfly.agent.deploy;
 
 import java.util.Map;
 
