@@ -207,6 +207,28 @@ class RemoteAgentsTest {
         }
     }
 
+    @Test
+    void anAppScaledToZeroOnAnAgentStopsWhenIdleAndTheAgentBootsItForTheNextRequest() throws Exception {
+        try (MayflyProcess server = controlPlane(tmp.resolve("server"));
+             AgentProcess host = agent(server, tmp, "lazy-host").start()) {
+            awaitAgents(server, Map.of("lazy-host", "up"));
+            server.cli("apps:create", "sleepy");
+            Path repo = MayflyProcess.checkoutExample("hello", tmp.resolve("sleepy"));
+            MayflyProcess.setVersion(repo, "sleepy-1");
+            java.nio.file.Files.writeString(repo.resolve("mayfly.toml"), java.nio.file.Files.readString(repo.resolve("mayfly.toml"))
+                    .replace("instances = 1", "instances = 0\nidle_stop = \"1s\""));
+            MayflyProcess.Result push = server.push(repo, "sleepy", "v1");
+            assertThat(push.exit()).as(push.out()).isZero();
+            for (int round = 0; round < 2; round++) {
+                awaitCli(server, List.of("ps", "-a", "sleepy"), "sleepy has no instances");
+                HttpResponse<String> first = MayflyProcess.visit(host.routerPort, "sleepy", "/");
+                assertThat(first.statusCode()).isEqualTo(200);
+                assertThat(first.body()).contains("sleepy-1");
+            }
+            assertThat(host.log()).contains("booting an instance", "sleepy v1 booted on demand");
+        }
+    }
+
     /** The one instance state under the agent's data directory. */
     private static JsonNode instance(AgentProcess host) throws Exception {
         try (var dirs = java.nio.file.Files.list(host.data.resolve("agent/instances"))) {

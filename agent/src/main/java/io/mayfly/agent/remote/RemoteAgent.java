@@ -3,6 +3,7 @@ package io.mayfly.agent.remote;
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.deploy.DeployOutcome;
 import io.mayfly.agent.deploy.DeployStrategy;
+import io.mayfly.agent.deploy.Progress;
 import io.mayfly.agent.deploy.StagedTest;
 import io.mayfly.agent.HealthSpec;
 import io.mayfly.agent.Instance;
@@ -30,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -73,6 +75,9 @@ public final class RemoteAgent implements AutoCloseable {
     /** The release of each app whose deploy failed, so that it is not retried in a loop until the server assigns another. */
     private final Map<String, Integer> failed = new ConcurrentHashMap<>();
     private final List<Thread> threads = new ArrayList<>();
+    /** The assignment of each app scaled to zero here, as it was set up (its instance may be stopped). */
+    private final Map<String, AgentViews.Assignment> sleeping = new ConcurrentHashMap<>();
+    private static final Duration DEFAULT_IDLE_STOP = Duration.ofMinutes(5);
 
     /**
      * @param stream       false: poll only, every {@code pollInterval} (for hosts behind proxies that cut long responses)
@@ -248,14 +253,19 @@ public final class RemoteAgent implements AutoCloseable {
             List<Instance> old = agent.instances(app);
             agent.switchTo(app, List.of());
             old.forEach(i -> agent.retire(i, Duration.ofSeconds(10)));
+            agent.keepRunning(app); // no idle stop, no held requests for an app that is gone
             agent.removeApp(app);
             failed.remove(app);
+            sleeping.remove(app);
         }
     }
 
     private void ensure(AgentViews.Assignment a) throws InterruptedException {
         List<Instance> routed = agent.routed(a.app());
-        boolean running = routed.size() == a.instances() && routed.stream().allMatch(i -> i.release() == a.release());
+        // Scaled to zero (instances = 0), nothing running is as it should be once the release is in place here.
+        boolean zero = a.instances() == 0;
+        boolean running = routed.stream().allMatch(i -> i.release() == a.release())
+                && (zero ? a.equals(sleeping.get(a.app())) : routed.size() == a.instances() && !sleeping.containsKey(a.app()));
         if (running) {
             // The server may be waiting for this (it restarted mid-deploy, or a report was lost): say so again.
             report(new AgentViews.DeployReport(a.app(), a.release(), true, null, Map.of(), List.of()));
@@ -271,7 +281,8 @@ public final class RemoteAgent implements AutoCloseable {
             phases.put("fetch", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
             Manifest manifest = Manifest.parse("mayfly.toml of " + a.app() + " v" + a.release(), a.manifest());
             outcome = DeployStrategy.named(manifest.run().strategy(), agent)
-                    .run(request, a.instances(), manifest.run().drainTimeout(), StagedTest.NONE, lines::add);
+                    .run(request, Math.max(1, a.instances()), manifest.run().drainTimeout(), StagedTest.NONE, lines::add);
+            if (outcome instanceof DeployOutcome.Live) scaling(a, manifest, request);
         } catch (IOException | ManifestException e) {
             outcome = new DeployOutcome.Failed("cannot run v" + a.release() + ": " + e.getMessage(), Map.of());
         }
@@ -289,6 +300,31 @@ public final class RemoteAgent implements AutoCloseable {
                 report(new AgentViews.DeployReport(a.app(), a.release(), false, reason, phases, lines));
             }
         }
+    }
+
+    /**
+     * {@code run.instances = 0}: the app's instance stops when idle ({@code run.idle_stop}, 5 min by default) and
+     * the router holds the next request while this agent boots one, as the server's own agent does.
+     */
+    private void scaling(AgentViews.Assignment a, Manifest manifest, StartRequest request) {
+        if (a.instances() > 0) {
+            sleeping.remove(a.app());
+            agent.keepRunning(a.app());
+            return;
+        }
+        Duration idle = manifest.run().idleStop() != null ? manifest.run().idleStop() : DEFAULT_IDLE_STOP;
+        sleeping.put(a.app(), a);
+        agent.scaleToZero(a.app(), idle, manifest.health().timeout().plusSeconds(5), () -> CompletableFuture.runAsync(() -> {
+            try {
+                DeployOutcome booted = DeployStrategy.named(manifest.run().strategy(), agent)
+                        .run(request, 1, manifest.run().drainTimeout(), StagedTest.NONE, Progress.NONE);
+                if (booted instanceof DeployOutcome.Failed f) throw new IllegalStateException(f.reason());
+                log.accept(a.app() + " v" + a.release() + " booted on demand");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while booting " + a.app(), e);
+            }
+        }, task -> Thread.ofVirtual().name("wake-" + a.app()).start(task)));
     }
 
     private StartRequest startRequest(AgentViews.Assignment a) throws IOException, InterruptedException, ManifestException {

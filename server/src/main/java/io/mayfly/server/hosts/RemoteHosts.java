@@ -243,7 +243,7 @@ public final class RemoteHosts implements AutoCloseable {
                 .forEach(a -> artifacts.add(new AgentViews.AssignedArtifact(a.name(), a.sha256(), signingKey.signArtifact(a.sha256()))));
         Map<String, String> vars = config.cipher().open(release.config());
         List<String> args = manifest.run().args().stream().map(a -> io.mayfly.server.release.ReleaseService.fillConfig(a, vars)).toList();
-        int instances = Math.max(1, formation.instances(release.app()).orElse(manifest.run().instances()));
+        int instances = formation.instances(release.app()).orElse(manifest.run().instances()); // 0: the agent scales it to zero
         return Optional.of(new AgentViews.Assignment(release.app(), release.version(), release.manifest(), args, vars, artifacts, instances));
     }
 
