@@ -6,9 +6,9 @@ import picocli.CommandLine.Option;
 
 import java.util.List;
 
-/** {@code mayfly drivers}: what the server's host can boot, how (KVM or emulation), or why not. */
+/** {@code mayfly drivers}: what the server's host (or its remote agents) can boot, how (KVM or emulation), or why not. */
 @Command(name = "drivers", mixinStandardHelpOptions = true,
-        description = "List the drivers on the server's host: available or not, and why.")
+        description = "List the drivers instances can run on (the server's host, or its remote agents): available or not, and why.")
 final class DriversCommand extends ClientCommand {
     @Option(names = "--json", description = "print the server's JSON")
     boolean json;

@@ -115,6 +115,7 @@ class RemoteAgentsTest {
             assertThat(agentRunning(server, "second").name()).isNotEqualTo(first.name());
             assertThat(MayflyProcess.visit(otherHost.routerPort, "second", "/").body()).contains("second-1");
             assertThat(server.cli("agents").out()).contains("host-a", "host-b", "up", "hello", "second", "process");
+            assertThat(server.cli("drivers").out()).contains("process", "offered by host-a, host-b").doesNotContain("solo5-hvt");
 
             // An agent token acts as its own host only.
             String token = agentToken(server, "host-c");

@@ -183,6 +183,23 @@ public final class RemoteHosts implements AutoCloseable {
         return views;
     }
 
+    /** Each driver some agent offers: available while an agent offering it is up; which agents; instances on it. */
+    public List<io.mayfly.wire.Views.DriverView> drivers() {
+        java.util.Map<String, List<Agents.Agent>> offering = new java.util.TreeMap<>();
+        List<Agents.Agent> all = agents.all();
+        for (Agents.Agent a : all) a.drivers().forEach(d -> offering.computeIfAbsent(d, x -> new ArrayList<>()).add(a));
+        List<io.mayfly.wire.Views.DriverView> views = new ArrayList<>();
+        offering.forEach((driver, by) -> {
+            List<String> up = by.stream().filter(a -> a.status() == Agents.Status.up).map(Agents.Agent::name).toList();
+            List<String> down = by.stream().filter(a -> a.status() != Agents.Status.up).map(Agents.Agent::name).toList();
+            int instances = (int) all.stream().flatMap(a -> a.instances().stream()).filter(i -> i.driver().equals(driver)).count();
+            String detail = (up.isEmpty() ? "no agent offering it is up" : "offered by " + String.join(", ", up))
+                    + (down.isEmpty() ? "" : "; down: " + String.join(", ", down));
+            views.add(new io.mayfly.wire.Views.DriverView(driver, !up.isEmpty(), detail, instances));
+        });
+        return views;
+    }
+
     public List<AgentViews.AgentView> views() {
         List<AgentViews.AgentView> views = new ArrayList<>();
         for (Agents.Agent a : agents.all()) {

@@ -61,8 +61,12 @@ public final class AppViews {
                 b.reason());
     }
 
-    /** The embedded agent's drivers: whether each can run here (and why not), and how many instances each runs. */
+    /**
+     * The drivers instances can run on: the embedded agent's (whether each can run here, and why not), or, for a
+     * server with remote agents, each driver an agent offers, which agents, and how many instances each runs.
+     */
     public List<Views.DriverView> drivers() {
+        if (hosts != null) return hosts.drivers();
         List<Instance> running = agent.instances();
         return agent.drivers().values().stream().map(d -> {
             var a = d.availability();
