@@ -16,7 +16,6 @@ import io.mayfly.wire.manifest.Manifest;
 import io.mayfly.wire.manifest.ManifestException;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
