@@ -46,12 +46,24 @@ class WatchModeTest {
                 assertThat(mayfly.push(repo, "watched", "v2").exit()).isZero();
                 awaitServed(agentRouter, "watched-2", agentLog);
 
+                // A build uploaded by CI (not pushed) is deployed by the watching agent too.
+                MayflyProcess.setVersion(repo, "watched-3");
+                MayflyProcess.Result make = MayflyProcess.run(repo, java.util.Map.of(), java.util.List.of("make"));
+                assertThat(make.exit()).as(make.out()).isZero();
+                MayflyProcess.Result upload = mayfly.cli("builds:upload", "-a", "watched", repo.resolve("hello").toString(), "--artifact", "hello");
+                assertThat(upload.exit()).as(upload.out()).isZero();
+                long uploaded = System.nanoTime();
+                Files.delete(repo.resolve("hello"));
+                awaitServed(agentRouter, "watched-3", agentLog);
+                System.out.println("watch mode: an upload served by the agent " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - uploaded)
+                        + " ms after it was stored (poll interval 1 s)");
+
                 Files.copy(MayflyProcess.ROOT.resolve("examples/hello-unhealthy/mayfly.toml"), repo.resolve("mayfly.toml"),
                         StandardCopyOption.REPLACE_EXISTING);
                 assertThat(mayfly.push(repo, "watched", "unhealthy").exit()).isNotZero(); // the server refuses it too
                 awaitLog(agentLog, "health check failed");
-                assertThat(visit(agentRouter).body()).contains("watched-2");
-                assertThat(Files.readString(agentLog)).contains("deployed build #1", "deployed build #2", "keeps serving");
+                assertThat(visit(agentRouter).body()).contains("watched-3");
+                assertThat(Files.readString(agentLog)).contains("deployed build #1", "deployed build #2", "deployed build #3", "keeps serving");
             } finally {
                 agent.destroy();
                 agent.waitFor(20, TimeUnit.SECONDS);
