@@ -143,6 +143,18 @@ class RemoteAgentsTest {
                     "step 1 of 1: routed to hello-v2-", "in place of hello-v1-");
             assertThat(MayflyProcess.visit(otherHost.routerPort, "hello", "/").body()).contains("multi-2");
 
+            // ps:scale on the agent boots only the missing instance: the one serving stays.
+            String serving = server.cli("ps", "-a", "hello").out().lines().filter(l -> l.startsWith("hello-v2-")).findFirst()
+                    .map(l -> l.split("\\s+")[0]).orElseThrow();
+            assertThat(server.cli("ps:scale", "-a", "hello", "2").exit()).isZero();
+            awaitCli(server, List.of("ps", "-a", "hello"), serving);
+            long deadline2 = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (server.cli("ps", "-a", "hello").out().lines().filter(l -> l.contains("serving")).count() < 2 && System.nanoTime() < deadline2) {
+                Thread.sleep(200);
+            }
+            assertThat(server.cli("ps", "-a", "hello").out().lines().filter(l -> l.contains("serving")).toList())
+                    .hasSize(2).anyMatch(l -> l.startsWith(serving));
+
             // A destroyed app is stopped on its agent.
             assertThat(server.cli("apps:destroy", "second", "--confirm", "second").exit()).isZero();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);

@@ -32,6 +32,27 @@ public sealed interface DeployStrategy permits BlueGreenDeploy, RollingDeploy, I
     }
 
     /** Boots {@code count} instances one after another, each health-checked when {@code healthGate} is set. */
+    /**
+     * {@code ps:scale} of the running release: boots the missing instances (health-gated) and routes to them beside
+     * the others, or drains and stops the extra ones. Returns why it could not, or empty; on failure nothing changed.
+     */
+    static java.util.Optional<String> rescale(Agent agent, StartRequest request, int instances, Duration drainTimeout, Progress progress)
+            throws InterruptedException {
+        String app = request.app();
+        List<Instance> current = agent.routed(app);
+        if (instances > current.size()) {
+            Booted booted = boot(agent, request, instances - current.size(), true, new Phases(), progress);
+            if (booted instanceof Booted.Failed(String reason)) return java.util.Optional.of(reason);
+            List<Instance> all = new ArrayList<>(current);
+            all.addAll(((Booted.All) booted).instances());
+            agent.switchTo(app, all);
+        } else if (instances < current.size()) {
+            List<Instance> removed = agent.switchTo(app, current.subList(0, instances));
+            removed.forEach(i -> agent.retire(i, drainTimeout));
+        }
+        return java.util.Optional.empty();
+    }
+
     static Booted boot(Agent agent, StartRequest request, int count, boolean healthGate, Phases phases, Progress progress)
             throws InterruptedException {
         List<Instance> booted = new ArrayList<>();

@@ -29,6 +29,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -271,6 +272,10 @@ public final class RemoteAgent implements AutoCloseable {
             return;
         }
         if (Integer.valueOf(a.release()).equals(failed.get(a.app()))) return;
+        if (!zero && !routed.isEmpty() && !sleeping.containsKey(a.app()) && routed.stream().allMatch(i -> i.release() == a.release())) {
+            rescale(a, routed.size()); // ps:scale of the running release: only the difference
+            return;
+        }
         Map<String, Long> phases = new LinkedHashMap<>();
         List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>(); // what the push shows, as on the server's own agent
         DeployOutcome outcome;
@@ -298,6 +303,18 @@ public final class RemoteAgent implements AutoCloseable {
                 log.accept(a.app() + " v" + a.release() + " not deployed: " + reason);
                 report(new AgentViews.DeployReport(a.app(), a.release(), false, reason, phases, lines));
             }
+        }
+    }
+
+    /** Boots or stops the difference between what runs and the assignment's instances, as ps:scale does on the server. */
+    private void rescale(AgentViews.Assignment a, int before) throws InterruptedException {
+        try {
+            Manifest manifest = Manifest.parse("mayfly.toml of " + a.app() + " v" + a.release(), a.manifest());
+            Optional<String> failure = DeployStrategy.rescale(agent, startRequest(a), a.instances(), manifest.run().drainTimeout(), Progress.NONE);
+            log.accept(a.app() + " v" + a.release() + (failure.isEmpty() ? " scaled from " + before + " to " + a.instances() + " instance(s)"
+                    : " could not scale from " + before + " to " + a.instances() + ": " + failure.get()));
+        } catch (IOException | ManifestException e) {
+            log.accept(a.app() + " could not scale to " + a.instances() + ": " + e.getMessage());
         }
     }
 

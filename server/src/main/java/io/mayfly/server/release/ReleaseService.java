@@ -5,7 +5,6 @@ import io.mayfly.agent.deploy.Phases;
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.HealthSpec;
 import io.mayfly.agent.StartRequest;
-import io.mayfly.agent.Instance;
 import io.mayfly.agent.deploy.DeployStrategy;
 import io.mayfly.agent.deploy.DeployOutcome;
 import io.mayfly.agent.deploy.StagedTest;
@@ -304,22 +303,12 @@ public final class ReleaseService {
                 logs.event(app, "scaled to " + instances + " instance" + (instances == 1 ? "" : "s") + " on its agent");
                 return instances;
             }
-            List<Instance> current = agent.routed(app);
-            if (instances > current.size()) {
-                StartRequest request = startRequest(app, live.version(), builds.find(app, live.build()).orElseThrow(), parseStored(live));
-                Phases phases = new Phases();
-                DeployStrategy.Booted booted = DeployStrategy.boot(agent, request, instances - current.size(), true, phases, progress);
-                if (booted instanceof DeployStrategy.Booted.Failed(String reason)) {
-                    throw new IllegalStateException("could not scale " + app + " to " + instances + ": " + reason
-                            + "; it still runs " + current.size());
-                }
-                List<Instance> all = new ArrayList<>(current);
-                all.addAll(((DeployStrategy.Booted.All) booted).instances());
-                agent.switchTo(app, all);
-            } else if (instances < current.size()) {
-                Manifest manifest = parseStored(live);
-                List<Instance> removed = agent.switchTo(app, current.subList(0, instances));
-                removed.forEach(i -> agent.retire(i, manifest.run().drainTimeout()));
+            Manifest manifest = parseStored(live);
+            StartRequest request = startRequest(app, live.version(), builds.find(app, live.build()).orElseThrow(), manifest);
+            int before = agent.routed(app).size();
+            Optional<String> failure = DeployStrategy.rescale(agent, request, instances, manifest.run().drainTimeout(), progress);
+            if (failure.isPresent()) {
+                throw new IllegalStateException("could not scale " + app + " to " + instances + ": " + failure.get() + "; it still runs " + before);
             }
             logs.event(app, "scaled to " + instances + " instance" + (instances == 1 ? "" : "s"));
             return agent.routed(app).size();
