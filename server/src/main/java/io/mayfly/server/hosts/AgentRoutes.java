@@ -1,5 +1,6 @@
 package io.mayfly.server.hosts;
 
+import static io.mayfly.server.web.ApiRoutes.json;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.mayfly.server.build.BuildQueue;
@@ -176,7 +177,4 @@ public final class AgentRoutes {
         return name;
     }
 
-    private static void json(Context ctx, int status, Object body) {
-        ctx.status(status).contentType("application/json").result(Json.write(body));
-    }
 }

@@ -1,5 +1,6 @@
 package io.mayfly.server.registry;
 
+import static io.mayfly.server.web.ApiRoutes.json;
 import io.mayfly.server.web.ConsoleEvents;
 import io.mayfly.server.web.Html;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -403,8 +404,5 @@ public final class RegistryRoutes {
         ctx.contentType("text/html; charset=utf-8").result(page);
     }
 
-    private static void json(Context ctx, int status, Object body) {
-        ctx.status(status).contentType("application/json").result(Json.write(body));
-    }
 
 }

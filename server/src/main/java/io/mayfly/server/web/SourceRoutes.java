@@ -1,5 +1,6 @@
 package io.mayfly.server.web;
 
+import static io.mayfly.server.web.ApiRoutes.json;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
@@ -182,7 +183,4 @@ public final class SourceRoutes {
         return given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8));
     }
 
-    private static void json(Context ctx, int status, Object body) {
-        ctx.status(status).contentType("application/json").result(Json.write(body));
-    }
 }

@@ -1,5 +1,6 @@
 package io.mayfly.server.web;
 
+import static io.mayfly.server.web.ApiRoutes.json;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.config.JavalinConfig;
 import io.mayfly.server.release.Actor;
@@ -90,8 +91,5 @@ public final class TokenRoutes {
         };
     }
 
-    private static void json(io.javalin.http.Context ctx, int status, Object body) {
-        ctx.status(status).contentType("application/json").result(Json.write(body));
-    }
 
 }
