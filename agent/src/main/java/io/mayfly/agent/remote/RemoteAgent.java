@@ -117,7 +117,7 @@ public final class RemoteAgent implements AutoCloseable {
                     backoff = Duration.ofMillis(250);
                 } else {
                     poll();
-                    sleep(pollInterval);
+                    Thread.sleep(pollInterval);
                     continue;
                 }
             } catch (NoInstancesHere e) {
@@ -131,7 +131,7 @@ public final class RemoteAgent implements AutoCloseable {
                 return;
             }
             try {
-                sleep(backoff);
+                Thread.sleep(backoff);
                 if (signingKey == null) register();
                 poll();
             } catch (IOException ignored) {
@@ -264,26 +264,27 @@ public final class RemoteAgent implements AutoCloseable {
         List<Instance> routed = agent.routed(a.app());
         // Scaled to zero (instances = 0), nothing running is as it should be once the release is in place here.
         boolean zero = a.instances() == 0;
-        boolean running = routed.stream().allMatch(i -> i.release() == a.release())
-                && (zero ? a.equals(sleeping.get(a.app())) : routed.size() == a.instances() && !sleeping.containsKey(a.app()));
+        boolean sameRelease = routed.stream().allMatch(i -> i.release() == a.release());
+        boolean asleep = sleeping.containsKey(a.app());
+        boolean running = sameRelease && (zero ? a.equals(sleeping.get(a.app())) : routed.size() == a.instances() && !asleep);
         if (running) {
             // The server may be waiting for this (it restarted mid-deploy, or a report was lost): say so again.
             report(new AgentViews.DeployReport(a.app(), a.release(), true, null, Map.of(), List.of()));
             return;
         }
         if (Integer.valueOf(a.release()).equals(failed.get(a.app()))) return;
-        if (!zero && !routed.isEmpty() && !sleeping.containsKey(a.app()) && routed.stream().allMatch(i -> i.release() == a.release())) {
-            rescale(a, routed.size()); // ps:scale of the running release: only the difference
-            return;
-        }
         Map<String, Long> phases = new LinkedHashMap<>();
         List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>(); // what the push shows, as on the server's own agent
         DeployOutcome outcome;
         try {
-            long began = System.nanoTime();
-            StartRequest request = startRequest(a);
-            phases.put("fetch", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
             Manifest manifest = Manifest.parse("mayfly.toml of " + a.app() + " v" + a.release(), a.manifest());
+            long began = System.nanoTime();
+            StartRequest request = startRequest(a, manifest);
+            phases.put("fetch", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
+            if (!zero && !routed.isEmpty() && !asleep && sameRelease) {
+                rescale(a, manifest, request, routed.size()); // ps:scale of the running release: only the difference
+                return;
+            }
             outcome = DeployStrategy.named(manifest.run().strategy(), agent)
                     .run(request, Math.max(1, a.instances()), manifest.run().drainTimeout(), StagedTest.NONE, lines::add);
             if (outcome instanceof DeployOutcome.Live) scaling(a, manifest, request);
@@ -307,15 +308,10 @@ public final class RemoteAgent implements AutoCloseable {
     }
 
     /** Boots or stops the difference between what runs and the assignment's instances, as ps:scale does on the server. */
-    private void rescale(AgentViews.Assignment a, int before) throws InterruptedException {
-        try {
-            Manifest manifest = Manifest.parse("mayfly.toml of " + a.app() + " v" + a.release(), a.manifest());
-            Optional<String> failure = DeployStrategy.rescale(agent, startRequest(a), a.instances(), manifest.run().drainTimeout(), Progress.NONE);
-            log.accept(a.app() + " v" + a.release() + (failure.isEmpty() ? " scaled from " + before + " to " + a.instances() + " instance(s)"
-                    : " could not scale from " + before + " to " + a.instances() + ": " + failure.get()));
-        } catch (IOException | ManifestException e) {
-            log.accept(a.app() + " could not scale to " + a.instances() + ": " + e.getMessage());
-        }
+    private void rescale(AgentViews.Assignment a, Manifest manifest, StartRequest request, int before) throws InterruptedException {
+        Optional<String> failure = DeployStrategy.rescale(agent, request, a.instances(), manifest.run().drainTimeout(), Progress.NONE);
+        log.accept(a.app() + " v" + a.release() + (failure.isEmpty() ? " scaled from " + before + " to " + a.instances() + " instance(s)"
+                : " could not scale from " + before + " to " + a.instances() + ": " + failure.get()));
     }
 
     /**
@@ -343,8 +339,7 @@ public final class RemoteAgent implements AutoCloseable {
         }, task -> Thread.ofVirtual().name("wake-" + a.app()).start(task)));
     }
 
-    private StartRequest startRequest(AgentViews.Assignment a) throws IOException, InterruptedException, ManifestException {
-        Manifest manifest = Manifest.parse("mayfly.toml of " + a.app() + " v" + a.release(), a.manifest());
+    private StartRequest startRequest(AgentViews.Assignment a, Manifest manifest) throws IOException, InterruptedException {
         Map<String, Path> files = new HashMap<>();
         for (AgentViews.AssignedArtifact artifact : a.artifacts()) {
             String path = "/api/v1/agents/" + name + "/blobs/" + artifact.sha256();
@@ -373,7 +368,7 @@ public final class RemoteAgent implements AutoCloseable {
         while (!Thread.currentThread().isInterrupted()) {
             sendStatus();
             try {
-                sleep(heartbeat);
+                Thread.sleep(heartbeat);
             } catch (InterruptedException e) {
                 return;
             }
@@ -422,10 +417,6 @@ public final class RemoteAgent implements AutoCloseable {
             throw new IOException("the server refused the agent token for " + what + " (HTTP " + r.statusCode() + "): " + r.body());
         }
         if (r.statusCode() / 100 != 2) throw new IOException(what + " answered HTTP " + r.statusCode() + ": " + r.body());
-    }
-
-    private static void sleep(Duration d) throws InterruptedException {
-        Thread.sleep(d);
     }
 
     private static void sleep1s() {

@@ -3,6 +3,7 @@ package io.mayfly.server.hosts;
 import io.mayfly.agent.deploy.DeployOutcome;
 import io.mayfly.server.registry.SigningKey;
 import io.mayfly.server.release.AppLogs;
+import io.mayfly.server.release.ReleaseService;
 import io.mayfly.agent.deploy.Progress;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Agents;
@@ -259,7 +260,7 @@ public final class RemoteHosts implements AutoCloseable {
                 .flatMap(Optional::stream)
                 .forEach(a -> artifacts.add(new AgentViews.AssignedArtifact(a.name(), a.sha256(), signingKey.signArtifact(a.sha256()))));
         Map<String, String> vars = config.cipher().open(release.config());
-        List<String> args = manifest.run().args().stream().map(a -> io.mayfly.server.release.ReleaseService.fillConfig(a, vars)).toList();
+        List<String> args = manifest.run().args().stream().map(a -> ReleaseService.fillConfig(a, vars)).toList();
         int instances = formation.instances(release.app()).orElse(manifest.run().instances()); // 0: the agent scales it to zero
         return Optional.of(new AgentViews.Assignment(release.app(), release.version(), release.manifest(), args, vars, artifacts, instances));
     }
@@ -273,9 +274,12 @@ public final class RemoteHosts implements AutoCloseable {
             Optional<Agents.Agent> a = all.stream().filter(x -> x.name().equals(current.get())).findFirst();
             if (a.isPresent() && a.get().status() == Agents.Status.up && a.get().drivers().contains(driver)) return current;
         }
-        Optional<Agents.Agent> best = all.stream().filter(a -> a.status() == Agents.Status.up && a.drivers().contains(driver))
-                .max(Comparator.comparingLong((Agents.Agent a) -> a.capacityMb() - usedMb(a.name())).thenComparing(Agents.Agent::name,
-                        Comparator.reverseOrder()));
+        // Free memory once per candidate: each figure reads the releases of every app placed there.
+        Map<String, Long> free = new java.util.HashMap<>();
+        all.stream().filter(a -> a.status() == Agents.Status.up && a.drivers().contains(driver))
+                .forEach(a -> free.put(a.name(), a.capacityMb() - usedMb(a.name())));
+        Optional<Agents.Agent> best = all.stream().filter(a -> free.containsKey(a.name()))
+                .max(Comparator.comparingLong((Agents.Agent a) -> free.get(a.name())).thenComparing(Agents.Agent::name, Comparator.reverseOrder()));
         best.ifPresent(a -> {
             agents.place(app, a.name());
             current.ifPresent(this::changed); // the old agent stops running it
