@@ -47,12 +47,7 @@ final class AgentProcess implements AutoCloseable {
 
     /** Waits until the agent's log says {@code text}. */
     void awaitLog(String text) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            if (log().contains(text)) return;
-            Thread.sleep(100);
-        }
-        throw new AssertionError("the agent log never said '" + text + "':\n" + log());
+        Eventually.until(java.time.Duration.ofSeconds(60), this::log, l -> l.contains(text), "the agent log saying '" + text + "'");
     }
 
     /** SIGKILL: no shutdown hook runs; its instances keep running, as after a crash of the agent alone. */

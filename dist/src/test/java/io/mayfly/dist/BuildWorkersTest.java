@@ -72,14 +72,8 @@ class BuildWorkersTest {
     }
 
     private static void awaitWorkers(MayflyProcess server, List<String> expected) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        List<String> seen = List.of();
-        while (System.nanoTime() < deadline) {
-            seen = List.of(Json.read(server.api("GET", "/api/v1/workers", null).body(), String[].class));
-            if (seen.equals(expected)) return;
-            Thread.sleep(200);
-        }
-        throw new AssertionError("workers never became " + expected + "; last seen " + seen);
+        Eventually.until(java.time.Duration.ofSeconds(30), () -> List.of(Json.read(server.api("GET", "/api/v1/workers", null).body(), String[].class)),
+                expected::equals, "the workers present becoming " + expected);
     }
 
     private static Path repo(MayflyProcess server, String app) throws Exception {

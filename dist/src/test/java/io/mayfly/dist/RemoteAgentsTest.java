@@ -53,14 +53,8 @@ class RemoteAgentsTest {
 
     /** Runs the CLI until its output has every text (agents report every second), or fails with the last output. */
     private static void awaitCli(MayflyProcess server, List<String> args, String... texts) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        String out = "";
-        while (System.nanoTime() < deadline) {
-            out = server.cli(args.toArray(String[]::new)).out();
-            if (java.util.Arrays.stream(texts).allMatch(out::contains)) return;
-            Thread.sleep(200);
-        }
-        throw new AssertionError("mayfly " + String.join(" ", args) + " never showed " + List.of(texts) + ":\n" + out);
+        Eventually.until(Duration.ofSeconds(10), () -> server.cli(args.toArray(String[]::new)).out(),
+                out -> java.util.Arrays.stream(texts).allMatch(out::contains), "mayfly " + String.join(" ", args) + " showing " + List.of(texts));
     }
 
     private static List<AgentViews.AgentView> agents(MayflyProcess server) throws Exception {
@@ -74,14 +68,9 @@ class RemoteAgentsTest {
     }
 
     private static void awaitAgents(MayflyProcess server, Map<String, String> statuses) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        Map<String, String> seen = Map.of();
-        while (System.nanoTime() < deadline) {
-            seen = agents(server).stream().collect(Collectors.toMap(AgentViews.AgentView::name, AgentViews.AgentView::status));
-            if (seen.equals(statuses)) return;
-            Thread.sleep(100);
-        }
-        throw new AssertionError("agents never became " + statuses + "; last seen " + seen);
+        Eventually.until(Duration.ofSeconds(30),
+                () -> agents(server).stream().collect(Collectors.toMap(AgentViews.AgentView::name, AgentViews.AgentView::status)),
+                statuses::equals, "agents becoming " + statuses);
     }
 
     @Test
@@ -148,18 +137,15 @@ class RemoteAgentsTest {
                     .map(l -> l.split("\\s+")[0]).orElseThrow();
             assertThat(server.cli("ps:scale", "-a", "hello", "2").exit()).isZero();
             awaitCli(server, List.of("ps", "-a", "hello"), serving);
-            long deadline2 = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (server.cli("ps", "-a", "hello").out().lines().filter(l -> l.contains("serving")).count() < 2 && System.nanoTime() < deadline2) {
-                Thread.sleep(200);
-            }
-            assertThat(server.cli("ps", "-a", "hello").out().lines().filter(l -> l.contains("serving")).toList())
-                    .hasSize(2).anyMatch(l -> l.startsWith(serving));
+            List<String> servingNow = Eventually.until(Duration.ofSeconds(20),
+                    () -> server.cli("ps", "-a", "hello").out().lines().filter(l -> l.contains("serving")).toList(),
+                    lines -> lines.size() >= 2, "two instances of hello serving");
+            assertThat(servingNow).hasSize(2).anyMatch(l -> l.startsWith(serving));
 
             // A destroyed app is stopped on its agent.
             assertThat(server.cli("apps:destroy", "second", "--confirm", "second").exit()).isZero();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (MayflyProcess.visit(otherHost.routerPort, "second", "/").statusCode() != 404 && System.nanoTime() < deadline) Thread.sleep(100);
-            assertThat(MayflyProcess.visit(otherHost.routerPort, "second", "/").statusCode()).as("no such app there any more").isEqualTo(404);
+            assertThat(Eventually.until(Duration.ofSeconds(20), () -> MayflyProcess.visit(otherHost.routerPort, "second", "/").statusCode(),
+                    status -> status == 404, "the destroyed app gone from its agent")).as("no such app there any more").isEqualTo(404);
             assertThat(MayflyProcess.visit(otherHost.routerPort, "hello", "/").body()).contains("multi-2");
         }
     }
