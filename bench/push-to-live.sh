@@ -30,7 +30,7 @@ cd "$work/repo"
 git init -q && git add -A && git -c user.name=bench -c user.email=bench@mayfly.invalid commit -qm init
 
 to_ms() { awk '{ if ($2 == "s") printf "%d", $1 * 1000; else printf "%d", $1 }'; }
-printf '%-4s %8s %8s %8s %8s %8s %8s %8s %10s %10s\n' push total build store boot health switch drain mayfly-own first-resp
+printf '%-4s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %10s %10s\n' push total build store dispatch fetch boot health test switch drain mayfly-own first-resp
 for i in $(seq "$n"); do
   sed -i "s/#define VERSION \".*\"/#define VERSION \"bench-$i\"/" hello.c
   git -c user.name=bench -c user.email=bench@mayfly.invalid commit -qam "bench $i"
@@ -45,12 +45,12 @@ for i in $(seq "$n"); do
   done
   own=$(( total - ${ph[build]:-0} ))
   first=$(( ${ph[boot]:-0} + ${ph[health]:-0} ))
-  printf '%-4s %8s %8s %8s %8s %8s %8s %8s %10s %10s\n' "$i" "$total" "${ph[build]:-?}" "${ph[store]:-?}" "${ph[boot]:-?}" "${ph[health]:-?}" "${ph[switch]:-?}" "${ph[drain]:-?}" "$own" "$first" | tee -a "$work/rows"
+  printf '%-4s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %10s %10s\n' "$i" "$total" "${ph[build]:-?}" "${ph[store]:-?}" "${ph[dispatch]:-0}" "${ph[fetch]:-0}" "${ph[boot]:-?}" "${ph[health]:-?}" "${ph[test]:-0}" "${ph[switch]:-?}" "${ph[drain]:-?}" "$own" "$first" | tee -a "$work/rows"
   curl -fsS -H "Host: bench.localhost" "http://127.0.0.1:$router/" | grep -q "bench-$i" || { echo "push $i: not serving bench-$i" >&2; exit 1; }
 done
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 printf '%-4s' med
-for col in 2 3 4 5 6 7 8; do printf ' %8s' "$(awk -v c=$col '{print $c}' "$work/rows" | median)"; done
-printf ' %10s %10s\n' "$(awk '{print $9}' "$work/rows" | median)" "$(awk '{print $10}' "$work/rows" | median)"
+for col in 2 3 4 5 6 7 8 9 10 11; do printf ' %8s' "$(awk -v c=$col '{print $c}' "$work/rows" | median)"; done
+printf ' %10s %10s\n' "$(awk '{print $12}' "$work/rows" | median)" "$(awk '{print $13}' "$work/rows" | median)"
 echo "(milliseconds; total = git push start to return with the app live; mayfly-own = total - build;"
 echo " first-resp = boot + health, from starting the instance to its first HTTP 200; example: $example)"

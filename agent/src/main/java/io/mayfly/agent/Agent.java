@@ -75,6 +75,9 @@ public final class Agent implements AutoCloseable {
         this(dir, router, drivers, AgentEvents.NONE, RestartPolicy.DEFAULT);
     }
 
+    /** Where this agent's events about each app go (the app's log on a server, standard output on a remote host). */
+    public AgentEvents events() { return events; }
+
     public Agent(Path dir, Router router, List<Driver> drivers, AgentEvents events, RestartPolicy policy) throws IOException {
         this.dir = dir;
         this.router = router;

@@ -122,14 +122,17 @@ class RemoteAgentsTest {
             assertThat(agentRunning(server, "hello").name()).isNotEqualTo(first.name());
             assertThat(server.cli("logs", "-a", "hello").out()).contains("agent " + first.name() + " is down; v1 moves to agent");
 
-            // A deploy after the move goes to the new host, with the manifest's strategy, and the push shows the agent's steps.
+            // A deploy after the move goes to the new host, with the manifest's strategy and its staged test (run by the
+            // server against the agent's new instance), and the push shows the agent's steps.
             java.nio.file.Files.writeString(repo.resolve("mayfly.toml"), java.nio.file.Files.readString(repo.resolve("mayfly.toml"))
-                    .replace("instances = 1", "instances = 1\nstrategy = \"rolling\""));
+                    .replace("instances = 1", "instances = 1\nstrategy = \"rolling\"")
+                    + "\n[test]\ncommand = \"curl -fsS $MAYFLY_TEST_URL/ | grep multi-2\"\n");
             MayflyProcess.setVersion(repo, "multi-2");
             MayflyProcess.Result again = server.push(repo, "hello", "second");
             assertThat(again.exit()).as(again.out()).isZero();
             assertThat(again.out()).contains("Deploying v2 on agent " + (otherHost == a ? "host-a" : "host-b"), "one at a time",
-                    "step 1 of 1: routed to hello-v2-", "in place of hello-v1-");
+                    "step 1 of 1: routed to hello-v2-", "in place of hello-v1-",
+                    "Testing the staged instance", "hello multi-2"); // the server ran the test against the agent's new instance
             assertThat(MayflyProcess.visit(otherHost.routerPort, "hello", "/").body()).contains("multi-2");
 
             // ps:scale on the agent boots only the missing instance: the one serving stays.
@@ -224,7 +227,7 @@ class RemoteAgentsTest {
                 assertThat(first.statusCode()).isEqualTo(200);
                 assertThat(first.body()).contains("sleepy-1");
             }
-            assertThat(host.log()).contains("booting an instance", "sleepy v1 booted on demand");
+            assertThat(host.log()).contains("booting an instance", "sleepy: booted v1 on demand in ");
         }
     }
 

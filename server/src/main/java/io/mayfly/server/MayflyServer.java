@@ -2,6 +2,13 @@ package io.mayfly.server;
 
 import io.javalin.Javalin;
 import io.mayfly.agent.Agent;
+import io.mayfly.agent.remote.RemoteAgent;
+import io.mayfly.wire.AgentViews;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import io.mayfly.agent.driver.Drivers;
 import io.mayfly.agent.router.Router;
 import io.mayfly.agent.supervisor.RestartPolicy;
@@ -79,7 +86,9 @@ import java.util.HexFormat;
 
 /**
  * One Mayfly server with its embedded agent. Everything is constructed here, by hand, so that what talks to
- * what can be read in one file.
+ * what can be read in one file. The embedded agent runs in this process but is driven like a remote one: it
+ * registers over HTTP with an agent token made for it at each start, follows its desired state, fetches the
+ * artifacts (hash and signature checked) and reports ({@link RemoteAgent}).
  */
 public final class MayflyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MayflyServer.class);
@@ -111,10 +120,16 @@ public final class MayflyServer implements AutoCloseable {
     private final String createdAdminToken;
     private final RequestHistory requestHistory;
     private final RemoteHosts hosts;
+    private final RemoteAgent embedded;
+    /** The name of the embedded agent, as {@code mayfly agents} lists it. */
+    public static final String EMBEDDED_AGENT = "local";
+    private static final Duration REGISTRATION_WAIT = Duration.ofSeconds(30);
 
     private MayflyServer(Settings settings, FileChannel lockChannel, FileLock lock, Javalin http, Agent agent,
-                         Views.ServerInfo info, String createdAdminToken, RequestHistory requestHistory, RemoteHosts hosts) {
+                         Views.ServerInfo info, String createdAdminToken, RequestHistory requestHistory, RemoteHosts hosts,
+                         RemoteAgent embedded) {
         this.hosts = hosts;
+        this.embedded = embedded;
         this.settings = settings;
         this.lockChannel = lockChannel;
         this.lock = lock;
@@ -174,9 +189,9 @@ public final class MayflyServer implements AutoCloseable {
         SharedKeys.check(db, signingKey.fingerprint(), cipher, data);
         AppConfig appConfig = new AppConfig(db, cipher);
         Formation formation = new Formation(db);
-        RemoteHosts hosts = settings.embeddedAgent() ? null
-                : new RemoteHosts(new Agents(db), releases, builds, formation, appConfig, signingKey, logs, settings.agentTimeout()).start();
-        ReleaseService releaseService = new ReleaseService(agent, hosts, builds, releases, blobs, formation,
+        RemoteHosts hosts = new RemoteHosts(new Agents(db), releases, builds, formation, appConfig, signingKey, logs,
+                settings.agentTimeout(), settings.embeddedAgent() ? EMBEDDED_AGENT : null).start();
+        ReleaseService releaseService = new ReleaseService(hosts, builds, releases, formation,
                 new AppLocks(Duration.ofMinutes(20)), logs, appConfig, audit, routerUrl);
         SandboxedBuild sandbox = new SandboxedBuild();
         BuildQueue buildQueue = new BuildQueue(new BuildJobs(db), sandbox, work.resolve("jobs"));
@@ -194,8 +209,8 @@ public final class MayflyServer implements AutoCloseable {
         AppViews appViews = new AppViews(() -> infoHolder[0], builds, releases, releaseService, agent, hosts);
         RequestHistory requestHistory = new RequestHistory(metrics).start();
         DashboardRoutes dashboard = new DashboardRoutes(new Sessions(), access, apps, releases, releaseService, appConfig, audit, agent,
-                appViews, requestHistory, metrics, () -> new DashboardPages.Hosts(hosts == null, appViews.drivers(),
-                        hosts == null ? java.util.List.of() : hosts.views(), buildQueue.workers()));
+                appViews, requestHistory, metrics, () -> new DashboardPages.Hosts(settings.embeddedAgent(), appViews.drivers(),
+                        hosts.views(), buildQueue.workers()));
         Javalin http = Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
             config.startup.showJavalinBanner = false;
@@ -221,22 +236,53 @@ public final class MayflyServer implements AutoCloseable {
         Views.ServerInfo info = new Views.ServerInfo(VERSION, apiUrl,
                 "http://" + routerAddress.getHostString() + ":" + routerAddress.getPort(), settings.domain());
         infoHolder[0] = info;
-        DurableFiles.writeAtomically(data.resolve("server.json"), Json.pretty(info), false);
 
-        MayflyServer server = new MayflyServer(settings, lockChannel, lock, http, agent, info, createdAdminToken, requestHistory, hosts);
-        Thread.ofVirtual().name("restore-live-releases").start(() -> restoreLive(releases, agent, releaseService));
-        return server;
-    }
-
-    /** After a restart, every live release that nothing serves any more is booted again (unless it scales to zero). */
-    private static void restoreLive(Releases releases, Agent agent, ReleaseService releaseService) {
-        for (Releases.Release live : releases.allLive()) {
+        RemoteAgent embedded = null;
+        if (settings.embeddedAgent()) {
+            // What it ran before is re-adopted already (agent.recover); from here it converges on its desired state,
+            // which boots again any live release that nothing serves any more.
+            String host = settings.listen().getAddress() == null || settings.listen().getAddress().isAnyLocalAddress()
+                    ? "127.0.0.1" : settings.listen().getHostString();
             try {
-                releaseService.resume(live, agent.routed(live.app()).isEmpty());
+                embedded = startEmbeddedAgent(tokens, serverId, agent, data, URI.create("http://" + host + ":" + http.port()),
+                        routerAddress, signingKey.fingerprint());
             } catch (Exception e) {
-                log.error("could not restore {} v{}", live.app(), live.version(), e);
+                new MayflyServer(settings, lockChannel, lock, http, agent, info, null, requestHistory, hosts, null).close();
+                throw e;
             }
         }
+        DurableFiles.writeAtomically(data.resolve("server.json"), Json.pretty(info), false); // ready: the CLI finds it here
+        return new MayflyServer(settings, lockChannel, lock, http, agent, info, createdAdminToken, requestHistory, hosts, embedded);
+    }
+
+    /**
+     * The embedded agent, following this server over loopback HTTP under an agent token made for it now (the one
+     * of its previous start is revoked): the secret lives only in this process.
+     */
+    private static RemoteAgent startEmbeddedAgent(Tokens tokens, String serverId, Agent agent, Path data, URI api,
+                                                  InetSocketAddress router, String keyFingerprint) throws Exception {
+        String description = "embedded agent of server " + serverId + " (made at each start)";
+        tokens.list().stream().filter(t -> t.revokedAt() == null && "agent".equals(t.scope()) && description.equals(t.description()))
+                .forEach(t -> tokens.revoke(t.id()));
+        Tokens.Created token = tokens.create("agent", EMBEDDED_AGENT, description, null);
+        List<String> offered = new ArrayList<>();
+        Map<String, String> unavailable = new TreeMap<>();
+        agent.drivers().values().forEach(d -> {
+            if (d.availability().available()) offered.add(d.name());
+            else unavailable.put(d.name(), d.availability().detail());
+        });
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        var registration = new AgentViews.Registration(offered.stream().sorted().toList(), os.getTotalMemorySize() >> 20,
+                router.getHostString() + ":" + router.getPort(), unavailable);
+        RemoteAgent remote = new RemoteAgent(api, EMBEDDED_AGENT, token.secret(), agent,
+                data.resolve("agent-cache"), registration, keyFingerprint, true, Duration.ofSeconds(2),
+                line -> log.info("embedded agent: {}", line)).start();
+        if (!remote.awaitRegistered(REGISTRATION_WAIT)) {
+            remote.close();
+            throw new IllegalStateException("the embedded agent could not register with this server at " + api
+                    + " within " + REGISTRATION_WAIT.toSeconds() + " s; see the log above");
+        }
+        return remote;
     }
 
     /**
@@ -273,7 +319,8 @@ public final class MayflyServer implements AutoCloseable {
     @Override
     public void close() {
         try {
-            if (hosts != null) hosts.close(); // first: it ends the agents' event streams, which http.stop waits for
+            if (embedded != null) embedded.close();
+            hosts.close(); // first: it ends the agents' event streams, which http.stop waits for
             http.stop();
         } finally {
             agent.close();

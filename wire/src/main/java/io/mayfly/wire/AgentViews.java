@@ -11,8 +11,15 @@ import java.util.Map;
 public final class AgentViews {
     private AgentViews() {}
 
-    /** {@code POST /api/v1/agents/{name}}: who the agent is and what it offers. */
-    public record Registration(List<String> drivers, long capacityMb, String router) {}
+    /**
+     * {@code POST /api/v1/agents/{name}}: who the agent is and what it offers; {@code unavailable} says why each
+     * driver it lacks cannot run there (what to install), for the error of a deploy no agent can take.
+     */
+    public record Registration(List<String> drivers, long capacityMb, String router, Map<String, String> unavailable) {
+        public Registration(List<String> drivers, long capacityMb, String router) {
+            this(drivers, capacityMb, router, Map.of());
+        }
+    }
 
     /** The answer to a registration: the key the agent checks every artifact's signature with. */
     public record Registered(String name, String signingKey, String signingKeyFingerprint, long heartbeatMillis) {}
@@ -22,10 +29,22 @@ public final class AgentViews {
 
     /**
      * A release the agent must run: the manifest as built, the boot arguments with config placeholders filled,
-     * the config vars as environment, and how many instances.
+     * the config vars as environment, and how many instances. {@code deploying}: a push (or rollback, or scale)
+     * waits for this release's report, so even an app scaled to zero boots once to prove it is healthy;
+     * {@code test}: before switching, the agent asks the server to run the release's staged test against a new
+     * instance ({@code POST /api/v1/agents/{name}/tests}).
      */
     public record Assignment(String app, int release, String manifest, List<String> args, Map<String, String> env,
-                             List<AssignedArtifact> artifacts, int instances) {}
+                             List<AssignedArtifact> artifacts, int instances, boolean deploying, boolean test) {}
+
+    /** {@code POST /api/v1/agents/{name}/tests}: a new instance of the release is healthy on this port of the agent's host. */
+    public record StagedTestRequest(String app, int release, int port) {}
+
+    /** The answer: {@code failure} null when the staged test passed, else why it did not (the agent then keeps the old instances). */
+    public record StagedTestResult(String failure) {}
+
+    /** {@code POST /api/v1/agents/{name}/lines}: what a deploy says as it goes, shown in the push that waits for it. */
+    public record DeployLines(String app, int release, List<String> lines) {}
 
     /** Everything one agent must run; {@code generation} grows with every change the server makes. */
     public record DesiredState(String agent, long generation, List<Assignment> assignments) {}

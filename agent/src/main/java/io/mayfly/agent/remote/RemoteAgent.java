@@ -3,6 +3,7 @@ package io.mayfly.agent.remote;
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.deploy.DeployOutcome;
 import io.mayfly.agent.deploy.DeployStrategy;
+import io.mayfly.agent.deploy.Phases;
 import io.mayfly.agent.deploy.Progress;
 import io.mayfly.agent.deploy.StagedTest;
 import io.mayfly.agent.HealthSpec;
@@ -67,6 +68,7 @@ public final class RemoteAgent implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(5)).build();
 
     private volatile byte[] signingKey;
+    private final java.util.concurrent.CountDownLatch registeredOnce = new java.util.concurrent.CountDownLatch(1);
     private volatile Duration heartbeat = Duration.ofSeconds(1);
     private final AtomicReference<AgentViews.DesiredState> latest = new AtomicReference<>();
     private final Object wake = new Object();
@@ -103,6 +105,11 @@ public final class RemoteAgent implements AutoCloseable {
         threads.add(Thread.ofVirtual().name("converge-" + name).start(this::converge));
         threads.add(Thread.ofVirtual().name("heartbeat-" + name).start(this::beat));
         return this;
+    }
+
+    /** Waits until the server has accepted this agent's registration; false if it has not within {@code bound}. */
+    public boolean awaitRegistered(Duration bound) throws InterruptedException {
+        return registeredOnce.await(bound.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     // ---- the desired state: stream, or poll while the stream is down ----
@@ -158,6 +165,7 @@ public final class RemoteAgent implements AutoCloseable {
         }
         heartbeat = Duration.ofMillis(Math.max(200, registered.heartbeatMillis()));
         signingKey = der;
+        registeredOnce.countDown();
         log.accept("registered with " + server + " as " + name + " (drivers " + String.join(", ", registration.drivers()) + ")");
     }
 
@@ -266,15 +274,15 @@ public final class RemoteAgent implements AutoCloseable {
         boolean zero = a.instances() == 0;
         boolean sameRelease = routed.stream().allMatch(i -> i.release() == a.release());
         boolean asleep = sleeping.containsKey(a.app());
-        boolean running = sameRelease && (zero ? a.equals(sleeping.get(a.app())) : routed.size() == a.instances() && !asleep);
+        boolean running = sameRelease && (zero ? steady(a).equals(sleeping.get(a.app())) : routed.size() == a.instances() && !asleep);
         if (running) {
             // The server may be waiting for this (it restarted mid-deploy, or a report was lost): say so again.
             report(new AgentViews.DeployReport(a.app(), a.release(), true, null, Map.of(), List.of()));
             return;
         }
-        if (Integer.valueOf(a.release()).equals(failed.get(a.app()))) return;
+        if (Integer.valueOf(a.release()).equals(failed.get(a.app())) && !a.deploying()) return;
         Map<String, Long> phases = new LinkedHashMap<>();
-        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>(); // what the push shows, as on the server's own agent
+        DeployProgress progress = new DeployProgress(a);
         DeployOutcome outcome;
         try {
             Manifest manifest = Manifest.parse("mayfly.toml of " + a.app() + " v" + a.release(), a.manifest());
@@ -282,11 +290,19 @@ public final class RemoteAgent implements AutoCloseable {
             StartRequest request = startRequest(a, manifest);
             phases.put("fetch", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
             if (!zero && !routed.isEmpty() && !asleep && sameRelease) {
-                rescale(a, manifest, request, routed.size()); // ps:scale of the running release: only the difference
+                rescale(a, manifest, request, routed.size(), progress); // ps:scale of the running release: only the difference
                 return;
             }
+            if (zero && sameRelease && (!routed.isEmpty() || !a.deploying())) {
+                // Scaled to zero: what runs of the release stops when idle. With nothing running and no deploy
+                // waiting on it (this agent restarted, or the app moved here), it boots on the next request.
+                scaling(a, manifest, request);
+                report(new AgentViews.DeployReport(a.app(), a.release(), true, null, phases, progress.undelivered()));
+                return;
+            }
+            StagedTest test = a.test() ? url -> stagedTest(a, URI.create(url).getPort(), manifest) : StagedTest.NONE;
             outcome = DeployStrategy.named(manifest.run().strategy(), agent)
-                    .run(request, Math.max(1, a.instances()), manifest.run().drainTimeout(), StagedTest.NONE, lines::add);
+                    .run(request, Math.max(1, a.instances()), manifest.run().drainTimeout(), test, progress);
             if (outcome instanceof DeployOutcome.Live) scaling(a, manifest, request);
         } catch (IOException | ManifestException e) {
             outcome = new DeployOutcome.Failed("cannot run v" + a.release() + ": " + e.getMessage(), Map.of());
@@ -295,23 +311,85 @@ public final class RemoteAgent implements AutoCloseable {
         switch (outcome) {
             case DeployOutcome.Live live -> {
                 failed.remove(a.app());
+                if (!a.deploying()) {
+                    // Nothing here ran the live release (this agent restarted without it, or the app moved here).
+                    agent.events().event(a.app(), "booted v" + a.release() + " again (nothing ran it here) in "
+                            + Phases.human(outcome.phases().values().stream().mapToLong(Long::longValue).sum()));
+                }
                 log.accept(a.app() + " v" + a.release() + " is live here (" + agent.routed(a.app()).size() + " instance(s), " + phases + ")");
-                report(new AgentViews.DeployReport(a.app(), a.release(), true, null, phases, lines));
+                report(new AgentViews.DeployReport(a.app(), a.release(), true, null, phases, progress.undelivered()));
             }
             case DeployOutcome.Failed f -> {
                 failed.put(a.app(), a.release());
                 String reason = f.reason() + (agent.routed(a.app()).isEmpty() ? "" : "; the running instances keep serving");
                 log.accept(a.app() + " v" + a.release() + " not deployed: " + reason);
-                report(new AgentViews.DeployReport(a.app(), a.release(), false, reason, phases, lines));
+                report(new AgentViews.DeployReport(a.app(), a.release(), false, reason, phases, progress.undelivered()));
             }
         }
     }
 
+    /** The assignment as it stands when no deploy waits on it: what a sleeping app is compared with. */
+    private static AgentViews.Assignment steady(AgentViews.Assignment a) {
+        return new AgentViews.Assignment(a.app(), a.release(), a.manifest(), a.args(), a.env(), a.artifacts(), a.instances(), false, false);
+    }
+
     /** Boots or stops the difference between what runs and the assignment's instances, as ps:scale does on the server. */
-    private void rescale(AgentViews.Assignment a, Manifest manifest, StartRequest request, int before) throws InterruptedException {
-        Optional<String> failure = DeployStrategy.rescale(agent, request, a.instances(), manifest.run().drainTimeout(), Progress.NONE);
+    private void rescale(AgentViews.Assignment a, Manifest manifest, StartRequest request, int before, DeployProgress progress)
+            throws InterruptedException {
+        Optional<String> failure = DeployStrategy.rescale(agent, request, a.instances(), manifest.run().drainTimeout(), progress);
         log.accept(a.app() + " v" + a.release() + (failure.isEmpty() ? " scaled from " + before + " to " + a.instances() + " instance(s)"
                 : " could not scale from " + before + " to " + a.instances() + ": " + failure.get()));
+        report(new AgentViews.DeployReport(a.app(), a.release(), failure.isEmpty(), failure.orElse(null), Map.of(), progress.undelivered()));
+    }
+
+    /**
+     * The release's staged test: the server runs it (it holds the build's checkout and sandbox) against the new
+     * instance's port here, and answers when it is done. An unreachable server fails the test: the old instances stay.
+     */
+    private String stagedTest(AgentViews.Assignment a, int port, Manifest manifest) throws InterruptedException {
+        Duration bound = (manifest.test().timeout() == null ? Duration.ofMinutes(10) : manifest.test().timeout()).plusSeconds(30);
+        try {
+            HttpResponse<String> r = http.send(authorized("/api/v1/agents/" + name + "/tests").timeout(bound)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(Json.write(new AgentViews.StagedTestRequest(a.app(), a.release(), port))))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            require(r, "the staged test of " + a.app() + " v" + a.release());
+            return Json.read(r.body(), AgentViews.StagedTestResult.class).failure();
+        } catch (IOException e) {
+            return "the server did not run it: " + e.getMessage();
+        }
+    }
+
+    /**
+     * What a deploy says as it goes, sent to the server line by line so that the push waiting for it shows each step
+     * when it happens; lines the server could not take go with the deploy's report instead.
+     */
+    private final class DeployProgress implements Progress {
+        private final AgentViews.Assignment assignment;
+        private final List<String> undelivered = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        DeployProgress(AgentViews.Assignment assignment) {
+            this.assignment = assignment;
+        }
+
+        @Override
+        public void say(String line) {
+            if (!assignment.deploying()) return; // nobody waits for it
+            try {
+                HttpResponse<String> r = send("POST", "/api/v1/agents/" + name + "/lines",
+                        Json.write(new AgentViews.DeployLines(assignment.app(), assignment.release(), List.of(line))));
+                if (r.statusCode() / 100 == 2) return;
+            } catch (IOException e) {
+                // the server is away: the line goes with the report
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            undelivered.add(line);
+        }
+
+        List<String> undelivered() {
+            return List.copyOf(undelivered);
+        }
     }
 
     /**
@@ -325,13 +403,17 @@ public final class RemoteAgent implements AutoCloseable {
             return;
         }
         Duration idle = manifest.run().idleStop() != null ? manifest.run().idleStop() : DEFAULT_IDLE_STOP;
-        sleeping.put(a.app(), a);
+        sleeping.put(a.app(), steady(a));
         agent.scaleToZero(a.app(), idle, manifest.health().timeout().plusSeconds(5), () -> CompletableFuture.runAsync(() -> {
             try {
                 DeployOutcome booted = DeployStrategy.named(manifest.run().strategy(), agent)
                         .run(request, 1, manifest.run().drainTimeout(), StagedTest.NONE, Progress.NONE);
-                if (booted instanceof DeployOutcome.Failed f) throw new IllegalStateException(f.reason());
-                log.accept(a.app() + " v" + a.release() + " booted on demand");
+                if (booted instanceof DeployOutcome.Failed f) {
+                    agent.events().event(a.app(), "could not boot v" + a.release() + " on demand: " + f.reason());
+                    throw new IllegalStateException(f.reason());
+                }
+                agent.events().event(a.app(), "booted v" + a.release() + " on demand in "
+                        + Phases.human(booted.phases().values().stream().mapToLong(Long::longValue).sum()));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while booting " + a.app(), e);

@@ -25,8 +25,10 @@ import java.util.regex.Pattern;
  * The HTTP side of remote agents, each acting under its own agent token: register ({@code POST
  * /api/v1/agents/{name}}), follow the desired state ({@code GET .../desired}: server-sent events, or one JSON
  * document for agents polling while the stream is down), report ({@code POST .../status}), and fetch the blobs of
- * what it must run ({@code GET .../blobs/{sha256}}). {@code GET /api/v1/agents} lists them (admin). A server with
- * its embedded agent places no instance on remote agents and answers their registration 409.
+ * what it must run ({@code GET .../blobs/{sha256}}); during a deploy it shows what it says in the push ({@code POST
+ * .../lines}) and has the server run the release's staged test ({@code POST .../tests}). {@code GET /api/v1/agents}
+ * lists them (admin). The server's own embedded agent takes the same path; a server running one places no instance
+ * on remote agents and answers their registration 409.
  *
  * <p>Build workers, under the same tokens: claim a queued build ({@code POST /api/v1/workers/{name}/claim}, held
  * open until one is queued), fetch its checkout ({@code GET .../jobs/{id}/source}), stream its output ({@code POST
@@ -45,7 +47,6 @@ public final class AgentRoutes {
     private final BuildQueue builds;
     private final ContentAddressedBlobs blobs;
 
-    /** @param hosts null when the server runs its instances on its embedded agent */
     public AgentRoutes(Access access, RemoteHosts hosts, BuildQueue builds, ContentAddressedBlobs blobs) {
         this.access = access;
         this.hosts = hosts;
@@ -57,7 +58,7 @@ public final class AgentRoutes {
         var r = config.routes;
         r.get("/api/v1/agents", ctx -> {
             access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.admin, null);
-            json(ctx, 200, hosts == null ? java.util.List.of() : hosts.views());
+            json(ctx, 200, hosts.views());
         });
         r.get("/api/v1/workers", ctx -> {
             access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.admin, null);
@@ -94,7 +95,7 @@ public final class AgentRoutes {
         });
         r.post("/api/v1/agents/{name}", ctx -> {
             String name = agent(ctx);
-            if (hosts == null) {
+            if (hosts.embedded() != null && !hosts.embedded().equals(name)) {
                 throw new ApiError(409, "this server runs its instances on its embedded agent; none is placed on agent " + name,
                         "start the server with --no-agent to run instances on agents; this agent can still build (--builds)");
             }
@@ -122,6 +123,17 @@ public final class AgentRoutes {
             }
             AgentViews.DesiredState state = hosts.desired(name);
             json(ctx, 200, state);
+        });
+        r.post("/api/v1/agents/{name}/lines", ctx -> {
+            String name = agent(ctx);
+            requireHosts(name);
+            boolean shown = hosts.lines(name, Json.read(ctx.body(), AgentViews.DeployLines.class));
+            ctx.status(shown ? 204 : 410);
+        });
+        r.post("/api/v1/agents/{name}/tests", ctx -> {
+            String name = agent(ctx);
+            requireHosts(name);
+            json(ctx, 200, hosts.test(name, ctx.req().getRemoteAddr(), Json.read(ctx.body(), AgentViews.StagedTestRequest.class)));
         });
         r.get("/api/v1/agents/{name}/blobs/{sha256}", ctx -> {
             String name = agent(ctx);
@@ -166,7 +178,7 @@ public final class AgentRoutes {
     }
 
     private void requireHosts(String name) {
-        if (hosts == null) throw new ApiError(409, "this server runs its instances on its embedded agent; none is placed on agent " + name, null);
+        if (hosts.embedded() != null && !hosts.embedded().equals(name)) throw new ApiError(409, "this server runs its instances on its embedded agent; none is placed on agent " + name, null);
     }
 
     private String agent(Context ctx) {

@@ -1,6 +1,7 @@
 package io.mayfly.server.hosts;
 
 import io.mayfly.agent.deploy.DeployOutcome;
+import io.mayfly.agent.deploy.StagedTest;
 import io.mayfly.server.registry.SigningKey;
 import io.mayfly.server.release.AppLogs;
 import io.mayfly.server.release.ReleaseService;
@@ -59,12 +60,25 @@ public final class RemoteHosts implements AutoCloseable {
     /** The release each app is being deployed to, until the deploy is recorded; the agent runs it meanwhile. */
     private final Map<String, Integer> targets = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<AgentViews.DeployReport>> pending = new ConcurrentHashMap<>();
+    /** The push (or other caller) waiting on each pending deploy: what the agent says along the way is shown there. */
+    private final Map<String, Progress> watching = new ConcurrentHashMap<>();
+    /** The staged test of each pending deploy that has one, run when the agent has a healthy new instance. */
+    private final Map<String, StagedTest> tests = new ConcurrentHashMap<>();
+    /** Why each agent's missing drivers cannot run there, as it said when it registered. */
+    private final Map<String, Map<String, String>> unavailable = new ConcurrentHashMap<>();
+    private final String embedded;
+    private volatile Instant startedAt = Instant.now();
     private final Map<String, List<Consumer<AgentViews.DesiredState>>> listeners = new ConcurrentHashMap<>();
     private volatile Thread monitor;
     private volatile boolean closed;
 
+    /**
+     * @param embedded the name of the agent running inside the server process, the only one it places apps on;
+     *                 null when the server runs with --no-agent and places them on remote agents
+     */
     public RemoteHosts(Agents agents, Releases releases, Builds builds, Formation formation, AppConfig config, SigningKey signingKey,
-                       AppLogs logs, Duration timeout) {
+                       AppLogs logs, Duration timeout, String embedded) {
+        this.embedded = embedded;
         this.agents = agents;
         this.releases = releases;
         this.builds = builds;
@@ -75,8 +89,12 @@ public final class RemoteHosts implements AutoCloseable {
         this.timeout = timeout;
     }
 
-    /** Starts marking silent agents down (checked every heartbeat). */
+    /**
+     * Starts marking silent agents down (checked every heartbeat). For one timeout after the start, none is: after
+     * a server restart every agent has been silent, and each needs a moment to reconnect.
+     */
     public RemoteHosts start() {
+        startedAt = Instant.now();
         monitor = Thread.ofVirtual().name("agent-monitor").start(() -> {
             while (!Thread.currentThread().isInterrupted()) {
                 try {
@@ -92,8 +110,12 @@ public final class RemoteHosts implements AutoCloseable {
         return this;
     }
 
+    /** The agent inside the server process, or null (--no-agent). */
+    public String embedded() { return embedded; }
+
     public AgentViews.Registered register(String name, AgentViews.Registration registration) {
         agents.register(name, registration);
+        unavailable.put(name, registration.unavailable() == null ? Map.of() : Map.copyOf(registration.unavailable()));
         log.info("agent {} registered: drivers {}, {} MiB, router {}", name, registration.drivers(), registration.capacityMb(), registration.router());
         return new AgentViews.Registered(name, java.util.Base64.getEncoder().encodeToString(signingKey.publicKeyDer()),
                 signingKey.fingerprint(), HEARTBEAT.toMillis());
@@ -115,23 +137,42 @@ public final class RemoteHosts implements AutoCloseable {
      * Deploys release {@code version} of {@code app} on its agent (placing it first if needed) and waits for the
      * agent's report. The target stays set until {@link #settled} is called, once the outcome is recorded.
      */
-    public DeployOutcome deploy(String app, int version, Manifest manifest, Progress progress) throws InterruptedException {
+    public DeployOutcome deploy(String app, int version, Manifest manifest, StagedTest test, Progress progress) throws InterruptedException {
         Optional<String> host = placeFor(app, manifest);
-        if (host.isEmpty()) {
-            return new DeployOutcome.Failed("no agent can run " + app + ": none is up that offers the " + manifest.run().driver()
-                    + " driver; start one with mayfly agent --server URL --token TOKEN (see mayfly agents)", Map.of());
-        }
+        if (host.isEmpty()) return new DeployOutcome.Failed(noAgentFor(app, manifest.run().driver()), Map.of());
         String agent = host.get();
+        if (!agent.equals(embedded)) progress.say("-----> Deploying v" + version + " on agent " + agent);
+        if (test != StagedTest.NONE) tests.put(key(app, version), test);
+        Duration bound = manifest.health().timeout().plus(DEPLOY_MARGIN)
+                .plus(test == StagedTest.NONE || manifest.test().timeout() == null ? Duration.ZERO : manifest.test().timeout());
+        try {
+            return await(app, version, agent, bound, progress, () -> targets.put(app, version));
+        } finally {
+            tests.remove(key(app, version));
+        }
+    }
+
+    /**
+     * {@code ps:scale}: the app's agent boots (health-gated) or drains the difference between what runs and the
+     * app's formation, and this waits for it to say it did.
+     */
+    public DeployOutcome rescale(String app, int version, Manifest manifest, Progress progress) throws InterruptedException {
+        Optional<String> agent = agents.placement(app);
+        if (agent.isEmpty()) return new DeployOutcome.Failed(app + " is placed on no agent; deploy it first", Map.of());
+        return await(app, version, agent.get(), manifest.health().timeout().plus(DEPLOY_MARGIN), progress, () -> {});
+    }
+
+    private DeployOutcome await(String app, int version, String agent, Duration bound, Progress progress, Runnable before)
+            throws InterruptedException {
         CompletableFuture<AgentViews.DeployReport> report = new CompletableFuture<>();
         pending.put(key(app, version), report);
-        targets.put(app, version);
-        progress.say("Deploying v" + version + " on agent " + agent);
+        watching.put(key(app, version), progress);
+        before.run();
         long sent = System.nanoTime();
         changed(agent);
-        Duration bound = manifest.health().timeout().plus(DEPLOY_MARGIN);
         try {
             AgentViews.DeployReport r = report.get(bound.toMillis(), TimeUnit.MILLISECONDS);
-            if (r.lines() != null) r.lines().forEach(progress::say);
+            if (r.lines() != null) r.lines().forEach(progress::say); // those it could not send as it went
             Map<String, Long> phases = new java.util.LinkedHashMap<>();
             phases.put("dispatch", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent)
                     - (r.phases() == null ? 0 : r.phases().values().stream().mapToLong(Long::longValue).sum()));
@@ -145,7 +186,45 @@ public final class RemoteHosts implements AutoCloseable {
             return new DeployOutcome.Failed("deploy on agent " + agent + " failed: " + e.getCause(), Map.of());
         } finally {
             pending.remove(key(app, version));
+            watching.remove(key(app, version));
         }
+    }
+
+    /** Why no agent takes the app: none offers the driver, and what those up said of it. */
+    private String noAgentFor(String app, String driver) {
+        List<String> why = agents.all().stream().filter(a -> a.status() == Agents.Status.up)
+                .map(a -> Optional.ofNullable(unavailable.getOrDefault(a.name(), Map.of()).get(driver)).map(r -> a.name() + ": " + r))
+                .flatMap(Optional::stream).toList();
+        if (embedded != null) {
+            return "the " + driver + " driver cannot run on this server" + (why.isEmpty() ? "" : " (" + String.join("; ", why) + ")")
+                    + "; see mayfly drivers";
+        }
+        return "no agent can run " + app + ": none is up that offers the " + driver + " driver"
+                + (why.isEmpty() ? "" : " (" + String.join("; ", why) + ")")
+                + "; start one with mayfly agent --server URL --token TOKEN (see mayfly agents)";
+    }
+
+    /** What a deploy on {@code agent} says as it goes, shown to whoever waits for it. False: nobody waits (any more). */
+    public boolean lines(String agent, AgentViews.DeployLines lines) {
+        if (!agents.placement(lines.app()).map(agent::equals).orElse(false)) return false;
+        Progress progress = watching.get(key(lines.app(), lines.release()));
+        if (progress == null) return false;
+        lines.lines().forEach(progress::say);
+        return true;
+    }
+
+    /**
+     * Runs the staged test of a pending deploy against the new instance the agent named, at the address the agent
+     * called from ({@code agentHost}): the instance's port must be reachable from the server.
+     */
+    public AgentViews.StagedTestResult test(String agent, String agentHost, AgentViews.StagedTestRequest request) throws InterruptedException {
+        StagedTest test = tests.get(key(request.app(), request.release()));
+        if (test == null || !agents.placement(request.app()).map(agent::equals).orElse(false)) {
+            return new AgentViews.StagedTestResult("the server no longer waits for " + request.app() + " v" + request.release()
+                    + " on agent " + agent + " (it restarted, or the deploy ended)");
+        }
+        String host = agentHost.contains(":") ? "[" + agentHost + "]" : agentHost;
+        return new AgentViews.StagedTestResult(test.run("http://" + host + ":" + request.port()));
     }
 
     /** The outcome of the app's deploy is recorded: its agent runs the live release again (the new one, or the old). */
@@ -165,9 +244,9 @@ public final class RemoteHosts implements AutoCloseable {
         agents.placement(app).ifPresent(this::changed);
     }
 
-    /** The router URL the app is served at, on its agent (null until placed). */
+    /** The router URL the app is served at, on its remote agent (null until placed, and on the embedded agent). */
     public String url(String app) {
-        return agents.placement(app).flatMap(agents::find).map(a -> "http://" + app + ".localhost:" + port(a.router())).orElse(null);
+        return agents.placement(app).filter(a -> !a.equals(embedded)).flatMap(agents::find).map(a -> "http://" + app + ".localhost:" + port(a.router())).orElse(null);
     }
 
     /** The app's instances as the agents running them last reported them (an app that moved may be on two for a while). */
@@ -262,13 +341,15 @@ public final class RemoteHosts implements AutoCloseable {
         Map<String, String> vars = config.cipher().open(release.config());
         List<String> args = manifest.run().args().stream().map(a -> ReleaseService.fillConfig(a, vars)).toList();
         int instances = formation.instances(release.app()).orElse(manifest.run().instances()); // 0: the agent scales it to zero
-        return Optional.of(new AgentViews.Assignment(release.app(), release.version(), release.manifest(), args, vars, artifacts, instances));
+        String key = key(release.app(), release.version());
+        return Optional.of(new AgentViews.Assignment(release.app(), release.version(), release.manifest(), args, vars, artifacts, instances,
+                pending.containsKey(key), tests.containsKey(key)));
     }
 
     /** The app's agent if it is up and offers the driver; else the up agent offering it with the most free memory. */
     private synchronized Optional<String> placeFor(String app, Manifest manifest) {
         String driver = manifest.run().driver();
-        List<Agents.Agent> all = agents.all();
+        List<Agents.Agent> all = agents.all().stream().filter(a -> embedded == null || a.name().equals(embedded)).toList();
         Optional<String> current = agents.placement(app);
         if (current.isPresent()) {
             Optional<Agents.Agent> a = all.stream().filter(x -> x.name().equals(current.get())).findFirst();
@@ -283,7 +364,9 @@ public final class RemoteHosts implements AutoCloseable {
         best.ifPresent(a -> {
             agents.place(app, a.name());
             current.ifPresent(this::changed); // the old agent stops running it
-            logs.event(app, "placed on agent " + a.name() + (current.isPresent() ? " (was on " + current.get() + ")" : ""));
+            if (!a.name().equals(embedded)) {
+                logs.event(app, "placed on agent " + a.name() + (current.isPresent() ? " (was on " + current.get() + ")" : ""));
+            }
         });
         return best.map(Agents.Agent::name);
     }
@@ -306,6 +389,7 @@ public final class RemoteHosts implements AutoCloseable {
 
     /** Marks silent agents down and places their apps on the agents still up. */
     void checkSilent() {
+        if (Instant.now().isBefore(startedAt.plus(timeout))) return; // agents are reconnecting after a server restart
         for (String down : agents.markSilentDown(Instant.now().minus(timeout))) {
             log.warn("agent {} has not reported for {} s: marked down", down, timeout.toSeconds());
             for (String app : agents.appsOn(down)) {

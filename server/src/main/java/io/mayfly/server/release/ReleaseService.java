@@ -1,70 +1,46 @@
 package io.mayfly.server.release;
 
-import io.mayfly.agent.deploy.Progress;
-import io.mayfly.agent.deploy.Phases;
-import io.mayfly.agent.Agent;
-import io.mayfly.agent.HealthSpec;
-import io.mayfly.agent.StartRequest;
-import io.mayfly.agent.deploy.DeployStrategy;
 import io.mayfly.agent.deploy.DeployOutcome;
+import io.mayfly.agent.deploy.Progress;
 import io.mayfly.agent.deploy.StagedTest;
 import io.mayfly.server.hosts.RemoteHosts;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Audit;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.Formation;
-import io.mayfly.server.store.ContentAddressedBlobs;
 import io.mayfly.server.store.Releases;
 import io.mayfly.wire.manifest.Manifest;
 import io.mayfly.wire.manifest.ManifestException;
 
-import java.io.IOException;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * Turns builds into releases and releases into running instances: a new release per deploy or rollback
  * (releases are never edited), one deploy per app at a time, and the outcome recorded on the release.
+ * Instances run on agents, the server's embedded one included, all reached the same way ({@link RemoteHosts}): a
+ * deploy sets the app's target release in its agent's desired state, and the agent boots, health-checks, has the
+ * staged test run and switches by itself, then reports.
  */
 public final class ReleaseService {
     private final Builds builds;
     private final Releases releases;
-    private final ContentAddressedBlobs blobs;
     private final Formation formation;
     private final AppLocks locks;
     private final AppLogs logs;
     private final AppConfig appConfig;
-    private final Agent agent;
     private final Audit audit;
-    private static final Duration DEFAULT_IDLE_STOP = Duration.ofMinutes(5);
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReleaseService.class);
     private final String routerUrlTemplate;
     private final RemoteHosts hosts;
 
-    /** @param routerUrlTemplate e.g. {@code http://%s.localhost:8080}, filled with the app's name */
-    public ReleaseService(Agent agent, Builds builds, Releases releases, ContentAddressedBlobs blobs, Formation formation,
-                          AppLocks locks, AppLogs logs, AppConfig config, Audit audit, String routerUrlTemplate) {
-        this(agent, null, builds, releases, blobs, formation, locks, logs, config, audit, routerUrlTemplate);
-    }
-
-    /**
-     * @param hosts null: releases run on the server's embedded {@code agent}; else on remote agents, which boot,
-     *              health-check and switch by themselves (the server runs with --no-agent)
-     */
-    public ReleaseService(Agent agent, RemoteHosts hosts, Builds builds, Releases releases, ContentAddressedBlobs blobs, Formation formation,
+    /** @param routerUrlTemplate e.g. {@code http://%s.localhost:8080}, filled with the app's name: the embedded agent's router */
+    public ReleaseService(RemoteHosts hosts, Builds builds, Releases releases, Formation formation,
                           AppLocks locks, AppLogs logs, AppConfig config, Audit audit, String routerUrlTemplate) {
         this.hosts = hosts;
-        this.agent = agent;
         this.audit = audit;
         this.builds = builds;
         this.releases = releases;
-        this.blobs = blobs;
         this.formation = formation;
         this.locks = locks;
         this.logs = logs;
@@ -73,7 +49,7 @@ public final class ReleaseService {
     }
 
     public String url(String app) {
-        String remote = hosts == null ? null : hosts.url(app);
+        String remote = hosts.url(app);
         return remote != null ? remote : routerUrlTemplate.formatted(app);
     }
 
@@ -91,7 +67,7 @@ public final class ReleaseService {
         logs.event(app, "release v" + release.version() + " created: " + description);
         DeployOutcome outcome;
         try {
-            outcome = deploy(app, release.version(), build, manifest, test, progress);
+            outcome = hosts.deploy(app, release.version(), manifest, test, progress);
         } catch (RuntimeException e) {
             outcome = new DeployOutcome.Failed("internal error: " + e, Map.of());
             org.slf4j.LoggerFactory.getLogger(ReleaseService.class).error("deploy of {} v{} failed", app, release.version(), e);
@@ -99,7 +75,7 @@ public final class ReleaseService {
         try {
             return recordOutcome(app, release, manifest, outcome);
         } finally {
-            if (hosts != null) hosts.settled(app); // recorded: the app's agent runs the live release again
+            hosts.settled(app); // recorded: the app's agent runs the live release again
         }
     }
 
@@ -107,7 +83,6 @@ public final class ReleaseService {
         return switch (outcome) {
             case DeployOutcome.Live live -> {
                 releases.markLive(app, release.version(), live.phases());
-                applyScaling(app, manifest);
                 appConfig.putSealed(app, release.config()); // a rollback brings its config back, as on Heroku
                 logs.event(app, "release v" + release.version() + " is live");
                 yield new Result(releases.find(app, release.version()).orElseThrow(), null);
@@ -125,7 +100,7 @@ public final class ReleaseService {
      * (its placement goes with the app).
      */
     public Runnable forgetting(String app) {
-        return hosts == null ? () -> {} : hosts.forgetting(app);
+        return hosts.forgetting(app);
     }
 
     /** The app's current config vars, sealed as a release stores them. */
@@ -209,86 +184,6 @@ public final class ReleaseService {
     }
 
     /**
-     * After a server restart: sets up scale to zero for the live release if it asks for it, and otherwise, when
-     * nothing serves it any more, boots it again without making a new release.
-     */
-    public void resume(Releases.Release live, boolean nothingServes) throws Exception {
-        if (hosts != null) return; // remote agents restore what they ran by themselves
-        Manifest manifest = parseStored(live);
-        applyScaling(live.app(), manifest);
-        if (nothingServes && manifest.run().instances() > 0) {
-            restore(live, "after a restart").ifPresent(reason -> log.error("could not restore {} v{}: {}", live.app(), live.version(), reason));
-        }
-    }
-
-    /** Boots the live release again without making a new release (after a restart, or from zero). */
-    private Optional<String> restore(Releases.Release live, String why) throws Exception {
-        return locked(live.app(), Progress.NONE, () -> {
-            if (!agent.routed(live.app()).isEmpty()) return Optional.<String>empty(); // someone else booted it meanwhile
-            Builds.Build build = builds.find(live.app(), live.build()).orElseThrow();
-            DeployOutcome outcome = deploy(live.app(), live.version(), build, parseStored(live), StagedTest.NONE, Progress.NONE);
-            if (outcome instanceof DeployOutcome.Failed f) {
-                logs.event(live.app(), "could not boot v" + live.version() + " " + why + ": " + f.reason());
-                return Optional.of(f.reason());
-            }
-            logs.event(live.app(), "booted v" + live.version() + " " + why + " in " + Phases.human(outcome.phases().values().stream().mapToLong(Long::longValue).sum()));
-            return Optional.empty();
-        });
-    }
-
-    /** {@code run.instances = 0}: stop when idle, boot on the next request; otherwise keep running. */
-    private void applyScaling(String app, Manifest manifest) {
-        if (hosts != null) return; // scale to zero is done by the embedded agent only
-        if (manifest.run().instances() > 0) {
-            agent.keepRunning(app);
-            return;
-        }
-        Duration idle = manifest.run().idleStop() != null ? manifest.run().idleStop() : DEFAULT_IDLE_STOP;
-        agent.scaleToZero(app, idle, manifest.health().timeout().plusSeconds(5), () -> CompletableFuture.runAsync(() -> {
-            try {
-                Releases.Release live = releases.live(app).orElseThrow(() -> new IllegalStateException(app + " has no live release"));
-                Optional<String> failure = restore(live, "on demand");
-                if (failure.isPresent()) throw new IllegalStateException(failure.get());
-            } catch (Exception e) {
-                throw new CompletionException(e);
-            }
-        }, task -> Thread.ofVirtual().name("wake-" + app).start(task)));
-    }
-
-    private DeployOutcome deploy(String app, int version, Builds.Build build, Manifest manifest, StagedTest test, Progress progress)
-            throws InterruptedException {
-        if (hosts != null) return hosts.deploy(app, version, manifest, progress);
-        StartRequest request;
-        try {
-            request = startRequest(app, version, build, manifest);
-        } catch (IOException e) {
-            return new DeployOutcome.Failed(e.getMessage(), Map.of());
-        }
-        Manifest.Run run = manifest.run();
-        int count = Math.max(1, formation.instances(app).orElse(run.instances()));
-        return DeployStrategy.named(run.strategy(), agent).run(request, count, run.drainTimeout(), test, progress);
-    }
-
-    /** How to start one instance of a release: its verified artifacts, its config vars and its run settings. */
-    private StartRequest startRequest(String app, int version, Builds.Build build, Manifest manifest) throws IOException {
-        Manifest.Run run = manifest.run();
-        Builds.Artifact main = build.main(manifest.build().artifact()).orElseThrow(() ->
-                new IllegalStateException("build #" + build.number() + " has no artifact named " + manifest.build().artifact()));
-        Path image = blobs.verify(main.sha256());
-        Path initrd = null;
-        if (manifest.build().initrd() != null) {
-            Builds.Artifact rd = build.artifact(manifest.build().initrd()).orElseThrow();
-            initrd = blobs.verify(rd.sha256());
-        }
-        Map<String, String> vars = appConfig.cipher().open(releases.find(app, version).map(Releases.Release::config).orElse(null));
-        List<String> args = run.args().stream().map(a -> fillConfig(a, vars)).toList();
-        Manifest.Health h = manifest.health();
-        return new StartRequest(app, version, run.driver(), image, initrd, args, vars,
-                run.memoryBytes(), run.vcpus(), run.guestPort(), Duration.ofSeconds(10),
-                new HealthSpec(h.path(), h.status(), h.interval(), h.tryTimeout(), h.timeout()));
-    }
-
-    /**
      * {@code ps:scale}: runs {@code instances} copies of the live release, starting (health-gated) or stopping
      * (drained) the difference; remembered for later deploys. Returns how many instances serve afterwards.
      */
@@ -296,22 +191,17 @@ public final class ReleaseService {
         return locked(app, progress, () -> {
             Releases.Release live = releases.live(app).orElseThrow(() ->
                     new IllegalArgumentException(app + " has no live release to scale; push first"));
+            Optional<Integer> before = formation.instances(app);
             formation.set(app, instances);
+            DeployOutcome outcome = hosts.rescale(app, live.version(), parseStored(live), progress); // its agent boots or drains the difference
+            if (outcome instanceof DeployOutcome.Failed(String reason, var phases)) {
+                before.ifPresentOrElse(n -> formation.set(app, n), () -> formation.clear(app));
+                hosts.appChanged(app);
+                throw new IllegalStateException("could not scale " + app + " to " + instances + ": " + reason);
+            }
             audit.record(app, Actor.current(), "scale", instances + " instance" + (instances == 1 ? "" : "s"));
-            if (hosts != null) {
-                hosts.appChanged(app); // its agent boots or drains the difference, health-gated
-                logs.event(app, "scaled to " + instances + " instance" + (instances == 1 ? "" : "s") + " on its agent");
-                return instances;
-            }
-            Manifest manifest = parseStored(live);
-            StartRequest request = startRequest(app, live.version(), builds.find(app, live.build()).orElseThrow(), manifest);
-            int before = agent.routed(app).size();
-            Optional<String> failure = DeployStrategy.rescale(agent, request, instances, manifest.run().drainTimeout(), progress);
-            if (failure.isPresent()) {
-                throw new IllegalStateException("could not scale " + app + " to " + instances + ": " + failure.get() + "; it still runs " + before);
-            }
             logs.event(app, "scaled to " + instances + " instance" + (instances == 1 ? "" : "s"));
-            return agent.routed(app).size();
+            return instances;
         });
     }
 

@@ -20,4 +20,9 @@ public final class Formation {
             h.execute("INSERT INTO formation(app, instances, updated_at) VALUES (?, ?, ?)", app, instances, System.currentTimeMillis());
         });
     }
+
+    /** Back to the manifest's run.instances. */
+    public void clear(String app) {
+        db.useHandle(h -> h.execute("DELETE FROM formation WHERE app = ?", app));
+    }
 }

@@ -206,8 +206,7 @@ public final class ApiRoutes {
                 throw ApiError.badRequest("scale needs an instance count from 0 to 64", "mayfly ps:scale -a " + app.name() + " 3");
             }
             int serving = releaseService.scale(app.name(), body.asInt(), line -> {});
-            List<Instance> routed = agent.routed(app.name());
-            json(ctx, 200, agent.instances(app.name()).stream().filter(routed::contains).map(i -> AppViews.instance(i, true)).toList());
+            json(ctx, 200, views.instances(app.name()).stream().filter(i -> "serving".equals(i.state())).toList());
             log.info("scaled {} to {} serving instance(s)", app.name(), serving);
         });
         r.get("/api/v1/apps/{app}/builds", ctx -> {

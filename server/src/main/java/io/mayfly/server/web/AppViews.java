@@ -10,6 +10,7 @@ import io.mayfly.server.store.Releases;
 import io.mayfly.wire.Views;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Supplier;
 
 /** The records the API answers with, built in one place so the API, the CLI and the dashboard always agree. */
@@ -21,11 +22,10 @@ public final class AppViews {
     private final Agent agent;
     private final RemoteHosts hosts;
 
-    public AppViews(Supplier<Views.ServerInfo> info, Builds builds, Releases releases, ReleaseService releaseService, Agent agent) {
-        this(info, builds, releases, releaseService, agent, null);
-    }
-
-    /** @param hosts the remote agents whose reported instances are listed too, or null */
+    /**
+     * @param agent the embedded agent, whose instances are read directly (no heartbeat behind)
+     * @param hosts the agents, whose reported instances are listed too (the embedded agent's reports aside)
+     */
     public AppViews(Supplier<Views.ServerInfo> info, Builds builds, Releases releases, ReleaseService releaseService, Agent agent,
                     RemoteHosts hosts) {
         this.hosts = hosts;
@@ -66,7 +66,7 @@ public final class AppViews {
      * server with remote agents, each driver an agent offers, which agents, and how many instances each runs.
      */
     public List<Views.DriverView> drivers() {
-        if (hosts != null) return hosts.drivers();
+        if (hosts.embedded() == null) return hosts.drivers();
         List<Instance> running = agent.instances();
         return agent.drivers().values().stream().map(d -> {
             var a = d.availability();
@@ -82,7 +82,7 @@ public final class AppViews {
     public List<Views.InstanceView> instances(String app) {
         List<Instance> routed = agent.routed(app);
         List<Views.InstanceView> all = new java.util.ArrayList<>(agent.instances(app).stream().map(i -> instance(i, routed.contains(i))).toList());
-        if (hosts != null) all.addAll(hosts.instances(app));
+        hosts.instances(app).stream().filter(i -> !Objects.equals(i.host(), hosts.embedded())).forEach(all::add);
         return all;
     }
 

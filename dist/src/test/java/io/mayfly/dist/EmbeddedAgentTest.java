@@ -1,0 +1,80 @@
+package io.mayfly.dist;
+
+import io.mayfly.wire.AgentViews;
+import io.mayfly.wire.Json;
+import io.mayfly.wire.Views;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The default server's embedded agent takes the same HTTP path as a remote one: it is a registered agent with a
+ * token of its own, fetches each artifact through the agent blob route into its own cache, and after a restart it
+ * re-adopts what runs, under a fresh token (the previous one revoked).
+ */
+class EmbeddedAgentTest {
+    @TempDir
+    Path tmp;
+
+    private static List<AgentViews.AgentView> agents(MayflyProcess mayfly) throws Exception {
+        return List.of(Json.read(mayfly.api("GET", "/api/v1/agents", null).body(), AgentViews.AgentView[].class));
+    }
+
+    private static long activeEmbeddedTokens(MayflyProcess mayfly) throws Exception {
+        return mayfly.cli("tokens").out().lines().filter(l -> l.contains("embedded agent of server")).filter(l -> !l.contains("revoked"))
+                .count();
+    }
+
+    @Test
+    void theEmbeddedAgentIsARegisteredAgentFetchingOverHttpAndReadoptsAfterARestart() throws Exception {
+        try (MayflyProcess mayfly = new MayflyProcess(tmp.resolve("server")).start()) {
+            assertThat(mayfly.cli("apps:create", "inside").exit()).isZero();
+            Path repo = MayflyProcess.checkoutExample("hello", tmp.resolve("inside"));
+            MayflyProcess.setVersion(repo, "inside-1");
+            MayflyProcess.Result push = mayfly.push(repo, "inside", "v1");
+            assertThat(push.exit()).as(push.out()).isZero();
+            assertThat(push.out()).contains("dispatch", "fetch", "-----> Live at http://inside.localhost:" + mayfly.routerPort);
+
+            AgentViews.AgentView local = agents(mayfly).getFirst();
+            assertThat(agents(mayfly)).hasSize(1);
+            assertThat(local.name()).isEqualTo("local");
+            assertThat(local.status()).isEqualTo("up");
+            assertThat(local.apps()).containsExactly("inside");
+            assertThat(local.drivers()).contains("process");
+            assertThat(local.router()).endsWith(":" + mayfly.routerPort);
+
+            // The image it runs came through /api/v1/agents/local/blobs/SHA into the agent's own cache.
+            String sha = mayfly.releases("inside").getFirst().sha256();
+            assertThat(mayfly.data.resolve("agent-cache/cache").resolve(sha)).exists();
+            assertThat(activeEmbeddedTokens(mayfly)).isEqualTo(1);
+
+            Views.InstanceView before = instances(mayfly).getFirst();
+            mayfly.stop();
+            mayfly.start();
+            // Re-adopted, not restarted: the same process serves, and the agent is up again under a new token.
+            assertThat(mayfly.visit("inside", "/").body()).contains("inside-1");
+            Views.InstanceView after = instances(mayfly).getFirst();
+            assertThat(after.id()).isEqualTo(before.id());
+            assertThat(after.pid()).isEqualTo(before.pid());
+            Eventually.until(Duration.ofSeconds(10), () -> agents(mayfly).getFirst().status(), "up"::equals, "the embedded agent up again");
+            assertThat(activeEmbeddedTokens(mayfly)).as("the previous start's token is revoked").isEqualTo(1);
+            assertThat(mayfly.cli("tokens").out()).contains("revoked");
+
+            // And it deploys over the same path after the restart.
+            MayflyProcess.setVersion(repo, "inside-2");
+            MayflyProcess.Result again = mayfly.push(repo, "inside", "v2");
+            assertThat(again.exit()).as(again.out()).isZero();
+            assertThat(mayfly.visit("inside", "/").body()).contains("inside-2");
+        }
+    }
+
+    private static List<Views.InstanceView> instances(MayflyProcess mayfly) throws Exception {
+        return List.of(Json.read(mayfly.api("GET", "/api/v1/apps/inside/instances", null).body(), Views.InstanceView[].class));
+    }
+}
