@@ -15,8 +15,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The default server's embedded agent takes the same HTTP path as a remote one: it is a registered agent with a
- * token of its own, fetches each artifact through the agent blob route into its own cache, and after a restart it
- * re-adopts what runs, under a fresh token (the previous one revoked).
+ * token of its own, fetches each artifact through the agent blob route into its own cache (pruned of what nothing
+ * runs), and after a restart it re-adopts what runs, under a fresh token (the previous one revoked).
  */
 class EmbeddedAgentTest {
     @TempDir
@@ -71,6 +71,11 @@ class EmbeddedAgentTest {
             MayflyProcess.Result again = mayfly.push(repo, "inside", "v2");
             assertThat(again.exit()).as(again.out()).isZero();
             assertThat(mayfly.visit("inside", "/").body()).contains("inside-2");
+
+            // The agent's cache keeps what it runs, and lets go of v1's image once nothing runs it.
+            Path cache = mayfly.data.resolve("agent-cache/cache");
+            assertThat(cache.resolve(mayfly.releases("inside").getFirst().sha256())).exists();
+            Eventually.until(Duration.ofSeconds(15), () -> Files.exists(cache.resolve(sha)), exists -> !exists, "v1's image gone from the cache");
         }
     }
 

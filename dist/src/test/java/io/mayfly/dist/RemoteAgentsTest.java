@@ -94,6 +94,8 @@ class RemoteAgentsTest {
             assertThat(MayflyProcess.visit(firstHost.routerPort, "hello", "/").body()).contains("multi-1");
             assertThat(MayflyProcess.visit(otherHost.routerPort, "hello", "/").statusCode()).isEqualTo(404);
             awaitCli(server, List.of("ps", "-a", "hello"), "HOST", first.name(), "hello-v1-", "serving");
+            // What the instance printed on its agent reaches mayfly logs with the heartbeats, under the instance's name.
+            awaitCli(server, List.of("logs", "-a", "hello"), "hello-v1-", "hello multi-1 listening on");
 
             // The second app goes to the agent with more free memory: the other one.
             server.cli("apps:create", "second");

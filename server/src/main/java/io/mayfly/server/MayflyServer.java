@@ -276,7 +276,7 @@ public final class MayflyServer implements AutoCloseable {
                 router.getHostString() + ":" + router.getPort(), unavailable);
         RemoteAgent remote = new RemoteAgent(api, EMBEDDED_AGENT, token.secret(), agent,
                 data.resolve("agent-cache"), registration, keyFingerprint, true, Duration.ofSeconds(2),
-                line -> log.info("embedded agent: {}", line)).start();
+                line -> log.info("embedded agent: {}", line)).shipConsole(false).start();
         if (!remote.awaitRegistered(REGISTRATION_WAIT)) {
             remote.close();
             throw new IllegalStateException("the embedded agent could not register with this server at " + api

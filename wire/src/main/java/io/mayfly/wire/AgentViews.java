@@ -55,8 +55,18 @@ public final class AgentViews {
     /** How a deploy of an assignment ended on the agent, with the time each phase took (ms) and what it said along the way. */
     public record DeployReport(String app, int release, boolean live, String reason, Map<String, Long> phases, List<String> lines) {}
 
-    /** {@code POST /api/v1/agents/{name}/status}: the heartbeat, with deploy results not yet acknowledged. */
-    public record Status(List<InstanceReport> instances, List<DeployReport> deploys) {}
+    /**
+     * {@code POST /api/v1/agents/{name}/status}: the heartbeat, with deploy results not yet acknowledged and what
+     * the instances printed since the last acknowledged heartbeat.
+     */
+    public record Status(List<InstanceReport> instances, List<DeployReport> deploys, List<ConsoleChunk> console) {}
+
+    /**
+     * Bytes {@code offset} to {@code offset + length} of an instance's console log on the agent, as UTF-8 text cut at
+     * a line end when it can be: the server mirrors each instance's log for {@code mayfly logs}, skipping what it
+     * already has (a report whose answer was lost is sent again).
+     */
+    public record ConsoleChunk(String app, String instance, long offset, long length, String text) {}
 
     /** A host as {@code mayfly agents} shows it. */
     public record AgentView(String name, String status, List<String> drivers, long capacityMb, long usedMb, String router,

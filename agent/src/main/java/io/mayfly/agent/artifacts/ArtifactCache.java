@@ -70,4 +70,23 @@ public final class ArtifactCache {
         cached.toFile().setExecutable(true);
         return cached;
     }
+
+    /**
+     * Deletes every cached artifact but those in {@code keep} (sha256s): what the agent must run and what its
+     * instances were started from. Returns how many bytes it freed. Downloads in progress are left alone.
+     */
+    public long retainOnly(java.util.Set<String> keep) throws IOException {
+        long freed = 0;
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (!SHA256.matcher(name).matches() || keep.contains(name)) continue;
+                long size = Files.size(f);
+                if (Files.deleteIfExists(f)) freed += size;
+            }
+        }
+        return freed;
+    }
+
+    private static final java.util.regex.Pattern SHA256 = java.util.regex.Pattern.compile("[0-9a-f]{64}");
 }

@@ -79,6 +79,11 @@ public final class RemoteAgent implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     /** The assignment of each app scaled to zero here, as it was set up (its instance may be stopped). */
     private final Map<String, AgentViews.Assignment> sleeping = new ConcurrentHashMap<>();
+    /** Console logs followed for the server: the app of each instance, and the offset the server has up to. */
+    private final Map<String, String> consoleApps = new ConcurrentHashMap<>();
+    private final Map<String, Long> consoleSent = new ConcurrentHashMap<>();
+    private static final int CONSOLE_CHUNK = 64 * 1024;
+    private volatile boolean shipConsole = true;
     private static final Duration DEFAULT_IDLE_STOP = Duration.ofMinutes(5);
 
     /**
@@ -104,6 +109,15 @@ public final class RemoteAgent implements AutoCloseable {
         threads.add(Thread.ofVirtual().name("desired-" + name).start(this::follow));
         threads.add(Thread.ofVirtual().name("converge-" + name).start(this::converge));
         threads.add(Thread.ofVirtual().name("heartbeat-" + name).start(this::beat));
+        return this;
+    }
+
+    /**
+     * Whether to send the instances' console output with each heartbeat (yes by default). The server's embedded
+     * agent does not: the server reads its instances' logs where they are.
+     */
+    public RemoteAgent shipConsole(boolean ship) {
+        shipConsole = ship;
         return this;
     }
 
@@ -235,12 +249,30 @@ public final class RemoteAgent implements AutoCloseable {
                 synchronized (wake) {
                     if (latest.get() == target) wake.wait(1000);
                 }
+                if (done != null) prune(done); // on this thread, the only one that fetches: no download is pulled away
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
                 log.accept("converging failed: " + e + "; trying again");
                 sleep1s();
             }
+        }
+    }
+
+    /** Drops cached artifacts that neither the desired state nor any instance here needs any more. */
+    private void prune(AgentViews.DesiredState state) {
+        Set<String> keep = new HashSet<>();
+        state.assignments().forEach(a -> a.artifacts().forEach(f -> keep.add(f.sha256())));
+        for (Instance i : agent.instances()) {
+            if (i.request() == null) continue;
+            Stream.of(i.request().artifact(), i.request().initrd()).filter(java.util.Objects::nonNull)
+                    .forEach(p -> keep.add(p.getFileName().toString()));
+        }
+        try {
+            long freed = cache.retainOnly(keep);
+            if (freed > 0) log.accept("removed " + (freed >> 10) + " KiB of cached artifacts nothing here needs any more");
+        } catch (IOException e) {
+            log.accept("could not prune the artifact cache: " + e.getMessage());
         }
     }
 
@@ -457,28 +489,86 @@ public final class RemoteAgent implements AutoCloseable {
         }
     }
 
-    private void sendStatus() {
+    private synchronized void sendStatus() {
         if (signingKey == null) return;
         List<AgentViews.DeployReport> deploys;
         synchronized (unsent) {
             deploys = List.copyOf(unsent);
         }
+        List<AgentViews.ConsoleChunk> console = shipConsole ? consoleChunks() : List.of();
         List<AgentViews.InstanceReport> instances = agent.instances().stream().map(i -> new AgentViews.InstanceReport(i.id(), i.app(),
                 i.release(), i.driver(), agent.isRouted(i), i.handle().isAlive(), i.port(), i.state().pid(), i.state().startedAt(),
                 i.restarts())).toList();
         try {
-            HttpResponse<String> r = send("POST", "/api/v1/agents/" + name + "/status", Json.write(new AgentViews.Status(instances, deploys)));
+            HttpResponse<String> r = send("POST", "/api/v1/agents/" + name + "/status",
+                    Json.write(new AgentViews.Status(instances, deploys, console)));
             if (r.statusCode() == 404) signingKey = null; // not registered there (a new database): register again
             if (r.statusCode() / 100 == 2) {
                 synchronized (unsent) {
                     unsent.removeAll(deploys);
                 }
+                console.forEach(c -> consoleSent.put(c.instance(), c.offset() + c.length()));
             }
         } catch (IOException e) {
             // the server is away; the next heartbeat tries again, and the reports wait
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * What the instances printed since the last acknowledged heartbeat, up to {@link #CONSOLE_CHUNK} bytes each,
+     * cut after the last line end. Instances that stopped are followed until their log is sent to the end.
+     */
+    private List<AgentViews.ConsoleChunk> consoleChunks() {
+        Map<String, String> apps = new LinkedHashMap<>();
+        agent.instances().forEach(i -> apps.put(i.id(), i.app()));
+        consoleApps.putAll(apps);
+        List<AgentViews.ConsoleChunk> chunks = new ArrayList<>();
+        for (var e : List.copyOf(consoleApps.entrySet())) {
+            String id = e.getKey();
+            long from = consoleSent.getOrDefault(id, 0L);
+            Optional<Path> file = agent.consoleLog(id);
+            try {
+                long size = file.isPresent() ? java.nio.file.Files.size(file.get()) : 0;
+                if (size <= from) {
+                    if (!apps.containsKey(id)) { // stopped, and all of it sent
+                        consoleApps.remove(id);
+                        consoleSent.remove(id);
+                    }
+                    continue;
+                }
+                byte[] bytes = new byte[(int) Math.min(CONSOLE_CHUNK, size - from)];
+                int read;
+                try (var channel = java.nio.channels.FileChannel.open(file.get())) {
+                    read = channel.read(java.nio.ByteBuffer.wrap(bytes), from);
+                }
+                if (read <= 0) continue;
+                int cut = read;
+                if (size - from > read) { // more follows: end this chunk after a line, or at least not inside a character
+                    int newline = lastIndexOf(bytes, (byte) '\n', read);
+                    cut = newline >= 0 ? newline + 1 : utf8Boundary(bytes, read);
+                }
+                chunks.add(new AgentViews.ConsoleChunk(e.getValue(), id, from, cut,
+                        new String(bytes, 0, cut, java.nio.charset.StandardCharsets.UTF_8)));
+            } catch (IOException ex) {
+                // unreadable now (removed meanwhile): tried again at the next heartbeat
+            }
+        }
+        return chunks;
+    }
+
+    private static int lastIndexOf(byte[] bytes, byte b, int end) {
+        for (int i = end - 1; i >= 0; i--) if (bytes[i] == b) return i;
+        return -1;
+    }
+
+    /** The largest length up to {@code end} that does not end inside a UTF-8 sequence. */
+    private static int utf8Boundary(byte[] bytes, int end) {
+        int i = end;
+        while (i > 0 && (bytes[i - 1] & 0xC0) == 0x80) i--; // continuation bytes
+        if (i > 0 && (bytes[i - 1] & 0x80) != 0) i--; // the lead byte of the cut sequence
+        return i == 0 ? end : i;
     }
 
     // ---- HTTP ----

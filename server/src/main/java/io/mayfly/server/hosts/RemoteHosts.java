@@ -17,6 +17,7 @@ import io.mayfly.wire.manifest.ManifestException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -124,6 +125,7 @@ public final class RemoteHosts implements AutoCloseable {
     /** A heartbeat: records what the agent runs and settles the deploys it reports. False: the agent must register first. */
     public boolean report(String name, AgentViews.Status status) {
         if (!agents.report(name, status.instances() == null ? List.of() : status.instances())) return false;
+        if (status.console() != null) mirror(name, status.console());
         if (status.deploys() != null) {
             for (AgentViews.DeployReport d : status.deploys()) {
                 CompletableFuture<AgentViews.DeployReport> waiting = pending.get(key(d.app(), d.release()));
@@ -132,6 +134,20 @@ public final class RemoteHosts implements AutoCloseable {
         }
         return true;
     }
+
+    /** Keeps what the agent's instances printed, for mayfly logs: only for apps placed on that agent. */
+    private void mirror(String agent, List<AgentViews.ConsoleChunk> chunks) {
+        for (AgentViews.ConsoleChunk c : chunks) {
+            if (!INSTANCE_ID.matcher(c.instance()).matches() || !agents.placement(c.app()).map(agent::equals).orElse(false)) continue;
+            try {
+                logs.mirrorConsole(c.app(), c.instance(), c.offset(), c.length(), c.text());
+            } catch (IOException | RuntimeException e) {
+                log.warn("cannot keep the console output of {} from agent {}: {}", c.instance(), agent, e.toString());
+            }
+        }
+    }
+
+    private static final java.util.regex.Pattern INSTANCE_ID = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,100}");
 
     /**
      * Deploys release {@code version} of {@code app} on its agent (placing it first if needed) and waits for the
@@ -143,7 +159,9 @@ public final class RemoteHosts implements AutoCloseable {
         String agent = host.get();
         if (!agent.equals(embedded)) progress.say("-----> Deploying v" + version + " on agent " + agent);
         if (test != StagedTest.NONE) tests.put(key(app, version), test);
-        Duration bound = manifest.health().timeout().plus(DEPLOY_MARGIN)
+        // Rolling deploys health-check one instance after another.
+        int instances = Math.max(1, formation.instances(app).orElse(manifest.run().instances()));
+        Duration bound = manifest.health().timeout().multipliedBy(instances).plus(DEPLOY_MARGIN)
                 .plus(test == StagedTest.NONE || manifest.test().timeout() == null ? Duration.ZERO : manifest.test().timeout());
         try {
             return await(app, version, agent, bound, progress, () -> targets.put(app, version));
@@ -159,7 +177,8 @@ public final class RemoteHosts implements AutoCloseable {
     public DeployOutcome rescale(String app, int version, Manifest manifest, Progress progress) throws InterruptedException {
         Optional<String> agent = agents.placement(app);
         if (agent.isEmpty()) return new DeployOutcome.Failed(app + " is placed on no agent; deploy it first", Map.of());
-        return await(app, version, agent.get(), manifest.health().timeout().plus(DEPLOY_MARGIN), progress, () -> {});
+        int instances = Math.max(1, formation.instances(app).orElse(manifest.run().instances()));
+        return await(app, version, agent.get(), manifest.health().timeout().multipliedBy(instances).plus(DEPLOY_MARGIN), progress, () -> {});
     }
 
     private DeployOutcome await(String app, int version, String agent, Duration bound, Progress progress, Runnable before)
@@ -178,7 +197,7 @@ public final class RemoteHosts implements AutoCloseable {
                     - (r.phases() == null ? 0 : r.phases().values().stream().mapToLong(Long::longValue).sum()));
             if (r.phases() != null) phases.putAll(r.phases());
             return r.live() ? new DeployOutcome.Live(phases)
-                    : new DeployOutcome.Failed("on agent " + agent + ": " + r.reason(), phases);
+                    : new DeployOutcome.Failed((agent.equals(embedded) ? "" : "on agent " + agent + ": ") + r.reason(), phases);
         } catch (TimeoutException e) {
             return new DeployOutcome.Failed("agent " + agent + " did not report v" + version + " live or failed within "
                     + bound.toSeconds() + " s; it keeps what it ran before (see mayfly agents)", Map.of());

@@ -33,6 +33,24 @@ public final class AppLogs {
         }
     }
 
+    /** Where the console logs of the app's instances on remote agents are mirrored, one file per instance. */
+    public Path consoleMirrors(String app) { return dir(app).resolve("agents"); }
+
+    /**
+     * Appends an agent's console chunk to the instance's mirror, unless the mirror has it already: the next offset
+     * expected is kept beside it. Returns false for a chunk skipped as already there.
+     */
+    public synchronized boolean mirrorConsole(String app, String instance, long offset, long length, String text) throws IOException {
+        Path dir = consoleMirrors(app);
+        Files.createDirectories(dir);
+        Path next = dir.resolve(instance + ".next");
+        long expected = Files.exists(next) ? Long.parseLong(Files.readString(next).strip()) : 0;
+        if (offset + length <= expected) return false;
+        Files.writeString(dir.resolve(instance + ".log"), text, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        Files.writeString(next, Long.toString(offset + length));
+        return true;
+    }
+
     public void delete(String app) throws IOException {
         DurableFiles.deleteTree(dir(app));
     }

@@ -3,7 +3,6 @@ package io.mayfly.server.web;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.mayfly.agent.Agent;
-import io.mayfly.agent.Instance;
 import io.mayfly.server.git.GitRepositories;
 import io.mayfly.server.release.AppLogs;
 import io.mayfly.server.release.ReleaseService;
@@ -234,6 +233,14 @@ public final class ApiRoutes {
         try {
             for (var file : agent.consoleLogs(app)) {
                 sources.add(new LogStream.Source(file.getParent().getFileName().toString(), file));
+            }
+            // What the instances on remote agents printed, as their agents sent it.
+            java.nio.file.Path mirrors = logs.consoleMirrors(app);
+            if (java.nio.file.Files.isDirectory(mirrors)) {
+                try (var files = java.nio.file.Files.list(mirrors)) {
+                    files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().forEach(f -> sources.add(
+                            new LogStream.Source(f.getFileName().toString().replaceFirst("\\.log$", ""), f)));
+                }
             }
         } catch (java.io.IOException e) {
             log.warn("cannot list the console logs of {}: {}", app, e.toString());
