@@ -1,0 +1,27 @@
+package io.mayfly.server.release;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class AppLogsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aConsoleMirrorTakesEachChunkOnceWhenAgentsSendItAgain() throws Exception {
+        AppLogs logs = new AppLogs(dir);
+        assertThat(logs.mirrorConsole("app", "app-v1-abc", 0, 6, "hello\n")).isTrue();
+        assertThat(logs.mirrorConsole("app", "app-v1-abc", 0, 6, "hello\n")).as("the same chunk, its answer lost").isFalse();
+        assertThat(logs.mirrorConsole("app", "app-v1-abc", 6, 9, "héllo 2\n")).isTrue(); // 9 bytes in UTF-8
+        assertThat(logs.mirrorConsole("app", "app-v1-abc", 6, 9, "héllo 2\n")).isFalse();
+        assertThat(logs.mirrorConsole("app", "app-v1-def", 0, 3, "b!\n")).isTrue();
+
+        assertThat(Files.readString(logs.consoleMirrors("app").resolve("app-v1-abc.log"))).isEqualTo("hello\nhéllo 2\n");
+        assertThat(Files.readString(logs.consoleMirrors("app").resolve("app-v1-def.log"))).isEqualTo("b!\n");
+    }
+}
