@@ -393,33 +393,69 @@ public final class RemoteAgent implements AutoCloseable {
     }
 
     /**
-     * What a deploy says as it goes, sent to the server line by line so that the push waiting for it shows each step
-     * when it happens; lines the server could not take go with the deploy's report instead.
+     * What a deploy says as it goes, sent to the server as it happens so that the push waiting for it shows each
+     * step then. The deploy does not wait for the server: lines queue and a sender posts what has queued in one
+     * request; before the report, the queue is flushed, and lines the server could not take go with the report.
      */
     private final class DeployProgress implements Progress {
+        private static final Duration FLUSH_WAIT = Duration.ofSeconds(5);
         private final AgentViews.Assignment assignment;
-        private final List<String> undelivered = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final List<String> queued = new ArrayList<>();
+        private final List<String> undelivered = new ArrayList<>();
+        private boolean sending;
 
         DeployProgress(AgentViews.Assignment assignment) {
             this.assignment = assignment;
         }
 
         @Override
-        public void say(String line) {
+        public synchronized void say(String line) {
             if (!assignment.deploying()) return; // nobody waits for it
-            try {
-                HttpResponse<String> r = send("POST", "/api/v1/agents/" + name + "/lines",
-                        Json.write(new AgentViews.DeployLines(assignment.app(), assignment.release(), List.of(line))));
-                if (r.statusCode() / 100 == 2) return;
-            } catch (IOException e) {
-                // the server is away: the line goes with the report
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            queued.add(line);
+            if (!sending) {
+                sending = true;
+                Thread.ofVirtual().name("lines-" + assignment.app()).start(this::drain);
             }
-            undelivered.add(line);
         }
 
-        List<String> undelivered() {
+        private void drain() {
+            while (true) {
+                List<String> batch;
+                synchronized (this) {
+                    if (queued.isEmpty()) {
+                        sending = false;
+                        notifyAll();
+                        return;
+                    }
+                    batch = List.copyOf(queued);
+                    queued.clear();
+                }
+                boolean shown = false;
+                try {
+                    HttpResponse<String> r = send("POST", "/api/v1/agents/" + name + "/lines",
+                            Json.write(new AgentViews.DeployLines(assignment.app(), assignment.release(), batch)));
+                    shown = r.statusCode() / 100 == 2;
+                } catch (IOException e) {
+                    // the server is away: the lines go with the report
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                if (!shown) {
+                    synchronized (this) {
+                        undelivered.addAll(batch);
+                    }
+                }
+            }
+        }
+
+        /** Waits (a little) for the lines on their way, then returns those the server did not take. */
+        synchronized List<String> undelivered() throws InterruptedException {
+            long deadline = System.nanoTime() + FLUSH_WAIT.toNanos();
+            while (sending && System.nanoTime() < deadline) {
+                TimeUnit.NANOSECONDS.timedWait(this, deadline - System.nanoTime());
+            }
+            undelivered.addAll(queued);
+            queued.clear();
             return List.copyOf(undelivered);
         }
     }

@@ -32,7 +32,10 @@ public final class Tokens {
         return new Created(new Token(id, scope, app, description, expiresAt, null), secret);
     }
 
-    /** Finds the token by its secret and records the use. */
+    private static final long LAST_USED_RESOLUTION_MS = 60_000;
+    private final java.util.Map<String, Long> lastRecorded = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Finds the token by its secret and records the use (to the minute). */
     public Optional<Token> use(String secret) {
         String hash = hash(secret);
         return db.withHandle(h -> {
@@ -44,7 +47,12 @@ public final class Tokens {
                         Instant revoked = rs.wasNull() ? null : Instant.ofEpochMilli(rev);
                         return new Token(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), expires, revoked);
                     }).findOne();
-            token.ifPresent(t -> h.execute("UPDATE tokens SET last_used_at = ? WHERE id = ?", System.currentTimeMillis(), t.id()));
+            // Once a minute at most: agents call every second, and a write per request would cost each of them one.
+            long now = System.currentTimeMillis();
+            token.filter(t -> now - lastRecorded.getOrDefault(t.id(), 0L) >= LAST_USED_RESOLUTION_MS).ifPresent(t -> {
+                h.execute("UPDATE tokens SET last_used_at = ? WHERE id = ?", now, t.id());
+                lastRecorded.put(t.id(), now);
+            });
             return token;
         });
     }
