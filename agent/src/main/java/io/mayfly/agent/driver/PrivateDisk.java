@@ -25,4 +25,17 @@ public final class PrivateDisk {
         }
         return copy;
     }
+
+    /**
+     * Deletes the copies {@link #copy} made in an instance directory, once its guest has ended: a new start of the
+     * release gets fresh copies, so nothing would ever read these again. A failure is noted in the console log.
+     */
+    public static void discard(Path stateDir, Path logFile) {
+        if (stateDir == null || !Files.isDirectory(stateDir)) return;
+        try (var files = Files.list(stateDir)) {
+            for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".img")).toList()) Files.deleteIfExists(f);
+        } catch (IOException e) {
+            VmHost.note(logFile, "could not remove the private disk copies in " + stateDir + ": " + e.getMessage());
+        }
+    }
 }

@@ -168,8 +168,10 @@ public final class VmmProcess implements InstanceHandle {
         if (network != null) network.detach();
     }
 
+    /** What the guest leaves once it has ended: its network (tap and forward) and its private disk copies. */
     private void closeNetwork() {
         if (network != null) network.close();
+        PrivateDisk.discard(state.stateDir(), state.logFile());
     }
 
     private void end(Duration grace, boolean ask) {

@@ -187,6 +187,10 @@ class FirecrackerDriverTest {
         assertThat(Files.readAllBytes(copy)).isEqualTo(stored);
         Files.writeString(copy, "what the guest wrote");
         assertThat(Files.readAllBytes(image)).as("the stored, content-addressed image").isEqualTo(stored);
+
+        booted.handle().stop(Duration.ofSeconds(10));
+        assertThat(copy).as("the copy goes with the guest").doesNotExist();
+        assertThat(Files.readAllBytes(image)).isEqualTo(stored);
     }
 
     @Test

@@ -240,7 +240,7 @@ class Solo5DriverTest {
         InstanceSpec spec = spec("hello-v3-disk", disk);
         Tap tap = Tap.forPort(spec.port());
 
-        start(driver(Solo5Driver.Tender.HVT), spec);
+        InstanceHandle handle = start(driver(Solo5Driver.Tender.HVT), spec);
 
         StandIns.await(spec.logFile(), "stand-in: booted");
         Path copy = spec.stateDir().toAbsolutePath().resolve("disk.img");
@@ -248,6 +248,12 @@ class Solo5DriverTest {
                 "--block:disk=" + copy, "--", unikernel.toString(), "--ipv4=" + tap.guestCidr(), "--ipv4-gateway=" + tap.hostAddress());
         assertThat(Files.readString(copy)).isEqualTo("stored, content-addressed bytes");
         assertThat(Files.isSameFile(copy, disk)).isFalse();
+
+        // Once the guest has ended, its copy goes; the stored image stays.
+        handle.stop(Duration.ofSeconds(10));
+        assertThat(copy).doesNotExist();
+        assertThat(disk).exists();
+        assertThat(spec.logFile()).exists();
     }
 
     @Test
