@@ -312,7 +312,7 @@ public final class RemoteAgent implements AutoCloseable {
             report(new AgentViews.DeployReport(a.app(), a.release(), true, null, Map.of(), List.of()));
             return;
         }
-        if (Integer.valueOf(a.release()).equals(failed.get(a.app())) && !a.deploying()) return;
+        if (Integer.valueOf(a.release()).equals(failed.get(a.app()))) return; // not retried until the server assigns another
         Map<String, Long> phases = new LinkedHashMap<>();
         DeployProgress progress = new DeployProgress(a);
         DeployOutcome outcome;
