@@ -96,6 +96,14 @@ class RemoteAgentsTest {
             awaitCli(server, List.of("ps", "-a", "hello"), "HOST", first.name(), "hello-v1-", "serving");
             // What the instance printed on its agent reaches mayfly logs with the heartbeats, under the instance's name.
             awaitCli(server, List.of("logs", "-a", "hello"), "hello-v1-", "hello multi-1 listening on");
+            // The dashboard lists it with its agent, and its page shows that console too.
+            String cookie = dashboardLogin(server);
+            String id = server.cli("ps", "-a", "hello").out().lines().filter(l -> l.startsWith("hello-v1-")).findFirst()
+                    .map(l -> l.split("\\s+")[0]).orElseThrow();
+            assertThat(dashboard(server, cookie, "/apps/hello/instances").body()).contains(id, "agent " + first.name());
+            HttpResponse<String> page = dashboard(server, cookie, "/apps/hello/instances/" + id);
+            assertThat(page.statusCode()).isEqualTo(200);
+            assertThat(page.body()).contains("hello multi-1 listening on");
 
             // The second app goes to the agent with more free memory: the other one.
             server.cli("apps:create", "second");
@@ -240,6 +248,20 @@ class RemoteAgentsTest {
             assertThat(states).hasSize(1);
             return Json.MAPPER.readTree(states.getFirst().toFile());
         }
+    }
+
+    /** Logs in to the dashboard with the admin token; returns the session cookie. */
+    private static String dashboardLogin(MayflyProcess server) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.apiPort + "/login"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("next=%2Fapps&token=" + server.token())).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(303);
+        return r.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0];
+    }
+
+    private static HttpResponse<String> dashboard(MayflyProcess server, String cookie, String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.apiPort + path)).header("Cookie", cookie).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private static HttpResponse<String> call(String method, MayflyProcess server, String path, String token) throws Exception {

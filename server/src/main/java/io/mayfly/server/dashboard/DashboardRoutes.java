@@ -10,6 +10,7 @@ import io.mayfly.agent.Instance;
 import io.mayfly.agent.driver.process.ProcessStat;
 import io.mayfly.server.release.Actor;
 import io.mayfly.server.release.DeployLocked;
+import io.mayfly.server.release.AppLogs;
 import io.mayfly.server.release.ReleaseService;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Apps;
@@ -20,6 +21,7 @@ import io.mayfly.server.web.Access;
 import io.mayfly.server.web.ApiError;
 import io.mayfly.server.web.ApiRoutes;
 import io.mayfly.server.web.AppViews;
+import io.mayfly.wire.Views;
 import io.mayfly.server.web.ConsoleEvents;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
@@ -59,6 +61,7 @@ public final class DashboardRoutes {
     private final Audit audit;
     private final Agent agent;
     private final AppViews views;
+    private final AppLogs logs;
     private final RequestHistory history;
     private final PrometheusMeterRegistry metrics;
     private final String host;
@@ -66,9 +69,10 @@ public final class DashboardRoutes {
 
     /** @param hosts what runs and builds for this server: its embedded agent or the remote agents, and the build workers */
     public DashboardRoutes(Sessions sessions, Access access, Apps apps, Releases releases, ReleaseService releaseService, AppConfig appConfig,
-                           Audit audit, Agent agent, AppViews views, RequestHistory history, PrometheusMeterRegistry metrics,
+                           Audit audit, Agent agent, AppViews views, AppLogs logs, RequestHistory history, PrometheusMeterRegistry metrics,
                            java.util.function.Supplier<DashboardPages.Hosts> hosts) {
         this.hosts = hosts;
+        this.logs = logs;
         this.sessions = sessions;
         this.access = access;
         this.apps = apps;
@@ -146,21 +150,19 @@ public final class DashboardRoutes {
         }));
         r.get("/apps/{app}/instances/{id}", page(ctx -> {
             String app = app(ctx, Access.Need.read).name();
-            Instance instance = instance(ctx, app);
-            Path console = agent.consoleLog(instance.id()).orElse(null);
-            long size = console == null ? 0 : console.toFile().length();
-            html(ctx, 200, DashboardPages.instance(app, AppViews.instance(instance, agent.routed(app).contains(instance)),
-                    console == null ? "" : ConsoleEvents.tail(console, size, CONSOLE_ON_PAGE), size, session(ctx)));
+            Shown shown = shown(ctx, app);
+            long size = shown.console() == null ? 0 : shown.console().toFile().length();
+            html(ctx, 200, DashboardPages.instance(app, shown.view(),
+                    shown.console() == null ? "" : ConsoleEvents.tail(shown.console(), size, CONSOLE_ON_PAGE), size, session(ctx)));
         }));
         r.sse("/apps/{app}/instances/{id}/console", client -> {
             Context ctx = client.ctx();
             try {
                 String app = app(ctx, Access.Need.read).name();
-                Instance instance = instance(ctx, app);
-                Path console = agent.consoleLog(instance.id()).orElse(null);
-                if (console == null) return;
+                Shown shown = shown(ctx, app);
+                if (shown.console() == null) return;
                 long from = parseLong(ctx.queryParam("from"));
-                ConsoleEvents.follow(client, console, from, () -> !instance.handle().isAlive(), () -> "(the instance has stopped)");
+                ConsoleEvents.follow(client, shown.console(), from, shown.ended(), () -> "(the instance has stopped)");
             } catch (ApiError e) {
                 client.sendEvent("line", "error: " + io.mayfly.server.web.Html.esc(e.getMessage()));
             } catch (InterruptedException e) {
@@ -313,18 +315,38 @@ public final class DashboardRoutes {
         return apps.find(name).orElseThrow(() -> ApiError.notFound("no app named " + name, "see the apps at /apps"));
     }
 
-    private Instance instance(Context ctx, String app) {
+    /**
+     * An instance as its page shows it: the embedded agent's (its console log where it is), or one a remote agent
+     * reports (its console as mirrored from the heartbeats); and when its console stops growing for good.
+     */
+    private record Shown(Views.InstanceView view, Path console, java.util.function.BooleanSupplier ended) {}
+
+    private Shown shown(Context ctx, String app) {
         String id = ctx.pathParam("id");
-        return agent.instances(app).stream().filter(i -> i.id().equals(id)).findFirst()
-                .orElseThrow(() -> ApiError.notFound("no running instance " + id + " of " + app, "see the instances at /apps/" + app));
+        Optional<Instance> local = agent.instances(app).stream().filter(i -> i.id().equals(id)).findFirst();
+        if (local.isPresent()) {
+            Instance i = local.get();
+            return new Shown(AppViews.instance(i, agent.routed(app).contains(i)), agent.consoleLog(id).orElse(null), () -> !i.handle().isAlive());
+        }
+        Views.InstanceView remote = remoteInstance(app, id).orElseThrow(() ->
+                ApiError.notFound("no running instance " + id + " of " + app, "see the instances at /apps/" + app));
+        Path mirror = logs.consoleMirrors(app).resolve(id + ".log");
+        return new Shown(remote, java.nio.file.Files.exists(mirror) ? mirror : null,
+                () -> remoteInstance(app, id).map(v -> v.state().equals("exited")).orElse(true));
+    }
+
+    private Optional<Views.InstanceView> remoteInstance(String app, String id) {
+        return views.instances(app).stream().filter(v -> v.host() != null && v.id().equals(id)).findFirst();
     }
 
     private String instancesHtml(String app) {
         List<Instance> routed = agent.routed(app);
-        List<DashboardPages.InstanceRow> rows = agent.instances(app).stream()
+        List<DashboardPages.InstanceRow> rows = new ArrayList<>(agent.instances(app).stream()
                 .map(i -> new DashboardPages.InstanceRow(AppViews.instance(i, routed.contains(i)), host,
                         i.handle().isAlive() ? ProcessStat.residentBytes(i.state().pid()) : 0))
-                .toList();
+                .toList());
+        // Those on remote agents, as their last report has them (their memory is not reported).
+        views.instances(app).stream().filter(v -> v.host() != null).forEach(v -> rows.add(new DashboardPages.InstanceRow(v, "agent " + v.host(), 0)));
         return DashboardPages.instances(app, rows, Instant.now());
     }
 
