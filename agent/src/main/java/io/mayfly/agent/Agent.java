@@ -273,6 +273,50 @@ public final class Agent implements AutoCloseable {
             stopping.remove(instance.id());
             instances.remove(instance.id());
             deleteQuietly(dir.resolve("instances").resolve(instance.id()).resolve("state.json"));
+            try {
+                pruneStopped(dir.resolve("instances"), instance.app(), KEEP_STOPPED, instances.keySet());
+            } catch (IOException e) {
+                // best effort: tried again at the next stop
+            }
+        }
+    }
+
+    /** How many stopped instances of each app keep their directory (console log) for mayfly logs. */
+    static final int KEEP_STOPPED = 10;
+
+    /** Whether {@code dir} is the directory of an instance of {@code app}: {@code APP-vN-HEX}. */
+    static boolean ofApp(Path dir, String app) {
+        String name = dir.getFileName().toString();
+        return name.startsWith(app + "-v") && name.substring(app.length()).matches("-v\\d+-[0-9a-f]+");
+    }
+
+    /**
+     * Deletes the directories of the app's stopped instances (no state file, not in {@code live}) but the {@code keep}
+     * newest, by when their console log was last written. Returns how many it deleted.
+     */
+    static int pruneStopped(Path instances, String app, int keep, java.util.Set<String> live) throws IOException {
+        List<Path> stopped;
+        try (Stream<Path> dirs = Files.list(instances)) {
+            stopped = dirs.filter(d -> ofApp(d, app) && !live.contains(d.getFileName().toString())
+                            && !Files.exists(d.resolve(InstanceStateFile.NAME)))
+                    .sorted(java.util.Comparator.comparing(Agent::lastWritten).reversed()).toList();
+        }
+        int deleted = 0;
+        for (Path d : stopped.subList(Math.min(keep, stopped.size()), stopped.size())) {
+            try (Stream<Path> walk = Files.walk(d)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
+            deleted++;
+        }
+        return deleted;
+    }
+
+    private static java.nio.file.attribute.FileTime lastWritten(Path instanceDir) {
+        try {
+            Path console = instanceDir.resolve("console.log");
+            return Files.getLastModifiedTime(Files.exists(console) ? console : instanceDir);
+        } catch (IOException e) {
+            return java.nio.file.attribute.FileTime.fromMillis(0);
         }
     }
 
@@ -306,8 +350,7 @@ public final class Agent implements AutoCloseable {
     /** All console logs of an app's instances, kept after the instances stop. */
     public List<Path> consoleLogs(String app) throws IOException {
         try (Stream<Path> dirs = Files.list(dir.resolve("instances"))) {
-            return dirs.filter(d -> d.getFileName().toString().startsWith(app + "-v"))
-                    .map(d -> d.resolve("console.log")).filter(Files::exists).sorted().toList();
+            return dirs.filter(d -> ofApp(d, app)).map(d -> d.resolve("console.log")).filter(Files::exists).sorted().toList();
         }
     }
 
