@@ -19,10 +19,11 @@ final class AgentsCommand extends ClientCommand {
     public Integer call() {
         return list("/agents", json, AgentView.class, "No agent has registered. Start one on each host with:\n"
                         + "  mayfly tokens:create --agent HOST\n  mayfly agent --server URL --token TOKEN --name HOST",
-                agents -> HumanFormat.table(List.of("AGENT", "STATUS", "DRIVERS", "MEMORY", "APPS", "INSTANCES", "ROUTER", "LAST CONTACT"),
+                agents -> HumanFormat.table(List.of("AGENT", "STATUS", "DRIVERS", "MEMORY", "APPS", "INSTANCES", "ROUTER", "REQUESTS", "LAST CONTACT"),
                         agents.stream().map(a -> List.of(a.name(), a.status(), String.join(",", a.drivers()),
                                 a.usedMb() + "/" + a.capacityMb() + " MiB", a.apps().isEmpty() ? "-" : String.join(",", a.apps()),
-                                Integer.toString(a.instances()), a.router() == null ? "-" : a.router(), ago(a.lastContact()))).toList()));
+                                Integer.toString(a.instances()), a.router() == null ? "-" : a.router(), Long.toString(a.requests()),
+                                ago(a.lastContact()))).toList()));
     }
 
     private static String ago(Instant at) {

@@ -79,14 +79,16 @@ public final class AgentCommand implements Callable<Integer> {
         }
         Duration every = parseInterval(interval != null ? interval : server != null ? "2s" : "30s");
         Path dir = data != null ? data : Path.of(System.getProperty("user.home"), ".mayfly-agent");
-        Router proxy = new Router(domain);
+        // Its timers go to the server with every heartbeat (--server), for the dashboard's chart of each app.
+        var routerMetrics = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        Router proxy = new Router(domain, Runtime.getRuntime().availableProcessors(), routerMetrics);
         var address = proxy.start(ServerCommand.address(router, "--router"));
         Agent agent = new Agent(dir.resolve("agent"), proxy, Drivers.all(),
                 (app, line) -> say(app + ": " + line), RestartPolicy.DEFAULT);
         // Re-adopt what runs before anything else: routing resumes at once, whether the server is there or not.
         agent.recover();
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "mayfly-agent-shutdown"));
-        if (server != null) return runForServer(agent, dir, secret, address.getHostString() + ":" + address.getPort(), every);
+        if (server != null) return runForServer(agent, dir, secret, address.getHostString() + ":" + address.getPort(), every, routerMetrics);
         RegistryWatch watcher = new RegistryWatch(watch, secret, agent, dir, key, AgentCommand::say);
         agent.declare(watcher.app());
         say("watching " + watch + " every " + every.toSeconds() + " s; serving " + watcher.app() + " at http://" + watcher.app() + "."
@@ -95,12 +97,14 @@ public final class AgentCommand implements Callable<Integer> {
         return 0;
     }
 
-    private int runForServer(Agent agent, Path dir, String secret, String routerAddress, Duration every) throws Exception {
+    private int runForServer(Agent agent, Path dir, String secret, String routerAddress, Duration every,
+                             io.micrometer.core.instrument.MeterRegistry routerMetrics) throws Exception {
         String host = name != null ? name : java.net.InetAddress.getLocalHost().getHostName().toLowerCase(java.util.Locale.ROOT);
         List<String> drivers = agent.drivers().values().stream().filter(d -> d.availability().available()).map(d -> d.name()).sorted().toList();
         long mb = capacity != null ? capacity : halfOfMemoryMb();
         RemoteAgent remote = new RemoteAgent(URI.create(server), host, secret, agent, dir,
-                new AgentViews.Registration(drivers, mb, routerAddress), key, !noStream, every, AgentCommand::say).start();
+                new AgentViews.Registration(drivers, mb, routerAddress), key, !noStream, every, AgentCommand::say)
+                .reportRequests(routerMetrics).start();
         if (builds) {
             BuildWorker worker = new BuildWorker(URI.create(server), host, secret, dir.resolve("builds"), new SandboxedBuild(), AgentCommand::say);
             Thread.ofVirtual().name("build-worker").start(worker);

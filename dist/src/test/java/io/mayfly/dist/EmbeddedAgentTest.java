@@ -53,6 +53,8 @@ class EmbeddedAgentTest {
             String sha = mayfly.releases("inside").getFirst().sha256();
             assertThat(mayfly.data.resolve("agent-cache/cache").resolve(sha)).exists();
             assertThat(activeEmbeddedTokens(mayfly)).isEqualTo(1);
+            assertThat(mayfly.visit("inside", "/").statusCode()).isEqualTo(200);
+            Eventually.until(Duration.ofSeconds(10), () -> agents(mayfly).getFirst().requests(), n -> n >= 1, "local reporting what it served");
 
             Views.InstanceView before = instances(mayfly).getFirst();
             mayfly.stop();

@@ -96,6 +96,10 @@ class RemoteAgentsTest {
             awaitCli(server, List.of("ps", "-a", "hello"), "HOST", first.name(), "hello-v1-", "serving");
             // What the instance printed on its agent reaches mayfly logs with the heartbeats, under the instance's name.
             awaitCli(server, List.of("logs", "-a", "hello"), "hello-v1-", "hello multi-1 listening on");
+            // What its router served reaches the server with the heartbeats (the dashboard's chart is made of it).
+            for (int i = 0; i < 5; i++) assertThat(MayflyProcess.visit(firstHost.routerPort, "hello", "/").statusCode()).isEqualTo(200);
+            Eventually.until(Duration.ofSeconds(10), () -> agentRunning(server, "hello").requests(), n -> n >= 6,
+                    "the agent's router reporting the requests it served");
             // The dashboard lists it with its agent, and its page shows that console too.
             String cookie = dashboardLogin(server);
             String id = server.cli("ps", "-a", "hello").out().lines().filter(l -> l.startsWith("hello-v1-")).findFirst()

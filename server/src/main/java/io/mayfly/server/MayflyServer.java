@@ -207,7 +207,7 @@ public final class MayflyServer implements AutoCloseable {
         var gitServlet = PushReceiver.servlet(repos, name -> apps.find(name).isPresent(), pipeline);
         Views.ServerInfo[] infoHolder = new Views.ServerInfo[1];
         AppViews appViews = new AppViews(() -> infoHolder[0], builds, releases, releaseService, agent, hosts);
-        RequestHistory requestHistory = new RequestHistory(metrics).start();
+        RequestHistory requestHistory = new RequestHistory(metrics, hosts::requestTotals).start();
         DashboardRoutes dashboard = new DashboardRoutes(new Sessions(), access, apps, releases, releaseService, appConfig, audit, agent,
                 appViews, logs, requestHistory, metrics, () -> new DashboardPages.Hosts(settings.embeddedAgent(), appViews.drivers(),
                         hosts.views(), buildQueue.workers()));
@@ -245,7 +245,7 @@ public final class MayflyServer implements AutoCloseable {
                     ? "127.0.0.1" : settings.listen().getHostString();
             try {
                 embedded = startEmbeddedAgent(tokens, serverId, agent, data, URI.create("http://" + host + ":" + http.port()),
-                        routerAddress, signingKey.fingerprint());
+                        routerAddress, signingKey.fingerprint(), metrics);
             } catch (Exception e) {
                 new MayflyServer(settings, lockChannel, lock, http, agent, info, null, requestHistory, hosts, null).close();
                 throw e;
@@ -260,7 +260,8 @@ public final class MayflyServer implements AutoCloseable {
      * of its previous start is revoked): the secret lives only in this process.
      */
     private static RemoteAgent startEmbeddedAgent(Tokens tokens, String serverId, Agent agent, Path data, URI api,
-                                                  InetSocketAddress router, String keyFingerprint) throws Exception {
+                                                  InetSocketAddress router, String keyFingerprint,
+                                                  io.micrometer.core.instrument.MeterRegistry metrics) throws Exception {
         String description = "embedded agent of server " + serverId + " (made at each start)";
         tokens.list().stream().filter(t -> t.revokedAt() == null && "agent".equals(t.scope()) && description.equals(t.description()))
                 .forEach(t -> tokens.revoke(t.id()));
@@ -276,7 +277,7 @@ public final class MayflyServer implements AutoCloseable {
                 router.getHostString() + ":" + router.getPort(), unavailable);
         RemoteAgent remote = new RemoteAgent(api, EMBEDDED_AGENT, token.secret(), agent,
                 data.resolve("agent-cache"), registration, keyFingerprint, true, Duration.ofSeconds(2),
-                line -> log.info("embedded agent: {}", line)).shipConsole(false).start();
+                line -> log.info("embedded agent: {}", line)).shipConsole(false).reportRequests(metrics).start();
         if (!remote.awaitRegistered(REGISTRATION_WAIT)) {
             remote.close();
             throw new IllegalStateException("the embedded agent could not register with this server at " + api

@@ -59,7 +59,14 @@ public final class AgentViews {
      * {@code POST /api/v1/agents/{name}/status}: the heartbeat, with deploy results not yet acknowledged and what
      * the instances printed since the last acknowledged heartbeat.
      */
-    public record Status(List<InstanceReport> instances, List<DeployReport> deploys, List<ConsoleChunk> console) {}
+    public record Status(List<InstanceReport> instances, List<DeployReport> deploys, List<ConsoleChunk> console,
+                         List<RequestTotals> requests) {}
+
+    /**
+     * What the agent's router has served for one app since the agent started: requests and their summed latency.
+     * The server turns the differences between heartbeats into the dashboard's rate and latency chart.
+     */
+    public record RequestTotals(String app, long count, double totalMs) {}
 
     /**
      * Bytes {@code offset} to {@code offset + length} of an instance's console log on the agent, as UTF-8 text cut at
@@ -68,9 +75,9 @@ public final class AgentViews {
      */
     public record ConsoleChunk(String app, String instance, long offset, long length, String text) {}
 
-    /** A host as {@code mayfly agents} shows it. */
+    /** A host as {@code mayfly agents} shows it; {@code requests}: what its router served since the agent started. */
     public record AgentView(String name, String status, List<String> drivers, long capacityMb, long usedMb, String router,
-                            List<String> apps, int instances, Instant lastContact) {}
+                            List<String> apps, int instances, Instant lastContact, long requests) {}
 
     /**
      * A build a worker claimed: the command and its settings, the files it must leave (uploaded afterwards), and

@@ -84,6 +84,7 @@ public final class RemoteAgent implements AutoCloseable {
     private final Map<String, Long> consoleSent = new ConcurrentHashMap<>();
     private static final int CONSOLE_CHUNK = 64 * 1024;
     private volatile boolean shipConsole = true;
+    private volatile io.micrometer.core.instrument.MeterRegistry routerMetrics;
     private static final Duration DEFAULT_IDLE_STOP = Duration.ofMinutes(5);
 
     /**
@@ -118,6 +119,15 @@ public final class RemoteAgent implements AutoCloseable {
      */
     public RemoteAgent shipConsole(boolean ship) {
         shipConsole = ship;
+        return this;
+    }
+
+    /**
+     * Reports, with each heartbeat, what the router timing into {@code metrics} served per app (its
+     * {@value io.mayfly.agent.router.Router#REQUESTS} timers): the server charts it on the dashboard.
+     */
+    public RemoteAgent reportRequests(io.micrometer.core.instrument.MeterRegistry metrics) {
+        routerMetrics = metrics;
         return this;
     }
 
@@ -537,7 +547,7 @@ public final class RemoteAgent implements AutoCloseable {
                 i.restarts())).toList();
         try {
             HttpResponse<String> r = send("POST", "/api/v1/agents/" + name + "/status",
-                    Json.write(new AgentViews.Status(instances, deploys, console)));
+                    Json.write(new AgentViews.Status(instances, deploys, console, requestTotals())));
             if (r.statusCode() == 404) signingKey = null; // not registered there (a new database): register again
             if (r.statusCode() / 100 == 2) {
                 synchronized (unsent) {
@@ -592,6 +602,13 @@ public final class RemoteAgent implements AutoCloseable {
             }
         }
         return chunks;
+    }
+
+    private List<AgentViews.RequestTotals> requestTotals() {
+        var metrics = routerMetrics;
+        if (metrics == null) return List.of();
+        return metrics.find(io.mayfly.agent.router.Router.REQUESTS).timers().stream().filter(t -> t.getId().getTag("app") != null)
+                .map(t -> new AgentViews.RequestTotals(t.getId().getTag("app"), t.count(), t.totalTime(TimeUnit.MILLISECONDS))).toList();
     }
 
     private static int lastIndexOf(byte[] bytes, byte b, int end) {

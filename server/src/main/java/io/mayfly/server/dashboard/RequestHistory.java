@@ -3,6 +3,7 @@ package io.mayfly.server.dashboard;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.mayfly.agent.router.Router;
+import io.mayfly.wire.AgentViews;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -13,11 +14,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The recent request rate and latency of each app, for the dashboard's chart: every {@link #STEP} the router's
- * Micrometer timers are read and the difference since the last reading becomes one point (requests per second, mean
- * latency in ms). Keeps the last {@link #POINTS} points (10 minutes) per app, in memory.
+ * Micrometer timers, and the totals remote agents' routers last reported, are read, and the difference since the
+ * last reading becomes one point (requests per second, mean latency in ms), summed over the routers serving the app.
+ * A total that went down (its agent restarted) counts from zero. Keeps the last {@link #POINTS} points (10 minutes)
+ * per app, in memory.
  */
 public final class RequestHistory implements AutoCloseable {
     static final Duration STEP = Duration.ofSeconds(5);
@@ -29,12 +33,20 @@ public final class RequestHistory implements AutoCloseable {
     private record Reading(long count, double totalMs) {}
 
     private final MeterRegistry registry;
+    private final Supplier<Map<String, List<AgentViews.RequestTotals>>> remote;
+    /** The last reading of each router's totals for each app, keyed "app@router" ("" for the server's own). */
     private final Map<String, Reading> last = new ConcurrentHashMap<>();
     private final Map<String, ArrayDeque<Point>> points = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("request-history").factory());
 
     public RequestHistory(MeterRegistry registry) {
+        this(registry, Map::of);
+    }
+
+    /** @param remote the totals of remote agents' routers, by agent ({@link io.mayfly.server.hosts.RemoteHosts#requestTotals}) */
+    public RequestHistory(MeterRegistry registry, Supplier<Map<String, List<AgentViews.RequestTotals>>> remote) {
         this.registry = registry;
+        this.remote = remote;
     }
 
     public RequestHistory start() {
@@ -42,24 +54,34 @@ public final class RequestHistory implements AutoCloseable {
         return this;
     }
 
-    /** Reads every app's timer once; public for tests, which cannot wait for the schedule. */
+    /** Reads every app's timer and reported totals once; public for tests, which cannot wait for the schedule. */
     public void sample() {
         Instant now = Instant.now();
+        Map<String, double[]> steps = new java.util.TreeMap<>(); // app -> {requests, total ms}
         for (Timer t : registry.find(Router.REQUESTS).timers()) {
             String app = t.getId().getTag("app");
-            if (app == null) continue;
-            Reading r = new Reading(t.count(), t.totalTime(TimeUnit.MILLISECONDS));
-            Reading before = last.put(app, r);
-            if (before == null) continue;
-            long n = r.count() - before.count();
-            double seconds = STEP.toMillis() / 1000.0;
-            Point p = new Point(now, n / seconds, n <= 0 ? 0 : (r.totalMs() - before.totalMs()) / n);
+            if (app != null) step(app, "", new Reading(t.count(), t.totalTime(TimeUnit.MILLISECONDS)), steps);
+        }
+        remote.get().forEach((agent, totals) -> totals.forEach(r -> step(r.app(), agent, new Reading(r.count(), r.totalMs()), steps)));
+        double seconds = STEP.toMillis() / 1000.0;
+        steps.forEach((app, d) -> {
+            Point p = new Point(now, d[0] / seconds, d[0] <= 0 ? 0 : d[1] / d[0]);
             ArrayDeque<Point> q = points.computeIfAbsent(app, a -> new ArrayDeque<>());
             synchronized (q) {
                 q.addLast(p);
                 while (q.size() > POINTS) q.removeFirst();
             }
-        }
+        });
+    }
+
+    /** Adds one router's difference since its last reading to the app's step; a first reading only sets the baseline. */
+    private void step(String app, String router, Reading now, Map<String, double[]> steps) {
+        Reading before = last.put(app + "@" + router, now);
+        if (before == null) return;
+        boolean restarted = now.count() < before.count();
+        double[] d = steps.computeIfAbsent(app, a -> new double[2]);
+        d[0] += restarted ? now.count() : now.count() - before.count();
+        d[1] += restarted ? now.totalMs() : now.totalMs() - before.totalMs();
     }
 
     public List<Point> of(String app) {

@@ -68,6 +68,8 @@ public final class RemoteHosts implements AutoCloseable {
     /** Why each agent's missing drivers cannot run there, as it said when it registered. */
     private final Map<String, Map<String, String>> unavailable = new ConcurrentHashMap<>();
     private final String embedded;
+    /** What each agent's router served, per app, as its last heartbeat said (since the agent started). */
+    private final Map<String, List<AgentViews.RequestTotals>> requests = new ConcurrentHashMap<>();
     private volatile Instant startedAt = Instant.now();
     private final Map<String, List<Consumer<AgentViews.DesiredState>>> listeners = new ConcurrentHashMap<>();
     private volatile Thread monitor;
@@ -126,6 +128,7 @@ public final class RemoteHosts implements AutoCloseable {
     public boolean report(String name, AgentViews.Status status) {
         if (!agents.report(name, status.instances() == null ? List.of() : status.instances())) return false;
         if (status.console() != null) mirror(name, status.console());
+        if (status.requests() != null) requests.put(name, List.copyOf(status.requests()));
         if (status.deploys() != null) {
             for (AgentViews.DeployReport d : status.deploys()) {
                 CompletableFuture<AgentViews.DeployReport> waiting = pending.get(key(d.app(), d.release()));
@@ -282,6 +285,13 @@ public final class RemoteHosts implements AutoCloseable {
         return views;
     }
 
+    /** What the routers of the agents (the embedded one's aside: its router is the server's) served, keyed by agent. */
+    public Map<String, List<AgentViews.RequestTotals>> requestTotals() {
+        Map<String, List<AgentViews.RequestTotals>> remote = new java.util.HashMap<>(requests);
+        if (embedded != null) remote.remove(embedded);
+        return remote;
+    }
+
     /** Each driver some agent offers: available while an agent offering it is up; which agents; instances on it. */
     public List<io.mayfly.wire.Views.DriverView> drivers() {
         java.util.Map<String, List<Agents.Agent>> offering = new java.util.TreeMap<>();
@@ -303,8 +313,9 @@ public final class RemoteHosts implements AutoCloseable {
         List<AgentViews.AgentView> views = new ArrayList<>();
         for (Agents.Agent a : agents.all()) {
             List<String> apps = agents.appsOn(a.name());
+            long served = requests.getOrDefault(a.name(), List.of()).stream().mapToLong(AgentViews.RequestTotals::count).sum();
             views.add(new AgentViews.AgentView(a.name(), a.status().name(), a.drivers(), a.capacityMb(), usedMb(a.name()), a.router(),
-                    apps, a.instances().size(), a.lastContact()));
+                    apps, a.instances().size(), a.lastContact(), served));
         }
         return views;
     }

@@ -1,6 +1,7 @@
 package io.mayfly.server.dashboard;
 
 import io.mayfly.agent.router.Router;
+import io.mayfly.wire.AgentViews;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
@@ -47,6 +48,33 @@ class RequestHistoryTest {
         try (RequestHistory history = new RequestHistory(registry)) {
             for (int i = 0; i < RequestHistory.POINTS + 10; i++) history.sample();
             assertThat(history.of("web")).hasSize(RequestHistory.POINTS);
+        }
+    }
+
+    @Test
+    void remoteAgentsTotalsAddToTheServersOwnAndAnAgentRestartCountsFromZero() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Timer web = Timer.builder(Router.REQUESTS).tag("app", "web").register(registry);
+        java.util.Map<String, List<AgentViews.RequestTotals>> reported = new java.util.concurrent.ConcurrentHashMap<>();
+        reported.put("host-a", List.of(new AgentViews.RequestTotals("web", 100, 400), new AgentViews.RequestTotals("api", 7, 7)));
+        try (RequestHistory history = new RequestHistory(registry, () -> reported)) {
+            history.sample();
+            assertThat(history.of("web")).isEmpty();
+
+            for (int i = 0; i < 10; i++) web.record(Duration.ofMillis(10)); // 10 on the server's router, 100 ms
+            reported.put("host-a", List.of(new AgentViews.RequestTotals("web", 130, 490), new AgentViews.RequestTotals("api", 7, 7)));
+            history.sample();
+            double seconds = RequestHistory.STEP.toMillis() / 1000.0;
+            RequestHistory.Point both = history.of("web").getLast();
+            assertThat(both.perSecond()).isCloseTo(40 / seconds, within(1e-9)); // 10 here + 30 on host-a
+            assertThat(both.meanMs()).isCloseTo((100 + 90) / 40.0, within(1e-6));
+            assertThat(history.of("api").getLast().perSecond()).isZero();
+
+            // host-a restarted: its totals start again from zero, and count as what it served since.
+            reported.put("host-a", List.of(new AgentViews.RequestTotals("web", 5, 50)));
+            history.sample();
+            assertThat(history.of("web").getLast().perSecond()).isCloseTo(5 / seconds, within(1e-9));
+            assertThat(history.of("web").getLast().meanMs()).isCloseTo(10.0, within(1e-6));
         }
     }
 }
