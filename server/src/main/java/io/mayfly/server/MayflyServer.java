@@ -232,17 +232,18 @@ public final class MayflyServer implements AutoCloseable {
             new AgentRoutes(access, hosts, buildQueue, blobs).register(config);
         });
         http.start(settings.listen().getHostString(), settings.listen().getPort());
-        String apiUrl = "http://" + settings.listen().getHostString() + ":" + http.port();
+        String apiUrl = "http://" + urlHost(settings.listen().getHostString()) + ":" + http.port();
         Views.ServerInfo info = new Views.ServerInfo(VERSION, apiUrl,
-                "http://" + routerAddress.getHostString() + ":" + routerAddress.getPort(), settings.domain());
+                "http://" + urlHost(routerAddress.getHostString()) + ":" + routerAddress.getPort(), settings.domain());
         infoHolder[0] = info;
 
         RemoteAgent embedded = null;
         if (settings.embeddedAgent()) {
             // What it ran before is re-adopted already (agent.recover); from here it converges on its desired state,
             // which boots again any live release that nothing serves any more.
+            // Where it reaches this server: loopback when the server listens on every address (IPv6 literals bracketed).
             String host = settings.listen().getAddress() == null || settings.listen().getAddress().isAnyLocalAddress()
-                    ? "127.0.0.1" : settings.listen().getHostString();
+                    ? "127.0.0.1" : urlHost(settings.listen().getHostString());
             try {
                 embedded = startEmbeddedAgent(tokens, serverId, agent, data, URI.create("http://" + host + ":" + http.port()),
                         routerAddress, signingKey.fingerprint(), metrics);
@@ -253,6 +254,11 @@ public final class MayflyServer implements AutoCloseable {
         }
         DurableFiles.writeAtomically(data.resolve("server.json"), Json.pretty(info), false); // ready: the CLI finds it here
         return new MayflyServer(settings, lockChannel, lock, http, agent, info, createdAdminToken, requestHistory, hosts, embedded);
+    }
+
+    /** A host as a URL names it: IPv6 literals in brackets. */
+    private static String urlHost(String host) {
+        return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
     }
 
     /**
