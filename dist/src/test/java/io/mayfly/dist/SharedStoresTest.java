@@ -92,6 +92,13 @@ class SharedStoresTest {
                 assertThat(artifact.statusCode()).isEqualTo(200);
                 assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(artifact.body()))).isEqualTo(live.sha256());
                 assertThat(secondData.resolve("blobs").resolve(key)).as("fetched from the bucket and cached").exists();
+
+                // A deploy through the first server: the second one's agent hears of it from the database and switches too.
+                MayflyProcess.setVersion(repo, "shared-2");
+                MayflyProcess.Result again = first.push(repo, "hello", "second");
+                assertThat(again.exit()).as(again.out()).isZero();
+                assertThat(second.awaitServing("hello", "shared-2", Duration.ofSeconds(30))).contains("shared-2");
+                assertThat(second.cli("logs", "-a", "hello").out()).contains("switched to v2", "it went live through another server");
             }
 
             // A third server with keys of its own would sign with a key nobody trusts: it refuses to start.

@@ -354,9 +354,11 @@ public final class RemoteAgent implements AutoCloseable {
             case DeployOutcome.Live live -> {
                 failed.remove(a.app());
                 if (!a.deploying()) {
-                    // Nothing here ran the live release (this agent restarted without it, or the app moved here).
-                    agent.events().event(a.app(), "booted v" + a.release() + " again (nothing ran it here) in "
-                            + Phases.human(outcome.phases().values().stream().mapToLong(Long::longValue).sum()));
+                    // No push waits for this: the agent restarted without the live release, the app moved here, or
+                    // the release went live through another server sharing the database.
+                    String took = Phases.human(outcome.phases().values().stream().mapToLong(Long::longValue).sum());
+                    agent.events().event(a.app(), routed.isEmpty() ? "booted v" + a.release() + " again (nothing ran it here) in " + took
+                            : "switched to v" + a.release() + " in " + took + ": it went live through another server");
                 }
                 log.accept(a.app() + " v" + a.release() + " is live here (" + agent.routed(a.app()).size() + " instance(s), " + phases + ")");
                 report(new AgentViews.DeployReport(a.app(), a.release(), true, null, phases, progress.undelivered()));

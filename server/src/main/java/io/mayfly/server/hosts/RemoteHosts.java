@@ -73,6 +73,7 @@ public final class RemoteHosts implements AutoCloseable {
     private volatile Instant startedAt = Instant.now();
     private final Map<String, List<Consumer<AgentViews.DesiredState>>> listeners = new ConcurrentHashMap<>();
     private volatile Thread monitor;
+    private volatile String lastStamp;
     private volatile boolean closed;
 
     /**
@@ -103,6 +104,7 @@ public final class RemoteHosts implements AutoCloseable {
                 try {
                     Thread.sleep(HEARTBEAT);
                     checkSilent();
+                    resync();
                 } catch (InterruptedException e) {
                     return;
                 } catch (RuntimeException e) {
@@ -415,6 +417,22 @@ public final class RemoteHosts implements AutoCloseable {
             }
         }
         return used;
+    }
+
+    /**
+     * When another server sharing the database changed what some agent must run (a release went live or failed
+     * there, a scale, a placement), the agents following this server hear of it within a heartbeat: their desired
+     * state is sent again, and each agent acts only on what differs from what it runs.
+     */
+    void resync() {
+        String stamp = agents.changeStamp();
+        if (stamp.equals(lastStamp)) return;
+        boolean first = lastStamp == null;
+        lastStamp = stamp;
+        if (first) return; // what the agents have was made from this state
+        listeners.forEach((agent, list) -> {
+            if (!list.isEmpty()) changed(agent);
+        });
     }
 
     /** Marks silent agents down and places their apps on the agents still up. */

@@ -73,6 +73,18 @@ public final class Agents {
                 app, agent, System.currentTimeMillis()));
     }
 
+    /**
+     * A cheap fingerprint of what desired states are made of (releases settling, formation, placements): it changes
+     * whenever any server sharing the database changes one of them.
+     */
+    public String changeStamp() {
+        return db.withHandle(h -> h.select("""
+                SELECT (SELECT COALESCE(MAX(finished_at), 0) FROM releases) || '/' || (SELECT COUNT(*) FROM releases)
+                  || '/' || (SELECT COALESCE(MAX(updated_at), 0) FROM formation) || '/' || (SELECT COUNT(*) FROM formation)
+                  || '/' || (SELECT COALESCE(MAX(placed_at), 0) FROM placements) || '/' || (SELECT COUNT(*) FROM placements)""")
+                .mapTo(String.class).one());
+    }
+
     private static Agent agent(ResultSet rs) throws SQLException {
         try {
             String instances = rs.getString("instances");

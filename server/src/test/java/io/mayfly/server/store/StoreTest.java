@@ -53,6 +53,34 @@ class StoreTest {
     }
 
     @Test
+    void theChangeStampMovesWithEveryChangeToWhatAgentsMustRunAndOnlyThen() {
+        Jdbi db = open();
+        new Apps(db).create("a");
+        Agents agents = new Agents(db);
+        List<String> stamps = new ArrayList<>(List.of(agents.changeStamp()));
+        assertThat(agents.changeStamp()).as("stable while nothing changes").isEqualTo(stamps.getLast());
+
+        Builds builds = new Builds(db);
+        builds.start("a", "git", "c1", "m", "make");
+        builds.succeed("a", 1, 0, 10, "{}", List.of());
+        assertThat(agents.changeStamp()).as("a build alone changes nothing an agent runs").isEqualTo(stamps.getLast());
+        Releases releases = new Releases(db);
+        var v1 = releases.create("a", 1, "first", "toml", "{}");
+        stamps.add(agents.changeStamp());
+        releases.markLive("a", v1.version(), Map.of());
+        stamps.add(agents.changeStamp());
+        new Formation(db).set("a", 3);
+        stamps.add(agents.changeStamp());
+        agents.register("host", new io.mayfly.wire.AgentViews.Registration(List.of("process"), 1024, "127.0.0.1:1"));
+        agents.place("a", "host");
+        stamps.add(agents.changeStamp());
+        new Formation(db).clear("a");
+        stamps.add(agents.changeStamp());
+
+        assertThat(stamps).doesNotHaveDuplicates();
+    }
+
+    @Test
     void aRestartMarksWhatWasUnderWayAsInterruptedAndKeepsTheLiveRelease() {
         Jdbi db = open();
         new Apps(db).create("a");
