@@ -114,4 +114,58 @@ class SharedStoresTest {
             }
         }
     }
+
+    /**
+     * Two control planes (--no-agent) on one database and bucket, and one agent following the second. A push to the
+     * first deploys on that agent all the same: the target goes through the database, the second server passes the
+     * agent's push lines and staged test on to the first (where the build's checkout is), and the agent's report
+     * reaches the first through the database.
+     */
+    @Test
+    void aDeployThroughOneServerReachesAnAgentFollowingAnother() throws Exception {
+        String db = TestPostgres.newDatabase();
+        String blobs = s3.newBucket("mayfly-cross");
+        java.util.function.Function<String, MayflyProcess> controlPlane = name -> {
+            try {
+                return new MayflyProcess(tmp.resolve(name)).serverOptions("--db", db, "--blobs", blobs, "--no-agent")
+                        .env("AWS_ACCESS_KEY_ID", TestS3.ACCESS_KEY).env("AWS_SECRET_ACCESS_KEY", TestS3.SECRET_KEY);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        try (MayflyProcess first = controlPlane.apply("cross-a").start()) {
+            Path secondData = tmp.resolve("cross-b");
+            Files.createDirectories(secondData);
+            for (String file : List.of("signing-key", "signing-key.pub", "config.key")) {
+                Files.copy(first.data.resolve(file), secondData.resolve(file));
+            }
+            try (MayflyProcess second = controlPlane.apply("cross-b").start()) {
+                MayflyProcess.Result token = first.cli("tokens:create", "--agent", "edge");
+                String secret = token.out().lines().filter(l -> l.startsWith("mf_")).findFirst().orElseThrow(() -> new AssertionError(token.out()));
+                try (AgentProcess edge = new AgentProcess(tmp.resolve("cross-edge"), "--server", "http://127.0.0.1:" + second.apiPort,
+                        "--token", secret, "--name", "edge", "--capacity", "1024").start()) {
+                    Eventually.until(Duration.ofSeconds(30), () -> first.cli("agents").out(), out -> out.contains("edge") && out.contains("up"),
+                            "the agent registered");
+                    assertThat(first.cli("apps:create", "cross").exit()).isZero();
+                    Path repo = MayflyProcess.checkoutExample("hello", tmp.resolve("cross"));
+                    MayflyProcess.setVersion(repo, "cross-1");
+                    Files.writeString(repo.resolve("mayfly.toml"), Files.readString(repo.resolve("mayfly.toml"))
+                            + "\n[test]\ncommand = \"curl -fsS $MAYFLY_TEST_URL/ | grep cross-1\"\n");
+                    MayflyProcess.Result push = first.push(repo, "cross", "one");
+                    assertThat(push.exit()).as(push.out()).isZero();
+                    assertThat(push.out()).contains("Deploying v1 on agent edge", "Testing the staged instance", "hello cross-1",
+                            "switched traffic to cross-v1-");
+                    assertThat(MayflyProcess.visit(edge.routerPort, "cross", "/").body()).contains("cross-1");
+
+                    // A release whose test fails, pushed to the first server: the agent keeps v1.
+                    MayflyProcess.setVersion(repo, "cross-2");
+                    MayflyProcess.Result failed = first.push(repo, "cross", "two");
+                    assertThat(failed.exit()).as(failed.out()).isNotZero();
+                    assertThat(failed.out()).contains("test failed");
+                    assertThat(MayflyProcess.visit(edge.routerPort, "cross", "/").body()).contains("cross-1");
+                    assertThat(second.releases("cross")).extracting(Views.ReleaseView::status).containsExactly("failed", "live");
+                }
+            }
+        }
+    }
 }

@@ -189,8 +189,11 @@ public final class MayflyServer implements AutoCloseable {
         SharedKeys.check(db, signingKey.fingerprint(), cipher, data);
         AppConfig appConfig = new AppConfig(db, cipher);
         Formation formation = new Formation(db);
-        RemoteHosts hosts = new RemoteHosts(new Agents(db), releases, builds, formation, appConfig, signingKey, logs,
-                settings.agentTimeout(), settings.embeddedAgent() ? EMBEDDED_AGENT : null).start();
+        Agents agentsStore = new Agents(db);
+        int abandoned = agentsStore.clearTargetsOf(serverId); // their releases were failed above
+        if (abandoned > 0) log.warn("{} deploy(s) this server waited for when it stopped are no agent's target any more", abandoned);
+        RemoteHosts hosts = new RemoteHosts(agentsStore, releases, builds, formation, appConfig, signingKey, logs,
+                settings.agentTimeout(), settings.embeddedAgent() ? EMBEDDED_AGENT : null, serverId).start();
         ReleaseService releaseService = new ReleaseService(hosts, builds, releases, formation,
                 new AppLocks(Duration.ofMinutes(20)), logs, appConfig, audit, routerUrl);
         SandboxedBuild sandbox = new SandboxedBuild();
@@ -236,6 +239,9 @@ public final class MayflyServer implements AutoCloseable {
         Views.ServerInfo info = new Views.ServerInfo(VERSION, apiUrl,
                 "http://" + urlHost(routerAddress.getHostString()) + ":" + routerAddress.getPort(), settings.domain());
         infoHolder[0] = info;
+        // Servers sharing the database pass agents' requests about a deploy on to the server running it, here.
+        agentsStore.registerServer(serverId, settings.listen().getAddress() != null && settings.listen().getAddress().isAnyLocalAddress()
+                ? "http://" + urlHost(java.net.InetAddress.getLocalHost().getCanonicalHostName()) + ":" + http.port() : apiUrl);
 
         RemoteAgent embedded = null;
         if (settings.embeddedAgent()) {

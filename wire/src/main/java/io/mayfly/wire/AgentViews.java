@@ -37,8 +37,16 @@ public final class AgentViews {
     public record Assignment(String app, int release, String manifest, List<String> args, Map<String, String> env,
                              List<AssignedArtifact> artifacts, int instances, boolean deploying, boolean test) {}
 
-    /** {@code POST /api/v1/agents/{name}/tests}: a new instance of the release is healthy on this port of the agent's host. */
-    public record StagedTestRequest(String app, int release, int port) {}
+    /**
+     * {@code POST /api/v1/agents/{name}/tests}: a new instance of the release is healthy on this port of the agent's
+     * host. {@code host}: the agent's address, set only by a server passing the request on to the one running the
+     * deploy (the agent leaves it out: the server takes the address the request came from).
+     */
+    public record StagedTestRequest(String app, int release, int port, String host) {
+        public StagedTestRequest(String app, int release, int port) {
+            this(app, release, port, null);
+        }
+    }
 
     /** The answer: {@code failure} null when the staged test passed, else why it did not (the agent then keeps the old instances). */
     public record StagedTestResult(String failure) {}

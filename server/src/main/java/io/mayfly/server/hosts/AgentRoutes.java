@@ -127,13 +127,14 @@ public final class AgentRoutes {
         r.post("/api/v1/agents/{name}/lines", ctx -> {
             String name = agent(ctx);
             requireHosts(name);
-            boolean shown = hosts.lines(name, Json.read(ctx.body(), AgentViews.DeployLines.class));
+            boolean shown = hosts.lines(name, Json.read(ctx.body(), AgentViews.DeployLines.class), ctx.header("Authorization"));
             ctx.status(shown ? 204 : 410);
         });
         r.post("/api/v1/agents/{name}/tests", ctx -> {
             String name = agent(ctx);
             requireHosts(name);
-            json(ctx, 200, hosts.test(name, ctx.req().getRemoteAddr(), Json.read(ctx.body(), AgentViews.StagedTestRequest.class)));
+            json(ctx, 200, hosts.test(name, ctx.req().getRemoteAddr(), Json.read(ctx.body(), AgentViews.StagedTestRequest.class),
+                    ctx.header("Authorization")));
         });
         r.get("/api/v1/agents/{name}/blobs/{sha256}", ctx -> {
             String name = agent(ctx);

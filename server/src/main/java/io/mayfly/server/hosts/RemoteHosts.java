@@ -18,6 +18,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import io.mayfly.wire.Json;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -48,6 +53,8 @@ public final class RemoteHosts implements AutoCloseable {
     public static final Duration HEARTBEAT = Duration.ofSeconds(1);
     /** On top of the health timeout: time for the agent to hear of the deploy and fetch the artifacts. */
     private static final Duration DEPLOY_MARGIN = Duration.ofSeconds(60);
+    /** How often a deploy waiting for a report looks in the database (where another server keeps it). */
+    private static final Duration REPORT_POLL = Duration.ofMillis(100);
 
     private final Agents agents;
     private final Releases releases;
@@ -58,8 +65,6 @@ public final class RemoteHosts implements AutoCloseable {
     private final AppLogs logs;
     private final Duration timeout;
     private final AtomicLong generation = new AtomicLong(System.currentTimeMillis());
-    /** The release each app is being deployed to, until the deploy is recorded; the agent runs it meanwhile. */
-    private final Map<String, Integer> targets = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<AgentViews.DeployReport>> pending = new ConcurrentHashMap<>();
     /** The push (or other caller) waiting on each pending deploy: what the agent says along the way is shown there. */
     private final Map<String, Progress> watching = new ConcurrentHashMap<>();
@@ -68,6 +73,9 @@ public final class RemoteHosts implements AutoCloseable {
     /** Why each agent's missing drivers cannot run there, as it said when it registered. */
     private final Map<String, Map<String, String>> unavailable = new ConcurrentHashMap<>();
     private final String embedded;
+    /** This server's id among those sharing the database: deploy targets name the server waiting for them. */
+    private final String serverId;
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
     /** What each agent's router served, per app, as its last heartbeat said (since the agent started). */
     private final Map<String, List<AgentViews.RequestTotals>> requests = new ConcurrentHashMap<>();
     private volatile Instant startedAt = Instant.now();
@@ -81,8 +89,9 @@ public final class RemoteHosts implements AutoCloseable {
      *                 null when the server runs with --no-agent and places them on remote agents
      */
     public RemoteHosts(Agents agents, Releases releases, Builds builds, Formation formation, AppConfig config, SigningKey signingKey,
-                       AppLogs logs, Duration timeout, String embedded) {
+                       AppLogs logs, Duration timeout, String embedded, String serverId) {
         this.embedded = embedded;
+        this.serverId = serverId;
         this.agents = agents;
         this.releases = releases;
         this.builds = builds;
@@ -134,7 +143,13 @@ public final class RemoteHosts implements AutoCloseable {
         if (status.deploys() != null) {
             for (AgentViews.DeployReport d : status.deploys()) {
                 CompletableFuture<AgentViews.DeployReport> waiting = pending.get(key(d.app(), d.release()));
-                if (waiting != null) waiting.complete(d);
+                if (waiting != null) {
+                    waiting.complete(d);
+                    continue;
+                }
+                // Another server sharing the database may wait for it: it reads the report from there.
+                agents.target(d.app()).filter(t -> t.version() == d.release() && !serverId.equals(t.server()))
+                        .ifPresent(t -> agents.recordReport(d.app(), d.release(), Json.write(d)));
             }
         }
         return true;
@@ -169,7 +184,7 @@ public final class RemoteHosts implements AutoCloseable {
         Duration bound = manifest.health().timeout().multipliedBy(instances).plus(DEPLOY_MARGIN)
                 .plus(test == StagedTest.NONE || manifest.test().timeout() == null ? Duration.ZERO : manifest.test().timeout());
         try {
-            return await(app, version, agent, bound, progress, () -> targets.put(app, version));
+            return await(app, version, agent, bound, progress, test != StagedTest.NONE);
         } finally {
             tests.remove(key(app, version));
         }
@@ -183,19 +198,37 @@ public final class RemoteHosts implements AutoCloseable {
         Optional<String> agent = agents.placement(app);
         if (agent.isEmpty()) return new DeployOutcome.Failed(app + " is placed on no agent; deploy it first", Map.of());
         int instances = Math.max(1, formation.instances(app).orElse(manifest.run().instances()));
-        return await(app, version, agent.get(), manifest.health().timeout().multipliedBy(instances).plus(DEPLOY_MARGIN), progress, () -> {});
+        try {
+            return await(app, version, agent.get(), manifest.health().timeout().multipliedBy(instances).plus(DEPLOY_MARGIN), progress, false);
+        } finally {
+            settled(app, version);
+        }
     }
 
-    private DeployOutcome await(String app, int version, String agent, Duration bound, Progress progress, Runnable before)
+    /**
+     * Sets the app's target to {@code version} and waits for the agent's report: straight from the agent when it
+     * follows this server, else from the database, where the server it follows keeps it.
+     */
+    private DeployOutcome await(String app, int version, String agent, Duration bound, Progress progress, boolean test)
             throws InterruptedException {
         CompletableFuture<AgentViews.DeployReport> report = new CompletableFuture<>();
         pending.put(key(app, version), report);
         watching.put(key(app, version), progress);
-        before.run();
+        agents.setTarget(app, version, test, serverId);
         long sent = System.nanoTime();
         changed(agent);
         try {
-            AgentViews.DeployReport r = report.get(bound.toMillis(), TimeUnit.MILLISECONDS);
+            AgentViews.DeployReport r = null;
+            long deadline = sent + bound.toNanos();
+            while (r == null) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) throw new TimeoutException();
+                try {
+                    r = report.get(Math.min(left, REPORT_POLL.toNanos()), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException notYet) {
+                    r = agents.report(app, version).map(json -> Json.read(json, AgentViews.DeployReport.class)).orElse(null);
+                }
+            }
             if (r.lines() != null) r.lines().forEach(progress::say); // those it could not send as it went
             Map<String, Long> phases = new java.util.LinkedHashMap<>();
             phases.put("dispatch", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent)
@@ -228,32 +261,70 @@ public final class RemoteHosts implements AutoCloseable {
                 + "; start one with mayfly agent --server URL --token TOKEN (see mayfly agents)";
     }
 
-    /** What a deploy on {@code agent} says as it goes, shown to whoever waits for it. False: nobody waits (any more). */
-    public boolean lines(String agent, AgentViews.DeployLines lines) {
+    /**
+     * What a deploy on {@code agent} says as it goes, shown to whoever waits for it: here, or on the server sharing
+     * the database that waits for it (passed on with the agent's own {@code authorization}). False: nobody waits.
+     */
+    public boolean lines(String agent, AgentViews.DeployLines lines, String authorization) throws InterruptedException {
         if (!agents.placement(lines.app()).map(agent::equals).orElse(false)) return false;
         Progress progress = watching.get(key(lines.app(), lines.release()));
-        if (progress == null) return false;
-        lines.lines().forEach(progress::say);
-        return true;
+        if (progress != null) {
+            lines.lines().forEach(progress::say);
+            return true;
+        }
+        Optional<String> elsewhere = waitingServer(lines.app(), lines.release());
+        if (elsewhere.isEmpty()) return false;
+        return forward(elsewhere.get(), "/api/v1/agents/" + agent + "/lines", authorization, Json.write(lines))
+                .map(r -> r.statusCode() / 100 == 2).orElse(false);
+    }
+
+    /** The API address of the other server waiting for this deploy, if one does. */
+    private Optional<String> waitingServer(String app, int version) {
+        return agents.target(app).filter(t -> t.version() == version && t.server() != null && !serverId.equals(t.server()))
+                .flatMap(t -> agents.serverUrl(t.server()));
+    }
+
+    /** Passes an agent's request on to another server sharing the database; empty if it cannot be reached. */
+    private Optional<HttpResponse<String>> forward(String server, String path, String authorization, String body)
+            throws InterruptedException {
+        try {
+            return Optional.of(http.send(HttpRequest.newBuilder(URI.create(server + path)).timeout(Duration.ofMinutes(30))
+                    .header("Authorization", authorization == null ? "" : authorization).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
+        } catch (IOException | IllegalArgumentException e) {
+            log.warn("cannot pass an agent's request on to {}{}: {}", server, path, e.toString());
+            return Optional.empty();
+        }
     }
 
     /**
      * Runs the staged test of a pending deploy against the new instance the agent named, at the address the agent
      * called from ({@code agentHost}): the instance's port must be reachable from the server.
      */
-    public AgentViews.StagedTestResult test(String agent, String agentHost, AgentViews.StagedTestRequest request) throws InterruptedException {
+    public AgentViews.StagedTestResult test(String agent, String agentHost, AgentViews.StagedTestRequest request, String authorization)
+            throws InterruptedException {
+        String gone = "the server no longer waits for " + request.app() + " v" + request.release() + " on agent " + agent
+                + " (it restarted, or the deploy ended)";
+        if (!agents.placement(request.app()).map(agent::equals).orElse(false)) return new AgentViews.StagedTestResult(gone);
+        // The agent's address as this server saw it, or as the server that passed the request on saw it.
+        String address = request.host() != null ? request.host() : agentHost;
         StagedTest test = tests.get(key(request.app(), request.release()));
-        if (test == null || !agents.placement(request.app()).map(agent::equals).orElse(false)) {
-            return new AgentViews.StagedTestResult("the server no longer waits for " + request.app() + " v" + request.release()
-                    + " on agent " + agent + " (it restarted, or the deploy ended)");
+        if (test == null) {
+            // The deploy may wait on another server sharing the database: the build's checkout and the test are there.
+            Optional<String> elsewhere = waitingServer(request.app(), request.release());
+            if (elsewhere.isEmpty()) return new AgentViews.StagedTestResult(gone);
+            var passed = new AgentViews.StagedTestRequest(request.app(), request.release(), request.port(), address);
+            return forward(elsewhere.get(), "/api/v1/agents/" + agent + "/tests", authorization, Json.write(passed))
+                    .filter(r -> r.statusCode() == 200).map(r -> Json.read(r.body(), AgentViews.StagedTestResult.class))
+                    .orElse(new AgentViews.StagedTestResult("the server running the deploy (" + elsewhere.get() + ") could not be reached"));
         }
-        String host = agentHost.contains(":") ? "[" + agentHost + "]" : agentHost;
+        String host = address.contains(":") ? "[" + address + "]" : address;
         return new AgentViews.StagedTestResult(test.run("http://" + host + ":" + request.port()));
     }
 
     /** The outcome of the app's deploy is recorded: its agent runs the live release again (the new one, or the old). */
-    public void settled(String app) {
-        targets.remove(app);
+    public void settled(String app, int version) {
+        agents.clearTarget(app, version);
         agents.placement(app).ifPresent(this::changed);
     }
 
@@ -326,9 +397,10 @@ public final class RemoteHosts implements AutoCloseable {
     public AgentViews.DesiredState desired(String agent) {
         List<AgentViews.Assignment> assignments = new ArrayList<>();
         for (String app : agents.appsOn(agent)) {
-            Integer target = targets.get(app);
-            Optional<Releases.Release> release = target != null ? releases.find(app, target) : releases.live(app);
-            release.flatMap(this::assignment).ifPresent(assignments::add);
+            Optional<Agents.Target> target = agents.target(app);
+            Optional<Releases.Release> release = target.isPresent() ? releases.find(app, target.get().version()) : releases.live(app);
+            release.flatMap(r -> assignment(r, target.isPresent(), target.map(Agents.Target::test).orElse(false)))
+                    .ifPresent(assignments::add);
         }
         return new AgentViews.DesiredState(agent, generation.get(), assignments);
     }
@@ -354,7 +426,7 @@ public final class RemoteHosts implements AutoCloseable {
         list.forEach(l -> l.accept(state));
     }
 
-    private Optional<AgentViews.Assignment> assignment(Releases.Release release) {
+    private Optional<AgentViews.Assignment> assignment(Releases.Release release, boolean deploying, boolean test) {
         Optional<Builds.Build> build = builds.find(release.app(), release.build());
         Manifest manifest;
         try {
@@ -373,9 +445,8 @@ public final class RemoteHosts implements AutoCloseable {
         Map<String, String> vars = config.cipher().open(release.config());
         List<String> args = manifest.run().args().stream().map(a -> ReleaseService.fillConfig(a, vars)).toList();
         int instances = formation.instances(release.app()).orElse(manifest.run().instances()); // 0: the agent scales it to zero
-        String key = key(release.app(), release.version());
         return Optional.of(new AgentViews.Assignment(release.app(), release.version(), release.manifest(), args, vars, artifacts, instances,
-                pending.containsKey(key), tests.containsKey(key)));
+                deploying, test));
     }
 
     /** The app's agent if it is up and offers the driver; else the up agent offering it with the most free memory. */

@@ -75,7 +75,7 @@ public final class ReleaseService {
         try {
             return recordOutcome(app, release, manifest, outcome);
         } finally {
-            hosts.settled(app); // recorded: the app's agent runs the live release again
+            hosts.settled(app, release.version()); // recorded: the app's agent runs the live release again
         }
     }
 

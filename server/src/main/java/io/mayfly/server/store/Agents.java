@@ -20,6 +20,9 @@ public final class Agents {
     public record Agent(String name, List<String> drivers, long capacityMb, String router, Status status,
                         List<AgentViews.InstanceReport> instances, Instant lastContact) {}
 
+    /** The release an app's agent is being deployed to, whether a staged test waits, and which server waits for it. */
+    public record Target(int version, boolean test, String server) {}
+
     private final Jdbi db;
 
     public Agents(Jdbi db) { this.db = db; }
@@ -73,6 +76,57 @@ public final class Agents {
                 app, agent, System.currentTimeMillis()));
     }
 
+    /** Sets the app's target release (a deploy, or a scale of the live release, that {@code server} waits for). */
+    public void setTarget(String app, int version, boolean test, String server) {
+        db.useHandle(h -> h.execute("UPDATE placements SET target = ?, target_test = ?, target_server = ?, changed_at = ? WHERE app = ?",
+                version, test ? 1 : 0, server, System.currentTimeMillis(), app));
+    }
+
+    /** The deploy of {@code version} is recorded: the app's agent runs its live release again; its report goes. */
+    public void clearTarget(String app, int version) {
+        db.useTransaction(h -> {
+            h.execute("UPDATE placements SET target = NULL, target_test = 0, target_server = NULL, changed_at = ? WHERE app = ? AND target = ?",
+                    System.currentTimeMillis(), app, version);
+            h.execute("DELETE FROM deploy_reports WHERE app = ? AND version = ?", app, version);
+        });
+    }
+
+    /** At a server's start: the deploys it waited for ended with it (their releases are marked failed). */
+    public int clearTargetsOf(String server) {
+        return db.withHandle(h -> h.createUpdate("UPDATE placements SET target = NULL, target_test = 0, target_server = NULL, changed_at = ? "
+                + "WHERE target_server = ?").bind(0, System.currentTimeMillis()).bind(1, server).execute());
+    }
+
+    public Optional<Target> target(String app) {
+        return db.withHandle(h -> h.select("SELECT target, target_test, target_server FROM placements WHERE app = ? AND target IS NOT NULL", app)
+                .map((rs, ctx) -> new Target(rs.getInt(1), rs.getInt(2) != 0, rs.getString(3))).findOne());
+    }
+
+    /** Keeps an agent's report of how a deploy ended, for the server waiting for it (maybe another one). */
+    public void recordReport(String app, int version, String report) {
+        db.useHandle(h -> h.execute("""
+                INSERT INTO deploy_reports(app, version, report, reported_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (app, version) DO UPDATE SET report = EXCLUDED.report, reported_at = EXCLUDED.reported_at""",
+                app, version, report, System.currentTimeMillis()));
+    }
+
+    public Optional<String> report(String app, int version) {
+        return db.withHandle(h -> h.select("SELECT report FROM deploy_reports WHERE app = ? AND version = ?", app, version)
+                .mapTo(String.class).findOne());
+    }
+
+    /** Where this server can be reached by the others sharing the database (they forward agents' requests to it). */
+    public void registerServer(String id, String apiUrl) {
+        db.useHandle(h -> h.execute("""
+                INSERT INTO servers(id, api_url, seen_at) VALUES (?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET api_url = EXCLUDED.api_url, seen_at = EXCLUDED.seen_at""",
+                id, apiUrl, System.currentTimeMillis()));
+    }
+
+    public Optional<String> serverUrl(String id) {
+        return db.withHandle(h -> h.select("SELECT api_url FROM servers WHERE id = ?", id).mapTo(String.class).findOne());
+    }
+
     /**
      * A cheap fingerprint of what desired states are made of (releases settling, formation, placements): it changes
      * whenever any server sharing the database changes one of them.
@@ -81,7 +135,8 @@ public final class Agents {
         return db.withHandle(h -> h.select("""
                 SELECT (SELECT COALESCE(MAX(finished_at), 0) FROM releases) || '/' || (SELECT COUNT(*) FROM releases)
                   || '/' || (SELECT COALESCE(MAX(updated_at), 0) FROM formation) || '/' || (SELECT COUNT(*) FROM formation)
-                  || '/' || (SELECT COALESCE(MAX(placed_at), 0) FROM placements) || '/' || (SELECT COUNT(*) FROM placements)""")
+                  || '/' || (SELECT COALESCE(MAX(placed_at), 0) FROM placements) || '/' || (SELECT COUNT(*) FROM placements)
+                  || '/' || (SELECT COALESCE(MAX(changed_at), 0) FROM placements)""")
                 .mapTo(String.class).one());
     }
 
