@@ -299,7 +299,10 @@ public final class RemoteHosts implements AutoCloseable {
 
     /**
      * Runs the staged test of a pending deploy against the new instance the agent named, at the address the agent
-     * called from ({@code agentHost}): the instance's port must be reachable from the server.
+     * called from ({@code agentHost}, or the one a server passing the request on saw): the instance's port must be
+     * reachable from the server. A deploy waiting on another server sharing the database has its test run there.
+     * (An agent could name another address itself; the test's output goes only to the push, which the agent's token
+     * cannot read.)
      */
     public AgentViews.StagedTestResult test(String agent, String agentHost, AgentViews.StagedTestRequest request, String authorization)
             throws InterruptedException {
