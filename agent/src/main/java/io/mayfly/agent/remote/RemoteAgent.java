@@ -460,14 +460,18 @@ public final class RemoteAgent implements AutoCloseable {
             }
         }
 
-        /** Waits (a little) for the lines on their way, then returns those the server did not take. */
+        /**
+         * The lines for the report: those still queued go with it rather than in a request of their own, after
+         * waiting (a little) for the batch on its way, so that the push shows everything in order.
+         */
         synchronized List<String> undelivered() throws InterruptedException {
+            List<String> last = List.copyOf(queued);
+            queued.clear();
             long deadline = System.nanoTime() + FLUSH_WAIT.toNanos();
             while (sending && System.nanoTime() < deadline) {
                 TimeUnit.NANOSECONDS.timedWait(this, deadline - System.nanoTime());
             }
-            undelivered.addAll(queued);
-            queued.clear();
+            undelivered.addAll(last);
             return List.copyOf(undelivered);
         }
     }

@@ -137,11 +137,11 @@ public final class RemoteHosts implements AutoCloseable {
 
     /** A heartbeat: records what the agent runs and settles the deploys it reports. False: the agent must register first. */
     public boolean report(String name, AgentViews.Status status) {
-        if (!agents.report(name, status.instances() == null ? List.of() : status.instances())) return false;
-        if (status.console() != null) mirror(name, status.console());
-        if (status.requests() != null) requests.put(name, List.copyOf(status.requests()));
+        // The deploys first: a push waits for them, and nothing below changes what they say. Only those of apps
+        // placed on this agent count: an agent token cannot settle another host's deploy.
         if (status.deploys() != null) {
             for (AgentViews.DeployReport d : status.deploys()) {
+                if (!agents.placement(d.app()).map(name::equals).orElse(false)) continue;
                 CompletableFuture<AgentViews.DeployReport> waiting = pending.get(key(d.app(), d.release()));
                 if (waiting != null) {
                     waiting.complete(d);
@@ -152,6 +152,9 @@ public final class RemoteHosts implements AutoCloseable {
                         .ifPresent(t -> agents.recordReport(d.app(), d.release(), Json.write(d)));
             }
         }
+        if (!agents.report(name, status.instances() == null ? List.of() : status.instances())) return false;
+        if (status.console() != null) mirror(name, status.console());
+        if (status.requests() != null) requests.put(name, List.copyOf(status.requests()));
         return true;
     }
 
@@ -410,7 +413,15 @@ public final class RemoteHosts implements AutoCloseable {
 
     /** Whether {@code sha256} is an artifact of something the agent must run (what its token may download). */
     public boolean assigned(String agent, String sha256) {
-        return desired(agent).assignments().stream().flatMap(a -> a.artifacts().stream()).anyMatch(a -> a.sha256().equals(sha256));
+        // The releases of its desired state, without making the whole of it (no signatures, no config to open).
+        for (String app : agents.appsOn(agent)) {
+            Optional<Releases.Release> release = agents.target(app).flatMap(t -> releases.find(app, t.version())).or(() -> releases.live(app));
+            if (release.flatMap(r -> builds.find(app, r.build())).map(b -> b.artifacts().stream().anyMatch(a -> a.sha256().equals(sha256)))
+                    .orElse(false)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Calls {@code listener} with the agent's desired state now and at every change, until the returned handle is run. */

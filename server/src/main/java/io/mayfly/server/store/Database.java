@@ -34,7 +34,10 @@ public final class Database {
                 + "postgresql://USER:PASSWORD@HOST:PORT/DBNAME, or leave --db out for the embedded SQLite file in the data directory");
     }
 
-    /** The embedded default: one SQLite file in the data directory, WAL-journalled so readers never block the writer. */
+    /**
+     * The embedded default: one SQLite file in the data directory, WAL-journalled so readers never block the writer,
+     * through a small pool of connections.
+     */
     public static Jdbi sqlite(Path file) {
         SQLiteConfig config = new SQLiteConfig();
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
@@ -46,7 +49,15 @@ public final class Database {
         config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
         SQLiteDataSource ds = new SQLiteDataSource(config);
         ds.setUrl("jdbc:sqlite:" + file.toAbsolutePath());
-        return migrate(ds);
+        // Pooled: opening a SQLite connection (the file, then every pragma above) cost more than most queries here.
+        HikariConfig pool = new HikariConfig();
+        pool.setDataSource(ds);
+        pool.setPoolName("mayfly-sqlite");
+        pool.setMaximumPoolSize(8);
+        pool.setMinimumIdle(1);
+        pool.setIdleTimeout(60_000);
+        pool.setConnectionTimeout(30_000);
+        return migrate(new HikariDataSource(pool));
     }
 
     /** PostgreSQL through a small connection pool; several servers may share it. */
