@@ -83,12 +83,18 @@ public final class AgentCommand implements Callable<Integer> {
         var routerMetrics = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
         Router proxy = new Router(domain, Runtime.getRuntime().availableProcessors(), routerMetrics);
         var address = proxy.start(ServerCommand.address(router, "--router"));
-        Agent agent = new Agent(dir.resolve("agent"), proxy, Drivers.all(),
-                (app, line) -> say(app + ": " + line), RestartPolicy.DEFAULT);
+        // Its events about apps are printed here and, once it follows a server (--server), sent there too.
+        var toServer = new java.util.concurrent.atomic.AtomicReference<io.mayfly.agent.AgentEvents>(io.mayfly.agent.AgentEvents.NONE);
+        Agent agent = new Agent(dir.resolve("agent"), proxy, Drivers.all(), (app, line) -> {
+            say(app + ": " + line);
+            toServer.get().event(app, line);
+        }, RestartPolicy.DEFAULT);
         // Re-adopt what runs before anything else: routing resumes at once, whether the server is there or not.
         agent.recover();
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "mayfly-agent-shutdown"));
-        if (server != null) return runForServer(agent, dir, secret, address.getHostString() + ":" + address.getPort(), every, routerMetrics);
+        if (server != null) {
+            return runForServer(agent, dir, secret, address.getHostString() + ":" + address.getPort(), every, routerMetrics, toServer);
+        }
         RegistryWatch watcher = new RegistryWatch(watch, secret, agent, dir, key, AgentCommand::say);
         agent.declare(watcher.app());
         say("watching " + watch + " every " + every.toSeconds() + " s; serving " + watcher.app() + " at http://" + watcher.app() + "."
@@ -98,13 +104,15 @@ public final class AgentCommand implements Callable<Integer> {
     }
 
     private int runForServer(Agent agent, Path dir, String secret, String routerAddress, Duration every,
-                             io.micrometer.core.instrument.MeterRegistry routerMetrics) throws Exception {
+                             io.micrometer.core.instrument.MeterRegistry routerMetrics,
+                             java.util.concurrent.atomic.AtomicReference<io.mayfly.agent.AgentEvents> toServer) throws Exception {
         String host = name != null ? name : java.net.InetAddress.getLocalHost().getHostName().toLowerCase(java.util.Locale.ROOT);
         List<String> drivers = agent.drivers().values().stream().filter(d -> d.availability().available()).map(d -> d.name()).sorted().toList();
         long mb = capacity != null ? capacity : halfOfMemoryMb();
         RemoteAgent remote = new RemoteAgent(URI.create(server), host, secret, agent, dir,
                 new AgentViews.Registration(drivers, mb, routerAddress), key, !noStream, every, AgentCommand::say)
                 .reportRequests(routerMetrics).start();
+        toServer.set(remote::event);
         if (builds) {
             BuildWorker worker = new BuildWorker(URI.create(server), host, secret, dir.resolve("builds"), new SandboxedBuild(), AgentCommand::say);
             Thread.ofVirtual().name("build-worker").start(worker);

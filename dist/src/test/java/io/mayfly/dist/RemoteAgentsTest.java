@@ -242,6 +242,8 @@ class RemoteAgentsTest {
                 assertThat(first.body()).contains("sleepy-1");
             }
             assertThat(host.log()).contains("booting an instance", "sleepy: booted v1 on demand in ");
+            // And the server's mayfly logs has the agent's events about the app.
+            awaitCli(server, List.of("logs", "-a", "sleepy"), "agent ", "booting an instance", "booted v1 on demand in ");
         }
     }
 

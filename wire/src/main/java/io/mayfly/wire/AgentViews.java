@@ -68,7 +68,10 @@ public final class AgentViews {
      * the instances printed since the last acknowledged heartbeat.
      */
     public record Status(List<InstanceReport> instances, List<DeployReport> deploys, List<ConsoleChunk> console,
-                         List<RequestTotals> requests) {}
+                         List<RequestTotals> requests, List<AppEvent> events) {}
+
+    /** Something the agent did to an app on its own (an idle stop, a wake-up, a crash restart), for the app's log. */
+    public record AppEvent(String app, String line) {}
 
     /**
      * What the agent's router has served for one app since the agent started: requests and their summed latency.

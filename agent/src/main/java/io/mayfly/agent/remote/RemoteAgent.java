@@ -85,6 +85,9 @@ public final class RemoteAgent implements AutoCloseable {
     private static final int CONSOLE_CHUNK = 64 * 1024;
     private volatile boolean shipConsole = true;
     private volatile io.micrometer.core.instrument.MeterRegistry routerMetrics;
+    /** Events of the agent about apps, not yet acknowledged by the server; the oldest go past {@link #MAX_EVENTS}. */
+    private final java.util.Deque<AgentViews.AppEvent> events = new java.util.ArrayDeque<>();
+    private static final int MAX_EVENTS = 1000;
     private static final Duration DEFAULT_IDLE_STOP = Duration.ofMinutes(5);
 
     /**
@@ -129,6 +132,17 @@ public final class RemoteAgent implements AutoCloseable {
     public RemoteAgent reportRequests(io.micrometer.core.instrument.MeterRegistry metrics) {
         routerMetrics = metrics;
         return this;
+    }
+
+    /**
+     * An event of this host's agent about an app (give it to the {@link Agent} as its events, beside any local
+     * output): sent with the next heartbeat, and shown by the server's {@code mayfly logs}.
+     */
+    public void event(String app, String line) {
+        synchronized (events) {
+            events.addLast(new AgentViews.AppEvent(app, line));
+            while (events.size() > MAX_EVENTS) events.removeFirst();
+        }
     }
 
     /** Waits until the server has accepted this agent's registration; false if it has not within {@code bound}. */
@@ -548,18 +562,25 @@ public final class RemoteAgent implements AutoCloseable {
             deploys = List.copyOf(unsent);
         }
         List<AgentViews.ConsoleChunk> console = shipConsole ? consoleChunks() : List.of();
+        List<AgentViews.AppEvent> happened;
+        synchronized (events) {
+            happened = List.copyOf(events);
+        }
         List<AgentViews.InstanceReport> instances = agent.instances().stream().map(i -> new AgentViews.InstanceReport(i.id(), i.app(),
                 i.release(), i.driver(), agent.isRouted(i), i.handle().isAlive(), i.port(), i.state().pid(), i.state().startedAt(),
                 i.restarts())).toList();
         try {
             HttpResponse<String> r = send("POST", "/api/v1/agents/" + name + "/status",
-                    Json.write(new AgentViews.Status(instances, deploys, console, requestTotals())));
+                    Json.write(new AgentViews.Status(instances, deploys, console, requestTotals(), happened)));
             if (r.statusCode() == 404) signingKey = null; // not registered there (a new database): register again
             if (r.statusCode() / 100 == 2) {
                 synchronized (unsent) {
                     unsent.removeAll(deploys);
                 }
                 console.forEach(c -> consoleSent.put(c.instance(), c.offset() + c.length()));
+                synchronized (events) {
+                    for (int i = 0; i < happened.size() && !events.isEmpty(); i++) events.removeFirst();
+                }
             }
         } catch (IOException e) {
             // the server is away; the next heartbeat tries again, and the reports wait

@@ -155,6 +155,11 @@ public final class RemoteHosts implements AutoCloseable {
         if (!agents.report(name, status.instances() == null ? List.of() : status.instances())) return false;
         if (status.console() != null) mirror(name, status.console());
         if (status.requests() != null) requests.put(name, List.copyOf(status.requests()));
+        if (status.events() != null) {
+            for (AgentViews.AppEvent e : status.events()) {
+                if (agents.placement(e.app()).map(name::equals).orElse(false)) logs.event(e.app(), "agent " + name + ": " + e.line());
+            }
+        }
         return true;
     }
 
