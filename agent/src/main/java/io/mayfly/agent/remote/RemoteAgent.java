@@ -368,11 +368,11 @@ public final class RemoteAgent implements AutoCloseable {
             case DeployOutcome.Live live -> {
                 failed.remove(a.app());
                 if (!a.deploying()) {
-                    // No push waits for this: the agent restarted without the live release, the app moved here, or
-                    // the release went live through another server sharing the database.
+                    // No push waits for this: the agent restarted without the live release, the app moved here, the
+                    // release went live through another server sharing the database, or a deploy ended without it.
                     String took = Phases.human(outcome.phases().values().stream().mapToLong(Long::longValue).sum());
                     agent.events().event(a.app(), routed.isEmpty() ? "booted v" + a.release() + " again (nothing ran it here) in " + took
-                            : "switched to v" + a.release() + " in " + took + ": it went live through another server");
+                            : "switched to v" + a.release() + ", the live release, in " + took);
                 }
                 log.accept(a.app() + " v" + a.release() + " is live here (" + agent.routed(a.app()).size() + " instance(s), " + phases + ")");
                 report(new AgentViews.DeployReport(a.app(), a.release(), true, null, phases, progress.undelivered()));
