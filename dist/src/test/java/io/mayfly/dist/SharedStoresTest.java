@@ -98,7 +98,9 @@ class SharedStoresTest {
                 MayflyProcess.Result again = first.push(repo, "hello", "second");
                 assertThat(again.exit()).as(again.out()).isZero();
                 assertThat(second.awaitServing("hello", "shared-2", Duration.ofSeconds(30))).contains("shared-2");
-                assertThat(second.cli("logs", "-a", "hello").out()).contains("switched to v2, the live release, in ");
+                // Said once the old instance has drained, a little after the new one serves.
+                Eventually.until(Duration.ofSeconds(15), () -> second.cli("logs", "-a", "hello").out(),
+                        out -> out.contains("switched to v2, the live release, in "), "the second server's log saying it switched");
             }
 
             // A third server with keys of its own would sign with a key nobody trusts: it refuses to start.
