@@ -13,7 +13,8 @@ interval="${POLL_INTERVAL:-2s}"
 work="$(mktemp -d)"
 cleanup() {
   kill $agent_pid $server_pid 2>/dev/null || true; wait 2>/dev/null || true
-  pkill -f "$work/agent" 2>/dev/null || true; rm -rf "$work"
+  # SIGKILL: a sandbox's pid-namespace init ignores SIGTERM sent from outside; killing it ends everything inside.
+  pkill -KILL -f "$work/agent" 2>/dev/null || true; rm -rf "$work"
 }
 trap cleanup EXIT
 
