@@ -217,8 +217,9 @@ public final class RemoteHosts implements AutoCloseable {
      * Sets the app's target to {@code version} and waits for the agent's report: straight from the agent when it
      * follows this server, else from the database, where the server it follows keeps it.
      */
-    private DeployOutcome await(String app, int version, String agent, Duration bound, Progress progress, boolean test)
+    private DeployOutcome await(String app, int version, String agent, Duration bound, Progress given, boolean test)
             throws InterruptedException {
+        Progress progress = given.serialized(); // the agent's lines arrive on request threads of their own
         CompletableFuture<AgentViews.DeployReport> report = new CompletableFuture<>();
         pending.put(key(app, version), report);
         watching.put(key(app, version), progress);

@@ -83,7 +83,8 @@ public final class PushPipeline {
         record Failed(String reason) implements Outcome {}
     }
 
-    public Outcome run(String app, Repository repo, ObjectId commitId, Progress progress) {
+    public Outcome run(String app, Repository repo, ObjectId commitId, Progress given) {
+        Progress progress = given.serialized(); // its agent's lines and staged test speak from other threads
         try {
             return releaseService.locked(app, progress, () -> build(app, repo, commitId, progress));
         } catch (AppLocks.Busy busy) {
@@ -232,7 +233,8 @@ public final class PushPipeline {
      * Builds a recorded build again from its recorded commit and manifest, stores the result as a new build, and
      * records whether every artifact's sha256 matched (builder-web's reproducibility check).
      */
-    public Rebuilt rebuild(String app, Repository repo, int number, Progress progress) throws Exception {
+    public Rebuilt rebuild(String app, Repository repo, int number, Progress given) throws Exception {
+        Progress progress = given.serialized(); // a build worker's output arrives on other threads
         Builds.Build original = builds.find(app, number).orElseThrow(() -> new IllegalArgumentException(app + " has no build #" + number));
         if (!"git".equals(original.source()) && !original.source().startsWith("rebuild")) {
             throw new IllegalStateException("build #" + number + " of " + app + " was " + original.source()
