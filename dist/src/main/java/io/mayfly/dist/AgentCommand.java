@@ -107,10 +107,10 @@ public final class AgentCommand implements Callable<Integer> {
                              io.micrometer.core.instrument.MeterRegistry routerMetrics,
                              java.util.concurrent.atomic.AtomicReference<io.mayfly.agent.AgentEvents> toServer) throws Exception {
         String host = name != null ? name : java.net.InetAddress.getLocalHost().getHostName().toLowerCase(java.util.Locale.ROOT);
-        List<String> drivers = agent.drivers().values().stream().filter(d -> d.availability().available()).map(d -> d.name()).sorted().toList();
-        long mb = capacity != null ? capacity : halfOfMemoryMb();
-        RemoteAgent remote = new RemoteAgent(URI.create(server), host, secret, agent, dir,
-                new AgentViews.Registration(drivers, mb, routerAddress), key, !noStream, every, AgentCommand::say)
+        long mb = capacity != null ? capacity : RemoteAgent.hostMemoryMb() / 2;
+        AgentViews.Registration registration = RemoteAgent.registration(agent, mb, routerAddress);
+        List<String> drivers = registration.drivers();
+        RemoteAgent remote = new RemoteAgent(URI.create(server), host, secret, agent, dir, registration, key, !noStream, every, AgentCommand::say)
                 .reportRequests(routerMetrics).start();
         toServer.set(remote::event);
         if (builds) {
@@ -123,11 +123,6 @@ public final class AgentCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(remote::close, "mayfly-remote-shutdown"));
         new java.util.concurrent.CountDownLatch(1).await();
         return 0;
-    }
-
-    private static long halfOfMemoryMb() {
-        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-        return os.getTotalMemorySize() / 2 / (1024 * 1024);
     }
 
     static Duration parseInterval(String text) {

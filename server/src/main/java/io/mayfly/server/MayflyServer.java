@@ -3,12 +3,7 @@ package io.mayfly.server;
 import io.javalin.Javalin;
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.remote.RemoteAgent;
-import io.mayfly.wire.AgentViews;
 import java.net.URI;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import io.mayfly.agent.driver.Drivers;
 import io.mayfly.agent.router.Router;
 import io.mayfly.agent.supervisor.RestartPolicy;
@@ -278,15 +273,7 @@ public final class MayflyServer implements AutoCloseable {
         tokens.list().stream().filter(t -> t.revokedAt() == null && "agent".equals(t.scope()) && description.equals(t.description()))
                 .forEach(t -> tokens.revoke(t.id()));
         Tokens.Created token = tokens.create("agent", EMBEDDED_AGENT, description, null);
-        List<String> offered = new ArrayList<>();
-        Map<String, String> unavailable = new TreeMap<>();
-        agent.drivers().values().forEach(d -> {
-            if (d.availability().available()) offered.add(d.name());
-            else unavailable.put(d.name(), d.availability().detail());
-        });
-        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-        var registration = new AgentViews.Registration(offered.stream().sorted().toList(), os.getTotalMemorySize() >> 20,
-                router.getHostString() + ":" + router.getPort(), unavailable);
+        var registration = RemoteAgent.registration(agent, RemoteAgent.hostMemoryMb(), router.getHostString() + ":" + router.getPort());
         RemoteAgent remote = new RemoteAgent(api, EMBEDDED_AGENT, token.secret(), agent,
                 data.resolve("agent-cache"), registration, keyFingerprint, true, Duration.ofSeconds(2),
                 line -> log.info("embedded agent: {}", line)).shipConsole(false).reportRequests(metrics).start();

@@ -108,6 +108,26 @@ public final class RemoteAgent implements AutoCloseable {
         this.log = log;
     }
 
+    /**
+     * What {@code agent} registers with: the drivers its host can run, why each of the others cannot (for the error
+     * of a deploy no agent can take), its memory for placement and its router's address.
+     */
+    public static AgentViews.Registration registration(Agent agent, long capacityMb, String router) {
+        List<String> offered = new ArrayList<>();
+        Map<String, String> unavailable = new java.util.TreeMap<>();
+        agent.drivers().values().forEach(d -> {
+            if (d.availability().available()) offered.add(d.name());
+            else unavailable.put(d.name(), d.availability().detail());
+        });
+        return new AgentViews.Registration(offered.stream().sorted().toList(), capacityMb, router, unavailable);
+    }
+
+    /** This host's memory, in MiB. */
+    public static long hostMemoryMb() {
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os.getTotalMemorySize() >> 20;
+    }
+
     /** Starts following the server: the desired-state feed, the converging loop and the heartbeat, each on its own thread. */
     public RemoteAgent start() {
         threads.add(Thread.ofVirtual().name("desired-" + name).start(this::follow));
