@@ -410,20 +410,23 @@ public final class RemoteHosts implements AutoCloseable {
         List<AgentViews.Assignment> assignments = new ArrayList<>();
         for (String app : agents.appsOn(agent)) {
             Optional<Agents.Target> target = agents.target(app);
-            Optional<Releases.Release> release = target.isPresent() ? releases.find(app, target.get().version()) : releases.live(app);
-            release.flatMap(r -> assignment(r, target.isPresent(), target.map(Agents.Target::test).orElse(false)))
+            releaseFor(app, target).flatMap(r -> assignment(r, target.isPresent(), target.map(Agents.Target::test).orElse(false)))
                     .ifPresent(assignments::add);
         }
         return new AgentViews.DesiredState(agent, generation.get(), assignments);
+    }
+
+    /** The release the app's agent must run: the one being deployed (its target), or else the live one. */
+    private Optional<Releases.Release> releaseFor(String app, Optional<Agents.Target> target) {
+        return target.isPresent() ? releases.find(app, target.get().version()) : releases.live(app);
     }
 
     /** Whether {@code sha256} is an artifact of something the agent must run (what its token may download). */
     public boolean assigned(String agent, String sha256) {
         // The releases of its desired state, without making the whole of it (no signatures, no config to open).
         for (String app : agents.appsOn(agent)) {
-            Optional<Releases.Release> release = agents.target(app).flatMap(t -> releases.find(app, t.version())).or(() -> releases.live(app));
-            if (release.flatMap(r -> builds.find(app, r.build())).map(b -> b.artifacts().stream().anyMatch(a -> a.sha256().equals(sha256)))
-                    .orElse(false)) {
+            Optional<Releases.Release> release = releaseFor(app, agents.target(app));
+            if (release.flatMap(r -> manifest(r).map(m -> booted(r, m))).orElse(List.of()).stream().anyMatch(a -> a.sha256().equals(sha256))) {
                 return true;
             }
         }
@@ -447,26 +450,33 @@ public final class RemoteHosts implements AutoCloseable {
     }
 
     private Optional<AgentViews.Assignment> assignment(Releases.Release release, boolean deploying, boolean test) {
-        Optional<Builds.Build> build = builds.find(release.app(), release.build());
-        Manifest manifest;
-        try {
-            manifest = Manifest.parse("mayfly.toml (release v" + release.version() + ")", release.manifest());
-        } catch (ManifestException e) {
-            log.error("the stored manifest of {} v{} no longer parses", release.app(), release.version(), e);
-            return Optional.empty();
-        }
-        if (build.isEmpty()) return Optional.empty();
-        List<AgentViews.AssignedArtifact> artifacts = new ArrayList<>();
-        // The boot image first: the agent boots the first artifact of an assignment.
-        java.util.stream.Stream.of(build.get().main(manifest.build().artifact()),
-                        Optional.ofNullable(manifest.build().initrd()).flatMap(build.get()::artifact))
-                .flatMap(Optional::stream)
-                .forEach(a -> artifacts.add(new AgentViews.AssignedArtifact(a.name(), a.sha256(), signingKey.signArtifact(a.sha256()))));
+        Optional<Manifest> parsed = manifest(release);
+        if (parsed.isEmpty()) return Optional.empty();
+        Manifest manifest = parsed.get();
+        List<AgentViews.AssignedArtifact> artifacts = booted(release, manifest).stream()
+                .map(a -> new AgentViews.AssignedArtifact(a.name(), a.sha256(), signingKey.signArtifact(a.sha256()))).toList();
+        // None (its build is gone): the agent says it cannot run it, and keeps what it runs rather than stopping it.
         Map<String, String> vars = config.cipher().open(release.config());
         List<String> args = manifest.run().args().stream().map(a -> ReleaseService.fillConfig(a, vars)).toList();
         int instances = formation.instances(release.app()).orElse(manifest.run().instances()); // 0: the agent scales it to zero
         return Optional.of(new AgentViews.Assignment(release.app(), release.version(), release.manifest(), args, vars, artifacts, instances,
                 deploying, test));
+    }
+
+    private static Optional<Manifest> manifest(Releases.Release release) {
+        try {
+            return Optional.of(Manifest.parse("mayfly.toml (release v" + release.version() + ")", release.manifest()));
+        } catch (ManifestException e) {
+            log.error("the stored manifest of {} v{} no longer parses", release.app(), release.version(), e);
+            return Optional.empty();
+        }
+    }
+
+    /** The artifacts an agent boots a release from, the boot image first: its main artifact, then its initrd if any. */
+    private List<Builds.Artifact> booted(Releases.Release release, Manifest manifest) {
+        return builds.find(release.app(), release.build()).map(b -> java.util.stream.Stream.of(b.main(manifest.build().artifact()),
+                        Optional.ofNullable(manifest.build().initrd()).flatMap(b::artifact)).flatMap(Optional::stream).toList())
+                .orElse(List.of());
     }
 
     /** The app's agent if it is up and offers the driver; else the up agent offering it with the most free memory. */
