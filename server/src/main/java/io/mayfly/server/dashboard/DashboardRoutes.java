@@ -330,8 +330,7 @@ public final class DashboardRoutes {
         }
         Views.InstanceView remote = remoteInstance(app, id).orElseThrow(() ->
                 ApiError.notFound("no running instance " + id + " of " + app, "see the instances at /apps/" + app));
-        Path mirror = logs.consoleMirrors(app).resolve(id + ".log");
-        return new Shown(remote, java.nio.file.Files.exists(mirror) ? mirror : null,
+        return new Shown(remote, logs.consoleMirror(app, id).orElse(null),
                 () -> remoteInstance(app, id).map(v -> v.state().equals("exited")).orElse(true));
     }
 

@@ -8,6 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 import java.time.temporal.ChronoUnit;
 
 /** Where an app's build consoles and its event log (releases, deploys, failures) are kept: {@code DATA/logs/APP/}. */
@@ -34,19 +37,38 @@ public final class AppLogs {
     }
 
     /** Where the console logs of the app's instances on remote agents are mirrored, one file per instance. */
-    public Path consoleMirrors(String app) { return dir(app).resolve("agents"); }
+    private Path mirrorDir(String app) { return dir(app).resolve("agents"); }
+
+    private Path mirrorOf(String app, String instance) { return mirrorDir(app).resolve(instance + ".log"); }
+
+    /** The mirrored console of one of the app's instances on a remote agent, if its agent sent any. */
+    public Optional<Path> consoleMirror(String app, String instance) {
+        Path mirror = mirrorOf(app, instance);
+        return Files.exists(mirror) ? Optional.of(mirror) : Optional.empty();
+    }
+
+    /** Every mirrored console of the app, by instance id, in order of id. */
+    public Map<String, Path> consoleMirrors(String app) throws IOException {
+        Map<String, Path> mirrors = new TreeMap<>();
+        if (!Files.isDirectory(mirrorDir(app))) return mirrors;
+        try (var files = Files.list(mirrorDir(app))) {
+            files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".log"))
+                    .forEach(n -> mirrors.put(n.substring(0, n.length() - ".log".length()), mirrorDir(app).resolve(n)));
+        }
+        return mirrors;
+    }
 
     /**
      * Appends an agent's console chunk to the instance's mirror, unless the mirror has it already: the next offset
      * expected is kept beside it. Returns false for a chunk skipped as already there.
      */
     public synchronized boolean mirrorConsole(String app, String instance, long offset, long length, String text) throws IOException {
-        Path dir = consoleMirrors(app);
+        Path dir = mirrorDir(app);
         Files.createDirectories(dir);
         Path next = dir.resolve(instance + ".next");
         long expected = Files.exists(next) ? Long.parseLong(Files.readString(next).strip()) : 0;
         if (offset + length <= expected) return false;
-        Files.writeString(dir.resolve(instance + ".log"), text, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        Files.writeString(mirrorOf(app, instance), text, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         Files.writeString(next, Long.toString(offset + length));
         return true;
     }

@@ -235,13 +235,7 @@ public final class ApiRoutes {
                 sources.add(new LogStream.Source(file.getParent().getFileName().toString(), file));
             }
             // What the instances on remote agents printed, as their agents sent it.
-            java.nio.file.Path mirrors = logs.consoleMirrors(app);
-            if (java.nio.file.Files.isDirectory(mirrors)) {
-                try (var files = java.nio.file.Files.list(mirrors)) {
-                    files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().forEach(f -> sources.add(
-                            new LogStream.Source(f.getFileName().toString().replaceFirst("\\.log$", ""), f)));
-                }
-            }
+            logs.consoleMirrors(app).forEach((instance, file) -> sources.add(new LogStream.Source(instance, file)));
         } catch (java.io.IOException e) {
             log.warn("cannot list the console logs of {}: {}", app, e.toString());
         }

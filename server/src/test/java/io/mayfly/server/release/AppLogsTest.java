@@ -21,7 +21,7 @@ class AppLogsTest {
         assertThat(logs.mirrorConsole("app", "app-v1-abc", 6, 9, "héllo 2\n")).isFalse();
         assertThat(logs.mirrorConsole("app", "app-v1-def", 0, 3, "b!\n")).isTrue();
 
-        assertThat(Files.readString(logs.consoleMirrors("app").resolve("app-v1-abc.log"))).isEqualTo("hello\nhéllo 2\n");
-        assertThat(Files.readString(logs.consoleMirrors("app").resolve("app-v1-def.log"))).isEqualTo("b!\n");
+        assertThat(Files.readString(logs.consoleMirror("app", "app-v1-abc").orElseThrow())).isEqualTo("hello\nhéllo 2\n");
+        assertThat(Files.readString(logs.consoleMirror("app", "app-v1-def").orElseThrow())).isEqualTo("b!\n");
     }
 }
