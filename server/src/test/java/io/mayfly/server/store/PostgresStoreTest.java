@@ -2,7 +2,6 @@ package io.mayfly.server.store;
 
 import io.mayfly.agent.secrets.ConfigCipher;
 import org.jdbi.v3.core.Jdbi;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -16,16 +15,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * what only matters there: several servers sharing one database.
  */
 class PostgresStoreTest extends StoreTest {
-    private String url;
-
-    @BeforeEach
-    void newDatabase() {
-        url = TestPostgres.newDatabase();
-    }
+    private final TestPostgres.PerTest database = new TestPostgres.PerTest();
 
     @Override
     Jdbi open() {
-        return TestPostgres.open(url);
+        return database.open();
     }
 
     @Test

@@ -51,4 +51,17 @@ public final class TestPostgres {
     public static Jdbi open(String url) {
         return Database.open(url, null);
     }
+
+    /**
+     * The database of one test: made at its first {@link #open}, the same one at every later call. A field of the
+     * test class, which JUnit creates anew for each test, so each test gets a database of its own.
+     */
+    public static final class PerTest {
+        private String url;
+
+        public synchronized Jdbi open() {
+            if (url == null) url = newDatabase();
+            return TestPostgres.open(url);
+        }
+    }
 }
