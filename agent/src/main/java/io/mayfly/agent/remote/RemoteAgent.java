@@ -303,6 +303,9 @@ public final class RemoteAgent implements AutoCloseable {
         }
     }
 
+    /** What the cache was last pruned down to: it is listed again only when that changes. */
+    private Set<String> keptLast;
+
     /** Drops cached artifacts that neither the desired state nor any instance here needs any more. */
     private void prune(AgentViews.DesiredState state) {
         Set<String> keep = new HashSet<>();
@@ -312,8 +315,10 @@ public final class RemoteAgent implements AutoCloseable {
             Stream.of(i.request().artifact(), i.request().initrd()).filter(java.util.Objects::nonNull)
                     .forEach(p -> keep.add(p.getFileName().toString()));
         }
+        if (keep.equals(keptLast)) return;
         try {
             long freed = cache.retainOnly(keep);
+            keptLast = keep;
             if (freed > 0) log.accept("removed " + (freed >> 10) + " KiB of cached artifacts nothing here needs any more");
         } catch (IOException e) {
             log.accept("could not prune the artifact cache: " + e.getMessage());

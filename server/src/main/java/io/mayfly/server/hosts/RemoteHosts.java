@@ -29,7 +29,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -137,11 +139,13 @@ public final class RemoteHosts implements AutoCloseable {
 
     /** A heartbeat: records what the agent runs and settles the deploys it reports. False: the agent must register first. */
     public boolean report(String name, AgentViews.Status status) {
-        // The deploys first: a push waits for them, and nothing below changes what they say. Only those of apps
-        // placed on this agent count: an agent token cannot settle another host's deploy.
+        // What it says counts only for the apps placed on it: an agent token cannot settle another host's deploy,
+        // nor write to another app's log. Read once per heartbeat.
+        Set<String> placed = new HashSet<>(agents.appsOn(name));
+        // The deploys first: a push waits for them, and nothing below changes what they say.
         if (status.deploys() != null) {
             for (AgentViews.DeployReport d : status.deploys()) {
-                if (!agents.placement(d.app()).map(name::equals).orElse(false)) continue;
+                if (!placed.contains(d.app())) continue;
                 CompletableFuture<AgentViews.DeployReport> waiting = pending.get(key(d.app(), d.release()));
                 if (waiting != null) {
                     waiting.complete(d);
@@ -153,20 +157,20 @@ public final class RemoteHosts implements AutoCloseable {
             }
         }
         if (!agents.report(name, status.instances() == null ? List.of() : status.instances())) return false;
-        if (status.console() != null) mirror(name, status.console());
+        if (status.console() != null) mirror(name, status.console(), placed);
         if (status.requests() != null) requests.put(name, List.copyOf(status.requests()));
         if (status.events() != null) {
             for (AgentViews.AppEvent e : status.events()) {
-                if (agents.placement(e.app()).map(name::equals).orElse(false)) logs.event(e.app(), "agent " + name + ": " + e.line());
+                if (placed.contains(e.app())) logs.event(e.app(), "agent " + name + ": " + e.line());
             }
         }
         return true;
     }
 
     /** Keeps what the agent's instances printed, for mayfly logs: only for apps placed on that agent. */
-    private void mirror(String agent, List<AgentViews.ConsoleChunk> chunks) {
+    private void mirror(String agent, List<AgentViews.ConsoleChunk> chunks, Set<String> placed) {
         for (AgentViews.ConsoleChunk c : chunks) {
-            if (!INSTANCE_ID.matcher(c.instance()).matches() || !agents.placement(c.app()).map(agent::equals).orElse(false)) continue;
+            if (!INSTANCE_ID.matcher(c.instance()).matches() || !placed.contains(c.app())) continue;
             try {
                 logs.mirrorConsole(c.app(), c.instance(), c.offset(), c.length(), c.text());
             } catch (IOException | RuntimeException e) {
