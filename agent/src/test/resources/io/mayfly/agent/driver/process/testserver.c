@@ -9,7 +9,13 @@
  *   --alloc MB           allocate and touch MB megabytes, print whether it worked
  *   --exit-code C        exit with C after --exit-after-ms milliseconds instead of serving
  *   --exit-after-ms MS
+ *   --connect PORT       try a TCP connect to 127.0.0.1:PORT, print "connect PORT ok" or "connect PORT failed: why"
+ *   --whoami             print the uid and the capability, no_new_privs and seccomp lines of /proc/self/status
+ *   --unshare            try to make a user namespace, print "unshare ok" or "unshare failed: why"
  */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -54,6 +60,28 @@ int main(int argc, char **argv) {
         }
         else if (!strcmp(a, "--exit-code") && v) { exit_code = atoi(v); i++; }
         else if (!strcmp(a, "--exit-after-ms") && v) { exit_after_ms = atoi(v); i++; }
+        else if (!strcmp(a, "--connect") && v) {
+            int c = socket(AF_INET, SOCK_STREAM, 0);
+            struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(atoi(v)) };
+            to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            if (connect(c, (struct sockaddr *) &to, sizeof to) == 0) printf("connect %s ok\n", v);
+            else printf("connect %s failed: %s\n", v, strerror(errno));
+            close(c);
+            i++;
+        }
+        else if (!strcmp(a, "--whoami")) {
+            printf("uid %d\n", (int) getuid());
+            FILE *f = fopen("/proc/self/status", "r");
+            char line[256];
+            while (f && fgets(line, sizeof line, f)) {
+                if (!strncmp(line, "CapEff", 6) || !strncmp(line, "NoNewPrivs", 10) || !strncmp(line, "Seccomp:", 8)) fputs(line, stdout);
+            }
+            if (f) fclose(f);
+        }
+        else if (!strcmp(a, "--unshare")) {
+            if (unshare(CLONE_NEWUSER) == 0) printf("unshare ok\n");
+            else printf("unshare failed: %s\n", strerror(errno));
+        }
         else { fprintf(stderr, "unknown argument %s\n", a); return 2; }
     }
     printf("PORT=%s\n", getenv("PORT") ? getenv("PORT") : "unset");
