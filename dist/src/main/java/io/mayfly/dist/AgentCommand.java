@@ -66,6 +66,12 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--key", paramLabel = "FINGERPRINT", description = "trust only a server signing key with this sha256 fingerprint")
     String key;
 
+    @picocli.CommandLine.Mixin
+    BuildPolicyOptions buildPolicy = new BuildPolicyOptions();
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         if ((watch == null) == (server == null)) {
@@ -114,9 +120,10 @@ public final class AgentCommand implements Callable<Integer> {
                 .reportRequests(routerMetrics).start();
         toServer.set(remote::event);
         if (builds) {
-            BuildWorker worker = new BuildWorker(URI.create(server), host, secret, dir.resolve("builds"), new SandboxedBuild(), AgentCommand::say);
+            SandboxedBuild builder = SandboxedBuild.onThisHost(dir.resolve("builds").resolve("sandbox"), buildPolicy.policy(spec.commandLine(), dir));
+            BuildWorker worker = new BuildWorker(URI.create(server), host, secret, dir.resolve("builds"), builder, AgentCommand::say);
             Thread.ofVirtual().name("build-worker").start(worker);
-            say("agent " + host + ": building for " + server + " (bubblewrap " + (SandboxedBuild.bwrapAvailable() ? "found" : "missing: builds are not sandboxed") + ")");
+            say("agent " + host + ": building for " + server + " (bubblewrap " + (builder.sandbox().available() ? "found" : "missing: builds are not sandboxed") + ")");
         }
         say("agent " + host + ": drivers " + String.join(", ", drivers) + ", " + mb + " MiB; router at " + routerAddress + "; following "
                 + server + (noStream ? " (polling every " + every.toSeconds() + " s)" : " (event stream)"));
@@ -126,7 +133,7 @@ public final class AgentCommand implements Callable<Integer> {
     }
 
     static Duration parseInterval(String text) {
-        var m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h)").matcher(text.trim());
+        var m = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m|h)").matcher(text.trim());
         if (!m.matches()) throw new IllegalArgumentException("--interval expects a duration like 30s, 5s or 2m, got '" + text + "'");
         long n = Long.parseLong(m.group(1));
         return switch (m.group(2)) {

@@ -48,14 +48,20 @@ public final class ServerCommand implements Callable<Integer> {
             defaultValue = "10s")
     String agentTimeout;
 
+    @picocli.CommandLine.Mixin
+    BuildPolicyOptions builds = new BuildPolicyOptions();
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         Path dir = data != null ? data
                 : System.getenv("MAYFLY_DATA") != null ? Path.of(System.getenv("MAYFLY_DATA"))
                 : Path.of(System.getProperty("user.home"), ".mayfly");
-        MayflyServer server = MayflyServer.start(new MayflyServer.Settings(dir, address(listen, "--listen"), address(router, "--router"), domain, size(maxUpload), keepBuilds,
+        MayflyServer server = MayflyServer.start(new MayflyServer.Settings(dir, address(listen, "--listen"), address(router, "--router"), domain, size(maxUpload, "--max-upload"), keepBuilds,
                 db != null ? db : System.getenv("MAYFLY_DB"), blobs != null ? blobs : System.getenv("MAYFLY_BLOBS"), !noAgent,
-                AgentCommand.parseInterval(agentTimeout)));
+                AgentCommand.parseInterval(agentTimeout), builds.policy(spec.commandLine(), dir)));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
@@ -94,11 +100,11 @@ public final class ServerCommand implements Callable<Integer> {
         }
     }
 
-    static long size(String text) {
-        var m = java.util.regex.Pattern.compile("(\\d+)([KMGT]?)", java.util.regex.Pattern.CASE_INSENSITIVE).matcher(text.trim());
+    static long size(String text, String option) {
+        var m = java.util.regex.Pattern.compile("(\\d{1,9})([KMGT]?)", java.util.regex.Pattern.CASE_INSENSITIVE).matcher(text.trim());
         if (!m.matches()) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(new ServerCommand()),
-                    "--max-upload expects a size like 512M or 2G, got '" + text + "'");
+                    option + " expects a size like 512M or 2G, got '" + text + "'");
         }
         int shift = switch (m.group(2).toUpperCase()) { case "K" -> 10; case "M" -> 20; case "G" -> 30; case "T" -> 40; default -> 0; };
         return Long.parseLong(m.group(1)) << shift;

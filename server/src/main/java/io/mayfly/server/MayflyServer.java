@@ -7,6 +7,7 @@ import java.net.URI;
 import io.mayfly.agent.driver.Drivers;
 import io.mayfly.agent.router.Router;
 import io.mayfly.agent.supervisor.RestartPolicy;
+import io.mayfly.server.build.BuildPolicy;
 import io.mayfly.server.build.BuildQueue;
 import io.mayfly.server.build.SandboxedBuild;
 import io.mayfly.server.store.BuildJobs;
@@ -93,16 +94,18 @@ public final class MayflyServer implements AutoCloseable {
      * Where to listen and keep state. Port 0 picks a free port. {@code database} null means the SQLite file in
      * {@code data} (else {@code postgresql://...}); {@code blobStore} null means the blob directory in {@code data}
      * (else {@code s3://...}). Without {@code embeddedAgent} the server runs no instance itself: releases go to
-     * remote agents ({@code mayfly agent --server}), marked down after {@code agentTimeout} of silence.
+     * remote agents ({@code mayfly agent --server}), marked down after {@code agentTimeout} of silence. {@code buildPolicy}
+     * null means {@link BuildPolicy#defaults}.
      */
     public record Settings(Path data, InetSocketAddress listen, InetSocketAddress router, String domain, long maxUploadBytes,
-                           int keepBuilds, String database, String blobStore, boolean embeddedAgent, Duration agentTimeout) {
+                           int keepBuilds, String database, String blobStore, boolean embeddedAgent, Duration agentTimeout,
+                           BuildPolicy buildPolicy) {
         public static final long DEFAULT_MAX_UPLOAD = 2L << 30;
         public static final int DEFAULT_KEEP_BUILDS = 20;
         public static final Duration DEFAULT_AGENT_TIMEOUT = Duration.ofSeconds(10);
 
         public Settings(Path data, InetSocketAddress listen, InetSocketAddress router, String domain) {
-            this(data, listen, router, domain, DEFAULT_MAX_UPLOAD, DEFAULT_KEEP_BUILDS, null, null, true, DEFAULT_AGENT_TIMEOUT);
+            this(data, listen, router, domain, DEFAULT_MAX_UPLOAD, DEFAULT_KEEP_BUILDS, null, null, true, DEFAULT_AGENT_TIMEOUT, null);
         }
     }
 
@@ -191,7 +194,8 @@ public final class MayflyServer implements AutoCloseable {
                 settings.agentTimeout(), settings.embeddedAgent() ? EMBEDDED_AGENT : null, serverId).start();
         ReleaseService releaseService = new ReleaseService(hosts, builds, releases, formation,
                 new AppLocks(Duration.ofMinutes(20)), logs, appConfig, audit, routerUrl);
-        SandboxedBuild sandbox = new SandboxedBuild();
+        SandboxedBuild sandbox = SandboxedBuild.onThisHost(work.resolve("sandbox"),
+                settings.buildPolicy() != null ? settings.buildPolicy() : BuildPolicy.defaults(data));
         BuildQueue buildQueue = new BuildQueue(new BuildJobs(db), sandbox, work.resolve("jobs"));
         PushPipeline pipeline = new PushPipeline(builds, releases, blobs, releaseService, buildQueue, sandbox, logs, work, new Rebuilds(db));
         Access access = new Access(tokens);

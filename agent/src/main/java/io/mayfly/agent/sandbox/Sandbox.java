@@ -49,6 +49,9 @@ public final class Sandbox {
 
     /** What the sandboxed command sees of the host, besides /proc, /dev and /tmp. */
     public sealed interface Mount {
+        /** Where the sandbox sees it. */
+        String inside();
+
         /** A host directory or file, read-only. */
         record ReadOnly(Path host, String inside) implements Mount {}
 
@@ -173,7 +176,13 @@ public final class Sandbox {
             command.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--perms", "1777"));
             if (limits.tmpBytes() > 0) command.addAll(List.of("--size", Long.toString(limits.tmpBytes())));
             command.addAll(List.of("--tmpfs", "/tmp"));
+            java.util.Set<String> made = new java.util.HashSet<>(List.of("/", "/tmp", "/proc", "/dev"));
+            made.addAll(SYSTEM_DIRS);
             for (Mount m : spec.mounts()) {
+                // bubblewrap would make the directories above a mount point for root alone (0700): make them readable.
+                List<String> above = new ArrayList<>();
+                for (Path up = Path.of(m.inside()).getParent(); up != null && made.add(up.toString()); up = up.getParent()) above.add(up.toString());
+                for (String dir : above.reversed()) command.addAll(List.of("--perms", "0755", "--dir", dir));
                 switch (m) {
                     case Mount.ReadOnly(Path host, String inside) -> command.addAll(List.of("--ro-bind", host.toString(), inside));
                     case Mount.Writable(Path host, String inside) -> command.addAll(List.of("--bind", host.toString(), inside));

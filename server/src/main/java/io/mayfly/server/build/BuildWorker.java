@@ -104,8 +104,12 @@ public final class BuildWorker implements Runnable {
             String failure = result.outcome() instanceof BuildOutcome.Failed f ? f.reason() : null;
             if (failure == null) {
                 for (String output : files(work, job.outputs())) {
-                    Path file = work.resolve(output).normalize();
-                    if (!file.startsWith(work) || !Files.isRegularFile(file)) continue; // the server says which is missing
+                    Path file;
+                    try {
+                        file = SandboxedBuild.requireArtifact(work, output);
+                    } catch (IOException missingOrLink) {
+                        continue; // the server says which is missing
+                    }
                     HttpResponse<String> r = http.send(request("/jobs/" + job.id() + "/outputs?path=" + URLEncoder.encode(output, StandardCharsets.UTF_8))
                             .PUT(HttpRequest.BodyPublishers.ofFile(file)).build(), HttpResponse.BodyHandlers.ofString());
                     if (r.statusCode() / 100 != 2) throw new IOException("uploading " + output + " answered HTTP " + r.statusCode() + ": " + r.body());
@@ -130,7 +134,7 @@ public final class BuildWorker implements Runnable {
             if (!output.endsWith("/")) files.add(output);
             else if (dir.startsWith(work) && Files.isDirectory(dir)) {
                 try (var listed = Files.list(dir)) {
-                    listed.filter(Files::isRegularFile).map(p -> output + p.getFileName()).sorted().forEach(files::add);
+                    listed.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).map(p -> output + p.getFileName()).sorted().forEach(files::add);
                 }
             }
         }
@@ -145,24 +149,16 @@ public final class BuildWorker implements Runnable {
             r.body().close();
             throw new IOException("fetching the checkout of build " + job.id() + " answered HTTP " + r.statusCode());
         }
+        // The same checks as the server's own checkout: a job could come from anyone holding the server's address.
+        Checkout checkout = new Checkout(work);
+        java.util.Set<String> executables = new java.util.HashSet<>(job.executables());
         try (ZipInputStream zip = new ZipInputStream(r.body())) {
             for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
-                Path target = work.resolve(e.getName()).normalize();
-                if (!target.startsWith(work)) throw new IOException("the checkout names a file outside it: " + e.getName());
-                Files.createDirectories(target.getParent());
-                try (OutputStream out = Files.newOutputStream(target)) {
-                    zip.transferTo(out);
-                }
+                checkout.file(e.getName(), zip, executables.contains(e.getName()));
             }
         }
-        for (String executable : job.executables()) {
-            Files.setPosixFilePermissions(work.resolve(executable), PosixFilePermissions.fromString("rwxr-xr-x"));
-        }
         for (Map.Entry<String, String> link : job.symlinks().entrySet()) {
-            Path at = work.resolve(link.getKey()).normalize();
-            if (!at.startsWith(work)) throw new IOException("the checkout names a symlink outside it: " + link.getKey());
-            Files.createDirectories(at.getParent());
-            Files.createSymbolicLink(at, Path.of(link.getValue()));
+            checkout.symlink(link.getKey(), link.getValue());
         }
     }
 

@@ -37,7 +37,7 @@ public final class MirageRecipe {
         List<String> all = new ArrayList<>();
         if (Files.isDirectory(dist)) {
             try (Stream<Path> files = Files.list(dist)) {
-                files.filter(Files::isRegularFile).map(p -> p.getFileName().toString()).sorted().forEach(all::add);
+                files.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).map(p -> p.getFileName().toString()).sorted().forEach(all::add);
             }
         }
         List<String> images = all.stream().filter(name -> target.equals("unix")

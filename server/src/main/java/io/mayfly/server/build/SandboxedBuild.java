@@ -1,35 +1,66 @@
 package io.mayfly.server.build;
 
-import java.io.BufferedReader;
+import io.mayfly.agent.sandbox.Network;
+import io.mayfly.agent.sandbox.Sandbox;
+import io.mayfly.wire.Human;
+
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 /**
- * Runs a build command in a bubblewrap sandbox: the checkout writable at /build, the host's /usr, /lib, /bin
- * and /etc read-only, no network unless asked, nothing else of the host visible (in particular not the
- * server's data directory), a fixed environment, a time limit and a cap on the log.
+ * Runs a build command (or a staged test) in the host's {@link Sandbox}: the checkout writable at /build, the host's
+ * /usr, /lib, /bin and /etc read-only, the host paths the {@link BuildPolicy} grants, and nothing else of the host (in
+ * particular not the server's data directory); as an unprivileged user under seccomp, in a network of its own that
+ * reaches the internet only when the manifest asks and the host's loopback never; with the policy's limits on memory,
+ * processes, /tmp, the build directory and time, and a cap on the bytes of output. Each limit that stops a build says so.
  */
 public final class SandboxedBuild implements Builder {
-    private static final Path BWRAP = Path.of("/usr/bin/bwrap");
-    private static final List<String> SYSTEM_DIRS = List.of("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc");
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** A line longer than this is passed on in pieces: output without newlines must not pile up in memory. */
+    static final int MAX_LINE = 8192;
+    private static final Duration DISK_POLL = Duration.ofMillis(500);
 
-    public static boolean bwrapAvailable() {
-        return Files.isExecutable(BWRAP);
+    private final Sandbox sandbox;
+    private final BuildPolicy policy;
+    private final Path runRoot;
+
+    /** @param runRoot where each build's sandbox keeps what describes it while it runs */
+    public SandboxedBuild(Sandbox sandbox, BuildPolicy policy, Path runRoot) {
+        this.sandbox = sandbox;
+        this.policy = policy;
+        this.runRoot = runRoot;
     }
+
+    /** This host's sandbox, its state (the seccomp program, each build's run files) in {@code stateDir}. */
+    public static SandboxedBuild onThisHost(Path stateDir, BuildPolicy policy) throws IOException {
+        return new SandboxedBuild(Sandbox.onThisHost(stateDir), policy, stateDir.resolve("runs"));
+    }
+
+    public BuildPolicy policy() { return policy; }
+
+    public Sandbox sandbox() { return sandbox; }
 
     @Override
     public BuildResult run(BuildRequest req, BuildOutput out) throws InterruptedException {
@@ -39,91 +70,150 @@ public final class SandboxedBuild implements Builder {
         env.put("HOME", "/tmp");
         env.put("LANG", "C.UTF-8");
         env.putAll(req.env());
-        boolean sandboxed = bwrapAvailable();
         Provenance provenance = Provenance.capture(req.source(), req.command(), env);
-        if (!sandboxed) {
-            out.line("warning: bubblewrap (bwrap) not found; the build runs as an ordinary process with no sandbox. "
-                    + "Install it with: apt-get install bubblewrap");
-        }
-        ProcessBuilder pb = new ProcessBuilder(sandboxed ? sandboxCommand(req, env) : List.of("/bin/sh", "-c", req.command()))
-                .redirectErrorStream(true).directory(req.workDir().toFile());
-        if (!sandboxed) {
-            pb.environment().clear();
-            pb.environment().putAll(env);
-        }
-        Process process;
+        Optional<String> refused = policy.refuseHostPaths(req.hostPaths().stream().map(Path::toString).toList())
+                .or(() -> policy.refuseTimeout(req.timeout()));
+        if (refused.isPresent()) return failed(refused.get(), null, start, provenance);
+
+        String id = "build-" + HexFormat.of().formatHex(randomBytes());
+        Path runDir = runRoot.resolve(id);
+        List<Sandbox.Mount> mounts = new ArrayList<>();
+        req.hostPaths().forEach(p -> mounts.add(new Sandbox.Mount.ReadOnly(p, p.toString())));
+        mounts.add(new Sandbox.Mount.Writable(req.workDir().toAbsolutePath(), "/build"));
+        Network network = new Network(req.network(), List.of(), req.hostPorts());
+        Sandbox.Spec spec = new Sandbox.Spec(id, true, mounts, network, "build", env, "/build", List.of("/bin/sh", "-c", req.command()),
+                policy.limits(), runDir, true);
+        Sandbox.Running running;
         try {
-            process = pb.start();
-        } catch (IOException e) {
-            return new BuildResult(new BuildOutcome.Failed("could not start the build: " + e.getMessage()), null, since(start), sandboxed, provenance);
-        }
-        closeQuietly(process.getOutputStream());
-        AtomicBoolean logTooBig = new AtomicBoolean();
-        Thread reader = Thread.ofVirtual().name("build-output").start(() -> copyOutput(process, req, out, logTooBig));
-        boolean finished = process.waitFor(req.timeout().toMillis(), TimeUnit.MILLISECONDS);
-        if (!finished || logTooBig.get()) {
-            kill(process);
-        }
-        reader.join(TimeUnit.SECONDS.toMillis(10));
-        Duration took = since(start);
-        if (logTooBig.get()) {
-            return new BuildResult(new BuildOutcome.Failed("the build log exceeded " + (req.maxLogBytes() / 1024 / 1024) + " MiB; the build was stopped"),
-                    null, took, sandboxed, provenance);
-        }
-        if (!finished) {
-            return new BuildResult(new BuildOutcome.Failed("the build timed out after " + human(req.timeout()) + " and was stopped; "
-                    + "raise [build] timeout in mayfly.toml if it needs longer"), null, took, sandboxed, provenance);
-        }
-        int code = process.exitValue();
-        BuildOutcome outcome = code == 0 ? new BuildOutcome.Succeeded()
-                : new BuildOutcome.Failed("the build command exited with code " + code);
-        return new BuildResult(outcome, code, took, sandboxed, provenance);
-    }
-
-    private static List<String> sandboxCommand(BuildRequest req, Map<String, String> env) {
-        List<String> cmd = new ArrayList<>(List.of(BWRAP.toString(), "--die-with-parent", "--new-session", "--unshare-all"));
-        if (req.network()) cmd.add("--share-net");
-        for (String dir : SYSTEM_DIRS) {
-            Path p = Path.of(dir);
-            if (Files.isSymbolicLink(p)) {
-                try {
-                    cmd.addAll(List.of("--symlink", Files.readSymbolicLink(p).toString(), dir));
-                } catch (IOException e) {
-                    cmd.addAll(List.of("--ro-bind-try", dir, dir));
-                }
-            } else if (Files.isDirectory(p)) {
-                cmd.addAll(List.of("--ro-bind", dir, dir));
+            if (sandbox.dropsToNobody()) giveTo(req.workDir(), Sandbox.NOBODY);
+            Sandbox.Prepared prepared = sandbox.prepare(spec);
+            prepared.warnings().forEach(w -> out.line("warning: " + w));
+            ProcessBuilder pb = new ProcessBuilder().redirectErrorStream(true).directory(req.workDir().toFile());
+            if (!prepared.sandboxed()) {
+                pb.environment().clear();
+                pb.environment().putAll(env);
             }
+            running = prepared.start(pb);
+        } catch (IOException e) {
+            deleteQuietly(runDir);
+            return new BuildResult(new BuildOutcome.Failed("could not start the build: " + e.getMessage()), null, since(start),
+                    sandbox.available(), provenance);
         }
-        // /tmp first: host paths may live below it and must not be hidden by it.
-        cmd.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"));
-        for (Path host : req.hostPaths()) {
-            cmd.addAll(List.of("--ro-bind-try", host.toString(), host.toString()));
-        }
-        cmd.addAll(List.of("--bind", req.workDir().toAbsolutePath().toString(), "/build", "--clearenv"));
-        env.forEach((k, v) -> cmd.addAll(List.of("--setenv", k, v)));
-        cmd.addAll(List.of("--chdir", "/build", "/bin/sh", "-c", req.command()));
-        return cmd;
+        Process process = running.process();
+        AtomicReference<String> stoppedBy = new AtomicReference<>();
+        Thread reader = Thread.ofVirtual().name("build-output").start(() -> copyOutput(process, req, out, stoppedBy));
+        Thread disk = Thread.ofVirtual().name("build-disk").start(() -> watchDisk(process, req.workDir(), stoppedBy));
+        boolean finished = process.waitFor(req.timeout().toMillis(), TimeUnit.MILLISECONDS);
+        if (!finished) stoppedBy.compareAndSet(null, "the build timed out after " + human(req.timeout()) + " and was stopped; "
+                + "raise [build] timeout in mayfly.toml if it needs longer");
+        if (!finished || stoppedBy.get() != null) kill(process);
+        reader.join(TimeUnit.SECONDS.toMillis(10));
+        disk.interrupt();
+        Optional<String> limit = running.limitHit();
+        running.cleanUp();
+        deleteQuietly(runDir);
+        if (stoppedBy.get() != null) return failed(stoppedBy.get(), null, start, provenance);
+        int code = process.exitValue();
+        if (code == 0) return new BuildResult(new BuildOutcome.Succeeded(), code, since(start), sandbox.available(), provenance);
+        String why = "the build command exited with code " + code;
+        if (limit.isPresent()) why += ": " + limit.get() + " (the limits of a build here: " + policy.describe() + ")";
+        else if (code == 128 + 25) why += " (SIGXFSZ: a file reached " + Human.size(policy.diskBytes()) + ", the most a build may write)";
+        return failed(why, code, start, provenance);
     }
 
-    private static void copyOutput(Process process, BuildRequest req, BuildOutput out, AtomicBoolean logTooBig) {
-        AtomicLong written = new AtomicLong();
-        try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    private BuildResult failed(String reason, Integer code, long start, Provenance provenance) {
+        return new BuildResult(new BuildOutcome.Failed(reason), code, since(start), sandbox.available(), provenance);
+    }
+
+    /**
+     * Passes the output on a line at a time and appends it to the log, counting bytes, not lines: a line longer than
+     * {@link #MAX_LINE} goes on in pieces, and past the request's cap the build is stopped.
+     */
+    private static void copyOutput(Process process, BuildRequest req, BuildOutput out, AtomicReference<String> stoppedBy) {
+        long written = 0;
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        byte[] buf = new byte[8192];
+        try (InputStream in = process.getInputStream();
              OutputStream log = Files.newOutputStream(req.logFile(), StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
-            String line;
-            while ((line = lines.readLine()) != null) {
-                byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
-                if (written.addAndGet(bytes.length) > req.maxLogBytes()) {
-                    logTooBig.set(true);
+            for (int n; (n = in.read(buf)) >= 0; ) {
+                if (written + n > req.maxLogBytes()) {
+                    stoppedBy.compareAndSet(null, "the build's output exceeded " + Human.size(req.maxLogBytes()) + "; the build was stopped");
+                    n = (int) Math.max(0, req.maxLogBytes() - written);
+                    log.write(buf, 0, n);
+                    emit(line, buf, n, out);
                     process.destroyForcibly();
                     return;
                 }
-                log.write(bytes);
+                written += n;
+                log.write(buf, 0, n);
                 log.flush();
-                out.line(line);
+                emit(line, buf, n, out);
             }
+            if (line.size() > 0) out.line(line.toString(StandardCharsets.UTF_8));
         } catch (IOException e) {
             out.line("(build output could not be read: " + e.getMessage() + ")");
+        }
+    }
+
+    private static void emit(ByteArrayOutputStream line, byte[] buf, int n, BuildOutput out) {
+        for (int i = 0; i < n; i++) {
+            byte b = buf[i];
+            if (b == '\n' || line.size() >= MAX_LINE) {
+                out.line(line.toString(StandardCharsets.UTF_8));
+                line.reset();
+                if (b == '\n') continue;
+            }
+            line.write(b);
+        }
+    }
+
+    /** Stops the build once its directory holds more than the policy allows (a file alone is stopped by RLIMIT_FSIZE). */
+    private void watchDisk(Process process, Path workDir, AtomicReference<String> stoppedBy) {
+        while (process.isAlive()) {
+            try {
+                Thread.sleep(DISK_POLL);
+            } catch (InterruptedException e) {
+                return;
+            }
+            long used = usage(workDir);
+            if (used > policy.diskBytes()) {
+                stoppedBy.compareAndSet(null, "the build directory grew to " + Human.size(used) + ", past the " + Human.size(policy.diskBytes())
+                        + " a build may use here; the build was stopped");
+                process.destroyForcibly();
+                return;
+            }
+        }
+    }
+
+    /** Bytes under dir, links not followed. */
+    static long usage(Path dir) {
+        AtomicLong total = new AtomicLong();
+        try {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    total.addAndGet(attrs.size());
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException exc) {
+                    return FileVisitResult.CONTINUE; // removed while we looked
+                }
+            });
+        } catch (IOException ignored) {
+            // what was counted stands
+        }
+        return total.get();
+    }
+
+    /** Makes the checkout the sandbox user's, so that the build may write it; links are changed, never followed. */
+    static void giveTo(Path dir, int uid) throws IOException {
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                Files.setAttribute(p, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(p, "unix:gid", uid, LinkOption.NOFOLLOW_LINKS);
+            }
         }
     }
 
@@ -136,25 +226,47 @@ public final class SandboxedBuild implements Builder {
         process.waitFor(10, TimeUnit.SECONDS);
     }
 
-    /** The build's main artifact, or an error saying what is there instead. */
+    /**
+     * The build's artifact: a regular file inside the build directory, reached without following any symbolic link
+     * (a link, or a directory on the way that is one, could lead to any file of the host). Otherwise an error that
+     * names it and says what is there.
+     */
     public static Path requireArtifact(Path workDir, String relative) throws IOException {
         Path file = workDir.resolve(relative).normalize();
-        if (!file.startsWith(workDir) || !Files.isRegularFile(file)) {
+        if (!file.startsWith(workDir) || file.equals(workDir)) {
+            throw new IOException("mayfly.toml's [build] artifact = \"" + relative + "\" is not inside the build directory");
+        }
+        Path at = workDir;
+        for (Path part : workDir.relativize(file)) {
+            at = at.resolve(part);
+            if (Files.isSymbolicLink(at)) {
+                throw new IOException("the build's artifact \"" + relative + "\" is a symbolic link" + (at.equals(file) ? "" : " (at "
+                        + workDir.relativize(at) + ")") + "; Mayfly stores only regular files from inside the build directory: "
+                        + "copy the file there instead of linking to it");
+            }
+        }
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
             List<String> top;
             try (Stream<Path> files = Files.list(workDir)) {
                 top = files.map(p -> p.getFileName().toString()).sorted().limit(20).toList();
             }
             throw new IOException("the build finished but did not leave mayfly.toml's [build] artifact = \"" + relative
-                    + "\" (looked for /build/" + relative + "); files at the top of the build directory: " + String.join(", ", top));
+                    + "\" as a file (looked for /build/" + relative + "); files at the top of the build directory: " + String.join(", ", top));
         }
         return file;
     }
 
-    private static void closeQuietly(OutputStream stdin) {
-        try {
-            stdin.close();
+    private static byte[] randomBytes() {
+        byte[] b = new byte[4];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         } catch (IOException ignored) {
-            // the build reads no input; a stdin that cannot be closed changes nothing
+            // the run files of one build; the next start of the server empties the work directory
         }
     }
 

@@ -49,6 +49,9 @@ public final class PushReceiver {
         ReceivePack rp = new ReceivePack(db);
         String app = appOf(db);
         rp.setAllowNonFastForwards(true);
+        // git fsck's checks on every object received: duplicate names (a symlink d beside a directory d/), "..",
+        // ".git", names with "/" or NUL are refused before anything is stored.
+        rp.setCheckReceivedObjects(true);
         rp.setPreReceiveHook((pack, commands) -> deploy(app, pack, commands, pipeline));
         return rp;
     }

@@ -24,7 +24,7 @@ public final class RepositorySync {
     /** Fetches {@code branch} of {@code url}; returns the fetched head commit. */
     public static ObjectId fetch(Repository repo, String url, String branch) throws IOException {
         try {
-            Git.wrap(repo).fetch().setRemote(url).setRefSpecs(new RefSpec("+refs/heads/" + branch + ":" + INCOMING)).call();
+            Git.wrap(repo).fetch().setCheckFetchedObjects(true).setRemote(url).setRefSpecs(new RefSpec("+refs/heads/" + branch + ":" + INCOMING)).call();
         } catch (GitAPIException e) {
             throw new IOException("could not fetch branch " + branch + " of " + url + ": " + e.getMessage(), e);
         }

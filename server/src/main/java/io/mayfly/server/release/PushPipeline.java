@@ -27,6 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -180,6 +181,9 @@ public final class PushPipeline {
                 return new Built.Broken("mayfly.toml: " + e.getMessage());
             }
         }
+        Optional<String> refused = sandbox.policy().refuseHostPaths(manifest.build().hostPaths())
+                .or(() -> sandbox.policy().refuseTimeout(manifest.build().timeout()));
+        if (refused.isPresent()) return new Built.Broken(refused.get());
         int number = builds.start(app, source, commit.name(), manifestText, shown);
         progress.say("-----> Build #" + number + " (" + shown + ") of " + commit.abbreviate(7).name());
         Path work = workRoot.resolve(app + "-" + number);
@@ -291,9 +295,12 @@ public final class PushPipeline {
 
     private String stagedTest(Path work, Manifest manifest, String url, Progress progress, String app, int number) throws InterruptedException {
         progress.say("-----> Testing the staged instance: " + manifest.test().command());
-        BuildRequest request = new BuildRequest("test of build #" + number, work, manifest.test().command(), true, List.of(),
+        // The test may connect out, and to the staged instance when it is on this host's loopback: to no other port of it.
+        URI target = URI.create(url);
+        List<Integer> hostPorts = List.of("127.0.0.1", "localhost", "[::1]").contains(target.getHost()) ? List.of(target.getPort()) : List.of();
+        BuildRequest request = new BuildRequest("test of build #" + number, work, manifest.test().command(), true, hostPorts, List.of(),
                 Map.of("MAYFLY_TEST_URL", url, "MAYFLY_APP", app), manifest.test().timeout(), MAX_BUILD_LOG,
-                logs.dir(app).resolve("test-" + number + ".log"));
+                logs.dir(app).resolve("test-" + number + ".log"), List.of());
         BuildResult result = sandbox.run(request, line -> progress.say("       " + line));
         return result.outcome() instanceof BuildOutcome.Failed failed ? failed.reason() : null;
     }

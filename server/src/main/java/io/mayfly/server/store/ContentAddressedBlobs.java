@@ -77,8 +77,9 @@ public final class ContentAddressedBlobs {
         }
     }
 
+    /** Stores a regular file; a symbolic link at its place is refused (O_NOFOLLOW), never read through. */
     public Stored put(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = Files.newInputStream(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return put(in);
         }
     }

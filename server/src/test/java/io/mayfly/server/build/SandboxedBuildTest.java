@@ -25,10 +25,23 @@ class SandboxedBuildTest {
 
     private BuildResult build(String command, boolean network, List<Path> hostPaths, Duration timeout, long maxLog, List<String> lines)
             throws Exception {
+        return build(command, network, List.of(), hostPaths, timeout, maxLog, lines);
+    }
+
+    private BuildResult build(String command, boolean network, List<Integer> hostPorts, List<Path> hostPaths, Duration timeout, long maxLog,
+                              List<String> lines) throws Exception {
         Path work = Files.createDirectories(tmp.resolve("work"));
-        BuildRequest req = new BuildRequest("test", work, command, network, hostPaths, Map.of("SOURCE_DATE_EPOCH", "1"),
-                timeout, maxLog, tmp.resolve("build.log"));
-        return new SandboxedBuild().run(req, lines::add);
+        BuildRequest req = new BuildRequest("test", work, command, network, hostPorts, hostPaths, Map.of("SOURCE_DATE_EPOCH", "1"),
+                timeout, maxLog, tmp.resolve("build.log"), List.of());
+        return sandbox(policy(hostPaths, BuildPolicy.DEFAULT_DISK)).run(req, lines::add);
+    }
+
+    private BuildPolicy policy(List<Path> hostPaths, long disk) {
+        return BuildPolicy.of(hostPaths, 256L << 20, 64, 16L << 20, disk, Duration.ofMinutes(10), tmp.resolve("data"));
+    }
+
+    private SandboxedBuild sandbox(BuildPolicy policy) throws Exception {
+        return SandboxedBuild.onThisHost(tmp.resolve("sandbox"), policy);
     }
 
     private BuildResult build(String command, List<String> lines) throws Exception {
@@ -40,7 +53,7 @@ class SandboxedBuildTest {
         List<String> lines = new CopyOnWriteArrayList<>();
         BuildResult r = build("echo one; echo two >&2; echo three", lines);
         assertThat(r.outcome()).isInstanceOf(BuildOutcome.Succeeded.class);
-        assertThat(r.sandboxed()).isEqualTo(SandboxedBuild.bwrapAvailable());
+        assertThat(r.sandboxed()).isTrue();
         assertThat(lines).containsSubsequence("one", "two", "three");
         assertThat(Files.readString(tmp.resolve("build.log"))).contains("one\n", "two\n", "three\n");
     }
@@ -69,13 +82,12 @@ class SandboxedBuildTest {
     void aRunawayLogIsCappedAndStopsTheBuild() throws Exception {
         BuildResult r = build("yes mayfly", false, List.of(), Duration.ofMinutes(1), 64 * 1024, new CopyOnWriteArrayList<>());
         assertThat(r.outcome()).isInstanceOf(BuildOutcome.Failed.class);
-        assertThat(((BuildOutcome.Failed) r.outcome()).reason()).contains("build log exceeded");
+        assertThat(((BuildOutcome.Failed) r.outcome()).reason()).contains("output exceeded 64 KiB");
         assertThat(Files.size(tmp.resolve("build.log"))).isLessThanOrEqualTo(64 * 1024);
     }
 
     @Test
-    void theNetworkIsClosedUnlessTheManifestAsksForIt() throws Exception {
-        assumeThat(SandboxedBuild.bwrapAvailable()).as("bubblewrap installed").isTrue();
+    void theNetworkIsClosedUnlessAskedAndNeverReachesTheHostsLoopback() throws Exception {
         try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             Thread.ofVirtual().start(() -> {
                 while (!listener.isClosed()) {
@@ -88,19 +100,25 @@ class SandboxedBuildTest {
             });
             String probe = "exec 3<>/dev/tcp/127.0.0.1/" + listener.getLocalPort() + " && echo connected || echo refused";
             List<String> closed = new CopyOnWriteArrayList<>();
-            build("bash -c '" + probe + "' 2>&1", false, List.of(), Duration.ofMinutes(1), 1 << 20, closed);
-            assertThat(closed).contains("refused").doesNotContain("connected");
-            List<String> open = new CopyOnWriteArrayList<>();
-            build("bash -c '" + probe + "' 2>&1", true, List.of(), Duration.ofMinutes(1), 1 << 20, open);
-            assertThat(open).contains("connected");
+            build("bash -c '" + probe + "' 2>&1; cat /proc/net/route | wc -l", false, List.of(), Duration.ofMinutes(1), 1 << 20, closed);
+            assertThat(closed).contains("refused", "1").doesNotContain("connected");
+            // The network a manifest asks for reaches out (a default route, through pasta), but never the host's loopback.
+            List<String> out = new CopyOnWriteArrayList<>();
+            build("bash -c '" + probe + "' 2>&1; grep -c 00000000 /proc/net/route", true, List.of(), Duration.ofMinutes(1), 1 << 20, out);
+            assertThat(out).contains("refused").doesNotContain("connected", "0");
+            // A staged test reaches the one host port it is given.
+            List<String> test = new CopyOnWriteArrayList<>();
+            build("bash -c '" + probe + "' 2>&1", true, List.of(listener.getLocalPort()), List.of(), Duration.ofMinutes(1), 1 << 20, test);
+            assertThat(test).contains("connected");
         }
     }
 
     @Test
     void theServersDataDirectoryIsInvisibleAndHostPathsAreReadOnly() throws Exception {
-        assumeThat(SandboxedBuild.bwrapAvailable()).as("bubblewrap installed").isTrue();
         Path data = Files.createDirectories(tmp.resolve("data"));
         Files.writeString(data.resolve("admin.token"), "secret");
+        // Host paths are read by the build's unprivileged user: they must be readable by anyone, as /boot is.
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path shared = Files.createDirectories(tmp.resolve("shared"));
         Files.writeString(shared.resolve("kernel"), "bytes\n");
         List<String> lines = new CopyOnWriteArrayList<>();
@@ -141,7 +159,7 @@ class SandboxedBuildTest {
             for (String f : List.of("hello.c", "Makefile")) Files.copy(example.resolve(f), work.resolve(f));
             BuildRequest req = new BuildRequest("test", work, "make", false, List.of(), Map.of("SOURCE_DATE_EPOCH", "1"),
                     Duration.ofMinutes(2), 1 << 20, tmp.resolve("hello-" + i + ".log"));
-            assertThat(new SandboxedBuild().run(req, line -> {}).outcome()).isInstanceOf(BuildOutcome.Succeeded.class);
+            assertThat(sandbox(policy(List.of(), BuildPolicy.DEFAULT_DISK)).run(req, line -> {}).outcome()).isInstanceOf(BuildOutcome.Succeeded.class);
             digests[i] = io.mayfly.server.store.ContentAddressedBlobs.digestOf(SandboxedBuild.requireArtifact(work, "hello"));
         }
         assertThat(digests[0]).isEqualTo(digests[1]);
@@ -153,6 +171,80 @@ class SandboxedBuildTest {
         Files.writeString(work.resolve("other"), "x");
         assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> SandboxedBuild.requireArtifact(work, "hello")))
                 .hasMessageContaining("artifact = \"hello\"").hasMessageContaining("other");
+    }
+
+    @Test
+    void theBuildRunsAsAnUnprivilegedUserUnderSeccomp() throws Exception {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        build("id -u; grep -E 'CapEff|NoNewPrivs|Seccomp:' /proc/self/status; unshare -U true 2>&1 | head -1; cat /etc/shadow 2>&1 | head -1",
+                lines);
+        assertThat(lines).contains("65534", "CapEff:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2");
+        assertThat(String.join("\n", lines)).contains("unshare: unshare failed: Operation not permitted", "Permission denied");
+    }
+
+    @Test
+    void outputWithoutANewlineIsCutInLinesAndStoppedAtTheCap() throws Exception {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        BuildResult r = build("head -c 3000000 /dev/zero | tr '\\0' a", false, List.of(), Duration.ofMinutes(1), 64 * 1024, lines);
+        assertThat(r.outcome()).isInstanceOf(BuildOutcome.Failed.class);
+        assertThat(((BuildOutcome.Failed) r.outcome()).reason()).contains("output exceeded 64 KiB");
+        assertThat(Files.size(tmp.resolve("build.log"))).isEqualTo(64 * 1024);
+        assertThat(lines).allSatisfy(l -> assertThat(l.length()).isLessThanOrEqualTo(SandboxedBuild.MAX_LINE));
+    }
+
+    @Test
+    void theBuildDirectoryHasADiskLimit() throws Exception {
+        Path work = Files.createDirectories(tmp.resolve("work"));
+        BuildRequest req = new BuildRequest("test", work, "for i in 1 2 3 4 5 6; do head -c 4000000 /dev/zero > f$i; done; sleep 5",
+                false, List.of(), Map.of(), Duration.ofMinutes(1), 1 << 20, tmp.resolve("build.log"));
+        BuildResult r = sandbox(policy(List.of(), 8L << 20)).run(req, line -> {});
+        assertThat(((BuildOutcome.Failed) r.outcome()).reason()).contains("build directory grew to", "past the 8 MiB a build may use");
+    }
+
+    @Test
+    void hostPathsAndTimeoutsBeyondTheServersPolicyAreRefusedWithWhatIsAllowed() throws Exception {
+        Path shared = Files.createDirectories(tmp.resolve("shared"));
+        Path data = Files.createDirectories(tmp.resolve("data"));
+        Files.createSymbolicLink(shared.resolve("escape"), data);
+        BuildPolicy policy = policy(List.of(shared), BuildPolicy.DEFAULT_DISK);
+        assertThat(policy.refuseHostPaths(List.of(shared.resolve("sub").toString()))).isEmpty();
+        assertThat(policy.refuseHostPaths(List.of("/root"))).get(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+                .contains("asks for /root", "it shares " + shared, "--build-host-path");
+        assertThat(policy.refuseHostPaths(List.of(shared.resolve("escape").toString()))).get(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+                .contains("which leads to " + data);
+        assertThat(policy.refuseTimeout(Duration.ofHours(5))).get(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+                .contains("longer than this server allows", "--build-max-timeout");
+        Path work = Files.createDirectories(tmp.resolve("work"));
+        BuildRequest req = new BuildRequest("test", work, "cat /root/.bashrc", false, List.of(Path.of("/root")), Map.of(),
+                Duration.ofMinutes(1), 1 << 20, tmp.resolve("build.log"));
+        BuildResult r = sandbox(policy).run(req, line -> {});
+        assertThat(((BuildOutcome.Failed) r.outcome()).reason()).contains("asks for /root");
+    }
+
+    @Test
+    void theOperatorCannotShareTheDataDirectoryOrSecrets() {
+        Path data = tmp.resolve("data");
+        for (Path p : List.of(data, data.resolve("blobs"), tmp, Path.of("/"), Path.of("/root"), Path.of("/etc"), Path.of("/etc/ssh"))) {
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> BuildPolicy.of(List.of(p), 1, 1, 1, 1, Duration.ofHours(1), data)))
+                    .as(p.toString()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot be shared with builds");
+        }
+        assertThat(BuildPolicy.of(List.of(Path.of("/boot")), 1, 1, 1, 1, Duration.ofHours(1), data).hostPaths()).containsExactly(Path.of("/boot"));
+    }
+
+    @Test
+    void anArtifactThatIsASymlinkOrGoesThroughOneIsRefused() throws Exception {
+        Path work = Files.createDirectories(tmp.resolve("links"));
+        Path secret = Files.writeString(tmp.resolve("signing-key"), "PRIVATE");
+        Files.createSymbolicLink(work.resolve("loot"), secret);
+        Files.createSymbolicLink(work.resolve("dist"), tmp);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> SandboxedBuild.requireArtifact(work, "loot")))
+                .hasMessageContaining("\"loot\" is a symbolic link");
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> SandboxedBuild.requireArtifact(work, "dist/signing-key")))
+                .hasMessageContaining("(at dist)");
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> SandboxedBuild.requireArtifact(work, "../signing-key")))
+                .hasMessageContaining("not inside the build directory");
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> new io.mayfly.server.store.ContentAddressedBlobs(tmp.resolve("blobs"), null)
+                .put(work.resolve("loot")))).isInstanceOf(java.io.IOException.class);
     }
 
     @Test
