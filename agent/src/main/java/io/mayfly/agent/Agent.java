@@ -124,7 +124,7 @@ public final class Agent implements AutoCloseable {
             throw new DriverException("cannot create the instance directory " + stateDir + ": " + e.getMessage(), e);
         }
         InstanceSpec spec = new InstanceSpec(id, req.app(), req.release(), req.artifact(), req.initrd(), args, env,
-                req.memoryBytes(), port, req.guestPort(), stateDir.resolve("console.log"), stateDir, req.stopGrace(), Math.max(1, req.vcpus()));
+                req.memoryBytes(), port, req.guestPort(), stateDir.resolve("console.log"), stateDir, req.stopGrace(), Math.max(1, req.vcpus()), true);
         try {
             StartRequest withoutEnv = new StartRequest(req.app(), req.release(), req.driver(), req.artifact(), req.initrd(), req.args(),
                     Map.of(), req.memoryBytes(), req.vcpus(), req.guestPort(), req.stopGrace(), req.health());

@@ -91,7 +91,7 @@ public final class AgentCommand implements Callable<Integer> {
         var address = proxy.start(ServerCommand.address(router, "--router"));
         // Its events about apps are printed here and, once it follows a server (--server), sent there too.
         var toServer = new java.util.concurrent.atomic.AtomicReference<io.mayfly.agent.AgentEvents>(io.mayfly.agent.AgentEvents.NONE);
-        Agent agent = new Agent(dir.resolve("agent"), proxy, Drivers.all(), (app, line) -> {
+        Agent agent = new Agent(dir.resolve("agent"), proxy, Drivers.all(dir.resolve("agent")), (app, line) -> {
             say(app + ": " + line);
             toServer.get().event(app, line);
         }, RestartPolicy.DEFAULT);

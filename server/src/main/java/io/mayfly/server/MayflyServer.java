@@ -176,7 +176,7 @@ public final class MayflyServer implements AutoCloseable {
         Router router = new Router(settings.domain(), Runtime.getRuntime().availableProcessors(), metrics);
         // Without the embedded agent nothing runs here, so nothing is routed here: the router is never bound.
         InetSocketAddress routerAddress = settings.embeddedAgent() ? router.start(settings.router()) : settings.router();
-        Agent agent = new Agent(data.resolve("agent"), router, Drivers.all(), logs::event, RestartPolicy.DEFAULT);
+        Agent agent = new Agent(data.resolve("agent"), router, Drivers.all(data.resolve("agent")), logs::event, RestartPolicy.DEFAULT);
         agent.recover();
         apps.all().forEach(app -> agent.declare(app.name()));
 

@@ -21,12 +21,13 @@ import java.util.Map;
  * @param logFile   where the console goes (appended)
  * @param stateDir  a directory private to this instance where the driver keeps its state and scratch files
  * @param vcpus     virtual CPUs (VM drivers)
+ * @param network   whether the instance may connect out ({@code [run] network}); it is reached on its port either way
  */
 public record InstanceSpec(String id, String app, int release, Path artifact, Path initrd, List<String> args,
                            Map<String, String> env, long memoryBytes, int port, int guestPort,
-                           Path logFile, Path stateDir, Duration stopGrace, int vcpus) {
+                           Path logFile, Path stateDir, Duration stopGrace, int vcpus, boolean network) {
     public InstanceSpec(String id, String app, int release, Path artifact, Path initrd, List<String> args, Map<String, String> env,
                         long memoryBytes, int port, int guestPort, Path logFile, Path stateDir, Duration stopGrace) {
-        this(id, app, release, artifact, initrd, args, env, memoryBytes, port, guestPort, logFile, stateDir, stopGrace, 1);
+        this(id, app, release, artifact, initrd, args, env, memoryBytes, port, guestPort, logFile, stateDir, stopGrace, 1, true);
     }
 }

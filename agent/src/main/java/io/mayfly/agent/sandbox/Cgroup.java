@@ -144,7 +144,12 @@ public final class Cgroup {
         dirs.forEach(Cgroup::rmdir);
     }
 
-    private static void rmdir(Path dir) {
+    /** The group's directory in each hierarchy. */
+    List<Path> dirs() {
+        return dirs;
+    }
+
+    static void rmdir(Path dir) {
         try {
             // rmdir, not a recursive delete: a cgroup's files go away with its directory.
             Files.deleteIfExists(dir);

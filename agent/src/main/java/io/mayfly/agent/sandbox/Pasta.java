@@ -22,8 +22,8 @@ public final class Pasta {
         this.root = root;
     }
 
-    /** pasta from /usr/bin, or null when it is not installed. */
-    static Pasta onThisHost(boolean root) {
+    /** pasta from /usr/bin, or null when it is not installed; {@code root}: whether this process runs as root. */
+    public static Pasta onThisHost(boolean root) {
         Path p = Path.of("/usr/bin/pasta");
         return Files.isExecutable(p) ? new Pasta(p, root) : null;
     }

@@ -68,7 +68,8 @@ public final class Sandbox {
      * @param id            names the control group, e.g. an instance id or {@code build-hello-3-a1b2}
      * @param hostSystem    whether the host's /usr, /lib*, /bin, /sbin and /etc are visible, read-only (builds)
      * @param runDir        where the sandbox keeps what describes it while it runs (its pid, pasta's log)
-     * @param dieWithParent whether the sandbox ends with the process that started it (builds, not instances)
+     * @param dieWithParent whether the sandbox ends with the process that started it (builds); if not (instances), it
+     *                      is started in a session of its own, so that signals to the agent's terminal do not reach it
      */
     public record Spec(String id, boolean hostSystem, List<Mount> mounts, Network network, String hostname,
                        Map<String, String> env, String workDir, List<String> command, Limits limits, Path runDir,
@@ -77,6 +78,7 @@ public final class Sandbox {
     private final Path bwrap;
     private final Path prlimit;
     private final Path setpriv;
+    private final Path setsid = executable("/usr/bin/setsid");
     private final Path cgroupRoot;
     private final Path seccomp;
     private final Pasta pasta;
@@ -92,8 +94,8 @@ public final class Sandbox {
                 Pasta.onThisHost(root), Path.of("/sys/fs/cgroup"), stateDir, root);
     }
 
-    /** Any tool given as null is treated as not installed. */
-    Sandbox(Path bwrap, Path prlimit, Path setpriv, Pasta pasta, Path cgroupRoot, Path stateDir, boolean root) throws IOException {
+    /** Any tool given as null is treated as not installed (tests, and hosts that keep them elsewhere). */
+    public Sandbox(Path bwrap, Path prlimit, Path setpriv, Pasta pasta, Path cgroupRoot, Path stateDir, boolean root) throws IOException {
         this.bwrap = bwrap;
         this.prlimit = prlimit;
         this.setpriv = setpriv;
@@ -159,8 +161,11 @@ public final class Sandbox {
                 command.add("--");
             }
         }
+        // Without bubblewrap there is no sandbox to drop privileges into: the command runs as this process, as the warning says.
         boolean dropInside = dropsToNobody() && spec.hostSystem() && bwrap != null;
-        if (dropsToNobody() && !dropInside) command.addAll(setpriv());
+        boolean dropOutside = dropsToNobody() && !spec.hostSystem() && bwrap != null;
+        if (!spec.dieWithParent() && setsid != null) command.add(setsid.toString()); // it execs in place: the pid stays
+        if (dropOutside) command.addAll(setpriv());
         if (bwrap == null) {
             command.addAll(spec.command());
         } else {
@@ -268,6 +273,7 @@ public final class Sandbox {
             if (pasta == null) return new Running(process, info, null, cgroup);
             try {
                 long pid = sandboxPid(process, info);
+                awaitLoopback(pid, process);
                 Path pidFile = spec.runDir().resolve("pasta.pid");
                 Files.deleteIfExists(pidFile);
                 Process joined = pasta.attach(pid, spec.network(), pidFile, spec.runDir().resolve("pasta.log"));
@@ -335,18 +341,57 @@ public final class Sandbox {
             return cgroup.flatMap(Cgroup::limitHit);
         }
 
+        /** What outlives the command unless removed, as a record a restarted agent can read back. */
+        public Leftovers leftovers() {
+            long pastaPid = pasta == null ? 0 : pasta.pid();
+            long started = pasta == null ? 0 : pasta.toHandle().info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
+            return new Leftovers(pastaPid, started, cgroup.map(Cgroup::dirs).orElse(List.of()));
+        }
+
         /** Stops pasta and removes the control group; call once the command ended. */
         public void cleanUp() {
-            if (pasta != null) {
-                pasta.destroy();
-                try {
-                    if (!pasta.waitFor(2, java.util.concurrent.TimeUnit.SECONDS)) pasta.destroyForcibly();
-                } catch (InterruptedException e) {
-                    pasta.destroyForcibly();
-                    Thread.currentThread().interrupt();
-                }
+            leftovers().release();
+        }
+    }
+
+    /**
+     * What a sandbox leaves behind when its command ends: pasta, which does not end by itself, and the control group.
+     * Kept beside an instance, so that an agent that restarted can remove them too.
+     */
+    public record Leftovers(long pastaPid, long pastaStartedMillis, List<Path> cgroups) {
+        /** Stops pasta (if that pid is still the pasta started then) and removes the control groups. */
+        public void release() {
+            if (pastaPid > 0) {
+                ProcessHandle.of(pastaPid).filter(p -> p.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(-1L) == pastaStartedMillis)
+                        .ifPresent(p -> {
+                            p.destroy();
+                            try {
+                                p.onExit().get(2, java.util.concurrent.TimeUnit.SECONDS);
+                            } catch (Exception e) {
+                                p.destroyForcibly();
+                            }
+                        });
             }
-            cgroup.ifPresent(Cgroup::remove);
+            cgroups.forEach(Cgroup::rmdir);
+        }
+    }
+
+    /**
+     * bubblewrap says the sandbox's pid before it has brought up the sandbox's loopback; pasta joining the namespace
+     * meanwhile makes that fail ("loopback: Failed RTM_NEWADDR"). So pasta waits until 127.0.0.1 is there.
+     */
+    private static void awaitLoopback(long pid, Process process) throws IOException {
+        Path fib = Path.of("/proc/" + pid + "/net/fib_trie");
+        long deadline = System.nanoTime() + SETUP_TIMEOUT.toNanos();
+        while (true) {
+            try {
+                if (Files.readString(fib).contains("127.0.0.1")) return;
+            } catch (IOException e) {
+                if (!process.isAlive()) throw new IOException("the sandbox ended before it started (exit code " + process.exitValue() + ")");
+            }
+            if (!process.isAlive()) throw new IOException("the sandbox ended before it started (exit code " + process.exitValue() + ")");
+            if (System.nanoTime() > deadline) throw new IOException("the sandbox's loopback did not come up within " + SETUP_TIMEOUT.toSeconds() + " s");
+            pause();
         }
     }
 

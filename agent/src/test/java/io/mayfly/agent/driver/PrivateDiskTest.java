@@ -43,6 +43,6 @@ class PrivateDiskTest {
 
     private InstanceSpec spec(Path stateDir) {
         return new InstanceSpec("hello-v3-aaaa", "hello", 3, dir.resolve("k"), null, List.of(), Map.of(), 64L << 20, 4000, 8080,
-                dir.resolve("console.log"), stateDir, Duration.ofSeconds(1), 1);
+                dir.resolve("console.log"), stateDir, Duration.ofSeconds(1), 1, true);
     }
 }

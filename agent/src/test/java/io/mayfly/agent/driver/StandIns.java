@@ -97,7 +97,7 @@ public final class StandIns {
         Path stateDir = dir.resolve("instances").resolve(id);
         int port = Ports.freeLoopbackPort();
         return new InstanceSpec(id, "hello", 3, artifact, initrd, args, Map.of("PORT", Integer.toString(port)), 128L << 20,
-                port, 8080, stateDir.resolve("console.log"), stateDir, Duration.ofSeconds(5), 2);
+                port, 8080, stateDir.resolve("console.log"), stateDir, Duration.ofSeconds(5), 2, true);
     }
 
     /** Whether something accepts TCP connections on 127.0.0.1:{@code port}. */

@@ -53,6 +53,6 @@ class VmHostTest {
 
     private InstanceSpec spec(long memory) {
         return new InstanceSpec("hello-v3-aaaa", "hello", 3, dir.resolve("k"), null, List.of(), Map.of(), memory, 4000, 8080,
-                dir.resolve("console.log"), dir, Duration.ofSeconds(1), 1);
+                dir.resolve("console.log"), dir, Duration.ofSeconds(1), 1, true);
     }
 }

@@ -6,6 +6,8 @@ import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceSpec;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
+import io.mayfly.agent.sandbox.Network;
+import io.mayfly.agent.sandbox.Sandbox;
 
 import java.io.File;
 import java.io.IOException;
@@ -26,35 +28,35 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs a unikernel built as a static ELF (Solo5-spt, MirageOS-unix) as a process, the way a Nomad task driver
- * would: inside a bubblewrap sandbox that sees only the artifact, its own pid/ipc/uts namespaces and no
- * capabilities, but the host's network, so the instance listens on 127.0.0.1:PORT of the host.
+ * would: in the host's {@link Sandbox}, which sees only the artifact, runs as an unprivileged user with no
+ * capabilities under seccomp, with the instance's memory as its control group's limit, and has a network namespace
+ * of its own: the app listens on 127.0.0.1:PORT there, pasta forwards the host's 127.0.0.1:PORT to it, and it can
+ * connect out but never to the host's loopback (the API, the router, another tenant's instance).
  *
  * <p>Instances are started in their own session and are not tied to the agent's life (no --die-with-parent):
  * they outlive an agent crash and a restarted agent re-adopts them with {@link #recover}. The console goes
- * straight to the log file, not through a pipe, so nothing breaks when the agent goes away.
+ * straight to the log file, not through a pipe, so nothing breaks when the agent goes away. What the sandbox leaves
+ * behind (pasta, the control group) is recorded beside the instance and removed when it ends, by whichever agent.
  */
 public final class ProcessDriver implements Driver {
     public static final String NAME = "process";
     private static final String LOG_PREFIX = "[mayfly] ";
+    /** What the sandbox leaves behind, beside the instance's state. */
+    static final String LEFTOVERS = "sandbox-leftovers.json";
+    /** A unikernel is one process; a few more for what a MirageOS-unix build forks. */
+    private static final long PROCESSES = 64;
+    private static final long TMP_BYTES = 64L << 20;
 
-    private final Path bwrap;
-    private final Path prlimit;
-    private final Path setsid;
-    private final Path cgroupRoot;
+    private final Sandbox sandbox;
     private volatile Availability availability;
 
-    /** Uses bubblewrap, prlimit and setsid from /usr/bin where installed. */
-    public ProcessDriver() {
-        this(executable("/usr/bin/bwrap"), executable("/usr/bin/prlimit"), executable("/usr/bin/setsid"),
-                Path.of("/sys/fs/cgroup"));
+    /** The host's sandbox, its state (the seccomp program) in {@code stateDir}. */
+    public ProcessDriver(Path stateDir) throws IOException {
+        this(Sandbox.onThisHost(stateDir));
     }
 
-    /** Any tool given as null is treated as not installed. */
-    ProcessDriver(Path bwrap, Path prlimit, Path setsid, Path cgroupRoot) {
-        this.bwrap = bwrap;
-        this.prlimit = prlimit;
-        this.setsid = setsid;
-        this.cgroupRoot = cgroupRoot;
+    public ProcessDriver(Sandbox sandbox) {
+        this.sandbox = sandbox;
     }
 
     @Override
@@ -69,31 +71,36 @@ public final class ProcessDriver implements Driver {
         return a;
     }
 
-    /** Runs bubblewrap once with the namespaces an instance gets, so a host that forbids them is found early. */
+    /**
+     * Sets up a sandbox the way an instance gets one, with a command that does not exist in it: bubblewrap's "execvp"
+     * error says the sandbox itself came up, so a host that forbids its namespaces is found before a deploy.
+     */
     private Availability probe() {
-        if (bwrap == null) {
+        if (!sandbox.available()) {
             return Availability.yes("bubblewrap not found: instances run unsandboxed");
         }
-        List<String> command = List.of(bwrap.toString(), "--ro-bind", "/", "/", "--unshare-pid", "--unshare-ipc",
-                "--unshare-uts", "--proc", "/proc", "--dev", "/dev", "--new-session", "--cap-drop", "ALL",
-                bwrap.toString(), "--version");
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return Availability.no("bubblewrap at " + bwrap + " did not finish a test run within 10 s");
+            Path dir = Files.createTempDirectory("mayfly-probe");
+            try {
+                Sandbox.Spec spec = new Sandbox.Spec("probe-" + ProcessHandle.current().pid(), false, List.of(), Network.NONE, "probe",
+                        Map.of(), "/", List.of("/mayfly-probe"), Sandbox.Limits.NONE, dir, true);
+                Sandbox.Running running = sandbox.prepare(spec).start(new ProcessBuilder().redirectErrorStream(true));
+                String out = new String(running.process().getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+                running.process().waitFor(10, TimeUnit.SECONDS);
+                running.cleanUp();
+                if (!out.contains("execvp /mayfly-probe")) {
+                    return Availability.no("the sandbox cannot be set up on this host (" + out + "); the process driver needs "
+                            + "user, pid, ipc, uts and network namespaces");
+                }
+                return Availability.yes(sandbox.describe());
+            } finally {
+                deleteTree(dir);
             }
-            if (p.exitValue() != 0) {
-                return Availability.no("bubblewrap at " + bwrap + " cannot create a sandbox on this host (" + out
-                        + "); the process driver needs pid, ipc and uts namespaces");
-            }
-            return Availability.yes(out + " at " + bwrap);
         } catch (IOException e) {
-            return Availability.no("cannot run bubblewrap at " + bwrap + ": " + e.getMessage());
+            return Availability.no("cannot run the sandbox: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return Availability.no("interrupted while testing bubblewrap at " + bwrap);
+            return Availability.no("interrupted while testing the sandbox");
         }
     }
 
@@ -104,7 +111,7 @@ public final class ProcessDriver implements Driver {
             throw new DriverException("the process driver cannot run " + spec.id() + " on this host: " + available.detail());
         }
         Path artifact = spec.artifact().toAbsolutePath();
-        makeExecutable(artifact, spec);
+        if (!sandbox.available()) makeExecutable(artifact, spec);
         try {
             Files.createDirectories(spec.stateDir());
             Files.createDirectories(spec.logFile().toAbsolutePath().getParent());
@@ -114,57 +121,33 @@ public final class ProcessDriver implements Driver {
         }
         Map<String, String> env = new LinkedHashMap<>(spec.env());
         env.putIfAbsent("PORT", Integer.toString(spec.port()));
-
-        List<String> warnings = new ArrayList<>();
-        List<String> command = new ArrayList<>();
-        if (setsid != null) {
-            // Its own session and process group: a signal to the agent's group (Ctrl-C in a terminal) must not
-            // reach the instance. setsid execs in place (our child is never a group leader), so the pid stays.
-            command.add(setsid.toString());
-        } else {
-            warnings.add("setsid not found (util-linux): the instance shares the agent's process group, so a signal "
-                    + "to the agent's terminal also reaches it");
-        }
-        Runnable afterStop = addMemoryLimit(spec, command, warnings);
-        if (bwrap != null) {
-            String inside = "/app/" + artifact.getFileName();
-            command.addAll(List.of(bwrap.toString(),
-                    "--ro-bind", artifact.toString(), inside,
-                    "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                    "--hostname", spec.id(),
-                    "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-                    "--new-session", "--cap-drop", "ALL", "--clearenv"));
-            env.forEach((k, v) -> command.addAll(List.of("--setenv", k, v)));
-            command.addAll(List.of("--chdir", "/", inside));
-        } else {
-            warnings.add("bubblewrap not found: this instance runs unsandboxed, with the agent's view of the host's "
-                    + "files and its privileges; install bubblewrap (apt-get install bubblewrap) to sandbox instances");
-            command.add(artifact.toString());
-        }
+        String inside = "/app/" + artifact.getFileName();
+        List<String> command = new ArrayList<>(List.of(sandbox.available() ? inside : artifact.toString()));
         command.addAll(spec.args());
-
-        ProcessBuilder builder = new ProcessBuilder(command)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(spec.logFile().toFile()))
-                .directory(bwrap != null ? new File("/") : spec.stateDir().toFile());
-        builder.environment().clear();
-        if (bwrap == null) {
-            builder.environment().putAll(env);
-        }
-        appendToLog(spec, warnings);
-        Process process;
+        Network network = new Network(spec.network(), List.of(spec.port()), List.of());
+        Sandbox.Spec sandboxed = new Sandbox.Spec(spec.id(), false, List.of(new Sandbox.Mount.Copied(artifact, inside, "0555")), network,
+                spec.id(), env, "/", command, new Sandbox.Limits(spec.memoryBytes(), PROCESSES, TMP_BYTES, 0), spec.stateDir(), false);
+        Sandbox.Running running;
         try {
-            process = builder.start();
+            Sandbox.Prepared prepared = sandbox.prepare(sandboxed);
+            appendToLog(spec, prepared.warnings());
+            ProcessBuilder builder = new ProcessBuilder().redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(spec.logFile().toFile())).directory(spec.stateDir().toFile());
+            builder.environment().clear();
+            if (!prepared.sandboxed()) builder.environment().putAll(env);
+            running = prepared.start(builder);
         } catch (IOException e) {
-            afterStop.run();
-            throw new DriverException("cannot start instance " + spec.id() + " (" + command.getFirst() + "): " + e.getMessage(), e);
+            throw new DriverException("cannot start instance " + spec.id() + ": " + e.getMessage(), e);
         }
+        Process process = running.process();
+        Sandbox.Leftovers leftovers = running.leftovers();
         long startTicks = ProcessStat.read(process.pid()).map(ProcessStat::startTicks).orElse(0L);
         InstanceState state = new InstanceState(spec.id(), spec.app(), spec.release(), NAME, process.pid(), startTicks,
                 spec.port(), spec.logFile(), spec.stateDir(), Instant.now());
-        ProcessInstanceHandle handle = ProcessInstanceHandle.started(state, process, bwrap != null, afterStop);
+        ProcessInstanceHandle handle = ProcessInstanceHandle.started(state, process, sandbox.available(),
+                afterExit(spec.logFile(), leftovers, running::limitHit));
         try {
+            InstanceStateFile.writeJson(spec.stateDir().resolve(LEFTOVERS), leftovers);
             InstanceStateFile.write(InstanceStateFile.in(spec.stateDir()), state);
         } catch (IOException e) {
             // An instance whose state is not on disk would be orphaned by the next agent restart.
@@ -177,67 +160,50 @@ public final class ProcessDriver implements Driver {
 
     @Override
     public Optional<InstanceHandle> recover(InstanceState state) {
-        if (!NAME.equals(state.driver()) || !ProcessStat.running(state.pid(), state.startTicks())) {
+        if (!NAME.equals(state.driver())) return Optional.empty();
+        Sandbox.Leftovers leftovers = readLeftovers(state.stateDir());
+        if (!ProcessStat.running(state.pid(), state.startTicks())) {
+            leftovers.release(); // it ended while no agent ran: its pasta still holds the port
             return Optional.empty();
         }
         return ProcessHandle.of(state.pid()).map(p -> ProcessInstanceHandle.adopted(state, p, isBubblewrap(p),
-                () -> removeCgroup(state.id())));
+                afterExit(state.logFile(), leftovers, Optional::empty)));
+    }
+
+    /** Once the instance ended: says in its console which limit stopped it, if one did, and releases the leftovers. */
+    private static Runnable afterExit(Path log, Sandbox.Leftovers leftovers, java.util.function.Supplier<Optional<String>> limitHit) {
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        return () -> {
+            if (!done.compareAndSet(false, true)) return;
+            limitHit.get().ifPresent(hit -> {
+                try {
+                    Files.writeString(log, LOG_PREFIX + "the instance stopped: " + hit + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                } catch (IOException ignored) {
+                    // the console is the only place to say it; the exit code stays in the agent's events
+                }
+            });
+            leftovers.release();
+        };
+    }
+
+    private static Sandbox.Leftovers readLeftovers(Path stateDir) {
+        Path file = stateDir.resolve(LEFTOVERS);
+        try {
+            return Files.exists(file) ? InstanceStateFile.readJson(file, Sandbox.Leftovers.class) : new Sandbox.Leftovers(0, 0, List.of());
+        } catch (IOException e) {
+            return new Sandbox.Leftovers(0, 0, List.of());
+        }
     }
 
     private static boolean isBubblewrap(ProcessHandle p) {
         return p.info().command().map(c -> Path.of(c).getFileName().toString().equals("bwrap")).orElse(false);
     }
 
-    /**
-     * Limits the instance's memory: RLIMIT_AS through prlimit (inherited by bubblewrap and the app; a static
-     * unikernel's address space is close to its memory use), else a cgroup v2 memory.max, else nothing and
-     * a warning. Returns what to clean up once the instance is gone.
-     */
-    private Runnable addMemoryLimit(InstanceSpec spec, List<String> command, List<String> warnings) {
-        if (spec.memoryBytes() <= 0) {
-            return () -> {};
-        }
-        if (prlimit != null) {
-            command.addAll(List.of(prlimit.toString(), "--as=" + spec.memoryBytes(), "--"));
-            return () -> {};
-        }
-        Optional<Path> cgroup = createCgroup(spec, warnings);
-        if (cgroup.isPresent()) {
-            // The shell moves itself into the cgroup, then execs the instance in place: no window without the limit.
-            command.addAll(List.of("/bin/sh", "-c", "echo $$ > \"$0\" && exec \"$@\"", cgroup.get().resolve("cgroup.procs").toString()));
-            return () -> removeCgroup(spec.id());
-        }
-        warnings.add("no memory limit: neither prlimit (util-linux) nor a writable cgroup v2 memory controller under "
-                + cgroupRoot + " is available; the instance may use more than " + spec.memoryBytes() + " bytes");
-        return () -> {};
-    }
-
-    private Optional<Path> createCgroup(InstanceSpec spec, List<String> warnings) {
-        Path controllers = cgroupRoot.resolve("cgroup.controllers");
-        try {
-            if (!Files.isRegularFile(controllers) || !List.of(Files.readString(controllers).trim().split("\\s+")).contains("memory")) {
-                return Optional.empty();
-            }
-            Path parent = cgroupRoot.resolve("mayfly");
-            Files.createDirectories(parent);
-            Files.writeString(cgroupRoot.resolve("cgroup.subtree_control"), "+memory");
-            Files.writeString(parent.resolve("cgroup.subtree_control"), "+memory");
-            Path cgroup = parent.resolve(spec.id());
-            Files.createDirectories(cgroup);
-            Files.writeString(cgroup.resolve("memory.max"), Long.toString(spec.memoryBytes()));
-            return Optional.of(cgroup);
-        } catch (IOException e) {
-            warnings.add("cannot set up a memory cgroup under " + cgroupRoot + ": " + e.getMessage());
-            return Optional.empty();
-        }
-    }
-
-    private void removeCgroup(String id) {
-        try {
-            // rmdir, not a recursive delete: a cgroup's files go away with its directory.
-            Files.deleteIfExists(cgroupRoot.resolve("mayfly").resolve(id));
+    private static void deleteTree(Path dir) {
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         } catch (IOException ignored) {
-            // Not ours, or still populated: it does no harm and the next start uses a new id.
+            // a probe's scratch directory in /tmp
         }
     }
 
@@ -272,10 +238,5 @@ public final class ProcessDriver implements Driver {
             throw new DriverException("cannot write the console log of instance " + spec.id() + " at " + spec.logFile()
                     + ": " + e.getMessage(), e);
         }
-    }
-
-    private static Path executable(String path) {
-        Path p = Path.of(path);
-        return Files.isExecutable(p) ? p : null;
     }
 }

@@ -40,10 +40,13 @@ final class ProcessInstanceHandle implements InstanceHandle {
         this.afterStop = afterStop;
     }
 
-    /** An instance this agent process started: its exit code is known. */
+    /** An instance this agent process started: its exit code is known. {@code afterStop} runs once it ended, however. */
     static ProcessInstanceHandle started(InstanceState state, Process process, boolean sandboxed, Runnable afterStop) {
-        return new ProcessInstanceHandle(state, process.toHandle(), sandboxed,
-                process.onExit().thenApply(Process::exitValue), afterStop);
+        CompletableFuture<Integer> exited = process.onExit().thenApply(p -> {
+            afterStop.run();
+            return p.exitValue();
+        });
+        return new ProcessInstanceHandle(state, process.toHandle(), sandboxed, exited, afterStop);
     }
 
     /**
@@ -62,6 +65,7 @@ final class ProcessInstanceHandle implements InstanceHandle {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            afterStop.run();
             exited.complete(-1);
         });
         return handle;

@@ -7,6 +7,8 @@ import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
 import io.mayfly.agent.driver.Ports;
 import io.mayfly.agent.health.HealthCheck;
+import io.mayfly.agent.sandbox.Pasta;
+import io.mayfly.agent.sandbox.Sandbox;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,6 +37,16 @@ class ProcessDriverTest {
 
     private final List<InstanceHandle> started = new ArrayList<>();
 
+    private ProcessDriver driver() throws IOException {
+        return new ProcessDriver(dir.resolve("sandbox"));
+    }
+
+    private Sandbox sandbox(boolean bwrap, boolean prlimit, Path cgroupRoot) throws IOException {
+        boolean root = Sandbox.isRoot();
+        return new Sandbox(bwrap ? Path.of("/usr/bin/bwrap") : null, prlimit ? Path.of("/usr/bin/prlimit") : null, Path.of("/usr/bin/setpriv"),
+                Pasta.onThisHost(root), cgroupRoot, dir.resolve("sandbox"), root);
+    }
+
     @AfterEach
     void stopEverything() {
         started.forEach(h -> h.stop(Duration.ZERO));
@@ -42,9 +54,9 @@ class ProcessDriverTest {
 
     @Test
     void startedInstanceBecomesHealthyServesHttpAndLogsItsConsole() throws Exception {
-        ProcessDriver driver = new ProcessDriver();
+        ProcessDriver driver = driver();
         assertThat(driver.availability().available()).isTrue();
-        assertThat(driver.availability().detail()).contains("bubblewrap");
+        assertThat(driver.availability().detail()).contains("bubblewrap", "seccomp", "own network (pasta)");
         InstanceSpec spec = spec("hello-v1-aaaa", MEMORY, "--port", "{port}");
 
         InstanceHandle handle = start(driver, spec);
@@ -66,7 +78,7 @@ class ProcessDriverTest {
     @Test
     void instanceRunsInItsOwnSessionSoTheAgentsSignalsDoNotReachIt() throws Exception {
         InstanceSpec spec = spec("hello-v1-sess", MEMORY, "--port", "{port}");
-        InstanceHandle handle = start(new ProcessDriver(), spec);
+        InstanceHandle handle = start(driver(), spec);
         long pid = handle.state().pid();
 
         assertThat(sessionOf(pid)).isEqualTo(pid).isNotEqualTo(sessionOf(ProcessHandle.current().pid()));
@@ -77,7 +89,7 @@ class ProcessDriverTest {
         Path secret = Files.writeString(dir.resolve("secret.txt"), "host data");
         InstanceSpec spec = spec("hello-v1-fs", MEMORY, "--check", "/etc/hostname", "--check", secret.toString(),
                 "--check", "/app/testserver", "--port", "{port}");
-        start(new ProcessDriver(), spec);
+        start(driver(), spec);
 
         awaitLog(spec, "listening on");
         assertThat(Files.readString(spec.logFile()))
@@ -86,10 +98,10 @@ class ProcessDriverTest {
 
     @Test
     void withoutBubblewrapTheInstanceRunsUnsandboxedAndTheLogSaysSo() throws Exception {
-        ProcessDriver driver = new ProcessDriver(null, Path.of("/usr/bin/prlimit"), Path.of("/usr/bin/setsid"), Path.of("/sys/fs/cgroup"));
+        ProcessDriver driver = new ProcessDriver(sandbox(false, true, Path.of("/sys/fs/cgroup")));
         assertThat(driver.availability()).isEqualTo(Driver.Availability.yes("bubblewrap not found: instances run unsandboxed"));
         Path secret = Files.writeString(dir.resolve("secret.txt"), "host data");
-        InstanceSpec spec = spec("hello-v1-open", MEMORY, "--check", secret.toString(), "--port", "{port}");
+        InstanceSpec spec = spec("hello-v1-open", MEMORY, "--check", secret.toString(), "--check", "/etc/hostname", "--port", "{port}");
 
         InstanceHandle handle = start(driver, spec);
 
@@ -103,14 +115,14 @@ class ProcessDriverTest {
 
     @Test
     void withoutPrlimitOrCgroupsTheLogWarnsThatMemoryIsUnlimited() throws Exception {
-        ProcessDriver driver = new ProcessDriver(Path.of("/usr/bin/bwrap"), null, Path.of("/usr/bin/setsid"), dir.resolve("no-cgroup"));
+        ProcessDriver driver = new ProcessDriver(sandbox(true, false, dir.resolve("no-cgroup")));
         InstanceSpec spec = spec("hello-v1-nolimit", MEMORY, "--alloc", "128", "--port", "{port}");
 
         InstanceHandle handle = start(driver, spec);
 
         assertThat(healthCheck(spec).await(Duration.ofSeconds(10), handle.exited())).isInstanceOf(HealthCheck.Healthy.class);
         assertThat(Files.readString(spec.logFile()))
-                .contains("[mayfly] warning: no memory limit", "allocated 128 MB");
+                .contains("[mayfly] warning: prlimit not found (util-linux): no --as=" + MEMORY, "allocated 128 MB");
     }
 
     @Test
@@ -119,7 +131,7 @@ class ProcessDriverTest {
         // what the driver writes and that the instance's own pid joins the group, not that the kernel enforces it.
         Path cgroupRoot = Files.createDirectories(dir.resolve("cgroup"));
         Files.writeString(cgroupRoot.resolve("cgroup.controllers"), "cpu io memory pids\n");
-        ProcessDriver driver = new ProcessDriver(Path.of("/usr/bin/bwrap"), null, Path.of("/usr/bin/setsid"), cgroupRoot);
+        ProcessDriver driver = new ProcessDriver(sandbox(true, false, cgroupRoot));
         InstanceSpec spec = spec("hello-v1-cgroup", MEMORY, "--port", "{port}");
 
         InstanceHandle handle = start(driver, spec);
@@ -128,28 +140,53 @@ class ProcessDriverTest {
         Path cgroup = cgroupRoot.resolve("mayfly").resolve(spec.id());
         assertThat(Files.readString(cgroup.resolve("memory.max"))).isEqualTo(Long.toString(MEMORY));
         assertThat(Files.readString(cgroup.resolve("cgroup.procs")).trim()).isEqualTo(Long.toString(handle.state().pid()));
-        assertThat(Files.readString(cgroupRoot.resolve("mayfly").resolve("cgroup.subtree_control"))).isEqualTo("+memory");
+        assertThat(Files.readString(cgroupRoot.resolve("mayfly").resolve("cgroup.subtree_control"))).isEqualTo("+memory +pids");
+        assertThat(Files.readString(cgroup.resolve("pids.max"))).isEqualTo("64");
         assertThat(ProcessHandle.of(handle.state().pid()).orElseThrow().info().command()).hasValueSatisfying(
                 c -> assertThat(c).endsWith("bwrap"));
     }
 
     @Test
-    void memoryLimitStopsTheAppFromAllocatingMore() throws Exception {
+    void memoryBeyondTheLimitStopsTheInstanceAndItsConsoleSaysWhy() throws Exception {
         InstanceSpec spec = spec("hello-v1-mem", MEMORY, "--alloc", "16", "--alloc", "128", "--port", "{port}");
-        InstanceHandle handle = start(new ProcessDriver(), spec);
+        InstanceHandle handle = start(driver(), spec);
 
-        assertThat(healthCheck(spec).await(Duration.ofSeconds(10), handle.exited())).isInstanceOf(HealthCheck.Healthy.class);
-        assertThat(Files.readString(spec.logFile())).contains("allocated 16 MB", "allocation of 128 MB failed");
-        ProcessHandle app = ProcessHandle.of(handle.state().pid()).orElseThrow().descendants()
-                .filter(p -> p.info().command().orElse("").endsWith("testserver")).findFirst().orElseThrow();
-        assertThat(Files.readAllLines(Path.of("/proc", Long.toString(app.pid()), "limits")))
-                .anySatisfy(line -> assertThat(line).startsWith("Max address space").contains(Long.toString(MEMORY)));
+        assertThat(handle.exited().get(20, TimeUnit.SECONDS)).isNotZero();
+        assertThat(Files.readString(spec.logFile())).contains("allocated 16 MB", "[mayfly] the instance stopped: it ran out of memory (limit 64 MiB)");
+    }
+
+    @Test
+    void anInstanceCannotReachTheHostsLoopbackNorAnotherInstanceAndRunsUnprivileged() throws Exception {
+        InstanceSpec other = spec("other-v1-aaaa", MEMORY, "--port", "{port}");
+        start(driver(), other);
+        awaitLog(other, "listening on");
+        try (java.net.ServerSocket api = new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
+            InstanceSpec spec = spec("hello-v1-probe", MEMORY, "--connect", Integer.toString(other.port()), "--connect",
+                    Integer.toString(api.getLocalPort()), "--whoami", "--unshare", "--port", "{port}");
+            InstanceHandle handle = start(driver(), spec);
+            assertThat(healthCheck(spec).await(Duration.ofSeconds(10), handle.exited())).isInstanceOf(HealthCheck.Healthy.class);
+            assertThat(Files.readString(spec.logFile())).contains("connect " + other.port() + " failed", "connect " + api.getLocalPort() + " failed",
+                    "uid " + Sandbox.NOBODY, "CapEff:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2", "unshare failed: Operation not permitted");
+        }
+    }
+
+    @Test
+    void pastaAndTheControlGroupGoWhenTheInstanceEnds() throws Exception {
+        InstanceSpec spec = spec("hello-v1-left", MEMORY, "--exit-code", "3", "--exit-after-ms", "300");
+        InstanceHandle handle = start(driver(), spec);
+        Sandbox.Leftovers left = InstanceStateFile.readJson(spec.stateDir().resolve(ProcessDriver.LEFTOVERS), Sandbox.Leftovers.class);
+        assertThat(left.pastaPid()).isPositive();
+        assertThat(left.cgroups()).isNotEmpty().allSatisfy(d -> assertThat(d).exists());
+
+        assertThat(handle.exited().get(10, TimeUnit.SECONDS)).isEqualTo(3);
+        assertThat(ProcessHandle.of(left.pastaPid()).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        assertThat(left.cgroups()).allSatisfy(d -> assertThat(d).doesNotExist());
     }
 
     @Test
     void stopLetsTheAppExitOnSigterm() throws Exception {
         InstanceSpec spec = spec("hello-v1-term", MEMORY, "--port", "{port}");
-        InstanceHandle handle = start(new ProcessDriver(), spec);
+        InstanceHandle handle = start(driver(), spec);
         awaitLog(spec, "listening on");
         List<ProcessHandle> tree = tree(handle);
 
@@ -164,7 +201,7 @@ class ProcessDriverTest {
     @Test
     void stopKillsAnAppThatIgnoresSigtermOnceTheGraceIsOver() throws Exception {
         InstanceSpec spec = spec("hello-v1-stubborn", MEMORY, "--ignore-term", "--port", "{port}");
-        InstanceHandle handle = start(new ProcessDriver(), spec);
+        InstanceHandle handle = start(driver(), spec);
         awaitLog(spec, "listening on");
         List<ProcessHandle> tree = tree(handle);
 
@@ -179,7 +216,7 @@ class ProcessDriverTest {
     @Test
     void exitCodeOfTheAppIsTheInstancesExitCode() throws Exception {
         InstanceSpec spec = spec("hello-v1-exit", MEMORY, "--exit-code", "7", "--exit-after-ms", "50");
-        InstanceHandle handle = start(new ProcessDriver(), spec);
+        InstanceHandle handle = start(driver(), spec);
 
         assertThat(handle.exited().get(10, TimeUnit.SECONDS)).isEqualTo(7);
         assertThat(handle.isAlive()).isFalse();
@@ -188,12 +225,12 @@ class ProcessDriverTest {
     @Test
     void restartedAgentReadoptsTheRunningInstanceAndCanStopIt() throws Exception {
         InstanceSpec spec = spec("hello-v1-adopt", MEMORY, "--port", "{port}");
-        InstanceHandle first = start(new ProcessDriver(), spec);
+        InstanceHandle first = start(driver(), spec);
         awaitLog(spec, "listening on");
 
         // What a restarted agent has: only the state file.
         InstanceState persisted = InstanceStateFile.read(spec.stateDir().resolve("state.json"));
-        Optional<InstanceHandle> adopted = new ProcessDriver().recover(persisted);
+        Optional<InstanceHandle> adopted = driver().recover(persisted);
 
         assertThat(persisted).isEqualTo(first.state());
         assertThat(adopted).isPresent();
@@ -215,23 +252,23 @@ class ProcessDriverTest {
     @Test
     void recoverFindsNothingWhenTheProcessIsGone() throws Exception {
         InstanceSpec spec = spec("hello-v1-gone", MEMORY, "--port", "{port}");
-        InstanceHandle handle = start(new ProcessDriver(), spec);
+        InstanceHandle handle = start(driver(), spec);
         handle.stop(Duration.ofSeconds(5));
 
-        assertThat(new ProcessDriver().recover(handle.state())).isEmpty();
+        assertThat(driver().recover(handle.state())).isEmpty();
     }
 
     @Test
     void recoverFindsNothingWhenThePidBelongsToAnotherProcess() throws Exception {
         InstanceSpec spec = spec("hello-v1-reuse", MEMORY, "--port", "{port}");
-        InstanceHandle handle = start(new ProcessDriver(), spec);
+        InstanceHandle handle = start(driver(), spec);
         InstanceState s = handle.state();
         // Same pid, different start time: what a reused pid looks like.
         InstanceState reused = new InstanceState(s.id(), s.app(), s.release(), s.driver(), s.pid(), s.startTicks() - 1,
                 s.port(), s.logFile(), s.stateDir(), s.startedAt());
 
-        assertThat(new ProcessDriver().recover(reused)).isEmpty();
-        assertThat(new ProcessDriver().recover(s)).isPresent();
+        assertThat(driver().recover(reused)).isEmpty();
+        assertThat(driver().recover(s)).isPresent();
         assertThat(handle.isAlive()).isTrue();
     }
 
