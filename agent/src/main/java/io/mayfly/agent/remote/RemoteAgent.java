@@ -331,7 +331,15 @@ public final class RemoteAgent implements AutoCloseable {
         for (AgentViews.Assignment a : state.assignments()) {
             assigned.add(a.app());
             agent.declare(a.app());
-            ensure(a);
+            try {
+                ensure(a);
+            } catch (RuntimeException e) {
+                // One app's assignment must never hold up every other app's.
+                failed.put(a.app(), a.release());
+                log.accept(a.app() + " v" + a.release() + " could not be applied: " + e + "; the other apps go on");
+                report(new AgentViews.DeployReport(a.app(), a.release(), false, "the agent could not apply v" + a.release() + ": " + e,
+                        Map.of(), List.of()));
+            }
         }
         Set<String> gone = new java.util.TreeSet<>();
         for (Instance instance : agent.instances()) {
