@@ -1,6 +1,7 @@
 package io.mayfly.agent;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import io.mayfly.agent.driver.ConsoleLines;
 import io.mayfly.agent.driver.Driver;
 import io.mayfly.agent.driver.DriverException;
 import io.mayfly.agent.driver.InstanceHandle;
@@ -14,6 +15,7 @@ import io.mayfly.agent.router.Router;
 import io.mayfly.agent.secrets.ConfigCipher;
 import io.mayfly.agent.supervisor.RestartPolicy;
 import io.mayfly.agent.supervisor.Supervisor;
+import io.mayfly.wire.manifest.Manifest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -126,26 +128,50 @@ public final class Agent implements AutoCloseable {
         InstanceSpec spec = new InstanceSpec(id, req.app(), req.release(), req.artifact(), req.initrd(), args, env,
                 req.memoryBytes(), port, req.guestPort(), stateDir.resolve("console.log"), stateDir, req.stopGrace(), Math.max(1, req.vcpus()), true);
         try {
-            StartRequest withoutEnv = new StartRequest(req.app(), req.release(), req.driver(), req.artifact(), req.initrd(), req.args(),
-                    Map.of(), req.memoryBytes(), req.vcpus(), req.guestPort(), req.stopGrace(), req.health());
+            StartRequest withoutEnv = req.withEnv(Map.of());
             InstanceStateFile.writeJson(stateDir.resolve(LAUNCH), new Launch(withoutEnv, secrets.seal(req.env()), restarts, crashStreak));
         } catch (IOException e) {
             throw new DriverException("cannot record how instance " + id + " was started in " + stateDir + ": " + e.getMessage(), e);
         }
+        long consoleFrom = sizeOf(spec.logFile());
         InstanceHandle handle = driver.start(spec);
         Instance instance = new Instance(id, req.app(), req.release(), driver.name(), handle, new Backend(id, "127.0.0.1", port),
-                req, restarts, crashStreak);
+                req, restarts, crashStreak, consoleFrom);
         instances.put(id, instance);
         handle.exited().thenRun(() -> log.info("instance {} exited", id));
         return instance;
     }
 
-    /** Waits until the instance answers its health check, it exits, or the health timeout passes. */
+    /**
+     * Waits until the instance's guest passes its health check ({@code [health]}: HTTP, TCP or console), it exits, or
+     * the health timeout passes. An unhealthy result says what happened and quotes the guest's last lines.
+     */
     public HealthCheck.Result awaitHealthy(Instance instance) {
-        HealthSpec h = instance.request().health();
-        HealthCheck check = h.path() == null ? HealthCheck.tcp("127.0.0.1", instance.port(), h.interval(), h.tryTimeout())
-                : HealthCheck.http("127.0.0.1", instance.port(), h.path(), h.status(), h.interval(), h.tryTimeout());
-        return check.await(h.timeout(), instance.handle().exited());
+        Manifest.Health h = instance.request().health();
+        HealthCheck.Result result = HealthCheck.of(h, instance.handle().guest(), instance.handle().state().logFile(), instance.consoleFrom())
+                .await(h.timeout(), instance.handle().exited());
+        if (result instanceof HealthCheck.Unhealthy(String reason, Duration took, int attempts)) {
+            List<String> last = lastLines(instance);
+            return new HealthCheck.Unhealthy(reason + (last.isEmpty() ? "; it printed nothing" : "; its last lines: " + String.join(" | ", last)),
+                    took, attempts);
+        }
+        return result;
+    }
+
+    /** The last lines the instance's guest printed since it started (Mayfly's own lines left out). */
+    public List<String> lastLines(Instance instance) {
+        return ConsoleLines.last(instance.handle().state().logFile(), instance.consoleFrom(), LAST_LINES);
+    }
+
+    /** How many of the guest's last lines an error quotes. */
+    static final int LAST_LINES = 5;
+
+    private static long sizeOf(Path file) {
+        try {
+            return Files.exists(file) ? Files.size(file) : 0;
+        } catch (IOException e) {
+            return 0;
+        }
     }
 
     /** Atomically routes the app to exactly these instances; returns the instances that were routed before. */
@@ -384,7 +410,7 @@ public final class Agent implements AutoCloseable {
                 Launch launch = readLaunch(stateDir);
                 Instance instance = new Instance(state.id(), state.app(), state.release(), state.driver(), handle.get(),
                         new Backend(state.id(), "127.0.0.1", state.port()), launch == null ? null : unseal(launch),
-                        launch == null ? 0 : launch.restarts(), launch == null ? 0 : launch.crashStreak());
+                        launch == null ? 0 : launch.restarts(), launch == null ? 0 : launch.crashStreak(), sizeOf(state.logFile()));
                 instances.put(state.id(), instance);
                 if (!routedTo.containsKey(state.id())) {
                     log.info("stopping instance {}: it was started by a deploy that never switched to it", state.id());
@@ -421,15 +447,18 @@ public final class Agent implements AutoCloseable {
     }
 
     private StartRequest unseal(Launch launch) {
-        StartRequest r = launch.request();
-        return new StartRequest(r.app(), r.release(), r.driver(), r.artifact(), r.initrd(), r.args(), secrets.open(launch.sealedEnv()),
-                r.memoryBytes(), r.vcpus(), r.guestPort(), r.stopGrace(), r.health());
+        return launch.request().withEnv(secrets.open(launch.sealedEnv()));
     }
 
     private static Launch readLaunch(Path stateDir) {
         Path file = stateDir.resolve(LAUNCH);
         try {
-            return Files.exists(file) ? InstanceStateFile.readJson(file, Launch.class) : null;
+            Launch launch = Files.exists(file) ? InstanceStateFile.readJson(file, Launch.class) : null;
+            if (launch != null && (launch.request() == null || launch.request().run() == null || launch.request().health() == null)) {
+                log.warn("{} was written by an older agent without the release's settings; the instance will not be restarted if it crashes", file);
+                return null;
+            }
+            return launch;
         } catch (IOException e) {
             log.warn("cannot read {}: {}; the instance will not be restarted if it crashes", file, e.getMessage());
             return null;

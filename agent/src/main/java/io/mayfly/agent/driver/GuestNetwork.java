@@ -111,6 +111,15 @@ public final class GuestNetwork {
 
     public Tap tap() { return state.tap(); }
 
+    /** The guest's own address and port on its tap. */
+    public InetSocketAddress guestAddress() {
+        try {
+            return guest(state);
+        } catch (IOException e) {
+            throw new IllegalStateException("the recorded guest address " + state.tap().guestAddress() + " is not an address", e);
+        }
+    }
+
     /** Whether 127.0.0.1:port is being forwarded to the guest. */
     public synchronized boolean forwarding() { return forwarder != null && !closed; }
 

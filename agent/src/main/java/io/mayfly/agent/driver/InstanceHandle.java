@@ -10,6 +10,9 @@ public interface InstanceHandle {
 
     boolean isAlive();
 
+    /** How the health check reaches the guest itself, not what Mayfly put in front of it (see {@link Guest}). */
+    Guest guest();
+
     /** Completes with the exit code (or -1 if unknown, e.g. for an adopted process) when the instance ends. */
     CompletableFuture<Integer> exited();
 

@@ -140,6 +140,19 @@ public final class VmmProcess implements InstanceHandle {
     @Override
     public CompletableFuture<Integer> exited() { return exited; }
 
+    /** The guest at its own address on the tap: a TCP check connects straight to it, past the forwarder. */
+    @Override
+    public Guest guest() {
+        if (network == null) {
+            return new Guest() {
+                public java.net.InetSocketAddress http() { return Guest.onLoopback(state.port()).http(); }
+
+                public String acceptsTcp(Duration timeout) { return "the network of " + state.id() + " was not recorded: its guest cannot be reached"; }
+            };
+        }
+        return Guest.at(network.guestAddress(), state.port());
+    }
+
     @Override
     public void stop(Duration grace) {
         try {

@@ -1,5 +1,9 @@
 package io.mayfly.agent.health;
 
+import io.mayfly.agent.driver.ConsoleLines;
+import io.mayfly.agent.driver.Guest;
+import io.mayfly.wire.manifest.Manifest;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -8,6 +12,9 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Pattern;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -21,8 +28,10 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * Waits until a started instance answers on its port: an HTTP GET that must return the expected status, or a TCP
- * connect. Attempts overlap: a new one starts every interval even while earlier ones still wait (at most
+ * Waits until a started instance's guest proves it serves: an HTTP GET that must return the expected status, a TCP
+ * connection the guest itself accepted ({@link Guest#acceptsTcp}, never just a forwarder in front of it), or a line
+ * the guest printed on its console after this start matching a regular expression (Mayfly's own lines never count).
+ * Attempts overlap: a new one starts every interval even while earlier ones still wait (at most
  * {@value #MAX_IN_FLIGHT} at once, each bounded by its own timeout), and the first success wins. This matters for
  * VMs behind QEMU's user networking, which accepts the TCP connection before the guest is up and only resends a
  * SYN the guest dropped while booting after about a second.
@@ -34,37 +43,62 @@ public final class HealthCheck {
     /** The status line is all we read; a server that sends more before it is not an HTTP server. */
     private static final int MAX_STATUS_LINE = 8192;
 
-    private final String host;
-    private final int port;
-    private final String path;
-    private final int expectedStatus;
+    /** What one attempt does: null when it succeeded, else what it saw, for the person who deployed. */
+    private interface Probe {
+        String attempt(long deadlineNanos, Set<Socket> open) throws InterruptedException;
+    }
+
+    private final String target;
+    private final Probe probe;
     private final Duration interval;
     private final Duration tryTimeout;
 
-    private HealthCheck(String host, int port, String path, int expectedStatus, Duration interval, Duration tryTimeout) {
+    private HealthCheck(String target, Probe probe, Duration interval, Duration tryTimeout) {
         if (interval.isNegative() || interval.isZero() || tryTimeout.isNegative() || tryTimeout.isZero()) {
             throw new IllegalArgumentException("health check interval and timeout must be positive, not " + interval + " and " + tryTimeout);
         }
-        this.host = host;
-        this.port = port;
-        this.path = path;
-        this.expectedStatus = expectedStatus;
+        this.target = target;
+        this.probe = probe;
         this.interval = interval;
         this.tryTimeout = tryTimeout;
     }
 
+    /**
+     * The check {@code [health]} describes, against {@code guest}: {@code console} reads {@code consoleLog} from
+     * {@code consoleFrom} (where this start's output begins), {@code tcp} asks the guest, and otherwise an HTTP GET.
+     */
+    public static HealthCheck of(Manifest.Health health, Guest guest, Path consoleLog, long consoleFrom) {
+        if (health.console() != null) {
+            return console(consoleLog, consoleFrom, Pattern.compile(health.console()), health.interval(), health.tryTimeout());
+        }
+        if (health.tcp() || health.path() == null) return tcp(guest, health.interval(), health.tryTimeout());
+        InetSocketAddress at = guest.http();
+        return http(at.getAddress().getHostAddress(), at.getPort(), health.path(), health.status(), health.interval(), health.tryTimeout());
+    }
+
     /** Healthy once {@code GET path} on host:port returns {@code expectedStatus}. */
     public static HealthCheck http(String host, int port, String path, int expectedStatus, Duration interval, Duration tryTimeout) {
-        return new HealthCheck(host, port, path.startsWith("/") ? path : "/" + path, expectedStatus, interval, tryTimeout);
+        String p = path.startsWith("/") ? path : "/" + path;
+        String target = "GET http://" + host + ":" + port + p;
+        return new HealthCheck(target, (deadline, open) -> httpAttempt(host, port, p, expectedStatus, target, tryTimeout, deadline, open),
+                interval, tryTimeout);
     }
 
-    /** Healthy once a TCP connection to host:port succeeds; a new attempt every 100 ms, each up to 1 s. */
+    /** Healthy once a process listening on host:port itself (nothing in front of it) accepts a TCP connection. */
     public static HealthCheck tcp(String host, int port) {
-        return tcp(host, port, Duration.ofMillis(100), Duration.ofSeconds(1));
+        return tcp(Guest.onLoopback(port), Duration.ofMillis(100), Duration.ofSeconds(1));
     }
 
-    public static HealthCheck tcp(String host, int port, Duration interval, Duration tryTimeout) {
-        return new HealthCheck(host, port, null, 0, interval, tryTimeout);
+    /** Healthy once the guest itself accepts a TCP connection on its port. */
+    public static HealthCheck tcp(Guest guest, Duration interval, Duration tryTimeout) {
+        return new HealthCheck("TCP to the guest",
+                (deadline, open) -> guest.acceptsTcp(Duration.ofNanos(Math.max(1, deadline - System.nanoTime()))), interval, tryTimeout);
+    }
+
+    /** Healthy once a line the guest printed to {@code log} after byte {@code from} matches {@code pattern}. */
+    public static HealthCheck console(Path log, long from, Pattern pattern, Duration interval, Duration tryTimeout) {
+        ConsoleScan scan = new ConsoleScan(log, from, pattern);
+        return new HealthCheck("console /" + pattern + "/", (deadline, open) -> scan.attempt(), interval, tryTimeout);
     }
 
     /** How a wait ended. */
@@ -96,8 +130,9 @@ public final class HealthCheck {
         long start = System.nanoTime();
         long deadline = start + overall.toNanos();
         CompletableFuture<Void> healthy = new CompletableFuture<>();
-        AtomicReference<String> lastFailure = new AtomicReference<>("no attempt finished within " + human(tryTimeout));
+        AtomicReference<String> lastFailure = new AtomicReference<>(target + ": no attempt finished within " + human(tryTimeout));
         AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger finished = new AtomicInteger();
         Set<Socket> open = ConcurrentHashMap.newKeySet();
         // An attempt that fails fast (connection refused while the app starts) wakes the loop, which then retries
         // after a short back-off instead of a whole interval: a process that listens within milliseconds is seen so.
@@ -111,20 +146,32 @@ public final class HealthCheck {
                 }
                 String exit = exitReason.get();
                 if (exit != null) {
-                    return new Unhealthy(exit + " before it became healthy (" + summary(lastFailure.get(), attempts, start) + ")",
+                    // What happened first; what the checks saw only if one finished (a start that failed at once saw nothing).
+                    String seen = finished.get() == 0 ? "" : "; the last of " + finished.get() + (finished.get() == 1 ? " check" : " checks")
+                            + " saw: " + lastFailure.get();
+                    return new Unhealthy(exit + " after " + human(since(start)) + ", before it was healthy" + seen,
                             since(start), attempts);
                 }
                 long now = System.nanoTime();
                 if (now >= deadline) {
-                    return new Unhealthy(summary(lastFailure.get(), attempts, start), since(start), attempts);
+                    return new Unhealthy("not healthy within " + human(overall) + ": " + (finished.get() == 0
+                            ? "no check finished (each may take " + human(tryTimeout) + ")"
+                            : "the last of " + finished.get() + (finished.get() == 1 ? " check" : " checks") + " saw: " + lastFailure.get()),
+                            since(start), attempts);
                 }
                 if (inFlight.get() < MAX_IN_FLIGHT) {
                     attempts++;
                     inFlight.incrementAndGet();
                     long attemptDeadline = Math.min(deadline, System.nanoTime() + tryTimeout.toNanos());
-                    Thread.ofVirtual().name("health-" + host + ":" + port).start(() -> {
+                    Thread.ofVirtual().name("health").start(() -> {
                         try {
-                            String failure = attempt(attemptDeadline, open);
+                            String failure;
+                            try {
+                                failure = probe.attempt(attemptDeadline, open);
+                            } catch (InterruptedException e) {
+                                failure = "interrupted";
+                            }
+                            finished.incrementAndGet();
                             if (failure == null) {
                                 healthy.complete(null);
                             } else {
@@ -158,16 +205,13 @@ public final class HealthCheck {
         }
     }
 
-    /** One probe; null on success, otherwise what went wrong. */
-    private String attempt(long deadlineNanos, Set<Socket> open) {
-        String target = path == null ? "TCP connect to " + host + ":" + port : "GET http://" + host + ":" + port + path;
+    /** One HTTP probe; null on success, otherwise what went wrong. */
+    private static String httpAttempt(String host, int port, String path, int expectedStatus, String target, Duration tryTimeout,
+                                      long deadlineNanos, Set<Socket> open) {
         Socket socket = new Socket();
         open.add(socket);
         try {
             socket.connect(new InetSocketAddress(host, port), millisUntil(deadlineNanos));
-            if (path == null) {
-                return null;
-            }
             OutputStream out = socket.getOutputStream();
             out.write(("GET " + path + " HTTP/1.1\r\nHost: " + host + ":" + port
                     + "\r\nUser-Agent: mayfly-health\r\nAccept: */*\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -191,6 +235,55 @@ public final class HealthCheck {
         } finally {
             open.remove(socket);
             closeQuietly(socket);
+        }
+    }
+
+    /**
+     * Reads what the guest printed since the start, a line at a time, remembering where it stopped: each attempt
+     * reads only what is new. Lines Mayfly wrote into the console itself never count.
+     */
+    private static final class ConsoleScan {
+        private final Path log;
+        private final Pattern pattern;
+        private long position;
+        private final StringBuilder partial = new StringBuilder();
+        private boolean matched;
+
+        ConsoleScan(Path log, long from, Pattern pattern) {
+            this.log = log;
+            this.position = from;
+            this.pattern = pattern;
+        }
+
+        synchronized String attempt() {
+            if (matched) return null;
+            try (java.nio.channels.SeekableByteChannel ch = Files.newByteChannel(log)) {
+                if (ch.size() > position) {
+                    ch.position(position);
+                    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) Math.min(ch.size() - position, 1 << 20));
+                    int n = ch.read(buf);
+                    if (n > 0) {
+                        position += n;
+                        partial.append(new String(buf.array(), 0, n, StandardCharsets.UTF_8));
+                    }
+                }
+            } catch (java.nio.file.NoSuchFileException e) {
+                return "the console log " + log + " does not exist yet";
+            } catch (IOException e) {
+                return "the console log " + log + " cannot be read: " + e.getMessage();
+            }
+            int end;
+            while ((end = partial.indexOf("\n")) >= 0) {
+                String line = partial.substring(0, end);
+                partial.delete(0, end + 1);
+                if (ConsoleLines.isMayflys(line)) continue;
+                if (pattern.matcher(line).find()) {
+                    matched = true;
+                    return null;
+                }
+            }
+            if (partial.length() > 65536) partial.setLength(0); // a line without an end: none to match
+            return "no line the guest printed matched /" + pattern + "/";
         }
     }
 
@@ -229,10 +322,6 @@ public final class HealthCheck {
         } catch (RuntimeException e) {
             return "instance exited";
         }
-    }
-
-    private static String summary(String lastFailure, int attempts, long start) {
-        return lastFailure + " on " + attempts + (attempts == 1 ? " attempt" : " attempts") + " over " + human(since(start));
     }
 
     private static Duration since(long startNanos) {

@@ -6,7 +6,6 @@ import io.mayfly.agent.deploy.DeployStrategy;
 import io.mayfly.agent.deploy.Phases;
 import io.mayfly.agent.deploy.Progress;
 import io.mayfly.agent.deploy.StagedTest;
-import io.mayfly.agent.HealthSpec;
 import io.mayfly.agent.Instance;
 import io.mayfly.agent.StartRequest;
 import io.mayfly.agent.artifacts.ArtifactCache;
@@ -562,10 +561,7 @@ public final class RemoteAgent implements AutoCloseable {
         if (a.artifacts().isEmpty()) throw new IOException("the server assigned " + a.app() + " v" + a.release() + " without its boot image");
         Path image = files.get(a.artifacts().getFirst().name()); // the server lists the boot image first
         Path initrd = manifest.build().initrd() == null ? null : files.get(manifest.build().initrd());
-        Manifest.Run run = manifest.run();
-        Manifest.Health h = manifest.health();
-        return new StartRequest(a.app(), a.release(), run.driver(), image, initrd, a.args(), a.env(), run.memoryBytes(), run.vcpus(),
-                run.guestPort(), Duration.ofSeconds(10), new HealthSpec(h.path(), h.status(), h.interval(), h.tryTimeout(), h.timeout()));
+        return StartRequest.of(a.app(), a.release(), manifest, image, initrd, a.args(), a.env());
     }
 
     // ---- reporting ----

@@ -395,6 +395,16 @@ public final class Sandbox {
         }
     }
 
+    /** The sandbox pid bubblewrap recorded in {@code runDir} when it started, if it did (for an agent that restarted). */
+    public static Optional<Long> recordedPid(Path runDir) {
+        try {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"child-pid\"\\s*:\\s*(\\d+)").matcher(Files.readString(infoFile(runDir)));
+            return m.find() ? Optional.of(Long.parseLong(m.group(1))) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
     static Path infoFile(Path runDir) {
         return runDir.resolve("sandbox.json");
     }

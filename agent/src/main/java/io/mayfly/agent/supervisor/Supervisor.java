@@ -2,7 +2,7 @@ package io.mayfly.agent.supervisor;
 
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.AgentEvents;
-import io.mayfly.agent.HealthSpec;
+import io.mayfly.wire.manifest.Manifest;
 import io.mayfly.agent.Instance;
 import io.mayfly.agent.driver.DriverException;
 import io.mayfly.agent.health.HealthCheck;
@@ -79,7 +79,9 @@ public final class Supervisor {
     }
 
     private void liveness(Instance instance) {
-        HealthSpec h = instance.request().health();
+        Manifest.Health h = instance.request().health();
+        // A console line proves a start; once printed it says nothing about later: such an instance is watched by its exit alone.
+        if (h.console() != null) return;
         int failures = 0;
         while (instance.handle().isAlive()) {
             try {
@@ -88,8 +90,7 @@ public final class Supervisor {
                 return;
             }
             if (!instance.handle().isAlive() || !agent.isRouted(instance)) return;
-            HealthCheck check = h.path() == null ? HealthCheck.tcp("127.0.0.1", instance.port(), h.interval(), h.tryTimeout())
-                    : HealthCheck.http("127.0.0.1", instance.port(), h.path(), h.status(), h.interval(), h.tryTimeout());
+            HealthCheck check = HealthCheck.of(h, instance.handle().guest(), instance.handle().state().logFile(), instance.consoleFrom());
             HealthCheck.Result result = check.await(h.tryTimeout(), instance.handle().exited());
             if (result instanceof HealthCheck.Unhealthy sick) {
                 failures++;

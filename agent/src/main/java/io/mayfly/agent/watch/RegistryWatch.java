@@ -5,7 +5,6 @@ import io.mayfly.agent.deploy.DeployOutcome;
 import io.mayfly.agent.deploy.DeployStrategy;
 import io.mayfly.agent.deploy.Progress;
 import io.mayfly.agent.deploy.StagedTest;
-import io.mayfly.agent.HealthSpec;
 import io.mayfly.agent.StartRequest;
 import io.mayfly.agent.artifacts.ArtifactCache;
 import io.mayfly.agent.driver.InstanceStateFile;
@@ -130,10 +129,7 @@ public final class RegistryWatch {
         Path image = fetch(main);
         Path initrd = manifest.build().initrd() == null ? null : fetch(artifact(build, manifest.build().initrd()));
         Manifest.Run run = manifest.run();
-        Manifest.Health h = manifest.health();
-        StartRequest request = new StartRequest(app, build.number(), run.driver(), image, initrd, run.args(), Map.of(),
-                run.memoryBytes(), run.vcpus(), run.guestPort(), Duration.ofSeconds(10),
-                new HealthSpec(h.path(), h.status(), h.interval(), h.tryTimeout(), h.timeout()));
+        StartRequest request = StartRequest.of(app, build.number(), manifest, image, initrd, run.args(), Map.of());
         return switch (DeployStrategy.named(run.strategy(), agent).run(request, 1, run.drainTimeout(), StagedTest.NONE, Progress.NONE)) {
             case DeployOutcome.Live live ->
                     remember(new Poll.Deployed(build.number(), main.sha256(), agent.routed(app).getFirst().id()), main, build);

@@ -1,6 +1,7 @@
 package io.mayfly.agent.driver.process;
 
 import io.mayfly.agent.driver.Driver;
+import io.mayfly.agent.driver.Guest;
 import io.mayfly.agent.driver.DriverException;
 import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceSpec;
@@ -144,7 +145,17 @@ public final class ProcessDriver implements Driver {
         long startTicks = ProcessStat.read(process.pid()).map(ProcessStat::startTicks).orElse(0L);
         InstanceState state = new InstanceState(spec.id(), spec.app(), spec.release(), NAME, process.pid(), startTicks,
                 spec.port(), spec.logFile(), spec.stateDir(), Instant.now());
-        ProcessInstanceHandle handle = ProcessInstanceHandle.started(state, process, sandbox.available(),
+        Guest guest;
+        try {
+            // In a network of its own, behind pasta: the guest's sockets are seen in its namespace, not on the host's port.
+            guest = leftovers.pastaPid() > 0 ? Guest.inNamespace(spec.port(), running.sandboxPid()) : Guest.onLoopback(spec.port());
+        } catch (IOException e) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            running.cleanUp();
+            throw new DriverException("cannot start instance " + spec.id() + ": " + e.getMessage(), e);
+        }
+        ProcessInstanceHandle handle = ProcessInstanceHandle.started(state, process, sandbox.available(), guest,
                 afterExit(spec.logFile(), leftovers, running::limitHit));
         try {
             InstanceStateFile.writeJson(spec.stateDir().resolve(LEFTOVERS), leftovers);
@@ -166,7 +177,9 @@ public final class ProcessDriver implements Driver {
             leftovers.release(); // it ended while no agent ran: its pasta still holds the port
             return Optional.empty();
         }
-        return ProcessHandle.of(state.pid()).map(p -> ProcessInstanceHandle.adopted(state, p, isBubblewrap(p),
+        Guest guest = leftovers.pastaPid() > 0 ? Sandbox.recordedPid(state.stateDir()).map(pid -> Guest.inNamespace(state.port(), pid))
+                .orElse(Guest.onLoopback(state.port())) : Guest.onLoopback(state.port());
+        return ProcessHandle.of(state.pid()).map(p -> ProcessInstanceHandle.adopted(state, p, isBubblewrap(p), guest,
                 afterExit(state.logFile(), leftovers, Optional::empty)));
     }
 

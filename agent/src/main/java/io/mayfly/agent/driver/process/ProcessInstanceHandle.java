@@ -1,5 +1,6 @@
 package io.mayfly.agent.driver.process;
 
+import io.mayfly.agent.driver.Guest;
 import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceState;
 
@@ -30,10 +31,12 @@ final class ProcessInstanceHandle implements InstanceHandle {
     private final boolean sandboxed;
     private final CompletableFuture<Integer> exited;
     private final Runnable afterStop;
+    private final Guest guest;
 
     private ProcessInstanceHandle(InstanceState state, ProcessHandle process, boolean sandboxed,
-                                  CompletableFuture<Integer> exited, Runnable afterStop) {
+                                  CompletableFuture<Integer> exited, Guest guest, Runnable afterStop) {
         this.state = state;
+        this.guest = guest;
         this.process = process;
         this.sandboxed = sandboxed;
         this.exited = exited;
@@ -41,12 +44,12 @@ final class ProcessInstanceHandle implements InstanceHandle {
     }
 
     /** An instance this agent process started: its exit code is known. {@code afterStop} runs once it ended, however. */
-    static ProcessInstanceHandle started(InstanceState state, Process process, boolean sandboxed, Runnable afterStop) {
+    static ProcessInstanceHandle started(InstanceState state, Process process, boolean sandboxed, Guest guest, Runnable afterStop) {
         CompletableFuture<Integer> exited = process.onExit().thenApply(p -> {
             afterStop.run();
             return p.exitValue();
         });
-        return new ProcessInstanceHandle(state, process.toHandle(), sandboxed, exited, afterStop);
+        return new ProcessInstanceHandle(state, process.toHandle(), sandboxed, exited, guest, afterStop);
     }
 
     /**
@@ -54,9 +57,9 @@ final class ProcessInstanceHandle implements InstanceHandle {
      * watched by polling /proc rather than {@link ProcessHandle#onExit()}, which backs off to 5 s between polls
      * and would wait forever on a zombie that its new parent never reaps.
      */
-    static ProcessInstanceHandle adopted(InstanceState state, ProcessHandle process, boolean sandboxed, Runnable afterStop) {
+    static ProcessInstanceHandle adopted(InstanceState state, ProcessHandle process, boolean sandboxed, Guest guest, Runnable afterStop) {
         CompletableFuture<Integer> exited = new CompletableFuture<>();
-        ProcessInstanceHandle handle = new ProcessInstanceHandle(state, process, sandboxed, exited, afterStop);
+        ProcessInstanceHandle handle = new ProcessInstanceHandle(state, process, sandboxed, exited, guest, afterStop);
         Thread.ofVirtual().name("watch-" + state.id()).start(() -> {
             try {
                 while (handle.isAlive()) {
@@ -81,6 +84,9 @@ final class ProcessInstanceHandle implements InstanceHandle {
 
     @Override
     public CompletableFuture<Integer> exited() { return exited; }
+
+    @Override
+    public Guest guest() { return guest; }
 
     @Override
     public void stop(Duration grace) {

@@ -58,6 +58,65 @@ final class QemuInstanceHandle implements InstanceHandle {
     @Override
     public CompletableFuture<Integer> exited() { return exited; }
 
+    /**
+     * QEMU's user-mode network accepts every connection to the forwarded port itself, then tries to reach the guest.
+     * So a TCP check connects, then asks QEMU ({@code info usernet}) how its side towards the guest stands: established
+     * means the guest accepted; a reset reaches our socket as its end; still SYN_SENT means the guest is not there yet.
+     */
+    @Override
+    public io.mayfly.agent.driver.Guest guest() {
+        int port = state.port();
+        return new io.mayfly.agent.driver.Guest() {
+            public java.net.InetSocketAddress http() { return io.mayfly.agent.driver.Guest.onLoopback(port).http(); }
+
+            public String acceptsTcp(Duration timeout) throws InterruptedException {
+                return usernetAccepts(port, timeout);
+            }
+        };
+    }
+
+    private String usernetAccepts(int port, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (java.net.Socket socket = new java.net.Socket()) {
+            socket.connect(io.mayfly.agent.driver.Guest.onLoopback(port).http(), (int) Math.max(1, timeout.toMillis()));
+            socket.setSoTimeout(1);
+            String last = "QEMU has not reached the guest yet";
+            while (System.nanoTime() < deadline) {
+                if (!isAlive()) return "QEMU exited";
+                try {
+                    if (establishedTo(Qmp.monitor(qmp, "info usernet"), port)) return null;
+                } catch (IOException e) {
+                    last = "cannot ask QEMU how the connection stands: " + e.getMessage();
+                }
+                try {
+                    if (socket.getInputStream().read() == -1) return "the guest refused a TCP connection on its port (QEMU closed it)";
+                } catch (java.net.SocketTimeoutException stillOpen) {
+                    // neither accepted nor refused yet
+                } catch (IOException reset) {
+                    return "the guest refused a TCP connection on its port (" + reset.getMessage() + ")";
+                }
+                Thread.sleep(20);
+            }
+            return last + " within " + timeout.toMillis() + " ms (the guest may still be booting)";
+        } catch (IOException e) {
+            return "TCP connect to 127.0.0.1:" + port + " (QEMU's forward to the guest): " + e.getMessage();
+        }
+    }
+
+    /** Whether {@code info usernet} shows a connection forwarded from {@code port} that the guest accepted. */
+    static boolean establishedTo(String usernet, int port) {
+        for (String line : usernet.split("\n")) {
+            String[] f = line.trim().split("\\s+");
+            // Protocol[State] FD SourceAddress Port DestAddress Port RecvQ SendQ: the source is the forwarded port.
+            if (f.length >= 6 && f[0].startsWith("TCP[") && f[3].equals(Integer.toString(port))
+                    && java.util.List.of("TCP[ESTABLISHED]", "TCP[CLOSE_WAIT]", "TCP[FIN_WAIT_1]", "TCP[FIN_WAIT_2]", "TCP[CLOSING]",
+                    "TCP[LAST_ACK]", "TCP[TIME_WAIT]").contains(f[0])) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     @Override
     public void stop(Duration grace) {
         if (!isAlive()) return;

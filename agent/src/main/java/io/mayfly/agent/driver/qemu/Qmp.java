@@ -17,6 +17,19 @@ final class Qmp {
 
     /** Sends {@code command} (e.g. system_powerdown, quit) after the capabilities handshake; returns QEMU's answer line. */
     static String execute(Path socket, String command) throws IOException {
+        return send(socket, "{\"execute\":\"" + command + "\"}");
+    }
+
+    /** Runs a monitor command (e.g. {@code info usernet}) and returns the text it printed. */
+    static String monitor(Path socket, String commandLine) throws IOException {
+        String answer = send(socket, "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":"
+                + io.mayfly.wire.Json.write(commandLine) + "}}");
+        var tree = io.mayfly.wire.Json.MAPPER.readTree(answer);
+        if (!tree.has("return")) throw new IOException("QEMU refused \"" + commandLine + "\": " + answer);
+        return tree.get("return").asText();
+    }
+
+    private static String send(Path socket, String command) throws IOException {
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
             BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
@@ -25,7 +38,7 @@ final class Qmp {
             if (greeting == null || !greeting.contains("QMP")) throw new IOException("not a QMP socket: " + socket);
             send(out, "{\"execute\":\"qmp_capabilities\"}");
             answer(in);
-            send(out, "{\"execute\":\"" + command + "\"}");
+            send(out, command);
             return answer(in);
         }
     }

@@ -54,6 +54,21 @@ final class XenDomain implements InstanceHandle {
         }
     }
 
+    /**
+     * A Xen guest sits on its bridge with an address Mayfly does not know and no port forwarded to it: an HTTP or TCP
+     * check cannot reach it, and says so. Check a Xen guest by its console ({@code [health] console}).
+     */
+    @Override
+    public io.mayfly.agent.driver.Guest guest() {
+        return new io.mayfly.agent.driver.Guest() {
+            public java.net.InetSocketAddress http() { return io.mayfly.agent.driver.Guest.onLoopback(state.port()).http(); }
+
+            public String acceptsTcp(Duration timeout) {
+                return "the xen driver does not reach its guests' ports (they sit on their bridge); check a Xen guest with [health] console";
+            }
+        };
+    }
+
     @Override
     public InstanceState state() { return state; }
 

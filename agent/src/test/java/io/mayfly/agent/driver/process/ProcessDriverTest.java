@@ -171,6 +171,22 @@ class ProcessDriverTest {
     }
 
     @Test
+    void aTcpCheckSeesTheAppInItsNamespaceNotPastasPort() throws Exception {
+        // pasta holds the host's port and accepts whether or not the app listens: the guest's own sockets decide.
+        InstanceSpec silent = spec("hello-v1-silent", MEMORY, "--exit-code", "0", "--exit-after-ms", "60000");
+        InstanceHandle quiet = start(driver(), silent);
+        awaitLog(silent, "HOME=");
+        assertThat(HealthCheck.tcp(quiet.guest(), Duration.ofMillis(50), Duration.ofSeconds(1)).await(Duration.ofSeconds(1), quiet.exited()))
+                .isInstanceOfSatisfying(HealthCheck.Unhealthy.class, u -> assertThat(u.reason())
+                        .contains("nothing listens on port " + silent.port() + " inside the instance"));
+
+        InstanceSpec serving = spec("hello-v1-listens", MEMORY, "--port", "{port}");
+        InstanceHandle handle = start(driver(), serving);
+        assertThat(HealthCheck.tcp(handle.guest(), Duration.ofMillis(50), Duration.ofSeconds(1)).await(Duration.ofSeconds(10), handle.exited()))
+                .isInstanceOf(HealthCheck.Healthy.class);
+    }
+
+    @Test
     void pastaAndTheControlGroupGoWhenTheInstanceEnds() throws Exception {
         InstanceSpec spec = spec("hello-v1-left", MEMORY, "--exit-code", "3", "--exit-after-ms", "300");
         InstanceHandle handle = start(driver(), spec);
