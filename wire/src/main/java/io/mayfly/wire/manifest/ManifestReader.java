@@ -10,6 +10,7 @@ import com.fasterxml.jackson.dataformat.toml.TomlReadFeature;
 
 import java.math.BigInteger;
 import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -119,6 +120,10 @@ final class ManifestReader {
             String why = e instanceof StreamConstraintsException ? "arrays and tables are nested more than " + MAX_NESTING + " deep"
                     : visible(String.valueOf(e.getOriginalMessage()), 300);
             throw new ManifestException(file, Math.max(line, 0), null, "not valid TOML: " + why);
+        } catch (DateTimeParseException e) {
+            // The parser hands a date-time's text to java.time, which refuses one like 1979-05-27T47:32:00Z.
+            throw new ManifestException(file, lineContaining(e.getParsedString()), null, "not valid TOML: " + quoted(e.getParsedString())
+                    + " is not a date-time: " + visible(String.valueOf(e.getCause() == null ? e.getMessage() : e.getCause().getMessage()), 200));
         }
         if (root == null || root.isMissingNode()) root = TOML.createObjectNode();
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
@@ -377,6 +382,14 @@ final class ManifestReader {
             if (name.equals(key) && (table == null ? in == null : table.equals(in))) return i + 1;
         }
         return table == null ? 0 : tableLine(table);
+    }
+
+    /** The 1-based line of the first line holding {@code fragment}, or 0. */
+    private int lineContaining(String fragment) {
+        for (int i = 0; fragment != null && !fragment.isEmpty() && i < lines.length; i++) {
+            if (lines[i].contains(fragment)) return i + 1;
+        }
+        return 0;
     }
 
     /** The line where a key appears for the second time in the same table, or 0. */

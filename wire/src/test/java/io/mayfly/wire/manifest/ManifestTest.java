@@ -132,6 +132,8 @@ class ManifestTest {
                 bad("a float where a whole number belongs", OK_BUILD + "[run]\ninstances = 1.5\n", 5, "[run] instances", "whole number"),
                 bad("infinity where a whole number belongs", OK_BUILD + "[run]\ninstances = inf\n", 5, "[run] instances", "whole number"),
                 bad("a date where a string belongs", "[build]\ncommand = 1979-05-27\nartifact = \"x\"\n", 2, "[build] command", "a string"),
+                bad("a date-time with hour 47 (found by fuzzing)", OK_BUILD + "[test]\ncommand = 1979-05-27T47:32:00Z\n", 5, null,
+                        "not valid TOML: \"1979-05-27T47:32:00Z\" is not a date-time: Invalid value for HourOfDay"),
                 bad("memory as a bare number", OK_BUILD + "[run]\nmemory = 64\n", 5, "[run] memory",
                         "a size needs a unit: K, M, G or T, with optional i and B, like \"64M\", \"512MiB\" or \"1G\"; a bare number is not taken as bytes, got 64"),
                 bad("memory as a string without a unit", OK_BUILD + "[run]\nmemory = \"64\"\n", 5, "[run] memory", "needs a unit"),
