@@ -9,6 +9,7 @@ import io.mayfly.wire.RegistryViews;
 import io.mayfly.wire.Views;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,12 +29,19 @@ class RequestBodyFuzzTest {
     static {
         BODIES.put("CreateApp", b -> Json.readBody(b, Views.CreateApp.class));                      // POST /api/v1/apps
         BODIES.put("Rollback", b -> Json.readBody(b, Views.Rollback.class));                        // POST .../rollback
-        BODIES.put("config", b -> AppConfig.check(Map.of(), ApiRoutes.configChanges(b)));           // PATCH .../config
+        BODIES.put("config", b -> {                                                                 // PATCH .../config
+            Map<String, String> changes = ApiRoutes.configChanges(b);
+            AppConfig.check(Map.of(), changes);
+            changes.forEach((name, value) -> {
+                assertThat(name).matches("[A-Za-z_][A-Za-z0-9_]{0,127}");
+                if (value != null) assertThat(value).doesNotContain("\0").hasSizeLessThanOrEqualTo(AppConfig.MAX_VALUE_BYTES);
+            });
+        });
         BODIES.put("lock", b -> Json.readBody(b, JsonNode.class).path("reason").asText(""));        // POST .../lock
         BODIES.put("scale", b -> Json.readBody(b, JsonNode.class).path("instances").canConvertToInt()); // POST .../scale
         BODIES.put("token", b -> {                                                                  // POST /api/v1/tokens
             JsonNode body = Json.readBody(b, JsonNode.class);
-            if (body.hasNonNull("expires")) TokenRoutes.duration(body.path("expires").asText());
+            if (body.hasNonNull("expires")) assertThat(TokenRoutes.duration(body.path("expires").asText())).isBetween(Duration.ofMinutes(1), Duration.ofDays(3650));
         });
         BODIES.put("source", b -> Json.readBody(b, JsonNode.class).path("repo").asText(""));        // PUT .../source, POST .../sync, hooks
         BODIES.put("DeployBuild", b -> Json.readBody(b, RegistryViews.DeployBuild.class));          // POST .../deploys
