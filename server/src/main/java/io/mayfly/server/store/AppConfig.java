@@ -1,9 +1,8 @@
 package io.mayfly.server.store;
 
 import io.mayfly.agent.secrets.ConfigCipher;
-import org.jdbi.v3.core.Jdbi;
-
 import io.mayfly.wire.Json;
+import org.jdbi.v3.core.Jdbi;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
