@@ -39,7 +39,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.regex.Pattern;
 
 /**
  * The dashboard: {@code /login}, {@code /apps}, {@code /apps/APP} (releases with rollback, instances, config vars,
@@ -48,7 +47,6 @@ import java.util.regex.Pattern;
  */
 public final class DashboardRoutes {
     private static final Logger log = LoggerFactory.getLogger(DashboardRoutes.class);
-    private static final Pattern CONFIG_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
     private static final int CONSOLE_ON_PAGE = 32 * 1024;
     private static final String SESSION = "mayfly.session";
 
@@ -134,12 +132,13 @@ public final class DashboardRoutes {
         }));
         r.post("/apps/{app}/config", action(Access.Need.deploy, (ctx, app) -> {
             String key = ctx.formParam("key") == null ? "" : ctx.formParam("key").trim();
-            if (!CONFIG_KEY.matcher(key).matches()) {
-                throw ApiError.badRequest("'" + key + "' is not a valid config var name", "use letters, digits and underscores, not starting with a digit");
-            }
             Map<String, String> change = new LinkedHashMap<>();
             change.put(key, ctx.formParam("value") == null ? "" : ctx.formParam("value"));
-            return configChanged(app, "Set " + key, releaseService.setConfig(app, change, line -> {}));
+            try {
+                return configChanged(app, "Set " + key, releaseService.setConfig(app, change, line -> {}));
+            } catch (AppConfig.Invalid e) {
+                throw ApiError.badRequest(e.getMessage(), e.hint());
+            }
         }));
         r.post("/apps/{app}/config/unset", action(Access.Need.deploy, (ctx, app) -> {
             String key = ctx.formParam("key");

@@ -90,7 +90,7 @@ public final class AgentRoutes {
             ctx.status(204);
         });
         r.post("/api/v1/workers/{name}/jobs/{id}/result", ctx -> {
-            builds.finish(agent(ctx), ctx.pathParam("id"), Json.read(ctx.body(), AgentViews.BuildJobResult.class));
+            builds.finish(agent(ctx), ctx.pathParam("id"), Json.readBody(ctx.body(), AgentViews.BuildJobResult.class));
             ctx.status(204);
         });
         r.post("/api/v1/agents/{name}", ctx -> {
@@ -99,7 +99,7 @@ public final class AgentRoutes {
                 throw new ApiError(409, "this server runs its instances on its embedded agent; none is placed on agent " + name,
                         "start the server with --no-agent to run instances on agents; this agent can still build (--builds)");
             }
-            AgentViews.Registration body = Json.read(ctx.body(), AgentViews.Registration.class);
+            AgentViews.Registration body = Json.readBody(ctx.body(), AgentViews.Registration.class);
             if (body.drivers() == null || body.drivers().isEmpty()) {
                 throw ApiError.badRequest("agent " + name + " offers no driver", "an agent registers the drivers that can run on its host");
             }
@@ -108,7 +108,7 @@ public final class AgentRoutes {
         r.post("/api/v1/agents/{name}/status", ctx -> {
             String name = agent(ctx);
             requireHosts(name);
-            if (!hosts.report(name, Json.read(ctx.body(), AgentViews.Status.class))) {
+            if (!hosts.report(name, Json.readBody(ctx.body(), AgentViews.Status.class))) {
                 throw ApiError.notFound("agent " + name + " is not registered", "register first: POST /api/v1/agents/" + name);
             }
             ctx.status(204);
@@ -127,13 +127,13 @@ public final class AgentRoutes {
         r.post("/api/v1/agents/{name}/lines", ctx -> {
             String name = agent(ctx);
             requireHosts(name);
-            boolean shown = hosts.lines(name, Json.read(ctx.body(), AgentViews.DeployLines.class), ctx.header("Authorization"));
+            boolean shown = hosts.lines(name, Json.readBody(ctx.body(), AgentViews.DeployLines.class), ctx.header("Authorization"));
             ctx.status(shown ? 204 : 410);
         });
         r.post("/api/v1/agents/{name}/tests", ctx -> {
             String name = agent(ctx);
             requireHosts(name);
-            json(ctx, 200, hosts.test(name, ctx.req().getRemoteAddr(), Json.read(ctx.body(), AgentViews.StagedTestRequest.class),
+            json(ctx, 200, hosts.test(name, ctx.req().getRemoteAddr(), Json.readBody(ctx.body(), AgentViews.StagedTestRequest.class),
                     ctx.header("Authorization")));
         });
         r.get("/api/v1/agents/{name}/blobs/{sha256}", ctx -> {

@@ -156,7 +156,7 @@ public final class RegistryRoutes {
                 Base64.getEncoder().encodeToString(signingKey.publicKeyDer()), signingKey.fingerprint(), ArtifactSignatures.DESCRIPTION))));
         r.post("/api/v1/apps/{app}/deploys", handle(Kind.JSON, ctx -> {
             String app = app(ctx, Access.Need.deploy);
-            DeployBuild body = Json.read(ctx.body(), DeployBuild.class);
+            DeployBuild body = Json.readBody(ctx.body(), DeployBuild.class);
             if ((body.build() == null) == (body.sha256() == null || body.sha256().isBlank())) {
                 throw ApiError.badRequest("say which build to deploy: give either build (a number) or sha256, not both",
                         "e.g. {\"build\": 3} or {\"sha256\": \"...\"}; see mayfly builds -a " + app);

@@ -142,7 +142,12 @@ public final class UploadRoutes {
         String sent = ctx.header("X-Mayfly-Manifest");
         String text;
         if (sent != null) {
-            text = new String(Base64.getDecoder().decode(sent), StandardCharsets.UTF_8);
+            try {
+                text = new String(Base64.getDecoder().decode(sent.trim()), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                throw ApiError.badRequest("the X-Mayfly-Manifest header is not base64: " + e.getMessage(),
+                        "send mayfly.toml base64-encoded (mayfly builds:upload does), or leave the header out to keep the live release's");
+            }
         } else {
             text = releases.live(app).map(Releases.Release::manifest).orElse(DEFAULT_MANIFEST.formatted(artifact));
         }

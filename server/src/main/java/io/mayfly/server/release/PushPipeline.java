@@ -107,13 +107,14 @@ public final class PushPipeline {
         try (RevWalk walk = new RevWalk(repo)) {
             commit = walk.parseCommit(commitId);
         }
-        String manifestText = readFile(repo, commit, "mayfly.toml").orElse(null);
-        if (manifestText == null) {
-            return fail(progress, "no mayfly.toml at the root of commit " + commit.abbreviate(7).name()
-                    + "; add one with a [build] command and artifact (see examples/hello/mayfly.toml)");
-        }
+        String manifestText;
         Manifest manifest;
         try {
+            manifestText = readManifest(repo, commit).orElse(null);
+            if (manifestText == null) {
+                return fail(progress, "no mayfly.toml at the root of commit " + commit.abbreviate(7).name()
+                        + "; add one with a [build] command and artifact (see examples/hello/mayfly.toml)");
+            }
             manifest = Manifest.parse("mayfly.toml", manifestText);
         } catch (ManifestException e) {
             return fail(progress, e.getMessage());
@@ -310,10 +311,12 @@ public final class PushPipeline {
         return new Outcome.Failed(reason);
     }
 
-    static Optional<String> readFile(Repository repo, RevCommit commit, String path) throws IOException {
-        try (TreeWalk tw = TreeWalk.forPath(repo, path, commit.getTree())) {
+    /** The commit's mayfly.toml, refused by its size before its bytes are loaded; empty when the commit has none. */
+    static Optional<String> readManifest(Repository repo, RevCommit commit) throws IOException, ManifestException {
+        try (TreeWalk tw = TreeWalk.forPath(repo, "mayfly.toml", commit.getTree())) {
             if (tw == null) return Optional.empty();
             ObjectLoader loader = repo.open(tw.getObjectId(0));
+            Manifest.checkSize("mayfly.toml", loader.getSize());
             return Optional.of(new String(loader.getBytes(), StandardCharsets.UTF_8));
         }
     }

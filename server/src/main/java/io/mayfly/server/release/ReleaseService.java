@@ -24,6 +24,9 @@ import java.util.Optional;
  * staged test run and switches by itself, then reports.
  */
 public final class ReleaseService {
+    /** The longest boot argument, filled: it travels in the agent's desired state, and Linux takes 128 KiB per argument. */
+    public static final int MAX_FILLED_ARGUMENT = 64 * 1024;
+
     private final Builds builds;
     private final Releases releases;
     private final Formation formation;
@@ -65,9 +68,11 @@ public final class ReleaseService {
         Releases.Release release = releases.create(app, build.number(), description, manifestText, config);
         audit.record(app, Actor.current(), "release", "v" + release.version() + ": " + description);
         logs.event(app, "release v" + release.version() + " created: " + description);
+        String unsendable = tooLongArgument(manifest.run().args(), appConfig.cipher().open(config));
         DeployOutcome outcome;
         try {
-            outcome = hosts.deploy(app, release.version(), manifest, test, progress);
+            outcome = unsendable != null ? new DeployOutcome.Failed(unsendable, Map.of())
+                    : hosts.deploy(app, release.version(), manifest, test, progress);
         } catch (RuntimeException e) {
             outcome = new DeployOutcome.Failed("internal error: " + e, Map.of());
             org.slf4j.LoggerFactory.getLogger(ReleaseService.class).error("deploy of {} v{} failed", app, release.version(), e);
@@ -113,12 +118,14 @@ public final class ReleaseService {
     }
 
     /**
-     * Sets (value) or unsets (null) config vars. With a live release this makes a new release of the same build
+     * Sets (value) or unsets (null) config vars, or throws {@link AppConfig.Invalid} and changes nothing when the
+     * change breaks a var's limits (see {@link AppConfig#check}). With a live release this makes a new release of the same build
      * with the new vars and deploys it; otherwise the vars wait for the first deploy.
      */
     public Optional<Result> setConfig(String app, Map<String, String> changes, Progress progress) throws Exception {
         return locked(app, progress, () -> {
             Map<String, String> vars = new java.util.TreeMap<>(appConfig.get(app));
+            AppConfig.check(vars, changes);
             changes.forEach((k, v) -> {
                 if (v == null) vars.remove(k);
                 else vars.put(k, v);
@@ -203,6 +210,22 @@ public final class ReleaseService {
             logs.event(app, "scaled to " + instances + " instance" + (instances == 1 ? "" : "s"));
             return instances;
         });
+    }
+
+    /**
+     * Why the release's boot arguments cannot go to an agent, or null: one is longer than {@link #MAX_FILLED_ARGUMENT}
+     * once its {@code {config.K}} placeholders are filled (a short argument can repeat a long value many times).
+     */
+    static String tooLongArgument(List<String> args, Map<String, String> vars) {
+        for (int i = 0; i < args.size(); i++) {
+            int length = fillConfig(args.get(i), vars).length();
+            if (length > MAX_FILLED_ARGUMENT) {
+                return "[run] args: argument " + (i + 1) + " is " + length + " characters once its {config.NAME} placeholders are filled;"
+                        + " a boot argument may be at most " + MAX_FILLED_ARGUMENT + " (64 KiB): use shorter config values there, or read"
+                        + " them from the environment";
+            }
+        }
+        return null;
     }
 
     /** Fills {config.K} placeholders in a boot argument (the MirageOS way of passing settings). */

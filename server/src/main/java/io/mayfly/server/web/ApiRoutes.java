@@ -6,7 +6,7 @@ import io.mayfly.agent.Agent;
 import io.mayfly.server.git.GitRepositories;
 import io.mayfly.server.release.AppLogs;
 import io.mayfly.server.release.ReleaseService;
-import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.release.Actor;
 import io.mayfly.server.release.DeployLocked;
@@ -33,7 +33,7 @@ public final class ApiRoutes {
     private static final Pattern APP_NAME = Pattern.compile("[a-z][a-z0-9-]{0,62}");
     /** The request attribute that holds the caller's checked token. */
     public static final String TOKEN = "mayfly.token";
-    private static final Pattern CONFIG_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
+    private static final int MAX_LOCK_REASON = 1000;
 
     /** The answer to a config change: the var names now set, and the release it made (null before the first deploy). */
     public record ConfigChange(List<String> names, Views.ReleaseView release) {}
@@ -72,6 +72,7 @@ public final class ApiRoutes {
         var r = config.routes;
         r.exception(ApiError.class, (e, ctx) -> error(ctx, e.status(), e.getMessage(), e.hint()));
         r.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage(), null));
+        r.exception(AppConfig.Invalid.class, (e, ctx) -> error(ctx, 400, e.getMessage(), e.hint()));
         r.exception(Exception.class, (e, ctx) -> {
             log.error("{} {} failed", ctx.method(), ctx.path(), e);
             error(ctx, 500, "internal error: " + e, "see the server's log");
@@ -109,7 +110,7 @@ public final class ApiRoutes {
         });
         r.post("/api/v1/apps", ctx -> {
             need(ctx, Access.Need.admin, null);
-            Views.CreateApp body = Json.read(ctx.body(), Views.CreateApp.class);
+            Views.CreateApp body = Json.readBody(ctx.body(), Views.CreateApp.class);
             String name = body.name() == null ? "" : body.name();
             if (!APP_NAME.matcher(name).matches()) {
                 throw ApiError.badRequest("'" + name + "' is not a valid app name",
@@ -149,7 +150,7 @@ public final class ApiRoutes {
         });
         r.post("/api/v1/apps/{app}/rollback", ctx -> {
             Apps.App app = app(ctx, Access.Need.deploy);
-            Views.Rollback body = ctx.body().isBlank() ? new Views.Rollback(null) : Json.read(ctx.body(), Views.Rollback.class);
+            Views.Rollback body = ctx.body().isBlank() ? new Views.Rollback(null) : Json.readBody(ctx.body(), Views.Rollback.class);
             ReleaseService.Result result = releaseService.rollback(app.name(), body.version(), line -> {});
             if (!result.ok()) {
                 throw new ApiError(409, "rollback to " + result.release().description() + " failed as v" + result.release().version()
@@ -163,14 +164,7 @@ public final class ApiRoutes {
         });
         r.patch("/api/v1/apps/{app}/config", ctx -> {
             Apps.App app = app(ctx, Access.Need.deploy);
-            Map<String, String> changes = Json.MAPPER.readValue(ctx.body(), new TypeReference<LinkedHashMap<String, String>>() {});
-            for (String key : changes.keySet()) {
-                if (!CONFIG_KEY.matcher(key).matches()) {
-                    throw ApiError.badRequest("'" + key + "' is not a valid config var name",
-                            "use letters, digits and underscores, not starting with a digit, e.g. GREETING or DATABASE_URL");
-                }
-            }
-            var result = releaseService.setConfig(app.name(), changes, line -> {});
+            var result = releaseService.setConfig(app.name(), configChanges(ctx.body()), line -> {});
             if (result.isPresent() && !result.get().ok()) {
                 throw new ApiError(409, "the config change was released as v" + result.get().release().version() + " but it failed: "
                         + result.get().failure(), "the previous release is still serving with the previous config");
@@ -180,8 +174,12 @@ public final class ApiRoutes {
         });
         r.post("/api/v1/apps/{app}/lock", ctx -> {
             Apps.App app = app(ctx, Access.Need.deploy);
-            String reason = Json.MAPPER.readTree(ctx.body().isBlank() ? "{}" : ctx.body()).path("reason").asText("");
+            String reason = Json.readBody(ctx.body().isBlank() ? "{}" : ctx.body(), JsonNode.class).path("reason").asText("");
             if (reason.isBlank()) throw ApiError.badRequest("a lock needs a reason", "mayfly lock -a " + app.name() + " --reason \"...\"");
+            if (reason.length() > MAX_LOCK_REASON) {
+                throw ApiError.badRequest("a lock's reason may be at most " + MAX_LOCK_REASON + " characters; this one has " + reason.length(),
+                        "say why in a sentence, and link to the rest");
+            }
             if (!audit.lock(app.name(), reason, Actor.current())) {
                 throw new ApiError(409, app.name() + " is already locked", "see mayfly audit -a " + app.name() + ", or mayfly unlock -a " + app.name());
             }
@@ -200,8 +198,8 @@ public final class ApiRoutes {
         });
         r.post("/api/v1/apps/{app}/scale", ctx -> {
             Apps.App app = app(ctx, Access.Need.deploy);
-            var body = Json.MAPPER.readTree(ctx.body().isBlank() ? "{}" : ctx.body()).path("instances");
-            if (!body.canConvertToInt() || body.asInt() < 0 || body.asInt() > 64) {
+            var body = Json.readBody(ctx.body().isBlank() ? "{}" : ctx.body(), JsonNode.class).path("instances");
+            if (!body.isIntegralNumber() || !body.canConvertToInt() || body.asInt() < 0 || body.asInt() > 64) {
                 throw ApiError.badRequest("scale needs an instance count from 0 to 64", "mayfly ps:scale -a " + app.name() + " 3");
             }
             int serving = releaseService.scale(app.name(), body.asInt(), line -> {});
@@ -224,6 +222,29 @@ public final class ApiRoutes {
             ctx.res().setHeader("Cache-Control", "no-cache");
             LogStream.write(() -> logSources(app.name()), lines, follow, Duration.ofHours(12), ctx.res().getOutputStream());
         });
+    }
+
+    /**
+     * The body of {@code PATCH /api/v1/apps/{app}/config}: a JSON object of var names to values, null to unset one.
+     * The vars themselves are checked by {@link AppConfig#check} when they are set.
+     */
+    static Map<String, String> configChanges(String body) {
+        JsonNode json = Json.readBody(body, JsonNode.class);
+        if (!json.isObject()) {
+            throw ApiError.badRequest("a config change is a JSON object of names to values, got " + json.getNodeType().name().toLowerCase(),
+                    "e.g. {\"GREETING\": \"hello\", \"OLD\": null} sets GREETING and unsets OLD");
+        }
+        Map<String, String> changes = new LinkedHashMap<>();
+        for (var it = json.fields(); it.hasNext(); ) {
+            var e = it.next();
+            JsonNode v = e.getValue();
+            if (!v.isNull() && !v.isValueNode()) {
+                throw ApiError.badRequest("the value of config var " + Json.write(e.getKey().length() > 64 ? e.getKey().substring(0, 64) + "..." : e.getKey())
+                        + " is " + (v.isArray() ? "an array" : "an object") + "; a value is a string, or null to unset the var", null);
+            }
+            changes.put(e.getKey(), v.isNull() ? null : v.asText());
+        }
+        return changes;
     }
 
     private List<LogStream.Source> logSources(String app) {

@@ -60,7 +60,7 @@ public final class SourceRoutes {
         config.routes.put("/api/v1/apps/{app}/source", ctx -> {
             String app = ctx.pathParam("app");
             access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.deploy, app);
-            JsonNode body = Json.read(ctx.body(), JsonNode.class);
+            JsonNode body = Json.readBody(ctx.body(), JsonNode.class);
             String repo = body.path("repo").asText("");
             String branch = body.path("branch").asText("main");
             if (!repo.matches("(https?|git|ssh|file)://.+|/.+")) {
@@ -76,7 +76,7 @@ public final class SourceRoutes {
         config.routes.post("/api/v1/apps/{app}/sync", ctx -> {
             String app = ctx.pathParam("app");
             access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.deploy, app);
-            JsonNode body = Json.read(ctx.body().isBlank() ? "{}" : ctx.body(), JsonNode.class);
+            JsonNode body = Json.readBody(ctx.body().isBlank() ? "{}" : ctx.body(), JsonNode.class);
             boolean build = body.path("build").asBoolean(false) || body.path("buildIfChanged").asBoolean(false);
             java.util.List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
             SourceBuilds.Result result = builds.sync(app, build, body.path("buildIfChanged").asBoolean(false), lines::add);
@@ -133,7 +133,7 @@ public final class SourceRoutes {
             json(ctx, 202, Map.of("status", "ignored", "reason", "only push events build; this was " + event));
             return;
         }
-        JsonNode payload = Json.read(new String(body, StandardCharsets.UTF_8), JsonNode.class);
+        JsonNode payload = Json.readBody(new String(body, StandardCharsets.UTF_8), JsonNode.class);
         String ref = payload.path("ref").asText();
         if (!ref.equals("refs/heads/" + source.branch())) {
             json(ctx, 202, Map.of("status", "ignored", "reason", "a push to " + ref + "; " + app + " builds " + source.branch()));

@@ -23,6 +23,7 @@ public final class TokenRoutes {
     private static final java.util.regex.Pattern AGENT_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     private static final Set<String> SCOPES = Set.of("admin", "read", "upload", "deploy", "agent");
     private static final Pattern DURATION = Pattern.compile("(\\d+)(m|h|d)");
+    private static final long MAX_EXPIRY_DAYS = 3650;
 
     private final Access access;
     private final Tokens tokens;
@@ -43,7 +44,7 @@ public final class TokenRoutes {
         var r = config.routes;
         r.post("/api/v1/tokens", ctx -> {
             access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.admin, null);
-            JsonNode body = Json.read(ctx.body().isBlank() ? "{}" : ctx.body(), JsonNode.class);
+            JsonNode body = Json.readBody(ctx.body().isBlank() ? "{}" : ctx.body(), JsonNode.class);
             String scope = body.path("scope").asText("");
             if (!SCOPES.contains(scope)) {
                 throw ApiError.badRequest("a token's scope is one of admin, read, upload, deploy, agent; got '" + scope + "'",
@@ -82,13 +83,27 @@ public final class TokenRoutes {
 
     static Duration duration(String text) {
         Matcher m = DURATION.matcher(text.trim());
-        if (!m.matches()) throw ApiError.badRequest("expires takes a duration like 30m, 1h or 7d; got '" + text + "'", null);
-        long n = Long.parseLong(m.group(1));
+        if (!m.matches()) throw ApiError.badRequest("expires takes a duration like 30m, 1h or 7d; got " + Json.write(cut(text)), null);
+        // At most ten years: longer is no expiry, and a number that size cannot overflow a long or an Instant.
+        long n = m.group(1).length() > 7 ? Long.MAX_VALUE : Long.parseLong(m.group(1));
+        long days = switch (m.group(2)) {
+            case "m" -> n / (24 * 60);
+            case "h" -> n / 24;
+            default -> n;
+        };
+        if (n == 0 || days > MAX_EXPIRY_DAYS) {
+            throw ApiError.badRequest("expires takes a duration from 1m to " + MAX_EXPIRY_DAYS + "d; got " + Json.write(cut(text)),
+                    "leave expires out for a token that does not expire");
+        }
         return switch (m.group(2)) {
             case "m" -> Duration.ofMinutes(n);
             case "h" -> Duration.ofHours(n);
             default -> Duration.ofDays(n);
         };
+    }
+
+    private static String cut(String s) {
+        return s.length() > 64 ? s.substring(0, 64) + "..." : s;
     }
 
 

@@ -26,8 +26,25 @@ public record Manifest(Build build, Run run, Health health, Test test) {
     public static final List<String> DRIVERS = List.of("process", "qemu", "solo5-hvt", "solo5-spt", "xen", "firecracker");
     public static final List<String> STRATEGIES = List.of("blue-green", "rolling", "immediate");
 
+    /** The largest {@code mayfly.toml} Mayfly reads, in bytes: a manifest is settings, not scripts or data. */
+    public static final int MAX_BYTES = 64 * 1024;
+
+    /**
+     * Checks every key and value against its type and limits (the schema in {@code ManifestReader}): numbers, durations
+     * and sizes within their ranges, strings and arrays no longer than their maxima, the file within {@link #MAX_BYTES}.
+     */
     public static Manifest parse(String fileName, String tomlText) throws ManifestException {
+        checkSize(fileName, ManifestReader.utf8Length(tomlText));
         return new ManifestReader(fileName, tomlText).read();
+    }
+
+    /** Refuses a manifest of {@code bytes} bytes above {@link #MAX_BYTES}; call it before loading a file of unknown size. */
+    public static void checkSize(String fileName, long bytes) throws ManifestException {
+        if (bytes > MAX_BYTES) {
+            throw new ManifestException(fileName, 0, null, "the file is " + bytes + " bytes (" + (bytes < 1 << 20
+                    ? String.format("%.1f KiB", bytes / 1024.0) : String.format("%.1f MiB", bytes / 1024.0 / 1024.0)) + "); a manifest may be at most " + MAX_BYTES + " bytes (64 KiB): keep scripts and data in other files and run"
+                    + " them from [build] command");
+        }
     }
 
     /** What a manifest that names only its artifact means. */

@@ -1,48 +1,107 @@
 package io.mayfly.wire.manifest;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.toml.TomlFactory;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import com.fasterxml.jackson.dataformat.toml.TomlReadFeature;
 
+import java.math.BigInteger;
 import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * Reads {@code mayfly.toml} with Jackson's TOML parser, then checks it key by key against the schema below.
- * Jackson's tree has no positions, so the line of a key is found in the text by its table and name.
+ * Reads {@code mayfly.toml} with Jackson's TOML parser, then checks it key by key against the schema below, which
+ * holds every key's type and limits. Jackson's tree has no positions, so the line of a key is found in the text by
+ * its table and name.
  */
 final class ManifestReader {
-    private static final TomlMapper TOML = new TomlMapper();
+    private static final int MAX_NESTING = 32;
+    private static final TomlMapper TOML = new TomlMapper(TomlFactory.builder()
+            .enable(TomlReadFeature.PARSE_JAVA_TIME) // a date where a string belongs is then a wrong type, not a string
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING).maxStringLength(Manifest.MAX_BYTES).build())
+            .build());
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]i?B?)?", Pattern.CASE_INSENSITIVE);
     private static final Pattern TABLE_LINE = Pattern.compile("^\\s*\\[\\s*([^\\]\\s]+)\\s*\\]\\s*(#.*)?$");
-    private static final Pattern KEY_LINE = Pattern.compile("^\\s*\"?([A-Za-z0-9_-]+)\"?\\s*=");
+    /** {@code key =}, or {@code table.key =} (a dotted key at the top level). */
+    private static final Pattern KEY_LINE = Pattern.compile("^\\s*\"?([A-Za-z0-9_-]+)\"?\\s*(?:\\.\\s*\"?([A-Za-z0-9_-]+)\"?\\s*)?=");
+    private static final int MAX_COMMAND = 4096, MAX_ARG = 4096, MAX_PATH = 1024, MAX_REGEX = 1024, MAX_NAME = 64;
 
-    private enum Type { STRING, BOOL, INT, STRINGS, DURATION, SIZE }
+    enum Type { STRING, BOOL, INT, STRINGS, DURATION, SIZE }
 
-    private static final Map<String, Map<String, Type>> SCHEMA = new LinkedHashMap<>();
+    /**
+     * What one key takes. {@code min} and {@code max}: the range of a number, of a duration in milliseconds, of a
+     * size in bytes; for a string, {@code max} is its longest length; for an array, {@code items} is how many
+     * strings it may hold and {@code max} the longest of them.
+     */
+    record Key(Type type, long min, long max, int items) {
+        static Key string(int longest) { return new Key(Type.STRING, 0, longest, 0); }
+        static Key strings(int items, int longest) { return new Key(Type.STRINGS, 0, longest, items); }
+        static Key bool() { return new Key(Type.BOOL, 0, 1, 0); }
+        static Key integer(int min, int max) { return new Key(Type.INT, min, max, 0); }
+        static Key duration(Duration min, Duration max) { return new Key(Type.DURATION, min.toMillis(), max.toMillis(), 0); }
+        static Key size(long min, long max) { return new Key(Type.SIZE, min, max, 0); }
+    }
+
+    private static final Map<String, Map<String, Key>> SCHEMA = new LinkedHashMap<>();
 
     static {
-        SCHEMA.put("build", ordered("command", Type.STRING, "artifact", Type.STRING, "initrd", Type.STRING, "network", Type.BOOL,
-                "host_paths", Type.STRINGS, "timeout", Type.DURATION, "schedule", Type.STRING));
-        SCHEMA.put("run", ordered("driver", Type.STRING, "args", Type.STRINGS, "memory", Type.SIZE, "vcpus", Type.INT,
-                "instances", Type.INT, "guest_port", Type.INT, "drain_timeout", Type.DURATION, "idle_stop", Type.DURATION,
-                "strategy", Type.STRING));
-        SCHEMA.put("health", ordered("path", Type.STRING, "status", Type.INT, "tcp", Type.BOOL, "console", Type.STRING,
-                "timeout", Type.DURATION, "interval", Type.DURATION, "try_timeout", Type.DURATION));
-        SCHEMA.put("test", ordered("command", Type.STRING, "timeout", Type.DURATION));
+        SCHEMA.put("build", ordered(
+                "command", Key.string(MAX_COMMAND),
+                "artifact", Key.string(MAX_PATH),
+                "initrd", Key.string(MAX_PATH),
+                "network", Key.bool(),
+                "host_paths", Key.strings(32, MAX_PATH),
+                "timeout", Key.duration(Duration.ofSeconds(1), Duration.ofHours(24)),
+                "schedule", Key.string(256)));
+        SCHEMA.put("run", ordered(
+                "driver", Key.string(MAX_NAME),
+                "args", Key.strings(64, MAX_ARG),
+                "memory", Key.size(1L << 20, 1L << 40),
+                "vcpus", Key.integer(1, 64),
+                "instances", Key.integer(0, 64),
+                "guest_port", Key.integer(1, 65535),
+                "drain_timeout", Key.duration(Duration.ofMillis(1), Duration.ofHours(1)),
+                "idle_stop", Key.duration(Duration.ofSeconds(1), Duration.ofHours(24)),
+                "strategy", Key.string(MAX_NAME)));
+        SCHEMA.put("health", ordered(
+                "path", Key.string(MAX_PATH),
+                "status", Key.integer(100, 599),
+                "tcp", Key.bool(),
+                "console", Key.string(MAX_REGEX),
+                "timeout", Key.duration(Duration.ofMillis(10), Duration.ofHours(1)),
+                "interval", Key.duration(Duration.ofMillis(10), Duration.ofMinutes(1)),
+                "try_timeout", Key.duration(Duration.ofMillis(10), Duration.ofMinutes(1))));
+        SCHEMA.put("test", ordered(
+                "command", Key.string(MAX_COMMAND),
+                "timeout", Key.duration(Duration.ofSeconds(1), Duration.ofHours(24))));
+    }
+
+    /** The type and limits of {@code [table] key}, or null for a key the manifest does not take. */
+    static Key key(String table, String key) {
+        Map<String, Key> keys = SCHEMA.get(table);
+        return keys == null ? null : keys.get(key);
     }
 
     private final String file;
     private final String text;
     private final String[] lines;
+    /** Every key the manifest sets, checked and converted, by "table.key". */
+    private final Map<String, Object> values = new HashMap<>();
 
     ManifestReader(String file, String text) {
         this.file = file;
@@ -58,14 +117,20 @@ final class ManifestReader {
             int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
             int duplicate = String.valueOf(e.getOriginalMessage()).contains("Duplicate key") ? duplicateKeyLine() : 0;
             if (duplicate > 0) line = duplicate; // Jackson reports where it noticed, one line later
-            throw new ManifestException(file, Math.max(line, 0), null, "not valid TOML: " + e.getOriginalMessage());
+            String why = e instanceof StreamConstraintsException ? "arrays and tables are nested more than " + MAX_NESTING + " deep"
+                    : visible(String.valueOf(e.getOriginalMessage()), 300);
+            throw new ManifestException(file, Math.max(line, 0), null, "not valid TOML: " + why);
+        } catch (DateTimeParseException e) {
+            // The parser hands a date-time's text to java.time, which refuses one like 1979-05-27T47:32:00Z.
+            throw new ManifestException(file, lineContaining(e.getParsedString()), null, "not valid TOML: " + quoted(e.getParsedString())
+                    + " is not a date-time: " + visible(String.valueOf(e.getCause() == null ? e.getMessage() : e.getCause().getMessage()), 200));
         }
         if (root == null || root.isMissingNode()) root = TOML.createObjectNode();
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
             var entry = it.next();
             String table = entry.getKey();
             if (!SCHEMA.containsKey(table)) {
-                throw error(tableLine(table), table, "unknown " + (entry.getValue().isObject() ? "table [" + table + "]" : "top-level key")
+                throw error(tableLine(table), visible(table, 64), "unknown " + (entry.getValue().isObject() ? "table [" + visible(table, 64) + "]" : "top-level key")
                         + "; expected one of [build], [run], [health], [test]" + suggestion(table, SCHEMA.keySet().stream().toList()));
             }
             if (!entry.getValue().isObject()) {
@@ -73,71 +138,78 @@ final class ManifestReader {
             }
             for (Iterator<Map.Entry<String, JsonNode>> keys = entry.getValue().fields(); keys.hasNext(); ) {
                 var key = keys.next();
-                Type type = SCHEMA.get(table).get(key.getKey());
-                if (type == null) {
+                Key spec = key(table, key.getKey());
+                if (spec == null) {
                     List<String> known = List.copyOf(SCHEMA.get(table).keySet());
-                    throw error(keyLine(table, key.getKey()), "[" + table + "] " + key.getKey(), "unknown key; [" + table + "] takes "
+                    throw error(keyLine(table, key.getKey()), "[" + table + "] " + visible(key.getKey(), 64), "unknown key; [" + table + "] takes "
                             + String.join(", ", known) + suggestion(key.getKey(), known));
                 }
-                checkType(table, key.getKey(), key.getValue(), type);
+                values.put(table + "." + key.getKey(), check(table, key.getKey(), key.getValue(), spec));
             }
         }
         Manifest d = Manifest.defaults(null);
-        JsonNode b = root.path("build"), r = root.path("run"), h = root.path("health"), t = root.path("test");
 
-        String artifact = string(b, "build", "artifact", null);
+        String command = get("build", "command", d.build().command());
+        String artifact = get("build", "artifact", null);
         // Without a command the build is the MirageOS recipe, which finds the image it made in dist/ by itself.
-        if (artifact == null && string(b, "build", "command", null) != null) {
+        if (artifact == null && command != null) {
             throw error(tableLine("build"), "[build] artifact", "missing; name the boot image the build leaves behind, e.g. artifact = \"hello\"");
         }
         if (artifact != null) relativePath("build", "artifact", artifact);
-        String initrd = string(b, "build", "initrd", null);
+        String initrd = get("build", "initrd", null);
         if (initrd != null) relativePath("build", "initrd", initrd);
-        List<String> hostPaths = strings(b, "host_paths");
+        List<String> hostPaths = get("build", "host_paths", List.of());
         for (String p : hostPaths) {
-            if (!p.startsWith("/")) throw error(keyLine("build", "host_paths"), "[build] host_paths", "expected absolute host paths like \"/boot\", got \"" + p + "\"");
+            if (!p.startsWith("/") || hasControl(p)) {
+                throw error(keyLine("build", "host_paths"), "[build] host_paths", "expected absolute host paths like \"/boot\" without control characters, got "
+                        + quoted(p));
+            }
         }
-        Manifest.Build build = new Manifest.Build(string(b, "build", "command", d.build().command()), artifact, initrd,
-                b.path("network").asBoolean(false), hostPaths, duration(b, "build", "timeout", d.build().timeout()),
-                string(b, "build", "schedule", null));
+        Manifest.Build build = new Manifest.Build(command, artifact, initrd, get("build", "network", false), hostPaths,
+                get("build", "timeout", d.build().timeout()), get("build", "schedule", null));
 
-        String driver = string(r, "run", "driver", d.run().driver());
+        String driver = get("run", "driver", d.run().driver());
         oneOf("run", "driver", driver, Manifest.DRIVERS);
-        String strategy = string(r, "run", "strategy", d.run().strategy());
+        String strategy = get("run", "strategy", d.run().strategy());
         oneOf("run", "strategy", strategy, Manifest.STRATEGIES);
-        Manifest.Run run = new Manifest.Run(driver, strings(r, "args"), size(r, "run", "memory", d.run().memoryBytes()),
-                integer(r, "run", "vcpus", d.run().vcpus(), 1, 64), integer(r, "run", "instances", d.run().instances(), 0, 64),
-                integer(r, "run", "guest_port", d.run().guestPort(), 1, 65535),
-                duration(r, "run", "drain_timeout", d.run().drainTimeout()), duration(r, "run", "idle_stop", null), strategy);
+        Manifest.Run run = new Manifest.Run(driver, get("run", "args", List.of()), get("run", "memory", d.run().memoryBytes()),
+                get("run", "vcpus", d.run().vcpus()), get("run", "instances", d.run().instances()), get("run", "guest_port", d.run().guestPort()),
+                get("run", "drain_timeout", d.run().drainTimeout()), get("run", "idle_stop", null), strategy);
 
-        boolean tcp = h.path("tcp").asBoolean(false);
-        String console = string(h, "health", "console", null);
-        boolean explicitPath = h.has("path");
+        boolean tcp = get("health", "tcp", false);
+        String console = get("health", "console", null);
+        boolean explicitPath = values.containsKey("health.path");
         int kinds = (explicitPath ? 1 : 0) + (tcp ? 1 : 0) + (console != null ? 1 : 0);
         if (kinds > 1) {
             throw error(tableLine("health"), "[health]", "choose one check: path (HTTP GET), tcp = true, or console = \"regex\"; this manifest sets "
                     + kinds + " of them");
         }
-        String path = string(h, "health", "path", tcp || console != null ? null : d.health().path());
+        String path = get("health", "path", tcp || console != null ? null : d.health().path());
         if (path != null && !path.startsWith("/")) {
-            throw error(keyLine("health", "path"), "[health] path", "expected a URL path starting with \"/\", got \"" + path + "\"");
+            throw error(keyLine("health", "path"), "[health] path", "expected a URL path starting with \"/\", got " + quoted(path));
+        }
+        if (path != null && !path.chars().allMatch(c -> c > 0x20 && c < 0x7F)) {
+            // It goes into the request line of the health check: a space, CR or LF there would change the request.
+            throw error(keyLine("health", "path"), "[health] path", "expected a URL path of visible ASCII characters (no spaces, control or"
+                    + " non-ASCII characters; percent-encode them, e.g. %20 for a space), got " + quoted(path));
         }
         if (console != null) {
             try {
                 Pattern.compile(console);
             } catch (PatternSyntaxException e) {
-                throw error(keyLine("health", "console"), "[health] console", "not a valid regular expression: " + e.getDescription());
+                throw error(keyLine("health", "console"), "[health] console", "not a valid regular expression: " + visible(e.getDescription(), 200));
             }
         }
-        Manifest.Health health = new Manifest.Health(path, integer(h, "health", "status", d.health().status(), 100, 599), tcp, console,
-                duration(h, "health", "timeout", d.health().timeout()), duration(h, "health", "interval", d.health().interval()),
-                duration(h, "health", "try_timeout", d.health().tryTimeout()));
-        Manifest.Test test = new Manifest.Test(string(t, "test", "command", null), duration(t, "test", "timeout", d.test().timeout()));
+        Manifest.Health health = new Manifest.Health(path, get("health", "status", d.health().status()), tcp, console,
+                get("health", "timeout", d.health().timeout()), get("health", "interval", d.health().interval()),
+                get("health", "try_timeout", d.health().tryTimeout()));
+        Manifest.Test test = new Manifest.Test(get("test", "command", null), get("test", "timeout", d.test().timeout()));
         return new Manifest(build, run, health, test);
     }
 
-    private void checkType(String table, String key, JsonNode value, Type type) throws ManifestException {
-        boolean ok = switch (type) {
+    /** Checks one value's type and limits, and returns it as the manifest holds it. */
+    private Object check(String table, String key, JsonNode value, Key spec) throws ManifestException {
+        boolean ok = switch (spec.type()) {
             case STRING, DURATION -> value.isTextual();
             case BOOL -> value.isBoolean();
             case INT -> value.isIntegralNumber();
@@ -145,7 +217,7 @@ final class ManifestReader {
             case STRINGS -> value.isArray() && allText(value);
         };
         if (!ok) {
-            String expected = switch (type) {
+            String expected = switch (spec.type()) {
                 case STRING -> "a string in quotes";
                 case DURATION -> "a duration in quotes like \"10s\", \"250ms\" or \"5m\"";
                 case BOOL -> "true or false";
@@ -155,98 +227,137 @@ final class ManifestReader {
             };
             throw error(keyLine(table, key), "[" + table + "] " + key, "expected " + expected + ", got " + describe(value));
         }
+        return switch (spec.type()) {
+            case STRING -> string(table, key, value.asText(), spec.max());
+            case BOOL -> value.booleanValue();
+            case INT -> integer(table, key, value.bigIntegerValue(), spec);
+            case STRINGS -> strings(table, key, value, spec);
+            case DURATION -> duration(table, key, value.asText(), spec);
+            case SIZE -> size(table, key, value, spec);
+        };
     }
 
-    private String string(JsonNode table, String tableName, String key, String fallback) {
-        JsonNode v = table.get(key);
-        return v == null ? fallback : v.asText();
+    private String string(String table, String key, String s, long longest) throws ManifestException {
+        if (s.length() > longest) {
+            throw error(keyLine(table, key), "[" + table + "] " + key, "expected at most " + longest + " characters, got " + s.length());
+        }
+        if (s.indexOf('\0') >= 0) {
+            throw error(keyLine(table, key), "[" + table + "] " + key, "must not contain a NUL character (\\u0000), got " + quoted(s));
+        }
+        return s;
     }
 
-    private static List<String> strings(JsonNode table, String key) {
-        JsonNode v = table.get(key);
+    private List<String> strings(String table, String key, JsonNode array, Key spec) throws ManifestException {
+        if (array.size() > spec.items()) {
+            throw error(keyLine(table, key), "[" + table + "] " + key, "expected at most " + spec.items() + " entries, got " + array.size());
+        }
         List<String> out = new ArrayList<>();
-        if (v != null) v.forEach(x -> out.add(x.asText()));
+        for (JsonNode item : array) out.add(string(table, key, item.asText(), spec.max()));
         return List.copyOf(out);
     }
 
-    private int integer(JsonNode table, String tableName, String key, int fallback, int min, int max) throws ManifestException {
-        JsonNode v = table.get(key);
-        if (v == null) return fallback;
-        long n = v.asLong();
-        if (n < min || n > max) {
-            throw error(keyLine(tableName, key), "[" + tableName + "] " + key, "expected a number from " + min + " to " + max + ", got " + n);
+    private int integer(String table, String key, BigInteger n, Key spec) throws ManifestException {
+        if (n.compareTo(BigInteger.valueOf(spec.min())) < 0 || n.compareTo(BigInteger.valueOf(spec.max())) > 0) {
+            throw error(keyLine(table, key), "[" + table + "] " + key, "expected a number from " + spec.min() + " to " + spec.max()
+                    + ", got " + visible(n.toString(), 40));
         }
-        return (int) n;
+        return n.intValueExact(); // every integer key's range fits an int
     }
 
-    private Duration duration(JsonNode table, String tableName, String key, Duration fallback) throws ManifestException {
-        JsonNode v = table.get(key);
-        if (v == null) return fallback;
-        Duration d = parseDuration(v.asText());
-        if (d == null || d.isZero()) {
-            throw error(keyLine(tableName, key), "[" + tableName + "] " + key,
-                    "expected a duration like \"10s\", \"250ms\", \"5m\", \"1h\" or \"1m30s\", got \"" + v.asText() + "\"");
+    private Duration duration(String table, String key, String s, Key spec) throws ManifestException {
+        BigInteger millis = parseDuration(s);
+        if (millis == null || millis.signum() == 0) {
+            throw error(keyLine(table, key), "[" + table + "] " + key,
+                    "expected a duration like \"10s\", \"250ms\", \"5m\", \"1h\" or \"1m30s\", got " + quoted(s));
         }
-        return d;
+        if (millis.compareTo(BigInteger.valueOf(spec.min())) < 0 || millis.compareTo(BigInteger.valueOf(spec.max())) > 0) {
+            throw error(keyLine(table, key), "[" + table + "] " + key, "expected a duration from " + showDuration(spec.min()) + " to "
+                    + showDuration(spec.max()) + ", got " + quoted(s));
+        }
+        return Duration.ofMillis(millis.longValueExact());
     }
 
-    private long size(JsonNode table, String tableName, String key, long fallback) throws ManifestException {
-        JsonNode v = table.get(key);
-        if (v == null) return fallback;
-        if (v.isIntegralNumber()) {
-            if (v.asLong() <= 0) throw error(keyLine(tableName, key), "[" + tableName + "] " + key, "expected a positive size, got " + v.asLong());
-            return v.asLong();
+    private long size(String table, String key, JsonNode v, Key spec) throws ManifestException {
+        String given = v.isIntegralNumber() ? visible(v.asText(), 40) : quoted(v.asText());
+        Matcher m = SIZE.matcher(v.asText().trim());
+        if (v.isIntegralNumber() || (m.matches() && m.group(2) == null)) {
+            throw error(keyLine(table, key), "[" + table + "] " + key, "a size needs a unit: K, M, G or T, with optional i and B, like \"64M\","
+                    + " \"512MiB\" or \"1G\"; a bare number is not taken as bytes, got " + given);
         }
-        Long bytes = parseSize(v.asText());
-        if (bytes == null || bytes <= 0) {
-            throw error(keyLine(tableName, key), "[" + tableName + "] " + key,
-                    "expected a size like \"64M\", \"512K\", \"1G\" or \"64MiB\", got \"" + v.asText() + "\"");
+        BigInteger bytes = m.matches() ? parseSize(m) : null;
+        if (bytes == null) {
+            throw error(keyLine(table, key), "[" + table + "] " + key,
+                    "expected a size like \"64M\", \"512K\", \"1G\" or \"64MiB\", got " + given);
         }
-        return bytes;
+        if (bytes.compareTo(BigInteger.valueOf(spec.min())) < 0 || bytes.compareTo(BigInteger.valueOf(spec.max())) > 0) {
+            throw error(keyLine(table, key), "[" + table + "] " + key, "expected a size from " + showSize(spec.min()) + " to "
+                    + showSize(spec.max()) + ", got " + given);
+        }
+        return bytes.longValueExact();
     }
 
-    static Duration parseDuration(String s) {
-        Matcher m = DURATION.matcher(s.trim());
-        Duration total = Duration.ZERO;
+    /** Milliseconds, without overflow however many digits; null when {@code s} is not a duration. */
+    static BigInteger parseDuration(String s) {
+        String t = s.trim();
+        Matcher m = DURATION.matcher(t);
+        BigInteger total = BigInteger.ZERO;
         int at = 0;
         while (m.find() && m.start() == at) {
-            long n = Long.parseLong(m.group(1));
-            total = total.plus(switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                default -> Duration.ofHours(n);
-            });
+            long unit = switch (m.group(2)) {
+                case "ms" -> 1;
+                case "s" -> 1000;
+                case "m" -> 60_000;
+                default -> 3_600_000;
+            };
+            total = total.add(new BigInteger(m.group(1)).multiply(BigInteger.valueOf(unit)));
             at = m.end();
         }
-        return at == s.trim().length() && at > 0 ? total : null;
+        return at == t.length() && at > 0 ? total : null;
     }
 
-    static Long parseSize(String s) {
-        Matcher m = SIZE.matcher(s.trim());
-        if (!m.matches()) return null;
-        long n = Long.parseLong(m.group(1));
-        String unit = m.group(2) == null ? "" : m.group(2).toUpperCase();
-        int shift = unit.isEmpty() ? 0 : switch (unit.charAt(0)) {
+    /** Bytes, without overflow however many digits; the unit is K, M, G or T (powers of 1024), with optional i and B. */
+    private static BigInteger parseSize(Matcher m) {
+        int shift = switch (Character.toUpperCase(m.group(2).charAt(0))) {
             case 'K' -> 10;
             case 'M' -> 20;
             case 'G' -> 30;
             default -> 40;
         };
-        return n << shift;
+        return new BigInteger(m.group(1)).shiftLeft(shift);
+    }
+
+    static String showDuration(long millis) {
+        if (millis % 3_600_000 == 0) return millis / 3_600_000 + "h";
+        if (millis % 60_000 == 0) return millis / 60_000 + "m";
+        if (millis % 1000 == 0) return millis / 1000 + "s";
+        return millis + "ms";
+    }
+
+    static String showSize(long bytes) {
+        for (String unit : List.of("TiB", "GiB", "MiB", "KiB")) {
+            int shift = switch (unit.charAt(0)) { case 'T' -> 40; case 'G' -> 30; case 'M' -> 20; default -> 10; };
+            if (bytes >= 1L << shift && bytes % (1L << shift) == 0) return (bytes >> shift) + unit;
+        }
+        return bytes + " bytes";
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> T get(String table, String key, T fallback) {
+        Object v = values.get(table + "." + key);
+        return v == null ? fallback : (T) v;
     }
 
     private void relativePath(String table, String key, String value) throws ManifestException {
-        if (value.isBlank() || value.startsWith("/") || List.of(value.split("/")).contains("..")) {
+        if (value.isBlank() || value.startsWith("/") || List.of(value.split("/")).contains("..") || hasControl(value)) {
             throw error(keyLine(table, key), "[" + table + "] " + key,
-                    "expected a path inside the build directory like \"hello\" or \"dist/hello.hvt\", got \"" + value + "\"");
+                    "expected a path inside the build directory like \"hello\" or \"dist/hello.hvt\", got " + quoted(value));
         }
     }
 
     private void oneOf(String table, String key, String value, List<String> allowed) throws ManifestException {
         if (!allowed.contains(value)) {
             throw error(keyLine(table, key), "[" + table + "] " + key, "expected one of " + String.join(", ", allowed)
-                    + ", got \"" + value + "\"" + suggestion(value, allowed));
+                    + ", got " + quoted(value) + suggestion(value, allowed));
         }
     }
 
@@ -264,14 +375,26 @@ final class ManifestReader {
                 continue;
             }
             Matcher k = KEY_LINE.matcher(lines[i]);
-            if (k.find() && k.group(1).equals(key) && (table == null ? current == null : table.equals(current))) return i + 1;
+            if (!k.find()) continue;
+            boolean dotted = k.group(2) != null;
+            String name = dotted ? k.group(2) : k.group(1);
+            String in = dotted && current == null ? k.group(1) : current;
+            if (name.equals(key) && (table == null ? in == null : table.equals(in))) return i + 1;
         }
         return table == null ? 0 : tableLine(table);
     }
 
+    /** The 1-based line of the first line holding {@code fragment}, or 0. */
+    private int lineContaining(String fragment) {
+        for (int i = 0; fragment != null && !fragment.isEmpty() && i < lines.length; i++) {
+            if (lines[i].contains(fragment)) return i + 1;
+        }
+        return 0;
+    }
+
     /** The line where a key appears for the second time in the same table, or 0. */
     private int duplicateKeyLine() {
-        java.util.Set<String> seen = new java.util.HashSet<>();
+        Set<String> seen = new HashSet<>();
         String current = "";
         for (int i = 0; i < lines.length; i++) {
             Matcher t = TABLE_LINE.matcher(lines[i]);
@@ -280,7 +403,7 @@ final class ManifestReader {
                 continue;
             }
             Matcher k = KEY_LINE.matcher(lines[i]);
-            if (k.find() && !seen.add(current + "\0" + k.group(1))) return i + 1;
+            if (k.find() && !seen.add(current + "\0" + k.group(1) + (k.group(2) == null ? "" : "." + k.group(2)))) return i + 1;
         }
         return 0;
     }
@@ -294,6 +417,7 @@ final class ManifestReader {
     }
 
     private static String suggestion(String got, List<String> known) {
+        if (got.length() > 64) return "";
         String best = null;
         int bestDistance = 3;
         for (String k : known) {
@@ -325,17 +449,61 @@ final class ManifestReader {
     }
 
     private static String describe(JsonNode v) {
-        if (v.isTextual()) return "the string \"" + v.asText() + "\"";
+        if (v.isTextual()) return "the string " + quoted(v.asText());
         if (v.isBoolean()) return "the boolean " + v.asText();
-        if (v.isNumber()) return "the number " + v.asText();
-        if (v.isArray()) return "an array " + v;
+        if (v.isNumber()) return "the number " + visible(v.asText(), 40);
+        if (v.isArray()) return "an array " + visible(v.toString(), 80);
         if (v.isObject()) return "a table";
-        return v.toString();
+        if (v.isPojo()) return "the date/time " + visible(String.valueOf(((com.fasterxml.jackson.databind.node.POJONode) v).getPojo()), 40);
+        return visible(v.toString(), 80);
     }
 
-    private static Map<String, Type> ordered(Object... pairs) {
-        Map<String, Type> m = new LinkedHashMap<>();
-        for (int i = 0; i < pairs.length; i += 2) m.put((String) pairs[i], (Type) pairs[i + 1]);
+    private static boolean hasControl(String s) {
+        return s.chars().anyMatch(Character::isISOControl);
+    }
+
+    /** {@code s} in double quotes, as {@link #visible} shows it. */
+    static String quoted(String s) {
+        return "\"" + visible(s.replace("\\", "\\\\").replace("\"", "\\\""), 80) + "\"";
+    }
+
+    /**
+     * {@code s} as an error message may show it (the message goes to a terminal, a push's {@code remote:} lines, a
+     * log): control, format and separator characters escaped as {@code \\uXXXX}, and cut after {@code longest} characters.
+     */
+    static String visible(String s, int longest) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < s.length() && i < longest; i++) {
+            char c = s.charAt(i);
+            int type = Character.getType(c);
+            boolean hidden = Character.isISOControl(c) || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+                    || type == Character.PARAGRAPH_SEPARATOR || type == Character.SURROGATE || type == Character.PRIVATE_USE
+                    || type == Character.UNASSIGNED;
+            if (hidden) out.append(String.format("\\u%04x", (int) c));
+            else out.append(c);
+        }
+        if (s.length() > longest) out.append("... (").append(s.length()).append(" characters)");
+        return out.toString();
+    }
+
+    /** The length of {@code s} in UTF-8, without encoding it. */
+    static long utf8Length(String s) {
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) n += 1;
+            else if (c < 0x800) n += 2;
+            else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else n += 3;
+        }
+        return n;
+    }
+
+    private static Map<String, Key> ordered(Object... pairs) {
+        Map<String, Key> m = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) m.put((String) pairs[i], (Key) pairs[i + 1]);
         return m;
     }
 }

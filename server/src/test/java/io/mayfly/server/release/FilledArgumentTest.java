@@ -1,0 +1,22 @@
+package io.mayfly.server.release;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** A boot argument with {config.K} placeholders stays within its limit once they are filled. */
+class FilledArgumentTest {
+    @Test
+    void aShortArgumentRepeatingALongValueIsRefusedBeforeItReachesAnAgent() {
+        Map<String, String> vars = Map.of("A", "x".repeat(32 * 1024));
+        String repeated = "{config.A}".repeat(3); // 30 characters, 96 KiB filled
+        assertThat(ReleaseService.tooLongArgument(List.of("--port", repeated), vars))
+                .isEqualTo("[run] args: argument 2 is 98304 characters once its {config.NAME} placeholders are filled; a boot argument"
+                        + " may be at most 65536 (64 KiB): use shorter config values there, or read them from the environment");
+        assertThat(ReleaseService.tooLongArgument(List.of("--port", "{config.A}{config.A}"), vars)).as("exactly 64 KiB").isNull();
+        assertThat(ReleaseService.tooLongArgument(List.of(), vars)).isNull();
+    }
+}
