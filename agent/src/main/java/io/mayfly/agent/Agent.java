@@ -126,7 +126,7 @@ public final class Agent implements AutoCloseable {
             throw new DriverException("cannot create the instance directory " + stateDir + ": " + e.getMessage(), e);
         }
         InstanceSpec spec = new InstanceSpec(id, req.app(), req.release(), req.artifact(), req.initrd(), args, env,
-                req.memoryBytes(), port, req.guestPort(), stateDir.resolve("console.log"), stateDir, req.stopGrace(), Math.max(1, req.vcpus()), true);
+                req.memoryBytes(), port, req.guestPort(), stateDir.resolve("console.log"), stateDir, req.stopGrace(), Math.max(1, req.vcpus()), req.run().network());
         try {
             StartRequest withoutEnv = req.withEnv(Map.of());
             InstanceStateFile.writeJson(stateDir.resolve(LAUNCH), new Launch(withoutEnv, secrets.seal(req.env()), restarts, crashStreak));

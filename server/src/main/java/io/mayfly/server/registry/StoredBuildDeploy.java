@@ -52,9 +52,7 @@ final class StoredBuildDeploy {
                     + e.getMessage(), "deploy another build, or push a fixed mayfly.toml");
         }
         if (strategy != null) {
-            Manifest.Run r = manifest.run();
-            manifest = new Manifest(manifest.build(), new Manifest.Run(r.driver(), r.args(), r.memoryBytes(), r.vcpus(), r.instances(),
-                    r.guestPort(), r.drainTimeout(), r.idleStop(), strategy), manifest.health(), manifest.test());
+            manifest = new Manifest(manifest.build(), manifest.run().withStrategy(strategy), manifest.health(), manifest.test());
         }
         Manifest chosen = manifest;
         String hash = manifestArtifact(build, manifest).map(Builds.Artifact::sha256).orElse("?");

@@ -13,12 +13,21 @@ public record Manifest(Build build, Run run, Health health, Test test) {
     public record Build(String command, String artifact, String initrd, boolean network, List<String> hostPaths,
                         Duration timeout, String schedule) {}
 
+    /** @param network whether an instance may connect out (never to the host's loopback); it is reached on its port either way */
     public record Run(String driver, List<String> args, long memoryBytes, int vcpus, int instances, int guestPort,
-                      Duration drainTimeout, Duration idleStop, String strategy) {}
+                      Duration drainTimeout, Duration idleStop, String strategy, boolean network) {
+        public Run withStrategy(String other) {
+            return new Run(driver, args, memoryBytes, vcpus, instances, guestPort, drainTimeout, idleStop, other, network);
+        }
+    }
 
-    /** One of: an HTTP GET of {@code path}, a TCP connect ({@code tcp}), or a {@code console} line matching a regex. */
+    /**
+     * One of: an HTTP GET of {@code path}, a TCP connect ({@code tcp}), or a {@code console} line matching a regex; all
+     * of them answered by the guest itself. {@code liveness}: after the switch, how long the previous release stands by
+     * while the new one must stay up and healthy, or traffic goes back to it ({@link Duration#ZERO}: stopped at once).
+     */
     public record Health(String path, int status, boolean tcp, String console, Duration timeout, Duration interval,
-                         Duration tryTimeout) {}
+                         Duration tryTimeout, Duration liveness) {}
 
     /** @param command null when there is no staged test */
     public record Test(String command, Duration timeout) {}
@@ -51,8 +60,9 @@ public record Manifest(Build build, Run run, Health health, Test test) {
     public static Manifest defaults(String artifact) {
         return new Manifest(
                 new Build(null, artifact, null, false, List.of(), Duration.ofMinutes(15), null),
-                new Run("process", List.of(), 64L * 1024 * 1024, 1, 1, 8080, Duration.ofSeconds(30), null, "blue-green"),
-                new Health("/", 200, false, null, Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(1)),
+                new Run("process", List.of(), 64L * 1024 * 1024, 1, 1, 8080, Duration.ofSeconds(30), null, "blue-green", true),
+                new Health("/", 200, false, null, Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(1),
+                        Duration.ofSeconds(30)),
                 new Test(null, Duration.ofMinutes(5)));
     }
 }

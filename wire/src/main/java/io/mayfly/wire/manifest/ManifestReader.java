@@ -77,7 +77,8 @@ final class ManifestReader {
                 "guest_port", Key.integer(1, 65535),
                 "drain_timeout", Key.duration(Duration.ofMillis(1), Duration.ofHours(1)),
                 "idle_stop", Key.duration(Duration.ofSeconds(1), Duration.ofHours(24)),
-                "strategy", Key.string(MAX_NAME)));
+                "strategy", Key.string(MAX_NAME),
+                "network", Key.bool()));
         SCHEMA.put("health", ordered(
                 "path", Key.string(MAX_PATH),
                 "status", Key.integer(100, 599),
@@ -85,10 +86,18 @@ final class ManifestReader {
                 "console", Key.string(MAX_REGEX),
                 "timeout", Key.duration(Duration.ofMillis(10), Duration.ofHours(1)),
                 "interval", Key.duration(Duration.ofMillis(10), Duration.ofMinutes(1)),
-                "try_timeout", Key.duration(Duration.ofMillis(10), Duration.ofMinutes(1))));
+                "try_timeout", Key.duration(Duration.ofMillis(10), Duration.ofMinutes(1)),
+                "liveness", Key.duration(Duration.ZERO, Duration.ofHours(1))));
         SCHEMA.put("test", ordered(
                 "command", Key.string(MAX_COMMAND),
                 "timeout", Key.duration(Duration.ofSeconds(1), Duration.ofHours(24))));
+    }
+
+    /** Every table and the keys it takes. */
+    static Map<String, java.util.Set<String>> keys() {
+        Map<String, java.util.Set<String>> keys = new LinkedHashMap<>();
+        SCHEMA.forEach((table, k) -> keys.put(table, k.keySet()));
+        return keys;
     }
 
     /** The type and limits of {@code [table] key}, or null for a key the manifest does not take. */
@@ -174,7 +183,8 @@ final class ManifestReader {
         oneOf("run", "strategy", strategy, Manifest.STRATEGIES);
         Manifest.Run run = new Manifest.Run(driver, get("run", "args", List.of()), get("run", "memory", d.run().memoryBytes()),
                 get("run", "vcpus", d.run().vcpus()), get("run", "instances", d.run().instances()), get("run", "guest_port", d.run().guestPort()),
-                get("run", "drain_timeout", d.run().drainTimeout()), get("run", "idle_stop", null), strategy);
+                get("run", "drain_timeout", d.run().drainTimeout()), get("run", "idle_stop", null), strategy,
+                get("run", "network", d.run().network()));
 
         boolean tcp = get("health", "tcp", false);
         String console = get("health", "console", null);
@@ -202,7 +212,7 @@ final class ManifestReader {
         }
         Manifest.Health health = new Manifest.Health(path, get("health", "status", d.health().status()), tcp, console,
                 get("health", "timeout", d.health().timeout()), get("health", "interval", d.health().interval()),
-                get("health", "try_timeout", d.health().tryTimeout()));
+                get("health", "try_timeout", d.health().tryTimeout()), get("health", "liveness", d.health().liveness()));
         Manifest.Test test = new Manifest.Test(get("test", "command", null), get("test", "timeout", d.test().timeout()));
         return new Manifest(build, run, health, test);
     }
@@ -265,8 +275,9 @@ final class ManifestReader {
     }
 
     private Duration duration(String table, String key, String s, Key spec) throws ManifestException {
-        BigInteger millis = parseDuration(s);
-        if (millis == null || millis.signum() == 0) {
+        // "0" alone is a duration only where zero is allowed ([health] liveness = "0": no standby).
+        BigInteger millis = spec.min() == 0 && s.trim().equals("0") ? BigInteger.ZERO : parseDuration(s);
+        if (millis == null || millis.signum() == 0 && spec.min() > 0) {
             throw error(keyLine(table, key), "[" + table + "] " + key,
                     "expected a duration like \"10s\", \"250ms\", \"5m\", \"1h\" or \"1m30s\", got " + quoted(s));
         }

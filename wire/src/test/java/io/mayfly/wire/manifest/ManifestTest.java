@@ -26,7 +26,12 @@ class ManifestTest {
 
     @Test
     void aFullManifestParsesToItsValues() throws Exception {
-        Manifest m = Manifest.parse("mayfly.toml", """
+        Manifest m = Manifest.parse("mayfly.toml", FULL);
+        assertThat(m).isNotNull();
+        assertFull(m);
+    }
+
+    static final String FULL = """
                 [build]
                 command = "make all"
                 artifact = "dist/hello.hvt"
@@ -46,6 +51,7 @@ class ManifestTest {
                 drain_timeout = "5s"
                 idle_stop = "5m"
                 strategy = "rolling"
+                network = false
 
                 [health]
                 path = "/health"
@@ -53,18 +59,34 @@ class ManifestTest {
                 timeout = "20s"
                 interval = "250ms"
                 try_timeout = "2s"
+                liveness = "45s"
 
                 [test]
                 command = "./smoke.sh"
                 timeout = "1h"
-                """);
+                """;
+
+    private static void assertFull(Manifest m) throws Exception {
         assertThat(m.build()).isEqualTo(new Manifest.Build("make all", "dist/hello.hvt", "hello.cpio", true, List.of("/boot"),
                 Duration.ofSeconds(90), "daily"));
         assertThat(m.run()).isEqualTo(new Manifest.Run("qemu", List.of("--port", "{port}"), 128L << 20, 2, 0, 80,
-                Duration.ofSeconds(5), Duration.ofMinutes(5), "rolling"));
+                Duration.ofSeconds(5), Duration.ofMinutes(5), "rolling", false));
         assertThat(m.health()).isEqualTo(new Manifest.Health("/health", 204, false, null, Duration.ofSeconds(20),
-                Duration.ofMillis(250), Duration.ofSeconds(2)));
+                Duration.ofMillis(250), Duration.ofSeconds(2), Duration.ofSeconds(45)));
         assertThat(m.test()).isEqualTo(new Manifest.Test("./smoke.sh", Duration.ofHours(1)));
+        // No key is parsed and then dropped: the full manifest sets every key the reader takes (but the health kinds it
+        // must choose between), and every field of every table then differs from its default.
+        Manifest d = Manifest.defaults(null);
+        for (var pair : java.util.List.of(java.util.List.<Record>of(m.build(), d.build()), java.util.List.<Record>of(m.run(), d.run()),
+                java.util.List.<Record>of(m.health(), d.health()), java.util.List.<Record>of(m.test(), d.test()))) {
+            for (var component : pair.get(0).getClass().getRecordComponents()) {
+                if (java.util.List.of("tcp", "console").contains(component.getName())) continue; // the other health kinds
+                assertThat(component.getAccessor().invoke(pair.get(0))).as(component.getName())
+                        .isNotEqualTo(component.getAccessor().invoke(pair.get(1)));
+            }
+        }
+        ManifestReader.keys().forEach((table, keys) -> keys.stream().filter(k -> !java.util.List.of("tcp", "console").contains(k))
+                .forEach(k -> assertThat(java.util.regex.Pattern.compile("(?m)^" + k + " = ").matcher(FULL).find()).as("[" + table + "] " + k).isTrue()));
     }
 
     @Test
