@@ -65,6 +65,8 @@ public final class Agent implements AutoCloseable {
     /** Apps that scale to zero, with how long an instance may sit idle before it is stopped. */
     private final Map<String, Duration> idleStop = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<?>> booting = new ConcurrentHashMap<>();
+    /** Apps in their liveness window: the previous release stands by while the new one must stay up. */
+    private final Map<String, Standby> standbys = new ConcurrentHashMap<>();
     private volatile Thread idleReaper;
 
     /**
@@ -174,8 +176,32 @@ public final class Agent implements AutoCloseable {
         }
     }
 
-    /** Atomically routes the app to exactly these instances; returns the instances that were routed before. */
+    /** A switch that would route to an instance whose guest is not running; nothing was switched. */
+    public static final class NotRunning extends RuntimeException {
+        NotRunning(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Atomically routes the app to exactly these instances; returns the instances that were routed before. An instance
+     * that is not running at this moment is never routed to, whatever its health check said: {@link NotRunning}. A
+     * liveness window of the app ends (superseded) and the instances standing by in it are stopped.
+     */
     public synchronized List<Instance> switchTo(String app, List<Instance> fresh) {
+        for (Instance i : fresh) {
+            if (!i.handle().isAlive()) {
+                List<String> last = lastLines(i);
+                Integer code = i.handle().exited().getNow(null);
+                throw new NotRunning("instance " + i.id() + " is no longer running" + (code == null || code < 0 ? "" : " (it exited with code " + code + ")")
+                        + ", so no traffic was switched to it" + (last.isEmpty() ? "" : "; its last lines: " + String.join(" | ", last)));
+            }
+        }
+        Standby standing = standbys.remove(app);
+        if (standing != null) {
+            standing.ending().complete(new Standby.Ending.Superseded());
+            standing.previous().stream().filter(i -> !fresh.contains(i)).forEach(i -> Thread.ofVirtual().start(() -> stop(i)));
+        }
         List<Backend> previous = router.switchTo(app, fresh.stream().map(Instance::backend).toList());
         persistRoutes();
         awaitingRestart.removeIf(id -> id.startsWith(app + "-v"));
@@ -188,6 +214,100 @@ public final class Agent implements AutoCloseable {
             }
         }
         return old;
+    }
+
+    /**
+     * Opens the liveness window after a switch to {@code fresh}: {@code previous} (already out of the route) keeps
+     * running until {@code window} has passed with every fresh instance up and healthy; then it is stopped. A fresh
+     * instance that exits or fails its health check three times in a row meanwhile moves the traffic back to the
+     * previous instances at once (see {@link Standby}). {@code previousRelease} is what they run.
+     */
+    public Standby standBy(String app, int release, int previousRelease, List<Instance> previous, List<Instance> fresh, Duration window) {
+        Standby standby = Standby.of(app, release, previousRelease, previous, fresh, window);
+        standbys.put(app, standby);
+        Thread.ofVirtual().name("liveness-window-" + app).start(() -> watch(standby));
+        return standby;
+    }
+
+    /** The app's liveness window, if it is in one. */
+    public Optional<Standby> standby(String app) {
+        return Optional.ofNullable(standbys.get(app));
+    }
+
+    /** Probes the fresh instances through the window; ends it when it has passed. Exits are seen by the supervisor. */
+    private void watch(Standby standby) {
+        Manifest.Health h = standby.fresh().getFirst().request().health();
+        Duration every = h.interval().compareTo(Duration.ofMillis(250)) < 0 ? Duration.ofMillis(250)
+                : h.interval().compareTo(Duration.ofSeconds(1)) > 0 ? Duration.ofSeconds(1) : h.interval();
+        Map<String, Integer> failures = new HashMap<>();
+        while (!standby.ended() && java.time.Instant.now().isBefore(standby.until())) {
+            try {
+                standby.ending().get(Math.min(every.toMillis(), Math.max(1, Duration.between(java.time.Instant.now(), standby.until()).toMillis())),
+                        java.util.concurrent.TimeUnit.MILLISECONDS);
+                return; // ended by a rollback or a later deploy
+            } catch (java.util.concurrent.TimeoutException stillWatching) {
+                // time for the next probe
+            } catch (InterruptedException e) {
+                return;
+            } catch (java.util.concurrent.ExecutionException e) {
+                return;
+            }
+            if (h.console() != null) continue; // a console line proves a start only: exits alone are watched
+            for (Instance i : standby.fresh()) {
+                if (!i.handle().isAlive()) continue; // the supervisor reports it
+                HealthCheck.Result r = HealthCheck.of(h, i.handle().guest(), i.handle().state().logFile(), i.consoleFrom())
+                        .await(h.tryTimeout(), i.handle().exited());
+                if (r instanceof HealthCheck.Unhealthy sick) {
+                    int n = failures.merge(i.id(), 1, Integer::sum);
+                    if (n >= Supervisor.LIVENESS_FAILURES) {
+                        rollBack(standby, "instance " + i.id() + " failed its health check " + n + " times in a row: " + sick.reason());
+                        return;
+                    }
+                } else {
+                    failures.remove(i.id());
+                }
+            }
+        }
+        synchronized (this) {
+            if (standbys.get(standby.app()) != standby || standby.ended()) return;
+            standbys.remove(standby.app());
+            standby.ending().complete(new Standby.Ending.Held());
+        }
+        standby.previous().forEach(this::stop); // drained: they had no new request for the whole window
+    }
+
+    /**
+     * Moves the app's traffic back to the instances standing by, if {@code dead} is a fresh instance of a liveness
+     * window: the supervisor calls it first when an instance exits. Returns whether it did.
+     */
+    public boolean rollBackIfWatched(Instance dead, String why) {
+        Standby standby = standbys.get(dead.app());
+        if (standby == null || !standby.fresh().contains(dead) || stopping.contains(dead.id())) return false;
+        List<String> last = lastLines(dead);
+        return rollBack(standby, "instance " + dead.id() + " " + why + (last.isEmpty() ? "" : "; its last lines: " + String.join(" | ", last)));
+    }
+
+    private boolean rollBack(Standby standby, String reason) {
+        long began = System.nanoTime();
+        List<Instance> serving;
+        synchronized (this) {
+            if (standbys.get(standby.app()) != standby || standby.ended()) return false;
+            standbys.remove(standby.app());
+            serving = standby.previous().stream().filter(i -> i.handle().isAlive()).toList();
+            router.switchTo(standby.app(), serving.stream().map(Instance::backend).toList());
+            persistRoutes();
+            serving.forEach(this::supervise);
+            standby.fresh().forEach(i -> supervised.remove(i.id()));
+        }
+        Duration switchBack = Duration.ofNanos(System.nanoTime() - began);
+        Duration afterLive = Duration.between(standby.since(), java.time.Instant.now());
+        standby.ending().complete(new Standby.Ending.RolledBack(reason, afterLive, switchBack, serving.size()));
+        events.event(standby.app(), "v" + standby.release() + " failed " + Supervisor.human(afterLive) + " after going live: " + reason
+                + (serving.isEmpty() ? "; nothing of v" + standby.previousRelease() + " stands by to take the traffic back"
+                : "; traffic is back on v" + standby.previousRelease() + " (" + serving.size() + " instance" + (serving.size() == 1 ? "" : "s")
+                + ", switched in " + switchBack.toMillis() + " ms)"));
+        standby.fresh().forEach(i -> Thread.ofVirtual().start(() -> stop(i)));
+        return true;
     }
 
     private void supervise(Instance instance) {

@@ -57,11 +57,29 @@ public final class AgentViews {
     /** Everything one agent must run; {@code generation} grows with every change the server makes. */
     public record DesiredState(String agent, long generation, List<Assignment> assignments) {}
 
+    /**
+     * One instance on an agent. {@code watchedUntil}: the end of the liveness window it is in, as a new instance that must
+     * stay up ({@code standby} false) or as one of the previous release standing by ({@code standby} true); null outside one.
+     */
     public record InstanceReport(String id, String app, int release, String driver, boolean routed, boolean alive, int port, long pid,
-                                 Instant startedAt, int restarts) {}
+                                 Instant startedAt, int restarts, Instant watchedUntil, boolean standby) {
+        public InstanceReport(String id, String app, int release, String driver, boolean routed, boolean alive, int port, long pid,
+                              Instant startedAt, int restarts) {
+            this(id, app, release, driver, routed, alive, port, pid, startedAt, restarts, null, false);
+        }
+    }
 
-    /** How a deploy of an assignment ended on the agent, with the time each phase took (ms) and what it said along the way. */
-    public record DeployReport(String app, int release, boolean live, String reason, Map<String, Long> phases, List<String> lines) {}
+    /**
+     * How a deploy of an assignment ended on the agent, with the time each phase took (ms) and what it said along the way.
+     * {@code rolledBackTo}: sent after a live report when the release failed in its liveness window, with the release
+     * the agent moved the traffic back to (0 otherwise); the server then makes that one the live release again.
+     */
+    public record DeployReport(String app, int release, boolean live, String reason, Map<String, Long> phases, List<String> lines,
+                               int rolledBackTo) {
+        public DeployReport(String app, int release, boolean live, String reason, Map<String, Long> phases, List<String> lines) {
+            this(app, release, live, reason, phases, lines, 0);
+        }
+    }
 
     /**
      * {@code POST /api/v1/agents/{name}/status}: the heartbeat, with deploy results not yet acknowledged and what

@@ -9,8 +9,9 @@ import java.util.List;
 
 /**
  * The default strategy: boot the new instances beside the old ones, wait until they are healthy, run the staged
- * test, switch the router to them in one step, then let the old instances finish their requests and stop them.
- * Anything that fails before the switch stops the new instances and leaves the old ones serving.
+ * test, switch the router to them in one step; the old instances then stand by through the liveness window (taking the
+ * traffic back if the new ones fail in it) and are stopped once it has passed. Anything that fails before the switch
+ * stops the new instances and leaves the old ones serving.
  */
 public final class BlueGreenDeploy implements DeployStrategy {
     private final Agent agent;
@@ -32,13 +33,14 @@ public final class BlueGreenDeploy implements DeployStrategy {
             fresh.forEach(agent::stop);
             return new DeployOutcome.Failed("test failed: " + testFailure, phases.asMap());
         }
-        List<Instance> old = phases.time("switch", () -> agent.switchTo(request.app(), fresh));
+        List<Instance> old;
+        try {
+            old = phases.time("switch", () -> agent.switchTo(request.app(), fresh));
+        } catch (Agent.NotRunning e) {
+            fresh.forEach(agent::stop);
+            return new DeployOutcome.Failed(e.getMessage(), phases.asMap());
+        }
         progress.say("       switched traffic to " + DeployStrategy.ids(fresh));
-        phases.time("drain", () -> {
-            old.forEach(i -> agent.retire(i, drainTimeout));
-            return null;
-        });
-        if (!old.isEmpty()) progress.say("       drained and stopped " + DeployStrategy.ids(old));
-        return new DeployOutcome.Live(phases.asMap());
+        return DeployStrategy.afterSwitch(agent, request, old, fresh, drainTimeout, phases, progress);
     }
 }

@@ -6,7 +6,12 @@ import java.util.Map;
 public sealed interface DeployOutcome {
     Map<String, Long> phases();
 
-    record Live(Map<String, Long> phases) implements DeployOutcome {}
+    /** @param standby the liveness window the deploy opened (the previous release standing by), or null when none */
+    record Live(Map<String, Long> phases, io.mayfly.agent.Standby standby) implements DeployOutcome {
+        public Live(Map<String, Long> phases) {
+            this(phases, null);
+        }
+    }
 
     record Failed(String reason, Map<String, Long> phases) implements DeployOutcome {}
 }

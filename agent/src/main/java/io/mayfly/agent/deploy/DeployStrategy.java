@@ -45,7 +45,12 @@ public sealed interface DeployStrategy permits BlueGreenDeploy, RollingDeploy, I
             if (booted instanceof Booted.Failed(String reason)) return java.util.Optional.of(reason);
             List<Instance> all = new ArrayList<>(current);
             all.addAll(((Booted.All) booted).instances());
-            agent.switchTo(app, all);
+            try {
+                agent.switchTo(app, all);
+            } catch (Agent.NotRunning e) {
+                ((Booted.All) booted).instances().forEach(agent::stop);
+                return java.util.Optional.of(e.getMessage());
+            }
         } else if (instances < current.size()) {
             List<Instance> removed = agent.switchTo(app, current.subList(0, instances));
             removed.forEach(i -> agent.retire(i, drainTimeout));
@@ -76,6 +81,28 @@ public sealed interface DeployStrategy permits BlueGreenDeploy, RollingDeploy, I
                     + " (" + fresh.id() + " on port " + fresh.port() + ")");
         }
         return new Booted.All(booted);
+    }
+
+    /**
+     * After the switch to {@code fresh}: with a liveness window ({@code [health] liveness}), the {@code old} instances
+     * stand by through it; without one, they finish their requests and are stopped now.
+     */
+    static DeployOutcome afterSwitch(Agent agent, StartRequest request, List<Instance> old, List<Instance> fresh, Duration drainTimeout,
+                                     Phases phases, Progress progress) {
+        Duration window = request.health().liveness();
+        if (!window.isZero() && !old.isEmpty()) {
+            int previous = old.getFirst().release();
+            io.mayfly.agent.Standby standby = agent.standBy(request.app(), request.release(), previous, old, fresh, window);
+            progress.say("       v" + previous + " stands by for " + Phases.human(window.toMillis()) + ": if v" + request.release()
+                    + " fails meanwhile, traffic goes back to it");
+            return new DeployOutcome.Live(phases.asMap(), standby);
+        }
+        phases.time("drain", () -> {
+            old.forEach(i -> agent.retire(i, drainTimeout));
+            return null;
+        });
+        if (!old.isEmpty()) progress.say("       drained and stopped " + ids(old));
+        return new DeployOutcome.Live(phases.asMap());
     }
 
     static String ids(List<Instance> instances) {

@@ -27,12 +27,21 @@ public final class ImmediateDeploy implements DeployStrategy {
             return new DeployOutcome.Failed(reason, phases.asMap());
         }
         List<Instance> fresh = ((Booted.All) booted).instances();
-        List<Instance> old = phases.time("switch", () -> agent.switchTo(request.app(), fresh));
+        List<Instance> old;
+        try {
+            old = phases.time("switch", () -> agent.switchTo(request.app(), fresh));
+        } catch (Agent.NotRunning e) {
+            fresh.forEach(agent::stop);
+            return new DeployOutcome.Failed(e.getMessage(), phases.asMap());
+        }
         progress.say("       switched traffic to " + DeployStrategy.ids(fresh));
         phases.time("drain", () -> {
             old.forEach(agent::stop);
             return null;
         });
-        return new DeployOutcome.Live(phases.asMap());
+        // Nothing stands by, but the window is still watched: a failure in it has the previous release booted again.
+        Duration window = request.health().liveness();
+        if (window.isZero() || old.isEmpty()) return new DeployOutcome.Live(phases.asMap());
+        return new DeployOutcome.Live(phases.asMap(), agent.standBy(request.app(), request.release(), old.getFirst().release(), List.of(), fresh, window));
     }
 }

@@ -46,15 +46,17 @@ public final class RollingDeploy implements DeployStrategy {
             fresh.add(next);
             List<Instance> routed = new ArrayList<>(fresh);
             routed.addAll(old.subList(Math.min(step + 1, old.size()), old.size()));
-            phases.time("switch", () -> agent.switchTo(app, routed));
+            try {
+                phases.time("switch", () -> agent.switchTo(app, routed));
+            } catch (Agent.NotRunning e) {
+                agent.switchTo(app, old);
+                fresh.forEach(agent::stop);
+                return new DeployOutcome.Failed("step " + (step + 1) + " of " + count + ": " + e.getMessage() + "; restored the "
+                        + old.size() + " previous instance(s)", phases.asMap());
+            }
             progress.say("       step " + (step + 1) + " of " + count + ": routed to " + next.id()
                     + (step < old.size() ? " in place of " + old.get(step).id() : ""));
         }
-        phases.time("drain", () -> {
-            old.forEach(i -> agent.retire(i, drainTimeout));
-            return null;
-        });
-        if (!old.isEmpty()) progress.say("       drained and stopped " + DeployStrategy.ids(old));
-        return new DeployOutcome.Live(phases.asMap());
+        return DeployStrategy.afterSwitch(agent, request, old, fresh, drainTimeout, phases, progress);
     }
 }

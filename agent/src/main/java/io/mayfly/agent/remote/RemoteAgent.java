@@ -7,6 +7,7 @@ import io.mayfly.agent.deploy.Phases;
 import io.mayfly.agent.deploy.Progress;
 import io.mayfly.agent.deploy.StagedTest;
 import io.mayfly.agent.Instance;
+import io.mayfly.agent.Standby;
 import io.mayfly.agent.StartRequest;
 import io.mayfly.agent.artifacts.ArtifactCache;
 import io.mayfly.wire.AgentViews;
@@ -399,6 +400,7 @@ public final class RemoteAgent implements AutoCloseable {
         switch (outcome) {
             case DeployOutcome.Live live -> {
                 failed.remove(a.app());
+                if (live.standby() != null) watchWindow(a, live.standby());
                 if (!a.deploying()) {
                     // No push waits for this: the agent restarted without the live release, the app moved here, the
                     // release went live through another server sharing the database, or a deploy ended without it.
@@ -416,6 +418,20 @@ public final class RemoteAgent implements AutoCloseable {
                 report(new AgentViews.DeployReport(a.app(), a.release(), false, reason, phases, progress.undelivered()));
             }
         }
+    }
+
+    /**
+     * A release that failed in its liveness window is not tried again here (until the server assigns another), and the
+     * server hears which release the traffic went back to, so that it makes that one live again.
+     */
+    private void watchWindow(AgentViews.Assignment a, Standby standby) {
+        standby.ending().thenAccept(ending -> {
+            if (!(ending instanceof Standby.Ending.RolledBack(String reason, Duration afterLive, Duration switchBack, int serving))) return;
+            failed.put(a.app(), a.release());
+            log.accept(a.app() + " v" + a.release() + " rolled back to v" + standby.previousRelease() + ": " + reason);
+            report(new AgentViews.DeployReport(a.app(), a.release(), false, "rolled back " + Phases.human(afterLive.toMillis())
+                    + " after going live: " + reason, Map.of("rollback", switchBack.toMillis()), List.of(), standby.previousRelease()));
+        });
     }
 
     /** The assignment as it stands when no deploy waits on it: what a sleeping app is compared with. */
@@ -595,9 +611,13 @@ public final class RemoteAgent implements AutoCloseable {
         synchronized (events) {
             happened = List.copyOf(events);
         }
-        List<AgentViews.InstanceReport> instances = agent.instances().stream().map(i -> new AgentViews.InstanceReport(i.id(), i.app(),
-                i.release(), i.driver(), agent.isRouted(i), i.handle().isAlive(), i.port(), i.state().pid(), i.state().startedAt(),
-                i.restarts())).toList();
+        List<AgentViews.InstanceReport> instances = agent.instances().stream().map(i -> {
+            Optional<Standby> window = agent.standby(i.app());
+            boolean standing = window.map(w -> w.previous().contains(i)).orElse(false);
+            boolean watched = window.map(w -> w.fresh().contains(i)).orElse(false);
+            return new AgentViews.InstanceReport(i.id(), i.app(), i.release(), i.driver(), agent.isRouted(i), i.handle().isAlive(), i.port(),
+                    i.state().pid(), i.state().startedAt(), i.restarts(), standing || watched ? window.get().until() : null, standing);
+        }).toList();
         try {
             HttpResponse<String> r = send("POST", "/api/v1/agents/" + name + "/status",
                     Json.write(new AgentViews.Status(instances, deploys, console, requestTotals(), happened)));

@@ -20,7 +20,7 @@ import java.time.Instant;
 public final class Supervisor {
     private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
     static final Duration LIVENESS_PERIOD = Duration.ofSeconds(5);
-    static final int LIVENESS_FAILURES = 3;
+    public static final int LIVENESS_FAILURES = 3;
 
     private final Agent agent;
     private final RestartPolicy policy;
@@ -40,8 +40,10 @@ public final class Supervisor {
     }
 
     private void onExit(Instance dead, int code, Instant since) {
-        if (!agent.crashed(dead)) return; // stopped on purpose, or no longer routed
         Duration lived = Duration.between(since, Instant.now());
+        // In its liveness window a new release is not restarted: the one standing by takes the traffic back.
+        if (agent.rollBackIfWatched(dead, "exited" + (code >= 0 ? " with code " + code : "") + " after " + human(lived))) return;
+        if (!agent.crashed(dead)) return; // stopped on purpose, or no longer routed
         int streak = lived.compareTo(policy.resetAfter()) >= 0 ? 0 : dead.crashStreak();
         String why = "exited" + (code >= 0 ? " with code " + code : "") + " after " + human(lived);
         while (agent.awaitingRestart(dead)) {
@@ -107,7 +109,7 @@ public final class Supervisor {
         }
     }
 
-    static String human(Duration d) {
+    public static String human(Duration d) {
         if (d.toMillis() < 1000) return d.toMillis() + " ms";
         if (d.toSeconds() < 120) return d.toSeconds() + " s";
         return d.toMinutes() + " min";

@@ -325,7 +325,7 @@ public final class DashboardRoutes {
         Optional<Instance> local = agent.instances(app).stream().filter(i -> i.id().equals(id)).findFirst();
         if (local.isPresent()) {
             Instance i = local.get();
-            return new Shown(AppViews.instance(i, agent.routed(app).contains(i)), agent.consoleLog(id).orElse(null), () -> !i.handle().isAlive());
+            return new Shown(views.instance(i, agent.routed(app).contains(i)), agent.consoleLog(id).orElse(null), () -> !i.handle().isAlive());
         }
         Views.InstanceView remote = remoteInstance(app, id).orElseThrow(() ->
                 ApiError.notFound("no running instance " + id + " of " + app, "see the instances at /apps/" + app));
@@ -340,7 +340,7 @@ public final class DashboardRoutes {
     private String instancesHtml(String app) {
         List<Instance> routed = agent.routed(app);
         List<DashboardPages.InstanceRow> rows = new ArrayList<>(agent.instances(app).stream()
-                .map(i -> new DashboardPages.InstanceRow(AppViews.instance(i, routed.contains(i)), host,
+                .map(i -> new DashboardPages.InstanceRow(views.instance(i, routed.contains(i)), host,
                         i.handle().isAlive() ? ProcessStat.residentBytes(i.state().pid()) : 0))
                 .toList());
         // Those on remote agents, as their last report has them (their memory is not reported).

@@ -146,6 +146,10 @@ public final class RemoteHosts implements AutoCloseable {
         if (status.deploys() != null) {
             for (AgentViews.DeployReport d : status.deploys()) {
                 if (!placed.contains(d.app())) continue;
+                if (d.rolledBackTo() > 0) {
+                    rolledBack(name, d);
+                    continue;
+                }
                 CompletableFuture<AgentViews.DeployReport> waiting = pending.get(key(d.app(), d.release()));
                 if (waiting != null) {
                     waiting.complete(d);
@@ -165,6 +169,17 @@ public final class RemoteHosts implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /**
+     * A release failed in its liveness window and the agent moved the traffic back: the release it went back to is the
+     * live one again (the agent's desired state follows), and the app's log says what happened.
+     */
+    private void rolledBack(String agent, AgentViews.DeployReport d) {
+        if (!releases.rollBack(d.app(), d.release(), d.reason(), d.rolledBackTo())) return; // a later deploy already replaced it
+        logs.event(d.app(), "v" + d.release() + " " + d.reason() + "; v" + d.rolledBackTo() + " is the live release again"
+                + (agent.equals(embedded) ? "" : " (agent " + agent + ")"));
+        changed(agent);
     }
 
     /** Keeps what the agent's instances printed, for mayfly logs: only for apps placed on that agent. */
@@ -366,12 +381,20 @@ public final class RemoteHosts implements AutoCloseable {
         for (Agents.Agent a : agents.all()) {
             for (AgentViews.InstanceReport i : a.instances()) {
                 if (!i.app().equals(app)) continue;
-                String state = a.status() == Agents.Status.down ? "unknown (agent down)" : !i.alive() ? "exited" : i.routed() ? "serving" : "staged";
+                String state = a.status() == Agents.Status.down ? "unknown (agent down)" : !i.alive() ? "exited"
+                        : i.watchedUntil() != null && i.standby() ? "standing by until " + clock(i.watchedUntil())
+                        : i.watchedUntil() != null && i.routed() ? "serving, on watch until " + clock(i.watchedUntil())
+                        : i.routed() ? "serving" : "staged";
                 views.add(new io.mayfly.wire.Views.InstanceView(i.id(), i.app(), i.release(), i.driver(), state, i.port(), i.pid(),
                         i.startedAt(), i.restarts(), a.name()));
             }
         }
         return views;
+    }
+
+    /** A time of day as ps shows it (UTC), e.g. 14:03:27. */
+    private static String clock(Instant t) {
+        return java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss").withZone(java.time.ZoneOffset.UTC).format(t);
     }
 
     /** What the routers of the agents (the embedded one's aside: its router is the server's) served, keyed by agent. */

@@ -59,7 +59,22 @@ public final class Releases {
                 reason, Json.write(phases), System.currentTimeMillis(), app, version));
     }
 
-    /** After a crash: deploys that were under way did not finish; the live release did not change. */
+    /**
+     * A live release that failed in its liveness window, its agent having moved the traffic back to {@code liveAgain}:
+     * in one transaction the failed one is marked failed with the reason and the other is live again. Nothing changes
+     * (false) unless {@code failed} is the live release, so a late report cannot undo a later deploy.
+     */
+    public boolean rollBack(String app, int failed, String reason, int liveAgain) {
+        return db.inTransaction(h -> {
+            Database.lockApp(h, app);
+            int changed = h.createUpdate("UPDATE releases SET status = 'failed', reason = ? WHERE app = ? AND version = ? AND status = 'live'")
+                    .bind(0, reason).bind(1, app).bind(2, failed).execute();
+            if (changed == 0) return false;
+            h.execute("UPDATE releases SET status = 'live' WHERE app = ? AND version = ?", app, liveAgain);
+            return true;
+        });
+    }
+
     /** Fails the deploys this server was making when it stopped; those of other servers sharing the database go on. */
     public int failInterrupted() {
         return db.withHandle(h -> h.createUpdate("UPDATE releases SET status = 'failed', finished_at = ?, "

@@ -86,9 +86,15 @@ public final class AppViews {
         return all;
     }
 
-    public static Views.InstanceView instance(Instance i, boolean routed) {
+    public Views.InstanceView instance(Instance i, boolean routed) {
         var s = i.state();
-        String state = !i.handle().isAlive() ? "exited" : routed ? "serving" : "staged";
+        var window = agent.standby(i.app());
+        String until = window.map(w -> java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss").withZone(java.time.ZoneOffset.UTC)
+                .format(w.until())).orElse("");
+        String state = !i.handle().isAlive() ? "exited"
+                : window.isPresent() && window.get().previous().contains(i) ? "standing by until " + until
+                : routed && window.isPresent() && window.get().fresh().contains(i) ? "serving, on watch until " + until
+                : routed ? "serving" : "staged";
         return new Views.InstanceView(i.id(), i.app(), i.release(), i.driver(), state, i.port(), s.pid(), s.startedAt(), i.restarts());
     }
 }
