@@ -84,6 +84,8 @@ public final class Agent implements AutoCloseable {
         drivers.forEach(d -> this.drivers.put(d.name(), d));
         this.supervisor = new Supervisor(this, policy, events);
         this.events = events;
+        // The router's word about an app's instances (one that did not answer in time) goes to the app's log too.
+        router.reportEventsTo(events::event);
         Files.createDirectories(dir.resolve("instances"));
         this.secrets = new ConfigCipher(dir.resolve("launch.key"));
     }
