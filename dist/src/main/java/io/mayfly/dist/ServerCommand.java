@@ -3,6 +3,7 @@ package io.mayfly.dist;
 import io.mayfly.server.MayflyServer;
 import io.mayfly.server.store.Database;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.net.InetSocketAddress;
@@ -48,6 +49,12 @@ public final class ServerCommand implements Callable<Integer> {
             defaultValue = "10s")
     String agentTimeout;
 
+    @Mixin
+    RouterTimeoutOptions timeouts;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         Path dir = data != null ? data
@@ -55,7 +62,7 @@ public final class ServerCommand implements Callable<Integer> {
                 : Path.of(System.getProperty("user.home"), ".mayfly");
         MayflyServer server = MayflyServer.start(new MayflyServer.Settings(dir, address(listen, "--listen"), address(router, "--router"), domain, size(maxUpload), keepBuilds,
                 db != null ? db : System.getenv("MAYFLY_DB"), blobs != null ? blobs : System.getenv("MAYFLY_BLOBS"), !noAgent,
-                AgentCommand.parseInterval(agentTimeout)));
+                AgentCommand.duration(agentTimeout, "--agent-timeout", spec.commandLine()), timeouts.header(), timeouts.defaults()));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
