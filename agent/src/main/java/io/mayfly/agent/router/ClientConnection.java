@@ -59,6 +59,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   private RouteLimits limits;
   /** Whether the read under way delivered a message (a head, some body): else it brought part of a head. */
   private boolean readMessage;
+  /** Whether the client sent anything at all: a connection that stays silent is closed without a word. */
+  private boolean sentAnything;
   /** The request being proxied, from its head until its response is complete. */
   private Exchange exchange;
   private ArrayDeque<Object> pipelined;
@@ -111,6 +113,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     // Reads without a message brought part of a head: on an idle connection, a next request has begun.
     watchClient(!readMessage);
     readMessage = false;
+    sentAnything = true;
   }
 
   private void dispatch(Object msg) {
@@ -397,8 +400,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
     switch (waiting) {
       case HEAD -> {
-        log.debug("client {} sent no complete request head within the header timeout", clientAddress);
-        answer(HttpResponseStatus.REQUEST_TIMEOUT, RouterPages.headTimeout(RouterPages.duration(routes.headerTimeoutNanos)), false);
+        if (sentAnything) {
+          log.debug("client {} sent no complete request head within the header timeout", clientAddress);
+          answer(HttpResponseStatus.REQUEST_TIMEOUT, RouterPages.headTimeout(RouterPages.duration(routes.headerTimeoutNanos)), false);
+        } else {
+          // A browser's spare connection, opened ahead of a request that never came: a 408 would only puzzle it.
+          closing = true;
+          channel.close();
+        }
       }
       case BODY -> bodyTimedOut();
       case IDLE -> {

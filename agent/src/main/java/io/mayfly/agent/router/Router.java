@@ -64,7 +64,8 @@ public final class Router implements AutoCloseable {
   /**
    * As above, with the server-wide timeouts: {@code headerTimeout}, how long a client may take to send a request
    * head (from its connection, or from the first byte of a next request on a kept-alive one; past it, 408 Request
-   * Timeout and the connection is closed), and the {@code defaults} of the limits each app may change with
+   * Timeout and the connection is closed, without the 408 if the client sent nothing at all, as browsers open
+   * connections ahead of need), and the {@code defaults} of the limits each app may change with
    * {@link #limits(String, RouteLimits)}. Null, or a null component: {@link #DEFAULT_HEADER_TIMEOUT}, {@link RouteLimits#DEFAULT}.
    */
   public Router(String domain, int ioThreads, MeterRegistry metrics, Duration headerTimeout, RouteLimits defaults) {

@@ -158,6 +158,15 @@ class RouterTimeoutsTest {
   }
 
   @Test
+  void aConnectionThatSendsNothingIsClosedWithoutAWord() throws Exception {
+    startRouter(SHORT, PATIENT);
+
+    try (Socket client = connect()) {
+      assertThat(client.getInputStream().read()).isEqualTo(-1);
+    }
+  }
+
+  @Test
   void fiftySlowLorisClientsAreAllClosedWhileOthersAreServed() throws Exception {
     NamedBackend hello = closeLater(NamedBackend.start("hello"));
     startRouter(SHORT, PATIENT);
