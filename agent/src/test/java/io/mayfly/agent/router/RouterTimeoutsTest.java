@@ -97,6 +97,28 @@ class RouterTimeoutsTest {
   }
 
   @Test
+  void instanceThatLeavesTheRequestBodyUnreadGets504() throws Exception {
+    StallingBackend deaf = closeLater(StallingBackend.deaf("deaf"));
+    startRouter(LONG, new RouteLimits(LONG, SHORT, LONG));
+    router.switchTo("deaf", List.of(deaf.backend()));
+    byte[] body = new byte[64 * 1024 * 1024]; // more than the socket buffers on the way can hold
+
+    try (Socket client = connect()) {
+      threads.submit(() -> {
+        send(client, "PUT /file HTTP/1.1\r\nHost: deaf.localhost\r\nContent-Length: " + body.length + "\r\n\r\n");
+        client.getOutputStream().write(body);
+        return null;
+      });
+      RouterClients.RawResponse response = readOne(client.getInputStream());
+
+      assertThat(response.status()).isEqualTo(504);
+      assertThat(response.headers()).containsEntry("connection", "close");
+    }
+    eventually(() -> List.copyOf(events), lines -> !lines.isEmpty(), "the timeout in the app's log");
+    assertThat(events).containsExactly("deaf: instance deaf-1 did not answer PUT /file within 300 ms: the client got 504 Gateway Timeout");
+  }
+
+  @Test
   void aFloodOfTimeoutsTakesAFewLinesOfTheAppLogThatCountThemAll() throws Exception {
     StallingBackend hung = closeLater(StallingBackend.silent("hung"));
     startRouter(LONG, new RouteLimits(LONG, SHORT, LONG));

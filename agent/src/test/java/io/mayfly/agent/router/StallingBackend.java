@@ -12,33 +12,41 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A backend that hangs, on a plain ServerSocket on a free loopback port: it reads each request head, sends
- * {@code answer} (maybe nothing, maybe half a response) and then never sends anything again. Counts the
- * connections the router opened, the ones it closed again, and the requests that came on a connection already used.
+ * {@code answer} (maybe nothing, maybe half a response) and then never sends anything again; or it reads nothing
+ * at all. Counts the connections the router opened, the ones it closed again, and the requests that came on a
+ * connection already used.
  */
 final class StallingBackend implements AutoCloseable {
   final String name;
   private final byte[] answer;
+  private final boolean reads;
   private final ServerSocket server;
   private final Queue<Socket> sockets = new ConcurrentLinkedQueue<>();
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicInteger closedByRouter = new AtomicInteger();
   private final AtomicInteger reused = new AtomicInteger();
 
-  private StallingBackend(String name, String answer) throws IOException {
+  private StallingBackend(String name, String answer, boolean reads) throws IOException {
     this.name = name;
     this.answer = answer.getBytes(StandardCharsets.ISO_8859_1);
+    this.reads = reads;
     server = new ServerSocket(0, 128, InetAddress.getLoopbackAddress());
     Thread.ofVirtual().name("stalling-backend-" + name).start(this::accept);
   }
 
   /** Reads requests and never answers them. */
   static StallingBackend silent(String name) throws IOException {
-    return new StallingBackend(name, "");
+    return new StallingBackend(name, "", true);
+  }
+
+  /** Accepts connections and never reads from them: what the router sends piles up until it cannot send more. */
+  static StallingBackend deaf(String name) throws IOException {
+    return new StallingBackend(name, "", false);
   }
 
   /** Answers each request with these bytes (the start of a response) and then stalls. */
   static StallingBackend stallingAfter(String name, String start) throws IOException {
-    return new StallingBackend(name, start);
+    return new StallingBackend(name, start, true);
   }
 
   Backend backend() {
@@ -65,7 +73,9 @@ final class StallingBackend implements AutoCloseable {
         Socket socket = server.accept();
         sockets.add(socket);
         connections.incrementAndGet();
-        Thread.ofVirtual().start(() -> serve(socket));
+        if (reads) {
+          Thread.ofVirtual().start(() -> serve(socket));
+        }
       } catch (IOException e) {
         return; // closed
       }
