@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Which app a Host header names, that app's route, and the limits and event log of all routes; shared by all event loops. */
+/** Which app a Host header names, and that app's route, limits and event log; shared by all event loops. */
 final class RouteTable {
   private static final Logger log = LoggerFactory.getLogger(RouteTable.class);
 

@@ -188,7 +188,7 @@ public final class Router implements AutoCloseable {
    * each for at most {@code holdTimeout}), ask {@code waker} to boot an instance, and serve them once it is routed.
    * A null waker ends holding: requests then get a 503 again.
    */
-  public synchronized void holdWhileBooting(String app, Waker waker, Duration holdTimeout) {
+  public void holdWhileBooting(String app, Waker waker, Duration holdTimeout) {
     AppRoute route = routes.routeOrCreate(key(app));
     route.holdTimeoutNanos = holdTimeout == null ? 0 : holdTimeout.toNanos();
     route.waker = waker;
