@@ -4,7 +4,6 @@ import static io.mayfly.agent.router.RouterClients.readOne;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
