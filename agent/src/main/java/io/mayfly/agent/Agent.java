@@ -88,6 +88,8 @@ public final class Agent implements AutoCloseable {
         drivers.forEach(d -> this.drivers.put(d.name(), d));
         this.supervisor = new Supervisor(this, policy, events);
         this.events = events;
+        // The router's word about an app's instances (one that did not answer in time) goes to the app's log too.
+        router.reportEventsTo(events::event);
         Files.createDirectories(dir.resolve("instances"));
         this.secrets = new ConfigCipher(dir.resolve("launch.key"));
     }
@@ -203,6 +205,11 @@ public final class Agent implements AutoCloseable {
             standing.previous().stream().filter(i -> !fresh.contains(i)).forEach(i -> Thread.ofVirtual().start(() -> stop(i)));
         }
         List<Backend> previous = router.switchTo(app, fresh.stream().map(Instance::backend).toList());
+        // The release's own router limits ([run] request_timeout, response_timeout, idle_timeout), the defaults where it sets none.
+        if (!fresh.isEmpty() && fresh.getFirst().request() != null) {
+            Manifest.Run run = fresh.getFirst().request().run();
+            router.limits(app, new io.mayfly.agent.router.RouteLimits(run.requestTimeout(), run.responseTimeout(), run.idleTimeout()));
+        }
         persistRoutes();
         awaitingRestart.removeIf(id -> id.startsWith(app + "-v"));
         fresh.forEach(this::supervise);

@@ -10,6 +10,7 @@ import io.mayfly.server.build.BuildWorker;
 import io.mayfly.server.build.SandboxedBuild;
 import io.mayfly.wire.AgentViews;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.net.URI;
@@ -66,8 +67,11 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--key", paramLabel = "FINGERPRINT", description = "trust only a server signing key with this sha256 fingerprint")
     String key;
 
-    @picocli.CommandLine.Mixin
+    @Mixin
     BuildPolicyOptions buildPolicy = new BuildPolicyOptions();
+
+    @Mixin
+    RouterTimeoutOptions timeouts;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -83,11 +87,11 @@ public final class AgentCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--token (or MAYFLY_TOKEN) is needed: "
                     + (server != null ? "an agent token (mayfly tokens:create --agent NAME)" : "a token with read access to the app"));
         }
-        Duration every = parseInterval(interval != null ? interval : server != null ? "2s" : "30s");
+        Duration every = duration(interval != null ? interval : server != null ? "2s" : "30s", "--interval", spec.commandLine());
         Path dir = data != null ? data : Path.of(System.getProperty("user.home"), ".mayfly-agent");
         // Its timers go to the server with every heartbeat (--server), for the dashboard's chart of each app.
         var routerMetrics = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
-        Router proxy = new Router(domain, Runtime.getRuntime().availableProcessors(), routerMetrics);
+        Router proxy = new Router(domain, Runtime.getRuntime().availableProcessors(), routerMetrics, timeouts.header(), timeouts.defaults());
         var address = proxy.start(ServerCommand.address(router, "--router"));
         // Its events about apps are printed here and, once it follows a server (--server), sent there too.
         var toServer = new java.util.concurrent.atomic.AtomicReference<io.mayfly.agent.AgentEvents>(io.mayfly.agent.AgentEvents.NONE);
@@ -132,9 +136,12 @@ public final class AgentCommand implements Callable<Integer> {
         return 0;
     }
 
-    static Duration parseInterval(String text) {
+    /** A duration as the flags take it: 250ms, 30s, 5m, 2h; else an error for the user of {@code command}. */
+    static Duration duration(String text, String option, picocli.CommandLine command) {
         var m = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m|h)").matcher(text.trim());
-        if (!m.matches()) throw new IllegalArgumentException("--interval expects a duration like 30s, 5s or 2m, got '" + text + "'");
+        if (!m.matches()) {
+            throw new picocli.CommandLine.ParameterException(command, option + " expects a duration like 250ms, 30s, 5m or 2h, got '" + text + "'");
+        }
         long n = Long.parseLong(m.group(1));
         return switch (m.group(2)) {
             case "ms" -> Duration.ofMillis(n);

@@ -34,7 +34,7 @@ final class BuildPolicyOptions {
         try {
             return BuildPolicy.of(hostPaths == null ? BuildPolicy.DEFAULT_HOST_PATHS : hostPaths, ServerCommand.size(memory, "--build-memory"),
                     processes, ServerCommand.size(tmp, "--build-tmp"), ServerCommand.size(disk, "--build-disk"),
-                    AgentCommand.parseInterval(maxTimeout), data);
+                    AgentCommand.duration(maxTimeout, "--build-max-timeout", cmd), data);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cmd, e.getMessage());
         }

@@ -3,6 +3,7 @@ package io.mayfly.dist;
 import io.mayfly.server.MayflyServer;
 import io.mayfly.server.store.Database;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.net.InetSocketAddress;
@@ -48,8 +49,11 @@ public final class ServerCommand implements Callable<Integer> {
             defaultValue = "10s")
     String agentTimeout;
 
-    @picocli.CommandLine.Mixin
+    @Mixin
     BuildPolicyOptions builds = new BuildPolicyOptions();
+
+    @Mixin
+    RouterTimeoutOptions timeouts;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -61,7 +65,8 @@ public final class ServerCommand implements Callable<Integer> {
                 : Path.of(System.getProperty("user.home"), ".mayfly");
         MayflyServer server = MayflyServer.start(new MayflyServer.Settings(dir, address(listen, "--listen"), address(router, "--router"), domain, size(maxUpload, "--max-upload"), keepBuilds,
                 db != null ? db : System.getenv("MAYFLY_DB"), blobs != null ? blobs : System.getenv("MAYFLY_BLOBS"), !noAgent,
-                AgentCommand.parseInterval(agentTimeout), builds.policy(spec.commandLine(), dir)));
+                AgentCommand.duration(agentTimeout, "--agent-timeout", spec.commandLine()), timeouts.header(), timeouts.defaults(),
+                builds.policy(spec.commandLine(), dir)));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

@@ -5,6 +5,7 @@ import io.mayfly.agent.Agent;
 import io.mayfly.agent.remote.RemoteAgent;
 import java.net.URI;
 import io.mayfly.agent.driver.Drivers;
+import io.mayfly.agent.router.RouteLimits;
 import io.mayfly.agent.router.Router;
 import io.mayfly.agent.supervisor.RestartPolicy;
 import io.mayfly.server.build.BuildPolicy;
@@ -94,18 +95,19 @@ public final class MayflyServer implements AutoCloseable {
      * Where to listen and keep state. Port 0 picks a free port. {@code database} null means the SQLite file in
      * {@code data} (else {@code postgresql://...}); {@code blobStore} null means the blob directory in {@code data}
      * (else {@code s3://...}). Without {@code embeddedAgent} the server runs no instance itself: releases go to
-     * remote agents ({@code mayfly agent --server}), marked down after {@code agentTimeout} of silence. {@code buildPolicy}
-     * null means {@link BuildPolicy#defaults}.
+     * remote agents ({@code mayfly agent --server}), marked down after {@code agentTimeout} of silence. The router's
+     * {@code routerHeaderTimeout} and {@code routerLimits} (the defaults of every app's limits): null, or null
+     * components, for the router's own defaults. {@code buildPolicy} null means {@link BuildPolicy#defaults}.
      */
     public record Settings(Path data, InetSocketAddress listen, InetSocketAddress router, String domain, long maxUploadBytes,
                            int keepBuilds, String database, String blobStore, boolean embeddedAgent, Duration agentTimeout,
-                           BuildPolicy buildPolicy) {
+                           Duration routerHeaderTimeout, RouteLimits routerLimits, BuildPolicy buildPolicy) {
         public static final long DEFAULT_MAX_UPLOAD = 2L << 30;
         public static final int DEFAULT_KEEP_BUILDS = 20;
         public static final Duration DEFAULT_AGENT_TIMEOUT = Duration.ofSeconds(10);
 
         public Settings(Path data, InetSocketAddress listen, InetSocketAddress router, String domain) {
-            this(data, listen, router, domain, DEFAULT_MAX_UPLOAD, DEFAULT_KEEP_BUILDS, null, null, true, DEFAULT_AGENT_TIMEOUT, null);
+            this(data, listen, router, domain, DEFAULT_MAX_UPLOAD, DEFAULT_KEEP_BUILDS, null, null, true, DEFAULT_AGENT_TIMEOUT, null, null, null);
         }
     }
 
@@ -173,7 +175,8 @@ public final class MayflyServer implements AutoCloseable {
         new JvmMemoryMetrics().bindTo(metrics);
         new JvmThreadMetrics().bindTo(metrics);
         new ProcessorMetrics().bindTo(metrics);
-        Router router = new Router(settings.domain(), Runtime.getRuntime().availableProcessors(), metrics);
+        Router router = new Router(settings.domain(), Runtime.getRuntime().availableProcessors(), metrics,
+                settings.routerHeaderTimeout(), settings.routerLimits());
         // Without the embedded agent nothing runs here, so nothing is routed here: the router is never bound.
         InetSocketAddress routerAddress = settings.embeddedAgent() ? router.start(settings.router()) : settings.router();
         Agent agent = new Agent(data.resolve("agent"), router, Drivers.all(data.resolve("agent")), logs::event, RestartPolicy.DEFAULT);

@@ -4,8 +4,10 @@ import io.micrometer.core.instrument.Timer;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** The backends one app is served by right now, and the choice of one of them per request. */
+/** The backends one app is served by right now, the choice of one of them per request, and the app's limits. */
 final class AppRoute {
+  private static final long REPORT_WINDOW_NANOS = 1_000_000_000L;
+
   final String app;
   private volatile List<Backend> backends = List.of();
   private volatile boolean removed;
@@ -15,12 +17,18 @@ final class AppRoute {
   volatile long holdTimeoutNanos;
   private final AtomicInteger held = new AtomicInteger();
 
+  /** How long its clients and instances are waited for (every component set); read by the event loops on each request. */
+  volatile RouteLimits limits;
+  /** The app's log hears of its instances' timeouts at most once a second. */
+  final EventThrottle timeouts = new EventThrottle(REPORT_WINDOW_NANOS);
+
   /** Every proxied request of this app, timed from its head to its last response byte (Micrometer; null: not measured). */
   final Timer requests;
 
-  AppRoute(String app, Timer requests) {
+  AppRoute(String app, Timer requests, RouteLimits limits) {
     this.app = app;
     this.requests = requests;
+    this.limits = limits;
   }
 
   List<Backend> backends() {

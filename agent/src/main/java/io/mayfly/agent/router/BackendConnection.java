@@ -10,7 +10,10 @@ import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One kept-alive connection to a backend: carries one {@link Exchange} at a time, or sits idle in the pool. */
+/**
+ * One kept-alive connection to a backend: carries one {@link Exchange} at a time, or sits idle in the pool. Its
+ * {@link Deadline} runs while the exchange waits for the backend, and is pushed on by every read from it.
+ */
 final class BackendConnection extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(BackendConnection.class);
 
@@ -20,6 +23,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
   /** The request this connection is carrying, null while idle. */
   Exchange exchange;
   boolean idle;
+  Deadline deadline;
 
   BackendConnection(Backend backend, IdleConnections pool) {
     this.backend = backend;
@@ -29,6 +33,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     channel = ctx.channel();
+    deadline = new Deadline(channel.eventLoop(), this::timedOut);
   }
 
   @Override
@@ -56,6 +61,16 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     Exchange current = exchange;
     if (current != null) {
       current.flushClient();
+      if (deadline.isArmed()) {
+        deadline.extend();
+      }
+    }
+  }
+
+  private void timedOut() {
+    Exchange current = exchange;
+    if (current != null) {
+      current.backendTimedOut();
     }
   }
 
@@ -69,6 +84,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    deadline.cancel();
     Exchange current = exchange;
     if (current != null) {
       exchange = null;

@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -21,8 +22,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One request proxied to one backend: streams the request body there and the response back, and
- * counts the request on the backend until the response has been written to the client. Lives on
- * the client's event loop, which is also the backend connection's, so it needs no locking.
+ * counts the request on the backend until the response has been written to the client. The
+ * backend connection's {@link Deadline} bounds each wait for the backend (the app's response
+ * limit). Lives on the client's event loop, which is also the backend connection's, so it needs
+ * no locking.
  */
 final class Exchange implements ChannelFutureListener {
   private static final Logger log = LoggerFactory.getLogger(Exchange.class);
@@ -32,7 +35,9 @@ final class Exchange implements ChannelFutureListener {
   private final Channel clientChannel;
   private final IdleConnections pool;
   private final RouteTable routes;
+  private final AppRoute route;
   private final String app;
+  private final long responseTimeoutNanos;
   private final HttpRequest request;
   private final boolean clientKeepAlive;
   private final boolean clientHttp10;
@@ -58,14 +63,16 @@ final class Exchange implements ChannelFutureListener {
   private final Timer timer;
   private final long startNanos = System.nanoTime();
 
-  Exchange(ClientConnection client, Channel clientChannel, IdleConnections pool, RouteTable routes, String app,
-      Timer timer, Backend backend, HttpRequest request, boolean clientKeepAlive) {
-    this.timer = timer;
+  Exchange(ClientConnection client, Channel clientChannel, IdleConnections pool, RouteTable routes, AppRoute route,
+      Backend backend, HttpRequest request, boolean clientKeepAlive) {
+    this.timer = route.requests;
     this.client = client;
     this.clientChannel = clientChannel;
     this.pool = pool;
     this.routes = routes;
-    this.app = app;
+    this.route = route;
+    this.app = route.app;
+    this.responseTimeoutNanos = route.limits.response().toNanos();
     this.backend = backend;
     this.request = request;
     this.clientKeepAlive = clientKeepAlive;
@@ -149,6 +156,7 @@ final class Exchange implements ChannelFutureListener {
     }
     if (content instanceof LastHttpContent) {
       requestSent = true;
+      connection.deadline.arm(responseTimeoutNanos);
     }
     Channel channel = connection.channel;
     channel.write(content, channel.voidPromise());
@@ -163,6 +171,11 @@ final class Exchange implements ChannelFutureListener {
     return done || connection != null && connection.channel.isWritable();
   }
 
+  /** Whether part of the response went to the client: past that point, a failure can only close the connection. */
+  boolean responseStarted() {
+    return responseStarted;
+  }
+
   void responseHead(HttpResponse response) {
     int code = response.status().code();
     if (code >= 100 && code < 200) {
@@ -171,6 +184,10 @@ final class Exchange implements ChannelFutureListener {
       return;
     }
     responseStarted = true;
+    if (!connection.deadline.isArmed()) {
+      // An answer before the whole request was sent: its body is timed from here.
+      connection.deadline.arm(responseTimeoutNanos);
+    }
     backendKeepAlive = HttpUtil.isKeepAlive(response);
     HttpHeaders headers = response.headers();
     ProxyHeaders.dropHopByHop(headers);
@@ -222,6 +239,7 @@ final class Exchange implements ChannelFutureListener {
     BackendConnection finished = connection;
     connection = null;
     finished.exchange = null;
+    finished.deadline.disarm();
     if (backendKeepAlive && requestSent) {
       pool.giveBack(finished);
     } else {
@@ -253,6 +271,13 @@ final class Exchange implements ChannelFutureListener {
   }
 
   void backendWritabilityChanged() {
+    Deadline deadline = connection.deadline;
+    if (!connection.channel.isWritable()) {
+      // The backend leaves the request unread: that wait is bounded like the wait for its answer.
+      deadline.arm(responseTimeoutNanos);
+    } else if (!requestSent && !responseStarted) {
+      deadline.disarm();
+    }
     client.updateReading();
   }
 
@@ -296,10 +321,52 @@ final class Exchange implements ChannelFutureListener {
     fail("closed the connection before answering");
   }
 
+  /**
+   * The backend connection's deadline passed: the backend sent nothing (or took nothing) for the response timeout.
+   * Answers 504 if nothing of the response went to the client yet, else closes the client's connection; the backend
+   * connection is closed either way, as what it sends late would be taken for the next request's answer.
+   */
+  void backendTimedOut() {
+    if (done) {
+      return;
+    }
+    if (!connection.channel.config().isAutoRead()) {
+      // The router stopped reading the backend because the client stopped reading its response: the client stalled.
+      log.debug("client of app {} read nothing of its response for {}", app, RouterPages.duration(responseTimeoutNanos));
+      releaseCount();
+      drop();
+      client.responseBroken(this);
+      return;
+    }
+    String timeout = RouterPages.duration(responseTimeoutNanos);
+    String what = request.method() + " " + pathOf(request.uri());
+    releaseCount();
+    drop();
+    if (responseStarted) {
+      routes.timedOut(route, "instance " + backend.instanceId() + " stalled for " + timeout + " in the middle of its response to "
+          + what + ": the client's connection was closed", clientChannel.eventLoop());
+      client.responseBroken(this);
+    } else {
+      routes.timedOut(route, "instance " + backend.instanceId() + " did not answer " + what + " within " + timeout
+          + ": the client got 504 Gateway Timeout", clientChannel.eventLoop());
+      client.failed(this, HttpResponseStatus.GATEWAY_TIMEOUT,
+          RouterPages.backendFailed(app, backend, "did not answer within " + timeout), clientKeepAlive && requestComplete);
+    }
+  }
+
+  /** The request's path for the app's log: no query (it may carry secrets), and not too long. */
+  private static String pathOf(String uri) {
+    int end = uri.indexOf('?');
+    if (end < 0) {
+      end = uri.length();
+    }
+    return end > 100 ? uri.substring(0, 100) + "..." : uri.substring(0, end);
+  }
+
   private void fail(String what) {
     releaseCount();
     drop();
-    client.badGateway(this, RouterPages.backendFailed(app, backend, what), clientKeepAlive);
+    client.failed(this, HttpResponseStatus.BAD_GATEWAY, RouterPages.backendFailed(app, backend, what), clientKeepAlive);
   }
 
   /** The client went away: drop everything of this exchange. */

@@ -15,22 +15,27 @@ import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 
 /**
  * The HTTP/1.1 reverse proxy in front of all apps: a request for Host {@code APP.DOMAIN} goes to
  * one of APP's backends, and {@link #switchTo} replaces those backends atomically so that a deploy
- * loses no request. Runs on its own Netty event loops; see {@code bench/README.md} for how it
- * compares with nginx.
+ * loses no request. Neither a slow client nor a hung backend holds a connection for longer than
+ * its timeout (see {@link RouteLimits}). Runs on its own Netty event loops; see
+ * {@code bench/README.md} for how it compares with nginx.
  */
 public final class Router implements AutoCloseable {
   /** The Micrometer timer of proxied requests. */
   public static final String REQUESTS = "mayfly.router.requests";
+  /** How long a client may take to send a request head, as nginx's {@code client_header_timeout}. */
+  public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(30);
 
   private final RouteTable routes;
   private final int ioThreads;
@@ -53,13 +58,49 @@ public final class Router implements AutoCloseable {
    * the request rate and latency the dashboard draws and {@code /metrics} exports. Null: nothing is measured.
    */
   public Router(String domain, int ioThreads, MeterRegistry metrics) {
+    this(domain, ioThreads, metrics, null, null);
+  }
+
+  /**
+   * As above, with the server-wide timeouts: {@code headerTimeout}, how long a client may take to send a request
+   * head (from its connection, or from the first byte of a next request on a kept-alive one; past it, 408 Request
+   * Timeout and the connection is closed, without the 408 if the client sent nothing at all, as browsers open
+   * connections ahead of need), and the {@code defaults} of the limits each app may change with
+   * {@link #limits(String, RouteLimits)}. Null, or a null component: {@link #DEFAULT_HEADER_TIMEOUT}, {@link RouteLimits#DEFAULT}.
+   */
+  public Router(String domain, int ioThreads, MeterRegistry metrics, Duration headerTimeout, RouteLimits defaults) {
     if (ioThreads < 1) {
       throw new IllegalArgumentException("router needs at least 1 I/O thread, got " + ioThreads);
     }
-    this.routes = metrics == null ? new RouteTable(domain) : new RouteTable(domain, app -> Timer.builder(REQUESTS)
+    this.routes = new RouteTable(domain, metrics == null ? app -> null : app -> Timer.builder(REQUESTS)
         .description("requests proxied to the app's instances, from request head to last response byte")
-        .tag("app", app).register(metrics));
+        .tag("app", app).register(metrics),
+        headerTimeout != null ? headerTimeout : DEFAULT_HEADER_TIMEOUT, defaults != null ? defaults : RouteLimits.DEFAULT);
     this.ioThreads = ioThreads;
+  }
+
+  /**
+   * Where the router tells an app's log what went wrong with its instances (an instance that did not answer in
+   * time), as {@code (app, line)}: at most one line per app a second, the rest counted into the next line. Called
+   * off the event loops, so it may block. Until set, such events are dropped.
+   */
+  public void reportEventsTo(BiConsumer<String, String> events) {
+    routes.reportTo(events);
+  }
+
+  /**
+   * Sets how long the router waits on the app's clients and instances, for the requests that start from now on;
+   * a null component (or null limits) means the server-wide default. Kept until changed or the app is
+   * {@link #remove}d; makes the router know the app, as {@link #switchTo} does (no backend yet: 503).
+   */
+  public synchronized void limits(String app, RouteLimits limits) {
+    routes.routeOrCreate(key(app)).limits = limits == null ? routes.defaults : limits.orElse(routes.defaults);
+  }
+
+  /** The limits the app's requests get now (every component set): its own, or the defaults for an app the router does not know. */
+  public RouteLimits limits(String app) {
+    AppRoute route = routes.route(key(app));
+    return route == null ? routes.defaults : route.limits;
   }
 
   /** Listens on bind (port 0 picks a free port) and returns the address actually bound. */
@@ -147,7 +188,7 @@ public final class Router implements AutoCloseable {
    * each for at most {@code holdTimeout}), ask {@code waker} to boot an instance, and serve them once it is routed.
    * A null waker ends holding: requests then get a 503 again.
    */
-  public void holdWhileBooting(String app, Waker waker, java.time.Duration holdTimeout) {
+  public void holdWhileBooting(String app, Waker waker, Duration holdTimeout) {
     AppRoute route = routes.routeOrCreate(key(app));
     route.holdTimeoutNanos = holdTimeout == null ? 0 : holdTimeout.toNanos();
     route.waker = waker;

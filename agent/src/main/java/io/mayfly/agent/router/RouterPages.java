@@ -52,6 +52,28 @@ final class RouterPages {
         + " " + what + "; see the app's logs (mayfly logs " + app + ")";
   }
 
+  static String twoHosts() {
+    return "the request has more than one Host header; send exactly one";
+  }
+
+  static String headTimeout(String timeout) {
+    return "the request's head did not arrive within " + timeout + "; the connection is closed";
+  }
+
+  static String bodyTimeout(String timeout) {
+    return "the request's body stopped coming for " + timeout + "; the connection is closed";
+  }
+
+  /** A timeout as people write it: 300 ms, 30 s, 5 min. */
+  static String duration(long nanos) {
+    long millis = nanos / 1_000_000;
+    if (millis % 1000 != 0) {
+      return millis + " ms";
+    }
+    long seconds = millis / 1000;
+    return seconds % 60 == 0 && seconds > 0 ? seconds / 60 + " min" : seconds + " s";
+  }
+
   static String badRequest(String why) {
     return "the router could not read this request: " + why;
   }

@@ -63,13 +63,39 @@ final class RouterClients {
       in.transferTo(all);
       String text = all.toString(StandardCharsets.UTF_8);
       int headEnd = text.indexOf("\r\n\r\n");
-      String[] lines = text.substring(0, headEnd).split("\r\n");
-      Map<String, String> parsed = new LinkedHashMap<>();
-      for (int i = 1; i < lines.length; i++) {
-        int colon = lines[i].indexOf(':');
-        parsed.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
-      }
-      return new RawResponse(Integer.parseInt(lines[0].split(" ")[1]), parsed, text.substring(headEnd + 4));
+      return new RawResponse(status(text.substring(0, headEnd)), headers(text.substring(0, headEnd)), text.substring(headEnd + 4));
     }
+  }
+
+  /** Reads one response with a Content-Length body off a kept-alive connection, leaving the connection open. */
+  static RawResponse readOne(InputStream in) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    int matched = 0;
+    while (matched < 4) {
+      int b = in.read();
+      if (b < 0) {
+        throw new IOException("the connection closed after " + head.size() + " bytes of a response head: " + head);
+      }
+      head.write(b);
+      matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : b == '\r' ? 1 : 0;
+    }
+    String text = head.toString(StandardCharsets.ISO_8859_1);
+    Map<String, String> headers = headers(text.substring(0, text.length() - 4));
+    byte[] body = in.readNBytes(Integer.parseInt(headers.getOrDefault("content-length", "0")));
+    return new RawResponse(status(text), headers, new String(body, StandardCharsets.UTF_8));
+  }
+
+  private static int status(String head) {
+    return Integer.parseInt(head.substring(0, head.indexOf("\r\n") < 0 ? head.length() : head.indexOf("\r\n")).split(" ")[1]);
+  }
+
+  private static Map<String, String> headers(String head) {
+    String[] lines = head.split("\r\n");
+    Map<String, String> parsed = new LinkedHashMap<>();
+    for (int i = 1; i < lines.length; i++) {
+      int colon = lines[i].indexOf(':');
+      parsed.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
+    }
+    return parsed;
   }
 }

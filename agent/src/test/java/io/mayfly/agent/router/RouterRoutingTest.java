@@ -82,6 +82,30 @@ class RouterRoutingTest {
   }
 
   @Test
+  void twoHostHeadersGet400AndTheConnectionIsClosed() throws Exception {
+    try (Socket socket = new Socket(address.getAddress(), address.getPort())) {
+      socket.setSoTimeout(30_000);
+      socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: hello.localhost\r\nHost: other.localhost\r\n\r\n"
+          .getBytes(StandardCharsets.US_ASCII));
+      RouterClients.RawResponse response = RouterClients.readOne(socket.getInputStream());
+
+      assertThat(response.status()).isEqualTo(400);
+      assertThat(response.headers()).containsEntry("connection", "close");
+      assertThat(response.body()).contains("the request has more than one Host header; send exactly one");
+      assertThat(socket.getInputStream().read()).isEqualTo(-1);
+    }
+    assertThat(hello.requests() + other.requests()).isZero();
+  }
+
+  @Test
+  void requestWithoutHostGets400() throws Exception {
+    RouterClients.RawResponse response = raw(address, "GET / HTTP/1.1");
+
+    assertThat(response.status()).isEqualTo(400);
+    assertThat(response.body()).contains("the request has no Host header; apps are served at APP.localhost");
+  }
+
+  @Test
   void localAnswersKeepTheClientConnectionUsable() throws Exception {
     HttpClient client = RouterClients.through(address);
     assertThat(get(client, address, "nope", "/").statusCode()).isEqualTo(404);

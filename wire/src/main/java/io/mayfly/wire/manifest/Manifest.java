@@ -13,11 +13,18 @@ public record Manifest(Build build, Run run, Health health, Test test) {
     public record Build(String command, String artifact, String initrd, boolean network, List<String> hostPaths,
                         Duration timeout, String schedule) {}
 
-    /** @param network whether an instance may connect out (never to the host's loopback); it is reached on its port either way */
+    /**
+     * @param network         whether an instance may connect out (never to the host's loopback); it is reached on its port either way
+     * @param requestTimeout  the router's longest pause in a request body from a client (null: the router's default)
+     * @param responseTimeout the router's longest wait for an instance's response, or pause in it (null: the default)
+     * @param idleTimeout     how long the router keeps an idle client connection open (null: the default)
+     */
     public record Run(String driver, List<String> args, long memoryBytes, int vcpus, int instances, int guestPort,
-                      Duration drainTimeout, Duration idleStop, String strategy, boolean network) {
+                      Duration drainTimeout, Duration idleStop, String strategy, boolean network, Duration requestTimeout,
+                      Duration responseTimeout, Duration idleTimeout) {
         public Run withStrategy(String other) {
-            return new Run(driver, args, memoryBytes, vcpus, instances, guestPort, drainTimeout, idleStop, other, network);
+            return new Run(driver, args, memoryBytes, vcpus, instances, guestPort, drainTimeout, idleStop, other, network, requestTimeout,
+                    responseTimeout, idleTimeout);
         }
     }
 
@@ -60,7 +67,7 @@ public record Manifest(Build build, Run run, Health health, Test test) {
     public static Manifest defaults(String artifact) {
         return new Manifest(
                 new Build(null, artifact, null, false, List.of(), Duration.ofMinutes(15), null),
-                new Run("process", List.of(), 64L * 1024 * 1024, 1, 1, 8080, Duration.ofSeconds(30), null, "blue-green", true),
+                new Run("process", List.of(), 64L * 1024 * 1024, 1, 1, 8080, Duration.ofSeconds(30), null, "blue-green", true, null, null, null),
                 new Health("/", 200, false, null, Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(1),
                         Duration.ofSeconds(30)),
                 new Test(null, Duration.ofMinutes(5)));

@@ -78,7 +78,10 @@ final class ManifestReader {
                 "drain_timeout", Key.duration(Duration.ofMillis(1), Duration.ofHours(1)),
                 "idle_stop", Key.duration(Duration.ofSeconds(1), Duration.ofHours(24)),
                 "strategy", Key.string(MAX_NAME),
-                "network", Key.bool()));
+                "network", Key.bool(),
+                "request_timeout", Key.duration(Duration.ofMillis(10), Duration.ofHours(24)),
+                "response_timeout", Key.duration(Duration.ofMillis(10), Duration.ofHours(24)),
+                "idle_timeout", Key.duration(Duration.ofMillis(10), Duration.ofHours(24))));
         SCHEMA.put("health", ordered(
                 "path", Key.string(MAX_PATH),
                 "status", Key.integer(100, 599),
@@ -184,7 +187,8 @@ final class ManifestReader {
         Manifest.Run run = new Manifest.Run(driver, get("run", "args", List.of()), get("run", "memory", d.run().memoryBytes()),
                 get("run", "vcpus", d.run().vcpus()), get("run", "instances", d.run().instances()), get("run", "guest_port", d.run().guestPort()),
                 get("run", "drain_timeout", d.run().drainTimeout()), get("run", "idle_stop", null), strategy,
-                get("run", "network", d.run().network()));
+                get("run", "network", d.run().network()), get("run", "request_timeout", null), get("run", "response_timeout", null),
+                get("run", "idle_timeout", null));
 
         boolean tcp = get("health", "tcp", false);
         String console = get("health", "console", null);

@@ -52,6 +52,9 @@ class ManifestTest {
                 idle_stop = "5m"
                 strategy = "rolling"
                 network = false
+                request_timeout = "10s"
+                response_timeout = "2m"
+                idle_timeout = "20s"
 
                 [health]
                 path = "/health"
@@ -70,7 +73,8 @@ class ManifestTest {
         assertThat(m.build()).isEqualTo(new Manifest.Build("make all", "dist/hello.hvt", "hello.cpio", true, List.of("/boot"),
                 Duration.ofSeconds(90), "daily"));
         assertThat(m.run()).isEqualTo(new Manifest.Run("qemu", List.of("--port", "{port}"), 128L << 20, 2, 0, 80,
-                Duration.ofSeconds(5), Duration.ofMinutes(5), "rolling", false));
+                Duration.ofSeconds(5), Duration.ofMinutes(5), "rolling", false, Duration.ofSeconds(10), Duration.ofMinutes(2),
+                Duration.ofSeconds(20)));
         assertThat(m.health()).isEqualTo(new Manifest.Health("/health", 204, false, null, Duration.ofSeconds(20),
                 Duration.ofMillis(250), Duration.ofSeconds(2), Duration.ofSeconds(45)));
         assertThat(m.test()).isEqualTo(new Manifest.Test("./smoke.sh", Duration.ofHours(1)));
