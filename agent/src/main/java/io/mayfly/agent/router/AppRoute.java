@@ -70,8 +70,19 @@ final class AppRoute {
    * their count or this request sees the new list: no request reaches a backend after its drain.
    */
   Backend acquire() {
+    return acquireExcept(null);
+  }
+
+  /**
+   * As {@link #acquire}, passing over {@code refused} (a backend that just refused a connection) unless it is the only
+   * one; null when the app has no backend.
+   */
+  Backend acquireExcept(Backend refused) {
     while (true) {
       List<Backend> current = backends;
+      if (refused != null && current.size() > 1 && current.contains(refused)) {
+        current = current.stream().filter(b -> b != refused).toList();
+      }
       int size = current.size();
       if (size == 0) {
         return null;
@@ -90,7 +101,7 @@ final class AppRoute {
         }
       }
       chosen.acquire();
-      if (backends == current) {
+      if (backends.contains(chosen)) {
         return chosen;
       }
       chosen.release();

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
 final class Exchange implements ChannelFutureListener {
   private static final Logger log = LoggerFactory.getLogger(Exchange.class);
 
-  final Backend backend;
+  /** Where the request goes; another backend of the app when this one refuses the connection (see {@link #reroute}). */
+  Backend backend;
   private final ClientConnection client;
   private final Channel clientChannel;
   private final IdleConnections pool;
@@ -108,6 +109,11 @@ final class Exchange implements ChannelFutureListener {
     }
     if (!future.isSuccess()) {
       log.debug("cannot connect to {} for app {}: {}", backend, app, future.cause().toString());
+      // Nothing reached the app: the request may go to another instance, or to this app's next route when a deploy
+      // is moving it right now (an instance that just exited, the one standing by taking the traffic back).
+      if (!bodySent && !requestSent && reroute()) {
+        return;
+      }
       fail("refused the connection or did not answer it");
       return;
     }
@@ -287,6 +293,55 @@ final class Exchange implements ChannelFutureListener {
     }
   }
 
+  /** The request head is to be written again on the next connection. */
+  private void unsend() {
+    if (requestSent) {
+      requestSent = false;
+      if (waiting == null) {
+        waiting = new ArrayDeque<>(1);
+      }
+      waiting.add(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+  }
+
+  /** How long a request whose connection was refused looks for another instance of its app before it gets a 502. */
+  static final long REROUTE_BUDGET_NANOS = TimeUnit.SECONDS.toNanos(2);
+  private long rerouteDeadline;
+  private long rerouteDelayMillis;
+
+  /**
+   * Sends the request to another backend of the app, at once when there is one; otherwise waits a little (1 ms, then
+   * doubling up to 50 ms) for the route to change, within {@link #REROUTE_BUDGET_NANOS}. False: the budget is spent.
+   */
+  private boolean reroute() {
+    long now = System.nanoTime();
+    if (rerouteDeadline == 0) {
+      rerouteDeadline = now + REROUTE_BUDGET_NANOS;
+    } else if (now > rerouteDeadline) {
+      return false;
+    }
+    Backend refused = backend;
+    releaseCount();
+    Backend next = route.acquireExcept(refused);
+    if (next == null || route.isRemoved()) {
+      return false;
+    }
+    countReleased = false;
+    backend = next;
+    routes.countRetry();
+    if (next != refused) {
+      connect();
+      return true;
+    }
+    rerouteDelayMillis = rerouteDelayMillis == 0 ? 1 : Math.min(rerouteDelayMillis * 2, 50);
+    clientChannel.eventLoop().schedule(() -> {
+      if (!done) {
+        connect();
+      }
+    }, rerouteDelayMillis, TimeUnit.MILLISECONDS);
+    return true;
+  }
+
   /** The backend connection closed (or broke) while carrying this exchange. */
   void backendClosed(BackendConnection closed) {
     if (connection == closed) {
@@ -308,15 +363,17 @@ final class Exchange implements ChannelFutureListener {
       // it. Nothing reached the application, so the request is sent again on a fresh connection.
       retried = true;
       routes.countRetry();
-      if (requestSent) {
-        requestSent = false;
-        if (waiting == null) {
-          waiting = new ArrayDeque<>(1);
-        }
-        waiting.add(LastHttpContent.EMPTY_LAST_CONTENT);
-      }
+      unsend();
       connect();
       return;
+    }
+    // A fresh connection closed before any answer (an instance exiting with connections in its backlog): like nginx's
+    // proxy_next_upstream, an idempotent request without a body goes to another instance, or to the app's next route.
+    if (idempotent && !bodySent) {
+      unsend();
+      if (reroute()) {
+        return;
+      }
     }
     fail("closed the connection before answering");
   }

@@ -237,4 +237,48 @@ class RouterSwitchTest {
       socket.close();
     }
   }
+
+  @Test
+  void aRequestWhoseInstanceRefusesWaitsForTheRouteToChangeInsteadOfFailing() throws Exception {
+    // An instance that just exited: nothing listens on its port. Its app's traffic moves to another instance a
+    // moment later (a rollback in the liveness window); requests sent meanwhile reach that one, none fails.
+    int dead;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      dead = s.getLocalPort();
+    }
+    NamedBackend standby = NamedBackend.start("standby");
+    toClose.add(standby);
+    InetSocketAddress address = startRouter("app", new Backend("dead", "127.0.0.1", dead));
+    HttpClient client = RouterClients.through(address);
+    List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      sent.add(CompletableFuture.supplyAsync(() -> {
+        try {
+          return get(client, address, "app", "/");
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      }, clients));
+    }
+    Thread.sleep(100);
+    router.switchTo("app", List.of(standby.backend()));
+    for (CompletableFuture<HttpResponse<String>> f : sent) {
+      HttpResponse<String> r = f.get(10, TimeUnit.SECONDS);
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).contains("standby");
+    }
+  }
+
+  @Test
+  void aRequestWhoseInstanceStaysGoneGetsA502OnceTheRerouteBudgetIsSpent() throws Exception {
+    int dead;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      dead = s.getLocalPort();
+    }
+    InetSocketAddress address = startRouter("app", new Backend("dead", "127.0.0.1", dead));
+    long began = System.nanoTime();
+    HttpResponse<String> r = get(RouterClients.through(address), address, "app", "/");
+    assertThat(r.statusCode()).isEqualTo(502);
+    assertThat(Duration.ofNanos(System.nanoTime() - began)).isGreaterThanOrEqualTo(Duration.ofNanos(Exchange.REROUTE_BUDGET_NANOS));
+  }
 }
