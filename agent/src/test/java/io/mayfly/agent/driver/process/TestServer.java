@@ -13,6 +13,18 @@ public final class TestServer {
 
     private TestServer() {}
 
+    /** {@link #binary()}, for a lambda or a helper that declares no exception. */
+    public static Path binaryUnchecked() {
+        try {
+            return binary();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     public static synchronized Path binary() throws IOException, InterruptedException {
         if (binary != null) {
             return binary;

@@ -12,9 +12,15 @@
  *   --connect PORT       try a TCP connect to 127.0.0.1:PORT, print "connect PORT ok" or "connect PORT failed: why"
  *   --whoami             print the uid and the capability, no_new_privs and seccomp lines of /proc/self/status
  *   --unshare            try to make a user namespace, print "unshare ok" or "unshare failed: why"
+ *   --bind ADDR          listen on ADDR instead of 127.0.0.1 (0.0.0.0 in a VM)
+ *   --delay-ms MS        wait this long before listening (a guest that listens late)
+ *   --say TEXT           print TEXT once it listens (after --delay-ms): a console line to check
+ *   --die-after-ms MS    serve, then exit with code 1 this long after it started listening, between two requests
+ *   --name NAME          answer "hello from NAME" (default: testserver)
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -43,7 +49,8 @@ static void on_term(int sig) {
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     int port = getenv("PORT") ? atoi(getenv("PORT")) : 0;
-    int status = 200, stall = 0, exit_code = -1, exit_after_ms = 0;
+    int status = 200, stall = 0, exit_code = -1, exit_after_ms = 0, delay_ms = 0, die_after_ms = 0;
+    const char *bind_to = "127.0.0.1", *say = NULL, *name = "testserver";
     for (int i = 1; i < argc; i++) {
         char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--port") && v) { port = atoi(v); i++; }
@@ -61,6 +68,11 @@ int main(int argc, char **argv) {
         }
         else if (!strcmp(a, "--exit-code") && v) { exit_code = atoi(v); i++; }
         else if (!strcmp(a, "--exit-after-ms") && v) { exit_after_ms = atoi(v); i++; }
+        else if (!strcmp(a, "--bind") && v) { bind_to = v; i++; }
+        else if (!strcmp(a, "--delay-ms") && v) { delay_ms = atoi(v); i++; }
+        else if (!strcmp(a, "--say") && v) { say = v; i++; }
+        else if (!strcmp(a, "--name") && v) { name = v; i++; }
+        else if (!strcmp(a, "--die-after-ms") && v) { die_after_ms = atoi(v); i++; }
         else if (!strcmp(a, "--connect") && v) {
             int c = socket(AF_INET, SOCK_STREAM, 0);
             struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(atoi(v)) };
@@ -101,17 +113,33 @@ int main(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (delay_ms > 0) {
+        struct timespec d = { delay_ms / 1000, (delay_ms % 1000) * 1000000L };
+        nanosleep(&d, NULL);
+    }
     int s = socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(port) };
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    inet_pton(AF_INET, bind_to, &addr.sin_addr);
     if (bind(s, (struct sockaddr *) &addr, sizeof addr) || listen(s, 64)) {
         perror("bind/listen");
         return 1;
     }
-    printf("listening on 127.0.0.1:%d\n", port);
+    printf("listening on %s:%d\n", bind_to, port);
+    if (say) printf("%s\n", say);
+    struct timespec started;
+    clock_gettime(CLOCK_MONOTONIC, &started);
     for (;;) {
+        if (die_after_ms > 0) {
+            /* Only between requests: an answer is never cut. A connection still in the backlog is reset by the exit. */
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            long ms = (now.tv_sec - started.tv_sec) * 1000 + (now.tv_nsec - started.tv_nsec) / 1000000;
+            if (ms >= die_after_ms) { printf("dying after %ld ms\n", ms); return 1; }
+            struct pollfd p = { .fd = s, .events = POLLIN };
+            if (poll(&p, 1, (int) (die_after_ms - ms)) <= 0) continue;
+        }
         int c = accept(s, NULL, NULL);
         if (c < 0) continue;
         if (stall > 0) { stall--; continue; } /* keep the connection open, never answer */
@@ -121,7 +149,8 @@ int main(int argc, char **argv) {
             buf[n] = 0;
             char path[256] = "?";
             sscanf(buf, "GET %255s", path);
-            const char *body = "hello from testserver\n";
+            char body[128];
+            snprintf(body, sizeof body, "hello from %s\n", name);
             char resp[512];
             int len = snprintf(resp, sizeof resp,
                 "HTTP/1.1 %d Test\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
