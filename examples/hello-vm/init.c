@@ -2,7 +2,8 @@
  * /init of the hello-vm initramfs: the whole "operating system" of a VM that serves examples/hello.
  * Mounts /proc, /sys and /dev, loads the virtio network drivers (Debian's kernel has virtio_net as a module),
  * gives eth0 the address QEMU's user-mode network expects (10.0.2.15/24, gateway 10.0.2.2), then becomes the
- * HTTP server on port 8080. If the server exits, the kernel panics and QEMU (-no-reboot) exits with it.
+ * HTTP server on port 8080, passing on the arguments the kernel gave init (the words of [run] args that are not
+ * kernel parameters). If the server exits, the kernel panics and QEMU (-no-reboot) exits with it.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -46,7 +47,7 @@ static int up(int s, const char *ifname) {
     return ioctl(s, SIOCSIFFLAGS, &ifr);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     mount("proc", "/proc", "proc", 0, NULL);
     mount("sysfs", "/sys", "sysfs", 0, NULL);
     mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
@@ -67,8 +68,11 @@ int main(void) {
     close(s);
     printf("init: eth0 is 10.0.2.15; starting hello on :8080\n");
     fflush(stdout);
-    char *argv[] = {"/hello", "--port", "8080", NULL};
-    execv("/hello", argv);
+    char *args[64] = {"/hello", "--port", "8080"};
+    int n = 3;
+    for (int i = 1; i < argc && n < 63; i++) args[n++] = argv[i];
+    args[n] = NULL;
+    execv("/hello", args);
     perror("exec /hello");
     return 1;
 }

@@ -39,6 +39,8 @@ public final class ConsoleLines {
                 for (int i = start > from ? 1 : 0; i < lines.length; i++) { // a line cut by the start is not quoted
                     String line = lines[i].replace("\r", "");
                     if (!line.isBlank() && !isMayflys(line)) guest.add(line.length() > 300 ? line.substring(0, 300) + "..." : line);
+                    // A Linux guest's panic says why in one line; the register dump after it says nothing to the user.
+                    if (line.contains("Kernel panic - not syncing")) break;
                 }
                 return List.copyOf(guest.subList(Math.max(0, guest.size() - count), guest.size()));
             }
