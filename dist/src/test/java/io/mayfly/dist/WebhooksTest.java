@@ -22,8 +22,8 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * An app built from a repository elsewhere: push events from GitHub, GitLab and Gitea in their documented shapes,
- * each with a valid and a forged signature; git:sync; a scheduled rebuild that finds nothing changed.
+ * An app built from a repository elsewhere (a forge over HTTPS): push events from GitHub, GitLab and Gitea in their
+ * documented shapes, each with a valid and a forged signature; git:sync; a scheduled rebuild that finds nothing changed.
  */
 class WebhooksTest {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -33,13 +33,14 @@ class WebhooksTest {
 
     @Test
     void signedPushEventsFromEachForgeBuildAndForgedOnesChangeNothing() throws Exception {
-        Path forge = tmp.resolve("forge.git");
-        MayflyProcess.run(tmp, Map.of(), List.of("git", "init", "-q", "--bare", "-b", "main", forge.toString()));
         Path work = MayflyProcess.checkoutExample("hello", tmp.resolve("upstream"));
         Files.writeString(work.resolve("mayfly.toml"), Files.readString(work.resolve("mayfly.toml"))
                 .replace("artifact = \"hello\"", "artifact = \"hello\"\nschedule = \"daily\""));
-        try (MayflyProcess mayfly = new MayflyProcess(tmp.resolve("data")).start()) {
-            MayflyProcess.Result created = mayfly.cli("apps:create", "hooked", "--repo", forge.toUri().toString(), "--branch", "main");
+        try (HttpsForge forges = HttpsForge.start(tmp.resolve("forge"));
+             MayflyProcess mayfly = new MayflyProcess(tmp.resolve("data")).jvm(forges.jvmOptions()).start()) {
+            Path forge = forges.create("hello.git");
+            String cloneUrl = forges.url("hello.git");
+            MayflyProcess.Result created = mayfly.cli("apps:create", "hooked", "--repo", cloneUrl, "--branch", "main");
             assertThat(created.exit()).as(created.out()).isZero();
             Matcher m = Pattern.compile("secret:\\s+([0-9a-f]+)").matcher(created.out());
             assertThat(m.find()).as(created.out()).isTrue();
@@ -50,7 +51,7 @@ class WebhooksTest {
                 version++;
                 MayflyProcess.setVersion(work, "hooked-" + version);
                 String sha = commitAndPushUpstream(work, forge, "v" + version);
-                String payload = payload(sender, sha, forge.toUri().toString());
+                String payload = payload(sender, sha, cloneUrl);
                 int releasesBefore = mayfly.releases("hooked").size();
 
                 HttpResponse<String> forged = hook(mayfly, sender, payload, "not-the-secret");

@@ -221,7 +221,7 @@ public final class MayflyServer implements AutoCloseable {
             retentionRoutes.register(config);
             new UploadRoutes(access, apps, builds, new BuildIndex(db), releases, releaseService, blobs, logs, settings.maxUploadBytes())
                     .register(config);
-            new SourceRoutes(access, appSources, sourceBuilds, rebuildSchedule, logs, () -> infoHolder[0].apiUrl()).register(config);
+            new SourceRoutes(access, apps, audit, appSources, sourceBuilds, rebuildSchedule, logs, () -> infoHolder[0].apiUrl()).register(config);
             new ApiRoutes(() -> infoHolder[0], access, apps, builds, releases, releaseService, repos, agent, logs, appConfig, audit, appViews)
                     .register(config);
             new RegistryRoutes(access, apps, builds, new BuildIndex(db), new Rebuilds(db), releases, releaseService, blobs, logs,

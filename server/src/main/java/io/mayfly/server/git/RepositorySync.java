@@ -6,9 +6,12 @@ import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.Ref;
 import org.eclipse.jgit.lib.RefUpdate;
 import org.eclipse.jgit.lib.Repository;
+import io.mayfly.wire.SourceRepository;
 import org.eclipse.jgit.transport.RefSpec;
+import org.eclipse.jgit.transport.URIish;
 
 import java.io.IOException;
+import java.net.URISyntaxException;
 import java.util.Optional;
 
 /**
@@ -21,8 +24,13 @@ public final class RepositorySync {
 
     private RepositorySync() {}
 
-    /** Fetches {@code branch} of {@code url}; returns the fetched head commit. */
+    /**
+     * Fetches {@code branch} of {@code url}; returns the fetched head commit. Checked again here, where it matters, so a
+     * source stored before the rule (or by any other way in) cannot fetch from a path on this server or run a transport
+     * helper: throws IllegalArgumentException for anything but a repository elsewhere.
+     */
     public static ObjectId fetch(Repository repo, String url, String branch) throws IOException {
+        requireRemote(url, branch);
         try {
             Git.wrap(repo).fetch().setRemote(url).setRefSpecs(new RefSpec("+refs/heads/" + branch + ":" + INCOMING)).call();
         } catch (GitAPIException e) {
@@ -31,6 +39,25 @@ public final class RepositorySync {
         Ref fetched = repo.exactRef(INCOMING);
         if (fetched == null) throw new IOException(url + " has no branch " + branch);
         return fetched.getObjectId();
+    }
+
+    private static void requireRemote(String url, String branch) {
+        Optional<String> why = SourceRepository.whyRefused(url).or(() -> SourceRepository.whyRefusedBranch(branch));
+        if (why.isEmpty()) {
+            // And as JGit reads it: a transport that reaches a host, never the local file system.
+            try {
+                URIish uri = new URIish(url);
+                boolean remote = uri.getHost() != null && (uri.getScheme() == null ? uri.getUser() != null
+                        : uri.getScheme().equalsIgnoreCase("https") || uri.getScheme().equalsIgnoreCase("ssh"));
+                if (!remote) why = Optional.of("'" + SourceRepository.printable(url) + "' does not name a host to fetch from");
+            } catch (URISyntaxException e) {
+                why = Optional.of("'" + SourceRepository.printable(url) + "' is not a repository URL: " + e.getMessage());
+            }
+        }
+        why.ifPresent(reason -> {
+            throw new IllegalArgumentException("refusing to fetch: " + reason + "; an admin sets a repository elsewhere with "
+                    + "PUT /api/v1/apps/APP/source (" + SourceRepository.HINT + ")");
+        });
     }
 
     /** The app's deployed head (main), if any. */

@@ -9,7 +9,10 @@ import io.mayfly.server.release.AppLogs;
 import io.mayfly.server.release.RebuildSchedule;
 import io.mayfly.server.release.SourceBuilds;
 import io.mayfly.server.store.AppSources;
+import io.mayfly.server.store.Apps;
+import io.mayfly.server.store.Audit;
 import io.mayfly.wire.Json;
+import io.mayfly.wire.SourceRepository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,8 +24,8 @@ import java.util.HexFormat;
 import java.util.Map;
 
 /**
- * Apps built from a repository elsewhere: {@code PUT /api/v1/apps/APP/source} sets the repository and makes a
- * webhook secret, {@code POST /api/v1/apps/APP/sync} fetches (and builds), {@code POST .../schedule/run} runs a
+ * Apps built from a repository elsewhere: {@code PUT /api/v1/apps/APP/source} (admin only; a remote repository, see
+ * {@link SourceRepository}) sets the repository and makes a webhook secret, {@code POST /api/v1/apps/APP/sync} fetches (and builds), {@code POST .../schedule/run} runs a
  * scheduled rebuild now, and {@code POST /api/v1/hooks/APP} takes push events from GitHub, GitLab and Gitea. Each sender proves itself with the
  * app's webhook secret (GitHub: {@code X-Hub-Signature-256}, HMAC-SHA256 of the body; Gitea:
  * {@code X-Gitea-Signature}, the same HMAC in hex; GitLab: {@code X-Gitlab-Token}, the secret itself). A request
@@ -33,15 +36,19 @@ public final class SourceRoutes {
 
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
     private final Access access;
+    private final Apps apps;
+    private final Audit audit;
     private final AppSources sources;
     private final SourceBuilds builds;
     private final RebuildSchedule schedule;
     private final AppLogs logs;
     private final java.util.function.Supplier<String> apiUrl;
 
-    public SourceRoutes(Access access, AppSources sources, SourceBuilds builds, RebuildSchedule schedule, AppLogs logs,
-                        java.util.function.Supplier<String> apiUrl) {
+    public SourceRoutes(Access access, Apps apps, Audit audit, AppSources sources, SourceBuilds builds, RebuildSchedule schedule,
+                        AppLogs logs, java.util.function.Supplier<String> apiUrl) {
         this.access = access;
+        this.apps = apps;
+        this.audit = audit;
         this.sources = sources;
         this.builds = builds;
         this.schedule = schedule;
@@ -59,18 +66,24 @@ public final class SourceRoutes {
         config.routes.post("/api/v1/hooks/{app}", this::receive);
         config.routes.put("/api/v1/apps/{app}/source", ctx -> {
             String app = ctx.pathParam("app");
-            access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.deploy, app);
+            // Where an app's code comes from decides what it can read: only an admin moves it, and only to a repository elsewhere.
+            access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.admin, app);
+            apps.find(app).orElseThrow(() -> ApiError.notFound("no app named " + app, "create it with: mayfly apps:create " + app + " --repo URL"));
             JsonNode body = Json.read(ctx.body(), JsonNode.class);
             String repo = body.path("repo").asText("");
             String branch = body.path("branch").asText("main");
-            if (!repo.matches("(https?|git|ssh|file)://.+|/.+")) {
-                throw ApiError.badRequest("'" + repo + "' is not a repository URL", "use https://host/owner/repo.git (or file:// for a local path)");
-            }
+            SourceRepository.whyRefused(repo).ifPresent(why -> {
+                throw ApiError.badRequest("cannot build " + app + " from that repository: " + why, SourceRepository.HINT);
+            });
+            SourceRepository.whyRefusedBranch(branch).ifPresent(why -> {
+                throw ApiError.badRequest("cannot build " + app + " from that branch: " + why, "name one branch, such as main");
+            });
             byte[] raw = new byte[24];
             RANDOM.nextBytes(raw);
             String secret = HexFormat.of().formatHex(raw);
             sources.put(app, repo, branch, secret);
-            logs.event(app, "builds from " + repo + " (" + branch + "); webhook secret renewed");
+            audit.record(app, Actor.current(), "source", SourceRepository.printable(repo) + " (" + branch + ")");
+            logs.event(app, "builds from " + SourceRepository.printable(repo) + " (" + branch + "); webhook secret renewed");
             json(ctx, 200, new SourceView(app, repo, branch, apiUrl.get() + "/api/v1/hooks/" + app, secret));
         });
         config.routes.post("/api/v1/apps/{app}/sync", ctx -> {
