@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Every scope against every endpoint family, on its own app and on another: allowed (any answer but 401/403) or
- * denied (403). Expired and revoked tokens get 401 saying which.
+ * denied (403). Expired and revoked tokens get 401 saying which; an app's tokens end with the app.
  */
 class TokenMatrixTest {
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -109,6 +109,31 @@ class TokenMatrixTest {
             assertThat(e.statusCode()).isEqualTo(401);
             assertThat(e.body()).contains("expired");
             assertThat(mayfly.cli("tokens").out()).contains("revoked", "read", "admin");
+        }
+    }
+
+    @Test
+    void destroyingAnAppRevokesItsTokensSoNoneReachesTheAppMadeAgainUnderItsName() throws Exception {
+        try (MayflyProcess mayfly = new MayflyProcess(tmp.resolve("data")).start()) {
+            mayfly.cli("apps:create", "x");
+            String deploy = create(mayfly, "deploy", "x", null);
+            assertThat(send(deploy, "GET", "/api/v1/apps/x", null, mayfly).statusCode()).isEqualTo(200);
+
+            assertThat(mayfly.cli("apps:destroy", "x", "--confirm", "x").exit()).isZero();
+            assertThat(mayfly.cli("apps:create", "x").exit()).isZero();
+
+            for (String[] call : List.of(new String[] {"GET", "/api/v1/apps/x"}, new String[] {"POST", "/api/v1/apps/x/scale"},
+                    new String[] {"GET", "/api/v1/apps/x/config"})) {
+                HttpResponse<String> r = send(deploy, call[0], call[1], call[0].equals("POST") ? "{\"instances\": 0}" : null, mayfly);
+                assertThat(r.statusCode()).as(call[1] + ": " + r.body()).isEqualTo(401);
+                assertThat(r.body()).contains("was revoked", "(app x was destroyed)", "ask an admin for a new token");
+            }
+            MayflyProcess.Result fetch = MayflyProcess.run(mayfly.data, Map.of(), List.of("git", "ls-remote",
+                    "http://mayfly:" + deploy + "@127.0.0.1:" + mayfly.apiPort + "/git/x.git"));
+            assertThat(fetch.exit()).as(fetch.out()).isNotZero();
+            assertThat(fetch.out()).contains("Authentication failed");
+            assertThat(mayfly.cli("audit", "-a", "x").out()).contains("destroy", "revoked 1 token");
+            assertThat(mayfly.cli("tokens").out()).contains("revoked");
         }
     }
 

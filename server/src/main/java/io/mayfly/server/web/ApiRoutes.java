@@ -134,11 +134,11 @@ public final class ApiRoutes {
             releaseService.locked(app.name(), line -> {}, () -> {
                 agent.removeApp(app.name());
                 Runnable tellItsAgent = releaseService.forgetting(app.name());
-                apps.delete(app.name());
+                int revoked = apps.delete(app.name());
                 tellItsAgent.run();
                 repos.delete(app.name());
                 logs.delete(app.name());
-                audit.record(app.name(), Actor.current(), "destroy", null);
+                audit.record(app.name(), Actor.current(), "destroy", revoked == 0 ? null : "revoked " + revoked + " token" + (revoked == 1 ? "" : "s"));
                 return null;
             });
             ctx.status(204);
