@@ -95,6 +95,16 @@ class TokenMatrixTest {
             assertThat(listed).hasSize(1);
             assertThat(listed.get(0).path("name").asText()).isEqualTo("own");
 
+            // /metrics: a read token sees its own app's series only; the JVM's and the process's are the admin's.
+            for (String app : List.of("own", "other")) assertThat(mayfly.visit(app, "/").statusCode()).isEqualTo(200);
+            String series = "mayfly_router_requests_seconds_count\\{app=\"%s\"} [1-9]";
+            String ownMetrics = Eventually.until(Duration.ofSeconds(10), () -> send(tokens.get("read"), "GET", "/metrics", null, mayfly).body(),
+                    body -> body.matches("(?s).*" + series.formatted("own") + ".*"), "own's request count in /metrics");
+            assertThat(ownMetrics).doesNotContain("app=\"other\"", "jvm_", "process_", "system_cpu");
+            HttpResponse<String> admin = send(mayfly.token(), "GET", "/metrics", null, mayfly);
+            assertThat(admin.body()).containsPattern(series.formatted("own")).containsPattern(series.formatted("other")).contains("jvm_memory_used_bytes");
+            assertThat(send("not-a-token", "GET", "/metrics", null, mayfly).statusCode()).isEqualTo(401);
+
             // Expired and revoked tokens are refused with 401 saying which.
             String shortLived = create(mayfly, "read", "own", "1m");
             String revoked = create(mayfly, "read", "own", null);

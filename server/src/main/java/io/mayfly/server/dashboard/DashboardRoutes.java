@@ -43,8 +43,9 @@ import java.util.regex.Pattern;
 
 /**
  * The dashboard: {@code /login}, {@code /apps}, {@code /apps/APP} (releases with rollback, instances, config vars,
- * deploy phases, requests chart), {@code /apps/APP/instances/ID} (live console), {@code /metrics}. Reading and
- * acting follow the same token scopes as the API; every POST must carry the session's CSRF token.
+ * deploy phases, requests chart), {@code /apps/APP/instances/ID} (live console), {@code /metrics} (the series of the apps
+ * the token may read; server-wide ones for an admin). Reading and acting follow the same token scopes as the API; every
+ * POST must carry the session's CSRF token.
  */
 public final class DashboardRoutes {
     private static final Logger log = LoggerFactory.getLogger(DashboardRoutes.class);
@@ -170,12 +171,12 @@ public final class DashboardRoutes {
             }
         });
         r.get("/metrics", ctx -> {
-            if (ctx.header("Authorization") != null) {
-                access.authenticate(ctx.header("Authorization"));
-            } else if (currentSession(ctx).isEmpty()) {
-                throw new ApiError(401, "/metrics needs a token", "scrape with Authorization: Bearer TOKEN (any valid token)");
-            }
-            ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape());
+            Tokens.Token token = ctx.header("Authorization") != null ? access.authenticate(ctx.header("Authorization"))
+                    : sessionToken(ctx).orElseThrow(() -> new ApiError(401, "/metrics needs a token",
+                            "scrape with Authorization: Bearer TOKEN: an app's read token shows that app's series, the admin token all"));
+            String shown = ScopedMetrics.scrape(metrics.getPrometheusRegistry(), app -> access.allows(token, Access.Need.read, app),
+                    access.allows(token, Access.Need.admin, null));
+            ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(shown);
         });
     }
 
