@@ -92,7 +92,7 @@ public final class DashboardRoutes {
         config.staticFiles.enableWebjars();
         var r = config.routes;
         r.get("/", ctx -> ctx.redirect("/apps"));
-        r.get("/login", ctx -> html(ctx, 200, DashboardPages.login(safeNext(ctx.queryParam("next")), null)));
+        r.get("/login", ctx -> html(ctx, 200, DashboardPages.login(LoginRedirect.safeNext(ctx.queryParam("next")), null)));
         r.post("/login", this::login);
         r.post("/logout", page(ctx -> {
             sessions.close(session(ctx).id());
@@ -195,7 +195,7 @@ public final class DashboardRoutes {
     // ---- login ----
 
     private void login(Context ctx) {
-        String next = safeNext(ctx.formParam("next"));
+        String next = LoginRedirect.safeNext(ctx.formParam("next"));
         String secret = ctx.formParam("token") == null ? "" : ctx.formParam("token").trim();
         try {
             access.authenticate("Bearer " + secret);
@@ -210,12 +210,6 @@ public final class DashboardRoutes {
         cookie.setPath("/");
         ctx.cookie(cookie);
         ctx.redirect(next, io.javalin.http.HttpStatus.SEE_OTHER);
-    }
-
-    /** Only a path on this server: never another origin ("//evil", "https://..."), so a login link cannot redirect away. */
-    private static String safeNext(String next) {
-        if (next == null || !next.startsWith("/") || next.startsWith("//") || next.contains("\\")) return "/apps";
-        return next;
     }
 
     // ---- sessions and access ----
