@@ -53,6 +53,7 @@ import io.mayfly.server.store.Retention;
 import io.mayfly.server.store.S3Blobs;
 import io.mayfly.server.store.SharedKeys;
 import io.mayfly.server.store.Tokens;
+import io.mayfly.server.store.WebhookDeliveries;
 import io.mayfly.server.web.Access;
 import io.mayfly.server.web.ApiRoutes;
 import io.mayfly.server.web.GitAuthFilter;
@@ -221,7 +222,8 @@ public final class MayflyServer implements AutoCloseable {
             retentionRoutes.register(config);
             new UploadRoutes(access, apps, builds, new BuildIndex(db), releases, releaseService, blobs, logs, settings.maxUploadBytes())
                     .register(config);
-            new SourceRoutes(access, apps, audit, appSources, sourceBuilds, rebuildSchedule, logs, () -> infoHolder[0].apiUrl()).register(config);
+            new SourceRoutes(access, apps, audit, appSources, new WebhookDeliveries(db), sourceBuilds, rebuildSchedule, logs,
+                    () -> infoHolder[0].apiUrl()).register(config);
             new ApiRoutes(() -> infoHolder[0], access, apps, builds, releases, releaseService, repos, agent, logs, appConfig, audit, appViews)
                     .register(config);
             new RegistryRoutes(access, apps, builds, new BuildIndex(db), new Rebuilds(db), releases, releaseService, blobs, logs,

@@ -11,6 +11,7 @@ import io.mayfly.server.release.SourceBuilds;
 import io.mayfly.server.store.AppSources;
 import io.mayfly.server.store.Apps;
 import io.mayfly.server.store.Audit;
+import io.mayfly.server.store.WebhookDeliveries;
 import io.mayfly.wire.Json;
 import io.mayfly.wire.SourceRepository;
 import org.slf4j.Logger;
@@ -29,7 +30,8 @@ import java.util.Map;
  * scheduled rebuild now, and {@code POST /api/v1/hooks/APP} takes push events from GitHub, GitLab and Gitea. Each sender proves itself with the
  * app's webhook secret (GitHub: {@code X-Hub-Signature-256}, HMAC-SHA256 of the body; Gitea:
  * {@code X-Gitea-Signature}, the same HMAC in hex; GitLab: {@code X-Gitlab-Token}, the secret itself). A request
- * that does not is refused with 401 and changes nothing; a push to the app's branch fetches and builds it.
+ * that does not is refused with 401 and changes nothing; a push to the app's branch fetches and builds it. A delivery
+ * sent again (the same delivery id: a retry, a redelivery, a replay) is answered 200 "already handled" and does nothing.
  */
 public final class SourceRoutes {
     private static final Logger log = LoggerFactory.getLogger(SourceRoutes.class);
@@ -39,14 +41,16 @@ public final class SourceRoutes {
     private final Apps apps;
     private final Audit audit;
     private final AppSources sources;
+    private final WebhookDeliveries deliveries;
     private final SourceBuilds builds;
     private final RebuildSchedule schedule;
     private final AppLogs logs;
     private final java.util.function.Supplier<String> apiUrl;
 
-    public SourceRoutes(Access access, Apps apps, Audit audit, AppSources sources, SourceBuilds builds, RebuildSchedule schedule,
-                        AppLogs logs, java.util.function.Supplier<String> apiUrl) {
+    public SourceRoutes(Access access, Apps apps, Audit audit, AppSources sources, WebhookDeliveries deliveries, SourceBuilds builds,
+                        RebuildSchedule schedule, AppLogs logs, java.util.function.Supplier<String> apiUrl) {
         this.access = access;
+        this.deliveries = deliveries;
         this.apps = apps;
         this.audit = audit;
         this.sources = sources;
@@ -133,6 +137,13 @@ public final class SourceRoutes {
             throw new ApiError(401, "the " + sender + " webhook's signature does not match " + app + "'s webhook secret",
                     "set the secret shown by mayfly apps:create --repo in the webhook's settings");
         }
+        // After the signature: only a real delivery is remembered, so a forged one cannot keep a real one out.
+        String delivery = deliveryId(sender, ctx);
+        if (delivery != null && !deliveries.first(app, sender.name(), delivery)) {
+            log.info("{} webhook delivery {} for {} was handled already; ignoring it", sender, delivery, app);
+            json(ctx, 200, Map.of("status", "already handled", "delivery", delivery));
+            return;
+        }
         String event = switch (sender) {
             case github -> ctx.header("X-GitHub-Event");
             case gitlab -> ctx.header("X-Gitlab-Event");
@@ -160,10 +171,29 @@ public final class SourceRoutes {
             } catch (Exception e) {
                 logs.event(app, "webhook build failed: " + e.getMessage());
                 log.error("webhook build of {} failed", app, e);
+                if (delivery != null) deliveries.forget(app, sender.name(), delivery); // not handled: a redelivery may try again
             }
             return null;
         }));
         json(ctx, 202, Map.of("status", "accepted", "commit", commit));
+    }
+
+    /**
+     * The id the sender gives this delivery, the same when it sends it again (GitHub {@code X-GitHub-Delivery}, Gitea
+     * {@code X-Gitea-Delivery}, GitLab {@code Idempotency-Key} or else {@code X-Gitlab-Event-UUID}); null without one.
+     */
+    static String deliveryId(Sender sender, Context ctx) {
+        String id = switch (sender) {
+            case github -> ctx.header("X-GitHub-Delivery");
+            case gitea -> ctx.header("X-Gitea-Delivery");
+            case gitlab -> ctx.header("Idempotency-Key") != null ? ctx.header("Idempotency-Key") : ctx.header("X-Gitlab-Event-UUID");
+        };
+        if (id == null || id.isBlank()) return null;
+        if (id.length() > WebhookDeliveries.MAX_ID || !id.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            throw ApiError.badRequest("the " + sender + " webhook's delivery id is not one (up to " + WebhookDeliveries.MAX_ID
+                    + " printable characters)", "send the delivery id the forge made, or none");
+        }
+        return id;
     }
 
     static Sender senderOf(Context ctx) {

@@ -172,6 +172,35 @@ class StoreTest {
     }
 
     @Test
+    void aWebhookDeliveryIsTakenOnceUntilItIsForgottenOrAWeekOld() {
+        Jdbi db = open();
+        new Apps(db).create("web");
+        new Apps(db).create("api");
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1_000_000_000L);
+        java.time.Clock clock = new java.time.Clock() {
+            @Override public java.time.ZoneId getZone() { return java.time.ZoneOffset.UTC; }
+            @Override public java.time.Clock withZone(java.time.ZoneId zone) { return this; }
+            @Override public java.time.Instant instant() { return java.time.Instant.ofEpochMilli(now.get()); }
+        };
+        WebhookDeliveries deliveries = new WebhookDeliveries(db, clock);
+
+        assertThat(deliveries.first("web", "github", "d1")).isTrue();
+        assertThat(deliveries.first("web", "github", "d1")).as("sent again").isFalse();
+        assertThat(deliveries.first("api", "github", "d1")).as("another app's").isTrue();
+        assertThat(deliveries.first("web", "gitea", "d1")).as("another sender's").isTrue();
+
+        deliveries.forget("web", "github", "d1");
+        assertThat(deliveries.first("web", "github", "d1")).as("forgotten: not handled after all").isTrue();
+
+        now.addAndGet(WebhookDeliveries.KEPT.toMillis() + 1);
+        assertThat(deliveries.first("web", "github", "d2")).isTrue();
+        int kept = db.withHandle(h -> h.select("SELECT COUNT(*) FROM webhook_deliveries").mapTo(Integer.class).one());
+        assertThat(kept)
+                .as("older than a week: removed as new ones arrive").isEqualTo(1);
+        assertThat(deliveries.first("web", "github", "d1")).isTrue();
+    }
+
+    @Test
     void tokensAreStoredHashedAndFoundBySecret() {
         Jdbi db = open();
         Tokens tokens = new Tokens(db);
