@@ -18,8 +18,9 @@ import java.util.function.Predicate;
 
 /**
  * JGit's smart HTTP servlet, wired so that a push to {@code main} or {@code master} runs the pipeline inside
- * the pre-receive hook: the ref is updated only when the build and the deploy succeeded, so a failed push
- * leaves both the repository and the live release as they were.
+ * the pre-receive hook: the pipeline moves the branch itself, under the app's lock, once the build and the deploy
+ * succeeded, so a failed push leaves both the repository and the live release as they were, and of two pushes at
+ * once the second fails if the first moved the branch it started from.
  */
 public final class PushReceiver {
     private static final Set<String> DEPLOY_BRANCHES = Set.of("refs/heads/main", "refs/heads/master");
@@ -54,6 +55,7 @@ public final class PushReceiver {
     }
 
     private static void deploy(String app, ReceivePack pack, Collection<ReceiveCommand> commands, PushPipeline pipeline) {
+        explainStale(app, pack);
         for (ReceiveCommand cmd : commands) {
             if (cmd.getResult() != ReceiveCommand.Result.NOT_ATTEMPTED) continue;
             if (cmd.getType() == ReceiveCommand.Type.DELETE) {
@@ -66,7 +68,10 @@ public final class PushReceiver {
                 pack.sendMessage("-----> " + cmd.getRefName() + " stored; only a push to main or master deploys");
                 continue;
             }
-            PushPipeline.Outcome outcome = pipeline.run(app, pack.getRepository(), cmd.getNewId(), line -> {
+            // The pipeline moves the branch itself, under the app's lock, only from where this push found it: so a push
+            // that waited for another one's deploy cannot leave the branch at one commit while the other is live.
+            PushPipeline.Outcome outcome = pipeline.run(app, pack.getRepository(), cmd.getNewId(),
+                    new PushPipeline.Branch(cmd.getRefName(), cmd.getOldId()), line -> {
                 pack.sendMessage(line);
                 try {
                     pack.getMessageOutputStream().flush();
@@ -76,6 +81,25 @@ public final class PushReceiver {
             });
             if (outcome instanceof PushPipeline.Outcome.Failed failed) {
                 cmd.setResult(ReceiveCommand.Result.REJECTED_OTHER_REASON, failed.reason());
+            } else {
+                cmd.setResult(ReceiveCommand.Result.OK); // done: JGit leaves a command that is no longer NOT_ATTEMPTED alone
+            }
+        }
+    }
+
+    /**
+     * JGit refuses a deploy-branch command whose old id is not where the branch is now ("invalid old id sent"): the
+     * branch moved since the client looked (another push deployed). Says so, and what to do, in the pusher's words.
+     */
+    private static void explainStale(String app, ReceivePack pack) {
+        for (ReceiveCommand cmd : pack.getAllCommands()) {
+            if (cmd.getResult() != ReceiveCommand.Result.REJECTED_OTHER_REASON || !DEPLOY_BRANCHES.contains(cmd.getRefName())) continue;
+            try {
+                PushPipeline.Branch branch = new PushPipeline.Branch(cmd.getRefName(), cmd.getOldId());
+                RepositorySync.movedFrom(pack.getRepository(), cmd.getRefName(), cmd.getOldId()).ifPresent(now ->
+                        cmd.setResult(ReceiveCommand.Result.REJECTED_OTHER_REASON, PushPipeline.movedMessage(app, branch, now, "since this push began")));
+            } catch (IOException e) {
+                // JGit's own reason stands
             }
         }
     }

@@ -15,8 +15,8 @@ import java.net.URISyntaxException;
 import java.util.Optional;
 
 /**
- * Brings an app's code from a repository elsewhere into its own repository: fetch the branch's head into
- * {@code refs/mayfly/incoming}, and once it deployed, make it the app's {@code main}.
+ * Brings an app's code from a repository elsewhere into its own repository (fetch the branch's head into
+ * {@code refs/mayfly/incoming}), and moves a deploy branch to the commit that deployed, only from where it was.
  */
 public final class RepositorySync {
     static final String INCOMING = "refs/mayfly/incoming";
@@ -67,15 +67,30 @@ public final class RepositorySync {
         return Optional.ofNullable(main).map(Ref::getObjectId);
     }
 
-    /** Points the app's main at the commit that deployed. */
-    public static void promote(Repository repo, ObjectId commit) throws IOException {
-        RefUpdate update = repo.updateRef(MAIN);
+    /**
+     * Where {@code ref} points now if that is not {@code expected} (the zero id: that it does not exist; null: anything
+     * is as expected); empty when it is as expected. The zero id in the answer means the ref is gone.
+     */
+    public static Optional<ObjectId> movedFrom(Repository repo, String ref, ObjectId expected) throws IOException {
+        if (expected == null) return Optional.empty();
+        Ref now = repo.exactRef(ref);
+        ObjectId current = now == null || now.getObjectId() == null ? ObjectId.zeroId() : now.getObjectId();
+        return current.equals(expected) ? Optional.empty() : Optional.of(current);
+    }
+
+    /**
+     * Points {@code ref} at the commit that deployed, if it still points at {@code expected} (the zero id: does not
+     * exist yet; null: whatever it points at). Throws when it does not, or the update fails.
+     */
+    public static void move(Repository repo, String ref, ObjectId expected, ObjectId commit) throws IOException {
+        RefUpdate update = repo.updateRef(ref);
         update.setNewObjectId(commit);
+        if (expected != null) update.setExpectedOldObjectId(expected);
         update.setForceUpdate(true);
         RefUpdate.Result result = update.update();
         if (result != RefUpdate.Result.NEW && result != RefUpdate.Result.FORCED && result != RefUpdate.Result.FAST_FORWARD
                 && result != RefUpdate.Result.NO_CHANGE) {
-            throw new IOException("could not move main to " + commit.name() + ": " + result);
+            throw new IOException("could not move " + Repository.shortenRefName(ref) + " to " + commit.name() + ": " + result);
         }
     }
 }

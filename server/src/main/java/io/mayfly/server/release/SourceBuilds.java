@@ -57,7 +57,7 @@ public final class SourceBuilds {
                 return new Result.Unchanged(head.name());
             }
             if (!build) {
-                RepositorySync.promote(repo, head);
+                pipeline.moveBranch(app, repo, head, PushPipeline.Branch.main(), progress);
                 return new Result.Fetched(head.name());
             }
             return new Result.Built(head.name(), run(app, repo, head, progress));
@@ -81,10 +81,7 @@ public final class SourceBuilds {
     }
 
     private PushPipeline.Outcome run(String app, Repository repo, ObjectId commit, Progress progress) throws Exception {
-        PushPipeline.Outcome outcome = pipeline.run(app, repo, commit, progress);
-        if (!(outcome instanceof PushPipeline.Outcome.Failed)) {
-            RepositorySync.promote(repo, commit);
-        }
+        PushPipeline.Outcome outcome = pipeline.run(app, repo, commit, PushPipeline.Branch.main(), progress); // main moves once it deployed
         if (outcome instanceof PushPipeline.Outcome.Failed failed) {
             logs.event(app, "build of " + commit.abbreviate(7).name() + " failed: " + failed.reason());
         }
