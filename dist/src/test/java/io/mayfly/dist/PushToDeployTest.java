@@ -173,6 +173,23 @@ class PushToDeployTest {
     }
 
     @Test
+    void aCloneOfAnAppChecksOutMain() throws Exception {
+        mayfly.cli("apps:create", "cloned");
+        Path repo = MayflyProcess.checkoutExample("hello", tmp.resolve("cloned"));
+        MayflyProcess.setVersion(repo, "cloned-1");
+        assertThat(mayfly.push(repo, "cloned", "first").exit()).isZero();
+
+        MayflyProcess.Result clone = MayflyProcess.run(tmp, java.util.Map.of(), List.of("git", "-c", "init.defaultBranch=master", "clone",
+                mayfly.gitUrl("cloned"), tmp.resolve("cloned-copy").toString()));
+        assertThat(clone.exit()).as(clone.out()).isZero();
+        assertThat(clone.out()).doesNotContain("remote HEAD refers to nonexistent ref");
+        Path copy = tmp.resolve("cloned-copy");
+        assertThat(MayflyProcess.git(copy, "rev-parse", "--abbrev-ref", "HEAD").out().trim()).isEqualTo("main");
+        assertThat(MayflyProcess.git(copy, "rev-parse", "HEAD").out()).isEqualTo(MayflyProcess.git(repo, "rev-parse", "HEAD").out());
+        assertThat(Files.readString(copy.resolve("hello.c"))).contains("cloned-1");
+    }
+
+    @Test
     void badManifestRejectsThePushNamingFileLineAndKey() throws Exception {
         mayfly.cli("apps:create", "badtoml");
         Path repo = MayflyProcess.checkoutExample("hello", tmp.resolve("badtoml"));
