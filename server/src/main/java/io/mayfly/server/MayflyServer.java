@@ -57,6 +57,7 @@ import io.mayfly.server.store.WebhookDeliveries;
 import io.mayfly.server.web.Access;
 import io.mayfly.server.web.ApiRoutes;
 import io.mayfly.server.web.GitAuthFilter;
+import io.mayfly.server.web.RequestBodies;
 import io.mayfly.server.web.SourceRoutes;
 import io.mayfly.server.web.TokenRoutes;
 import io.mayfly.wire.Json;
@@ -95,6 +96,8 @@ public final class MayflyServer implements AutoCloseable {
      * {@code data} (else {@code postgresql://...}); {@code blobStore} null means the blob directory in {@code data}
      * (else {@code s3://...}). Without {@code embeddedAgent} the server runs no instance itself: releases go to
      * remote agents ({@code mayfly agent --server}), marked down after {@code agentTimeout} of silence.
+     * {@code maxUploadBytes} bounds every body that streams instead of sitting in memory: an artifact upload, a build
+     * worker's output, and the pack of a git push (JGit has no limit of its own).
      */
     public record Settings(Path data, InetSocketAddress listen, InetSocketAddress router, String domain, long maxUploadBytes,
                            int keepBuilds, String database, String blobStore, boolean embeddedAgent, Duration agentTimeout) {
@@ -203,7 +206,7 @@ public final class MayflyServer implements AutoCloseable {
         RebuildSchedule rebuildSchedule = new RebuildSchedule(releases, appSources, sourceBuilds, logs);
         rebuildSchedule.start();
 
-        var gitServlet = PushReceiver.servlet(repos, name -> apps.find(name).isPresent(), pipeline);
+        var gitServlet = PushReceiver.servlet(repos, name -> apps.find(name).isPresent(), pipeline, settings.maxUploadBytes());
         Views.ServerInfo[] infoHolder = new Views.ServerInfo[1];
         AppViews appViews = new AppViews(() -> infoHolder[0], builds, releases, releaseService, agent, hosts);
         RequestHistory requestHistory = new RequestHistory(metrics, hosts::requestTotals).start();
@@ -212,10 +215,12 @@ public final class MayflyServer implements AutoCloseable {
                         hosts.views(), buildQueue.workers()));
         Javalin http = Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
+            config.http.maxRequestSize = RequestBodies.MAX_BODY; // every ctx.body() and form; uploads and git pushes stream past it
             config.startup.showJavalinBanner = false;
             config.jetty.modifyServletContextHandler(handler -> {
                 handler.addFilter(new FilterHolder(new GitAuthFilter(access)), "/git/*", EnumSet.of(DispatcherType.REQUEST));
-                handler.addFilter(new FilterHolder(new LiveReceivePack(repos, pipeline)), "/git/*", EnumSet.of(DispatcherType.REQUEST));
+                handler.addFilter(new FilterHolder(new LiveReceivePack(repos, pipeline, settings.maxUploadBytes())), "/git/*",
+                        EnumSet.of(DispatcherType.REQUEST));
                 handler.addServlet(new ServletHolder(gitServlet), "/git/*");
             });
             new TokenRoutes(access, tokens, apps, audit).register(config);
@@ -229,7 +234,7 @@ public final class MayflyServer implements AutoCloseable {
             new RegistryRoutes(access, apps, builds, new BuildIndex(db), new Rebuilds(db), releases, releaseService, blobs, logs,
                     signingKey, dashboard::sessionToken).register(config);
             dashboard.register(config);
-            new AgentRoutes(access, hosts, buildQueue, blobs).register(config);
+            new AgentRoutes(access, hosts, buildQueue, blobs, settings.maxUploadBytes()).register(config);
         });
         http.start(settings.listen().getHostString(), settings.listen().getPort());
         String apiUrl = "http://" + urlHost(settings.listen().getHostString()) + ":" + http.port();

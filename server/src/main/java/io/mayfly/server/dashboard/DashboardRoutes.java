@@ -4,6 +4,7 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Cookie;
 import io.javalin.http.Handler;
+import io.javalin.http.HttpResponseException;
 import io.javalin.http.SameSite;
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.Instance;
@@ -252,6 +253,9 @@ public final class DashboardRoutes {
                 html(ctx, e.status(), DashboardPages.error(e.status(), e.getMessage(), e.hint(), s.get()));
             } catch (DeployLocked e) {
                 html(ctx, 423, DashboardPages.error(423, e.getMessage(), "unlock it with mayfly unlock -a APP", s.get()));
+            } catch (HttpResponseException e) {
+                ApiError refused = ApiError.from(e, ctx);
+                html(ctx, refused.status(), DashboardPages.error(refused.status(), refused.getMessage(), refused.hint(), s.get()));
             } catch (Exception e) {
                 log.error("{} {} failed", ctx.method(), ctx.path(), e);
                 html(ctx, 500, DashboardPages.error(500, "internal error: " + e, "see the server's log", s.get()));

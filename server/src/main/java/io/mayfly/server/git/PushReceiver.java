@@ -1,15 +1,18 @@
 package io.mayfly.server.git;
 
 import io.mayfly.server.release.PushPipeline;
+import io.mayfly.server.web.RequestBodies;
 import jakarta.servlet.http.HttpServletRequest;
 import org.eclipse.jgit.http.server.GitServlet;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.transport.ReceiveCommand;
 import org.eclipse.jgit.transport.ReceivePack;
+import org.eclipse.jgit.transport.UnpackErrorHandler;
 import org.eclipse.jgit.transport.UploadPack;
 import org.eclipse.jgit.transport.resolver.ServiceNotEnabledException;
 import org.eclipse.jgit.transport.resolver.RepositoryResolver;
 import org.eclipse.jgit.errors.RepositoryNotFoundException;
+import org.eclipse.jgit.errors.TooLargePackException;
 
 import java.io.IOException;
 import java.util.Collection;
@@ -27,7 +30,8 @@ public final class PushReceiver {
 
     private PushReceiver() {}
 
-    public static GitServlet servlet(GitRepositories repos, Predicate<String> appExists, PushPipeline pipeline) {
+    /** @param maxPackBytes the largest pack a push may send (mayfly server --max-upload); JGit has no limit of its own */
+    public static GitServlet servlet(GitRepositories repos, Predicate<String> appExists, PushPipeline pipeline, long maxPackBytes) {
         GitServlet servlet = new GitServlet();
         servlet.setRepositoryResolver((RepositoryResolver<HttpServletRequest>) (req, name) -> {
             String app = name.endsWith(".git") ? name.substring(0, name.length() - 4) : name;
@@ -41,15 +45,24 @@ public final class PushReceiver {
             }
         });
         servlet.setUploadPackFactory((req, db) -> new UploadPack(db));
-        servlet.setReceivePackFactory((req, db) -> receivePack(db, pipeline));
+        servlet.setReceivePackFactory((req, db) -> receivePack(db, pipeline, maxPackBytes));
         return servlet;
     }
 
-    /** A receive-pack whose pre-receive hook runs the pipeline for the deploy branch. */
-    static ReceivePack receivePack(Repository db, PushPipeline pipeline) {
+    /** A receive-pack whose pre-receive hook runs the pipeline for the deploy branch, taking packs up to {@code maxPackBytes}. */
+    static ReceivePack receivePack(Repository db, PushPipeline pipeline, long maxPackBytes) {
         ReceivePack rp = new ReceivePack(db);
         String app = appOf(db);
         rp.setAllowNonFastForwards(true);
+        rp.setMaxPackSizeLimit(maxPackBytes);
+        UnpackErrorHandler jgit = rp.getUnpackErrorHandler();
+        rp.setUnpackErrorHandler(error -> {
+            if (error instanceof TooLargePackException) {
+                rp.sendMessage(" !     the push is larger than this server takes (at most " + RequestBodies.human(maxPackBytes) + " of objects); "
+                        + "nothing was stored. Push less at a time, keep build outputs out of git, or raise mayfly server --max-upload");
+            }
+            jgit.handleUnpackException(error);
+        });
         rp.setPreReceiveHook((pack, commands) -> deploy(app, pack, commands, pipeline));
         return rp;
     }

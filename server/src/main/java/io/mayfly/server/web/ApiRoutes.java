@@ -2,6 +2,7 @@ package io.mayfly.server.web;
 
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
 import io.mayfly.agent.Agent;
 import io.mayfly.server.git.GitRepositories;
 import io.mayfly.server.release.AppLogs;
@@ -72,6 +73,17 @@ public final class ApiRoutes {
         var r = config.routes;
         r.exception(ApiError.class, (e, ctx) -> error(ctx, e.status(), e.getMessage(), e.hint()));
         r.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage(), null));
+        // Javalin's own refusals, such as a body past RequestBodies.MAX_BODY, keep their status and say what to do.
+        r.exception(HttpResponseException.class, (e, ctx) -> {
+            ApiError refused = ApiError.from(e, ctx);
+            String accept = ctx.header("Accept");
+            if (!ctx.path().startsWith("/api/") && accept != null && accept.contains("text/html")) {
+                ctx.status(refused.status()).contentType("text/html; charset=utf-8").result(Html.page("Refused", "<a href=\"/apps\">Apps</a>",
+                        "<h1>Refused</h1>\n<p class=\"error\" role=\"alert\">" + Html.esc(refused.getMessage()) + ".</p>"));
+            } else {
+                error(ctx, refused.status(), refused.getMessage(), refused.hint());
+            }
+        });
         r.exception(Exception.class, (e, ctx) -> {
             log.error("{} {} failed", ctx.method(), ctx.path(), e);
             error(ctx, 500, "internal error: " + e, "see the server's log");

@@ -127,7 +127,7 @@ public final class SourceRoutes {
         String app = ctx.pathParam("app");
         AppSources.Source source = sources.find(app).orElseThrow(() -> ApiError.notFound(
                 "no app named " + app + " with a repository to build from", "create it with: mayfly apps:create " + app + " --repo URL"));
-        byte[] body = ctx.bodyAsBytes();
+        byte[] body = RequestBodies.read(ctx, RequestBodies.MAX_WEBHOOK_BODY);
         Sender sender = senderOf(ctx);
         if (sender == null) {
             throw new ApiError(400, "not a GitHub, GitLab or Gitea webhook (no X-GitHub-Event, X-Gitlab-Event or X-Gitea-Event header)", null);
