@@ -14,7 +14,8 @@ final class AppsCreateCommand extends ClientCommand {
     @Parameters(paramLabel = "NAME", description = "the app's name: a DNS label such as hello or my-api")
     String name;
 
-    @picocli.CommandLine.Option(names = "--repo", description = "build from this repository elsewhere (https://..., ssh://... or USER@HOST:PATH; webhooks, git:sync, schedules) instead of pushes")
+    @picocli.CommandLine.Option(names = "--repo", description = "build from this repository elsewhere (https://..., ssh://... or "
+            + "USER@HOST:PATH; webhooks, git:sync, schedules) instead of pushes")
     String repo;
 
     @picocli.CommandLine.Option(names = "--branch", defaultValue = "main", description = "the branch of --repo that deploys (default: ${DEFAULT-VALUE})")

@@ -3,12 +3,8 @@ package io.mayfly.dist;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -20,8 +16,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the rule is refused when it is fetched; a repository elsewhere (a forge over HTTPS) still works.
  */
 class AppSourceTest {
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
-
     @TempDir
     Path tmp;
 
@@ -35,13 +29,13 @@ class AppSourceTest {
             MayflyProcess.setVersion(secretCode, "b-private");
             assertThat(mayfly.push(secretCode, "b", "b's code").exit()).isZero();
             String bRepo = mayfly.data.resolve("git/b.git").toString();
-            String deployA = token(mayfly, "deploy", "a");
+            String deployA = TokenMatrixTest.create(mayfly, "deploy", "a", null);
 
             // The attacker's journey: a deploy token for a, b's repository on the server's disk.
-            HttpResponse<String> attack = send(deployA, "PUT", "/api/v1/apps/a/source", "{\"repo\": \"" + bRepo + "\"}", mayfly);
+            HttpResponse<String> attack = TokenMatrixTest.send(deployA, "PUT", "/api/v1/apps/a/source", "{\"repo\": \"" + bRepo + "\"}", mayfly);
             assertThat(attack.statusCode()).as(attack.body()).isEqualTo(403);
             assertThat(attack.body()).contains("may not admin on app a", "admin token");
-            HttpResponse<String> sync = send(deployA, "POST", "/api/v1/apps/a/sync", "{}", mayfly);
+            HttpResponse<String> sync = TokenMatrixTest.send(deployA, "POST", "/api/v1/apps/a/sync", "{}", mayfly);
             assertThat(sync.statusCode()).as(sync.body()).isEqualTo(400);
             assertThat(sync.body()).contains("a has no repository to sync from");
 
@@ -68,14 +62,14 @@ class AppSourceTest {
             assertThat(set.statusCode()).as(set.body()).isEqualTo(200);
             var db = io.mayfly.server.store.Database.sqlite(mayfly.data.resolve("mayfly.db"));
             db.useHandle(h -> h.execute("UPDATE app_sources SET repo_url = ? WHERE app = 'a'", bRepo));
-            HttpResponse<String> stale = send(deployA, "POST", "/api/v1/apps/a/sync", "{}", mayfly);
+            HttpResponse<String> stale = TokenMatrixTest.send(deployA, "POST", "/api/v1/apps/a/sync", "{}", mayfly);
             assertThat(stale.statusCode()).as(stale.body()).isEqualTo(400);
             assertThat(stale.body()).contains("cannot sync a: refusing to fetch", "is a path on the server");
             assertThat(lsRemote(mayfly, "a")).as("a holds none of b's commits").isEmpty();
 
             // A repository elsewhere works, for the deploy token too once an admin has set it.
             db.useHandle(h -> h.execute("UPDATE app_sources SET repo_url = ? WHERE app = 'a'", forges.url("a.git")));
-            HttpResponse<String> fetched = send(deployA, "POST", "/api/v1/apps/a/sync", "{}", mayfly);
+            HttpResponse<String> fetched = TokenMatrixTest.send(deployA, "POST", "/api/v1/apps/a/sync", "{}", mayfly);
             assertThat(fetched.statusCode()).as(fetched.body()).isEqualTo(200);
             assertThat(lsRemote(mayfly, "a")).contains(MayflyProcess.git(upstream, "rev-parse", "HEAD").out().trim() + "\trefs/heads/main");
             assertThat(mayfly.cli("audit", "-a", "a").out()).contains("source", forges.url("a.git"));
@@ -92,18 +86,5 @@ class AppSourceTest {
         MayflyProcess.Result r = MayflyProcess.run(mayfly.data, Map.of(), List.of("git", "ls-remote", mayfly.gitUrl(app)));
         assertThat(r.exit()).as(r.out()).isZero();
         return r.out().strip();
-    }
-
-    static String token(MayflyProcess mayfly, String scope, String app) throws Exception {
-        MayflyProcess.Result r = mayfly.cli("tokens:create", "--app", app, "--scope", scope);
-        assertThat(r.exit()).as(r.out()).isZero();
-        return r.out().lines().filter(l -> l.startsWith("mf_")).findFirst().orElseThrow();
-    }
-
-    static HttpResponse<String> send(String token, String method, String path, String body, MayflyProcess mayfly) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mayfly.apiPort + path))
-                .timeout(Duration.ofMinutes(2)).header("Authorization", "Bearer " + token);
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 }

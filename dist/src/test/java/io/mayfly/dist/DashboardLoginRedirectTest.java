@@ -57,7 +57,8 @@ class DashboardLoginRedirectTest {
     }
 
     private static HttpResponse<String> login(MayflyProcess mayfly, String next) throws Exception {
-        String form = "token=" + URLEncoder.encode(mayfly.token(), StandardCharsets.UTF_8) + "&next=" + URLEncoder.encode(next, StandardCharsets.UTF_8);
+        String form = "token=" + URLEncoder.encode(mayfly.token(), StandardCharsets.UTF_8)
+                + "&next=" + URLEncoder.encode(next, StandardCharsets.UTF_8);
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mayfly.apiPort + "/login"))
                 .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(form)).build(),
                 HttpResponse.BodyHandlers.ofString());

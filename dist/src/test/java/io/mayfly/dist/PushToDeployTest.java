@@ -162,7 +162,8 @@ class PushToDeployTest {
         assertThat(outcomes.get(loser).out()).as("what the other pusher is told").contains("main of race moved to " + winnerCommit.substring(0, 7),
                 "fetch, merge or rebase onto it, and push again").doesNotContain("Live at");
 
-        MayflyProcess.Result main = MayflyProcess.run(tmp, java.util.Map.of(), List.of("git", "ls-remote", mayfly.gitUrl("race"), "refs/heads/main"));
+        MayflyProcess.Result main = MayflyProcess.run(tmp, java.util.Map.of(),
+                List.of("git", "ls-remote", mayfly.gitUrl("race"), "refs/heads/main"));
         assertThat(main.out()).startsWith(winnerCommit);
         Views.ReleaseView live = mayfly.releases("race").stream().filter(r -> r.status().equals("live")).findFirst().orElseThrow();
         String liveCommit = io.mayfly.wire.Json.MAPPER.readTree(mayfly.api("GET", "/api/v1/apps/race/builds/" + live.build(), null).body())

@@ -102,7 +102,8 @@ class TokenMatrixTest {
                     body -> body.matches("(?s).*" + series.formatted("own") + ".*"), "own's request count in /metrics");
             assertThat(ownMetrics).doesNotContain("app=\"other\"", "jvm_", "process_", "system_cpu");
             HttpResponse<String> admin = send(mayfly.token(), "GET", "/metrics", null, mayfly);
-            assertThat(admin.body()).containsPattern(series.formatted("own")).containsPattern(series.formatted("other")).contains("jvm_memory_used_bytes");
+            assertThat(admin.body()).containsPattern(series.formatted("own")).containsPattern(series.formatted("other"))
+                    .contains("jvm_memory_used_bytes");
             assertThat(send("not-a-token", "GET", "/metrics", null, mayfly).statusCode()).isEqualTo(401);
 
             // Expired and revoked tokens are refused with 401 saying which.
@@ -147,7 +148,8 @@ class TokenMatrixTest {
         }
     }
 
-    private static String create(MayflyProcess mayfly, String scope, String app, String expires) throws Exception {
+    /** Makes a token with the CLI, as an admin would; returns its secret. */
+    static String create(MayflyProcess mayfly, String scope, String app, String expires) throws Exception {
         List<String> args = new ArrayList<>(List.of("tokens:create", "--app", app, "--scope", scope));
         if (expires != null) args.addAll(List.of("--expires", expires));
         MayflyProcess.Result r = mayfly.cli(args.toArray(String[]::new));
@@ -179,7 +181,7 @@ class TokenMatrixTest {
         return r.statusCode() + " " + r.body().lines().findFirst().orElse("");
     }
 
-    private static HttpResponse<String> send(String token, String method, String path, String body, MayflyProcess mayfly) throws Exception {
+    static HttpResponse<String> send(String token, String method, String path, String body, MayflyProcess mayfly) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mayfly.apiPort + path))
                 .timeout(Duration.ofMinutes(2)).header("Authorization", "Bearer " + token);
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));

@@ -66,7 +66,9 @@ public final class SourceRepository {
         }
         if (uri.getHost() == null || uri.getHost().startsWith("-")) return Optional.of(shown + " names no valid host");
         if (uri.getRawPath() == null || uri.getRawPath().length() < 2) return Optional.of(shown + " names no repository on its host");
-        if (uri.getRawQuery() != null || uri.getRawFragment() != null) return Optional.of(shown + " has a query or fragment, which a repository URL has not");
+        if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            return Optional.of(shown + " has a query or fragment, which a repository URL has not");
+        }
         return Optional.empty();
     }
 

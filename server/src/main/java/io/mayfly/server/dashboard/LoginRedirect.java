@@ -39,7 +39,8 @@ final class LoginRedirect {
         }
         String result = normal.toASCIIString();
         URI resolved = HERE.resolve(result);
-        if (result.startsWith("//") || !HERE.getScheme().equals(resolved.getScheme()) || !HERE.getRawAuthority().equals(resolved.getRawAuthority())) {
+        if (result.startsWith("//") || !HERE.getScheme().equals(resolved.getScheme())
+                || !HERE.getRawAuthority().equals(resolved.getRawAuthority())) {
             return DEFAULT;
         }
         return result;

@@ -109,8 +109,8 @@ public final class PushReceiver {
             if (cmd.getResult() != ReceiveCommand.Result.REJECTED_OTHER_REASON || !DEPLOY_BRANCHES.contains(cmd.getRefName())) continue;
             try {
                 PushPipeline.Branch branch = new PushPipeline.Branch(cmd.getRefName(), cmd.getOldId());
-                RepositorySync.movedFrom(pack.getRepository(), cmd.getRefName(), cmd.getOldId()).ifPresent(now ->
-                        cmd.setResult(ReceiveCommand.Result.REJECTED_OTHER_REASON, PushPipeline.movedMessage(app, branch, now, "since this push began")));
+                RepositorySync.movedFrom(pack.getRepository(), cmd.getRefName(), cmd.getOldId()).ifPresent(now -> cmd.setResult(
+                        ReceiveCommand.Result.REJECTED_OTHER_REASON, PushPipeline.movedMessage(app, branch, now, "since this push began")));
             } catch (IOException e) {
                 // JGit's own reason stands
             }

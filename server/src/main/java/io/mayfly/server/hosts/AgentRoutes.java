@@ -93,7 +93,8 @@ public final class AgentRoutes {
                 builds.output(worker, ctx.pathParam("id"), path, body);
             } catch (RequestBodies.TooLarge e) {
                 throw new ApiError(413, "the build output " + path + " is larger than this server takes (at most "
-                        + RequestBodies.human(maxOutputBytes) + "); nothing was stored", "raise it with mayfly server --max-upload, or build a smaller image");
+                        + RequestBodies.human(maxOutputBytes) + "); nothing was stored",
+                        "raise it with mayfly server --max-upload, or build a smaller image");
             }
             ctx.status(204);
         });

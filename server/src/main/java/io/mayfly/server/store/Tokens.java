@@ -71,7 +71,8 @@ public final class Tokens {
     public Optional<Token> use(String secret) {
         String hash = hash(secret);
         return db.withHandle(h -> {
-            Optional<Token> token = h.select("SELECT id, scope, app, description, expires_at, revoked_at, revoked_reason FROM tokens WHERE hash = ?", hash)
+            Optional<Token> token = h.select("SELECT id, scope, app, description, expires_at, revoked_at, revoked_reason "
+                            + "FROM tokens WHERE hash = ?", hash)
                     .map((rs, ctx) -> new Token(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), instant(rs, 5),
                             instant(rs, 6), rs.getString(7))).findOne();
             // Once a minute at most: agents call every second, and a write per request would cost each of them one.

@@ -150,7 +150,8 @@ public final class ApiRoutes {
                 tellItsAgent.run();
                 repos.delete(app.name());
                 logs.delete(app.name());
-                audit.record(app.name(), Actor.current(), "destroy", revoked == 0 ? null : "revoked " + revoked + " token" + (revoked == 1 ? "" : "s"));
+                audit.record(app.name(), Actor.current(), "destroy",
+                        revoked == 0 ? null : "revoked " + revoked + " token" + (revoked == 1 ? "" : "s"));
                 return null;
             });
             ctx.status(204);

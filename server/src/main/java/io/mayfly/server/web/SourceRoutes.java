@@ -26,12 +26,13 @@ import java.util.Map;
 
 /**
  * Apps built from a repository elsewhere: {@code PUT /api/v1/apps/APP/source} (admin only; a remote repository, see
- * {@link SourceRepository}) sets the repository and makes a webhook secret, {@code POST /api/v1/apps/APP/sync} fetches (and builds), {@code POST .../schedule/run} runs a
- * scheduled rebuild now, and {@code POST /api/v1/hooks/APP} takes push events from GitHub, GitLab and Gitea. Each sender proves itself with the
- * app's webhook secret (GitHub: {@code X-Hub-Signature-256}, HMAC-SHA256 of the body; Gitea:
- * {@code X-Gitea-Signature}, the same HMAC in hex; GitLab: {@code X-Gitlab-Token}, the secret itself). A request
- * that does not is refused with 401 and changes nothing; a push to the app's branch fetches and builds it. A delivery
- * sent again (the same delivery id: a retry, a redelivery, a replay) is answered 200 "already handled" and does nothing.
+ * {@link SourceRepository}) sets the repository and makes a webhook secret, {@code POST /api/v1/apps/APP/sync} fetches
+ * (and builds), {@code POST .../schedule/run} runs a scheduled rebuild now, and {@code POST /api/v1/hooks/APP} takes
+ * push events from GitHub, GitLab and Gitea. Each sender proves itself with the app's webhook secret (GitHub:
+ * {@code X-Hub-Signature-256}, HMAC-SHA256 of the body; Gitea: {@code X-Gitea-Signature}, the same HMAC in hex; GitLab:
+ * {@code X-Gitlab-Token}, the secret itself). A request that does not is refused with 401 and changes nothing; a push to
+ * the app's branch fetches and builds it. A delivery sent again (the same delivery id: a retry, a redelivery, a replay)
+ * is answered 200 "already handled" and does nothing.
  */
 public final class SourceRoutes {
     private static final Logger log = LoggerFactory.getLogger(SourceRoutes.class);

@@ -142,7 +142,8 @@ class StoreTest {
             Jdbi db = Jdbi.create(ds);
             db.useHandle(h -> {
                 h.execute("INSERT INTO apps(name, created_at) VALUES ('web', 3000), ('api', 100)");
-                h.execute("INSERT INTO audit(app, at, actor, action) VALUES ('web', 2000, 'token t1', 'destroy'), ('web', 2500, 'token t1', 'destroy')");
+                h.execute("INSERT INTO audit(app, at, actor, action) VALUES ('web', 2000, 'token t1', 'destroy'), "
+                        + "('web', 2500, 'token t1', 'destroy')");
                 String insert = "INSERT INTO tokens(id, hash, scope, app, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)";
                 h.execute(insert, "before", "h1", "deploy", "web", 1000, null);
                 h.execute(insert, "after", "h2", "read", "web", 4000, null);
