@@ -28,8 +28,8 @@ public final class Tokens {
 
     public Tokens(Jdbi db) { this.db = db; }
 
-    /** The scopes whose {@code app} names an app (an agent token's names a host). */
-    private static final String APP_SCOPES = "('read', 'upload', 'deploy')";
+    /** The scopes whose {@code app} names an app (an agent token's names a host); as {@link #revokeAllOf} lists them. */
+    private static final java.util.Set<String> APP_SCOPES = java.util.Set.of("read", "upload", "deploy");
 
     /**
      * Makes a token. One for an app is made only while the app exists (checked in the same transaction that a destroy
@@ -41,7 +41,7 @@ public final class Tokens {
         RANDOM.nextBytes(raw);
         String secret = "mf_" + HexFormat.of().formatHex(raw);
         String id = HexFormat.of().formatHex(raw, 0, 4) + Long.toHexString(System.nanoTime() & 0xffff);
-        boolean forApp = APP_SCOPES.contains("'" + scope + "'");
+        boolean forApp = APP_SCOPES.contains(scope);
         db.useTransaction(h -> {
             if (forApp) {
                 Database.lockApp(h, app);
@@ -60,8 +60,8 @@ public final class Tokens {
      * the caller's transaction: the app's destroy. Returns how many were revoked.
      */
     static int revokeAllOf(Handle h, String app, String reason) {
-        return h.createUpdate("UPDATE tokens SET revoked_at = ?, revoked_reason = ? WHERE app = ? AND scope IN " + APP_SCOPES
-                + " AND revoked_at IS NULL").bind(0, System.currentTimeMillis()).bind(1, reason).bind(2, app).execute();
+        return h.createUpdate("UPDATE tokens SET revoked_at = ?, revoked_reason = ? WHERE app = ? AND scope IN ('read', 'upload', 'deploy') "
+                + "AND revoked_at IS NULL").bind(0, System.currentTimeMillis()).bind(1, reason).bind(2, app).execute();
     }
 
     private static final long LAST_USED_RESOLUTION_MS = 60_000;
