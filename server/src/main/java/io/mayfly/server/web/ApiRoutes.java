@@ -2,7 +2,7 @@ package io.mayfly.server.web;
 
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
-import io.javalin.http.HttpResponseException;
+import io.javalin.http.HttpStatus;
 import io.mayfly.agent.Agent;
 import io.mayfly.server.git.GitRepositories;
 import io.mayfly.server.release.AppLogs;
@@ -73,17 +73,7 @@ public final class ApiRoutes {
         var r = config.routes;
         r.exception(ApiError.class, (e, ctx) -> error(ctx, e.status(), e.getMessage(), e.hint()));
         r.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage(), null));
-        // Javalin's own refusals, such as a body past RequestBodies.MAX_BODY, keep their status and say what to do.
-        r.exception(HttpResponseException.class, (e, ctx) -> {
-            ApiError refused = ApiError.from(e, ctx);
-            String accept = ctx.header("Accept");
-            if (!ctx.path().startsWith("/api/") && accept != null && accept.contains("text/html")) {
-                ctx.status(refused.status()).contentType("text/html; charset=utf-8").result(Html.page("Refused", "<a href=\"/apps\">Apps</a>",
-                        "<h1>Refused</h1>\n<p class=\"error\" role=\"alert\">" + Html.esc(refused.getMessage()) + ".</p>"));
-            } else {
-                error(ctx, refused.status(), refused.getMessage(), refused.hint());
-            }
-        });
+
         r.exception(Exception.class, (e, ctx) -> {
             log.error("{} {} failed", ctx.method(), ctx.path(), e);
             error(ctx, 500, "internal error: " + e, "see the server's log");
@@ -99,6 +89,20 @@ public final class ApiRoutes {
                                 + ".</p>\n<p>See the <a href=\"/apps\">apps</a> or the <a href=\"/job\">registry</a>.</p>"));
             } else {
                 error(ctx, 404, "no such endpoint: " + ctx.method() + " " + ctx.path(), "the API lives under /api/v1");
+            }
+        });
+        r.error(413, ctx -> {
+            // Javalin's own refusal of a body past RequestBodies.MAX_BODY ("Content Too Large"); ours say which limit already.
+            String result = ctx.result();
+            if (result == null || !result.contains(HttpStatus.CONTENT_TOO_LARGE.getMessage())) return;
+            ApiError refused = RequestBodies.tooLarge(ctx, RequestBodies.MAX_BODY);
+            String accept = ctx.header("Accept");
+            if (!ctx.path().startsWith("/api/") && accept != null && accept.contains("text/html")) {
+                ctx.contentType("text/html; charset=utf-8").result(Html.page("Too large", "<a href=\"/apps\">Apps</a>",
+                        "<h1>Too large</h1>\n<p class=\"error\" role=\"alert\">" + Html.esc(refused.getMessage()) + ".</p>\n<p>"
+                                + Html.esc(refused.hint()) + ".</p>"));
+            } else {
+                error(ctx, 413, refused.getMessage(), refused.hint());
             }
         });
         r.exception(DeployLocked.class, (e, ctx) -> error(ctx, 423, e.getMessage(), null));
