@@ -1,5 +1,6 @@
 package io.mayfly.cli;
 
+import io.mayfly.wire.SourceRepository;
 import io.mayfly.wire.Views.AppView;
 import io.mayfly.wire.Views.CreateApp;
 import picocli.CommandLine.Command;
@@ -13,7 +14,8 @@ final class AppsCreateCommand extends ClientCommand {
     @Parameters(paramLabel = "NAME", description = "the app's name: a DNS label such as hello or my-api")
     String name;
 
-    @picocli.CommandLine.Option(names = "--repo", description = "build from this repository (webhooks, git:sync, schedules) instead of pushes")
+    @picocli.CommandLine.Option(names = "--repo", description = "build from this repository elsewhere (https://..., ssh://... or "
+            + "USER@HOST:PATH; webhooks, git:sync, schedules) instead of pushes")
     String repo;
 
     @picocli.CommandLine.Option(names = "--branch", defaultValue = "main", description = "the branch of --repo that deploys (default: ${DEFAULT-VALUE})")
@@ -21,6 +23,15 @@ final class AppsCreateCommand extends ClientCommand {
 
     @Override
     public Integer call() {
+        if (repo != null) {
+            // Checked before the app is made, so a refused repository leaves no app behind; the server checks again.
+            SourceRepository.whyRefused(repo).ifPresent(why -> {
+                throw new CliError("--repo: " + why, SourceRepository.HINT);
+            });
+            SourceRepository.whyRefusedBranch(branch).ifPresent(why -> {
+                throw new CliError("--branch: " + why, "name one branch, such as main");
+            });
+        }
         AppView app = api().post("/apps", new CreateApp(name), AppView.class, ApiClient.DEFAULT_TIMEOUT);
         StringBuilder text = new StringBuilder()
                 .append("Created ").append(app.name()).append('\n')

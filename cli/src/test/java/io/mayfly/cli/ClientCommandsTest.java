@@ -97,6 +97,22 @@ class ClientCommandsTest {
     }
 
     @Test
+    void appsCreateWithALocalRepositoryRefusesWithoutCallingTheServer() {
+        Cli.Result path = Cli.run(env, "apps:create", "hello", "--repo", "/var/lib/mayfly/git/other.git");
+        Cli.Result file = Cli.run(env, "apps:create", "hello", "--repo", "file:///var/lib/mayfly/git/other.git");
+        Cli.Result branch = Cli.run(env, "apps:create", "hello", "--repo", "https://example.org/o/r.git", "--branch", "x:refs/heads/y");
+
+        assertThat(path.exitCode()).isEqualTo(1);
+        assertThat(path.err()).contains("error: --repo: '/var/lib/mayfly/git/other.git' is a path on the server")
+                .contains("hint: give https://HOST/OWNER/REPO.git");
+        assertThat(file.exitCode()).isEqualTo(1);
+        assertThat(file.err()).contains("uses file://, which is not allowed");
+        assertThat(branch.exitCode()).isEqualTo(1);
+        assertThat(branch.err()).contains("error: --branch: 'x:refs/heads/y' is not a branch name");
+        assertThat(api.received).as("no app is made for a refused repository").isEmpty();
+    }
+
+    @Test
     void appsDestroyWithoutConfirmationRefusesWithoutCallingTheServer() {
         Cli.Result missing = Cli.run(env, "apps:destroy", "hello");
         Cli.Result different = Cli.run(env, "apps:destroy", "hello", "--confirm", "hallo");

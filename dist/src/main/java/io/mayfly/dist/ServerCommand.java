@@ -27,7 +27,8 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--data", description = "state directory (default: $MAYFLY_DATA or ~/.mayfly)")
     Path data;
 
-    @Option(names = "--max-upload", description = "largest build upload accepted, e.g. 512M, 2G (default: ${DEFAULT-VALUE})", defaultValue = "2G")
+    @Option(names = "--max-upload", description = "largest build upload, build worker output or git push (its pack) accepted, e.g. 512M, 2G "
+            + "(default: ${DEFAULT-VALUE}); JSON and forms are capped at 4M, webhook deliveries at 25M", defaultValue = "2G")
     String maxUpload;
 
     @Option(names = "--keep-builds", description = "builds kept per app besides those a release names (default: ${DEFAULT-VALUE})", defaultValue = "20")

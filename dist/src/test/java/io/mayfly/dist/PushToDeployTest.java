@@ -127,6 +127,70 @@ class PushToDeployTest {
     }
 
     @Test
+    void twoPushesAtOnceLeaveTheBranchTheLiveReleaseAndEachPushersAnswerInAgreement() throws Exception {
+        mayfly.cli("apps:create", "race");
+        Path base = MayflyProcess.checkoutExample("hello", tmp.resolve("race"));
+        // A build that takes a while, so the second push arrives while the first one builds.
+        Files.writeString(base.resolve("mayfly.toml"), Files.readString(base.resolve("mayfly.toml"))
+                .replace("command = \"make\"", "command = \"sleep 2; make\""));
+        MayflyProcess.setVersion(base, "race-0");
+        assertThat(mayfly.push(base, "race", "base").exit()).isZero();
+        List<Path> pushers = List.of(tmp.resolve("race-a"), tmp.resolve("race-b"));
+        for (Path pusher : pushers) {
+            MayflyProcess.run(tmp, java.util.Map.of(), List.of("git", "clone", "-q", mayfly.gitUrl("race"), pusher.toString()));
+            MayflyProcess.setVersion(pusher, pusher.getFileName().toString());
+            MayflyProcess.git(pusher, "commit", "-qam", pusher.getFileName().toString());
+        }
+
+        List<Process> started = new java.util.ArrayList<>();
+        for (Path pusher : pushers) {
+            started.add(new ProcessBuilder("git", "push", mayfly.gitUrl("race"), "HEAD:main").directory(pusher.toFile())
+                    .redirectErrorStream(true).start());
+        }
+        java.util.Map<Path, MayflyProcess.Result> outcomes = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < pushers.size(); i++) {
+            String out = new String(started.get(i).getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            outcomes.put(pushers.get(i), new MayflyProcess.Result(started.get(i).waitFor(), out));
+        }
+
+        List<Path> succeeded = outcomes.keySet().stream().filter(p -> outcomes.get(p).exit() == 0).toList();
+        assertThat(succeeded).as("exactly one push succeeds: " + outcomes).hasSize(1);
+        Path winner = succeeded.get(0);
+        Path loser = pushers.stream().filter(p -> !p.equals(winner)).findFirst().orElseThrow();
+        String winnerCommit = MayflyProcess.git(winner, "rev-parse", "HEAD").out().trim();
+        assertThat(outcomes.get(winner).out()).contains("Live at");
+        assertThat(outcomes.get(loser).out()).as("what the other pusher is told").contains("main of race moved to " + winnerCommit.substring(0, 7),
+                "fetch, merge or rebase onto it, and push again").doesNotContain("Live at");
+
+        MayflyProcess.Result main = MayflyProcess.run(tmp, java.util.Map.of(),
+                List.of("git", "ls-remote", mayfly.gitUrl("race"), "refs/heads/main"));
+        assertThat(main.out()).startsWith(winnerCommit);
+        Views.ReleaseView live = mayfly.releases("race").stream().filter(r -> r.status().equals("live")).findFirst().orElseThrow();
+        String liveCommit = io.mayfly.wire.Json.MAPPER.readTree(mayfly.api("GET", "/api/v1/apps/race/builds/" + live.build(), null).body())
+                .path("commit").asText();
+        assertThat(liveCommit).as("the live release's commit").isEqualTo(winnerCommit);
+        assertThat(mayfly.visit("race", "/").body()).contains(winner.getFileName().toString());
+        assertThat(mayfly.releases("race")).as("the losing push made no release").hasSize(2);
+    }
+
+    @Test
+    void aCloneOfAnAppChecksOutMain() throws Exception {
+        mayfly.cli("apps:create", "cloned");
+        Path repo = MayflyProcess.checkoutExample("hello", tmp.resolve("cloned"));
+        MayflyProcess.setVersion(repo, "cloned-1");
+        assertThat(mayfly.push(repo, "cloned", "first").exit()).isZero();
+
+        MayflyProcess.Result clone = MayflyProcess.run(tmp, java.util.Map.of(), List.of("git", "-c", "init.defaultBranch=master", "clone",
+                mayfly.gitUrl("cloned"), tmp.resolve("cloned-copy").toString()));
+        assertThat(clone.exit()).as(clone.out()).isZero();
+        assertThat(clone.out()).doesNotContain("remote HEAD refers to nonexistent ref");
+        Path copy = tmp.resolve("cloned-copy");
+        assertThat(MayflyProcess.git(copy, "rev-parse", "--abbrev-ref", "HEAD").out().trim()).isEqualTo("main");
+        assertThat(MayflyProcess.git(copy, "rev-parse", "HEAD").out()).isEqualTo(MayflyProcess.git(repo, "rev-parse", "HEAD").out());
+        assertThat(Files.readString(copy.resolve("hello.c"))).contains("cloned-1");
+    }
+
+    @Test
     void badManifestRejectsThePushNamingFileLineAndKey() throws Exception {
         mayfly.cli("apps:create", "badtoml");
         Path repo = MayflyProcess.checkoutExample("hello", tmp.resolve("badtoml"));

@@ -315,7 +315,8 @@ class RegistryTest {
         assertThat(anonymousDownload.body().length).isLessThan(1000);
         assertThat(send(request("/job/hello", "Bearer not-a-token")).statusCode()).isEqualTo(401);
 
-        // A read token for another app, made in the server's own database (the API cannot make scoped tokens yet).
+        // A read token for another app, made in the server's own database (a token is only ever made for an app that exists).
+        assertThat(mayfly.cli("apps:create", "other").exit()).isZero();
         Tokens.Created other = new Tokens(Database.sqlite(mayfly.data.resolve("mayfly.db"))).create("read", "other", "registry test", null);
         String otherToken = "Bearer " + other.secret();
         assertThat(send(request("/job/hello", otherToken)).statusCode()).isEqualTo(403);

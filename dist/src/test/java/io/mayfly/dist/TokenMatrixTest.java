@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Every scope against every endpoint family, on its own app and on another: allowed (any answer but 401/403) or
- * denied (403). Expired and revoked tokens get 401 saying which.
+ * denied (403). Expired and revoked tokens get 401 saying which; an app's tokens end with the app.
  */
 class TokenMatrixTest {
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -95,6 +95,17 @@ class TokenMatrixTest {
             assertThat(listed).hasSize(1);
             assertThat(listed.get(0).path("name").asText()).isEqualTo("own");
 
+            // /metrics: a read token sees its own app's series only; the JVM's and the process's are the admin's.
+            for (String app : List.of("own", "other")) assertThat(mayfly.visit(app, "/").statusCode()).isEqualTo(200);
+            String series = "mayfly_router_requests_seconds_count\\{app=\"%s\"} [1-9]";
+            String ownMetrics = Eventually.until(Duration.ofSeconds(10), () -> send(tokens.get("read"), "GET", "/metrics", null, mayfly).body(),
+                    body -> body.matches("(?s).*" + series.formatted("own") + ".*"), "own's request count in /metrics");
+            assertThat(ownMetrics).doesNotContain("app=\"other\"", "jvm_", "process_", "system_cpu");
+            HttpResponse<String> admin = send(mayfly.token(), "GET", "/metrics", null, mayfly);
+            assertThat(admin.body()).containsPattern(series.formatted("own")).containsPattern(series.formatted("other"))
+                    .contains("jvm_memory_used_bytes");
+            assertThat(send("not-a-token", "GET", "/metrics", null, mayfly).statusCode()).isEqualTo(401);
+
             // Expired and revoked tokens are refused with 401 saying which.
             String shortLived = create(mayfly, "read", "own", "1m");
             String revoked = create(mayfly, "read", "own", null);
@@ -112,7 +123,33 @@ class TokenMatrixTest {
         }
     }
 
-    private static String create(MayflyProcess mayfly, String scope, String app, String expires) throws Exception {
+    @Test
+    void destroyingAnAppRevokesItsTokensSoNoneReachesTheAppMadeAgainUnderItsName() throws Exception {
+        try (MayflyProcess mayfly = new MayflyProcess(tmp.resolve("data")).start()) {
+            mayfly.cli("apps:create", "x");
+            String deploy = create(mayfly, "deploy", "x", null);
+            assertThat(send(deploy, "GET", "/api/v1/apps/x", null, mayfly).statusCode()).isEqualTo(200);
+
+            assertThat(mayfly.cli("apps:destroy", "x", "--confirm", "x").exit()).isZero();
+            assertThat(mayfly.cli("apps:create", "x").exit()).isZero();
+
+            for (String[] call : List.of(new String[] {"GET", "/api/v1/apps/x"}, new String[] {"POST", "/api/v1/apps/x/scale"},
+                    new String[] {"GET", "/api/v1/apps/x/config"})) {
+                HttpResponse<String> r = send(deploy, call[0], call[1], call[0].equals("POST") ? "{\"instances\": 0}" : null, mayfly);
+                assertThat(r.statusCode()).as(call[1] + ": " + r.body()).isEqualTo(401);
+                assertThat(r.body()).contains("was revoked", "(app x was destroyed)", "ask an admin for a new token");
+            }
+            MayflyProcess.Result fetch = MayflyProcess.run(mayfly.data, Map.of(), List.of("git", "ls-remote",
+                    "http://mayfly:" + deploy + "@127.0.0.1:" + mayfly.apiPort + "/git/x.git"));
+            assertThat(fetch.exit()).as(fetch.out()).isNotZero();
+            assertThat(fetch.out()).contains("Authentication failed");
+            assertThat(mayfly.cli("audit", "-a", "x").out()).contains("destroy", "revoked 1 token");
+            assertThat(mayfly.cli("tokens").out()).contains("revoked");
+        }
+    }
+
+    /** Makes a token with the CLI, as an admin would; returns its secret. */
+    static String create(MayflyProcess mayfly, String scope, String app, String expires) throws Exception {
         List<String> args = new ArrayList<>(List.of("tokens:create", "--app", app, "--scope", scope));
         if (expires != null) args.addAll(List.of("--expires", expires));
         MayflyProcess.Result r = mayfly.cli(args.toArray(String[]::new));
@@ -144,7 +181,7 @@ class TokenMatrixTest {
         return r.statusCode() + " " + r.body().lines().findFirst().orElse("");
     }
 
-    private static HttpResponse<String> send(String token, String method, String path, String body, MayflyProcess mayfly) throws Exception {
+    static HttpResponse<String> send(String token, String method, String path, String body, MayflyProcess mayfly) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mayfly.apiPort + path))
                 .timeout(Duration.ofMinutes(2)).header("Authorization", "Bearer " + token);
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));

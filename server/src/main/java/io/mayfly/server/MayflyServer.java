@@ -55,9 +55,11 @@ import io.mayfly.server.store.Retention;
 import io.mayfly.server.store.S3Blobs;
 import io.mayfly.server.store.SharedKeys;
 import io.mayfly.server.store.Tokens;
+import io.mayfly.server.store.WebhookDeliveries;
 import io.mayfly.server.web.Access;
 import io.mayfly.server.web.ApiRoutes;
 import io.mayfly.server.web.GitAuthFilter;
+import io.mayfly.server.web.RequestBodies;
 import io.mayfly.server.web.SourceRoutes;
 import io.mayfly.server.web.TokenRoutes;
 import io.mayfly.wire.Json;
@@ -98,6 +100,8 @@ public final class MayflyServer implements AutoCloseable {
      * remote agents ({@code mayfly agent --server}), marked down after {@code agentTimeout} of silence. The router's
      * {@code routerHeaderTimeout} and {@code routerLimits} (the defaults of every app's limits): null, or null
      * components, for the router's own defaults. {@code buildPolicy} null means {@link BuildPolicy#defaults}.
+     * {@code maxUploadBytes} bounds every body that streams instead of sitting in memory: an artifact upload, a build
+     * worker's output, and the pack of a git push (JGit has no limit of its own).
      */
     public record Settings(Path data, InetSocketAddress listen, InetSocketAddress router, String domain, long maxUploadBytes,
                            int keepBuilds, String database, String blobStore, boolean embeddedAgent, Duration agentTimeout,
@@ -209,7 +213,7 @@ public final class MayflyServer implements AutoCloseable {
         RebuildSchedule rebuildSchedule = new RebuildSchedule(releases, appSources, sourceBuilds, logs);
         rebuildSchedule.start();
 
-        var gitServlet = PushReceiver.servlet(repos, name -> apps.find(name).isPresent(), pipeline);
+        var gitServlet = PushReceiver.servlet(repos, name -> apps.find(name).isPresent(), pipeline, settings.maxUploadBytes());
         Views.ServerInfo[] infoHolder = new Views.ServerInfo[1];
         AppViews appViews = new AppViews(() -> infoHolder[0], builds, releases, releaseService, agent, hosts);
         RequestHistory requestHistory = new RequestHistory(metrics, hosts::requestTotals).start();
@@ -218,23 +222,26 @@ public final class MayflyServer implements AutoCloseable {
                         hosts.views(), buildQueue.workers()));
         Javalin http = Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
+            config.http.maxRequestSize = RequestBodies.MAX_BODY; // every ctx.body() and form; uploads and git pushes stream past it
             config.startup.showJavalinBanner = false;
             config.jetty.modifyServletContextHandler(handler -> {
                 handler.addFilter(new FilterHolder(new GitAuthFilter(access)), "/git/*", EnumSet.of(DispatcherType.REQUEST));
-                handler.addFilter(new FilterHolder(new LiveReceivePack(repos, pipeline)), "/git/*", EnumSet.of(DispatcherType.REQUEST));
+                handler.addFilter(new FilterHolder(new LiveReceivePack(repos, pipeline, settings.maxUploadBytes())), "/git/*",
+                        EnumSet.of(DispatcherType.REQUEST));
                 handler.addServlet(new ServletHolder(gitServlet), "/git/*");
             });
             new TokenRoutes(access, tokens, apps, audit).register(config);
             retentionRoutes.register(config);
             new UploadRoutes(access, apps, builds, new BuildIndex(db), releases, releaseService, blobs, logs, settings.maxUploadBytes())
                     .register(config);
-            new SourceRoutes(access, appSources, sourceBuilds, rebuildSchedule, logs, () -> infoHolder[0].apiUrl()).register(config);
+            new SourceRoutes(access, apps, audit, appSources, new WebhookDeliveries(db), sourceBuilds, rebuildSchedule, logs,
+                    () -> infoHolder[0].apiUrl()).register(config);
             new ApiRoutes(() -> infoHolder[0], access, apps, builds, releases, releaseService, repos, agent, logs, appConfig, audit, appViews)
                     .register(config);
             new RegistryRoutes(access, apps, builds, new BuildIndex(db), new Rebuilds(db), releases, releaseService, blobs, logs,
                     signingKey, dashboard::sessionToken).register(config);
             dashboard.register(config);
-            new AgentRoutes(access, hosts, buildQueue, blobs).register(config);
+            new AgentRoutes(access, hosts, buildQueue, blobs, settings.maxUploadBytes()).register(config);
         });
         http.start(settings.listen().getHostString(), settings.listen().getPort());
         String apiUrl = "http://" + urlHost(settings.listen().getHostString()) + ":" + http.port();

@@ -4,6 +4,7 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Cookie;
 import io.javalin.http.Handler;
+import io.javalin.http.HttpResponseException;
 import io.javalin.http.SameSite;
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.Instance;
@@ -42,8 +43,9 @@ import java.util.TreeMap;
 
 /**
  * The dashboard: {@code /login}, {@code /apps}, {@code /apps/APP} (releases with rollback, instances, config vars,
- * deploy phases, requests chart), {@code /apps/APP/instances/ID} (live console), {@code /metrics}. Reading and
- * acting follow the same token scopes as the API; every POST must carry the session's CSRF token.
+ * deploy phases, requests chart), {@code /apps/APP/instances/ID} (live console), {@code /metrics} (the series of the apps
+ * the token may read; server-wide ones for an admin). Reading and acting follow the same token scopes as the API; every
+ * POST must carry the session's CSRF token.
  */
 public final class DashboardRoutes {
     private static final Logger log = LoggerFactory.getLogger(DashboardRoutes.class);
@@ -89,7 +91,7 @@ public final class DashboardRoutes {
         config.staticFiles.enableWebjars();
         var r = config.routes;
         r.get("/", ctx -> ctx.redirect("/apps"));
-        r.get("/login", ctx -> html(ctx, 200, DashboardPages.login(safeNext(ctx.queryParam("next")), null)));
+        r.get("/login", ctx -> html(ctx, 200, DashboardPages.login(LoginRedirect.safeNext(ctx.queryParam("next")), null)));
         r.post("/login", this::login);
         r.post("/logout", page(ctx -> {
             sessions.close(session(ctx).id());
@@ -169,12 +171,12 @@ public final class DashboardRoutes {
             }
         });
         r.get("/metrics", ctx -> {
-            if (ctx.header("Authorization") != null) {
-                access.authenticate(ctx.header("Authorization"));
-            } else if (currentSession(ctx).isEmpty()) {
-                throw new ApiError(401, "/metrics needs a token", "scrape with Authorization: Bearer TOKEN (any valid token)");
-            }
-            ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape());
+            Tokens.Token token = ctx.header("Authorization") != null ? access.authenticate(ctx.header("Authorization"))
+                    : sessionToken(ctx).orElseThrow(() -> new ApiError(401, "/metrics needs a token",
+                            "scrape with Authorization: Bearer TOKEN: an app's read token shows that app's series, the admin token all"));
+            String shown = ScopedMetrics.scrape(metrics.getPrometheusRegistry(), app -> access.allows(token, Access.Need.read, app),
+                    access.allows(token, Access.Need.admin, null));
+            ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(shown);
         });
     }
 
@@ -193,7 +195,7 @@ public final class DashboardRoutes {
     // ---- login ----
 
     private void login(Context ctx) {
-        String next = safeNext(ctx.formParam("next"));
+        String next = LoginRedirect.safeNext(ctx.formParam("next"));
         String secret = ctx.formParam("token") == null ? "" : ctx.formParam("token").trim();
         try {
             access.authenticate("Bearer " + secret);
@@ -208,12 +210,6 @@ public final class DashboardRoutes {
         cookie.setPath("/");
         ctx.cookie(cookie);
         ctx.redirect(next, io.javalin.http.HttpStatus.SEE_OTHER);
-    }
-
-    /** Only a path on this server: never another origin ("//evil", "https://..."), so a login link cannot redirect away. */
-    private static String safeNext(String next) {
-        if (next == null || !next.startsWith("/") || next.startsWith("//") || next.contains("\\")) return "/apps";
-        return next;
     }
 
     // ---- sessions and access ----
@@ -256,6 +252,9 @@ public final class DashboardRoutes {
                 html(ctx, e.status(), DashboardPages.error(e.status(), e.getMessage(), e.hint(), s.get()));
             } catch (DeployLocked e) {
                 html(ctx, 423, DashboardPages.error(423, e.getMessage(), "unlock it with mayfly unlock -a APP", s.get()));
+            } catch (HttpResponseException e) {
+                ApiError refused = ApiError.from(e, ctx);
+                html(ctx, refused.status(), DashboardPages.error(refused.status(), refused.getMessage(), refused.hint(), s.get()));
             } catch (Exception e) {
                 log.error("{} {} failed", ctx.method(), ctx.path(), e);
                 html(ctx, 500, DashboardPages.error(500, "internal error: " + e, "see the server's log", s.get()));

@@ -8,6 +8,7 @@ import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import org.eclipse.jgit.errors.UnpackException;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.transport.ReceivePack;
 import org.slf4j.Logger;
@@ -32,10 +33,13 @@ public final class LiveReceivePack implements Filter {
 
     private final GitRepositories repos;
     private final PushPipeline pipeline;
+    private final long maxPackBytes;
 
-    public LiveReceivePack(GitRepositories repos, PushPipeline pipeline) {
+    /** @param maxPackBytes the largest pack a push may send (mayfly server --max-upload) */
+    public LiveReceivePack(GitRepositories repos, PushPipeline pipeline, long maxPackBytes) {
         this.repos = repos;
         this.pipeline = pipeline;
+        this.maxPackBytes = maxPackBytes;
     }
 
     @Override
@@ -52,7 +56,7 @@ public final class LiveReceivePack implements Filter {
             return;
         }
         try (Repository db = repos.open(m.group(1))) {
-            ReceivePack rp = PushReceiver.receivePack(db, pipeline);
+            ReceivePack rp = PushReceiver.receivePack(db, pipeline, maxPackBytes);
             rp.setBiDirectionalPipe(false);
             rsp.setContentType("application/x-git-receive-pack-result");
             rsp.setHeader("Cache-Control", "no-cache");
@@ -66,11 +70,25 @@ public final class LiveReceivePack implements Filter {
                     this.out.write(b, off, len);
                 }
             };
-            rp.receive(in, out, null);
+            try {
+                rp.receive(in, out, null);
+            } catch (UnpackException e) {
+                // Already told to the client in the status report (a pack past the limit, a broken pack). It reads that
+                // only once it has sent its whole request, so the rest is read and dropped, up to the limit again.
+                log.warn("push to {} refused: {}", m.group(1), e.getCause() == null ? e.toString() : e.getCause().toString());
+                drain(req.getInputStream(), maxPackBytes);
+            }
             out.flush();
         } catch (IOException e) {
             log.warn("push to {} failed: {}", m.group(1), e.toString());
             if (!rsp.isCommitted()) rsp.sendError(500, "push failed: " + e.getMessage());
         }
+    }
+
+    private static void drain(InputStream in, long max) throws IOException {
+        byte[] buffer = new byte[64 * 1024];
+        long left = max;
+        int n;
+        while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) > 0) left -= n;
     }
 }

@@ -8,6 +8,7 @@ import io.mayfly.server.store.ContentAddressedBlobs;
 import io.mayfly.server.store.Tokens;
 import io.mayfly.server.web.Access;
 import io.mayfly.server.web.ApiError;
+import io.mayfly.server.web.RequestBodies;
 import io.mayfly.server.web.ApiRoutes;
 import io.mayfly.wire.AgentViews;
 import io.mayfly.wire.Json;
@@ -46,9 +47,12 @@ public final class AgentRoutes {
     private final RemoteHosts hosts;
     private final BuildQueue builds;
     private final ContentAddressedBlobs blobs;
+    private final long maxOutputBytes;
 
-    public AgentRoutes(Access access, RemoteHosts hosts, BuildQueue builds, ContentAddressedBlobs blobs) {
+    /** @param maxOutputBytes the largest file a build worker may send back (mayfly server --max-upload, as for uploads) */
+    public AgentRoutes(Access access, RemoteHosts hosts, BuildQueue builds, ContentAddressedBlobs blobs, long maxOutputBytes) {
         this.access = access;
+        this.maxOutputBytes = maxOutputBytes;
         this.hosts = hosts;
         this.builds = builds;
         this.blobs = blobs;
@@ -84,8 +88,13 @@ public final class AgentRoutes {
         r.put("/api/v1/workers/{name}/jobs/{id}/outputs", ctx -> {
             String path = ctx.queryParam("path");
             if (path == null) throw ApiError.badRequest("say which file with ?path=", null);
-            try (InputStream body = ctx.req().getInputStream()) {
-                builds.output(agent(ctx), ctx.pathParam("id"), path, body);
+            String worker = agent(ctx);
+            try (InputStream body = RequestBodies.limited(ctx.req().getInputStream(), maxOutputBytes)) {
+                builds.output(worker, ctx.pathParam("id"), path, body);
+            } catch (RequestBodies.TooLarge e) {
+                throw new ApiError(413, "the build output " + path + " is larger than this server takes (at most "
+                        + RequestBodies.human(maxOutputBytes) + "); nothing was stored",
+                        "raise it with mayfly server --max-upload, or build a smaller image");
             }
             ctx.status(204);
         });

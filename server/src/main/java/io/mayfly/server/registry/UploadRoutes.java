@@ -15,11 +15,11 @@ import io.mayfly.server.store.Releases;
 import io.mayfly.server.store.Tokens;
 import io.mayfly.server.web.Access;
 import io.mayfly.server.web.ApiError;
+import io.mayfly.server.web.RequestBodies;
 import io.mayfly.wire.Json;
 import io.mayfly.wire.manifest.Manifest;
 import io.mayfly.wire.manifest.ManifestException;
 
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -95,10 +95,10 @@ public final class UploadRoutes {
         String manifestText = manifest(ctx, app, name);
 
         ContentAddressedBlobs.Stored stored;
-        try (InputStream body = new Limited(ctx.req().getInputStream(), maxBytes)) {
+        try (InputStream body = RequestBodies.limited(ctx.req().getInputStream(), maxBytes)) {
             stored = blobs.put(body);
-        } catch (Limited.TooLarge e) {
-            throw tooLarge(e.read);
+        } catch (RequestBodies.TooLarge e) {
+            throw tooLarge(e.read());
         } catch (IOException e) {
             throw new ApiError(400, "the upload was cut off after it started (" + e.getMessage() + "); nothing was recorded", "send it again");
         }
@@ -191,44 +191,5 @@ public final class UploadRoutes {
     private ApiError tooLarge(long bytes) {
         return new ApiError(413, "the upload is larger than this server takes (" + bytes + " bytes; the limit is " + maxBytes + ")",
                 "raise it with mayfly server --max-upload, or upload a smaller image");
-    }
-
-    /** Counts what passes and stops past the limit, so an oversized upload is refused without being stored. */
-    private static final class Limited extends FilterInputStream {
-        private final long max;
-        private long read;
-
-        static final class TooLarge extends IOException {
-            final long read;
-
-            TooLarge(long read) {
-                super("more than the limit");
-                this.read = read;
-            }
-        }
-
-        Limited(InputStream in, long max) {
-            super(in);
-            this.max = max;
-        }
-
-        @Override
-        public int read() throws IOException {
-            int b = super.read();
-            if (b >= 0) count(1);
-            return b;
-        }
-
-        @Override
-        public int read(byte[] buf, int off, int len) throws IOException {
-            int n = super.read(buf, off, len);
-            if (n > 0) count(n);
-            return n;
-        }
-
-        private void count(long n) throws TooLarge {
-            read += n;
-            if (read > max) throw new TooLarge(read);
-        }
     }
 }

@@ -9,6 +9,7 @@ import io.mayfly.server.build.BuildResult;
 import io.mayfly.server.build.Checkout;
 import io.mayfly.server.build.MirageRecipe;
 import io.mayfly.server.build.SandboxedBuild;
+import io.mayfly.server.git.RepositorySync;
 import io.mayfly.agent.deploy.StagedTest;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.ContentAddressedBlobs;
@@ -39,8 +40,8 @@ import java.util.Optional;
 
 /**
  * What a push to main does: read the manifest, build the commit in the sandbox, store the artifacts by
- * sha256, and release the build. Every step reports to the pusher; the first failure ends the push with a
- * reason and leaves the live release alone.
+ * sha256, release the build, and make the commit the branch. Every step reports to the pusher; the first failure
+ * ends the push with a reason and leaves the live release and the branch alone.
  */
 public final class PushPipeline {
     private static final Logger log = LoggerFactory.getLogger(PushPipeline.class);
@@ -84,10 +85,42 @@ public final class PushPipeline {
         record Failed(String reason) implements Outcome {}
     }
 
-    public Outcome run(String app, Repository repo, ObjectId commitId, Progress given) {
+    /**
+     * The deploy branch a commit becomes once it deployed, and where that branch must still point for it to (the zero
+     * id: nowhere yet, a first push; null: wherever, as a sync from a repository elsewhere makes its head main).
+     */
+    public record Branch(String ref, ObjectId expected) {
+        public static Branch main() {
+            return new Branch(RepositorySync.MAIN, null);
+        }
+
+        String name() {
+            return Repository.shortenRefName(ref);
+        }
+    }
+
+    /**
+     * Builds and releases the commit, and moves {@code branch} to it when it is live (or unchanged), all while holding
+     * the app's lock: so the branch, the live release and what the pusher is told agree however many pushes, syncs and
+     * rollbacks arrive at once. A push whose branch moved while it waited (another push deployed first) fails at once.
+     */
+    public Outcome run(String app, Repository repo, ObjectId commitId, Branch branch, Progress given) {
         Progress progress = given.serialized(); // its agent's lines and staged test speak from other threads
         try {
-            return releaseService.locked(app, progress, () -> build(app, repo, commitId, progress));
+            return releaseService.locked(app, progress, () -> {
+                Optional<ObjectId> moved = RepositorySync.movedFrom(repo, branch.ref(), branch.expected());
+                if (moved.isPresent()) return fail(progress, movedMessage(app, branch, moved.get(), "while this push waited for it"));
+                Outcome outcome = build(app, repo, commitId, progress);
+                if (outcome instanceof Outcome.Failed) return outcome;
+                try {
+                    RepositorySync.move(repo, branch.ref(), branch.expected(), commitId);
+                } catch (IOException e) {
+                    log.error("{} of {} could not be moved to {}", branch.ref(), app, commitId.name(), e);
+                    return fail(progress, commitId.abbreviate(7).name() + " is live, but " + branch.name() + " of " + app
+                            + " could not be moved to it (" + e.getMessage() + "); push again to make them agree");
+                }
+                return outcome;
+            });
         } catch (AppLocks.Busy busy) {
             progress.say(" !     " + busy.getMessage());
             return new Outcome.Failed(busy.getMessage());
@@ -304,6 +337,21 @@ public final class PushPipeline {
                 logs.dir(app).resolve("test-" + number + ".log"), List.of());
         BuildResult result = sandbox.run(request, line -> progress.say("       " + line));
         return result.outcome() instanceof BuildOutcome.Failed failed ? failed.reason() : null;
+    }
+
+    /** Makes the commit the branch without building it (git:sync without --build), under the app's lock as a push does. */
+    public void moveBranch(String app, Repository repo, ObjectId commit, Branch branch, Progress progress) throws Exception {
+        releaseService.locked(app, progress, () -> {
+            RepositorySync.move(repo, branch.ref(), branch.expected(), commit);
+            return null;
+        });
+    }
+
+    /** What a pusher reads when the branch moved under the push: who moved it does not matter, what to do does. */
+    public static String movedMessage(String app, Branch branch, ObjectId now, String when) {
+        String where = now.equals(ObjectId.zeroId()) ? "was deleted" : "moved to " + now.abbreviate(7).name();
+        return branch.name() + " of " + app + " " + where + " " + when + " (another push or sync deployed it); "
+                + "fetch, merge or rebase onto it, and push again";
     }
 
     private static Outcome fail(Progress progress, String reason) {

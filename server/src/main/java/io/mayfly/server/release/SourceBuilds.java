@@ -4,6 +4,7 @@ import io.mayfly.agent.deploy.Progress;
 import io.mayfly.server.git.GitRepositories;
 import io.mayfly.server.git.RepositorySync;
 import io.mayfly.server.store.AppSources;
+import io.mayfly.wire.SourceRepository;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.Repository;
 
@@ -43,15 +44,20 @@ public final class SourceBuilds {
         AppSources.Source source = sources.find(app).orElseThrow(() -> new IllegalArgumentException(
                 app + " has no repository to sync from; set one with: mayfly apps:create " + app + " --repo URL"));
         try (Repository repo = repos.open(app)) {
-            progress.say("-----> Fetching " + source.branch() + " of " + source.repoUrl());
-            ObjectId head = RepositorySync.fetch(repo, source.repoUrl(), source.branch());
+            progress.say("-----> Fetching " + source.branch() + " of " + SourceRepository.printable(source.repoUrl()));
+            ObjectId head;
+            try {
+                head = RepositorySync.fetch(repo, source.repoUrl(), source.branch());
+            } catch (IllegalArgumentException refused) {
+                throw new IllegalArgumentException("cannot sync " + app + ": " + refused.getMessage(), refused);
+            }
             Optional<ObjectId> main = RepositorySync.main(repo);
             if (onlyIfChanged && main.isPresent() && main.get().equals(head)) {
                 progress.say("-----> " + head.abbreviate(7).name() + " is already main; nothing to build");
                 return new Result.Unchanged(head.name());
             }
             if (!build) {
-                RepositorySync.promote(repo, head);
+                pipeline.moveBranch(app, repo, head, PushPipeline.Branch.main(), progress);
                 return new Result.Fetched(head.name());
             }
             return new Result.Built(head.name(), run(app, repo, head, progress));
@@ -75,10 +81,7 @@ public final class SourceBuilds {
     }
 
     private PushPipeline.Outcome run(String app, Repository repo, ObjectId commit, Progress progress) throws Exception {
-        PushPipeline.Outcome outcome = pipeline.run(app, repo, commit, progress);
-        if (!(outcome instanceof PushPipeline.Outcome.Failed)) {
-            RepositorySync.promote(repo, commit);
-        }
+        PushPipeline.Outcome outcome = pipeline.run(app, repo, commit, PushPipeline.Branch.main(), progress); // main moves once it deployed
         if (outcome instanceof PushPipeline.Outcome.Failed failed) {
             logs.event(app, "build of " + commit.abbreviate(7).name() + " failed: " + failed.reason());
         }

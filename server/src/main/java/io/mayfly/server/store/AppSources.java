@@ -1,6 +1,7 @@
 package io.mayfly.server.store;
 
 import io.mayfly.agent.secrets.ConfigCipher;
+import io.mayfly.wire.SourceRepository;
 import org.jdbi.v3.core.Jdbi;
 
 import java.time.Instant;
@@ -19,7 +20,11 @@ public final class AppSources {
         this.cipher = cipher;
     }
 
+    /** Sets where the app builds from; throws IllegalArgumentException for anything but a repository elsewhere (see {@link SourceRepository}). */
     public void put(String app, String repoUrl, String branch, String hookSecret) {
+        SourceRepository.whyRefused(repoUrl).or(() -> SourceRepository.whyRefusedBranch(branch)).ifPresent(why -> {
+            throw new IllegalArgumentException("cannot build " + app + " from that source: " + why + "; " + SourceRepository.HINT);
+        });
         db.useTransaction(h -> {
             h.execute("DELETE FROM app_sources WHERE app = ?", app);
             h.execute("INSERT INTO app_sources(app, repo_url, branch, hook_secret, created_at) VALUES (?, ?, ?, ?, ?)",

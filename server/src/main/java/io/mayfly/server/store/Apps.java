@@ -35,13 +35,19 @@ public final class Apps {
                 .map((rs, ctx) -> new App(rs.getString(1), Instant.ofEpochMilli(rs.getLong(2)))).list());
     }
 
-    /** Deletes the app with its builds and releases (artifacts' blobs stay until pruned). */
-    public void delete(String name) {
-        db.useTransaction(h -> {
+    /**
+     * Deletes the app with its builds and releases (artifacts' blobs stay until pruned), and revokes its tokens in the
+     * same transaction: an app made again under the name is a new app, which no token of the old one reaches. Returns
+     * how many tokens were revoked.
+     */
+    public int delete(String name) {
+        return db.inTransaction(h -> {
+            Database.lockApp(h, name);
             h.execute("DELETE FROM releases WHERE app = ?", name);
             h.execute("DELETE FROM artifacts WHERE app = ?", name);
             h.execute("DELETE FROM builds WHERE app = ?", name);
             h.execute("DELETE FROM apps WHERE name = ?", name);
+            return Tokens.revokeAllOf(h, name, "app " + name + " was destroyed");
         });
     }
 }

@@ -39,6 +39,10 @@ public final class Database {
      * through a small pool of connections.
      */
     public static Jdbi sqlite(Path file) {
+        return migrate(sqliteDataSource(file));
+    }
+
+    static DataSource sqliteDataSource(Path file) {
         SQLiteConfig config = new SQLiteConfig();
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
@@ -57,11 +61,22 @@ public final class Database {
         pool.setMinimumIdle(1);
         pool.setIdleTimeout(60_000);
         pool.setConnectionTimeout(30_000);
-        return migrate(new HikariDataSource(pool));
+        return new HikariDataSource(pool);
     }
 
     /** PostgreSQL through a small connection pool; several servers may share it. */
     static Jdbi postgresql(String url) {
+        try {
+            return migrate(postgresqlDataSource(url));
+        } catch (IllegalArgumentException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot use the PostgreSQL database " + redact(url) + ": " + rootMessage(e)
+                    + "; check that the server is running, that the database exists (createdb) and that the user may create tables in it", e);
+        }
+    }
+
+    static DataSource postgresqlDataSource(String url) {
         URI uri;
         try {
             uri = new URI(url);
@@ -87,17 +102,17 @@ public final class Database {
         config.setConnectionTimeout(10_000);
         // Fail at start, with the reason, rather than at the first request.
         config.setInitializationFailTimeout(10_000);
-        try {
-            return migrate(new HikariDataSource(config));
-        } catch (RuntimeException e) {
-            throw new IllegalStateException("cannot use the PostgreSQL database " + redact(url) + ": " + rootMessage(e)
-                    + "; check that the server is running, that the database exists (createdb) and that the user may create tables in it", e);
-        }
+        return new HikariDataSource(config);
     }
 
     static Jdbi migrate(DataSource ds) {
-        Flyway.configure().dataSource(ds).locations("classpath:db/migration").outOfOrder(true).load().migrate();
+        migrate(ds, "latest");
         return Jdbi.create(ds);
+    }
+
+    /** Brings the schema up to {@code version} ("latest": all of db/migration); a test starts from an older one this way. */
+    static void migrate(DataSource ds, String version) {
+        Flyway.configure().dataSource(ds).locations("classpath:db/migration").outOfOrder(true).target(version).load().migrate();
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.mayfly.server.store;
 
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 import java.security.MessageDigest;
@@ -10,9 +11,14 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
-/** API tokens: random, shown once, stored only as their sha256. */
+/**
+ * API tokens: random, shown once, stored only as their sha256. A token for an app lives no longer than the app: it is
+ * made only while the app exists, and revoked with it ({@link Apps#delete}).
+ */
 public final class Tokens {
-    public record Token(String id, String scope, String app, String description, Instant expiresAt, Instant revokedAt) {}
+    /** @param revokedReason why it was revoked, when not by hand (e.g. its app was destroyed) */
+    public record Token(String id, String scope, String app, String description, Instant expiresAt, Instant revokedAt,
+                        String revokedReason) {}
 
     /** A token as created: the secret is returned this once and never stored. */
     public record Created(Token token, String secret) {}
@@ -22,14 +28,40 @@ public final class Tokens {
 
     public Tokens(Jdbi db) { this.db = db; }
 
+    /** The scopes whose {@code app} names an app (an agent token's names a host); as {@link #revokeAllOf} lists them. */
+    private static final java.util.Set<String> APP_SCOPES = java.util.Set.of("read", "upload", "deploy");
+
+    /**
+     * Makes a token. One for an app is made only while the app exists (checked in the same transaction that a destroy
+     * would wait for), so no token outlives its app by slipping in beside its destroy: throws IllegalArgumentException if
+     * it does not.
+     */
     public Created create(String scope, String app, String description, Instant expiresAt) {
         byte[] raw = new byte[24];
         RANDOM.nextBytes(raw);
         String secret = "mf_" + HexFormat.of().formatHex(raw);
         String id = HexFormat.of().formatHex(raw, 0, 4) + Long.toHexString(System.nanoTime() & 0xffff);
-        db.useHandle(h -> h.execute("INSERT INTO tokens(id, hash, scope, app, description, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                id, hash(secret), scope, app, description, System.currentTimeMillis(), expiresAt == null ? null : expiresAt.toEpochMilli()));
-        return new Created(new Token(id, scope, app, description, expiresAt, null), secret);
+        boolean forApp = APP_SCOPES.contains(scope);
+        db.useTransaction(h -> {
+            if (forApp) {
+                Database.lockApp(h, app);
+                if (h.select("SELECT 1 FROM apps WHERE name = ?", app).mapTo(Integer.class).findOne().isEmpty()) {
+                    throw new IllegalArgumentException("no app named " + app + " to make a " + scope + " token for; see mayfly apps");
+                }
+            }
+            h.execute("INSERT INTO tokens(id, hash, scope, app, description, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    id, hash(secret), scope, app, description, System.currentTimeMillis(), expiresAt == null ? null : expiresAt.toEpochMilli());
+        });
+        return new Created(new Token(id, scope, app, description, expiresAt, null, null), secret);
+    }
+
+    /**
+     * Revokes every token of {@code app} (read, upload, deploy; not an agent token of a host with the same name), within
+     * the caller's transaction: the app's destroy. Returns how many were revoked.
+     */
+    static int revokeAllOf(Handle h, String app, String reason) {
+        return h.createUpdate("UPDATE tokens SET revoked_at = ?, revoked_reason = ? WHERE app = ? AND scope IN ('read', 'upload', 'deploy') "
+                + "AND revoked_at IS NULL").bind(0, System.currentTimeMillis()).bind(1, reason).bind(2, app).execute();
     }
 
     private static final long LAST_USED_RESOLUTION_MS = 60_000;
@@ -39,14 +71,10 @@ public final class Tokens {
     public Optional<Token> use(String secret) {
         String hash = hash(secret);
         return db.withHandle(h -> {
-            Optional<Token> token = h.select("SELECT id, scope, app, description, expires_at, revoked_at FROM tokens WHERE hash = ?", hash)
-                    .map((rs, ctx) -> {
-                        long exp = rs.getLong(5);
-                        Instant expires = rs.wasNull() ? null : Instant.ofEpochMilli(exp);
-                        long rev = rs.getLong(6);
-                        Instant revoked = rs.wasNull() ? null : Instant.ofEpochMilli(rev);
-                        return new Token(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), expires, revoked);
-                    }).findOne();
+            Optional<Token> token = h.select("SELECT id, scope, app, description, expires_at, revoked_at, revoked_reason "
+                            + "FROM tokens WHERE hash = ?", hash)
+                    .map((rs, ctx) -> new Token(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), instant(rs, 5),
+                            instant(rs, 6), rs.getString(7))).findOne();
             // Once a minute at most: agents call every second, and a write per request would cost each of them one.
             long now = System.currentTimeMillis();
             token.filter(t -> now - lastRecorded.getOrDefault(t.id(), 0L) >= LAST_USED_RESOLUTION_MS).ifPresent(t -> {
@@ -59,12 +87,12 @@ public final class Tokens {
 
     /** A token as listed: never its secret. */
     public record Listed(String id, String scope, String app, String description, Instant createdAt, Instant expiresAt,
-                         Instant revokedAt, Instant lastUsedAt) {}
+                         Instant revokedAt, String revokedReason, Instant lastUsedAt) {}
 
     public List<Listed> list() {
-        return db.withHandle(h -> h.select("SELECT id, scope, app, description, created_at, expires_at, revoked_at, last_used_at "
-                + "FROM tokens ORDER BY created_at").map((rs, ctx) -> new Listed(rs.getString(1), rs.getString(2), rs.getString(3),
-                rs.getString(4), instant(rs, 5), instant(rs, 6), instant(rs, 7), instant(rs, 8))).list());
+        return db.withHandle(h -> h.select("SELECT id, scope, app, description, created_at, expires_at, revoked_at, revoked_reason, "
+                + "last_used_at FROM tokens ORDER BY created_at").map((rs, ctx) -> new Listed(rs.getString(1), rs.getString(2),
+                rs.getString(3), rs.getString(4), instant(rs, 5), instant(rs, 6), instant(rs, 7), rs.getString(8), instant(rs, 9))).list());
     }
 
     /** Returns false when there is no such token or it was revoked already. */

@@ -26,7 +26,8 @@ public final class Access {
         Tokens.Token token = tokens.use(secret).orElseThrow(() -> new ApiError(401, "the token is not known to this server",
                 "check MAYFLY_TOKEN, or use the admin token from DATA/admin.token"));
         if (token.revokedAt() != null) {
-            throw new ApiError(401, "the token " + token.id() + " was revoked at " + token.revokedAt(), "ask an admin for a new token");
+            throw new ApiError(401, "the token " + token.id() + " was revoked at " + token.revokedAt()
+                    + (token.revokedReason() == null ? "" : " (" + token.revokedReason() + ")"), "ask an admin for a new token");
         }
         if (token.expiresAt() != null && token.expiresAt().isBefore(Instant.now())) {
             throw new ApiError(401, "the token " + token.id() + " expired at " + token.expiresAt(), "ask an admin for a new token");

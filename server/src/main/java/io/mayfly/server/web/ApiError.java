@@ -1,5 +1,8 @@
 package io.mayfly.server.web;
 
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+
 /** An error the API reports as {@code {status, error, hint}}: what happened, and what to do about it. */
 public final class ApiError extends RuntimeException {
     private final int status;
@@ -18,4 +21,9 @@ public final class ApiError extends RuntimeException {
     public static ApiError notFound(String what, String hint) { return new ApiError(404, what, hint); }
 
     public static ApiError badRequest(String what, String hint) { return new ApiError(400, what, hint); }
+
+    /** One of Javalin's own refusals, said for the user: a body past {@link RequestBodies#MAX_BODY} (413) says which limit. */
+    public static ApiError from(HttpResponseException e, Context ctx) {
+        return e.getStatus() == 413 ? RequestBodies.tooLarge(ctx, RequestBodies.MAX_BODY) : new ApiError(e.getStatus(), e.getMessage(), null);
+    }
 }

@@ -2,6 +2,7 @@ package io.mayfly.server.web;
 
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.javalin.http.HttpStatus;
 import io.mayfly.agent.Agent;
 import io.mayfly.server.git.GitRepositories;
 import io.mayfly.server.release.AppLogs;
@@ -90,6 +91,20 @@ public final class ApiRoutes {
                 error(ctx, 404, "no such endpoint: " + ctx.method() + " " + ctx.path(), "the API lives under /api/v1");
             }
         });
+        r.error(413, ctx -> {
+            // Javalin's own refusal of a body past RequestBodies.MAX_BODY ("Content Too Large"); ours say which limit already.
+            String result = ctx.result();
+            if (result == null || !result.contains(HttpStatus.CONTENT_TOO_LARGE.getMessage())) return;
+            ApiError refused = RequestBodies.tooLarge(ctx, RequestBodies.MAX_BODY);
+            String accept = ctx.header("Accept");
+            if (!ctx.path().startsWith("/api/") && accept != null && accept.contains("text/html")) {
+                ctx.contentType("text/html; charset=utf-8").result(Html.page("Too large", "<a href=\"/apps\">Apps</a>",
+                        "<h1>Too large</h1>\n<p class=\"error\" role=\"alert\">" + Html.esc(refused.getMessage()) + ".</p>\n<p>"
+                                + Html.esc(refused.hint()) + ".</p>"));
+            } else {
+                error(ctx, 413, refused.getMessage(), refused.hint());
+            }
+        });
         r.exception(DeployLocked.class, (e, ctx) -> error(ctx, 423, e.getMessage(), null));
         r.before("/api/v1/*", ctx -> {
             if (ctx.path().startsWith("/api/v1/hooks/")) return; // webhooks prove themselves with their signature
@@ -135,11 +150,12 @@ public final class ApiRoutes {
             releaseService.locked(app.name(), line -> {}, () -> {
                 agent.removeApp(app.name());
                 Runnable tellItsAgent = releaseService.forgetting(app.name());
-                apps.delete(app.name());
+                int revoked = apps.delete(app.name());
                 tellItsAgent.run();
                 repos.delete(app.name());
                 logs.delete(app.name());
-                audit.record(app.name(), Actor.current(), "destroy", null);
+                audit.record(app.name(), Actor.current(), "destroy",
+                        revoked == 0 ? null : "revoked " + revoked + " token" + (revoked == 1 ? "" : "s"));
                 return null;
             });
             ctx.status(204);

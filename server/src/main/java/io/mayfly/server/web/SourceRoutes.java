@@ -9,7 +9,11 @@ import io.mayfly.server.release.AppLogs;
 import io.mayfly.server.release.RebuildSchedule;
 import io.mayfly.server.release.SourceBuilds;
 import io.mayfly.server.store.AppSources;
+import io.mayfly.server.store.Apps;
+import io.mayfly.server.store.Audit;
+import io.mayfly.server.store.WebhookDeliveries;
 import io.mayfly.wire.Json;
+import io.mayfly.wire.SourceRepository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,27 +25,35 @@ import java.util.HexFormat;
 import java.util.Map;
 
 /**
- * Apps built from a repository elsewhere: {@code PUT /api/v1/apps/APP/source} sets the repository and makes a
- * webhook secret, {@code POST /api/v1/apps/APP/sync} fetches (and builds), {@code POST .../schedule/run} runs a
- * scheduled rebuild now, and {@code POST /api/v1/hooks/APP} takes push events from GitHub, GitLab and Gitea. Each sender proves itself with the
- * app's webhook secret (GitHub: {@code X-Hub-Signature-256}, HMAC-SHA256 of the body; Gitea:
- * {@code X-Gitea-Signature}, the same HMAC in hex; GitLab: {@code X-Gitlab-Token}, the secret itself). A request
- * that does not is refused with 401 and changes nothing; a push to the app's branch fetches and builds it.
+ * Apps built from a repository elsewhere: {@code PUT /api/v1/apps/APP/source} (admin only; a remote repository, see
+ * {@link SourceRepository}) sets the repository and makes a webhook secret, {@code POST /api/v1/apps/APP/sync} fetches
+ * (and builds), {@code POST .../schedule/run} runs a scheduled rebuild now, and {@code POST /api/v1/hooks/APP} takes
+ * push events from GitHub, GitLab and Gitea. Each sender proves itself with the app's webhook secret (GitHub:
+ * {@code X-Hub-Signature-256}, HMAC-SHA256 of the body; Gitea: {@code X-Gitea-Signature}, the same HMAC in hex; GitLab:
+ * {@code X-Gitlab-Token}, the secret itself). A request that does not is refused with 401 and changes nothing; a push to
+ * the app's branch fetches and builds it. A delivery sent again (the same delivery id: a retry, a redelivery, a replay)
+ * is answered 200 "already handled" and does nothing.
  */
 public final class SourceRoutes {
     private static final Logger log = LoggerFactory.getLogger(SourceRoutes.class);
 
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
     private final Access access;
+    private final Apps apps;
+    private final Audit audit;
     private final AppSources sources;
+    private final WebhookDeliveries deliveries;
     private final SourceBuilds builds;
     private final RebuildSchedule schedule;
     private final AppLogs logs;
     private final java.util.function.Supplier<String> apiUrl;
 
-    public SourceRoutes(Access access, AppSources sources, SourceBuilds builds, RebuildSchedule schedule, AppLogs logs,
-                        java.util.function.Supplier<String> apiUrl) {
+    public SourceRoutes(Access access, Apps apps, Audit audit, AppSources sources, WebhookDeliveries deliveries, SourceBuilds builds,
+                        RebuildSchedule schedule, AppLogs logs, java.util.function.Supplier<String> apiUrl) {
         this.access = access;
+        this.deliveries = deliveries;
+        this.apps = apps;
+        this.audit = audit;
         this.sources = sources;
         this.builds = builds;
         this.schedule = schedule;
@@ -59,18 +71,24 @@ public final class SourceRoutes {
         config.routes.post("/api/v1/hooks/{app}", this::receive);
         config.routes.put("/api/v1/apps/{app}/source", ctx -> {
             String app = ctx.pathParam("app");
-            access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.deploy, app);
+            // Where an app's code comes from decides what it can read: only an admin moves it, and only to a repository elsewhere.
+            access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.admin, app);
+            apps.find(app).orElseThrow(() -> ApiError.notFound("no app named " + app, "create it with: mayfly apps:create " + app + " --repo URL"));
             JsonNode body = Json.readBody(ctx.body(), JsonNode.class);
             String repo = body.path("repo").asText("");
             String branch = body.path("branch").asText("main");
-            if (!repo.matches("(https?|git|ssh|file)://.+|/.+")) {
-                throw ApiError.badRequest("'" + repo + "' is not a repository URL", "use https://host/owner/repo.git (or file:// for a local path)");
-            }
+            SourceRepository.whyRefused(repo).ifPresent(why -> {
+                throw ApiError.badRequest("cannot build " + app + " from that repository: " + why, SourceRepository.HINT);
+            });
+            SourceRepository.whyRefusedBranch(branch).ifPresent(why -> {
+                throw ApiError.badRequest("cannot build " + app + " from that branch: " + why, "name one branch, such as main");
+            });
             byte[] raw = new byte[24];
             RANDOM.nextBytes(raw);
             String secret = HexFormat.of().formatHex(raw);
             sources.put(app, repo, branch, secret);
-            logs.event(app, "builds from " + repo + " (" + branch + "); webhook secret renewed");
+            audit.record(app, Actor.current(), "source", SourceRepository.printable(repo) + " (" + branch + ")");
+            logs.event(app, "builds from " + SourceRepository.printable(repo) + " (" + branch + "); webhook secret renewed");
             json(ctx, 200, new SourceView(app, repo, branch, apiUrl.get() + "/api/v1/hooks/" + app, secret));
         });
         config.routes.post("/api/v1/apps/{app}/sync", ctx -> {
@@ -110,7 +128,7 @@ public final class SourceRoutes {
         String app = ctx.pathParam("app");
         AppSources.Source source = sources.find(app).orElseThrow(() -> ApiError.notFound(
                 "no app named " + app + " with a repository to build from", "create it with: mayfly apps:create " + app + " --repo URL"));
-        byte[] body = ctx.bodyAsBytes();
+        byte[] body = RequestBodies.read(ctx, RequestBodies.MAX_WEBHOOK_BODY);
         Sender sender = senderOf(ctx);
         if (sender == null) {
             throw new ApiError(400, "not a GitHub, GitLab or Gitea webhook (no X-GitHub-Event, X-Gitlab-Event or X-Gitea-Event header)", null);
@@ -119,6 +137,13 @@ public final class SourceRoutes {
             log.warn("refused a {} webhook for {}: its signature does not match the app's webhook secret", sender, app);
             throw new ApiError(401, "the " + sender + " webhook's signature does not match " + app + "'s webhook secret",
                     "set the secret shown by mayfly apps:create --repo in the webhook's settings");
+        }
+        // After the signature: only a real delivery is remembered, so a forged one cannot keep a real one out.
+        String delivery = deliveryId(sender, ctx);
+        if (delivery != null && !deliveries.first(app, sender.name(), delivery)) {
+            log.info("{} webhook delivery {} for {} was handled already; ignoring it", sender, delivery, app);
+            json(ctx, 200, Map.of("status", "already handled", "delivery", delivery));
+            return;
         }
         String event = switch (sender) {
             case github -> ctx.header("X-GitHub-Event");
@@ -147,10 +172,29 @@ public final class SourceRoutes {
             } catch (Exception e) {
                 logs.event(app, "webhook build failed: " + e.getMessage());
                 log.error("webhook build of {} failed", app, e);
+                if (delivery != null) deliveries.forget(app, sender.name(), delivery); // not handled: a redelivery may try again
             }
             return null;
         }));
         json(ctx, 202, Map.of("status", "accepted", "commit", commit));
+    }
+
+    /**
+     * The id the sender gives this delivery, the same when it sends it again (GitHub {@code X-GitHub-Delivery}, Gitea
+     * {@code X-Gitea-Delivery}, GitLab {@code Idempotency-Key} or else {@code X-Gitlab-Event-UUID}); null without one.
+     */
+    static String deliveryId(Sender sender, Context ctx) {
+        String id = switch (sender) {
+            case github -> ctx.header("X-GitHub-Delivery");
+            case gitea -> ctx.header("X-Gitea-Delivery");
+            case gitlab -> ctx.header("Idempotency-Key") != null ? ctx.header("Idempotency-Key") : ctx.header("X-Gitlab-Event-UUID");
+        };
+        if (id == null || id.isBlank()) return null;
+        if (id.length() > WebhookDeliveries.MAX_ID || !id.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            throw ApiError.badRequest("the " + sender + " webhook's delivery id is not one (up to " + WebhookDeliveries.MAX_ID
+                    + " printable characters)", "send the delivery id the forge made, or none");
+        }
+        return id;
     }
 
     static Sender senderOf(Context ctx) {

@@ -22,6 +22,11 @@ class PostgresStoreTest extends StoreTest {
         return database.open();
     }
 
+    @Override
+    javax.sql.DataSource empty() {
+        return Database.postgresqlDataSource(TestPostgres.newDatabase());
+    }
+
     @Test
     void aServerStartingUpFailsOnlyItsOwnInterruptedWork() {
         Jdbi db = open();

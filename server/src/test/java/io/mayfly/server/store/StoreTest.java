@@ -1,6 +1,8 @@
 package io.mayfly.server.store;
 
 import org.jdbi.v3.core.Jdbi;
+
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,6 +16,7 @@ import java.util.concurrent.Future;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class StoreTest {
     @TempDir
@@ -97,6 +100,105 @@ class StoreTest {
         assertThat(new Releases(reopened).failInterrupted()).isEqualTo(1);
         assertThat(new Releases(reopened).live("a").orElseThrow().version()).isEqualTo(1);
         assertThat(new Builds(reopened).find("a", 2).orElseThrow().reason()).contains("interrupted");
+    }
+
+    /** A database with no schema yet, to migrate step by step: SQLite here, PostgreSQL in the subclass. */
+    DataSource empty() {
+        return Database.sqliteDataSource(dir.resolve("old.db"));
+    }
+
+    @Test
+    void destroyingAnAppRevokesItsTokensForGoodAndNoTokenIsMadeForAnAppThatIsGone() {
+        Jdbi db = open();
+        Apps apps = new Apps(db);
+        Tokens tokens = new Tokens(db);
+        apps.create("web");
+        apps.create("api");
+        var deploy = tokens.create("deploy", "web", null, null);
+        var read = tokens.create("read", "web", null, null);
+        var otherApp = tokens.create("read", "api", null, null);
+        var hostNamedLikeTheApp = tokens.create("agent", "web", null, null);
+        var admin = tokens.create("admin", null, null, null);
+
+        assertThat(apps.delete("web")).isEqualTo(2);
+        apps.create("web");
+
+        for (var gone : List.of(deploy, read)) {
+            Tokens.Token token = tokens.use(gone.secret()).orElseThrow();
+            assertThat(token.revokedAt()).as("revoked, and still after the app is made again").isNotNull();
+            assertThat(token.revokedReason()).isEqualTo("app web was destroyed");
+        }
+        for (var kept : List.of(otherApp, hostNamedLikeTheApp, admin)) {
+            assertThat(tokens.use(kept.secret()).orElseThrow().revokedAt()).isNull();
+        }
+        assertThatThrownBy(() -> tokens.create("deploy", "gone", null, null)).hasMessageContaining("no app named gone");
+    }
+
+    @Test
+    void theUpgradeRevokesTokensLeftOverFromAppsDestroyedBeforeIt() throws Exception {
+        DataSource ds = empty();
+        try {
+            Database.migrate(ds, "11");
+            Jdbi db = Jdbi.create(ds);
+            db.useHandle(h -> {
+                h.execute("INSERT INTO apps(name, created_at) VALUES ('web', 3000), ('api', 100)");
+                h.execute("INSERT INTO audit(app, at, actor, action) VALUES ('web', 2000, 'token t1', 'destroy'), "
+                        + "('web', 2500, 'token t1', 'destroy')");
+                String insert = "INSERT INTO tokens(id, hash, scope, app, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)";
+                h.execute(insert, "before", "h1", "deploy", "web", 1000, null);
+                h.execute(insert, "after", "h2", "read", "web", 4000, null);
+                h.execute(insert, "orphan", "h3", "read", "gone", 500, null);
+                h.execute(insert, "api", "h4", "upload", "api", 200, null);
+                h.execute(insert, "host", "h5", "agent", "web", 100, null);
+                h.execute(insert, "by-hand", "h6", "read", "web", 1000, 1500);
+            });
+
+            Database.migrate(ds);
+
+            Map<String, String> revoked = new java.util.TreeMap<>();
+            db.useHandle(h -> h.select("SELECT id, revoked_at, revoked_reason FROM tokens").map((rs, ctx) -> {
+                revoked.put(rs.getString(1), rs.getObject(2) == null ? "-" : rs.getLong(2) + " " + rs.getString(3));
+                return null;
+            }).list());
+            assertThat(revoked).containsExactlyEntriesOf(new java.util.TreeMap<>(Map.of(
+                    "before", "2000 app web was destroyed",
+                    "after", "-",
+                    "orphan", "500 app gone no longer exists",
+                    "api", "-",
+                    "host", "-",
+                    "by-hand", "1500 null")));
+        } finally {
+            if (ds instanceof AutoCloseable closeable) closeable.close();
+        }
+    }
+
+    @Test
+    void aWebhookDeliveryIsTakenOnceUntilItIsForgottenOrAWeekOld() {
+        Jdbi db = open();
+        new Apps(db).create("web");
+        new Apps(db).create("api");
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1_000_000_000L);
+        java.time.Clock clock = new java.time.Clock() {
+            @Override public java.time.ZoneId getZone() { return java.time.ZoneOffset.UTC; }
+            @Override public java.time.Clock withZone(java.time.ZoneId zone) { return this; }
+            @Override public java.time.Instant instant() { return java.time.Instant.ofEpochMilli(now.get()); }
+        };
+        WebhookDeliveries deliveries = new WebhookDeliveries(db, clock);
+
+        assertThat(deliveries.first("web", "github", "d1")).isTrue();
+        assertThat(deliveries.first("web", "github", "d1")).as("sent again").isFalse();
+        assertThat(deliveries.first("api", "github", "d1")).as("another app's").isTrue();
+        assertThat(deliveries.first("web", "gitea", "d1")).as("another sender's").isTrue();
+
+        deliveries.forget("web", "github", "d1");
+        assertThat(deliveries.first("web", "github", "d1")).as("forgotten: not handled after all").isTrue();
+
+        now.addAndGet(WebhookDeliveries.KEPT.toMillis() + 1);
+        assertThat(deliveries.first("web", "github", "d2")).isTrue();
+        int kept = db.withHandle(h -> h.select("SELECT COUNT(*) FROM webhook_deliveries").mapTo(Integer.class).one());
+        assertThat(kept)
+                .as("older than a week: removed as new ones arrive").isEqualTo(1);
+        assertThat(deliveries.first("web", "github", "d1")).isTrue();
     }
 
     @Test
