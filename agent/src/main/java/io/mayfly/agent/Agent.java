@@ -473,12 +473,22 @@ public final class Agent implements AutoCloseable {
         }
     }
 
-    /** Stops every instance of the app and forgets its route. */
+    /**
+     * Stops every instance of the app, forgets its route and removes its instances' directories, console logs with
+     * them: the app is gone, and one created later under the same name starts with none of its output.
+     */
     public synchronized void removeApp(String app) {
         router.remove(app);
         persistRoutes();
+        Standby standing = standbys.remove(app);
+        if (standing != null) standing.ending().complete(new Standby.Ending.Superseded());
         for (Instance i : instances(app)) {
             stop(i);
+        }
+        try {
+            pruneStopped(dir.resolve("instances"), app, 0, instances.keySet());
+        } catch (IOException e) {
+            log.warn("cannot remove the instance directories of {}: {}", app, e.toString());
         }
     }
 

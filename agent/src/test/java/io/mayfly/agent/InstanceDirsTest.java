@@ -46,6 +46,22 @@ class InstanceDirsTest {
     }
 
     @Test
+    void removingAnAppRemovesItsStoppedInstancesDirectoriesSoAnAppMadeAgainUnderItsNameStartsClean() throws Exception {
+        Path stopped = instance("hello-v1-aaaaaa", 1_000, false);
+        Path other = instance("other-v1-bbbbbb", 1_000, false);
+        Path agentDir = instances.resolve("agent");
+        try (Agent agent = new Agent(agentDir, new io.mayfly.agent.router.Router("localhost", 1), java.util.List.of())) {
+            Path dir = agentDir.resolve("instances");
+            Files.move(stopped, dir.resolve("hello-v1-aaaaaa"));
+            Files.move(other, dir.resolve("other-v1-bbbbbb"));
+            agent.removeApp("hello");
+            assertThat(dir.resolve("hello-v1-aaaaaa")).doesNotExist();
+            assertThat(dir.resolve("other-v1-bbbbbb")).exists();
+            assertThat(agent.consoleLogs("hello")).isEmpty();
+        }
+    }
+
+    @Test
     void anAppsInstancesAreThoseNamedAppVersionHex() {
         assertThat(Agent.ofApp(Path.of("hello-v12-0a1b2c"), "hello")).isTrue();
         assertThat(Agent.ofApp(Path.of("hello-v2-v1-0a1b2c"), "hello")).isFalse();

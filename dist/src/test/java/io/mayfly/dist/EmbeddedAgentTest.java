@@ -74,10 +74,11 @@ class EmbeddedAgentTest {
             assertThat(again.exit()).as(again.out()).isZero();
             assertThat(mayfly.visit("inside", "/").body()).contains("inside-2");
 
-            // The agent's cache keeps what it runs, and lets go of v1's image once nothing runs it.
+            // The agent's cache keeps what it runs, and lets go of v1's image once nothing runs it: after v1 stood by for
+            // its liveness window (30 s by default).
             Path cache = mayfly.data.resolve("agent-cache/cache");
             assertThat(cache.resolve(mayfly.releases("inside").getFirst().sha256())).exists();
-            Eventually.until(Duration.ofSeconds(15), () -> Files.exists(cache.resolve(sha)), exists -> !exists, "v1's image gone from the cache");
+            Eventually.until(Duration.ofSeconds(60), () -> Files.exists(cache.resolve(sha)), exists -> !exists, "v1's image gone from the cache");
         }
     }
 

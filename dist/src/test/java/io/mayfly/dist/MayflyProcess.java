@@ -254,6 +254,10 @@ final class MayflyProcess implements AutoCloseable {
         throw new AssertionError(app + " did not serve '" + text + "' within " + bound + "; last answer: " + last);
     }
 
+    List<Views.InstanceView> instances(String app) throws Exception {
+        return List.of(Json.read(api("GET", "/api/v1/apps/" + app + "/instances", null).body(), Views.InstanceView[].class));
+    }
+
     List<Views.ReleaseView> releases(String app) throws Exception {
         return List.of(Json.read(api("GET", "/api/v1/apps/" + app + "/releases", null).body(), Views.ReleaseView[].class));
     }

@@ -210,13 +210,13 @@ class RemoteAgentsTest {
             assertThat(duringOutage).isGreaterThan(50);
 
             // The agent itself is SIGKILLed and restarted: the instance is re-adopted, not restarted, and serves again.
-            JsonNode before = instance(host);
+            JsonNode before = instance(host, "steady-v2-");
             host.kill();
             host.start();
             long restarted = System.nanoTime();
             MayflyProcess.awaitServing(host.routerPort, "steady", "steady-2", Duration.ofSeconds(10));
             long servingAfterMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - restarted);
-            assertThat(instance(host).path("pid").asLong()).as("the same process serves").isEqualTo(before.path("pid").asLong());
+            assertThat(instance(host, "steady-v2-").path("pid").asLong()).as("the same process serves").isEqualTo(before.path("pid").asLong());
             System.out.println("agent restart: serving again " + servingAfterMs + " ms after its router accepted connections");
         } finally {
             server.close();
@@ -247,10 +247,14 @@ class RemoteAgentsTest {
         }
     }
 
-    /** The one instance state under the agent's data directory. */
-    private static JsonNode instance(AgentProcess host) throws Exception {
+    /**
+     * The one running instance whose id starts with {@code prefix} under the agent's data directory (the previous
+     * release's may still stand by in its liveness window).
+     */
+    private static JsonNode instance(AgentProcess host, String prefix) throws Exception {
         try (var dirs = java.nio.file.Files.list(host.data.resolve("agent/instances"))) {
-            List<Path> states = dirs.map(d -> d.resolve("state.json")).filter(java.nio.file.Files::exists).toList();
+            List<Path> states = dirs.filter(d -> d.getFileName().toString().startsWith(prefix)).map(d -> d.resolve("state.json"))
+                    .filter(java.nio.file.Files::exists).toList();
             assertThat(states).hasSize(1);
             return Json.MAPPER.readTree(states.getFirst().toFile());
         }
