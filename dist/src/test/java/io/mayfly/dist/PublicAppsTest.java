@@ -22,9 +22,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
+import static io.mayfly.dist.RegistryTest.storedHash;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -221,13 +220,6 @@ class PublicAppsTest {
                 .replace("JOB=mirage-www", "JOB=" + job);
         Files.writeString(host.resolve("pull-and-deploy.sh"), script);
         return MayflyProcess.run(host, Map.of(), List.of("sh", "pull-and-deploy.sh"));
-    }
-
-    private static String storedHash(MayflyProcess.Result push) {
-        assertThat(push.exit()).as(push.out()).isZero();
-        Matcher m = Pattern.compile("Stored hello sha256:([0-9a-f]{64})").matcher(push.out());
-        assertThat(m.find()).as(push.out()).isTrue();
-        return m.group(1);
     }
 
     private static URI uri(String path) {
