@@ -6,7 +6,7 @@ import picocli.CommandLine.Option;
 
 import java.util.List;
 
-/** {@code mayfly apps}: every app, what is live and how its last deploy went. */
+/** {@code mayfly apps}: every app, what is live, whether its registry is public and how its last deploy went. */
 @Command(name = "apps", mixinStandardHelpOptions = true, description = "List the apps.")
 final class AppsCommand extends ClientCommand {
     @Option(names = "--json", description = "print the server's JSON")
@@ -15,8 +15,9 @@ final class AppsCommand extends ClientCommand {
     @Override
     public Integer call() {
         return list("/apps", json, AppView.class, "No apps yet. Create one with: mayfly apps:create NAME",
-                apps -> HumanFormat.table(List.of("NAME", "LIVE", "URL", "LAST DEPLOY"), apps.stream()
-                        .map(a -> List.of(a.name(), HumanFormat.version(a.liveRelease()), nonNull(a.url()), lastDeploy(a)))
+                apps -> HumanFormat.table(List.of("NAME", "LIVE", "URL", "REGISTRY", "LAST DEPLOY"), apps.stream()
+                        .map(a -> List.of(a.name(), HumanFormat.version(a.liveRelease()), nonNull(a.url()),
+                                a.isPublic() ? "public" : "private", lastDeploy(a)))
                         .toList()));
     }
 

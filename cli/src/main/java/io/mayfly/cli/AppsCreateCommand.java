@@ -18,6 +18,10 @@ final class AppsCreateCommand extends ClientCommand {
             + "USER@HOST:PATH; webhooks, git:sync, schedules) instead of pushes")
     String repo;
 
+    @picocli.CommandLine.Option(names = "--public", description = "let anyone read the app's builds and artifacts without a token "
+            + "(mayfly apps:public -a NAME off undoes it)")
+    boolean isPublic;
+
     @picocli.CommandLine.Option(names = "--branch", defaultValue = "main", description = "the branch of --repo that deploys (default: ${DEFAULT-VALUE})")
     String branch;
 
@@ -32,7 +36,7 @@ final class AppsCreateCommand extends ClientCommand {
                 throw new CliError("--branch: " + why, "name one branch, such as main");
             });
         }
-        AppView app = api().post("/apps", new CreateApp(name), AppView.class, ApiClient.DEFAULT_TIMEOUT);
+        AppView app = api().post("/apps", new CreateApp(name, isPublic), AppView.class, ApiClient.DEFAULT_TIMEOUT);
         StringBuilder text = new StringBuilder()
                 .append("Created ").append(app.name()).append('\n')
                 .append("git remote: ").append(app.gitUrl()).append('\n')
@@ -44,6 +48,7 @@ final class AppsCreateCommand extends ClientCommand {
                     .append("=$(cat ").append(tokenSource).append("))\n");
         }
         if (app.url() != null) text.append("app URL:    ").append(app.url()).append(" (after the first push)\n");
+        if (app.isPublic()) text.append(AppsPublicCommand.registryLine(app, api().server().serverUrl())).append('\n');
         if (repo != null) {
             com.fasterxml.jackson.databind.JsonNode source = api().put(appPath(name) + "/source",
                     java.util.Map.of("repo", repo, "branch", branch), com.fasterxml.jackson.databind.JsonNode.class);

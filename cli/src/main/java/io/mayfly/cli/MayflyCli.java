@@ -44,6 +44,7 @@ public final class MayflyCli implements Runnable {
                 .addSubcommand("apps", new AppsCommand())
                 .addSubcommand("apps:create", new AppsCreateCommand())
                 .addSubcommand("apps:destroy", new AppsDestroyCommand())
+                .addSubcommand("apps:public", new AppsPublicCommand())
                 .addSubcommand("releases", new ReleasesCommand())
                 .addSubcommand("rollback", new RollbackCommand())
                 .addSubcommand("logs", new LogsCommand())

@@ -44,9 +44,9 @@ class ClientCommandsTest {
     void appsPrintsATableOfLiveReleasesAndLastDeploys() {
         api.answer("GET", "/api/v1/apps", 200, List.of(
                 new AppView("hello", api.url() + "/git/hello.git", "http://hello.localhost:8080", 3, SHA_V3,
-                        NOW.minusSeconds(86400), NOW.minus(Duration.ofMinutes(3)), "live"),
+                        NOW.minusSeconds(86400), NOW.minus(Duration.ofMinutes(3)), "live", true),
                 new AppView("fresh-app", api.url() + "/git/fresh-app.git", "http://fresh-app.localhost:8080", 0, null,
-                        NOW.minusSeconds(60), null, null)));
+                        NOW.minusSeconds(60), null, null, false)));
 
         Cli.Result result = Cli.run(env, "apps");
 
@@ -56,9 +56,9 @@ class ClientCommandsTest {
         assertThat(request.pathAndQuery()).isEqualTo("/api/v1/apps");
         assertThat(request.authorization()).isEqualTo("Bearer " + TOKEN);
         assertThat(result.out()).isEqualTo("""
-                NAME       LIVE  URL                              LAST DEPLOY
-                hello      v3    http://hello.localhost:8080      3 min ago, live
-                fresh-app  -     http://fresh-app.localhost:8080  -
+                NAME       LIVE  URL                              REGISTRY  LAST DEPLOY
+                hello      v3    http://hello.localhost:8080      public    3 min ago, live
+                fresh-app  -     http://fresh-app.localhost:8080  private   -
                 """);
     }
 
@@ -80,7 +80,7 @@ class ClientCommandsTest {
     @Test
     void appsCreatePostsTheNameAndPrintsTheGitRemoteWithATokenPlaceholder() {
         String gitUrl = api.url() + "/git/hello.git";
-        api.answer("POST", "/api/v1/apps", 201, new AppView("hello", gitUrl, "http://hello.localhost:8080", 0, null, NOW, null, null));
+        api.answer("POST", "/api/v1/apps", 201, new AppView("hello", gitUrl, "http://hello.localhost:8080", 0, null, NOW, null, null, false));
 
         Cli.Result result = Cli.run(env, "apps:create", "hello");
 
@@ -89,11 +89,45 @@ class ClientCommandsTest {
         assertThat(request.method()).isEqualTo("POST");
         assertThat(request.pathAndQuery()).isEqualTo("/api/v1/apps");
         assertThat(request.contentType()).isEqualTo("application/json");
-        assertThat(request.body()).isEqualTo("{\"name\":\"hello\"}");
+        assertThat(request.body()).isEqualTo("{\"name\":\"hello\",\"public\":false}");
         String hostPort = api.url().substring("http://".length());
         assertThat(result.out()).startsWith("Created hello\ngit remote: " + gitUrl + "\n")
                 .contains("git push http://mayfly:$MAYFLY_TOKEN@" + hostPort + "/git/hello.git HEAD:main")
                 .doesNotContain(TOKEN);
+    }
+
+    @Test
+    void appsCreatePublicAsksForAPublicRegistryAndSaysWhereAnyoneReadsIt() {
+        String gitUrl = api.url() + "/git/site.git";
+        api.answer("POST", "/api/v1/apps", 201, new AppView("site", gitUrl, "http://site.localhost:8080", 0, null, NOW, null, null, true));
+
+        Cli.Result result = Cli.run(env, "apps:create", "site", "--public");
+
+        assertThat(result.exitCode()).isZero();
+        assertThat(api.only().body()).isEqualTo("{\"name\":\"site\",\"public\":true}");
+        assertThat(result.out()).contains("The registry of site is public: anyone may read " + api.url() + "/job/site without a token\n");
+    }
+
+    @Test
+    void appsPublicOnAndOffPatchTheAppAndSayWhatItNowIs() {
+        api.answer("PATCH", "/api/v1/apps/site", 200, new AppView("site", "g", "u", 0, null, NOW, null, null, true));
+        Cli.Result on = Cli.run(env, "apps:public", "-a", "site", "on");
+        assertThat(on.exitCode()).as(on.err()).isZero();
+        FakeApi.Received request = api.only();
+        assertThat(request.method()).isEqualTo("PATCH");
+        assertThat(request.body()).isEqualTo("{\"public\":true}");
+        assertThat(on.out()).isEqualTo("The registry of site is public: anyone may read " + api.url() + "/job/site without a token\n");
+
+        api.received.clear();
+        api.answer("PATCH", "/api/v1/apps/site", 200, new AppView("site", "g", "u", 0, null, NOW, null, null, false));
+        Cli.Result off = Cli.run(env, "apps:public", "-a", "site", "off");
+        assertThat(off.exitCode()).isZero();
+        assertThat(api.only().body()).isEqualTo("{\"public\":false}");
+        assertThat(off.out()).isEqualTo("The registry of site is private: reading its builds and artifacts needs a token\n");
+
+        Cli.Result neither = Cli.run(env, "apps:public", "-a", "site", "maybe");
+        assertThat(neither.exitCode()).isNotZero();
+        assertThat(neither.err()).contains("on", "off");
     }
 
     @Test

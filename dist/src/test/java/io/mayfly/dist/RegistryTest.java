@@ -66,7 +66,8 @@ class RegistryTest {
         if (mayfly != null) mayfly.close();
     }
 
-    private static String storedHash(MayflyProcess.Result push) {
+    /** The sha256 a successful push of examples/hello says it stored. */
+    static String storedHash(MayflyProcess.Result push) {
         assertThat(push.exit()).as(push.out()).isZero();
         Matcher m = Pattern.compile("Stored hello sha256:([0-9a-f]{64})").matcher(push.out());
         assertThat(m.find()).as(push.out()).isTrue();

@@ -48,6 +48,7 @@ class TokenMatrixTest {
             new Family("deploy a build", Need.DEPLOY, "POST", "/api/v1/apps/{app}/deploys", "{\"build\": 99}"),
             new Family("scale", Need.DEPLOY, "POST", "/api/v1/apps/{app}/scale", "{\"instances\": 1}"),
             new Family("audit", Need.DEPLOY, "GET", "/api/v1/apps/{app}/audit", null),
+            new Family("make the registry public or private", Need.DEPLOY, "PATCH", "/api/v1/apps/{app}", "{\"public\": false}"),
             new Family("git push", Need.DEPLOY, "GIT-PUSH", "{app}", null),
             new Family("list tokens", Need.ADMIN, "GET", "/api/v1/tokens", null),
             new Family("create an app", Need.ADMIN, "POST", "/api/v1/apps", "{\"name\": \"made-by-{app}\"}"));

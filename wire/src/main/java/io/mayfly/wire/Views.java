@@ -1,5 +1,7 @@
 package io.mayfly.wire;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -11,11 +13,19 @@ import java.util.Map;
 public final class Views {
     private Views() {}
 
-    /** One app. {@code liveRelease} is 0 when nothing is live yet. */
+    /**
+     * One app. {@code liveRelease} is 0 when nothing is live yet; {@code public} says whether anyone may read its
+     * registry (builds, artifacts, signatures, consoles, provenance) without a token.
+     */
     public record AppView(String name, String gitUrl, String url, int liveRelease, String liveSha256,
-                          Instant createdAt, Instant lastDeployAt, String lastDeployResult) {}
+                          Instant createdAt, Instant lastDeployAt, String lastDeployResult,
+                          @JsonProperty("public") boolean isPublic) {}
 
-    public record CreateApp(String name) {}
+    /** A new app; {@code public} makes its registry readable without a token from the start. */
+    public record CreateApp(String name, @JsonProperty("public") boolean isPublic) {}
+
+    /** A change to an app: {@code public} turns its public registry on or off. */
+    public record ChangeApp(@JsonProperty("public") Boolean isPublic) {}
 
     /** One immutable release vN. {@code phases} maps a phase name (build, store, boot, health, test, switch, drain) to milliseconds. */
     public record ReleaseView(String app, int version, int build, String artifact, String sha256, long size,

@@ -97,7 +97,8 @@ public final class DashboardPages {
         b.append("<table>");
         row(b, "Live", a.liveRelease() == 0 ? "nothing yet: push to the git URL below" : "<b>v" + a.liveRelease() + "</b> at " + link(a.url(), a.url()));
         row(b, "Git", "<code>git push " + esc(a.gitUrl()) + " HEAD:main</code>");
-        row(b, "Builds", link("/job/" + a.name(), "registry: every build, its console, provenance and artifacts"));
+        row(b, "Builds", link("/job/" + a.name(), "registry: every build, its console, provenance and artifacts")
+                + (a.isPublic() ? " <small>(public: anyone may read it without a token)</small>" : " <small>(private)</small>"));
         b.append("</table>\n");
 
         b.append("<h2>Instances</h2>\n").append(instances);

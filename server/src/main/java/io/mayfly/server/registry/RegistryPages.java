@@ -24,7 +24,8 @@ import static io.mayfly.server.web.Html.link;
 final class RegistryPages {
     private RegistryPages() {}
 
-    static String jobs(List<JobView> jobs) {
+    /** @param signedIn false for a request with no token, which sees the public apps only */
+    static String jobs(List<JobView> jobs, boolean signedIn) {
         StringBuilder rows = new StringBuilder();
         for (JobView j : jobs) {
             rows.append("<tr><td>").append(link(j.url(), j.app())).append("</td><td>")
@@ -38,7 +39,8 @@ final class RegistryPages {
         String body = jobs.isEmpty() ? "<p>No apps you may read. Create one with <code>mayfly apps:create NAME</code>.</p>" : """
                 <table><tr><th>App</th><th>Latest build</th><th>Status</th><th>Started</th><th>Latest successful</th></tr>
                 %s</table>""".formatted(rows);
-        return Html.page("Jobs", "<a href=\"/job\">Registry</a>", "<h1>Jobs</h1>\n" + body + searchForm());
+        String more = signedIn ? "" : "<p>These are the public apps. " + link("/login?next=/job", "Sign in") + " to see the others.</p>\n";
+        return Html.page("Jobs", "<a href=\"/job\">Registry</a>", "<h1>Jobs</h1>\n" + more + body + searchForm());
     }
 
     static String builds(String app, List<BuildDetail> builds) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
+import io.javalin.http.HandlerType;
 import io.mayfly.server.release.AppLogs;
 import io.mayfly.server.release.ReleaseService;
 import io.mayfly.server.store.Apps;
@@ -49,7 +50,8 @@ import java.util.regex.Pattern;
  * The registry in builder-web's URL layout: {@code /job}, {@code /job/APP}, {@code /job/APP/build/N} (console,
  * provenance.json, artifact/FILE and FILE.sig), {@code /job/APP/build/latest/...}, {@code /hash?sha256=},
  * {@code /compare/...}, and the same data as JSON under {@code /api/v1}; plus deploying a stored build.
- * Every page needs read access to its app, by bearer token or the token as the HTTP basic password.
+ * Who may read an app's pages is {@link Access#readRegistry}: anyone for a public app, otherwise a token (bearer, or
+ * the HTTP basic password) or a dashboard login that may read the app.
  */
 public final class RegistryRoutes {
     private static final Logger log = LoggerFactory.getLogger(RegistryRoutes.class);
@@ -57,6 +59,12 @@ public final class RegistryRoutes {
     private static final Pattern SHA256 = Pattern.compile("(?:sha256:)?([0-9a-f]{64})");
     private static final Pattern BUILD_REF = Pattern.compile("([a-z][a-z0-9-]{0,62}):(\\d+)");
     private static final Pattern LATEST = Pattern.compile("/(build|builds)/latest(?=/|$)");
+    /**
+     * The JSON reads below that decide for themselves who may read (a public app's, anyone): the API's before-handler
+     * lets these through without a token. Each segment is matched as the route's {@code {param}} is, on the same path.
+     */
+    private static final Pattern API_READS = Pattern.compile(
+            "/api/v1/(jobs|hash|signing-key|apps/[^/]+/builds/[^/]+|compare/[^/]+/[^/]+|compare/[^/]+/[^/]+/[^/]+)");
     /** The build page shows the end of a longer console and links to the whole. */
     private static final long CONSOLE_ON_PAGE = 256 * 1024;
 
@@ -92,7 +100,7 @@ public final class RegistryRoutes {
 
     public void register(JavalinConfig config) {
         var r = config.routes;
-        r.get("/job", handle(Kind.PAGE, ctx -> html(ctx, RegistryPages.jobs(jobs(ctx)))));
+        r.get("/job", handle(Kind.PAGE, ctx -> html(ctx, RegistryPages.jobs(jobs(ctx), caller(ctx).isPresent()))));
         r.get("/job/{app}", handle(Kind.PAGE, ctx -> {
             String app = readableApp(ctx);
             html(ctx, RegistryPages.builds(app, builds.list(app, 200).stream().map(b -> detail(b, false)).toList()));
@@ -187,15 +195,17 @@ public final class RegistryRoutes {
         }
     }
 
+    /** The apps the caller may read; with no token and no public app, the 401 there always was. */
     private List<JobView> jobs(Context ctx) {
-        Tokens.Token token = token(ctx);
+        Optional<Tokens.Token> caller = caller(ctx);
         List<JobView> jobs = new ArrayList<>();
         for (Apps.App a : apps.all()) {
-            if (!access.allows(token, Access.Need.read, a.name())) continue;
+            if (!access.mayReadRegistry(caller, a)) continue;
             Optional<Builds.Build> latest = builds.list(a.name(), 1).stream().findFirst();
             jobs.add(new JobView(a.name(), latest.map(Builds.Build::number).orElse(null), latest.map(b -> b.status().name()).orElse(null),
                     latest.map(Builds.Build::startedAt).orElse(null), index.latestSucceeded(a.name()).orElse(null), "/job/" + a.name()));
         }
+        if (jobs.isEmpty() && caller.isEmpty()) throw Access.noToken();
         return jobs;
     }
 
@@ -207,12 +217,17 @@ public final class RegistryRoutes {
                     "ask for /hash?sha256=HEX with the 64 hex digits of an artifact's sha256");
         }
         String sha = m.group(1);
-        Tokens.Token token = token(ctx);
+        Optional<Tokens.Token> caller = caller(ctx);
         List<HashHit> hits = new ArrayList<>();
         for (BuildIndex.Hit hit : index.byArtifactHash(sha)) {
-            if (!access.allows(token, Access.Need.read, hit.app())) continue;
+            if (!apps.find(hit.app()).map(app -> access.mayReadRegistry(caller, app)).orElse(false)) continue;
             builds.find(hit.app(), hit.build()).ifPresent(b -> hits.add(new HashHit(hit.app(), hit.build(), hit.artifact(), hit.size(),
                     b.status().name(), b.startedAt(), buildUrl(b))));
+        }
+        if (hits.isEmpty() && caller.isEmpty()) {
+            // The same answer whether a private app built it or nothing did.
+            throw new ApiError(401, "no public build produced an artifact with sha256:" + sha + ", and this request carries no token "
+                    + "to look among private apps", "send Authorization: Bearer TOKEN with a token that may read the app that built it");
         }
         if (hits.isEmpty()) {
             throw ApiError.notFound("no build you may read produced an artifact with sha256:" + sha,
@@ -236,8 +251,8 @@ public final class RegistryRoutes {
             throw ApiError.notFound("'" + text + "' does not name a build",
                     "compare two builds as /compare/APP/A/B (one app) or /compare/APP:A/OTHER:B (any two apps), e.g. /compare/hello/1/2");
         }
-        access.require(token(ctx), Access.Need.read, m.group(1));
-        return find(m.group(1), m.group(2));
+        String app = access.readRegistry(caller(ctx), m.group(1), apps.find(m.group(1))).name();
+        return find(app, m.group(2));
     }
 
     private CompareView compare(Builds.Build left, Builds.Build right) {
@@ -322,26 +337,40 @@ public final class RegistryRoutes {
                         : "its artifacts: " + String.join(", ", build.artifacts().stream().map(Builds.Artifact::name).toList())));
     }
 
+    /** The app the path names, if the caller may read its registry. */
     private String readableApp(Context ctx) {
-        return app(ctx, Access.Need.read);
+        String name = ctx.pathParam("app");
+        return access.readRegistry(caller(ctx), name, apps.find(name)).name();
     }
 
+    /** The app the path names, if the caller's token may do {@code need} on it: a public registry grants nothing here. */
     private String app(Context ctx, Access.Need need) {
         String name = ctx.pathParam("app");
-        access.require(token(ctx), need, name);
+        access.require(caller(ctx).orElseThrow(Access::noToken), need, name);
         return apps.find(name).map(Apps.App::name).orElseThrow(() -> ApiError.notFound("no app named " + name,
                 "see all apps at /job (or mayfly apps)"));
     }
 
-    /** The API's before-handler has authenticated /api/v1 requests already; pages authenticate here. */
-    private Tokens.Token token(Context ctx) {
+    /**
+     * Who is asking: the token the API's before-handler checked, or the one this request carries (a wrong one is a 401),
+     * or a page's dashboard login; empty when none.
+     */
+    private Optional<Tokens.Token> caller(Context ctx) {
         Tokens.Token token = ctx.attribute(TOKEN);
-        if (token == null) {
-            String authorization = ctx.header("Authorization");
-            token = authorization == null ? session.apply(ctx).orElseGet(() -> access.authenticate(null)) : access.authenticate(authorization);
-            ctx.attribute(TOKEN, token);
-        }
-        return token;
+        if (token != null) return Optional.of(token);
+        String authorization = ctx.header("Authorization");
+        if (authorization == null) return ctx.path().startsWith("/api/") ? Optional.empty() : session.apply(ctx);
+        token = access.authenticate(authorization);
+        ctx.attribute(TOKEN, token);
+        return Optional.of(token);
+    }
+
+    /**
+     * Whether this is one of the registry's JSON reads, which decide for themselves who may read them: the API's
+     * before-handler lets it through without a token.
+     */
+    public static boolean readsWithoutToken(Context ctx) {
+        return (ctx.method() == HandlerType.GET || ctx.method() == HandlerType.HEAD) && API_READS.matcher(ctx.path()).matches();
     }
 
     // ---- answering ----

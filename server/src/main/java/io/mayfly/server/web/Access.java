@@ -1,5 +1,6 @@
 package io.mayfly.server.web;
 
+import io.mayfly.server.store.Apps;
 import io.mayfly.server.store.Tokens;
 
 import java.nio.charset.StandardCharsets;
@@ -9,7 +10,7 @@ import java.util.Optional;
 
 /**
  * Who is asking, from the {@code Authorization} header (a bearer token, or the token as the HTTP basic
- * password, which is how git sends it), and what that token may do.
+ * password, which is how git sends it), what that token may do, and who may read an app's registry.
  */
 public final class Access {
     /** {@code agent}: what a remote agent does for itself (register, read its desired state, report), on its own name only. */
@@ -21,8 +22,7 @@ public final class Access {
 
     /** Returns the token or throws a 401 that says why it was refused. */
     public Tokens.Token authenticate(String authorization) {
-        String secret = secretFrom(authorization).orElseThrow(() -> new ApiError(401,
-                "this request carries no token", "send Authorization: Bearer TOKEN (the admin token is in DATA/admin.token)"));
+        String secret = secretFrom(authorization).orElseThrow(Access::noToken);
         Tokens.Token token = tokens.use(secret).orElseThrow(() -> new ApiError(401, "the token is not known to this server",
                 "check MAYFLY_TOKEN, or use the admin token from DATA/admin.token"));
         if (token.revokedAt() != null) {
@@ -33,6 +33,11 @@ public final class Access {
             throw new ApiError(401, "the token " + token.id() + " expired at " + token.expiresAt(), "ask an admin for a new token");
         }
         return token;
+    }
+
+    /** The 401 for a request that carries no token where it needs one. */
+    public static ApiError noToken() {
+        return new ApiError(401, "this request carries no token", "send Authorization: Bearer TOKEN (the admin token is in DATA/admin.token)");
     }
 
     /** Throws a 403 unless the token may do {@code need} on {@code app} (null app: a server-wide action). */
@@ -55,6 +60,28 @@ public final class Access {
             case deploy -> token.scope().equals("deploy");
             case admin, agent -> false;
         };
+    }
+
+    /**
+     * May this request read this app's registry (its builds, artifacts and their signatures, consoles, provenance)?
+     * Anyone may read a public app's, with or without a token; a private app's needs a token that may read the app.
+     * Public grants this read and nothing more: every other route asks {@link #require}.
+     *
+     * @param caller the request's checked token; empty when it carries none
+     */
+    public boolean mayReadRegistry(Optional<Tokens.Token> caller, Apps.App app) {
+        return app.isPublic() || caller.map(token -> allows(token, Need.read, app.name())).orElse(false);
+    }
+
+    /**
+     * The app named {@code name} (found as {@code app}) when the caller may read its registry, else the refusal, in an
+     * order that tells nothing about a private app: 401 without a token whether or not the app exists, 403 for a
+     * token that may not read it, 404 only to a token that could have read it.
+     */
+    public Apps.App readRegistry(Optional<Tokens.Token> caller, String name, Optional<Apps.App> app) {
+        if (app.isPresent() && mayReadRegistry(caller, app.get())) return app.get();
+        require(caller.orElseThrow(Access::noToken), Need.read, name);
+        return app.orElseThrow(() -> ApiError.notFound("no app named " + name, "see all apps at /job (or mayfly apps)"));
     }
 
     static Optional<String> secretFrom(String authorization) {

@@ -7,6 +7,7 @@ import io.mayfly.agent.Agent;
 import io.mayfly.server.git.GitRepositories;
 import io.mayfly.server.release.AppLogs;
 import io.mayfly.server.release.ReleaseService;
+import io.mayfly.server.registry.RegistryRoutes;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.release.Actor;
@@ -35,6 +36,8 @@ public final class ApiRoutes {
     /** The request attribute that holds the caller's checked token. */
     public static final String TOKEN = "mayfly.token";
     private static final int MAX_LOCK_REASON = 1000;
+    /** What a public registry means, as the audit log says it. */
+    private static final String PUBLIC = "anyone may read its builds and artifacts without a token";
 
     /** The answer to a config change: the var names now set, and the release it made (null before the first deploy). */
     public record ConfigChange(List<String> names, Views.ReleaseView release) {}
@@ -108,6 +111,8 @@ public final class ApiRoutes {
         r.exception(DeployLocked.class, (e, ctx) -> error(ctx, 423, e.getMessage(), null));
         r.before("/api/v1/*", ctx -> {
             if (ctx.path().startsWith("/api/v1/hooks/")) return; // webhooks prove themselves with their signature
+            // A public app's registry as JSON: the registry's own rule (Access#readRegistry) decides who reads it.
+            if (ctx.header("Authorization") == null && RegistryRoutes.readsWithoutToken(ctx)) return;
             Tokens.Token token = access.authenticate(ctx.header("Authorization"));
             ctx.attribute(TOKEN, token);
             Actor.set("token " + token.id());
@@ -131,16 +136,29 @@ public final class ApiRoutes {
                 throw ApiError.badRequest("'" + name + "' is not a valid app name",
                         "use a DNS label: a lowercase letter, then up to 62 lowercase letters, digits or dashes");
             }
-            if (!apps.create(name)) {
+            if (!apps.create(name, body.isPublic())) {
                 throw new ApiError(409, "an app named " + name + " already exists", "pick another name, or see mayfly apps");
             }
-            audit.record(name, Actor.current(), "create", null);
+            audit.record(name, Actor.current(), "create", body.isPublic() ? PUBLIC : null);
             repos.open(name).close();
             agent.declare(name);
             logs.event(name, "app created");
             json(ctx, 201, views.app(apps.find(name).orElseThrow()));
         });
         r.get("/api/v1/apps/{app}", ctx -> json(ctx, 200, views.app(app(ctx, Access.Need.read))));
+        r.patch("/api/v1/apps/{app}", ctx -> {
+            Apps.App app = app(ctx, Access.Need.deploy);
+            Views.ChangeApp body = Json.readBody(ctx.body().isBlank() ? "{}" : ctx.body(), Views.ChangeApp.class);
+            if (body.isPublic() == null) {
+                throw ApiError.badRequest("say whether " + app.name() + "'s registry is public: {\"public\": true} or {\"public\": false}",
+                        "mayfly apps:public -a " + app.name() + " on|off");
+            }
+            if (apps.setPublic(app.name(), body.isPublic())) {
+                audit.record(app.name(), Actor.current(), "public", body.isPublic() ? "on: " + PUBLIC : "off: its registry needs a token again");
+                logs.event(app.name(), "registry made " + (body.isPublic() ? "public" : "private"));
+            }
+            json(ctx, 200, views.app(apps.find(app.name()).orElseThrow()));
+        });
         r.delete("/api/v1/apps/{app}", ctx -> {
             Apps.App app = app(ctx, Access.Need.admin);
             if (!app.name().equals(ctx.queryParam("confirm"))) {

@@ -44,7 +44,7 @@ public final class AppViews {
         return new Views.AppView(a.name(), info.get().apiUrl() + "/git/" + a.name() + ".git", releaseService.url(a.name()),
                 live.map(Releases.Release::version).orElse(0), sha, a.createdAt(),
                 last.map(r -> r.finishedAt() != null ? r.finishedAt() : r.createdAt()).orElse(null),
-                last.map(r -> r.status().name()).orElse(null));
+                last.map(r -> r.status().name()).orElse(null), a.isPublic());
     }
 
     public Views.ReleaseView release(Releases.Release r) {

@@ -135,6 +135,40 @@ class StoreTest {
     }
 
     @Test
+    void anAppsRegistryIsPrivateUntilMadePublicAndOnlyARealChangeCounts() {
+        Apps apps = new Apps(open());
+        apps.create("web");
+        apps.create("site", true);
+        assertThat(apps.find("web").orElseThrow().isPublic()).isFalse();
+        assertThat(apps.find("site").orElseThrow().isPublic()).isTrue();
+
+        assertThat(apps.setPublic("web", true)).isTrue();
+        assertThat(apps.setPublic("web", true)).as("already public").isFalse();
+        assertThat(apps.all()).extracting(Apps.App::name, Apps.App::isPublic)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("site", true), org.assertj.core.groups.Tuple.tuple("web", true));
+        assertThat(apps.setPublic("site", false)).isTrue();
+        assertThat(apps.find("site").orElseThrow().isPublic()).isFalse();
+        assertThat(apps.setPublic("gone", true)).isFalse();
+    }
+
+    @Test
+    void theUpgradeToPublicRegistriesLeavesEveryAppPrivate() throws Exception {
+        DataSource ds = empty();
+        try {
+            Database.migrate(ds, "13");
+            Jdbi.create(ds).useHandle(h -> h.execute("INSERT INTO apps(name, created_at) VALUES ('web', 1000)"));
+
+            Database.migrate(ds);
+
+            Apps.App web = new Apps(Jdbi.create(ds)).find("web").orElseThrow();
+            assertThat(web.isPublic()).isFalse();
+            assertThat(web.createdAt().toEpochMilli()).isEqualTo(1000);
+        } finally {
+            if (ds instanceof AutoCloseable closeable) closeable.close();
+        }
+    }
+
+    @Test
     void theUpgradeRevokesTokensLeftOverFromAppsDestroyedBeforeIt() throws Exception {
         DataSource ds = empty();
         try {
