@@ -39,7 +39,8 @@ class HostileTenantTest {
             mayfly.cli("apps:create", "victim");
             mayfly.cli("apps:create", "evil");
             Path victim = MayflyProcess.checkoutExample("hello", tmp.resolve("victim"));
-            assertThat(mayfly.push(victim, "victim", "v1").exit()).isZero();
+            MayflyProcess.Result victimPush = mayfly.push(victim, "victim", "v1");
+            assertThat(victimPush.exit()).as(victimPush.out()).isZero();
             String token = token(mayfly, "evil", "deploy");
             String url = "http://ci:" + token + "@127.0.0.1:" + mayfly.apiPort + "/git/evil.git";
             Path repo = Files.createDirectories(tmp.resolve("evil"));

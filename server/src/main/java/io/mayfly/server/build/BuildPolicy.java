@@ -80,11 +80,22 @@ public record BuildPolicy(List<Path> hostPaths, Sandbox.Limits limits, long disk
         return Optional.empty();
     }
 
-    /** Why the manifest's build timeout is refused, or empty. */
+    /**
+     * Why the manifest's build timeout is refused, or empty. The default a manifest gets when it names none is never
+     * refused: a server that allows less cuts it to its maximum ({@link #timeout}).
+     */
     public Optional<String> refuseTimeout(Duration asked) {
-        if (asked.compareTo(maxTimeout) <= 0) return Optional.empty();
+        if (asked.compareTo(maxTimeout) <= 0 || asked.equals(DEFAULT_MANIFEST_TIMEOUT)) return Optional.empty();
         return Optional.of("mayfly.toml: [build] timeout = " + asked.toSeconds() + "s is longer than this server allows for a build ("
                 + maxTimeout.toSeconds() + "s); shorten it, or ask the operator to raise --build-max-timeout");
+    }
+
+    /** The build timeout a manifest gets when it names none. */
+    private static final Duration DEFAULT_MANIFEST_TIMEOUT = io.mayfly.wire.manifest.Manifest.defaults(null).build().timeout();
+
+    /** The time a build asking for {@code asked} gets here: at most the server's maximum. */
+    public Duration timeout(Duration asked) {
+        return asked.compareTo(maxTimeout) <= 0 ? asked : maxTimeout;
     }
 
     /** The limits in one line, for the build's log. */

@@ -103,9 +103,11 @@ public final class SandboxedBuild implements Builder {
         AtomicReference<String> stoppedBy = new AtomicReference<>();
         Thread reader = Thread.ofVirtual().name("build-output").start(() -> copyOutput(process, req, out, stoppedBy));
         Thread disk = Thread.ofVirtual().name("build-disk").start(() -> watchDisk(process, req.workDir(), stoppedBy));
-        boolean finished = process.waitFor(req.timeout().toMillis(), TimeUnit.MILLISECONDS);
-        if (!finished) stoppedBy.compareAndSet(null, "the build timed out after " + human(req.timeout()) + " and was stopped; "
-                + "raise [build] timeout in mayfly.toml if it needs longer");
+        Duration timeout = policy.timeout(req.timeout());
+        boolean finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (!finished) stoppedBy.compareAndSet(null, "the build timed out after " + human(timeout) + " and was stopped; "
+                + (timeout.equals(req.timeout()) ? "raise [build] timeout in mayfly.toml if it needs longer"
+                : "this server allows a build at most that (--build-max-timeout)"));
         if (!finished || stoppedBy.get() != null) kill(process);
         reader.join(TimeUnit.SECONDS.toMillis(10));
         disk.interrupt();
