@@ -62,16 +62,7 @@ public final class HumanFormat {
 
     /** "512 B", "712 KiB", "3.4 MiB", "21 MiB", "1.2 GiB". */
     public static String size(long bytes) {
-        if (bytes < 1024) return bytes + " B";
-        if (bytes < 1024 * 1024) return Math.round(bytes / 1024.0) + " KiB";
-        String[] units = {"MiB", "GiB", "TiB"};
-        double value = bytes / (1024.0 * 1024.0);
-        int unit = 0;
-        while (value >= 1024 && unit < units.length - 1) {
-            value /= 1024;
-            unit++;
-        }
-        return (value < 10 ? String.format(Locale.ROOT, "%.1f", value) : String.valueOf(Math.round(value))) + " " + units[unit];
+        return io.mayfly.wire.Human.size(bytes);
     }
 
     /** The first 12 hex digits of a sha256, with or without its "sha256:" prefix. */

@@ -4,14 +4,9 @@ import io.mayfly.wire.Views;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -43,19 +38,7 @@ class LivenessRollbackTest {
             assertThat(crash.out()).contains("exited with code 3", "before it was healthy", "its last lines:", "exiting with 3",
                     "v1 is still serving");
 
-            AtomicBoolean running = new AtomicBoolean(true);
-            AtomicInteger requests = new AtomicInteger();
-            List<String> failures = new CopyOnWriteArrayList<>();
-            Thread client = Thread.ofPlatform().start(() -> {
-                while (running.get() && requests.incrementAndGet() < 100_000) {
-                    try {
-                        HttpResponse<String> r = mayfly.visit("phoenix", "/");
-                        if (r.statusCode() != 200) failures.add(r.statusCode() + ": " + r.body());
-                    } catch (Exception e) {
-                        failures.add(e.toString());
-                    }
-                }
-            });
+            LoadLoop load = LoadLoop.start(mayfly, "phoenix", 1);
             // Passes its check, then dies 6 s later: live at first, then rolled back by itself.
             write(repo, "\"--name\", \"v3\", \"--die-after-ms\", \"6000\"");
             MayflyProcess.Result dies = mayfly.push(repo, "phoenix", "dies");
@@ -65,14 +48,13 @@ class LivenessRollbackTest {
             Views.ReleaseView failed = Eventually.until(Duration.ofSeconds(30), () -> mayfly.releases("phoenix").stream()
                     .filter(r -> r.version() == 3).findFirst().orElseThrow(), r -> r.status().equals("failed"), "v3 rolled back");
             Thread.sleep(500); // requests go on after the switch back
-            running.set(false);
-            client.join();
+            load.close();
             assertThat(failed.reason()).contains("rolled back", "after going live", "exited with code 1", "dying after");
             assertThat(mayfly.releases("phoenix")).anySatisfy(r -> {
                 assertThat(r.version()).isEqualTo(1);
                 assertThat(r.status()).isEqualTo("live");
             });
-            assertThat(failures).as("failed requests out of " + requests.get()).isEmpty();
+            assertThat(load.failures()).as("failed requests out of " + load.requests()).isEmpty();
             assertThat(mayfly.visit("phoenix", "/").body()).isEqualTo("hello from v1\n");
             assertThat(mayfly.cli("logs", "-a", "phoenix", "-n", "300").out()).contains("v3 failed", "traffic is back on v1",
                     "v1 is the live release again");

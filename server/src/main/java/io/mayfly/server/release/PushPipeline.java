@@ -370,9 +370,7 @@ public final class PushPipeline {
     }
 
     static String size(long bytes) {
-        if (bytes < 1024) return bytes + " B";
-        if (bytes < 1024 * 1024) return (bytes / 1024) + " KiB";
-        return String.format("%.1f MiB", bytes / 1024.0 / 1024.0);
+        return io.mayfly.wire.Human.size(bytes);
     }
 
     private static void deleteTree(Path dir) {
