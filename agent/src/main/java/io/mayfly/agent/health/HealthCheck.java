@@ -238,6 +238,41 @@ public final class HealthCheck {
         }
     }
 
+    /** How long the console regex may take on one line: it is the tenant's, and so are the lines. */
+    static final long MATCH_BUDGET_NANOS = 50_000_000;
+    /** The longest stretch of a line the console regex sees. */
+    static final int MATCH_CHARS = 4096;
+
+    /** A line as the regex sees it: at most {@link #MATCH_CHARS} of it, its reads counted and checked against a deadline. */
+    private static final class Bounded implements CharSequence {
+        static final class TooSlow extends RuntimeException {
+            TooSlow() {
+                super(null, null, false, false);
+            }
+        }
+
+        private final String line;
+        private final long deadline;
+        private int reads;
+
+        Bounded(String line, long deadline) {
+            this.line = line;
+            this.deadline = deadline;
+        }
+
+        public int length() { return Math.min(line.length(), MATCH_CHARS); }
+
+        public char charAt(int index) {
+            if ((++reads & 0x3ff) == 0 && System.nanoTime() > deadline) throw new TooSlow();
+            return line.charAt(index);
+        }
+
+        public CharSequence subSequence(int start, int end) { return line.subSequence(start, end); }
+
+        @Override
+        public String toString() { return line.substring(0, length()); }
+    }
+
     /**
      * Reads what the guest printed since the start, a line at a time, remembering where it stopped: each attempt
      * reads only what is new. Lines Mayfly wrote into the console itself never count.
@@ -248,6 +283,8 @@ public final class HealthCheck {
         private long position;
         private final StringBuilder partial = new StringBuilder();
         private boolean matched;
+        /** Set once the regex ran out of time on a line: what every later attempt says too. */
+        private String tooSlow;
 
         ConsoleScan(Path log, long from, Pattern pattern) {
             this.log = log;
@@ -277,13 +314,18 @@ public final class HealthCheck {
                 String line = partial.substring(0, end);
                 partial.delete(0, end + 1);
                 if (ConsoleLines.isMayflys(line)) continue;
-                if (pattern.matcher(line).find()) {
-                    matched = true;
-                    return null;
+                try {
+                    if (pattern.matcher(new Bounded(line, System.nanoTime() + MATCH_BUDGET_NANOS)).find()) {
+                        matched = true;
+                        return null;
+                    }
+                } catch (Bounded.TooSlow e) {
+                    tooSlow = "the console regex /" + pattern + "/ took more than " + MATCH_BUDGET_NANOS / 1_000_000
+                            + " ms on one line; simplify it (nested repetition backtracks without end)";
                 }
             }
             if (partial.length() > 65536) partial.setLength(0); // a line without an end: none to match
-            return "no line the guest printed matched /" + pattern + "/";
+            return tooSlow != null ? tooSlow : "no line the guest printed matched /" + pattern + "/";
         }
     }
 

@@ -148,6 +148,18 @@ class HealthCheckTest {
     }
 
     @Test
+    void aConsoleRegexThatBacktracksWithoutEndIsCutShortAndSaysSo() throws Exception {
+        java.nio.file.Path log = java.nio.file.Files.createTempFile("console", ".log");
+        java.nio.file.Files.writeString(log, "a".repeat(30) + "!\n");
+        HealthCheck check = HealthCheck.console(log, 0, java.util.regex.Pattern.compile("(.*a){12}$"), INTERVAL, Duration.ofSeconds(1));
+        long began = System.nanoTime();
+        assertThat(check.await(Duration.ofMillis(500), () -> true)).isInstanceOfSatisfying(HealthCheck.Unhealthy.class,
+                u -> assertThat(u.reason()).contains("took more than 50 ms on one line"));
+        assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(5));
+        java.nio.file.Files.delete(log);
+    }
+
+    @Test
     void durationsReadLikeADeployLog() {
         assertThat(HealthCheck.human(Duration.ofMillis(250))).isEqualTo("250ms");
         assertThat(HealthCheck.human(Duration.ofMillis(1500))).isEqualTo("1.5s");
