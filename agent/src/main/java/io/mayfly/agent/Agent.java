@@ -120,7 +120,8 @@ public final class Agent implements AutoCloseable {
         String id = req.app() + "-v" + req.release() + "-" + HexFormat.of().formatHex(randomBytes(3));
         Path stateDir = dir.resolve("instances").resolve(id);
         int port = Ports.freeLoopbackPort();
-        Map<String, String> placeholders = Map.of("port", Integer.toString(port), "app", req.app(), "release", Integer.toString(req.release()));
+        Map<String, String> placeholders = new HashMap<>(Map.of("port", Integer.toString(port), "app", req.app(), "release", Integer.toString(req.release())));
+        placeholders.keySet().removeAll(driver.ownPlaceholders());
         List<String> args = req.args().stream().map(a -> fill(a, placeholders)).toList();
         Map<String, String> env = new LinkedHashMap<>(req.env());
         env.put("PORT", Integer.toString(port));
