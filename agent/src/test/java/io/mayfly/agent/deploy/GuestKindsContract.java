@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -185,6 +186,8 @@ public abstract class GuestKindsContract {
                     Long.toString(3000 + bootTime().toMillis())));
             assertThat(outcome).isInstanceOf(DeployOutcome.Live.class);
             Standby standby = ((DeployOutcome.Live) outcome).standby();
+            CompletableFuture<Long> died = whenPrinted(standby.fresh().getFirst().state().logFile(), "dying after");
+            CompletableFuture<Long> back = standby.ending().thenApply(e -> System.nanoTime());
             Standby.Ending ending = standby.ending().get(30 + bootTime().toSeconds(), TimeUnit.SECONDS);
             Thread.sleep(300); // requests keep flowing after the switch back
             running.set(false);
@@ -193,8 +196,11 @@ public abstract class GuestKindsContract {
                 assertThat(r.reason()).contains("exited", "dying after");
                 assertThat(r.afterLive()).isPositive().isLessThan(Duration.ofSeconds(30)); // its 3 s count from listening, before the switch
                 assertThat(r.serving()).isEqualTo(1);
-                System.out.println("rollback: traffic back on the previous release " + r.switchBack().toMillis() + " ms after the crash was seen");
             });
+            long crashToBack = TimeUnit.NANOSECONDS.toMillis(back.join() - died.get(5, TimeUnit.SECONDS));
+            System.out.println(getClass().getSimpleName() + " rollback: traffic back on the previous release " + crashToBack
+                    + " ms after the guest printed its last line (the switch itself " + ((Standby.Ending.RolledBack) ending).switchBack().toMillis()
+                    + " ms); " + sent.get() + " requests, " + failures.size() + " failed");
             assertThat(failures).as("failed requests out of " + sent.get()).isEmpty();
             assertThat(get().body()).isEqualTo("hello from v1\n");
             assertThat(events).anySatisfy(e -> assertThat(e).contains("failed", "after going live", "traffic is back on v"));
@@ -210,6 +216,27 @@ public abstract class GuestKindsContract {
         DeployOutcome second = deploy(none, serving("--name", "v2"));
         assertThat(((DeployOutcome.Live) second).standby()).isNull();
         assertThat(agent.instances("app")).hasSize(1);
+    }
+
+    /** Completes with System.nanoTime() when {@code text} appears in {@code log}, which is polled every few milliseconds. */
+    private static CompletableFuture<Long> whenPrinted(Path log, String text) {
+        CompletableFuture<Long> seen = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            try {
+                while (System.nanoTime() < end) {
+                    if (java.nio.file.Files.exists(log) && java.nio.file.Files.readString(log).contains(text)) {
+                        seen.complete(System.nanoTime());
+                        return;
+                    }
+                    Thread.sleep(5);
+                }
+                seen.completeExceptionally(new AssertionError(log + " never showed " + text));
+            } catch (Exception e) {
+                seen.completeExceptionally(e);
+            }
+        });
+        return seen;
     }
 
     private List<String> serving(String... more) {
