@@ -263,6 +263,7 @@ public final class Agent implements AutoCloseable {
             if (h.console() != null) continue; // a console line proves a start only: exits alone are watched
             for (Instance i : standby.fresh()) {
                 if (!i.handle().isAlive()) continue; // the supervisor reports it
+                if (i.handle().guest().unreachable().isPresent()) continue; // nothing to probe: its exit is watched
                 HealthCheck.Result r = HealthCheck.of(h, i.handle().guest(), i.handle().state().logFile(), i.consoleFrom())
                         .await(h.tryTimeout(), i.handle().exited());
                 if (r instanceof HealthCheck.Unhealthy sick) {
