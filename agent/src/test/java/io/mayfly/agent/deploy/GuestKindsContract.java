@@ -251,7 +251,8 @@ public abstract class GuestKindsContract {
         return args;
     }
 
-    private DeployOutcome deploy(Manifest.Health health, List<String> args) throws Exception {
+    /** Deploys the next release of the app with {@code args} (placeholders unfilled) and waits for the outcome. */
+    protected DeployOutcome deploy(Manifest.Health health, List<String> args) throws Exception {
         StartRequest request = new StartRequest("app", ++release, artifact(), initrd(), args, Map.of(), run(), health, Duration.ofSeconds(5));
         return DeployStrategy.named("blue-green", agent).run(request, 1, Duration.ofSeconds(5), StagedTest.NONE, Progress.NONE);
     }
@@ -276,11 +277,11 @@ public abstract class GuestKindsContract {
         return new Manifest.Health(null, 200, false, "^listening on ", timeout, Duration.ofMillis(20), Duration.ofMillis(500), Duration.ofSeconds(30));
     }
 
-    private static Manifest.Health tcp(Duration timeout) {
+    protected static Manifest.Health tcp(Duration timeout) {
         return new Manifest.Health(null, 200, true, null, timeout, Duration.ofMillis(20), Duration.ofMillis(500), Duration.ofSeconds(30));
     }
 
-    private static Manifest.Health http(Duration timeout) {
+    protected static Manifest.Health http(Duration timeout) {
         return new Manifest.Health("/", 200, false, null, timeout, Duration.ofMillis(20), Duration.ofMillis(500), Duration.ofSeconds(30));
     }
 
