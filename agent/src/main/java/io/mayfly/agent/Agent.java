@@ -291,7 +291,7 @@ public final class Agent implements AutoCloseable {
      */
     public boolean rollBackIfWatched(Instance dead, String why) {
         Standby standby = standbys.get(dead.app());
-        if (standby == null || !standby.fresh().contains(dead) || stopping.contains(dead.id())) return false;
+        if (standby == null || !standby.fresh().contains(dead) || stoppedOnPurpose(dead)) return false;
         List<String> last = lastLines(dead);
         return rollBack(standby, "instance " + dead.id() + " " + why + (last.isEmpty() ? "" : "; its last lines: " + String.join(" | ", last)));
     }
@@ -319,6 +319,11 @@ public final class Agent implements AutoCloseable {
         return true;
     }
 
+    /** Whether the instance is being stopped, or was stopped, on purpose: then its exit is no crash. */
+    private boolean stoppedOnPurpose(Instance instance) {
+        return stopping.contains(instance.id()) || !instances.containsKey(instance.id());
+    }
+
     private void supervise(Instance instance) {
         if (supervised.add(instance.id())) supervisor.watch(instance);
     }
@@ -333,7 +338,7 @@ public final class Agent implements AutoCloseable {
      */
     public synchronized boolean crashed(Instance dead) {
         supervised.remove(dead.id());
-        if (stopping.contains(dead.id()) || !isRouted(dead)) return false;
+        if (stoppedOnPurpose(dead) || !isRouted(dead)) return false;
         List<Backend> rest = router.backends(dead.app()).stream().filter(b -> b != dead.backend()).toList();
         router.switchTo(dead.app(), rest);
         persistRoutes();
@@ -425,8 +430,10 @@ public final class Agent implements AutoCloseable {
         try {
             instance.handle().stop(STOP_GRACE);
         } finally {
-            stopping.remove(instance.id());
+            // Gone from the instances before it leaves stopping: its exit, which a handle may see only after stop returned
+            // (a Xen domain, an adopted process, both polled), is never taken for a crash.
             instances.remove(instance.id());
+            stopping.remove(instance.id());
             deleteQuietly(dir.resolve("instances").resolve(instance.id()).resolve("state.json"));
             try {
                 pruneStopped(dir.resolve("instances"), instance.app(), KEEP_STOPPED, instances.keySet());
