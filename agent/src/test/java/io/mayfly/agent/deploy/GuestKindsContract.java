@@ -51,7 +51,16 @@ public abstract class GuestKindsContract {
     /** The [run] settings (driver, memory, guest port) of every release. */
     protected abstract Manifest.Run run();
 
-    protected abstract Path artifact() throws Exception;
+    /** The boot image: testserver itself, unless the driver boots something that runs it (a kernel and its initrd). */
+    protected Path artifact() throws Exception {
+        return io.mayfly.agent.driver.process.TestServer.binary();
+    }
+
+    /** The [run] settings on {@code driver}: 64 MiB, one instance, the guest on port 8080, the rest the manifest's defaults. */
+    protected static Manifest.Run runOn(String driver) {
+        Manifest.Run d = Manifest.defaults("testserver").run();
+        return new Manifest.Run(driver, List.of(), d.memoryBytes(), 1, 1, 8080, d.drainTimeout(), null, "blue-green", true, null, null, null);
+    }
 
     protected Path initrd() throws Exception {
         return null;

@@ -4,7 +4,6 @@ import io.mayfly.agent.deploy.GuestKindsContract;
 import io.mayfly.agent.driver.Driver;
 import io.mayfly.agent.driver.StandIns;
 import io.mayfly.agent.driver.TapDevices;
-import io.mayfly.agent.driver.process.TestServer;
 import io.mayfly.wire.manifest.Manifest;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -121,13 +120,7 @@ class StandInFirecrackerGuestKindsTest extends GuestKindsContract {
 
     @Override
     protected Manifest.Run run() {
-        Manifest.Run d = Manifest.defaults("testserver").run();
-        return new Manifest.Run("firecracker", List.of(), 64L << 20, 1, 1, 8080, d.drainTimeout(), null, "blue-green", true, null, null, null);
-    }
-
-    @Override
-    protected Path artifact() throws Exception {
-        return TestServer.binary();
+        return runOn("firecracker");
     }
 
     /** What follows "--" on the kernel command line goes to init, here the server; the stand-in adds --bind with the guest's address. */

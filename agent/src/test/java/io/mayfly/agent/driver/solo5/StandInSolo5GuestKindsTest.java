@@ -4,7 +4,6 @@ import io.mayfly.agent.deploy.GuestKindsContract;
 import io.mayfly.agent.driver.Driver;
 import io.mayfly.agent.driver.StandIns;
 import io.mayfly.agent.driver.TapDevices;
-import io.mayfly.agent.driver.process.TestServer;
 import io.mayfly.wire.manifest.Manifest;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -77,13 +76,7 @@ class StandInSolo5GuestKindsTest extends GuestKindsContract {
 
     @Override
     protected Manifest.Run run() {
-        Manifest.Run d = Manifest.defaults("testserver").run();
-        return new Manifest.Run("solo5-spt", List.of(), 64L << 20, 1, 1, 8080, d.drainTimeout(), null, "blue-green", true, null, null, null);
-    }
-
-    @Override
-    protected Path artifact() throws Exception {
-        return TestServer.binary();
+        return runOn("solo5-spt");
     }
 
     @Override

@@ -4,7 +4,6 @@ import io.mayfly.agent.deploy.DeployOutcome;
 import io.mayfly.agent.deploy.GuestKindsContract;
 import io.mayfly.agent.driver.Driver;
 import io.mayfly.agent.driver.StandIns;
-import io.mayfly.agent.driver.process.TestServer;
 import io.mayfly.wire.manifest.Manifest;
 import org.junit.jupiter.api.Test;
 
@@ -37,13 +36,7 @@ class StandInXenGuestKindsTest extends GuestKindsContract {
 
     @Override
     protected Manifest.Run run() {
-        Manifest.Run d = Manifest.defaults("testserver").run();
-        return new Manifest.Run("xen", List.of(), 64L << 20, 1, 1, 8080, d.drainTimeout(), null, "blue-green", true, null, null, null);
-    }
-
-    @Override
-    protected Path artifact() throws Exception {
-        return TestServer.binary();
+        return runOn("xen");
     }
 
     @Override
