@@ -120,7 +120,8 @@ public final class Agent implements AutoCloseable {
         String id = req.app() + "-v" + req.release() + "-" + HexFormat.of().formatHex(randomBytes(3));
         Path stateDir = dir.resolve("instances").resolve(id);
         int port = Ports.freeLoopbackPort();
-        Map<String, String> placeholders = Map.of("port", Integer.toString(port), "app", req.app(), "release", Integer.toString(req.release()));
+        Map<String, String> placeholders = new HashMap<>(Map.of("port", Integer.toString(port), "app", req.app(), "release", Integer.toString(req.release())));
+        placeholders.keySet().removeAll(driver.ownPlaceholders());
         List<String> args = req.args().stream().map(a -> fill(a, placeholders)).toList();
         Map<String, String> env = new LinkedHashMap<>(req.env());
         env.put("PORT", Integer.toString(port));
@@ -262,6 +263,7 @@ public final class Agent implements AutoCloseable {
             if (h.console() != null) continue; // a console line proves a start only: exits alone are watched
             for (Instance i : standby.fresh()) {
                 if (!i.handle().isAlive()) continue; // the supervisor reports it
+                if (i.handle().guest().unreachable().isPresent()) continue; // nothing to probe: its exit is watched
                 HealthCheck.Result r = HealthCheck.of(h, i.handle().guest(), i.handle().state().logFile(), i.consoleFrom())
                         .await(h.tryTimeout(), i.handle().exited());
                 if (r instanceof HealthCheck.Unhealthy sick) {
@@ -289,7 +291,7 @@ public final class Agent implements AutoCloseable {
      */
     public boolean rollBackIfWatched(Instance dead, String why) {
         Standby standby = standbys.get(dead.app());
-        if (standby == null || !standby.fresh().contains(dead) || stopping.contains(dead.id())) return false;
+        if (standby == null || !standby.fresh().contains(dead) || stoppedOnPurpose(dead)) return false;
         List<String> last = lastLines(dead);
         return rollBack(standby, "instance " + dead.id() + " " + why + (last.isEmpty() ? "" : "; its last lines: " + String.join(" | ", last)));
     }
@@ -317,6 +319,11 @@ public final class Agent implements AutoCloseable {
         return true;
     }
 
+    /** Whether the instance is being stopped, or was stopped, on purpose: then its exit is no crash. */
+    private boolean stoppedOnPurpose(Instance instance) {
+        return stopping.contains(instance.id()) || !instances.containsKey(instance.id());
+    }
+
     private void supervise(Instance instance) {
         if (supervised.add(instance.id())) supervisor.watch(instance);
     }
@@ -331,7 +338,7 @@ public final class Agent implements AutoCloseable {
      */
     public synchronized boolean crashed(Instance dead) {
         supervised.remove(dead.id());
-        if (stopping.contains(dead.id()) || !isRouted(dead)) return false;
+        if (stoppedOnPurpose(dead) || !isRouted(dead)) return false;
         List<Backend> rest = router.backends(dead.app()).stream().filter(b -> b != dead.backend()).toList();
         router.switchTo(dead.app(), rest);
         persistRoutes();
@@ -423,8 +430,10 @@ public final class Agent implements AutoCloseable {
         try {
             instance.handle().stop(STOP_GRACE);
         } finally {
-            stopping.remove(instance.id());
+            // Gone from the instances before it leaves stopping: its exit, which a handle may see only after stop returned
+            // (a Xen domain, an adopted process, both polled), is never taken for a crash.
             instances.remove(instance.id());
+            stopping.remove(instance.id());
             deleteQuietly(dir.resolve("instances").resolve(instance.id()).resolve("state.json"));
             try {
                 pruneStopped(dir.resolve("instances"), instance.app(), KEEP_STOPPED, instances.keySet());

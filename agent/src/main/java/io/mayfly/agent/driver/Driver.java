@@ -1,6 +1,7 @@
 package io.mayfly.agent.driver;
 
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A way of running an instance (modelled on Nomad's task drivers): start it, and after an agent
@@ -14,6 +15,16 @@ public interface Driver {
 
     /** Whether this driver can run instances on this host, and if not, why. Cheap after the first call. */
     Availability availability();
+
+    /**
+     * The placeholders of {@code run.args} this driver fills itself, because only it knows their values (a guest's
+     * address on its tap) or gives them a meaning of its own ({@code port}: the port the guest listens on behind the
+     * driver's forward). The agent fills the others ({@code {port}}, {@code {app}}, {@code {release}}) before
+     * {@link #start}.
+     */
+    default Set<String> ownPlaceholders() {
+        return Set.of();
+    }
 
     /** Starts an instance. Returns once the instance's process exists; health is checked by the caller. */
     InstanceHandle start(InstanceSpec spec) throws DriverException;

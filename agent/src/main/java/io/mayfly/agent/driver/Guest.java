@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * The guest behind an instance, as its health check reaches it: the guest itself, never what Mayfly put in front of
@@ -24,6 +25,25 @@ public interface Guest {
 
     /** One TCP check within {@code timeout}: null when the guest itself accepted a connection on its port, else what was seen. */
     String acceptsTcp(Duration timeout) throws InterruptedException;
+
+    /**
+     * Why no HTTP or TCP check can reach this guest at all, or empty when one can. Such a check fails at once with
+     * this rather than being retried until its timeout: only a console check can tell whether the guest serves.
+     */
+    default Optional<String> unreachable() {
+        return Optional.empty();
+    }
+
+    /** A guest Mayfly reaches on no port (a Xen domain on its bridge): HTTP and TCP checks fail at once saying {@code why}. */
+    static Guest consoleOnly(String why) {
+        return new Guest() {
+            public InetSocketAddress http() { throw new IllegalStateException(why); }
+
+            public String acceptsTcp(Duration timeout) { return why; }
+
+            public Optional<String> unreachable() { return Optional.of(why); }
+        };
+    }
 
     /** A guest that listens on the host's loopback itself, with nothing in front: a connect is its own accept. */
     static Guest onLoopback(int port) {

@@ -14,6 +14,7 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import java.time.Duration;
 import java.util.Set;
@@ -52,8 +53,14 @@ public final class HealthCheck {
     private final Probe probe;
     private final Duration interval;
     private final Duration tryTimeout;
+    /** Why this check cannot be made at all (it fails at once), or null. */
+    private final String impossible;
 
     private HealthCheck(String target, Probe probe, Duration interval, Duration tryTimeout) {
+        this(target, probe, interval, tryTimeout, null);
+    }
+
+    private HealthCheck(String target, Probe probe, Duration interval, Duration tryTimeout, String impossible) {
         if (interval.isNegative() || interval.isZero() || tryTimeout.isNegative() || tryTimeout.isZero()) {
             throw new IllegalArgumentException("health check interval and timeout must be positive, not " + interval + " and " + tryTimeout);
         }
@@ -61,15 +68,21 @@ public final class HealthCheck {
         this.probe = probe;
         this.interval = interval;
         this.tryTimeout = tryTimeout;
+        this.impossible = impossible;
     }
 
     /**
      * The check {@code [health]} describes, against {@code guest}: {@code console} reads {@code consoleLog} from
      * {@code consoleFrom} (where this start's output begins), {@code tcp} asks the guest, and otherwise an HTTP GET.
+     * An HTTP or TCP check of a guest that no such check can reach ({@link Guest#unreachable()}) fails at once.
      */
     public static HealthCheck of(Manifest.Health health, Guest guest, Path consoleLog, long consoleFrom) {
         if (health.console() != null) {
             return console(consoleLog, consoleFrom, Pattern.compile(health.console()), health.interval(), health.tryTimeout());
+        }
+        Optional<String> unreachable = guest.unreachable();
+        if (unreachable.isPresent()) {
+            return new HealthCheck("the guest", (deadline, open) -> unreachable.get(), health.interval(), health.tryTimeout(), unreachable.get());
         }
         if (health.tcp() || health.path() == null) return tcp(guest, health.interval(), health.tryTimeout());
         InetSocketAddress at = guest.http();
@@ -127,6 +140,7 @@ public final class HealthCheck {
     }
 
     private Result await(Duration overall, Supplier<String> exitReason, CompletableFuture<?> exitSignal) {
+        if (impossible != null) return new Unhealthy(impossible, Duration.ZERO, 0);
         long start = System.nanoTime();
         long deadline = start + overall.toNanos();
         CompletableFuture<Void> healthy = new CompletableFuture<>();

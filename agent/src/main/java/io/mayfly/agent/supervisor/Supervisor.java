@@ -82,8 +82,9 @@ public final class Supervisor {
 
     private void liveness(Instance instance) {
         Manifest.Health h = instance.request().health();
-        // A console line proves a start; once printed it says nothing about later: such an instance is watched by its exit alone.
-        if (h.console() != null) return;
+        // A console line proves a start; once printed it says nothing about later: such an instance is watched by its exit alone,
+        // as is one whose guest no HTTP or TCP check can reach.
+        if (h.console() != null || instance.handle().guest().unreachable().isPresent()) return;
         int failures = 0;
         while (instance.handle().isAlive()) {
             try {

@@ -21,30 +21,46 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 /**
  * The health gate against small guests of each kind, on one driver (a subclass says which, and how its guest is
  * made): one that never listens and one that exits at once never go live, however often pushed; one that listens
  * late and one that prints its console line late go live once ready; one that passes and dies seconds later is rolled
  * back with no failed request in a load loop through the real router. The guest is testserver.c, its behaviour
- * chosen by its flags in [run] args.
+ * chosen by its flags in [run] args. A driver whose guests cannot be given every kind of check ({@link #checks()})
+ * runs the kinds with the checks it has; a kind no such check can tell apart is skipped for it.
  */
 public abstract class GuestKindsContract {
+    /** The kinds of {@code [health]} check. */
+    protected enum Check { TCP, HTTP, CONSOLE }
+
     /** The drivers of the agent under test. */
     protected abstract List<Driver> drivers(Path dir) throws Exception;
 
     /** The [run] settings (driver, memory, guest port) of every release. */
     protected abstract Manifest.Run run();
 
-    protected abstract Path artifact() throws Exception;
+    /** The boot image: testserver itself, unless the driver boots something that runs it (a kernel and its initrd). */
+    protected Path artifact() throws Exception {
+        return io.mayfly.agent.driver.process.TestServer.binary();
+    }
+
+    /** The [run] settings on {@code driver}: 64 MiB, one instance, the guest on port 8080, the rest the manifest's defaults. */
+    protected static Manifest.Run runOn(String driver) {
+        Manifest.Run d = Manifest.defaults("testserver").run();
+        return new Manifest.Run(driver, List.of(), d.memoryBytes(), 1, 1, 8080, d.drainTimeout(), null, "blue-green", true, null, null, null);
+    }
 
     protected Path initrd() throws Exception {
         return null;
@@ -73,6 +89,14 @@ public abstract class GuestKindsContract {
         return Duration.ZERO;
     }
 
+    /** The checks the driver's guests can be given. */
+    protected EnumSet<Check> checks() {
+        return EnumSet.allOf(Check.class);
+    }
+
+    /** Called once every instance of the test has been stopped: a stand-in's leftovers are looked for here. */
+    protected void afterInstancesStopped() throws Exception {}
+
     @TempDir
     Path dir;
     private Router router;
@@ -91,15 +115,18 @@ public abstract class GuestKindsContract {
     }
 
     @AfterEach
-    void stop() {
+    void stop() throws Exception {
         agent.instances().forEach(agent::stop);
         agent.close();
+        afterInstancesStopped();
     }
 
     @Test
     void aGuestThatNeverListensNeverGoesLive() throws Exception {
         // What sits in front of the guest accepts on the instance's port: only the TCP check could be fooled, so it is the one tried often.
-        for (Manifest.Health check : List.of(tcp(bootTime().plusMillis(300)), http(bootTime().plusSeconds(1)))) {
+        List<Manifest.Health> checks = supported(tcp(bootTime().plusMillis(300)), http(bootTime().plusSeconds(1)));
+        assumeThat(checks).as("a guest that runs and never listens is told apart only by a TCP or HTTP check").isNotEmpty();
+        for (Manifest.Health check : checks) {
             for (int i = 0; i < (check.tcp() ? Math.max(1, pushes() / 3) : 1); i++) {
                 DeployOutcome outcome = deploy(check, quiet("--exit-code", "0", "--exit-after-ms", "600000"));
                 assertThat(outcome).as("push %d, %s", i, check).isInstanceOfSatisfying(DeployOutcome.Failed.class,
@@ -111,7 +138,7 @@ public abstract class GuestKindsContract {
 
     @Test
     void aGuestThatExitsAtOnceNeverGoesLive() throws Exception {
-        for (Manifest.Health check : List.of(tcp(bootTime().plusSeconds(1)), http(bootTime().plusSeconds(1)), console("never printed"))) {
+        for (Manifest.Health check : supported(tcp(bootTime().plusSeconds(1)), http(bootTime().plusSeconds(1)), console("never printed"))) {
             for (int i = 0; i < (check.tcp() ? pushes() : Math.max(1, pushes() / 3)); i++) {
                 DeployOutcome outcome = deploy(check, quiet("--exit-code", "1", "--exit-after-ms", "0"));
                 assertThat(outcome).as("push %d, %s", i, check).isInstanceOfSatisfying(DeployOutcome.Failed.class,
@@ -123,7 +150,9 @@ public abstract class GuestKindsContract {
 
     @Test
     void aGuestThatListensLateGoesLiveWhenReady() throws Exception {
-        for (Manifest.Health check : List.of(tcp(bootTime().plusSeconds(10)), http(bootTime().plusSeconds(10)))) {
+        List<Manifest.Health> checks = supported(tcp(bootTime().plusSeconds(10)), http(bootTime().plusSeconds(10)));
+        assumeThat(checks).as("listening is seen only by a TCP or HTTP check").isNotEmpty();
+        for (Manifest.Health check : checks) {
             DeployOutcome outcome = deploy(check, serving("--delay-ms", "1500", "--name", "late"));
             assertThat(outcome).as(check.toString()).isInstanceOf(DeployOutcome.Live.class);
             assertThat(outcome.phases().get("boot") + outcome.phases().get("health")).isGreaterThanOrEqualTo(1500);
@@ -142,7 +171,7 @@ public abstract class GuestKindsContract {
 
     @Test
     void aGuestThatPassesAndDiesIsRolledBackWithNoFailedRequest() throws Exception {
-        assertThat(deploy(http(bootTime().plusSeconds(10)), serving("--name", "v1"))).isInstanceOf(DeployOutcome.Live.class);
+        assertThat(deploy(serves(bootTime().plusSeconds(10)), serving("--name", "v1"))).isInstanceOf(DeployOutcome.Live.class);
         for (int round = 0; round < rollbackRounds(); round++) {
             AtomicBoolean running = new AtomicBoolean(true);
             AtomicInteger sent = new AtomicInteger();
@@ -162,10 +191,12 @@ public abstract class GuestKindsContract {
                     }
                 }));
             }
-            DeployOutcome outcome = deploy(http(bootTime().plusSeconds(10)), serving("--name", "dies", "--die-after-ms",
+            DeployOutcome outcome = deploy(serves(bootTime().plusSeconds(10)), serving("--name", "dies", "--die-after-ms",
                     Long.toString(3000 + bootTime().toMillis())));
             assertThat(outcome).isInstanceOf(DeployOutcome.Live.class);
             Standby standby = ((DeployOutcome.Live) outcome).standby();
+            CompletableFuture<Long> died = whenPrinted(standby.fresh().getFirst().state().logFile(), "dying after");
+            CompletableFuture<Long> back = standby.ending().thenApply(e -> System.nanoTime());
             Standby.Ending ending = standby.ending().get(30 + bootTime().toSeconds(), TimeUnit.SECONDS);
             Thread.sleep(300); // requests keep flowing after the switch back
             running.set(false);
@@ -174,8 +205,11 @@ public abstract class GuestKindsContract {
                 assertThat(r.reason()).contains("exited", "dying after");
                 assertThat(r.afterLive()).isPositive().isLessThan(Duration.ofSeconds(30)); // its 3 s count from listening, before the switch
                 assertThat(r.serving()).isEqualTo(1);
-                System.out.println("rollback: traffic back on the previous release " + r.switchBack().toMillis() + " ms after the crash was seen");
             });
+            long crashToBack = TimeUnit.NANOSECONDS.toMillis(back.join() - died.get(5, TimeUnit.SECONDS));
+            System.out.println(getClass().getSimpleName() + " rollback: traffic back on the previous release " + crashToBack
+                    + " ms after the guest printed its last line (the switch itself " + ((Standby.Ending.RolledBack) ending).switchBack().toMillis()
+                    + " ms); " + sent.get() + " requests, " + failures.size() + " failed");
             assertThat(failures).as("failed requests out of " + sent.get()).isEmpty();
             assertThat(get().body()).isEqualTo("hello from v1\n");
             assertThat(events).anySatisfy(e -> assertThat(e).contains("failed", "after going live", "traffic is back on v"));
@@ -184,12 +218,34 @@ public abstract class GuestKindsContract {
 
     @Test
     void withoutALivenessWindowThePreviousReleaseStopsAtOnce() throws Exception {
-        Manifest.Health none = new Manifest.Health("/", 200, false, null, bootTime().plusSeconds(10), Duration.ofMillis(20),
+        Manifest.Health serves = serves(bootTime().plusSeconds(10));
+        Manifest.Health none = new Manifest.Health(serves.path(), 200, false, serves.console(), serves.timeout(), Duration.ofMillis(20),
                 Duration.ofSeconds(1), Duration.ZERO);
         assertThat(deploy(none, serving("--name", "v1"))).isInstanceOf(DeployOutcome.Live.class);
         DeployOutcome second = deploy(none, serving("--name", "v2"));
         assertThat(((DeployOutcome.Live) second).standby()).isNull();
         assertThat(agent.instances("app")).hasSize(1);
+    }
+
+    /** Completes with System.nanoTime() when {@code text} appears in {@code log}, which is polled every few milliseconds. */
+    private static CompletableFuture<Long> whenPrinted(Path log, String text) {
+        CompletableFuture<Long> seen = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            try {
+                while (System.nanoTime() < end) {
+                    if (java.nio.file.Files.exists(log) && java.nio.file.Files.readString(log).contains(text)) {
+                        seen.complete(System.nanoTime());
+                        return;
+                    }
+                    Thread.sleep(5);
+                }
+                seen.completeExceptionally(new AssertionError(log + " never showed " + text));
+            } catch (Exception e) {
+                seen.completeExceptionally(e);
+            }
+        });
+        return seen;
     }
 
     private List<String> serving(String... more) {
@@ -204,7 +260,8 @@ public abstract class GuestKindsContract {
         return args;
     }
 
-    private DeployOutcome deploy(Manifest.Health health, List<String> args) throws Exception {
+    /** Deploys the next release of the app with {@code args} (placeholders unfilled) and waits for the outcome. */
+    protected DeployOutcome deploy(Manifest.Health health, List<String> args) throws Exception {
         StartRequest request = new StartRequest("app", ++release, artifact(), initrd(), args, Map.of(), run(), health, Duration.ofSeconds(5));
         return DeployStrategy.named("blue-green", agent).run(request, 1, Duration.ofSeconds(5), StagedTest.NONE, Progress.NONE);
     }
@@ -214,11 +271,26 @@ public abstract class GuestKindsContract {
                 .send(HttpRequest.newBuilder(URI.create("http://app.localhost/")).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private static Manifest.Health tcp(Duration timeout) {
+    /** Of {@code checks}, those the driver's guests can be given. */
+    private List<Manifest.Health> supported(Manifest.Health... checks) {
+        return java.util.Arrays.stream(checks).filter(h -> checks().contains(kind(h))).toList();
+    }
+
+    private static Check kind(Manifest.Health h) {
+        return h.console() != null ? Check.CONSOLE : h.tcp() ? Check.TCP : Check.HTTP;
+    }
+
+    /** The check that proves a serving guest is up: HTTP where the driver's guests can be given one, else its line saying it listens. */
+    private Manifest.Health serves(Duration timeout) {
+        if (checks().contains(Check.HTTP)) return http(timeout);
+        return new Manifest.Health(null, 200, false, "^listening on ", timeout, Duration.ofMillis(20), Duration.ofMillis(500), Duration.ofSeconds(30));
+    }
+
+    protected static Manifest.Health tcp(Duration timeout) {
         return new Manifest.Health(null, 200, true, null, timeout, Duration.ofMillis(20), Duration.ofMillis(500), Duration.ofSeconds(30));
     }
 
-    private static Manifest.Health http(Duration timeout) {
+    protected static Manifest.Health http(Duration timeout) {
         return new Manifest.Health("/", 200, false, null, timeout, Duration.ofMillis(20), Duration.ofMillis(500), Duration.ofSeconds(30));
     }
 

@@ -121,4 +121,69 @@ public final class StandIns {
         }
         throw new AssertionError(file + " never showed \"" + text + "\"; it has:\n" + (Files.exists(file) ? Files.readString(file) : "(no file)"));
     }
+
+    /**
+     * Stand-in for a guest on a tap, for stand-in tenders and VMMs that run a real program as their guest:
+     * {@code guest-on-loopback ADDRESS PROGRAM ARGS...} gives the host's loopback the guest's ADDRESS (a /32), so that
+     * the host reaches PROGRAM bound there as it reaches a guest behind its tap (the agent's forwarder and a TCP
+     * check alike), runs PROGRAM with the script's output as its console, passes SIGTERM on to it, removes the
+     * address once it has ended and exits as it did. Each address it adds is recorded in
+     * {@code guest-on-loopback.addresses} beside it, for {@link #loopbackLeftovers}. Needs the real {@code ip} and
+     * CAP_NET_ADMIN ({@link #loopbackProblem}).
+     */
+    public static Path guestOnLoopback(Path dir) throws IOException {
+        return script(dir, "guest-on-loopback", """
+                #!/bin/sh
+                address=$1; shift
+                guest=; stopping=
+                trap 'stopping=1; [ -n "$guest" ] && kill -TERM "$guest" 2>/dev/null' TERM
+                '@IP@' addr add "$address/32" dev lo || exit 1
+                echo "$address" >> "$0.addresses"
+                "$@" &
+                guest=$!
+                [ -n "$stopping" ] && kill -TERM "$guest" 2>/dev/null
+                wait "$guest"; code=$?
+                # A trapped SIGTERM ends the first wait early: wait again for the guest's own end and its exit code.
+                while kill -0 "$guest" 2>/dev/null; do wait "$guest"; code=$?; done
+                '@IP@' addr del "$address/32" dev lo
+                exit $code
+                """.replace("@IP@", realIp().toString()));
+    }
+
+    /** Why guest-on-loopback cannot run here (no ip, or no right to add addresses), or null. */
+    public static String loopbackProblem() {
+        if (VmHost.executable("ip", "/usr/sbin", "/sbin").isEmpty()) return "ip (iproute2) is not installed";
+        return new TapDevices().problem().orElse(null);
+    }
+
+    /**
+     * The addresses guest-on-loopback in {@code dir} added to the loopback and did not remove within a few seconds
+     * (its guests may still be ending): they are removed now, and returned so that a test can fail on them.
+     */
+    public static List<String> loopbackLeftovers(Path dir) throws IOException, InterruptedException {
+        Path record = dir.resolve("guest-on-loopback.addresses");
+        if (!Files.exists(record)) return List.of();
+        List<String> added = Files.readAllLines(record).stream().distinct().toList();
+        long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        List<String> left = onLoopback(added);
+        while (!left.isEmpty() && System.nanoTime() < end) {
+            Thread.sleep(50);
+            left = onLoopback(added);
+        }
+        for (String address : left) {
+            new ProcessBuilder(realIp().toString(), "addr", "del", address + "/32", "dev", "lo").inheritIO().start().waitFor();
+        }
+        return left;
+    }
+
+    private static List<String> onLoopback(List<String> addresses) throws IOException {
+        java.net.NetworkInterface lo = java.net.NetworkInterface.getByName("lo");
+        List<String> present = lo == null ? List.of()
+                : lo.inetAddresses().map(InetAddress::getHostAddress).toList();
+        return addresses.stream().filter(present::contains).toList();
+    }
+
+    private static Path realIp() {
+        return VmHost.executable("ip", "/usr/sbin", "/sbin").orElseThrow(() -> new IllegalStateException("ip is not installed"));
+    }
 }

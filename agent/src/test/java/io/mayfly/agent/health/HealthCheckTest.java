@@ -48,6 +48,32 @@ class HealthCheckTest {
     }
 
     @Test
+    void anHttpOrTcpCheckOfAGuestNoneCanReachFailsAtOnceAndAConsoleCheckIsStillMade() throws Exception {
+        io.mayfly.agent.driver.Guest guest = io.mayfly.agent.driver.Guest.consoleOnly("no port reaches this guest: check its console");
+        java.nio.file.Path log = java.nio.file.Files.writeString(java.nio.file.Files.createTempFile("console", ".log"), "up and serving\n");
+        try {
+            for (io.mayfly.wire.manifest.Manifest.Health h : List.of(health("/", false, null), health(null, true, null))) {
+                long began = System.nanoTime();
+                HealthCheck.Result result = HealthCheck.of(h, guest, log, 0).await(Duration.ofSeconds(10), () -> true);
+
+                assertThat(result).isInstanceOfSatisfying(HealthCheck.Unhealthy.class,
+                        u -> assertThat(u.reason()).isEqualTo("no port reaches this guest: check its console"));
+                assertThat(result.attempts()).isZero();
+                assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(1));
+            }
+            assertThat(HealthCheck.of(health(null, false, "serving"), guest, log, 0).await(Duration.ofSeconds(2), () -> true))
+                    .isInstanceOf(HealthCheck.Healthy.class);
+        } finally {
+            java.nio.file.Files.delete(log);
+        }
+    }
+
+    private static io.mayfly.wire.manifest.Manifest.Health health(String path, boolean tcp, String console) {
+        return new io.mayfly.wire.manifest.Manifest.Health(path, 200, tcp, console, Duration.ofSeconds(10), INTERVAL, Duration.ofSeconds(1),
+                Duration.ZERO);
+    }
+
+    @Test
     void nothingListeningIsUnhealthyWithConnectionRefused() {
         HealthCheck.Result result = http(Duration.ofSeconds(2)).await(Duration.ofMillis(400), () -> true);
 

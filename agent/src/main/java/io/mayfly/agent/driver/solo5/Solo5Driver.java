@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Runs a Solo5 unikernel (a MirageOS {@code -t hvt} or {@code -t spt} build) under its tender, which is the
@@ -30,9 +31,11 @@ import java.util.Optional;
  * device; a block device and no initrd, or the other way round; a type it does not know) fails the start with what
  * to change, before anything is created.
  *
- * <p>Networking: each instance has its own tap and /30 ({@link GuestNetwork}); the guest is told its address as
- * MirageOS takes it, {@code --ipv4=GUEST/30 --ipv4-gateway=HOST} before {@code run.args}, and the agent forwards
- * its loopback port to the guest's port.
+ * <p>Networking: each instance has its own tap and /30 ({@link GuestNetwork}), and the agent forwards its loopback
+ * port to the guest's port. The guest is told its address where it takes it ({@link Solo5Arguments}): through the
+ * placeholders {@code {ipv4}}, {@code {cidr}}, {@code {netmask}}, {@code {gateway}} (and {@code {port}}, the guest's
+ * port) in {@code run.args}, or, when they use none and the unikernel is a MirageOS one, as MirageOS takes it,
+ * {@code --ipv4=GUEST/30 --ipv4-gateway=HOST} before {@code run.args}.
  *
  * <p>Solo5 has no way to ask a guest to shut down: the tender exits on SIGTERM and the guest ends with it.
  */
@@ -79,6 +82,9 @@ public final class Solo5Driver implements Driver {
     public String name() { return tender.command; }
 
     @Override
+    public Set<String> ownPlaceholders() { return Solo5Arguments.PLACEHOLDERS; }
+
+    @Override
     public Availability availability() {
         if (binary == null) {
             return Availability.no(tender.command + " not found on PATH or in /usr/local/bin; " + INSTALL + ", and put "
@@ -98,7 +104,7 @@ public final class Solo5Driver implements Driver {
         Availability available = availability();
         if (!available.available()) throw new DriverException(available.detail());
         Path unikernel = VmHost.existing(spec.artifact(), "artifact", spec);
-        refuseOwnAddressing(spec);
+        List<String> args = Solo5Arguments.of(spec, Tap.forPort(spec.port()), unikernel);
         String what = spec.app() + " v" + spec.release();
         Solo5Manifest manifest = Solo5Manifest.query(elftool, unikernel, what);
         String net = networkDevice(manifest, what);
@@ -111,8 +117,7 @@ public final class Solo5Driver implements Driver {
         block.ifPresent(name -> command.add("--block:" + name + "=" + disk));
         command.add("--");
         command.add(unikernel.toString());
-        command.addAll(List.of("--ipv4=" + tap.guestCidr(), "--ipv4-gateway=" + tap.hostAddress()));
-        command.addAll(spec.args());
+        command.addAll(args);
         return VmmProcess.start(name(), spec, command, null, network);
     }
 
@@ -155,15 +160,5 @@ public final class Solo5Driver implements Driver {
                     + "Solo5 manifest to attach it to: remove build.initrd, or give the unikernel a block device");
         }
         return blocks.stream().findFirst();
-    }
-
-    /** The guest's address is the instance's own /30: one of the arguments given by hand would contradict it. */
-    private static void refuseOwnAddressing(InstanceSpec spec) throws DriverException {
-        for (String arg : spec.args()) {
-            if (arg.startsWith("--ipv4=") || arg.startsWith("--ipv4-gateway=")) {
-                throw new DriverException("run.args of " + spec.app() + " v" + spec.release() + " sets " + arg + ", but Mayfly gives each "
-                        + "Solo5 guest its own address and gateway (--ipv4 and --ipv4-gateway, on a tap of its own): remove it from run.args");
-            }
-        }
     }
 }

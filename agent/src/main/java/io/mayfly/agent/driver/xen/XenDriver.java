@@ -20,19 +20,23 @@ import java.util.Optional;
 
 /**
  * Boots a kernel (a MirageOS/Solo5 Xen unikernel, a Linux vmlinux) as a PVH domain with Xen's {@code xl}: writes an
- * xl domain config into the instance directory and runs {@code xl create -q CONFIG}. The domain is named after
- * the instance and lives in the hypervisor, not in any process of ours, so the instance has no pid (0 in its
- * state); a restarted agent finds it again with {@code xl list NAME}.
+ * xl domain config into the instance directory, creates the domain paused ({@code xl create -q -p CONFIG}), attaches
+ * {@code xl console NAME} to copy its console into the instance log ({@link XenConsole}), then unpauses it, so that
+ * the log holds the guest's first line too. The domain is named after the instance and lives in the hypervisor, not
+ * in any process of ours, so the instance has no pid (0 in its state); a restarted agent finds it again with
+ * {@code xl list NAME} and attaches to its console again.
  *
  * <p>The guest's network interface is bridged ({@code vif = [ 'bridge=xenbr0' ]}, the bridge from
  * {@code MAYFLY_XEN_BRIDGE}); its address comes from that network (DHCP, or static in its arguments). Mayfly does
- * not forward the agent's loopback port to it, and does not capture its console (use {@code xl console NAME}).
+ * not forward the agent's loopback port to it, so no HTTP or TCP health check can reach it: its health is checked by
+ * its console ({@code [health] console}).
  */
 public final class XenDriver implements Driver {
     public static final String NAME = "xen";
     static final String CONFIG = "xl.cfg";
     static final String BRIDGE_ENV = "MAYFLY_XEN_BRIDGE";
     private static final Duration CREATE_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration UNPAUSE_TIMEOUT = Duration.ofSeconds(10);
 
     private final Xl xl;
     private final String bridge;
@@ -91,22 +95,19 @@ public final class XenDriver implements Driver {
         } catch (IOException e) {
             throw new DriverException("cannot write the xl config of " + spec.id() + " to " + config + ": " + e.getMessage(), e);
         }
-        HostCommand.Result created;
-        try {
-            created = xl.run(CREATE_TIMEOUT, "create", "-q", config.toString());
-        } catch (IOException e) {
-            throw new DriverException("cannot run " + xl.binary() + " create for " + spec.id() + ": " + e.getMessage(), e);
-        }
+        // Paused until its console is attached: a guest that fails at once says why in its first lines.
+        HostCommand.Result created = xl(spec, CREATE_TIMEOUT, "create", "-q", "-p", config.toString());
         if (!created.ok()) {
             throw new DriverException("xl create " + config + " failed (exit " + created.exit() + "): " + created.output());
         }
         InstanceState state = new InstanceState(spec.id(), spec.app(), spec.release(), NAME, 0, 0, spec.port(), spec.logFile(),
                 spec.stateDir(), Instant.now());
-        XenDomain domain = XenDomain.watch(state, xl);
+        XenDomain domain = XenDomain.watch(state, xl, XenConsole.attach(xl, spec.id(), spec.logFile(), spec.stateDir()));
         try {
             VmHost.log(spec.logFile(), "created Xen domain " + spec.id() + " from " + config + " on bridge " + bridge
-                    + "; its console is not captured here (xl console " + spec.id() + "), and 127.0.0.1:" + spec.port()
-                    + " reaches it only if the host forwards that port to the guest's address, port " + spec.guestPort());
+                    + "; its console is copied here (xl console " + spec.id() + "). Mayfly reaches it on no port: check its health "
+                    + "with [health] console; 127.0.0.1:" + spec.port() + ", where the router sends its requests, reaches it only if "
+                    + "the host forwards that port to the guest's address, port " + spec.guestPort());
             InstanceStateFile.write(InstanceStateFile.in(spec.stateDir()), state);
         } catch (IOException e) {
             // A domain whose state is not on disk would be orphaned by the next agent restart.
@@ -114,14 +115,36 @@ public final class XenDriver implements Driver {
             throw new DriverException("cannot record the state of " + spec.id() + " in " + spec.stateDir() + ": " + e.getMessage()
                     + "; the domain was destroyed", e);
         }
+        HostCommand.Result unpaused;
+        try {
+            unpaused = xl(spec, UNPAUSE_TIMEOUT, "unpause", spec.id());
+        } catch (DriverException e) {
+            domain.stop(Duration.ZERO);
+            throw e;
+        }
+        if (!unpaused.ok()) {
+            domain.stop(Duration.ZERO);
+            throw new DriverException("xl unpause " + spec.id() + " failed (exit " + unpaused.exit() + "): " + unpaused.output()
+                    + "; the domain was destroyed");
+        }
         return domain;
+    }
+
+    /** Runs {@code xl ARGS} for {@code spec}'s instance; an xl that cannot be run at all is a DriverException. */
+    private HostCommand.Result xl(InstanceSpec spec, Duration timeout, String... args) throws DriverException {
+        try {
+            return xl.run(timeout, args);
+        } catch (IOException e) {
+            throw new DriverException("cannot run " + xl.binary() + " " + args[0] + " for " + spec.id() + ": " + e.getMessage(), e);
+        }
     }
 
     @Override
     public Optional<InstanceHandle> recover(InstanceState state) {
         if (xl == null || !NAME.equals(state.driver())) return Optional.empty();
         try {
-            return xl.listed(state.id()) ? Optional.of(XenDomain.watch(state, xl)) : Optional.empty();
+            if (!xl.listed(state.id())) return Optional.empty();
+            return Optional.of(XenDomain.watch(state, xl, XenConsole.attach(xl, state.id(), state.logFile(), state.stateDir())));
         } catch (IOException e) {
             return Optional.empty();
         }

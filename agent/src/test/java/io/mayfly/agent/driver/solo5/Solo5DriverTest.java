@@ -36,7 +36,9 @@ class Solo5DriverTest {
      * arguments), records it one argument a line in $0.args, and plays a running guest. Like the real tender it
      * exits 1 with "Exiting on signal 15" on SIGTERM; a unikernel argument --ignore-term makes it ignore SIGTERM,
      * which the real tender never does, so that the SIGKILL fallback can be tested, and --exit-at-once makes the
-     * guest end by itself (exit 3) right after it booted.
+     * guest end by itself (exit 3) right after it booted. A unikernel file that says test_net plays Solo5's own
+     * test_net, which is not MirageOS: any argument but verbose or limit makes it print "Error in command line." and
+     * exit 1, as the real one does on an argument it does not know.
      */
     private static final String STAND_IN_TENDER = """
             #!/bin/sh
@@ -61,6 +63,13 @@ class Solo5DriverTest {
               *) trap 'echo "$prog: Exiting on signal 15" >&2; exit 1' TERM ;;
             esac
             echo "$prog stand-in: booted $kernel with: $*"
+            if grep -q test_net "$kernel"; then
+              echo "**** Solo5 standalone test_net ****"
+              case "$*" in
+                ''|verbose|limit) echo "[service0] Serving ping on 10.0.0.2" ;;
+                *) echo "Error in command line."; echo "Usage: test_net [ verbose | limit ]"; exit 1 ;;
+              esac
+            fi
             case " $* " in *" --exit-at-once "*) exit 3 ;; esac
             while :; do sleep 0.1; done
             """;
@@ -83,6 +92,11 @@ class Solo5DriverTest {
             { "type": "solo5.manifest", "version": 1, "devices": [ { "name": "service", "type": "NET_BASIC" } ] }
             """;
 
+    /** A stand-in MirageOS unikernel: its image holds the names of the options its command line takes, as a real one's does. */
+    private static final String MIRAGE_UNIKERNEL = "\u007fELF stand-in MirageOS unikernel\0ipv4\0ipv4-gateway\0ipv4-only\0";
+    /** A stand-in for Solo5's own test_net, which is not MirageOS (the stand-in tender plays it). */
+    private static final String TEST_NET = "\u007fELF stand-in test_net";
+
     @TempDir
     Path dir;
 
@@ -95,7 +109,7 @@ class Solo5DriverTest {
     void setUp() throws Exception {
         host = StandIns.host(dir);
         taps = StandIns.taps(dir, host);
-        unikernel = Files.writeString(dir.resolve("hello.hvt"), "\u007fELF stand-in unikernel");
+        unikernel = Files.writeString(dir.resolve("hello.hvt"), MIRAGE_UNIKERNEL);
         for (Solo5Driver.Tender t : Solo5Driver.Tender.values()) StandIns.script(dir, t.command, STAND_IN_TENDER);
         StandIns.script(dir, "solo5-elftool", STAND_IN_ELFTOOL);
         manifest(NETWORK_ONLY);
@@ -354,8 +368,61 @@ class Solo5DriverTest {
         assertThatThrownBy(() -> driver(Solo5Driver.Tender.HVT).start(spec("hello-v3-own", null, "--ipv4=10.0.0.2/24")))
                 .isInstanceOf(DriverException.class)
                 .hasMessage("run.args of hello v3 sets --ipv4=10.0.0.2/24, but Mayfly gives each Solo5 guest its own address and "
-                        + "gateway (--ipv4 and --ipv4-gateway, on a tap of its own): remove it from run.args");
+                        + "gateway, on a tap of its own: remove it from run.args, or pass the guest's own with --ipv4={cidr} and "
+                        + "--ipv4-gateway={gateway}");
         assertThat(dir.resolve("solo5-hvt.args")).doesNotExist();
+    }
+
+    @Test
+    void placeholdersPassTheGuestItsAddressWhereItTakesItAndNothingIsAddedBesideThem() throws Exception {
+        InstanceSpec spec = spec("hello-v3-placed", null, "--ipv4={cidr}", "--ipv4-gateway={gateway}", "--listen={ipv4}:{port}",
+                "--netmask={netmask}");
+        Tap tap = Tap.forPort(spec.port());
+
+        start(driver(Solo5Driver.Tender.SPT), spec);
+
+        StandIns.await(spec.logFile(), "stand-in: booted");
+        assertThat(Files.readAllLines(dir.resolve("solo5-spt.args"))).containsExactly("--mem=128", "--net:service=" + tap.name(), "--",
+                unikernel.toString(), "--ipv4=" + tap.guestCidr(), "--ipv4-gateway=" + tap.hostAddress(),
+                "--listen=" + tap.guestAddress() + ":8080", "--netmask=255.255.255.252");
+        assertThat(driver(Solo5Driver.Tender.SPT).ownPlaceholders()).containsExactlyInAnyOrder("ipv4", "cidr", "netmask", "gateway", "port");
+    }
+
+    @Test
+    void aUnikernelThatIsNotMirageOsGetsOnlyItsRunArgsOnItsNetworkDeviceOfAnyName() throws Exception {
+        manifest("""
+                { "version": 1, "devices": [ { "name": "service0", "type": "NET_BASIC" } ] }
+                """);
+        unikernel = Files.writeString(dir.resolve("test_net.spt"), TEST_NET);
+        InstanceSpec bare = spec("testnet-v3-bare", null);
+        InstanceSpec verbose = spec("testnet-v3-verbose", null, "verbose");
+
+        InstanceHandle first = start(driver(Solo5Driver.Tender.SPT), bare);
+        String log = StandIns.await(bare.logFile(), "Serving ping");
+        assertThat(Files.readAllLines(dir.resolve("solo5-spt.args"))).containsExactly("--mem=128",
+                "--net:service0=" + Tap.forPort(bare.port()).name(), "--", unikernel.toString());
+        assertThat(log).contains("mayfly: the unikernel of hello v3 is not told its address: run.args pass none ({cidr}, {ipv4}, "
+                + "{netmask}, {gateway}) and it does not take MirageOS's --ipv4 and --ipv4-gateway; it is "
+                + Tap.forPort(bare.port()).guestCidr()).doesNotContain("Error in command line");
+
+        InstanceHandle second = start(driver(Solo5Driver.Tender.SPT), verbose);
+        StandIns.await(verbose.logFile(), "Serving ping");
+        assertThat(Files.readAllLines(dir.resolve("solo5-spt.args"))).containsExactly("--mem=128",
+                "--net:service0=" + Tap.forPort(verbose.port()).name(), "--", unikernel.toString(), "verbose");
+        Thread.sleep(300);
+        assertThat(first.isAlive()).isTrue();
+        assertThat(second.isAlive()).isTrue();
+    }
+
+    @Test
+    void theTestNetStandInRejectsMirageOsAddressArgumentsAsTheRealOneDoes() throws Exception {
+        unikernel = Files.writeString(dir.resolve("test_net.spt"), TEST_NET);
+        Process tender = new ProcessBuilder(dir.resolve("solo5-spt").toString(), "--mem=64", "--net:service0=mf1", "--", unikernel.toString(),
+                "--ipv4=10.212.0.2/30", "--ipv4-gateway=10.212.0.1").redirectErrorStream(true).start();
+
+        String out = new String(tender.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(tender.waitFor()).isEqualTo(1);
+        assertThat(out).contains("Error in command line.");
     }
 
     @Test

@@ -16,27 +16,35 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Xen is not available where Mayfly is developed: these tests run the driver against a stand-in xl. */
+/** Xen is not available where Mayfly is developed: these tests run the driver against a stand-in xl ({@link #STAND_IN_XL}). */
 class XenDriverTest {
     /**
-     * Stand-in for Xen's xl. Keeps its "running domains" as files $0.domains/NAME holding the pid of a background
-     * sleep that plays the guest, logs each call to $0.calls, and implements what the driver uses with xl's
-     * conventions: list [NAME] (exit 1, "NAME is an invalid domain identifier", for an unknown domain), create [-q]
-     * CONFIG (reads name = "..." from the config, copies the config to $0.NAME.cfg; fails on a name that is taken),
-     * shutdown [-w] NAME (a guest whose extra line says ignore-shutdown never shuts down, so -w waits forever) and
-     * destroy NAME.
+     * Stand-in for Xen's xl, used by these tests and by {@link StandInXenGuestKindsTest}. Each call goes to $0.calls.
+     * A domain is a guest process with a keeper that waits for it: the kernel itself when it is a program, run with
+     * the config's extra line as its arguments, else a sleep; its output is the domain's console, a file. The file
+     * $0.domains/NAME holds the guest's pid while the domain exists; the keeper removes it when the guest ends (a
+     * guest's crash or poweroff destroys its domain). What the driver uses, with xl's conventions: list [NAME] (exit
+     * 1, "NAME is an invalid domain identifier", for an unknown domain), create [-q] [-p] CONFIG (reads name, kernel
+     * and extra from the config, copies it to $0.NAME.cfg; -p leaves the guest stopped; fails on a name that is
+     * taken), unpause NAME, console NAME (prints what the guest printed, all of it on the first attach as
+     * xenconsoled's pty holds it until a client reads, only what is new on a later one, and ends once the domain is
+     * gone, after its last lines), shutdown [-w] NAME (SIGTERM to the guest; a guest whose extra line says
+     * ignore-shutdown never shuts down, so -w waits forever) and destroy NAME (SIGKILL).
      */
-    private static final String STAND_IN_XL = """
+    static final String STAND_IN_XL = """
             #!/bin/sh
+            set -f
             d="$0.domains"; mkdir -p "$d"
             echo "$*" >> "$0.calls"
-            running() { [ -f "$d/$1" ] && kill -0 "$(cat "$d/$1")" 2>/dev/null; }
+            running() { [ -f "$d/$1" ]; }
             invalid() { echo "$1 is an invalid domain identifier (rc=-6)" >&2; exit 1; }
+            setting() { sed -n "s/^$1 = \\"\\(.*\\)\\"\\$/\\1/p" "$2"; }
             cmd=$1; shift
             case "$cmd" in
               list)
@@ -47,13 +55,41 @@ class XenDriverTest {
                 exit 0 ;;
               create)
                 [ "$1" = -q ] && shift
+                paused=; [ "$1" = -p ] && { paused=1; shift; }
                 [ -f "$1" ] || { echo "Failed to read config file: $1: No such file or directory" >&2; exit 1; }
-                name=$(sed -n 's/^name = "\\(.*\\)"$/\\1/p' "$1")
+                name=$(setting name "$1"); kernel=$(setting kernel "$1"); extra=$(setting extra "$1")
                 running "$name" && { echo "libxl: error: domain with name \\"$name\\" already exists" >&2; exit 3; }
                 cp "$1" "$0.$name.cfg"
-                sleep 300 >/dev/null 2>&1 </dev/null &
-                echo $! > "$d/$name"
-                grep -q '^extra = ".*ignore-shutdown' "$1" && touch "$d/$name.stubborn"
+                rm -f "$d/$name.attached" "$d/$name.stubborn"; : > "$d/$name.console"
+                case "$extra" in *ignore-shutdown*) touch "$d/$name.stubborn" ;; esac
+                (
+                  if [ -x "$kernel" ]; then set -- "$kernel" $extra; else set -- sleep 300; fi
+                  [ -n "$paused" ] && set -- sh -c 'kill -STOP $$; exec "$@"' paused "$@"
+                  "$@" >> "$d/$name.console" 2>&1 &
+                  guest=$!
+                  echo $guest > "$d/$name.new"; mv "$d/$name.new" "$d/$name"
+                  wait $guest
+                  [ "$(cat "$d/$name" 2>/dev/null)" = "$guest" ] && rm -f "$d/$name"
+                ) </dev/null >/dev/null 2>&1 &
+                while ! running "$name"; do sleep 0.01; done
+                if [ -n "$paused" ]; then
+                  pid=$(cat "$d/$name")
+                  while [ "$(sed 's/.*) //' "/proc/$pid/stat" | cut -c1)" != T ]; do sleep 0.01; done
+                fi
+                exit 0 ;;
+              unpause)
+                running "$1" || invalid "$1"
+                kill -CONT "$(cat "$d/$1")"; exit 0 ;;
+              console)
+                running "$1" || invalid "$1"
+                if [ -e "$d/$1.attached" ]; then from=0; else from=+1; fi
+                touch "$d/$1.attached"
+                t=; trap '[ -n "$t" ] && kill $t 2>/dev/null; exit 0' TERM
+                tail -n "$from" -s 0.1 -f "$d/$1.console" &
+                t=$!
+                while running "$1"; do sleep 0.1; done
+                sleep 0.2
+                kill $t 2>/dev/null; wait $t
                 exit 0 ;;
               shutdown)
                 [ "$1" = -w ] && { wait=1; shift; }
@@ -62,10 +98,12 @@ class XenDriverTest {
                   [ -n "$wait" ] && while running "$1"; do sleep 0.1; done
                   exit 0
                 fi
-                kill "$(cat "$d/$1")"; rm -f "$d/$1"; exit 0 ;;
+                kill "$(cat "$d/$1")"
+                [ -n "$wait" ] && while running "$1"; do sleep 0.05; done
+                exit 0 ;;
               destroy)
                 running "$1" || invalid "$1"
-                kill "$(cat "$d/$1")"; rm -f "$d/$1" "$d/$1.stubborn"; exit 0 ;;
+                pid=$(cat "$d/$1"); rm -f "$d/$1" "$d/$1.stubborn"; kill -KILL "$pid"; exit 0 ;;
               *) echo "stand-in xl: no command $cmd" >&2; exit 1 ;;
             esac
             """;
@@ -132,7 +170,8 @@ class XenDriverTest {
                 "vcpus = 2",
                 "vif = [ 'bridge=xenbr1' ]",
                 "on_crash = \"destroy\"");
-        assertThat(Files.readAllLines(dir.resolve("xl.calls"))).contains("create -q " + config);
+        assertThat(Files.readAllLines(dir.resolve("xl.calls"))).containsSubsequence("create -q -p " + config, "unpause hello-v3-cfg")
+                .contains("console hello-v3-cfg");
         assertThat(dir.resolve("xl.hello-v3-cfg.cfg")).hasSameTextualContentAs(config);
         assertThat(handle.state().driver()).isEqualTo("xen");
         assertThat(handle.state().pid()).isZero();
@@ -232,6 +271,112 @@ class XenDriverTest {
 
         assertThatThrownBy(() -> new XenDriver(xl, "xenbr0").start(spec("hello-v3-gone", null)))
                 .isInstanceOf(DriverException.class).hasMessageContaining("the artifact of hello v3 is missing: " + kernel);
+    }
+
+    @Test
+    void theGuestsConsoleIsCopiedIntoTheInstanceLogFromItsFirstLine() throws Exception {
+        kernel = guest("""
+                #!/bin/sh
+                echo "guest: booted with $*"
+                while :; do echo "guest: tick"; sleep 0.2; done
+                """);
+        InstanceSpec spec = spec("hello-v3-console", null, "--hello");
+
+        start(new XenDriver(xl, "xenbr0"), spec);
+
+        String log = StandIns.await(spec.logFile(), "guest: tick");
+        assertThat(log).contains("guest: booted with --hello");
+        assertThat(log.indexOf("mayfly: created Xen domain")).isLessThan(log.indexOf("guest: booted"));
+        assertThat(consoles("hello-v3-console")).isEqualTo(1);
+    }
+
+    @Test
+    void aDomainThatEndsHasItsLastLinesInTheLogWhenItsExitIsSeenAndItsConsoleEnds() throws Exception {
+        kernel = guest("""
+                #!/bin/sh
+                echo "guest: booted"
+                sleep 0.3
+                echo "guest: last words"
+                exit 1
+                """);
+        InstanceSpec spec = spec("hello-v3-ends", null);
+        long began = System.nanoTime();
+        InstanceHandle handle = start(new XenDriver(xl, "xenbr0"), spec);
+        CompletableFuture<String> logAtExit = handle.exited().thenApply(code -> read(spec.logFile()));
+
+        assertThat(logAtExit.get(3 * XenDomain.POLL.toSeconds() + 2, TimeUnit.SECONDS)).contains("guest: booted", "guest: last words");
+        // Seen when its console ended, not at the next poll of xl list.
+        System.out.println("a Xen guest's end seen " + Duration.ofNanos(System.nanoTime() - began).toMillis() + " ms after its start (it ran 300 ms)");
+        assertThat(handle.exited().join()).isEqualTo(-1);
+        awaitNoConsole("hello-v3-ends");
+    }
+
+    @Test
+    void aRestartedAgentAttachesToTheConsoleAgainAndOnlyOneCopiesIt() throws Exception {
+        kernel = guest("""
+                #!/bin/sh
+                echo "guest: booted"
+                i=0; while :; do i=$((i+1)); echo "guest: tick $i"; sleep 0.2; done
+                """);
+        InstanceSpec spec = spec("hello-v3-reattach", null);
+        InstanceHandle first = start(new XenDriver(xl, "xenbr0"), spec);
+        StandIns.await(spec.logFile(), "guest: tick 2");
+        InstanceState persisted = InstanceStateFile.read(InstanceStateFile.in(spec.stateDir()));
+
+        first.detach(); // the agent goes away: its console copy with it
+        awaitNoConsole("hello-v3-reattach");
+        long before = Files.size(spec.logFile());
+        InstanceHandle adopted = new XenDriver(xl, "xenbr0").recover(persisted).orElseThrow();
+        started.add(adopted);
+
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (Files.size(spec.logFile()) <= before + 40 && System.nanoTime() < end) Thread.sleep(50);
+        String after = read(spec.logFile()).substring((int) before);
+        assertThat(after).contains("guest: tick").doesNotContain("guest: booted");
+        assertThat(consoles("hello-v3-reattach")).isEqualTo(1);
+        adopted.stop(Duration.ofSeconds(5));
+        awaitNoConsole("hello-v3-reattach");
+    }
+
+    @Test
+    void noHttpOrTcpCheckReachesAXenGuestAndTheReasonSaysToCheckItsConsole() throws Exception {
+        InstanceHandle handle = start(new XenDriver(xl, "xenbr0"), spec("hello-v3-reach", null));
+
+        assertThat(handle.guest().unreachable()).hasValueSatisfying(why -> assertThat(why)
+                .contains("cannot reach its guests for an HTTP or TCP health check", "[health] console = "));
+        assertThat(handle.guest().acceptsTcp(Duration.ofSeconds(1))).isEqualTo(handle.guest().unreachable().orElseThrow());
+    }
+
+    /** An executable stand-in kernel: the stand-in xl runs it as the guest, its output the domain's console. */
+    private Path guest(String script) throws Exception {
+        return StandIns.script(dir.resolve("kernels"), "guest-" + System.nanoTime(), script);
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** How many stand-in xl console processes copy the console of {@code domain}. */
+    private static long consoles(String domain) {
+        return running(a -> a.containsAll(List.of("console", domain)));
+    }
+
+    /** Waits up to 5 s for no xl console of {@code domain} to run, nor a tail one left behind. */
+    private static void awaitNoConsole(String domain) throws InterruptedException {
+        java.util.function.Predicate<List<String>> copying = a -> a.containsAll(List.of("console", domain))
+                || a.stream().anyMatch(x -> x.endsWith("/" + domain + ".console"));
+        long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (running(copying) > 0 && System.nanoTime() < end) Thread.sleep(50);
+        assertThat(running(copying)).as("xl console processes of " + domain).isZero();
+    }
+
+    private static long running(java.util.function.Predicate<List<String>> arguments) {
+        return ProcessHandle.allProcesses().filter(ProcessHandle::isAlive)
+                .filter(p -> p.info().arguments().map(List::of).map(arguments::test).orElse(false)).count();
     }
 
     private InstanceSpec spec(String id, Path initrd, String... args) {
