@@ -111,7 +111,14 @@ class HostileTenantTest {
                     "uid 65534", "CapEff:\t0000000000000000", "Seccomp:\t2", "unshare failed: Operation not permitted");
             assertThat(mayfly.visit("victim", "/").statusCode()).isEqualTo(200);
             seen.add("instance isolated");
-            assertThat(seen).hasSize(6);
+
+            // 7. An app destroyed and made again under its name starts clean: none of the old one's console, no token.
+            assertThat(mayfly.cli("logs", "-a", "victim", "-n", "200").out()).contains("listening on");
+            assertThat(mayfly.cli("apps:destroy", "victim", "--confirm", "victim").exit()).isZero();
+            assertThat(mayfly.cli("apps:create", "victim").exit()).isZero();
+            assertThat(mayfly.cli("logs", "-a", "victim", "-n", "200").out()).doesNotContain("listening on", "build #1");
+            seen.add("a re-created app starts clean");
+            assertThat(seen).hasSize(7);
         }
     }
 
