@@ -43,7 +43,7 @@ make -s -C "$hello_dir" >/dev/null
 if [ -n "${ROUTER_CLASSPATH:-}" ]; then   # ROUTER_CLASSPATH: router classes built elsewhere, skips Maven
   classpath="$ROUTER_CLASSPATH"
 else
-  if ! (cd "$root" && flock /tmp/mvn-agent.lock ./mvnw -q -pl agent compile \
+  if ! (cd "$root" && flock /tmp/mvn-agent.lock ./mvnw -q -pl agent -am compile \
       org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
       -Dmdep.outputFile="$work/classpath.txt") >"$work/build.log" 2>&1; then
     cat "$work/build.log" >&2
