@@ -24,32 +24,36 @@ import java.util.Optional;
 record AcceleratorVerdict(String verdict, String why, Instant when, Image image) {
     static final String FILE = "accelerator.json";
 
-    /** The image a verdict was learnt on: its file name, sha256 and size. */
-    record Image(String file, String sha256, long size) {
-        static Image of(Path file) {
+    /**
+     * The image a verdict was learnt on: the file's name (an agent's cached artifact is named by its sha256), its
+     * sha256 and size, and the app and release it belongs to.
+     */
+    record Image(String file, String sha256, long size, String app, int release) {
+        static Image of(Path file, String app, int release) {
             try {
                 MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
                 try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha256)) {
                     in.transferTo(java.io.OutputStream.nullOutputStream());
                 }
-                return new Image(file.getFileName().toString(), HexFormat.of().formatHex(sha256.digest()), Files.size(file));
+                return new Image(file.getFileName().toString(), HexFormat.of().formatHex(sha256.digest()), Files.size(file), app, release);
             } catch (IOException | NoSuchAlgorithmException e) {
-                return new Image(file.getFileName().toString(), "unknown (" + e.getMessage() + ")", -1);
+                return new Image(file.getFileName().toString(), "unknown (" + e.getMessage() + ")", -1, app, release);
             }
         }
 
         @Override
         public String toString() {
-            return file + " (sha256 " + (sha256.length() > 12 ? sha256.substring(0, 12) + "..." : sha256) + ", " + size + " bytes)";
+            String shortSha = sha256.length() > 12 ? sha256.substring(0, 12) + "..." : sha256;
+            return app + " v" + release + "'s " + (file.equals(sha256) ? "image" : file) + " (sha256 " + shortSha + ", " + size + " bytes)";
         }
     }
 
-    static AcceleratorVerdict kvm(String why, Path image) {
-        return new AcceleratorVerdict("kvm", why, Instant.now().truncatedTo(ChronoUnit.SECONDS), Image.of(image));
+    static AcceleratorVerdict kvm(String why, Image image) {
+        return new AcceleratorVerdict("kvm", why, Instant.now().truncatedTo(ChronoUnit.SECONDS), image);
     }
 
-    static AcceleratorVerdict tcg(String why, Path image) {
-        return new AcceleratorVerdict("tcg", why, Instant.now().truncatedTo(ChronoUnit.SECONDS), Image.of(image));
+    static AcceleratorVerdict tcg(String why, Image image) {
+        return new AcceleratorVerdict("tcg", why, Instant.now().truncatedTo(ChronoUnit.SECONDS), image);
     }
 
     boolean isKvm() { return "kvm".equals(verdict); }

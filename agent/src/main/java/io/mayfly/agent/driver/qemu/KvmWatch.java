@@ -105,7 +105,7 @@ final class KvmWatch {
                 case Decision.Ended e -> { return; }
                 case Decision.Works w -> {
                     if (AcceleratorVerdict.read(verdictDir).isEmpty()) {
-                        keep(AcceleratorVerdict.kvm("a guest printed and ran " + TRUST.toSeconds() + " s under KVM", image), verdictDir, handle);
+                        keep(AcceleratorVerdict.kvm("a guest printed and ran " + TRUST.toSeconds() + " s under KVM", image(handle, image)), verdictDir, handle);
                     }
                     return;
                 }
@@ -124,7 +124,7 @@ final class KvmWatch {
         long from = handle.relaunch();
         if (from < 0) return; // stopped meanwhile
         if (failed.certain()) {
-            keep(AcceleratorVerdict.tcg(failed.why(), image), verdictDir, handle);
+            keep(AcceleratorVerdict.tcg(failed.why(), image(handle, image)), verdictDir, handle);
             return;
         }
         Console console = new Console(log, from);
@@ -133,12 +133,16 @@ final class KvmWatch {
             console.read();
             if (console.guestPrinted) {
                 keep(AcceleratorVerdict.tcg(failed.why() + "; under TCG it printed within "
-                        + Duration.ofNanos(System.nanoTime() - began).toMillis() + " ms", image), verdictDir, handle);
+                        + Duration.ofNanos(System.nanoTime() - began).toMillis() + " ms", image(handle, image)), verdictDir, handle);
                 return;
             }
         }
         VmHost.note(log, "the guest printed nothing under TCG either: its silence under KVM proved nothing, so no verdict was kept "
                 + "(the next boot tries KVM again)");
+    }
+
+    private static AcceleratorVerdict.Image image(QemuInstanceHandle handle, Path image) {
+        return AcceleratorVerdict.Image.of(image, handle.state().app(), handle.state().release());
     }
 
     private static void keep(AcceleratorVerdict verdict, Path dir, QemuInstanceHandle handle) {

@@ -96,16 +96,16 @@ class KvmFallbackStandInTest {
         assertThat(verdict.verdict()).isEqualTo("tcg");
         assertThat(verdict.why()).contains("KVM internal error");
         assertThat(verdict.image()).isEqualTo(new AcceleratorVerdict.Image("vmlinux", sha256(TestVm.build().kernel()),
-                Files.size(TestVm.build().kernel())));
+                Files.size(TestVm.build().kernel()), "app", 1));
         assertThat(Files.readString(dir.resolve("qemu").resolve("accelerator.json"))).contains("\"verdict\" : \"tcg\"", "\"why\"", "\"when\"",
                 "\"sha256\"");
-        assertThat(driver.availability().detail()).startsWith("TCG (software emulation): KVM failed vmlinux (sha256 ")
+        assertThat(driver.availability().detail()).startsWith("TCG (software emulation): KVM failed app v1's vmlinux (sha256 ")
                 .contains("mayfly drivers --reprobe");
 
         DeployOutcome second = deploy("second", progress);
         assertThat(get().body()).isEqualTo("hello from second\n");
         Instance next = agent.instances("app").stream().filter(i -> i.release() == 2).findFirst().orElseThrow();
-        assertThat(Files.readString(next.state().logFile())).contains("under QEMU (TCG (software emulation): KVM failed vmlinux")
+        assertThat(Files.readString(next.state().logFile())).contains("under QEMU (TCG (software emulation): KVM failed app v1's vmlinux")
                 .doesNotContain("\nKVM internal error. Suberror");
         assertThat(Files.readAllLines(kvmRuns)).hasSize(1);
         System.out.println("the next boot, straight under TCG: live in " + (second.phases().get("boot") + second.phases().get("health")) + " ms");
