@@ -50,7 +50,8 @@ final class QemuInstanceHandle implements InstanceHandle {
         this.qmp = qmp;
         this.underTcg = underTcg;
         this.watched = underTcg != null;
-        follow(run);
+        this.current = run;
+        run.end().thenAccept(code -> ended(run, code));
     }
 
     static QemuInstanceHandle started(InstanceState state, Process process, Path qmp) {
@@ -78,13 +79,7 @@ final class QemuInstanceHandle implements InstanceHandle {
         return new QemuInstanceHandle(new Run(state, process, end), qmp, null);
     }
 
-    private void follow(Run run) {
-        synchronized (this) {
-            current = run;
-        }
-        run.end().thenAccept(code -> ended(run, code));
-    }
-
+    /** A QEMU process ended: the instance's end, unless it was replaced, or a watch may still replace it. */
     private synchronized void ended(Run run, int code) {
         if (run == current && !watched && !replacing) exited.complete(code);
     }
