@@ -331,7 +331,8 @@ public final class Agent implements AutoCloseable {
      */
     public synchronized boolean crashed(Instance dead) {
         supervised.remove(dead.id());
-        if (stopping.contains(dead.id()) || !isRouted(dead)) return false;
+        // Not ours any more: stopped on purpose, its exit seen by the supervisor only after stop() had returned.
+        if (stopping.contains(dead.id()) || !instances.containsKey(dead.id()) || !isRouted(dead)) return false;
         List<Backend> rest = router.backends(dead.app()).stream().filter(b -> b != dead.backend()).toList();
         router.switchTo(dead.app(), rest);
         persistRoutes();
@@ -423,8 +424,8 @@ public final class Agent implements AutoCloseable {
         try {
             instance.handle().stop(STOP_GRACE);
         } finally {
+            instances.remove(instance.id()); // before it leaves stopping: crashed() must see one or the other
             stopping.remove(instance.id());
-            instances.remove(instance.id());
             deleteQuietly(dir.resolve("instances").resolve(instance.id()).resolve("state.json"));
             try {
                 pruneStopped(dir.resolve("instances"), instance.app(), KEEP_STOPPED, instances.keySet());
