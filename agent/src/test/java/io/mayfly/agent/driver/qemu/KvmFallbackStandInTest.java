@@ -73,7 +73,7 @@ class KvmFallbackStandInTest {
 
         long live = first.phases().get("boot") + first.phases().get("health");
         System.out.println("KVM-broken stand-in host: live in " + live + " ms, KVM failure to TCG fallback included (a push used to wait "
-                + HEALTH_TIMEOUT.toSeconds() + " s, the health timeout, and fail)");
+                + HEALTH_TIMEOUT.toSeconds() + " s, the health timeout, and fail); the deploy said:\n" + String.join("\n", progress));
         assertThat(Duration.ofMillis(live)).isLessThan(HEALTH_TIMEOUT.dividedBy(2));
         assertThat(get().body()).isEqualTo("hello from first\n");
 
