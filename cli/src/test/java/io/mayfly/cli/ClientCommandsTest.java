@@ -63,6 +63,22 @@ class ClientCommandsTest {
     }
 
     @Test
+    void driversReprobeAsksTheServerToForgetThenListsWhatTheDriversSayNow() {
+        api.answer("POST", "/api/v1/drivers/qemu/reprobe", 200, new io.mayfly.wire.Views.Reprobed("qemu", List.of("host-a"),
+                "asked at their next heartbeat; the next boot there learns it again"));
+        api.answer("GET", "/api/v1/drivers", 200, List.of(new io.mayfly.wire.Views.DriverView("qemu", true,
+                "offered by host-a; host-a: TCG (software emulation): KVM failed vmlinux (sha256 c3718796ffdb..., 65906612 bytes)", 1)));
+
+        Cli.Result result = Cli.run(env, "drivers", "--reprobe", "--agent", "host-a");
+
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(api.received.getFirst().method()).isEqualTo("POST");
+        assertThat(api.received.getFirst().pathAndQuery()).isEqualTo("/api/v1/drivers/qemu/reprobe?agent=host-a");
+        assertThat(result.out()).startsWith("qemu on host-a: forgot what it learnt; asked at their next heartbeat")
+                .contains("qemu    yes        1          offered by host-a; host-a: TCG (software emulation): KVM failed vmlinux");
+    }
+
+    @Test
     void appsJsonPrintsTheServersArrayPrettyPrinted() {
         api.answer("GET", "/api/v1/apps", 200, "[{\"name\":\"hello\",\"liveRelease\":2,\"extraField\":\"kept\"}]");
 

@@ -119,6 +119,18 @@ class RemoteAgentsTest {
             assertThat(MayflyProcess.visit(otherHost.routerPort, "second", "/").body()).contains("second-1");
             assertThat(server.cli("agents").out()).contains("host-a", "host-b", "up", "hello", "second", "process");
             assertThat(server.cli("drivers").out()).contains("process", "offered by host-a, host-b").doesNotContain("solo5-hvt");
+            // What each agent's drivers say of its host reaches mayfly drivers with the heartbeats; --reprobe reaches the
+            // agent with the answer to its next one: an admin's for every host, an agent token's for its own host only.
+            awaitCli(server, List.of("drivers"), "host-a: ", "host-b: ");
+            String hostA = agentToken(server, "host-a");
+            HttpResponse<String> own = call("POST", server, "/api/v1/drivers/process/reprobe", hostA);
+            assertThat(own.statusCode()).as(own.body()).isEqualTo(200);
+            assertThat(Json.read(own.body(), io.mayfly.wire.Views.Reprobed.class).hosts()).containsExactly("host-a");
+            assertThat(call("POST", server, "/api/v1/drivers/process/reprobe?agent=host-b", hostA).statusCode()).isEqualTo(403);
+            a.awaitLog("driver process: forgot what it learnt about this host, as the server asked");
+            MayflyProcess.Result all = server.cli("drivers", "--reprobe=process");
+            assertThat(all.out()).contains("process on host-a, host-b: forgot what it learnt");
+            b.awaitLog("driver process: forgot what it learnt about this host, as the server asked");
 
             // An agent token acts as its own host only.
             String token = agentToken(server, "host-c");

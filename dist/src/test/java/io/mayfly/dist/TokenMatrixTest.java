@@ -51,6 +51,7 @@ class TokenMatrixTest {
             new Family("make the registry public or private", Need.DEPLOY, "PATCH", "/api/v1/apps/{app}", "{\"public\": false}"),
             new Family("git push", Need.DEPLOY, "GIT-PUSH", "{app}", null),
             new Family("list tokens", Need.ADMIN, "GET", "/api/v1/tokens", null),
+            new Family("reprobe a driver", Need.ADMIN, "POST", "/api/v1/drivers/process/reprobe", null),
             new Family("create an app", Need.ADMIN, "POST", "/api/v1/apps", "{\"name\": \"made-by-{app}\"}"));
 
     /** scope -> which needs it satisfies on its own app (admin: every app). */

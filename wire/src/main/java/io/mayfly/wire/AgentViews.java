@@ -82,11 +82,23 @@ public final class AgentViews {
     }
 
     /**
-     * {@code POST /api/v1/agents/{name}/status}: the heartbeat, with deploy results not yet acknowledged and what
-     * the instances printed since the last acknowledged heartbeat.
+     * {@code POST /api/v1/agents/{name}/status}: the heartbeat, with deploy results not yet acknowledged, what the
+     * instances printed since the last acknowledged heartbeat, and what each driver says of the host now
+     * ({@code drivers}: name to detail, e.g. whether QEMU uses KVM and why; for {@code mayfly drivers}).
      */
     public record Status(List<InstanceReport> instances, List<DeployReport> deploys, List<ConsoleChunk> console,
-                         List<RequestTotals> requests, List<AppEvent> events) {}
+                         List<RequestTotals> requests, List<AppEvent> events, Map<String, String> drivers) {
+        public Status(List<InstanceReport> instances, List<DeployReport> deploys, List<ConsoleChunk> console,
+                      List<RequestTotals> requests, List<AppEvent> events) {
+            this(instances, deploys, console, requests, events, Map.of());
+        }
+    }
+
+    /**
+     * The answer to a heartbeat: {@code reprobe} names the drivers that must forget what they learnt about the host
+     * ({@code mayfly drivers --reprobe}), said once.
+     */
+    public record StatusAnswer(List<String> reprobe) {}
 
     /** Something the agent did to an app on its own (an idle stop, a wake-up, a crash restart), for the app's log. */
     public record AppEvent(String app, String line) {}

@@ -57,6 +57,12 @@ public final class Views {
     /** One driver on a host: whether it can run instances here (and why not, or with what), and how many it runs. */
     public record DriverView(String name, boolean available, String detail, int instances) {}
 
+    /**
+     * The answer to {@code POST /api/v1/drivers/{driver}/reprobe}: the hosts whose driver forgot what it learnt there
+     * (the next boot learns it again) or will at their next heartbeat, and what it says now.
+     */
+    public record Reprobed(String driver, List<String> hosts, String detail) {}
+
     /** Every error body: what happened, and what to do about it. */
     public record ErrorView(int status, String error, String hint) {}
 }

@@ -31,7 +31,6 @@ public sealed interface DeployStrategy permits BlueGreenDeploy, RollingDeploy, I
         record Failed(String reason) implements Booted {}
     }
 
-    /** Boots {@code count} instances one after another, each health-checked when {@code healthGate} is set. */
     /**
      * {@code ps:scale} of the running release: boots the missing instances (health-gated) and routes to them beside
      * the others, or drains and stops the extra ones. Returns why it could not, or empty; on failure nothing changed.
@@ -58,6 +57,10 @@ public sealed interface DeployStrategy permits BlueGreenDeploy, RollingDeploy, I
         return java.util.Optional.empty();
     }
 
+    /**
+     * Boots {@code count} instances one after another, each health-checked when {@code healthGate} is set; a guest
+     * slow to pass its check has what it prints shown meanwhile ({@link ConsoleFollower}).
+     */
     static Booted boot(Agent agent, StartRequest request, int count, boolean healthGate, Phases phases, Progress progress)
             throws InterruptedException {
         List<Instance> booted = new ArrayList<>();
@@ -72,7 +75,11 @@ public sealed interface DeployStrategy permits BlueGreenDeploy, RollingDeploy, I
             }
             booted.add(fresh);
             if (!healthGate) continue;
-            HealthCheck.Result health = phases.time("health", () -> agent.awaitHealthy(fresh));
+            HealthCheck.Result health = phases.time("health", () -> {
+                try (ConsoleFollower console = ConsoleFollower.follow(fresh, progress)) {
+                    return agent.awaitHealthy(fresh);
+                }
+            });
             if (health instanceof HealthCheck.Unhealthy sick) {
                 booted.forEach(agent::stop);
                 return new Booted.Failed("health check failed" + which + ": " + sick.reason());

@@ -48,4 +48,46 @@ public final class ConsoleLines {
             return List.of();
         }
     }
+
+    /** A console log read as it grows, line by line, from a byte offset: what a watcher of a booting guest reads. */
+    public static final class Tail {
+        /** The most read at once; a guest that prints more between two reads has the rest read next time. */
+        private static final int MAX_READ = 1 << 20;
+        private final Path log;
+        private long offset;
+        private final StringBuilder partial = new StringBuilder();
+
+        public Tail(Path log, long from) {
+            this.log = log;
+            this.offset = from;
+        }
+
+        /** The whole lines written since the last read (without their line ends), oldest first. */
+        public List<String> read() {
+            try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
+                long length = f.length();
+                if (length > offset) {
+                    byte[] bytes = new byte[(int) Math.min(length - offset, MAX_READ)];
+                    f.seek(offset);
+                    f.readFully(bytes);
+                    offset += bytes.length;
+                    partial.append(new String(bytes, StandardCharsets.UTF_8));
+                }
+            } catch (IOException e) {
+                // not there yet
+            }
+            List<String> lines = new ArrayList<>();
+            int end;
+            while ((end = partial.indexOf("\n")) >= 0) {
+                lines.add(partial.substring(0, end).replace("\r", ""));
+                partial.delete(0, end + 1);
+            }
+            return lines;
+        }
+
+        /** What was written after the last line end: a guest's first bytes need not end a line. */
+        public String partial() {
+            return partial.toString();
+        }
+    }
 }

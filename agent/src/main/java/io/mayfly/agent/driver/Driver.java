@@ -35,6 +35,12 @@ public interface Driver {
      */
     Optional<InstanceHandle> recover(InstanceState state);
 
+    /**
+     * Forgets what the driver learnt about this host by running guests on it (QEMU: whether KVM really runs them), so
+     * that the next start learns it again ({@code mayfly drivers --reprobe}). Most drivers learn nothing.
+     */
+    default void reprobe() throws java.io.IOException {}
+
     record Availability(boolean available, String detail) {
         public static Availability yes(String detail) { return new Availability(true, detail); }
         public static Availability no(String why) { return new Availability(false, why); }

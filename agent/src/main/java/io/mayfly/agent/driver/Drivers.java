@@ -16,7 +16,7 @@ public final class Drivers {
 
     /** Every driver, keeping what it must keep on this host (the sandbox's seccomp program, ...) under {@code stateDir}. */
     public static List<Driver> all(Path stateDir) throws IOException {
-        return List.of(new ProcessDriver(stateDir.resolve("sandbox")), new QemuDriver(), new Solo5Driver(Solo5Driver.Tender.HVT), new Solo5Driver(Solo5Driver.Tender.SPT),
+        return List.of(new ProcessDriver(stateDir.resolve("sandbox")), new QemuDriver(stateDir.resolve("qemu")), new Solo5Driver(Solo5Driver.Tender.HVT), new Solo5Driver(Solo5Driver.Tender.SPT),
                 new XenDriver(), new FirecrackerDriver());
     }
 }

@@ -1,6 +1,7 @@
 package io.mayfly.agent.remote;
 
 import io.mayfly.agent.Agent;
+import io.mayfly.agent.driver.Driver;
 import io.mayfly.agent.deploy.DeployOutcome;
 import io.mayfly.agent.deploy.DeployStrategy;
 import io.mayfly.agent.deploy.Phases;
@@ -620,9 +621,10 @@ public final class RemoteAgent implements AutoCloseable {
         }).toList();
         try {
             HttpResponse<String> r = send("POST", "/api/v1/agents/" + name + "/status",
-                    Json.write(new AgentViews.Status(instances, deploys, console, requestTotals(), happened)));
+                    Json.write(new AgentViews.Status(instances, deploys, console, requestTotals(), happened, driverDetails())));
             if (r.statusCode() == 404) signingKey = null; // not registered there (a new database): register again
             if (r.statusCode() / 100 == 2) {
+                if (!r.body().isBlank()) reprobe(Json.read(r.body(), AgentViews.StatusAnswer.class).reprobe());
                 synchronized (unsent) {
                     unsent.removeAll(deploys);
                 }
@@ -635,6 +637,31 @@ public final class RemoteAgent implements AutoCloseable {
             // the server is away; the next heartbeat tries again, and the reports wait
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** What each available driver says of this host now (QEMU: KVM or TCG, and why), for {@code mayfly drivers}. */
+    private Map<String, String> driverDetails() {
+        Map<String, String> details = new LinkedHashMap<>();
+        agent.drivers().forEach((name, driver) -> {
+            Driver.Availability a = driver.availability();
+            if (a.available()) details.put(name, a.detail());
+        });
+        return details;
+    }
+
+    /** {@code mayfly drivers --reprobe}, passed on by the server: these drivers forget what they learnt about this host. */
+    private void reprobe(List<String> drivers) {
+        if (drivers == null) return;
+        for (String name : drivers) {
+            Driver driver = agent.drivers().get(name);
+            if (driver == null) continue;
+            try {
+                driver.reprobe();
+                log.accept("driver " + name + ": forgot what it learnt about this host, as the server asked; the next boot learns it again");
+            } catch (IOException e) {
+                log.accept("driver " + name + ": cannot forget what it learnt about this host: " + e.getMessage());
+            }
         }
     }
 

@@ -120,7 +120,7 @@ public final class AgentRoutes {
             if (!hosts.report(name, Json.readBody(ctx.body(), AgentViews.Status.class))) {
                 throw ApiError.notFound("agent " + name + " is not registered", "register first: POST /api/v1/agents/" + name);
             }
-            ctx.status(204);
+            json(ctx, 200, hosts.answer(name));
         });
         r.get("/api/v1/agents/{name}/desired", ctx -> {
             String name = agent(ctx);

@@ -80,6 +80,10 @@ public final class RemoteHosts implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
     /** What each agent's router served, per app, as its last heartbeat said (since the agent started). */
     private final Map<String, List<AgentViews.RequestTotals>> requests = new ConcurrentHashMap<>();
+    /** What each agent's drivers said of its host at its last heartbeat (driver to detail). */
+    private final Map<String, Map<String, String>> driverDetails = new ConcurrentHashMap<>();
+    /** The drivers each agent must make forget what they learnt, told in the answer to its next heartbeat. */
+    private final Map<String, Set<String>> reprobes = new ConcurrentHashMap<>();
     private volatile Instant startedAt = Instant.now();
     private final Map<String, List<Consumer<AgentViews.DesiredState>>> listeners = new ConcurrentHashMap<>();
     private volatile Thread monitor;
@@ -163,6 +167,7 @@ public final class RemoteHosts implements AutoCloseable {
         if (!agents.report(name, status.instances() == null ? List.of() : status.instances())) return false;
         if (status.console() != null) mirror(name, status.console(), placed);
         if (status.requests() != null) requests.put(name, List.copyOf(status.requests()));
+        if (status.drivers() != null) driverDetails.put(name, Map.copyOf(status.drivers()));
         if (status.events() != null) {
             for (AgentViews.AppEvent e : status.events()) {
                 if (placed.contains(e.app())) logs.event(e.app(), "agent " + name + ": " + e.line());
@@ -414,11 +419,30 @@ public final class RemoteHosts implements AutoCloseable {
             List<String> up = by.stream().filter(a -> a.status() == Agents.Status.up).map(Agents.Agent::name).toList();
             List<String> down = by.stream().filter(a -> a.status() != Agents.Status.up).map(Agents.Agent::name).toList();
             int instances = (int) all.stream().flatMap(a -> a.instances().stream()).filter(i -> i.driver().equals(driver)).count();
+            List<String> said = up.stream().filter(a -> driverDetails.getOrDefault(a, Map.of()).containsKey(driver))
+                    .map(a -> a + ": " + driverDetails.get(a).get(driver)).toList();
             String detail = (up.isEmpty() ? "no agent offering it is up" : "offered by " + String.join(", ", up))
-                    + (down.isEmpty() ? "" : "; down: " + String.join(", ", down));
+                    + (down.isEmpty() ? "" : "; down: " + String.join(", ", down)) + (said.isEmpty() ? "" : "; " + String.join("; ", said));
             views.add(new io.mayfly.wire.Views.DriverView(driver, !up.isEmpty(), detail, instances));
         });
         return views;
+    }
+
+    /**
+     * Asks the agents offering {@code driver} (only {@code agent}, when named) to make it forget what it learnt about
+     * their host, at their next heartbeat. Returns the agents asked.
+     */
+    public List<String> reprobe(String driver, String agent) {
+        List<String> asked = agents.all().stream().filter(a -> a.drivers().contains(driver) && (agent == null || a.name().equals(agent)))
+                .map(Agents.Agent::name).toList();
+        asked.forEach(a -> reprobes.computeIfAbsent(a, x -> ConcurrentHashMap.newKeySet()).add(driver));
+        return asked;
+    }
+
+    /** The answer to {@code agent}'s heartbeat: the drivers it must make forget, each said once. */
+    public AgentViews.StatusAnswer answer(String agent) {
+        Set<String> drivers = reprobes.remove(agent);
+        return new AgentViews.StatusAnswer(drivers == null ? List.of() : List.copyOf(drivers));
     }
 
     public List<AgentViews.AgentView> views() {

@@ -121,6 +121,16 @@ public final class ApiRoutes {
 
         r.get("/api/v1/info", ctx -> json(ctx, 200, info.get()));
         r.get("/api/v1/drivers", ctx -> json(ctx, 200, views.drivers()));
+        r.post("/api/v1/drivers/{driver}/reprobe", ctx -> {
+            // An admin, for every host or the one named; an agent token, for its own host.
+            Tokens.Token token = ctx.attribute(TOKEN);
+            String host = ctx.queryParam("agent");
+            if (host == null && "agent".equals(token.scope())) host = token.app();
+            if (host == null || !access.allows(token, Access.Need.agent, host)) access.require(token, Access.Need.admin, null);
+            Views.Reprobed reprobed = views.reprobe(ctx.pathParam("driver"), host);
+            log.info("driver {} reprobed on {} ({})", reprobed.driver(), reprobed.hosts(), Actor.current());
+            json(ctx, 200, reprobed);
+        });
         r.get("/api/v1/apps", ctx -> {
             List<Views.AppView> views = new ArrayList<>();
             for (Apps.App a : apps.all()) {

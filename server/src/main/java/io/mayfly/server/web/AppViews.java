@@ -76,6 +76,36 @@ public final class AppViews {
     }
 
     /**
+     * {@code mayfly drivers --reprobe}: makes {@code driver} forget what it learnt about its host (QEMU: whether KVM
+     * runs guests), so that the next boot learns it again. On the embedded agent at once; remote agents (only
+     * {@code host}, when named) are asked at their next heartbeat.
+     */
+    public Views.Reprobed reprobe(String driver, String host) {
+        String embedded = hosts.embedded();
+        if (embedded == null) {
+            List<String> asked = hosts.reprobe(driver, host);
+            if (asked.isEmpty()) {
+                throw ApiError.notFound(host == null ? "no agent offers the driver " + driver : "agent " + host + " does not offer the driver " + driver,
+                        "see mayfly drivers and mayfly agents");
+            }
+            return new Views.Reprobed(driver, asked, "asked at their next heartbeat; the next boot there learns it again");
+        }
+        if (host != null && !host.equals(embedded)) {
+            throw ApiError.notFound("this server runs its instances on its embedded agent " + embedded + ", not on " + host, "leave out --agent");
+        }
+        io.mayfly.agent.driver.Driver d = agent.drivers().get(driver);
+        if (d == null) {
+            throw ApiError.notFound("no driver named " + driver + " on this host", "drivers here: " + String.join(", ", agent.drivers().keySet()));
+        }
+        try {
+            d.reprobe();
+        } catch (java.io.IOException e) {
+            throw new ApiError(500, "the " + driver + " driver cannot forget what it learnt: " + e.getMessage(), "see the server's log");
+        }
+        return new Views.Reprobed(driver, List.of(embedded), d.availability().detail());
+    }
+
+    /**
      * Every instance of an app, the server's own and those remote agents report; "serving" when a router sends it
      * traffic, "staged" when alive but not routed.
      */

@@ -6,6 +6,7 @@ import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceSpec;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
+import io.mayfly.agent.driver.VmHost;
 import io.mayfly.agent.driver.process.ProcessStat;
 
 import java.io.File;
@@ -22,8 +23,9 @@ import java.util.Optional;
 /**
  * Boots an instance as a virtual machine under QEMU: a kernel (with an optional initrd and the instance's
  * arguments as its command line), or a raw/qcow2 disk image such as a MirageOS virtio build. {@code -M microvm}
- * with virtio-mmio devices where QEMU has it, {@code -M pc} otherwise; KVM only where a probe guest really ran
- * under it, software emulation (TCG) otherwise. The guest's port is reached through QEMU user-mode networking: a
+ * with virtio-mmio devices where QEMU has it, {@code -M pc} otherwise. KVM unless a guest failed under it here: every
+ * KVM boot is watched ({@link KvmWatch}), and one KVM fails is booted again under software emulation (TCG) at
+ * once, as later boots are ({@link AcceleratorVerdict}, in the driver's state directory). The guest's port is reached through QEMU user-mode networking: a
  * host-forward from the agent's loopback port to {@code guest_port}; the guest is 10.0.2.15/24, gateway 10.0.2.2
  * (QEMU's built-in DHCP also answers). The serial console goes to the instance log; a QMP socket in the instance
  * directory is used to power the guest down and to re-adopt it after an agent restart.
@@ -33,17 +35,25 @@ public final class QemuDriver implements Driver {
 
     private final Path qemu;
     private final Path setsid;
-    private final Path probeDir;
+    private final Path stateDir;
+    private final Path hostRoot;
     private volatile Boolean microvm;
 
-    public QemuDriver() {
-        this(executable("/usr/bin/qemu-system-x86_64"), executable("/usr/bin/setsid"), Path.of("/var/tmp/mayfly"));
+    /** QEMU from Debian's package, keeping what it learns about this host (whether KVM runs guests) in {@code stateDir}. */
+    public QemuDriver(Path stateDir) {
+        this(executable("/usr/bin/qemu-system-x86_64"), executable("/usr/bin/setsid"), stateDir);
     }
 
-    QemuDriver(Path qemu, Path setsid, Path probeDir) {
+    QemuDriver(Path qemu, Path setsid, Path stateDir) {
+        this(qemu, setsid, stateDir, Path.of("/"));
+    }
+
+    /** {@code hostRoot}: where {@code dev/kvm} is looked for ({@code /}, or a test's stand-in tree). */
+    QemuDriver(Path qemu, Path setsid, Path stateDir, Path hostRoot) {
         this.qemu = qemu;
         this.setsid = setsid;
-        this.probeDir = probeDir;
+        this.stateDir = stateDir;
+        this.hostRoot = hostRoot;
     }
 
     @Override
@@ -52,9 +62,26 @@ public final class QemuDriver implements Driver {
     @Override
     public Availability availability() {
         if (qemu == null) return Availability.no("qemu-system-x86_64 not found; install it with: apt-get install qemu-system-x86");
-        String accel = AcceleratorProbe.cached(probeDir).map(AcceleratorProbe.Verdict::detail)
-                .orElse("accelerator not probed yet: the first VM boot checks whether KVM really runs a guest, else TCG");
-        return Availability.yes(accel + "; machine " + (hasMicrovm() ? "microvm" : "pc"));
+        Accelerator accel = accelerator();
+        return Availability.yes((accel.learnt() ? accel.detail()
+                : accel.kvm() ? "KVM not proven here yet: the next VM boots under KVM, watched, and under TCG (software emulation) if KVM fails it"
+                : accel.detail()) + "; machine " + (hasMicrovm() ? "microvm" : "pc"));
+    }
+
+    /** Forgets whether KVM runs guests here: the next VM boots under KVM again, watched. */
+    @Override
+    public void reprobe() throws IOException {
+        AcceleratorVerdict.forget(stateDir);
+    }
+
+    /** The accelerator of the next boot and why; {@code learnt}: from a verdict this host's guests gave. */
+    private record Accelerator(boolean kvm, String detail, boolean learnt) {}
+
+    private Accelerator accelerator() {
+        Optional<String> noKvm = VmHost.kvmProblem(hostRoot);
+        if (noKvm.isPresent()) return new Accelerator(false, "TCG (software emulation): " + noKvm.get(), false);
+        return AcceleratorVerdict.read(stateDir).map(v -> new Accelerator(v.isKvm(), v.detail(), true))
+                .orElse(new Accelerator(true, "KVM, watched: no guest has shown yet whether KVM runs guests on this host", false));
     }
 
     @Override
@@ -62,7 +89,7 @@ public final class QemuDriver implements Driver {
         if (qemu == null) throw new DriverException(availability().detail());
         Path image = spec.artifact().toAbsolutePath();
         Kind kind = kind(image);
-        AcceleratorProbe.Verdict accel = AcceleratorProbe.probe(qemu, probeDir, kind == Kind.KERNEL ? image : null);
+        Accelerator accel = accelerator();
         Path qmp = spec.stateDir().resolve("qmp.sock");
         try {
             Files.createDirectories(spec.stateDir());
@@ -71,9 +98,38 @@ public final class QemuDriver implements Driver {
             throw new DriverException("cannot prepare " + spec.stateDir() + ": " + e.getMessage(), e);
         }
         boolean micro = kind == Kind.KERNEL && hasMicrovm();
+        Launched launched;
+        try {
+            launched = launch(spec, image, kind, micro, accel.kvm(), accel.detail());
+        } catch (IOException e) {
+            throw new DriverException("cannot start QEMU for " + spec.id() + ": " + e.getMessage(), e);
+        }
+        Process process = launched.process();
+        long ticks = ProcessStat.read(process.pid()).map(ProcessStat::startTicks).orElse(0L);
+        InstanceState state = new InstanceState(spec.id(), spec.app(), spec.release(), NAME, process.pid(), ticks, spec.port(),
+                spec.logFile(), spec.stateDir(), Instant.now());
+        QemuInstanceHandle handle = accel.kvm()
+                ? QemuInstanceHandle.watched(state, process, qmp, () -> launch(spec, image, kind, micro, false, "TCG (software emulation), "
+                        + "as KVM failed this guest").process())
+                : QemuInstanceHandle.started(state, process, qmp);
+        try {
+            InstanceStateFile.write(InstanceStateFile.in(spec.stateDir()), state);
+        } catch (IOException e) {
+            handle.stop(java.time.Duration.ZERO);
+            throw new DriverException("cannot record the state of " + spec.id() + ": " + e.getMessage() + "; the VM was stopped", e);
+        }
+        if (accel.kvm()) KvmWatch.start(handle, launched.consoleFrom(), image, stateDir);
+        return handle;
+    }
+
+    /** A QEMU process, and where its output begins in the console log (after Mayfly's line about it). */
+    private record Launched(Process process, long consoleFrom) {}
+
+    private Launched launch(InstanceSpec spec, Path image, Kind kind, boolean micro, boolean kvm, String why) throws IOException {
+        Path qmp = spec.stateDir().resolve("qmp.sock");
         List<String> cmd = new ArrayList<>();
         if (setsid != null) cmd.add(setsid.toString()); // its own session: the agent's terminal signals do not reach it
-        cmd.addAll(List.of(qemu.toString(), "-name", spec.id(), "-accel", accel.kvm() ? "kvm" : "tcg",
+        cmd.addAll(List.of(qemu.toString(), "-name", spec.id(), "-accel", kvm ? "kvm" : "tcg",
                 "-M", micro ? "microvm" : "pc", "-m", Long.toString(Math.max(16, spec.memoryBytes() >> 20)),
                 "-smp", Integer.toString(Math.max(1, spec.vcpus())), "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
                 "-chardev", "file,id=console,path=" + spec.logFile().toAbsolutePath() + ",append=on", "-serial", "chardev:console",
@@ -86,34 +142,19 @@ public final class QemuDriver implements Driver {
             List<String> append = new ArrayList<>(List.of("console=ttyS0", "quiet", "panic=-1"));
             // Under TCG a Linux guest calibrates its TSC against the emulated PIT; on a busy host that fails and the
             // kernel then hangs before its first line. The guest's TSC is the host's, so tell it the frequency.
-            if (!accel.kvm() && LinuxKernel.is(image)) LinuxKernel.hostTscKhz().ifPresent(khz -> append.add("tsc_early_khz=" + khz));
+            if (!kvm && LinuxKernel.is(image)) LinuxKernel.hostTscKhz().ifPresent(khz -> append.add("tsc_early_khz=" + khz));
             append.addAll(spec.args());
             cmd.addAll(List.of("-append", String.join(" ", append)));
         } else {
             // snapshot=on: the guest writes to a temporary overlay, never to the stored (content-addressed) image.
             cmd.addAll(List.of("-drive", "file=" + image + ",format=" + (kind == Kind.QCOW2 ? "qcow2" : "raw") + ",if=virtio,snapshot=on"));
         }
-        Process process;
-        try {
-            Files.writeString(spec.logFile(), "mayfly: booting " + spec.id() + " under QEMU (" + accel.detail() + ")\n",
-                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
-            process = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(spec.logFile().toFile()))
-                    .directory(spec.stateDir().toFile()).start();
-        } catch (IOException e) {
-            throw new DriverException("cannot start QEMU for " + spec.id() + ": " + e.getMessage(), e);
-        }
-        long ticks = ProcessStat.read(process.pid()).map(ProcessStat::startTicks).orElse(0L);
-        InstanceState state = new InstanceState(spec.id(), spec.app(), spec.release(), NAME, process.pid(), ticks, spec.port(),
-                spec.logFile(), spec.stateDir(), Instant.now());
-        QemuInstanceHandle handle = QemuInstanceHandle.started(state, process, qmp);
-        try {
-            InstanceStateFile.write(InstanceStateFile.in(spec.stateDir()), state);
-        } catch (IOException e) {
-            handle.stop(java.time.Duration.ZERO);
-            throw new DriverException("cannot record the state of " + spec.id() + ": " + e.getMessage() + "; the VM was stopped", e);
-        }
-        return handle;
+        VmHost.log(spec.logFile(), "booting " + spec.id() + " under QEMU (" + why + ")");
+        long consoleFrom = Files.size(spec.logFile());
+        Process process = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(spec.logFile().toFile()))
+                .directory(spec.stateDir().toFile()).start();
+        return new Launched(process, consoleFrom);
     }
 
     @Override
