@@ -10,8 +10,8 @@ import java.util.List;
 /**
  * pasta (from Debian's {@code passt}) attached to a sandbox's network namespace: user-mode networking with no route
  * to the host's loopback. Connections to a forwarded host loopback port are spliced to the sandbox's loopback, so an
- * app that listens on 127.0.0.1 inside is reached as before. One pasta process per sandbox; it does not end by itself
- * when the sandbox does, so its owner stops it.
+ * app that listens on 127.0.0.1 inside is reached as before. One pasta process per sandbox, watched by a shell that
+ * ends it once the sandbox's network namespace is gone, whether or not an agent is still there to do it.
  */
 public final class Pasta {
     private final Path executable;
@@ -52,7 +52,14 @@ public final class Pasta {
             open += " 4</proc/" + pid + "/ns/user";
         }
         cmd.addAll(List.of("--netns", "/proc/self/fd/3"));
-        List<String> wrapped = new ArrayList<>(List.of("/bin/sh", "-c", "exec \"$@\" " + open, "pasta"));
+        // pasta does not end when the sandbox does, and nothing of the agent may be there to end it: a shell watches the
+        // sandbox's network namespace (by its identity, not its pid, which may be reused) and ends pasta once it is gone;
+        // the shell's own end (SIGTERM) ends pasta too.
+        String netns = Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/net")).toString();
+        String watch = "\"$@\" " + open + " & p=$!; trap 'kill $p 2>/dev/null' TERM INT; "
+                + "while [ \"$(readlink /proc/" + pid + "/ns/net 2>/dev/null)\" = '" + netns + "' ] && kill -0 $p 2>/dev/null; do sleep 1; done; "
+                + "kill $p 2>/dev/null; wait $p";
+        List<String> wrapped = new ArrayList<>(List.of("/bin/sh", "-c", watch, "pasta"));
         wrapped.addAll(cmd);
         return new ProcessBuilder(wrapped).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();

@@ -96,6 +96,23 @@ class SandboxTest {
     }
 
     @Test
+    void pastaEndsWithItsSandboxEvenWhenNobodyIsLeftToEndIt() throws Exception {
+        int port;
+        try (ServerSocket s = listener()) {
+            port = s.getLocalPort();
+        }
+        Sandbox.Running running = sandbox.prepare(instance("orphan", new Network(false, List.of(port), List.of()), "--port", Integer.toString(port)))
+                .start(new ProcessBuilder().redirectErrorStream(true).redirectOutput(dir.resolve("orphan.log").toFile()));
+        Process pasta = running.pasta().orElseThrow();
+        // The agent is gone (no cleanUp); the sandbox is killed from outside, as by an operator.
+        running.process().descendants().forEach(ProcessHandle::destroyForcibly);
+        running.process().destroyForcibly();
+        assertThat(pasta.waitFor(10, TimeUnit.SECONDS)).as("pasta ended with its sandbox").isTrue();
+        assertThat(ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(dir.resolve("orphan").toString())))
+                .as("nothing of the sandbox left").isEmpty();
+    }
+
+    @Test
     void aBuildSeesTheHostsSystemButNotItsSecretsAndWritesOnlyItsDirectory() throws Exception {
         Path work = Files.createDirectories(dir.resolve("work"));
         Files.setAttribute(work, "unix:uid", Sandbox.NOBODY);
