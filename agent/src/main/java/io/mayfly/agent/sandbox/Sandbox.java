@@ -272,12 +272,7 @@ public final class Sandbox {
             }
             if (pasta == null) return new Running(process, info, null, cgroup);
             try {
-                long pid = sandboxPid(process, info);
-                awaitLoopback(pid, process);
-                Path pidFile = spec.runDir().resolve("pasta.pid");
-                Files.deleteIfExists(pidFile);
-                Process joined = pasta.attach(pid, spec.network(), pidFile, spec.runDir().resolve("pasta.log"));
-                awaitPasta(joined, pidFile, process);
+                Process joined = join(pasta, sandboxPid(process, info), process, spec.network(), spec.runDir());
                 try (OutputStream release = process.getOutputStream()) {
                     release.write('\n');
                 }
@@ -295,21 +290,6 @@ public final class Sandbox {
             cgroup.ifPresent(Cgroup::remove);
         }
 
-        private void awaitPasta(Process joined, Path pidFile, Process sandbox) throws IOException {
-            long deadline = System.nanoTime() + SETUP_TIMEOUT.toNanos();
-            while (!Files.exists(pidFile)) {
-                if (!joined.isAlive()) {
-                    throw new IOException("pasta could not join the sandbox's network to the host's (exit code " + joined.exitValue()
-                            + "): " + tail(spec.runDir().resolve("pasta.log")));
-                }
-                if (!sandbox.isAlive()) throw new IOException("the sandbox ended while its network was set up");
-                if (System.nanoTime() > deadline) {
-                    joined.destroyForcibly();
-                    throw new IOException("pasta did not join the sandbox's network within " + SETUP_TIMEOUT.toSeconds() + " s");
-                }
-                pause();
-            }
-        }
     }
 
     /** A started sandbox: its outermost process, and pasta when it has one. */
@@ -377,15 +357,44 @@ public final class Sandbox {
     }
 
     /**
+     * Joins the network namespace of {@code pid} (a process of {@code owner}'s, whose loopback is up or comes up) to the
+     * host's with pasta, as {@code network} says; returns pasta once it is set up. pasta ends by itself when the
+     * namespace does. Its pid and log are kept in {@code runDir}.
+     */
+    public static Process join(Pasta pasta, long pid, Process owner, Network network, Path runDir) throws IOException {
+        awaitLoopback(pid, owner);
+        Path pidFile = runDir.resolve("pasta.pid");
+        Path log = runDir.resolve("pasta.log");
+        Files.deleteIfExists(pidFile);
+        Process joined = pasta.attach(pid, network, pidFile, log);
+        long deadline = System.nanoTime() + SETUP_TIMEOUT.toNanos();
+        while (!Files.exists(pidFile)) {
+            if (!joined.isAlive()) {
+                throw new IOException("pasta could not join the network to the host's (exit code " + joined.exitValue() + "): " + tail(log));
+            }
+            if (!owner.isAlive()) throw new IOException("the process ended while its network was set up");
+            if (System.nanoTime() > deadline) {
+                joined.destroyForcibly();
+                throw new IOException("pasta did not join the network within " + SETUP_TIMEOUT.toSeconds() + " s");
+            }
+            pause();
+        }
+        return joined;
+    }
+
+    /**
      * bubblewrap says the sandbox's pid before it has brought up the sandbox's loopback; pasta joining the namespace
      * meanwhile makes that fail ("loopback: Failed RTM_NEWADDR"). So pasta waits until 127.0.0.1 is there.
      */
     private static void awaitLoopback(long pid, Process process) throws IOException {
         Path fib = Path.of("/proc/" + pid + "/net/fib_trie");
+        Path netns = Path.of("/proc/" + pid + "/ns/net");
+        Path ours = Files.readSymbolicLink(Path.of("/proc/self/ns/net"));
         long deadline = System.nanoTime() + SETUP_TIMEOUT.toNanos();
         while (true) {
             try {
-                if (Files.readString(fib).contains("127.0.0.1")) return;
+                // In a namespace of its own yet (a process may make it after it started: unshare), with its loopback up.
+                if (!Files.readSymbolicLink(netns).equals(ours) && Files.readString(fib).contains("127.0.0.1")) return;
             } catch (IOException e) {
                 if (!process.isAlive()) throw new IOException("the sandbox ended before it started (exit code " + process.exitValue() + ")");
             }

@@ -79,6 +79,11 @@ public abstract class GuestKindsContract {
         return 20;
     }
 
+    /** How many pushes the guest that never listens gets: each waits out the whole health timeout. */
+    protected int neverListensPushes() {
+        return Math.max(1, pushes() / 3);
+    }
+
     /** How many times the guest that passes and dies is deployed under load. */
     protected int rollbackRounds() {
         return 3;
@@ -127,7 +132,7 @@ public abstract class GuestKindsContract {
         List<Manifest.Health> checks = supported(tcp(bootTime().plusMillis(300)), http(bootTime().plusSeconds(1)));
         assumeThat(checks).as("a guest that runs and never listens is told apart only by a TCP or HTTP check").isNotEmpty();
         for (Manifest.Health check : checks) {
-            for (int i = 0; i < (check.tcp() ? Math.max(1, pushes() / 3) : 1); i++) {
+            for (int i = 0; i < (check.tcp() ? neverListensPushes() : 1); i++) {
                 DeployOutcome outcome = deploy(check, quiet("--exit-code", "0", "--exit-after-ms", "600000"));
                 assertThat(outcome).as("push %d, %s", i, check).isInstanceOfSatisfying(DeployOutcome.Failed.class,
                         f -> assertThat(f.reason()).contains("not healthy within"));
@@ -264,6 +269,13 @@ public abstract class GuestKindsContract {
     protected DeployOutcome deploy(Manifest.Health health, List<String> args) throws Exception {
         StartRequest request = new StartRequest("app", ++release, artifact(), initrd(), args, Map.of(), run(), health, Duration.ofSeconds(5));
         return DeployStrategy.named("blue-green", agent).run(request, 1, Duration.ofSeconds(5), StagedTest.NONE, Progress.NONE);
+    }
+
+    /** What every instance of the app has printed so far, all consoles one after another. */
+    protected String console() throws Exception {
+        StringBuilder all = new StringBuilder();
+        for (Path log : agent.consoleLogs("app")) all.append(java.nio.file.Files.readString(log));
+        return all.toString();
     }
 
     protected HttpResponse<String> get() throws Exception {

@@ -195,7 +195,8 @@ public final class ProcessDriver implements Driver {
                     // the console is the only place to say it; the exit code stays in the agent's events
                 }
             });
-            leftovers.release();
+            // Off the exit's path: whoever waits for the instance's end (a health check) must not wait for pasta's.
+            Thread.ofVirtual().name("release-" + log.getParent().getFileName()).start(leftovers::release);
         };
     }
 

@@ -8,6 +8,9 @@ import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
 import io.mayfly.agent.driver.VmHost;
 import io.mayfly.agent.driver.process.ProcessStat;
+import io.mayfly.agent.sandbox.Network;
+import io.mayfly.agent.sandbox.Pasta;
+import io.mayfly.agent.sandbox.Sandbox;
 
 import java.io.File;
 import java.io.IOException;
@@ -37,6 +40,10 @@ public final class QemuDriver implements Driver {
     private final Path setsid;
     private final Path stateDir;
     private final Path hostRoot;
+    /** Gives QEMU a network namespace of its own (null: QEMU shares the agent's, as without root). */
+    private final Pasta pasta;
+    /** Each instance's pasta while its QEMU runs, so that a QEMU started again in its place gets the port. */
+    private final java.util.Map<String, Process> joined = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Boolean microvm;
 
     /** QEMU from Debian's package, keeping what it learns about this host (whether KVM runs guests) in {@code stateDir}. */
@@ -54,7 +61,12 @@ public final class QemuDriver implements Driver {
         this.setsid = setsid;
         this.stateDir = stateDir;
         this.hostRoot = hostRoot;
+        // unshare needs root (CAP_SYS_ADMIN); pasta joins the namespace to the host's.
+        this.pasta = Sandbox.isRoot() && Files.isExecutable(UNSHARE) && Files.isExecutable(IP) ? Pasta.onThisHost(true) : null;
     }
+
+    private static final Path UNSHARE = Path.of("/usr/bin/unshare");
+    private static final Path IP = Path.of("/usr/sbin/ip");
 
     @Override
     public String name() { return NAME; }
@@ -65,7 +77,9 @@ public final class QemuDriver implements Driver {
         Accelerator accel = accelerator();
         return Availability.yes((accel.learnt() ? accel.detail()
                 : accel.kvm() ? "KVM not proven here yet: the next VM boots under KVM, watched, and under TCG (software emulation) if KVM fails it"
-                : accel.detail()) + "; machine " + (hasMicrovm() ? "microvm" : "pc"));
+                : accel.detail()) + "; machine " + (hasMicrovm() ? "microvm" : "pc")
+                + (pasta != null ? "; guests in a network of their own (pasta)"
+                : "; guests reach the host's loopback through 10.0.2.2 (keeping them apart needs root, unshare, ip and pasta)"));
     }
 
     /** Forgets whether KVM runs guests here: the next VM boots under KVM again, watched. */
@@ -129,11 +143,18 @@ public final class QemuDriver implements Driver {
         Path qmp = spec.stateDir().resolve("qmp.sock");
         List<String> cmd = new ArrayList<>();
         if (setsid != null) cmd.add(setsid.toString()); // its own session: the agent's terminal signals do not reach it
+        // QEMU's user-mode network takes the guest's connections to 10.0.2.2 to the loopback of QEMU's own namespace:
+        // in a namespace of its own, that holds nothing but QEMU's forward, never the host's API, router or instances.
+        // unshare and sh exec in place, so the recorded pid is QEMU's.
+        if (pasta != null) {
+            cmd.addAll(List.of(UNSHARE.toString(), "--net", "--", "/bin/sh", "-c", IP + " link set lo up && exec \"$@\"", "qemu"));
+        }
+        String restrict = spec.network() ? "" : ",restrict=on"; // [run] network = false: the guest connects nowhere
         cmd.addAll(List.of(qemu.toString(), "-name", spec.id(), "-accel", kvm ? "kvm" : "tcg",
                 "-M", micro ? "microvm" : "pc", "-m", Long.toString(Math.max(16, spec.memoryBytes() >> 20)),
                 "-smp", Integer.toString(Math.max(1, spec.vcpus())), "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
                 "-chardev", "file,id=console,path=" + spec.logFile().toAbsolutePath() + ",append=on", "-serial", "chardev:console",
-                "-netdev", "user,id=net0,hostfwd=tcp:127.0.0.1:" + spec.port() + "-:" + spec.guestPort(),
+                "-netdev", "user,id=net0" + restrict + ",hostfwd=tcp:127.0.0.1:" + spec.port() + "-:" + spec.guestPort(),
                 "-device", micro ? "virtio-net-device,netdev=net0" : "virtio-net-pci,netdev=net0",
                 "-qmp", "unix:" + qmp + ",server=on,wait=off"));
         if (kind == Kind.KERNEL) {
@@ -154,6 +175,28 @@ public final class QemuDriver implements Driver {
         Process process = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(spec.logFile().toFile()))
                 .directory(spec.stateDir().toFile()).start();
+        if (pasta != null) {
+            try {
+                // The host's port reaches QEMU's forward inside; QEMU's own connections out leave through pasta. An earlier
+                // QEMU of this instance (a KVM boot that failed) leaves its pasta holding the port: it goes first.
+                Process earlier = joined.remove(spec.id());
+                if (earlier != null && earlier.isAlive()) {
+                    earlier.destroy();
+                    earlier.waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+                }
+                Process net = Sandbox.join(pasta, process.pid(), process, new Network(spec.network(), List.of(spec.port()), List.of()),
+                        spec.stateDir());
+                joined.put(spec.id(), net);
+                net.onExit().thenRun(() -> joined.remove(spec.id(), net));
+            } catch (IOException e) {
+                process.destroyForcibly();
+                throw e;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroyForcibly();
+                throw new IOException("interrupted while the VM's network was set up", e);
+            }
+        }
         return new Launched(process, consoleFrom);
     }
 

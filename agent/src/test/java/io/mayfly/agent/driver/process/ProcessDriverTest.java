@@ -195,6 +195,12 @@ class ProcessDriverTest {
         assertThat(left.cgroups()).isNotEmpty().allSatisfy(d -> assertThat(d).exists());
 
         assertThat(handle.exited().get(10, TimeUnit.SECONDS)).isEqualTo(3);
+        // Released just after the exit is reported, off its path.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while ((ProcessHandle.of(left.pastaPid()).map(ProcessHandle::isAlive).orElse(false) || left.cgroups().stream().anyMatch(Files::exists))
+                && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
         assertThat(ProcessHandle.of(left.pastaPid()).map(ProcessHandle::isAlive).orElse(false)).isFalse();
         assertThat(left.cgroups()).allSatisfy(d -> assertThat(d).doesNotExist());
     }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 /**
@@ -22,9 +23,21 @@ class QemuGuestKindsTest extends GuestKindsContract {
         TestVm.build();
     }
 
+    /** One state directory for the class: what the driver learns about KVM here is learnt once, not once a test. */
+    private static Path qemuState;
+
     @Override
-    protected List<Driver> drivers(Path dir) {
-        return List.of(new QemuDriver(Path.of("/usr/bin/qemu-system-x86_64"), Path.of("/usr/bin/setsid"), dir.resolve("qemu")));
+    protected List<Driver> drivers(Path dir) throws Exception {
+        synchronized (QemuGuestKindsTest.class) {
+            if (qemuState == null) qemuState = java.nio.file.Files.createTempDirectory("mayfly-qemu-state");
+        }
+        return List.of(new QemuDriver(Path.of("/usr/bin/qemu-system-x86_64"), Path.of("/usr/bin/setsid"), qemuState));
+    }
+
+    /** A guest that never listens costs a whole health timeout a push: once is enough, the check does not race. */
+    @Override
+    protected int neverListensPushes() {
+        return 1;
     }
 
     @Override
@@ -64,9 +77,26 @@ class QemuGuestKindsTest extends GuestKindsContract {
         return 6;
     }
 
+    /**
+     * A guest's connection to 10.0.2.2, which QEMU's user-mode network takes to the loopback of QEMU's namespace, does
+     * not reach the host's loopback (the API, the router, other instances): QEMU runs in a network namespace of its own.
+     */
+    @org.junit.jupiter.api.Test
+    void aGuestCannotReachTheHostsLoopback() throws Exception {
+        try (java.net.ServerSocket api = new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
+            String port = Integer.toString(api.getLocalPort());
+            Manifest.Health health = new Manifest.Health("/", 200, false, null, bootTime().plusSeconds(10), Duration.ofMillis(50),
+                    Duration.ofSeconds(1), Duration.ZERO);
+            io.mayfly.agent.deploy.DeployOutcome outcome = deploy(health, List.of("--", "--bind", "0.0.0.0", "--connect-host", "10.0.2.2",
+                    "--connect", port));
+            assertThat(outcome).isInstanceOf(io.mayfly.agent.deploy.DeployOutcome.Live.class);
+            assertThat(console()).contains("connect " + port + " failed").doesNotContain("connect " + port + " ok");
+        }
+    }
+
     @Override
     protected Duration bootTime() {
-        return Duration.ofSeconds(12);
+        return Duration.ofSeconds(10);
     }
 
     @Override

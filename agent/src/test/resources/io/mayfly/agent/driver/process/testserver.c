@@ -10,6 +10,7 @@
  *   --exit-code C        exit with C after --exit-after-ms milliseconds instead of serving
  *   --exit-after-ms MS
  *   --connect PORT       try a TCP connect to 127.0.0.1:PORT, print "connect PORT ok" or "connect PORT failed: why"
+ *   --connect-host ADDR  the address later --connect flags try instead of 127.0.0.1 (10.0.2.2 in a QEMU guest)
  *   --whoami             print the uid and the capability, no_new_privs and seccomp lines of /proc/self/status
  *   --unshare            try to make a user namespace, print "unshare ok" or "unshare failed: why"
  *   --bind ADDR          listen on ADDR instead of 127.0.0.1 (0.0.0.0 in a VM)
@@ -50,7 +51,7 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     int port = getenv("PORT") ? atoi(getenv("PORT")) : 0;
     int status = 200, stall = 0, exit_code = -1, exit_after_ms = 0, delay_ms = 0, die_after_ms = 0;
-    const char *bind_to = "127.0.0.1", *say = NULL, *name = "testserver";
+    const char *bind_to = "127.0.0.1", *say = NULL, *name = "testserver", *connect_host = "127.0.0.1";
     for (int i = 1; i < argc; i++) {
         char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--port") && v) { port = atoi(v); i++; }
@@ -73,10 +74,11 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--say") && v) { say = v; i++; }
         else if (!strcmp(a, "--name") && v) { name = v; i++; }
         else if (!strcmp(a, "--die-after-ms") && v) { die_after_ms = atoi(v); i++; }
+        else if (!strcmp(a, "--connect-host") && v) { connect_host = v; i++; }
         else if (!strcmp(a, "--connect") && v) {
             int c = socket(AF_INET, SOCK_STREAM, 0);
             struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(atoi(v)) };
-            to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            inet_pton(AF_INET, connect_host, &to.sin_addr);
             if (connect(c, (struct sockaddr *) &to, sizeof to) == 0) printf("connect %s ok\n", v);
             else printf("connect %s failed: %s\n", v, strerror(errno));
             close(c);
