@@ -68,17 +68,17 @@ class EmbeddedAgentTest {
             assertThat(activeEmbeddedTokens(mayfly)).as("the previous start's token is revoked").isEqualTo(1);
             assertThat(mayfly.cli("tokens").out()).contains("revoked");
 
-            // And it deploys over the same path after the restart.
+            // And it deploys over the same path after the restart (v1 stands by for a second only: the cache below waits for it).
             MayflyProcess.setVersion(repo, "inside-2");
+            Files.writeString(repo.resolve("mayfly.toml"), Files.readString(repo.resolve("mayfly.toml")).replace("[health]", "[health]\nliveness = \"1s\""));
             MayflyProcess.Result again = mayfly.push(repo, "inside", "v2");
             assertThat(again.exit()).as(again.out()).isZero();
             assertThat(mayfly.visit("inside", "/").body()).contains("inside-2");
 
-            // The agent's cache keeps what it runs, and lets go of v1's image once nothing runs it: after v1 stood by for
-            // its liveness window (30 s by default).
+            // The agent's cache keeps what it runs, and lets go of v1's image once nothing runs it, v1 having stood by.
             Path cache = mayfly.data.resolve("agent-cache/cache");
             assertThat(cache.resolve(mayfly.releases("inside").getFirst().sha256())).exists();
-            Eventually.until(Duration.ofSeconds(60), () -> Files.exists(cache.resolve(sha)), exists -> !exists, "v1's image gone from the cache");
+            Eventually.until(Duration.ofSeconds(20), () -> Files.exists(cache.resolve(sha)), exists -> !exists, "v1's image gone from the cache");
         }
     }
 
