@@ -70,41 +70,60 @@ final class AppRoute {
    * their count or this request sees the new list: no request reaches a backend after its drain.
    */
   Backend acquire() {
-    return acquireExcept(null);
-  }
-
-  /**
-   * As {@link #acquire}, passing over {@code refused} (a backend that just refused a connection) unless it is the only
-   * one; null when the app has no backend.
-   */
-  Backend acquireExcept(Backend refused) {
     while (true) {
       List<Backend> current = backends;
-      if (refused != null && current.size() > 1 && current.contains(refused)) {
-        current = current.stream().filter(b -> b != refused).toList();
-      }
-      int size = current.size();
-      if (size == 0) {
+      Backend chosen = fewestInFlight(current);
+      if (chosen == null) {
         return null;
       }
-      Backend chosen = current.get(0);
-      if (size > 1) {
-        int start = Math.floorMod(nextTie.getAndIncrement(), size);
-        int fewest = Integer.MAX_VALUE;
-        for (int i = 0; i < size; i++) {
-          Backend candidate = current.get((start + i) % size);
-          int load = candidate.inFlight();
-          if (load < fewest) {
-            fewest = load;
-            chosen = candidate;
-          }
-        }
-      }
       chosen.acquire();
-      if (backends.contains(chosen)) {
+      if (backends == current) {
         return chosen;
       }
       chosen.release();
     }
+  }
+
+  /**
+   * As {@link #acquire}, passing over {@code refused} (a backend that just refused a connection) unless it is the only
+   * one; null when the app has no backend. Off the hot path: only a refused connection comes here.
+   */
+  Backend acquireExcept(Backend refused) {
+    while (true) {
+      List<Backend> all = backends;
+      List<Backend> current = all.size() > 1 && all.contains(refused)
+          ? all.stream().filter(b -> b != refused).toList() : all;
+      Backend chosen = fewestInFlight(current);
+      if (chosen == null) {
+        return null;
+      }
+      chosen.acquire();
+      if (backends == all) {
+        return chosen;
+      }
+      chosen.release();
+    }
+  }
+
+  /** The backend of {@code current} with the fewest outstanding requests, ties taken in turn; null if there is none. */
+  private Backend fewestInFlight(List<Backend> current) {
+    int size = current.size();
+    if (size == 0) {
+      return null;
+    }
+    Backend chosen = current.get(0);
+    if (size > 1) {
+      int start = Math.floorMod(nextTie.getAndIncrement(), size);
+      int fewest = Integer.MAX_VALUE;
+      for (int i = 0; i < size; i++) {
+        Backend candidate = current.get((start + i) % size);
+        int load = candidate.inFlight();
+        if (load < fewest) {
+          fewest = load;
+          chosen = candidate;
+        }
+      }
+    }
+    return chosen;
   }
 }
