@@ -18,7 +18,7 @@ import java.nio.file.Path;
         footer = {"", "The server is found through MAYFLY_URL and MAYFLY_TOKEN, or else through server.json and "
                 + "admin.token in the data directory (--data, MAYFLY_DATA, or ~/.mayfly)."})
 public final class MayflyCli implements Runnable {
-    static final String VERSION = "0.1.0-SNAPSHOT";
+    static final String VERSION = io.mayfly.wire.Version.CURRENT;
 
     private final Environment environment;
     private ApiClient api;

@@ -12,6 +12,8 @@ import io.mayfly.wire.AgentViews;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import io.mayfly.agent.remote.AgentLock;
+import java.nio.file.Files;
 
 import java.net.URI;
 import java.nio.file.Path;
@@ -51,6 +53,9 @@ public final class AgentCommand implements Callable<Integer> {
             + "(default: $MAYFLY_TOKEN)")
     String token;
 
+    @Option(names = "--token-file", paramLabel = "FILE", description = "read the token from this file (what mayfly server gives its embedded agent)")
+    Path tokenFile;
+
     @Option(names = "--router", description = "HTTP router address (default: ${DEFAULT-VALUE})", defaultValue = "127.0.0.1:8080")
     String router;
 
@@ -73,6 +78,9 @@ public final class AgentCommand implements Callable<Integer> {
     @Mixin
     RouterTimeoutOptions timeouts;
 
+    /** Held for the agent's life (a lock dropped by the collector would let a second agent in). */
+    private AgentLock lock;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -82,13 +90,20 @@ public final class AgentCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                     "say what this agent runs: --server URL (what a server assigns it) or --watch URL (one app from a registry)");
         }
-        String secret = token != null ? token : System.getenv("MAYFLY_TOKEN");
+        String secret = token != null ? token : tokenFile != null ? Files.readString(tokenFile).strip() : System.getenv("MAYFLY_TOKEN");
         if (secret == null || secret.isBlank()) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--token (or MAYFLY_TOKEN) is needed: "
                     + (server != null ? "an agent token (mayfly tokens:create --agent NAME)" : "a token with read access to the app"));
         }
         Duration every = duration(interval != null ? interval : server != null ? "2s" : "30s", "--interval", spec.commandLine());
         Path dir = data != null ? data : Path.of(System.getProperty("user.home"), ".mayfly-agent");
+        // One agent per data directory, for its whole life: a server finds its embedded agent running by this lock.
+        lock = AgentLock.acquire(dir.resolve("agent"), io.mayfly.wire.Version.CURRENT).orElse(null);
+        if (lock == null) {
+            var holder = AgentLock.running(dir.resolve("agent"));
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "another mayfly agent runs with " + dir
+                    + holder.map(h -> " (pid " + h.pid() + ", Mayfly " + h.version() + ")").orElse("") + "; stop it first or pass another --data");
+        }
         // Its timers go to the server with every heartbeat (--server), for the dashboard's chart of each app.
         var routerMetrics = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
         Router proxy = new Router(domain, Runtime.getRuntime().availableProcessors(), routerMetrics, timeouts.header(), timeouts.defaults());

@@ -33,6 +33,18 @@ final class RouterTimeoutOptions {
             description = "how long a kept-alive client connection may wait for its next request (default: 75s)")
     String idle;
 
+    /** These options as given, checked, for the embedded agent's command line (its router is in its process). */
+    java.util.List<String> args() {
+        header();
+        defaults();
+        java.util.List<String> args = new java.util.ArrayList<>();
+        if (header != null) args.addAll(java.util.List.of("--router-header-timeout", header));
+        if (body != null) args.addAll(java.util.List.of("--router-body-timeout", body));
+        if (response != null) args.addAll(java.util.List.of("--router-response-timeout", response));
+        if (idle != null) args.addAll(java.util.List.of("--router-idle-timeout", idle));
+        return args;
+    }
+
     /** The header timeout; null for the router's default. */
     Duration header() {
         return parse(header, "--router-header-timeout");

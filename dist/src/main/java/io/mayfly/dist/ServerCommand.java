@@ -7,7 +7,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -50,6 +52,10 @@ public final class ServerCommand implements Callable<Integer> {
             defaultValue = "10s")
     String agentTimeout;
 
+    @Option(names = "--stop-agent", description = "stop the embedded agent (router and instances' supervision) when this server stops; "
+            + "without it the agent keeps serving the apps and the next start adopts it")
+    boolean stopAgent;
+
     @Mixin
     BuildPolicyOptions builds = new BuildPolicyOptions();
 
@@ -66,7 +72,7 @@ public final class ServerCommand implements Callable<Integer> {
                 : Path.of(System.getProperty("user.home"), ".mayfly");
         MayflyServer server = MayflyServer.start(new MayflyServer.Settings(dir, address(listen, "--listen"), address(router, "--router"), domain, size(maxUpload, "--max-upload"), keepBuilds,
                 db != null ? db : System.getenv("MAYFLY_DB"), blobs != null ? blobs : System.getenv("MAYFLY_BLOBS"), !noAgent,
-                AgentCommand.duration(agentTimeout, "--agent-timeout", spec.commandLine()), timeouts.header(), timeouts.defaults(),
+                AgentCommand.duration(agentTimeout, "--agent-timeout", spec.commandLine()), agentCommand(dir), stopAgent,
                 builds.policy(spec.commandLine(), dir)));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -93,6 +99,42 @@ public final class ServerCommand implements Callable<Integer> {
         System.out.flush();
         stopped.await();
         return 0;
+    }
+
+    /**
+     * The {@code mayfly agent} command the embedded agent runs: this JVM's java, and this jar copied to
+     * {@code DATA/agent/bin/} once per build (a rebuild or upgrade of the jar cannot pull classes from under an
+     * agent that keeps running), with the router's options.
+     */
+    private List<String> agentCommand(Path dir) throws java.io.IOException {
+        String javaBin = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        String[] entries = System.getProperty("java.class.path").split(java.io.File.pathSeparator);
+        String classpath;
+        if (entries.length == 1 && entries[0].endsWith(".jar")) {
+            Path jar = Path.of(entries[0]).toAbsolutePath();
+            // Named by its content (CRC-32C: a build's timestamps are fixed, so only the bytes tell two builds apart).
+            var crc = new java.util.zip.CRC32C();
+            try (var in = Files.newInputStream(jar)) {
+                byte[] buffer = new byte[1 << 16];
+                for (int n; (n = in.read(buffer)) > 0; ) crc.update(buffer, 0, n);
+            }
+            Path copy = dir.toAbsolutePath().resolve("agent").resolve("bin").resolve("mayfly-" + io.mayfly.wire.Version.CURRENT + "-"
+                    + Long.toHexString(crc.getValue()) + ".jar");
+            if (!Files.exists(copy)) {
+                Files.createDirectories(copy.getParent());
+                Path tmp = copy.resolveSibling(copy.getFileName() + ".tmp");
+                Files.copy(jar, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmp, copy, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
+            classpath = copy.toString();
+        } else {
+            classpath = java.util.Arrays.stream(entries).map(e -> Path.of(e).toAbsolutePath().toString())
+                    .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+        }
+        List<String> command = new java.util.ArrayList<>(List.of(javaBin, "-XX:+UseSerialGC", "-Xss512k", "--enable-native-access=ALL-UNNAMED",
+                "-cp", classpath, Main.class.getName(), "agent"));
+        command.addAll(timeouts.args());
+        return command;
     }
 
     static InetSocketAddress address(String value, String option) {

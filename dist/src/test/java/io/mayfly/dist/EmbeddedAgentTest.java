@@ -16,7 +16,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The default server's embedded agent takes the same HTTP path as a remote one: it is a registered agent with a
  * token of its own, fetches each artifact through the agent blob route into its own cache (pruned of what nothing
- * runs), and after a restart it re-adopts what runs, under a fresh token (the previous one revoked).
+ * runs). It is a process of its own that outlives the server: a restarted server adopts it, with what it runs, under
+ * the same token (kept in DATA/agent.token, mode 0600).
  */
 class EmbeddedAgentTest {
     @TempDir
@@ -27,7 +28,7 @@ class EmbeddedAgentTest {
     }
 
     private static long activeEmbeddedTokens(MayflyProcess mayfly) throws Exception {
-        return mayfly.cli("tokens").out().lines().filter(l -> l.contains("embedded agent of server")).filter(l -> !l.contains("revoked"))
+        return mayfly.cli("tokens").out().lines().filter(l -> l.contains("embedded agent")).filter(l -> !l.contains("revoked"))
                 .count();
     }
 
@@ -51,22 +52,27 @@ class EmbeddedAgentTest {
 
             // The image it runs came through /api/v1/agents/local/blobs/SHA into the agent's own cache.
             String sha = mayfly.releases("inside").getFirst().sha256();
-            assertThat(mayfly.data.resolve("agent-cache/cache").resolve(sha)).exists();
+            assertThat(mayfly.data.resolve("cache").resolve(sha)).exists();
             assertThat(activeEmbeddedTokens(mayfly)).isEqualTo(1);
             assertThat(mayfly.visit("inside", "/").statusCode()).isEqualTo(200);
             Eventually.until(Duration.ofSeconds(10), () -> agents(mayfly).getFirst().requests(), n -> n >= 1, "local reporting what it served");
 
             Views.InstanceView before = instances(mayfly).getFirst();
+            long agentPid = MayflyProcess.agentPid(mayfly.data.resolve("agent"));
+            assertThat(Files.getPosixFilePermissions(mayfly.data.resolve("agent.token")))
+                    .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
             mayfly.stop();
+            assertThat(ProcessHandle.of(agentPid).map(ProcessHandle::isAlive)).as("the agent outlives the server").contains(true);
             mayfly.start();
-            // Re-adopted, not restarted: the same process serves, and the agent is up again under a new token.
+            // Adopted, not restarted: the same agent and the same instance serve, under the same token.
             assertThat(mayfly.visit("inside", "/").body()).contains("inside-1");
             Views.InstanceView after = instances(mayfly).getFirst();
             assertThat(after.id()).isEqualTo(before.id());
             assertThat(after.pid()).isEqualTo(before.pid());
             Eventually.until(Duration.ofSeconds(10), () -> agents(mayfly).getFirst().status(), "up"::equals, "the embedded agent up again");
-            assertThat(activeEmbeddedTokens(mayfly)).as("the previous start's token is revoked").isEqualTo(1);
-            assertThat(mayfly.cli("tokens").out()).contains("revoked");
+            assertThat(MayflyProcess.agentPid(mayfly.data.resolve("agent"))).isEqualTo(agentPid);
+            assertThat(activeEmbeddedTokens(mayfly)).as("one token, kept").isEqualTo(1);
+            assertThat(mayfly.cli("tokens").out()).doesNotContain("revoked");
 
             // And it deploys over the same path after the restart (v1 stands by for a second only: the cache below waits for it).
             MayflyProcess.setVersion(repo, "inside-2");
@@ -76,7 +82,7 @@ class EmbeddedAgentTest {
             assertThat(mayfly.visit("inside", "/").body()).contains("inside-2");
 
             // The agent's cache keeps what it runs, and lets go of v1's image once nothing runs it, v1 having stood by.
-            Path cache = mayfly.data.resolve("agent-cache/cache");
+            Path cache = mayfly.data.resolve("cache");
             assertThat(cache.resolve(mayfly.releases("inside").getFirst().sha256())).exists();
             Eventually.until(Duration.ofSeconds(20), () -> Files.exists(cache.resolve(sha)), exists -> !exists, "v1's image gone from the cache");
         }

@@ -115,11 +115,29 @@ final class MayflyProcess implements AutoCloseable {
         }
     }
 
-    /** Stops the server and every instance it started (instances outlive the server by design). */
+    /** Stops the server, its embedded agent and every instance it started (both outlive the server by design). */
     @Override
     public void close() throws Exception {
         stop();
+        stopAgent(data.resolve("agent"));
         stopInstances(data.resolve("agent/instances"));
+    }
+
+    /** The pid of the agent that runs with {@code home} (an agent's data directory), or -1; read from its agent.json. */
+    static long agentPid(Path home) throws IOException {
+        Path json = home.resolve("agent.json");
+        return Files.exists(json) ? Json.MAPPER.readTree(json.toFile()).path("pid").asLong(-1) : -1;
+    }
+
+    /** Kills the agent that runs with {@code home}, if one does, and waits for it to end. */
+    static void stopAgent(Path home) throws Exception {
+        long pid = agentPid(home);
+        if (pid <= 0) return;
+        var process = ProcessHandle.of(pid);
+        if (process.isPresent() && process.get().info().commandLine().orElse("").contains(" agent ")) {
+            process.get().destroyForcibly();
+            process.get().onExit().get(30, TimeUnit.SECONDS);
+        }
     }
 
     /** Kills every instance whose state is under {@code instances} (an agent's data directory), with its children. */

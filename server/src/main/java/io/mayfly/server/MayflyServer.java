@@ -1,13 +1,7 @@
 package io.mayfly.server;
 
 import io.javalin.Javalin;
-import io.mayfly.agent.Agent;
-import io.mayfly.agent.remote.RemoteAgent;
 import java.net.URI;
-import io.mayfly.agent.driver.Drivers;
-import io.mayfly.agent.router.RouteLimits;
-import io.mayfly.agent.router.Router;
-import io.mayfly.agent.supervisor.RestartPolicy;
 import io.mayfly.server.build.BuildPolicy;
 import io.mayfly.server.build.BuildQueue;
 import io.mayfly.server.build.SandboxedBuild;
@@ -38,6 +32,7 @@ import io.mayfly.server.registry.SigningKey;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Agents;
 import io.mayfly.server.hosts.AgentRoutes;
+import io.mayfly.server.hosts.EmbeddedAgent;
 import io.mayfly.server.hosts.RemoteHosts;
 import io.mayfly.server.store.AppSources;
 import io.mayfly.server.store.Apps;
@@ -81,6 +76,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.HexFormat;
 
 /**
@@ -91,54 +87,51 @@ import java.util.HexFormat;
  */
 public final class MayflyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MayflyServer.class);
-    public static final String VERSION = "0.1.0";
+    public static final String VERSION = io.mayfly.wire.Version.CURRENT;
 
     /**
      * Where to listen and keep state. Port 0 picks a free port. {@code database} null means the SQLite file in
      * {@code data} (else {@code postgresql://...}); {@code blobStore} null means the blob directory in {@code data}
      * (else {@code s3://...}). Without {@code embeddedAgent} the server runs no instance itself: releases go to
-     * remote agents ({@code mayfly agent --server}), marked down after {@code agentTimeout} of silence. The router's
-     * {@code routerHeaderTimeout} and {@code routerLimits} (the defaults of every app's limits): null, or null
-     * components, for the router's own defaults. {@code buildPolicy} null means {@link BuildPolicy#defaults}.
+     * remote agents ({@code mayfly agent --server}), marked down after {@code agentTimeout} of silence. With it,
+     * {@code agentCommand} is the {@code mayfly agent} command line the embedded agent is started with when none
+     * runs (the server adds where to find it, its token, data directory, router address and domain), and
+     * {@code stopAgent} stops it with the server (else it keeps serving). {@code buildPolicy} null means
+     * {@link BuildPolicy#defaults}.
      * {@code maxUploadBytes} bounds every body that streams instead of sitting in memory: an artifact upload, a build
      * worker's output, and the pack of a git push (JGit has no limit of its own).
      */
     public record Settings(Path data, InetSocketAddress listen, InetSocketAddress router, String domain, long maxUploadBytes,
                            int keepBuilds, String database, String blobStore, boolean embeddedAgent, Duration agentTimeout,
-                           Duration routerHeaderTimeout, RouteLimits routerLimits, BuildPolicy buildPolicy) {
+                           List<String> agentCommand, boolean stopAgent, BuildPolicy buildPolicy) {
         public static final long DEFAULT_MAX_UPLOAD = 2L << 30;
         public static final int DEFAULT_KEEP_BUILDS = 20;
         public static final Duration DEFAULT_AGENT_TIMEOUT = Duration.ofSeconds(10);
 
-        public Settings(Path data, InetSocketAddress listen, InetSocketAddress router, String domain) {
-            this(data, listen, router, domain, DEFAULT_MAX_UPLOAD, DEFAULT_KEEP_BUILDS, null, null, true, DEFAULT_AGENT_TIMEOUT, null, null, null);
-        }
     }
 
     private final Settings settings;
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final Javalin http;
-    private final Agent agent;
     private final Views.ServerInfo info;
     private final String createdAdminToken;
     private final RequestHistory requestHistory;
     private final RemoteHosts hosts;
-    private final RemoteAgent embedded;
+    private final EmbeddedAgent embedded;
     /** The name of the embedded agent, as {@code mayfly agents} lists it. */
     public static final String EMBEDDED_AGENT = "local";
-    private static final Duration REGISTRATION_WAIT = Duration.ofSeconds(30);
+    private static final Duration REGISTRATION_WAIT = Duration.ofSeconds(60);
 
-    private MayflyServer(Settings settings, FileChannel lockChannel, FileLock lock, Javalin http, Agent agent,
+    private MayflyServer(Settings settings, FileChannel lockChannel, FileLock lock, Javalin http,
                          Views.ServerInfo info, String createdAdminToken, RequestHistory requestHistory, RemoteHosts hosts,
-                         RemoteAgent embedded) {
+                         EmbeddedAgent embedded) {
         this.hosts = hosts;
         this.embedded = embedded;
         this.settings = settings;
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.http = http;
-        this.agent = agent;
         this.info = info;
         this.createdAdminToken = createdAdminToken;
         this.requestHistory = requestHistory;
@@ -179,13 +172,8 @@ public final class MayflyServer implements AutoCloseable {
         new JvmMemoryMetrics().bindTo(metrics);
         new JvmThreadMetrics().bindTo(metrics);
         new ProcessorMetrics().bindTo(metrics);
-        Router router = new Router(settings.domain(), Runtime.getRuntime().availableProcessors(), metrics,
-                settings.routerHeaderTimeout(), settings.routerLimits());
-        // Without the embedded agent nothing runs here, so nothing is routed here: the router is never bound.
-        InetSocketAddress routerAddress = settings.embeddedAgent() ? router.start(settings.router()) : settings.router();
-        Agent agent = new Agent(data.resolve("agent"), router, Drivers.all(data.resolve("agent")), logs::event, RestartPolicy.DEFAULT);
-        agent.recover();
-        apps.all().forEach(app -> agent.declare(app.name()));
+        // The router is the embedded agent's, in its own process (bound there); without it nothing is routed here.
+        InetSocketAddress routerAddress = settings.router();
 
         String routerUrl = "http://%s." + settings.domain() + ":" + routerAddress.getPort();
         Audit audit = new Audit(db);
@@ -215,9 +203,9 @@ public final class MayflyServer implements AutoCloseable {
 
         var gitServlet = PushReceiver.servlet(repos, name -> apps.find(name).isPresent(), pipeline, settings.maxUploadBytes());
         Views.ServerInfo[] infoHolder = new Views.ServerInfo[1];
-        AppViews appViews = new AppViews(() -> infoHolder[0], builds, releases, releaseService, agent, hosts);
+        AppViews appViews = new AppViews(() -> infoHolder[0], builds, releases, releaseService, hosts);
         RequestHistory requestHistory = new RequestHistory(metrics, hosts::requestTotals).start();
-        DashboardRoutes dashboard = new DashboardRoutes(new Sessions(), access, apps, releases, releaseService, appConfig, audit, agent,
+        DashboardRoutes dashboard = new DashboardRoutes(new Sessions(), access, apps, releases, releaseService, appConfig, audit,
                 appViews, logs, requestHistory, metrics, () -> new DashboardPages.Hosts(settings.embeddedAgent(), appViews.drivers(),
                         hosts.views(), buildQueue.workers()));
         Javalin http = Javalin.create(config -> {
@@ -236,7 +224,7 @@ public final class MayflyServer implements AutoCloseable {
                     .register(config);
             new SourceRoutes(access, apps, audit, appSources, new WebhookDeliveries(db), sourceBuilds, rebuildSchedule, logs,
                     () -> infoHolder[0].apiUrl()).register(config);
-            new ApiRoutes(() -> infoHolder[0], access, apps, builds, releases, releaseService, repos, agent, logs, appConfig, audit, appViews)
+            new ApiRoutes(() -> infoHolder[0], access, apps, builds, releases, releaseService, repos, logs, appConfig, audit, appViews)
                     .register(config);
             new RegistryRoutes(access, apps, builds, new BuildIndex(db), new Rebuilds(db), releases, releaseService, blobs, logs,
                     signingKey, dashboard::sessionToken).register(config);
@@ -252,51 +240,29 @@ public final class MayflyServer implements AutoCloseable {
         agentsStore.registerServer(serverId, settings.listen().getAddress() != null && settings.listen().getAddress().isAnyLocalAddress()
                 ? "http://" + urlHost(java.net.InetAddress.getLocalHost().getCanonicalHostName()) + ":" + http.port() : apiUrl);
 
-        RemoteAgent embedded = null;
+        EmbeddedAgent embedded = null;
         if (settings.embeddedAgent()) {
-            // What it ran before is re-adopted already (agent.recover); from here it converges on its desired state,
-            // which boots again any live release that nothing serves any more.
+            // Adopted if it kept running (it serves meanwhile), else started; from here it converges on its desired
+            // state, which boots again any live release that nothing serves any more.
             // Where it reaches this server: loopback when the server listens on every address (IPv6 literals bracketed).
             String host = settings.listen().getAddress() == null || settings.listen().getAddress().isAnyLocalAddress()
                     ? "127.0.0.1" : urlHost(settings.listen().getHostString());
             try {
-                embedded = startEmbeddedAgent(tokens, serverId, agent, data, URI.create("http://" + host + ":" + http.port()),
-                        routerAddress, signingKey.fingerprint(), metrics);
+                embedded = EmbeddedAgent.startOrAdopt(data, settings.agentCommand(), EMBEDDED_AGENT, tokens, hosts,
+                        URI.create("http://" + host + ":" + http.port()), routerAddress.getHostString() + ":" + routerAddress.getPort(),
+                        settings.domain(), signingKey.fingerprint(), REGISTRATION_WAIT);
             } catch (Exception e) {
-                new MayflyServer(settings, lockChannel, lock, http, agent, info, null, requestHistory, hosts, null).close();
+                new MayflyServer(settings, lockChannel, lock, http, info, null, requestHistory, hosts, null).close();
                 throw e;
             }
         }
         DurableFiles.writeAtomically(data.resolve("server.json"), Json.pretty(info), false); // ready: the CLI finds it here
-        return new MayflyServer(settings, lockChannel, lock, http, agent, info, createdAdminToken, requestHistory, hosts, embedded);
+        return new MayflyServer(settings, lockChannel, lock, http, info, createdAdminToken, requestHistory, hosts, embedded);
     }
 
     /** A host as a URL names it: IPv6 literals in brackets. */
     private static String urlHost(String host) {
         return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
-    }
-
-    /**
-     * The embedded agent, following this server over loopback HTTP under an agent token made for it now (the one
-     * of its previous start is revoked): the secret lives only in this process.
-     */
-    private static RemoteAgent startEmbeddedAgent(Tokens tokens, String serverId, Agent agent, Path data, URI api,
-                                                  InetSocketAddress router, String keyFingerprint,
-                                                  io.micrometer.core.instrument.MeterRegistry metrics) throws Exception {
-        String description = "embedded agent of server " + serverId + " (made at each start)";
-        tokens.list().stream().filter(t -> t.revokedAt() == null && "agent".equals(t.scope()) && description.equals(t.description()))
-                .forEach(t -> tokens.revoke(t.id()));
-        Tokens.Created token = tokens.create("agent", EMBEDDED_AGENT, description, null);
-        var registration = RemoteAgent.registration(agent, RemoteAgent.hostMemoryMb(), router.getHostString() + ":" + router.getPort());
-        RemoteAgent remote = new RemoteAgent(api, EMBEDDED_AGENT, token.secret(), agent,
-                data.resolve("agent-cache"), registration, keyFingerprint, true, Duration.ofSeconds(2),
-                line -> log.info("embedded agent: {}", line)).shipConsole(false).reportRequests(metrics).start();
-        if (!remote.awaitRegistered(REGISTRATION_WAIT)) {
-            remote.close();
-            throw new IllegalStateException("the embedded agent could not register with this server at " + api
-                    + " within " + REGISTRATION_WAIT.toSeconds() + " s; see the log above");
-        }
-        return remote;
     }
 
     /**
@@ -327,17 +293,24 @@ public final class MayflyServer implements AutoCloseable {
 
     public Settings settings() { return settings; }
 
-    public Agent agent() { return agent; }
+    /** The embedded agent as this start found it (null without one). */
+    public EmbeddedAgent.Found embeddedAgent() { return embedded == null ? null : embedded.found(); }
 
-    /** Stops serving the API and routing; running instances are left for the next start to re-adopt. */
+    /**
+     * Stops serving the API. The embedded agent keeps routing and running the instances for the next start to adopt,
+     * unless {@code stopAgent} was set.
+     */
     @Override
     public void close() {
         try {
-            if (embedded != null) embedded.close();
             hosts.close(); // first: it ends the agents' event streams, which http.stop waits for
             http.stop();
+            if (embedded != null && settings.stopAgent()) embedded.stop();
+        } catch (IOException e) {
+            log.warn("could not stop the embedded agent: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
-            agent.close();
             requestHistory.close();
             try {
                 lock.release();

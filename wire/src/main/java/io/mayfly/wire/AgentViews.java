@@ -15,11 +15,19 @@ public final class AgentViews {
      * {@code POST /api/v1/agents/{name}}: who the agent is and what it offers; {@code unavailable} says why each
      * driver it lacks cannot run there (what to install), for the error of a deploy no agent can take.
      */
-    public record Registration(List<String> drivers, long capacityMb, String router, Map<String, String> unavailable) {
+    public record Registration(List<String> drivers, long capacityMb, String router, Map<String, String> unavailable,
+                               String version, int protocol) {
         public Registration(List<String> drivers, long capacityMb, String router) {
-            this(drivers, capacityMb, router, Map.of());
+            this(drivers, capacityMb, router, Map.of(), Version.CURRENT, PROTOCOL);
         }
     }
+
+    /**
+     * The agent protocol this build speaks: a server accepts agents of any version that speak the same one, and
+     * refuses others with the version to upgrade. Raised when a change to these records would break the other side
+     * (an older agent sends no {@code protocol}: 0, taken as 1, the protocol before it was numbered).
+     */
+    public static final int PROTOCOL = 1;
 
     /** The answer to a registration: the key the agent checks every artifact's signature with. */
     public record Registered(String name, String signingKey, String signingKeyFingerprint, long heartbeatMillis) {}
@@ -118,7 +126,7 @@ public final class AgentViews {
 
     /** A host as {@code mayfly agents} shows it; {@code requests}: what its router served since the agent started. */
     public record AgentView(String name, String status, List<String> drivers, long capacityMb, long usedMb, String router,
-                            List<String> apps, int instances, Instant lastContact, long requests) {}
+                            List<String> apps, int instances, Instant lastContact, long requests, String version) {}
 
     /**
      * A build a worker claimed: the command and its settings, the files it must leave (uploaded afterwards), and

@@ -120,7 +120,8 @@ public final class RemoteAgent implements AutoCloseable {
             if (d.availability().available()) offered.add(d.name());
             else unavailable.put(d.name(), d.availability().detail());
         });
-        return new AgentViews.Registration(offered.stream().sorted().toList(), capacityMb, router, unavailable);
+        return new AgentViews.Registration(offered.stream().sorted().toList(), capacityMb, router, unavailable,
+                io.mayfly.wire.Version.CURRENT, AgentViews.PROTOCOL);
     }
 
     /** This host's memory, in MiB. */

@@ -6,8 +6,6 @@ import io.javalin.http.Cookie;
 import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.SameSite;
-import io.mayfly.agent.Agent;
-import io.mayfly.agent.Instance;
 import io.mayfly.agent.driver.process.ProcessStat;
 import io.mayfly.server.release.Actor;
 import io.mayfly.server.release.DeployLocked;
@@ -59,7 +57,6 @@ public final class DashboardRoutes {
     private final ReleaseService releaseService;
     private final AppConfig appConfig;
     private final Audit audit;
-    private final Agent agent;
     private final AppViews views;
     private final AppLogs logs;
     private final RequestHistory history;
@@ -69,7 +66,7 @@ public final class DashboardRoutes {
 
     /** @param hosts what runs and builds for this server: its embedded agent or the remote agents, and the build workers */
     public DashboardRoutes(Sessions sessions, Access access, Apps apps, Releases releases, ReleaseService releaseService, AppConfig appConfig,
-                           Audit audit, Agent agent, AppViews views, AppLogs logs, RequestHistory history, PrometheusMeterRegistry metrics,
+                           Audit audit, AppViews views, AppLogs logs, RequestHistory history, PrometheusMeterRegistry metrics,
                            java.util.function.Supplier<DashboardPages.Hosts> hosts) {
         this.hosts = hosts;
         this.logs = logs;
@@ -80,7 +77,6 @@ public final class DashboardRoutes {
         this.releaseService = releaseService;
         this.appConfig = appConfig;
         this.audit = audit;
-        this.agent = agent;
         this.views = views;
         this.history = history;
         this.metrics = metrics;
@@ -314,36 +310,30 @@ public final class DashboardRoutes {
     }
 
     /**
-     * An instance as its page shows it: the embedded agent's (its console log where it is), or one a remote agent
-     * reports (its console as mirrored from the heartbeats); and when its console stops growing for good.
+     * An instance as its page shows it, as its agent reports it, with its console as the agent sent it; and when its
+     * console stops growing for good.
      */
     private record Shown(Views.InstanceView view, Path console, java.util.function.BooleanSupplier ended) {}
 
     private Shown shown(Context ctx, String app) {
         String id = ctx.pathParam("id");
-        Optional<Instance> local = agent.instances(app).stream().filter(i -> i.id().equals(id)).findFirst();
-        if (local.isPresent()) {
-            Instance i = local.get();
-            return new Shown(views.instance(i, agent.routed(app).contains(i)), agent.consoleLog(id).orElse(null), () -> !i.handle().isAlive());
-        }
-        Views.InstanceView remote = remoteInstance(app, id).orElseThrow(() ->
+        Views.InstanceView shown = instance(app, id).orElseThrow(() ->
                 ApiError.notFound("no running instance " + id + " of " + app, "see the instances at /apps/" + app));
-        return new Shown(remote, logs.consoleMirror(app, id).orElse(null),
-                () -> remoteInstance(app, id).map(v -> v.state().equals("exited")).orElse(true));
+        return new Shown(shown, logs.consoleMirror(app, id).orElse(null),
+                () -> instance(app, id).map(v -> v.state().equals("exited")).orElse(true));
     }
 
-    private Optional<Views.InstanceView> remoteInstance(String app, String id) {
-        return views.instances(app).stream().filter(v -> v.host() != null && v.id().equals(id)).findFirst();
+    private Optional<Views.InstanceView> instance(String app, String id) {
+        return views.instances(app).stream().filter(v -> v.id().equals(id)).findFirst();
     }
 
+    /** The app's instances; the memory of those on this host (the embedded agent's) read from /proc. */
     private String instancesHtml(String app) {
-        List<Instance> routed = agent.routed(app);
-        List<DashboardPages.InstanceRow> rows = new ArrayList<>(agent.instances(app).stream()
-                .map(i -> new DashboardPages.InstanceRow(views.instance(i, routed.contains(i)), host,
-                        i.handle().isAlive() ? ProcessStat.residentBytes(i.state().pid()) : 0))
-                .toList());
-        // Those on remote agents, as their last report has them (their memory is not reported).
-        views.instances(app).stream().filter(v -> v.host() != null).forEach(v -> rows.add(new DashboardPages.InstanceRow(v, "agent " + v.host(), 0)));
+        List<DashboardPages.InstanceRow> rows = views.instances(app).stream()
+                .map(v -> v.host() == null
+                        ? new DashboardPages.InstanceRow(v, host, v.state().equals("exited") ? 0 : ProcessStat.residentBytes(v.pid()))
+                        : new DashboardPages.InstanceRow(v, "agent " + v.host(), 0))
+                .toList();
         return DashboardPages.instances(app, rows, Instant.now());
     }
 

@@ -74,6 +74,8 @@ public final class RemoteHosts implements AutoCloseable {
     private final Map<String, StagedTest> tests = new ConcurrentHashMap<>();
     /** Why each agent's missing drivers cannot run there, as it said when it registered. */
     private final Map<String, Map<String, String>> unavailable = new ConcurrentHashMap<>();
+    /** The Mayfly version each agent registered with since this server started. */
+    private final Map<String, String> versions = new java.util.concurrent.ConcurrentHashMap<>();
     private final String embedded;
     /** This server's id among those sharing the database: deploy targets name the server waiting for them. */
     private final String serverId;
@@ -133,7 +135,25 @@ public final class RemoteHosts implements AutoCloseable {
     /** The agent inside the server process, or null (--no-agent). */
     public String embedded() { return embedded; }
 
+    /** Whether {@code name} has registered with this server since it started, and with which Mayfly version. */
+    public Optional<String> registeredVersion(String name) {
+        return Optional.ofNullable(versions.get(name));
+    }
+
     public AgentViews.Registered register(String name, AgentViews.Registration registration) {
+        int protocol = registration.protocol() == 0 ? 1 : registration.protocol();
+        String version = registration.version() == null ? "unknown" : registration.version();
+        if (protocol != AgentViews.PROTOCOL) {
+            String upgrade = protocol < AgentViews.PROTOCOL ? "the agent" : "the server";
+            throw new io.mayfly.server.web.ApiError(409, "agent " + name + " (Mayfly " + version + ") speaks agent protocol " + protocol
+                    + ", this server (Mayfly " + io.mayfly.wire.Version.CURRENT + ") speaks " + AgentViews.PROTOCOL,
+                    "upgrade " + upgrade + " to the same Mayfly version as the other");
+        }
+        if (!version.equals(io.mayfly.wire.Version.CURRENT)) {
+            log.warn("agent {} runs Mayfly {}, this server {}: they speak the same protocol; upgrade one when you can", name, version,
+                    io.mayfly.wire.Version.CURRENT);
+        }
+        versions.put(name, version);
         agents.register(name, registration);
         unavailable.put(name, registration.unavailable() == null ? Map.of() : Map.copyOf(registration.unavailable()));
         log.info("agent {} registered: drivers {}, {} MiB, router {}", name, registration.drivers(), registration.capacityMb(), registration.router());
@@ -143,6 +163,9 @@ public final class RemoteHosts implements AutoCloseable {
 
     /** A heartbeat: records what the agent runs and settles the deploys it reports. False: the agent must register first. */
     public boolean report(String name, AgentViews.Status status) {
+        // An agent that has not registered with this server since it started (it outlived the server's restart) is
+        // asked to, once: its version and drivers may have changed meanwhile. Its report waits on its side till then.
+        if (!versions.containsKey(name)) return false;
         // What it says counts only for the apps placed on it: an agent token cannot settle another host's deploy,
         // nor write to another app's log. Read once per heartbeat.
         Set<String> placed = new HashSet<>(agents.appsOn(name));
@@ -391,7 +414,7 @@ public final class RemoteHosts implements AutoCloseable {
                         : i.watchedUntil() != null && i.routed() ? "serving, on watch until " + clock(i.watchedUntil())
                         : i.routed() ? "serving" : "staged";
                 views.add(new io.mayfly.wire.Views.InstanceView(i.id(), i.app(), i.release(), i.driver(), state, i.port(), i.pid(),
-                        i.startedAt(), i.restarts(), a.name()));
+                        i.startedAt(), i.restarts(), a.name().equals(embedded) ? null : a.name()));
             }
         }
         return views;
@@ -402,11 +425,9 @@ public final class RemoteHosts implements AutoCloseable {
         return java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss").withZone(java.time.ZoneOffset.UTC).format(t);
     }
 
-    /** What the routers of the agents (the embedded one's aside: its router is the server's) served, keyed by agent. */
+    /** What the routers of the agents served, keyed by agent. */
     public Map<String, List<AgentViews.RequestTotals>> requestTotals() {
-        Map<String, List<AgentViews.RequestTotals>> remote = new java.util.HashMap<>(requests);
-        if (embedded != null) remote.remove(embedded);
-        return remote;
+        return Map.copyOf(requests);
     }
 
     /** Each driver some agent offers: available while an agent offering it is up; which agents; instances on it. */
@@ -425,6 +446,16 @@ public final class RemoteHosts implements AutoCloseable {
                     + (down.isEmpty() ? "" : "; down: " + String.join(", ", down)) + (said.isEmpty() ? "" : "; " + String.join("; ", said));
             views.add(new io.mayfly.wire.Views.DriverView(driver, !up.isEmpty(), detail, instances));
         });
+        // Those no agent offers, with why each agent cannot run them (what to install).
+        java.util.Map<String, List<String>> missing = new java.util.TreeMap<>();
+        for (Agents.Agent a : all) {
+            unavailable.getOrDefault(a.name(), Map.of()).forEach((driver, why) -> {
+                if (!offering.containsKey(driver)) {
+                    missing.computeIfAbsent(driver, x -> new ArrayList<>()).add(a.name().equals(embedded) ? why : a.name() + ": " + why);
+                }
+            });
+        }
+        missing.forEach((driver, why) -> views.add(new io.mayfly.wire.Views.DriverView(driver, false, String.join("; ", why), 0)));
         return views;
     }
 
@@ -451,7 +482,7 @@ public final class RemoteHosts implements AutoCloseable {
             List<String> apps = agents.appsOn(a.name());
             long served = requests.getOrDefault(a.name(), List.of()).stream().mapToLong(AgentViews.RequestTotals::count).sum();
             views.add(new AgentViews.AgentView(a.name(), a.status().name(), a.drivers(), a.capacityMb(), usedMb(a.name()), a.router(),
-                    apps, a.instances().size(), a.lastContact(), served));
+                    apps, a.instances().size(), a.lastContact(), served, versions.get(a.name())));
         }
         return views;
     }

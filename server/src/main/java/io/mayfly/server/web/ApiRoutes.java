@@ -3,7 +3,6 @@ package io.mayfly.server.web;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
-import io.mayfly.agent.Agent;
 import io.mayfly.server.git.GitRepositories;
 import io.mayfly.server.release.AppLogs;
 import io.mayfly.server.release.ReleaseService;
@@ -49,14 +48,13 @@ public final class ApiRoutes {
     private final Releases releases;
     private final ReleaseService releaseService;
     private final GitRepositories repos;
-    private final Agent agent;
     private final AppLogs logs;
     private final AppConfig appConfig;
     private final Audit audit;
     private final AppViews views;
 
     public ApiRoutes(java.util.function.Supplier<Views.ServerInfo> info, Access access, Apps apps, Builds builds, Releases releases,
-                     ReleaseService releaseService, GitRepositories repos, Agent agent, AppLogs logs, AppConfig config, Audit audit,
+                     ReleaseService releaseService, GitRepositories repos, AppLogs logs, AppConfig config, Audit audit,
                      AppViews views) {
         this.info = info;
         this.access = access;
@@ -65,7 +63,6 @@ public final class ApiRoutes {
         this.releases = releases;
         this.releaseService = releaseService;
         this.repos = repos;
-        this.agent = agent;
         this.logs = logs;
         this.appConfig = config;
         this.audit = audit;
@@ -151,7 +148,6 @@ public final class ApiRoutes {
             }
             audit.record(name, Actor.current(), "create", body.isPublic() ? PUBLIC : null);
             repos.open(name).close();
-            agent.declare(name);
             logs.event(name, "app created");
             json(ctx, 201, views.app(apps.find(name).orElseThrow()));
         });
@@ -176,7 +172,6 @@ public final class ApiRoutes {
                         "repeat the app's name: mayfly apps:destroy " + app.name() + " --confirm " + app.name());
             }
             releaseService.locked(app.name(), line -> {}, () -> {
-                agent.removeApp(app.name());
                 Runnable tellItsAgent = releaseService.forgetting(app.name());
                 int revoked = apps.delete(app.name());
                 tellItsAgent.run();
@@ -296,10 +291,7 @@ public final class ApiRoutes {
         builds.list(app, 1).forEach(b -> sources.add(new LogStream.Source("build#" + b.number(), logs.buildLog(app, b.number()))));
         sources.add(new LogStream.Source("mayfly", logs.events(app)));
         try {
-            for (var file : agent.consoleLogs(app)) {
-                sources.add(new LogStream.Source(file.getParent().getFileName().toString(), file));
-            }
-            // What the instances on remote agents printed, as their agents sent it.
+            // What the instances printed, as their agents sent it.
             logs.consoleMirrors(app).forEach((instance, file) -> sources.add(new LogStream.Source(instance, file)));
         } catch (java.io.IOException e) {
             log.warn("cannot list the console logs of {}: {}", app, e.toString());
