@@ -412,6 +412,11 @@ public final class Agent implements AutoCloseable {
     }
 
     /** Makes the router know the app, so that until an instance serves it requests get a 503 rather than a 404. */
+    /** The apps the router knows, with or without instances. */
+    public List<String> routedApps() {
+        return router.apps();
+    }
+
     public synchronized void declare(String app) {
         if (!router.apps().contains(app)) {
             router.switchTo(app, List.of());
@@ -633,12 +638,19 @@ public final class Agent implements AutoCloseable {
         }
     }
 
-    /** Stops routing but leaves instances running, so a restarted agent can re-adopt them. */
+    /** How long a closing agent's router lets its open connections finish (each closes after its next answer). */
+    static final java.time.Duration DRAIN_ON_CLOSE = java.time.Duration.ofSeconds(10);
+
+    /**
+     * Stops routing, letting open connections finish their next request, but leaves instances running, so a
+     * restarted agent (or one taking over now) can re-adopt them.
+     */
     @Override
     public void close() {
         Thread reaper = idleReaper;
         if (reaper != null) reaper.interrupt();
-        router.close();
+        // Its connections finish what they carry, so an agent taking over the port (or none) drops no request.
+        router.drain(DRAIN_ON_CLOSE);
         instances.values().forEach(i -> i.handle().detach());
     }
 }

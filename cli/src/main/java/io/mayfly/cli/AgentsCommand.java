@@ -10,7 +10,7 @@ import java.util.List;
 
 /** {@code mayfly agents}: the remote hosts of a server run with --no-agent, what they offer and run, and when each last reported. */
 @Command(name = "agents", mixinStandardHelpOptions = true,
-        description = "List the remote agents: status, drivers, memory placed and offered, apps, instances, last contact.")
+        description = "List the agents: status, Mayfly version, drivers, memory placed and offered, apps, instances, last contact.")
 final class AgentsCommand extends ClientCommand {
     @Option(names = "--json", description = "print the server's JSON")
     boolean json;
@@ -19,8 +19,8 @@ final class AgentsCommand extends ClientCommand {
     public Integer call() {
         return list("/agents", json, AgentView.class, "No agent has registered. Start one on each host with:\n"
                         + "  mayfly tokens:create --agent HOST\n  mayfly agent --server URL --token TOKEN --name HOST",
-                agents -> HumanFormat.table(List.of("AGENT", "STATUS", "DRIVERS", "MEMORY", "APPS", "INSTANCES", "ROUTER", "REQUESTS", "LAST CONTACT"),
-                        agents.stream().map(a -> List.of(a.name(), a.status(), String.join(",", a.drivers()),
+                agents -> HumanFormat.table(List.of("AGENT", "STATUS", "VERSION", "DRIVERS", "MEMORY", "APPS", "INSTANCES", "ROUTER", "REQUESTS", "LAST CONTACT"),
+                        agents.stream().map(a -> List.of(a.name(), a.status(), a.version() == null ? "?" : a.version(), String.join(",", a.drivers()),
                                 a.usedMb() + "/" + a.capacityMb() + " MiB", a.apps().isEmpty() ? "-" : String.join(",", a.apps()),
                                 Integer.toString(a.instances()), a.router() == null ? "-" : a.router(), Long.toString(a.requests()),
                                 ago(a.lastContact()))).toList()));

@@ -41,6 +41,7 @@ public final class MayflyCli implements Runnable {
     /** The command line reading {@code environment} instead of the process's own: what tests use. */
     public static CommandLine commandLine(Environment environment) {
         CommandLine cli = new CommandLine(new MayflyCli(environment))
+                .addSubcommand("version", new VersionCommand())
                 .addSubcommand("apps", new AppsCommand())
                 .addSubcommand("apps:create", new AppsCreateCommand())
                 .addSubcommand("apps:destroy", new AppsDestroyCommand())

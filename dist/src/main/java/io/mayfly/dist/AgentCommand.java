@@ -53,6 +53,11 @@ public final class AgentCommand implements Callable<Integer> {
             + "(default: $MAYFLY_TOKEN)")
     String token;
 
+    @Option(names = "--take-over", description = "replace the agent running with the same --data (a new version of Mayfly, or new "
+            + "options): listen beside it on the router's port, adopt its instances, then let it finish its requests and exit; "
+            + "no request is dropped")
+    boolean takeOver;
+
     @Option(names = "--token-file", paramLabel = "FILE", description = "read the token from this file (what mayfly server gives its embedded agent)")
     Path tokenFile;
 
@@ -98,16 +103,22 @@ public final class AgentCommand implements Callable<Integer> {
         Duration every = duration(interval != null ? interval : server != null ? "2s" : "30s", "--interval", spec.commandLine());
         Path dir = data != null ? data : Path.of(System.getProperty("user.home"), ".mayfly-agent");
         // One agent per data directory, for its whole life: a server finds its embedded agent running by this lock.
-        lock = AgentLock.acquire(dir.resolve("agent"), io.mayfly.wire.Version.CURRENT).orElse(null);
+        Path home = dir.resolve("agent");
+        lock = AgentLock.acquire(home, io.mayfly.wire.Version.CURRENT).orElse(null);
+        java.util.Optional<AgentLock.Holder> previous = java.util.Optional.empty();
         if (lock == null) {
-            var holder = AgentLock.running(dir.resolve("agent"));
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "another mayfly agent runs with " + dir
-                    + holder.map(h -> " (pid " + h.pid() + ", Mayfly " + h.version() + ")").orElse("") + "; stop it first or pass another --data");
+            previous = AgentLock.running(home);
+            if (!takeOver || previous.isEmpty() || previous.get().pid() <= 0) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "another mayfly agent runs with " + dir
+                        + previous.map(h -> " (pid " + h.pid() + ", Mayfly " + h.version() + ")").orElse("")
+                        + "; stop it first, pass another --data, or add --take-over to replace it without dropping a request");
+            }
         }
         // Its timers go to the server with every heartbeat (--server), for the dashboard's chart of each app.
         var routerMetrics = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
         Router proxy = new Router(domain, Runtime.getRuntime().availableProcessors(), routerMetrics, timeouts.header(), timeouts.defaults());
-        var address = proxy.start(ServerCommand.address(router, "--router"));
+        // Taking over: this router listens beside the previous agent's (SO_REUSEPORT) until that one has drained.
+        var address = proxy.start(ServerCommand.address(router, "--router"), previous.isPresent());
         // Its events about apps are printed here and, once it follows a server (--server), sent there too.
         var toServer = new java.util.concurrent.atomic.AtomicReference<io.mayfly.agent.AgentEvents>(io.mayfly.agent.AgentEvents.NONE);
         Agent agent = new Agent(dir.resolve("agent"), proxy, Drivers.all(dir.resolve("agent")), (app, line) -> {
@@ -116,6 +127,7 @@ public final class AgentCommand implements Callable<Integer> {
         }, RestartPolicy.DEFAULT);
         // Re-adopt what runs before anything else: routing resumes at once, whether the server is there or not.
         agent.recover();
+        if (previous.isPresent()) takeOver(previous.get(), home);
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "mayfly-agent-shutdown"));
         if (server != null) {
             return runForServer(agent, dir, secret, address.getHostString() + ":" + address.getPort(), every, routerMetrics, toServer);
@@ -149,6 +161,33 @@ public final class AgentCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(remote::close, "mayfly-remote-shutdown"));
         new java.util.concurrent.CountDownLatch(1).await();
         return 0;
+    }
+
+    /**
+     * The rest of a take-over, once this agent routes and runs what the previous one did: the previous agent is told
+     * to go (SIGTERM: its router stops listening and answers each open connection's next request with
+     * {@code Connection: close}), and its lock is awaited. Connections that wait in the previous router's accept queue
+     * when it stops listening move to this one ({@code net.ipv4.tcp_migrate_req}, set here when it is not).
+     */
+    private void takeOver(AgentLock.Holder previous, Path home) throws Exception {
+        Path migrate = Path.of("/proc/sys/net/ipv4/tcp_migrate_req");
+        try {
+            if (Files.readString(migrate).strip().equals("0")) Files.writeString(migrate, "1");
+        } catch (java.io.IOException e) {
+            say("cannot set net.ipv4.tcp_migrate_req (" + e.getMessage() + "): a connection queued at the previous agent's "
+                    + "router as it stops listening may be reset");
+        }
+        say("taking over from agent pid " + previous.pid() + " (Mayfly " + previous.version() + "): listening beside it, "
+                + "its instances adopted; it finishes its requests and exits");
+        ProcessHandle.of(previous.pid()).ifPresent(ProcessHandle::destroy);
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while ((lock = AgentLock.acquire(home, io.mayfly.wire.Version.CURRENT).orElse(null)) == null) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the previous agent (pid " + previous.pid() + ") did not exit within 60 s of SIGTERM");
+            }
+            Thread.sleep(20);
+        }
+        say("took over from agent pid " + previous.pid());
     }
 
     /** A duration as the flags take it: 250ms, 30s, 5m, 2h; else an error for the user of {@code command}. */

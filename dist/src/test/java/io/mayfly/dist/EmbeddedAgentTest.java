@@ -85,6 +85,13 @@ class EmbeddedAgentTest {
             Path cache = mayfly.data.resolve("cache");
             assertThat(cache.resolve(mayfly.releases("inside").getFirst().sha256())).exists();
             Eventually.until(Duration.ofSeconds(20), () -> Files.exists(cache.resolve(sha)), exists -> !exists, "v1's image gone from the cache");
+
+            // mayfly server --stop-agent: a clean shutdown stops the agent too.
+            mayfly.stop();
+            mayfly.serverOptions("--stop-agent").start();
+            assertThat(MayflyProcess.agentPid(mayfly.data.resolve("agent"))).as("adopted again").isEqualTo(agentPid);
+            mayfly.stop();
+            assertThat(MayflyProcess.ended(agentPid)).as("the agent stopped with the server").isTrue();
         }
     }
 

@@ -18,13 +18,22 @@ final class LoadLoop implements AutoCloseable {
     private final AtomicInteger requests = new AtomicInteger();
     private final List<String> failures = new CopyOnWriteArrayList<>();
     private final List<Thread> clients;
+    /** When the last 200 came (nanoTime), and the longest time between two 200s so far. */
+    private final java.util.concurrent.atomic.AtomicLong lastAnswer = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+    private final java.util.concurrent.atomic.AtomicLong longestGap = new java.util.concurrent.atomic.AtomicLong();
 
-    private LoadLoop(MayflyProcess mayfly, String app, int threads) {
+    private LoadLoop(int routerPort, String app, int threads) {
         clients = IntStream.range(0, threads).mapToObj(n -> Thread.ofPlatform().start(() -> {
             while (running.get() && requests.incrementAndGet() < MAX_REQUESTS) {
                 try {
-                    HttpResponse<String> r = mayfly.visit(app, "/");
-                    if (r.statusCode() != 200) failures.add(r.statusCode() + ": " + r.body());
+                    HttpResponse<String> r = MayflyProcess.visit(routerPort, app, "/");
+                    if (r.statusCode() != 200) {
+                        failures.add(r.statusCode() + ": " + r.body());
+                    } else {
+                        long now = System.nanoTime();
+                        long previous = lastAnswer.getAndSet(now);
+                        longestGap.accumulateAndGet(now - previous, Math::max);
+                    }
                 } catch (Exception e) {
                     failures.add(e.toString());
                 }
@@ -33,7 +42,12 @@ final class LoadLoop implements AutoCloseable {
     }
 
     static LoadLoop start(MayflyProcess mayfly, String app, int threads) {
-        return new LoadLoop(mayfly, app, threads);
+        return new LoadLoop(mayfly.routerPort, app, threads);
+    }
+
+    /** Through the router listening on {@code routerPort} (a remote agent's). */
+    static LoadLoop start(int routerPort, String app, int threads) {
+        return new LoadLoop(routerPort, app, threads);
     }
 
     /** Stops the clients and waits for them. */
@@ -46,4 +60,7 @@ final class LoadLoop implements AutoCloseable {
     List<String> failures() { return failures; }
 
     int requests() { return requests.get(); }
+
+    /** The longest time between two answered requests (any client), in milliseconds. */
+    long longestGapMillis() { return longestGap.get() / 1_000_000; }
 }

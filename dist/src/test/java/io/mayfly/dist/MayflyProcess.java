@@ -42,6 +42,7 @@ final class MayflyProcess implements AutoCloseable {
     private final Map<String, String> serverEnv = new java.util.HashMap<>();
     private Path serverLog;
     private int starts;
+    private Path jar = JAR;
 
     MayflyProcess(Path data) throws IOException {
         this.data = data;
@@ -55,7 +56,7 @@ final class MayflyProcess implements AutoCloseable {
         Files.deleteIfExists(data.resolve("server.json"));
         List<String> command = new ArrayList<>(List.of(java()));
         command.addAll(jvmArgs);
-        command.addAll(List.of("-jar", JAR.toString(), "server", "--data", data.toString(),
+        command.addAll(List.of("-jar", jar.toString(), "server", "--data", data.toString(),
                 "--listen", "127.0.0.1:" + apiPort, "--router", "127.0.0.1:" + routerPort));
         command.addAll(serverArgs);
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(serverLog.toFile());
@@ -74,6 +75,26 @@ final class MayflyProcess implements AutoCloseable {
             Thread.sleep(100);
         }
         throw new IllegalStateException("mayfly server did not start in 60 s: " + Files.readString(serverLog));
+    }
+
+    /** Another build of mayfly.jar for the server (an upgrade); takes effect at the next start. */
+    MayflyProcess jar(Path jar) {
+        this.jar = jar;
+        return this;
+    }
+
+    /**
+     * A second build of this Mayfly with another version string: a copy of mayfly.jar whose version.properties
+     * (what the build writes the version into) says {@code version}.
+     */
+    static Path jarWithVersion(Path dir, String version) throws IOException {
+        Files.createDirectories(dir);
+        Path copy = dir.resolve("mayfly-" + version + ".jar");
+        Files.copy(JAR, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        try (var zip = java.nio.file.FileSystems.newFileSystem(copy)) {
+            Files.writeString(zip.getPath("io/mayfly/wire/version.properties"), "version=" + version + "\n");
+        }
+        return copy;
     }
 
     /** JVM options for the server process, e.g. -Xmx256m; takes effect at the next start. */
@@ -129,6 +150,21 @@ final class MayflyProcess implements AutoCloseable {
         return Files.exists(json) ? Json.MAPPER.readTree(json.toFile()).path("pid").asLong(-1) : -1;
     }
 
+    /**
+     * Whether process {@code pid} has ended: gone, or a zombie nobody reaped yet (an agent outlives the server that
+     * started it, so its parent may be a pid 1 that does not reap).
+     */
+    static boolean ended(long pid) throws IOException {
+        Path stat = Path.of("/proc/" + pid + "/stat");
+        if (!Files.exists(stat)) return true;
+        try {
+            String text = Files.readString(stat);
+            return text.substring(text.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (IOException vanished) {
+            return true;
+        }
+    }
+
     /** Kills the agent that runs with {@code home}, if one does, and waits for it to end. */
     static void stopAgent(Path home) throws Exception {
         long pid = agentPid(home);
@@ -136,7 +172,8 @@ final class MayflyProcess implements AutoCloseable {
         var process = ProcessHandle.of(pid);
         if (process.isPresent() && process.get().info().commandLine().orElse("").contains(" agent ")) {
             process.get().destroyForcibly();
-            process.get().onExit().get(30, TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!ended(pid) && System.nanoTime() < deadline) Thread.sleep(20);
         }
     }
 

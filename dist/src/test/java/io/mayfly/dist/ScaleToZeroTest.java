@@ -34,7 +34,8 @@ class ScaleToZeroTest {
                 HttpResponse<String> first = mayfly.visit("sleepy", "/");
                 assertThat(first.statusCode()).isEqualTo(200);
                 assertThat(first.body()).contains("sleepy-1");
-                assertThat(instances(mayfly)).hasSize(1);
+                // As its agent reports it: within a heartbeat (the embedded agent is a process of its own).
+                Eventually.until(Duration.ofSeconds(5), () -> instances(mayfly), l -> l.size() == 1, "the booted instance reported");
             }
             String logs = mayfly.cli("logs", "-a", "sleepy", "-n", "100").out();
             assertThat(logs).contains("(scale to zero)", "booting an instance", "booted v1 on demand");

@@ -186,7 +186,8 @@ public final class MayflyServer implements AutoCloseable {
         int abandoned = agentsStore.clearTargetsOf(serverId); // their releases were failed above
         if (abandoned > 0) log.warn("{} deploy(s) this server waited for when it stopped are no agent's target any more", abandoned);
         RemoteHosts hosts = new RemoteHosts(agentsStore, releases, builds, formation, appConfig, signingKey, logs,
-                settings.agentTimeout(), settings.embeddedAgent() ? EMBEDDED_AGENT : null, serverId).start();
+                settings.agentTimeout(), settings.embeddedAgent() ? EMBEDDED_AGENT : null, serverId).reportRouterMetricsTo(metrics)
+                .declaringApps(() -> apps.all().stream().map(Apps.App::name).toList()).start();
         ReleaseService releaseService = new ReleaseService(hosts, builds, releases, formation,
                 new AppLocks(Duration.ofMinutes(20)), logs, appConfig, audit, routerUrl);
         SandboxedBuild sandbox = SandboxedBuild.onThisHost(work.resolve("sandbox"),
@@ -248,7 +249,7 @@ public final class MayflyServer implements AutoCloseable {
             String host = settings.listen().getAddress() == null || settings.listen().getAddress().isAnyLocalAddress()
                     ? "127.0.0.1" : urlHost(settings.listen().getHostString());
             try {
-                embedded = EmbeddedAgent.startOrAdopt(data, settings.agentCommand(), EMBEDDED_AGENT, tokens, hosts,
+                embedded = EmbeddedAgent.startOrAdopt(data, settings.agentCommand(), EMBEDDED_AGENT, serverId, tokens, hosts,
                         URI.create("http://" + host + ":" + http.port()), routerAddress.getHostString() + ":" + routerAddress.getPort(),
                         settings.domain(), signingKey.fingerprint(), REGISTRATION_WAIT);
             } catch (Exception e) {

@@ -62,8 +62,16 @@ public final class AgentViews {
     /** {@code POST /api/v1/agents/{name}/lines}: what a deploy says as it goes, shown in the push that waits for it. */
     public record DeployLines(String app, int release, List<String> lines) {}
 
-    /** Everything one agent must run; {@code generation} grows with every change the server makes. */
-    public record DesiredState(String agent, long generation, List<Assignment> assignments) {}
+    /**
+     * Everything one agent must run; {@code generation} grows with every change the server makes. {@code declared}:
+     * the apps its router must know even before they have a release (answering 503 rather than 404): every app, for a
+     * server's embedded agent; none for a remote one.
+     */
+    public record DesiredState(String agent, long generation, List<Assignment> assignments, List<String> declared) {
+        public DesiredState(String agent, long generation, List<Assignment> assignments) {
+            this(agent, generation, assignments, List.of());
+        }
+    }
 
     /**
      * One instance on an agent. {@code watchedUntil}: the end of the liveness window it is in, as a new instance that must
@@ -92,13 +100,14 @@ public final class AgentViews {
     /**
      * {@code POST /api/v1/agents/{name}/status}: the heartbeat, with deploy results not yet acknowledged, what the
      * instances printed since the last acknowledged heartbeat, and what each driver says of the host now
-     * ({@code drivers}: name to detail, e.g. whether QEMU uses KVM and why; for {@code mayfly drivers}).
+     * ({@code drivers}: name to detail, e.g. whether QEMU uses KVM and why; for {@code mayfly drivers}), and the
+     * agent's Mayfly version (null from agents older than it).
      */
     public record Status(List<InstanceReport> instances, List<DeployReport> deploys, List<ConsoleChunk> console,
-                         List<RequestTotals> requests, List<AppEvent> events, Map<String, String> drivers) {
+                         List<RequestTotals> requests, List<AppEvent> events, Map<String, String> drivers, String version) {
         public Status(List<InstanceReport> instances, List<DeployReport> deploys, List<ConsoleChunk> console,
                       List<RequestTotals> requests, List<AppEvent> events) {
-            this(instances, deploys, console, requests, events, Map.of());
+            this(instances, deploys, console, requests, events, Map.of(), Version.CURRENT);
         }
     }
 

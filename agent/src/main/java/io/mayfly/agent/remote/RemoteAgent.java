@@ -266,7 +266,8 @@ public final class RemoteAgent implements AutoCloseable {
 
     private void desired(AgentViews.DesiredState state) {
         AgentViews.DesiredState before = latest.getAndSet(state);
-        if (before == null || !before.assignments().equals(state.assignments())) {
+        if (before == null || !before.assignments().equals(state.assignments())
+                || !java.util.Objects.equals(before.declared(), state.declared())) {
             synchronized (wake) {
                 wake.notifyAll();
             }
@@ -287,7 +288,8 @@ public final class RemoteAgent implements AutoCloseable {
         while (!Thread.currentThread().isInterrupted()) {
             AgentViews.DesiredState target = latest.get();
             try {
-                if (target != null && (done == null || !done.assignments().equals(target.assignments()))) {
+                if (target != null && (done == null || !done.assignments().equals(target.assignments())
+                        || !java.util.Objects.equals(done.declared(), target.declared()))) {
                     apply(target);
                     done = target;
                     continue; // something may have arrived meanwhile
@@ -343,9 +345,15 @@ public final class RemoteAgent implements AutoCloseable {
                         Map.of(), List.of()));
             }
         }
+        List<String> declared = state.declared() == null ? List.of() : state.declared();
+        declared.forEach(agent::declare);
         Set<String> gone = new java.util.TreeSet<>();
         for (Instance instance : agent.instances()) {
             if (!assigned.contains(instance.app())) gone.add(instance.app());
+        }
+        // An app the router knows that is neither assigned nor declared any more (destroyed before its first release).
+        for (String app : agent.routedApps()) {
+            if (!assigned.contains(app) && !declared.contains(app)) gone.add(app);
         }
         for (String app : gone) {
             log.accept(app + " is no longer assigned here; draining and stopping its instances");
@@ -622,7 +630,8 @@ public final class RemoteAgent implements AutoCloseable {
         }).toList();
         try {
             HttpResponse<String> r = send("POST", "/api/v1/agents/" + name + "/status",
-                    Json.write(new AgentViews.Status(instances, deploys, console, requestTotals(), happened, driverDetails())));
+                    Json.write(new AgentViews.Status(instances, deploys, console, requestTotals(), happened, driverDetails(),
+                            io.mayfly.wire.Version.CURRENT)));
             if (r.statusCode() == 404) signingKey = null; // not registered there (a new database): register again
             if (r.statusCode() / 100 == 2) {
                 if (!r.body().isBlank()) reprobe(Json.read(r.body(), AgentViews.StatusAnswer.class).reprobe());

@@ -169,7 +169,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     inbound = Inbound.BODY;
     waiting = Wait.NOTHING;
     deadline.disarm();
-    boolean keepAlive = HttpUtil.isKeepAlive(request);
+    // Draining (another router takes over this port): this request is served, and its answer closes the connection,
+    // so the client's next one opens a connection to the router that takes over.
+    boolean keepAlive = HttpUtil.isKeepAlive(request) && !routes.draining;
     Iterator<? extends CharSequence> hosts = request.headers().valueCharSequenceIterator(HttpHeaderNames.HOST);
     if (!hosts.hasNext()) {
       answer(HttpResponseStatus.BAD_REQUEST, RouterPages.missingHost(routes.domain), keepAlive);

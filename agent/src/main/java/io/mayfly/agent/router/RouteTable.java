@@ -26,6 +26,8 @@ final class RouteTable {
   private final LongAdder retries = new LongAdder();
   private final Function<String, Timer> timers;
   private volatile BiConsumer<String, String> events = (app, line) -> {};
+  /** Set when the router hands over to another process: every answer from then on closes its connection. */
+  volatile boolean draining;
 
   RouteTable(String domain, Function<String, Timer> timers, Duration headerTimeout, RouteLimits defaults) {
     this.timers = timers;

@@ -37,12 +37,16 @@ public final class Router implements AutoCloseable {
   /** How long a client may take to send a request head, as nginx's {@code client_header_timeout}. */
   public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(30);
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Router.class);
   private final RouteTable routes;
   private final int ioThreads;
   private final Transport transport = Transport.best();
   private MultiThreadIoEventLoopGroup loops;
   private Map<EventExecutor, IdleConnections> pools = Map.of();
   private Channel listener;
+  /** The clients' connections; each leaves when it closes. */
+  private final io.netty.channel.group.ChannelGroup clients =
+      new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
 
   /** Routes Host "{app}.{domain}" (any port, case-insensitive) to app, on one event loop per core. */
   public Router(String domain) {
@@ -105,8 +109,25 @@ public final class Router implements AutoCloseable {
 
   /** Listens on bind (port 0 picks a free port) and returns the address actually bound. */
   public synchronized InetSocketAddress start(InetSocketAddress bind) throws InterruptedException {
+    return start(bind, false);
+  }
+
+  /**
+   * Listens on bind, as {@link #start(InetSocketAddress)}. Every router listens with {@code SO_REUSEPORT}, so that a
+   * router of a new agent process can listen beside it while it drains ({@link #drain}); {@code takeOver} says this
+   * is that new router. Otherwise the port must be free: a second router on it by mistake fails as before.
+   */
+  public synchronized InetSocketAddress start(InetSocketAddress bind, boolean takeOver) throws InterruptedException {
     if (loops != null) {
       throw new IllegalStateException("router is already started on " + listener.localAddress());
+    }
+    if (!takeOver && bind.getPort() != 0) {
+      try (var probe = new java.net.ServerSocket()) {
+        probe.bind(bind);
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException("router cannot listen on " + bind.getHostString() + ":" + bind.getPort() + ": "
+            + e.getMessage() + " (is another process using that port?)", e);
+      }
     }
     loops = new MultiThreadIoEventLoopGroup(ioThreads, new DefaultThreadFactory("mayfly-router"),
         transport.ioHandlers());
@@ -123,10 +144,12 @@ public final class Router implements AutoCloseable {
         .channel(transport.serverChannel())
         .option(ChannelOption.SO_BACKLOG, 1024)
         .option(ChannelOption.SO_REUSEADDR, true)
+        .option(transport.reusePort(), true)
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childHandler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel channel) {
+            clients.add(channel);
             channel.pipeline().addLast(
                 new HttpServerCodec(decoding),
                 new HttpServerExpectContinueHandler(),
@@ -205,6 +228,32 @@ public final class Router implements AutoCloseable {
       return;
     }
     listener.close().syncUninterruptibly();
+    stopLoops();
+  }
+
+  /**
+   * Stops taking connections and lets those open finish: each answers its next request (in flight or to come) and
+   * closes, so that its client reconnects to whatever listens on the port next (a router that took over with
+   * {@code SO_REUSEPORT}). Connections still open after {@code bound} are closed. Then as {@link #close}.
+   */
+  public synchronized void drain(Duration bound) {
+    if (loops == null) {
+      return;
+    }
+    routes.draining = true;
+    listener.close().syncUninterruptibly();
+    long deadline = System.nanoTime() + bound.toNanos();
+    while (!clients.isEmpty() && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    if (!clients.isEmpty()) {
+      log.info("closing {} client connection(s) still open after {} of draining", clients.size(), bound);
+    }
     stopLoops();
   }
 

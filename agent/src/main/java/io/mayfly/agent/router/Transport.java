@@ -3,6 +3,7 @@ package io.mayfly.agent.router;
 import io.netty.channel.Channel;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -28,6 +29,12 @@ enum Transport {
 
   IoHandlerFactory ioHandlers() {
     return this == EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+  }
+
+  /** SO_REUSEPORT for this transport's listening socket. */
+  ChannelOption<Boolean> reusePort() {
+    return this == EPOLL ? io.netty.channel.epoll.EpollChannelOption.SO_REUSEPORT
+        : io.netty.channel.socket.nio.NioChannelOption.of(java.net.StandardSocketOptions.SO_REUSEPORT);
   }
 
   Class<? extends ServerChannel> serverChannel() {

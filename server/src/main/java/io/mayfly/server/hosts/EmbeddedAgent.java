@@ -24,8 +24,6 @@ import java.util.Optional;
  */
 public final class EmbeddedAgent {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedAgent.class);
-    /** The token's description: how a later start finds the tokens of earlier ones. */
-    private static final String DESCRIPTION = "embedded agent (its token stays while it runs; DATA/agent.token)";
 
     /** How the agent was found: started now, or adopted running, and which pid and Mayfly version it is. */
     public record Found(long pid, boolean adopted, String version) {}
@@ -48,12 +46,12 @@ public final class EmbeddedAgent {
      *
      * @param command e.g. {@code java -cp mayfly.jar io.mayfly.dist.Main agent --router-header-timeout 30s}
      */
-    public static EmbeddedAgent startOrAdopt(Path data, List<String> command, String name, Tokens tokens, RemoteHosts hosts, URI api,
-                                             String router, String domain, String keyFingerprint, Duration wait)
+    public static EmbeddedAgent startOrAdopt(Path data, List<String> command, String name, String serverId, Tokens tokens, RemoteHosts hosts,
+                                             URI api, String router, String domain, String keyFingerprint, Duration wait)
             throws IOException, InterruptedException {
         Path home = data.resolve("agent");
         Path tokenFile = data.resolve("agent.token");
-        boolean freshToken = ensureToken(tokens, tokenFile, name);
+        boolean freshToken = ensureToken(tokens, tokenFile, name, serverId);
         Optional<AgentLock.Holder> running = AgentLock.running(home);
         if (running.isPresent() && freshToken) {
             // It runs with a token that no longer works (revoked, or another database): it must start again.
@@ -61,20 +59,29 @@ public final class EmbeddedAgent {
             stop(home, Duration.ofSeconds(30));
             running = Optional.empty();
         }
+        List<String> options = new ArrayList<>(List.of("--server", api.toString(), "--name", name, "--token-file", tokenFile.toString(),
+                "--data", data.toString(), "--capacity", String.valueOf(io.mayfly.agent.remote.RemoteAgent.hostMemoryMb()), "--router", router,
+                "--domain", domain, "--key", keyFingerprint));
         Process started = null;
         Found found;
-        if (running.isPresent()) {
+        if (running.isPresent() && running.get().version().equals(Version.CURRENT)) {
             AgentLock.Holder h = running.get();
             found = new Found(h.pid(), true, h.version());
             log.info("adopted the embedded agent that kept running: pid {}, Mayfly {}", h.pid(), h.version());
         } else {
-            started = launch(home, command, List.of("--server", api.toString(), "--name", name, "--token-file", tokenFile.toString(),
-                    "--data", data.toString(), "--capacity", String.valueOf(io.mayfly.agent.remote.RemoteAgent.hostMemoryMb()), "--router", router, "--domain", domain, "--key", keyFingerprint));
+            if (running.isPresent()) {
+                // An upgrade: the agent of this version takes over the router's port and the instances, and the
+                // previous one finishes its requests and exits.
+                log.info("the embedded agent (pid {}) runs Mayfly {}: an agent of Mayfly {} takes over from it", running.get().pid(),
+                        running.get().version(), Version.CURRENT);
+                options.add("--take-over");
+            }
+            started = launch(home, command, options);
             found = new Found(started.pid(), false, Version.CURRENT);
             log.info("started the embedded agent: pid {} (its log: {})", started.pid(), home.resolve("agent.log"));
         }
         long deadline = System.nanoTime() + wait.toNanos();
-        while (hosts.registeredVersion(name).isEmpty()) {
+        while (!hosts.registeredVersion(name).map(found.version()::equals).orElse(false)) {
             if (started != null && !started.isAlive()) {
                 throw new IllegalStateException("the embedded agent exited with code " + started.exitValue() + " before it registered:\n"
                         + tail(home.resolve("agent.log"), 20));
@@ -109,7 +116,7 @@ public final class EmbeddedAgent {
     }
 
     /** True when the token had to be made now (none, or the one kept no longer works). */
-    private static boolean ensureToken(Tokens tokens, Path file, String name) throws IOException {
+    private static boolean ensureToken(Tokens tokens, Path file, String name, String serverId) throws IOException {
         if (Files.exists(file)) {
             String secret = Files.readString(file).strip();
             Optional<Tokens.Token> token = tokens.use(secret);
@@ -117,11 +124,12 @@ public final class EmbeddedAgent {
                 return false;
             }
         }
-        // Earlier embedded agents' tokens (of this and of earlier versions of Mayfly) go: one embedded agent at a time.
+        // This server's earlier embedded agents' tokens go (servers sharing a database each have their own).
+        String mine = "embedded agent of server " + serverId;
         tokens.list().stream().filter(t -> t.revokedAt() == null && "agent".equals(t.scope()) && name.equals(t.app())
-                        && t.description() != null && t.description().startsWith("embedded agent"))
+                        && t.description() != null && t.description().startsWith(mine))
                 .forEach(t -> tokens.revoke(t.id()));
-        Tokens.Created created = tokens.create("agent", name, DESCRIPTION, null);
+        Tokens.Created created = tokens.create("agent", name, mine + " (kept in DATA/agent.token while it runs)", null);
         DurableFiles.writeAtomically(file, created.secret() + "\n", true);
         return true;
     }

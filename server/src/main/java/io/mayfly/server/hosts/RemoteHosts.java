@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.HashSet;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -76,6 +77,8 @@ public final class RemoteHosts implements AutoCloseable {
     private final Map<String, Map<String, String>> unavailable = new ConcurrentHashMap<>();
     /** The Mayfly version each agent registered with since this server started. */
     private final Map<String, String> versions = new java.util.concurrent.ConcurrentHashMap<>();
+    /** How many reports each agent made since this server started. */
+    private final Map<String, Long> reportsFrom = new java.util.concurrent.ConcurrentHashMap<>();
     private final String embedded;
     /** This server's id among those sharing the database: deploy targets name the server waiting for them. */
     private final String serverId;
@@ -135,7 +138,15 @@ public final class RemoteHosts implements AutoCloseable {
     /** The agent inside the server process, or null (--no-agent). */
     public String embedded() { return embedded; }
 
-    /** Whether {@code name} has registered with this server since it started, and with which Mayfly version. */
+    private volatile ReportedRouterMetrics routerMetrics;
+
+    /** Shows what the agents' routers report on {@code registry} ({@code /metrics}), as their own timers would be. */
+    public RemoteHosts reportRouterMetricsTo(io.micrometer.core.instrument.MeterRegistry registry) {
+        routerMetrics = new ReportedRouterMetrics(registry, () -> requests);
+        return this;
+    }
+
+    /** Whether {@code name} has registered or reported since this server started, and with which Mayfly version. */
     public Optional<String> registeredVersion(String name) {
         return Optional.ofNullable(versions.get(name));
     }
@@ -163,9 +174,6 @@ public final class RemoteHosts implements AutoCloseable {
 
     /** A heartbeat: records what the agent runs and settles the deploys it reports. False: the agent must register first. */
     public boolean report(String name, AgentViews.Status status) {
-        // An agent that has not registered with this server since it started (it outlived the server's restart) is
-        // asked to, once: its version and drivers may have changed meanwhile. Its report waits on its side till then.
-        if (!versions.containsKey(name)) return false;
         // What it says counts only for the apps placed on it: an agent token cannot settle another host's deploy,
         // nor write to another app's log. Read once per heartbeat.
         Set<String> placed = new HashSet<>(agents.appsOn(name));
@@ -188,8 +196,14 @@ public final class RemoteHosts implements AutoCloseable {
             }
         }
         if (!agents.report(name, status.instances() == null ? List.of() : status.instances())) return false;
+        // Heard from since this server started (an agent that outlived the server's restart reports on, unregistered).
+        versions.put(name, status.version() == null ? "unknown" : status.version());
+        reportsFrom.merge(name, 1L, Long::sum);
         if (status.console() != null) mirror(name, status.console(), placed);
-        if (status.requests() != null) requests.put(name, List.copyOf(status.requests()));
+        if (status.requests() != null) {
+            requests.put(name, List.copyOf(status.requests()));
+            if (routerMetrics != null) routerMetrics.saw(status.requests());
+        }
         if (status.drivers() != null) driverDetails.put(name, Map.copyOf(status.drivers()));
         if (status.events() != null) {
             for (AgentViews.AppEvent e : status.events()) {
@@ -444,14 +458,20 @@ public final class RemoteHosts implements AutoCloseable {
                     .map(a -> a + ": " + driverDetails.get(a).get(driver)).toList();
             String detail = (up.isEmpty() ? "no agent offering it is up" : "offered by " + String.join(", ", up))
                     + (down.isEmpty() ? "" : "; down: " + String.join(", ", down)) + (said.isEmpty() ? "" : "; " + String.join("; ", said));
+            if (embedded != null && by.stream().anyMatch(a -> a.name().equals(embedded))) {
+                // This server's own host: what the driver says of it, as before the agent had a process of its own.
+                String here = driverDetails.getOrDefault(embedded, Map.of()).get(driver);
+                detail = up.contains(embedded) ? (here != null ? here : "available") : "the embedded agent is down";
+            }
             views.add(new io.mayfly.wire.Views.DriverView(driver, !up.isEmpty(), detail, instances));
         });
-        // Those no agent offers, with why each agent cannot run them (what to install).
+        // Those the embedded agent cannot run, with why (what to install).
         java.util.Map<String, List<String>> missing = new java.util.TreeMap<>();
         for (Agents.Agent a : all) {
             unavailable.getOrDefault(a.name(), Map.of()).forEach((driver, why) -> {
-                if (!offering.containsKey(driver)) {
-                    missing.computeIfAbsent(driver, x -> new ArrayList<>()).add(a.name().equals(embedded) ? why : a.name() + ": " + why);
+                // The embedded agent's only: a server with remote agents lists what they offer.
+                if (!offering.containsKey(driver) && a.name().equals(embedded)) {
+                    missing.computeIfAbsent(driver, x -> new ArrayList<>()).add(why);
                 }
             });
         }
@@ -468,6 +488,25 @@ public final class RemoteHosts implements AutoCloseable {
                 .map(Agents.Agent::name).toList();
         asked.forEach(a -> reprobes.computeIfAbsent(a, x -> ConcurrentHashMap.newKeySet()).add(driver));
         return asked;
+    }
+
+    /**
+     * Waits (at most {@code bound}) until {@code agent} has been told to make {@code driver} forget and has reported
+     * since; returns what the driver says of the host then, or empty if it has not.
+     */
+    public Optional<String> awaitReprobed(String agent, String driver, Duration bound) throws InterruptedException {
+        long deadline = System.nanoTime() + bound.toNanos();
+        long seen = -1;
+        while (System.nanoTime() < deadline) {
+            Set<String> pending = reprobes.get(agent);
+            long reports = reportsFrom.getOrDefault(agent, 0L);
+            if (pending == null || !pending.contains(driver)) {
+                if (seen < 0) seen = reports; // answered: the report after this one says what it learnt
+                else if (reports > seen) return Optional.ofNullable(driverDetails.getOrDefault(agent, Map.of()).get(driver));
+            }
+            Thread.sleep(20);
+        }
+        return Optional.empty();
     }
 
     /** The answer to {@code agent}'s heartbeat: the drivers it must make forget, each said once. */
@@ -495,7 +534,22 @@ public final class RemoteHosts implements AutoCloseable {
             releaseFor(app, target).flatMap(r -> assignment(r, target.isPresent(), target.map(Agents.Target::test).orElse(false)))
                     .ifPresent(assignments::add);
         }
-        return new AgentViews.DesiredState(agent, generation.get(), assignments);
+        Supplier<List<String>> apps = appNames;
+        return new AgentViews.DesiredState(agent, generation.get(), assignments,
+                agent.equals(embedded) && apps != null ? apps.get() : List.of());
+    }
+
+    private volatile Supplier<List<String>> appNames;
+
+    /** The embedded agent's router knows every app of {@code names}, released or not (a new app answers 503, not 404). */
+    public RemoteHosts declaringApps(Supplier<List<String>> names) {
+        appNames = names;
+        return this;
+    }
+
+    /** An app was created or destroyed: the embedded agent's router learns it. */
+    public void appsChanged() {
+        if (embedded != null) changed(embedded);
     }
 
     /** The release the app's agent must run: the one being deployed (its target), or else the live one. */

@@ -105,7 +105,16 @@ public final class ReleaseService {
      * (its placement goes with the app).
      */
     public Runnable forgetting(String app) {
-        return hosts.forgetting(app);
+        Runnable itsAgent = hosts.forgetting(app);
+        return () -> {
+            itsAgent.run();
+            hosts.appsChanged();
+        };
+    }
+
+    /** A new app: the embedded agent's router answers for it (503 until its first release). */
+    public void created(String app) {
+        hosts.appsChanged();
     }
 
     /** The app's current config vars, sealed as a release stores them. */

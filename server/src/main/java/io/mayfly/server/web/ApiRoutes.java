@@ -148,6 +148,7 @@ public final class ApiRoutes {
             }
             audit.record(name, Actor.current(), "create", body.isPublic() ? PUBLIC : null);
             repos.open(name).close();
+            releaseService.created(name);
             logs.event(name, "app created");
             json(ctx, 201, views.app(apps.find(name).orElseThrow()));
         });

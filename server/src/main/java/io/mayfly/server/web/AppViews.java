@@ -8,6 +8,7 @@ import io.mayfly.server.store.Releases;
 import io.mayfly.wire.Views;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /** The records the API answers with, built in one place so the API, the CLI and the dashboard always agree. */
@@ -72,6 +73,15 @@ public final class AppViews {
         if (asked.isEmpty()) {
             throw ApiError.notFound(host == null ? "no agent offers the driver " + driver : "agent " + host + " does not offer the driver " + driver,
                     "see mayfly drivers and mayfly agents");
+        }
+        if (embedded != null) {
+            // The embedded agent is on this host and reports every second: what it says after forgetting is worth the wait.
+            try {
+                Optional<String> detail = hosts.awaitReprobed(embedded, driver, java.time.Duration.ofSeconds(5));
+                if (detail.isPresent()) return new Views.Reprobed(driver, asked, detail.get());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         return new Views.Reprobed(driver, asked, "asked at their next heartbeat (about a second); the next boot there learns it again");
     }
