@@ -127,6 +127,7 @@ public final class ServerCommand implements Callable<Integer> {
                 Files.move(tmp, copy, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             }
             classpath = copy.toString();
+            pruneAgentJars(copy);
         } else {
             classpath = java.util.Arrays.stream(entries).map(e -> Path.of(e).toAbsolutePath().toString())
                     .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
@@ -135,6 +136,20 @@ public final class ServerCommand implements Callable<Integer> {
                 "-cp", classpath, Main.class.getName(), "agent"));
         command.addAll(timeouts.args());
         return command;
+    }
+
+    /** Deletes the copies of earlier builds in {@code DATA/agent/bin/}, but this one and the one the running agent uses. */
+    private static void pruneAgentJars(Path current) throws java.io.IOException {
+        Path bin = current.getParent();
+        String running = io.mayfly.agent.remote.AgentLock.running(bin.getParent())
+                .flatMap(h -> ProcessHandle.of(h.pid())).flatMap(p -> p.info().arguments())
+                .map(args -> String.join(" ", args)).orElse("");
+        try (var jars = Files.list(bin)) {
+            for (Path jar : jars.toList()) {
+                String name = jar.getFileName().toString();
+                if (name.startsWith("mayfly-") && !jar.equals(current) && !running.contains(jar.toString())) Files.deleteIfExists(jar);
+            }
+        }
     }
 
     static InetSocketAddress address(String value, String option) {

@@ -87,6 +87,17 @@ class AgentUpgradeTest {
                 Views.InstanceView after = instances(server, "edgy").getFirst();
                 assertThat(after.pid()).as("the same instance, adopted").isEqualTo(before.pid());
 
+                // An agent speaking another protocol is refused, told which side to upgrade; the registered one stays.
+                var refused = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                                java.net.URI.create("http://127.0.0.1:" + server.apiPort + "/api/v1/agents/edge"))
+                        .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(Json.write(new AgentViews.Registration(List.of("process"), 1024,
+                                "127.0.0.1:1", java.util.Map.of(), "99.0.0", AgentViews.PROTOCOL + 1)))).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(refused.statusCode()).isEqualTo(409);
+                assertThat(refused.body()).contains("speaks agent protocol " + (AgentViews.PROTOCOL + 1), "upgrade the server");
+                assertThat(agents(server).getFirst().version()).isEqualTo("9.9.9-upgrade");
+
                 MayflyProcess.setVersion(repo, "edgy-2");
                 MayflyProcess.Result again = server.push(repo, "edgy", "v2");
                 assertThat(again.exit()).as(again.out()).isZero();
