@@ -26,7 +26,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.HashSet;
@@ -615,29 +614,26 @@ public final class RemoteHosts implements AutoCloseable {
                 .orElse(List.of());
     }
 
-    /** The app's agent if it is up and offers the driver; else the up agent offering it with the most free memory. */
+    /** Places the app ({@link Placement}) and records where; the agent it leaves is told. */
     private synchronized Optional<String> placeFor(String app, Manifest manifest) {
         String driver = manifest.run().driver();
         List<Agents.Agent> all = agents.all().stream().filter(a -> embedded == null || a.name().equals(embedded)).toList();
         Optional<String> current = agents.placement(app);
-        if (current.isPresent()) {
-            Optional<Agents.Agent> a = all.stream().filter(x -> x.name().equals(current.get())).findFirst();
-            if (a.isPresent() && a.get().status() == Agents.Status.up && a.get().drivers().contains(driver)) return current;
-        }
-        // Free memory once per candidate: each figure reads the releases of every app placed there.
-        Map<String, Long> free = new java.util.HashMap<>();
-        all.stream().filter(a -> a.status() == Agents.Status.up && a.drivers().contains(driver))
-                .forEach(a -> free.put(a.name(), a.capacityMb() - usedMb(a.name())));
-        Optional<Agents.Agent> best = all.stream().filter(a -> free.containsKey(a.name()))
-                .max(Comparator.comparingLong((Agents.Agent a) -> free.get(a.name())).thenComparing(Agents.Agent::name, Comparator.reverseOrder()));
-        best.ifPresent(a -> {
-            agents.place(app, a.name());
+        // Free memory only where it can matter: each figure reads the releases of every app placed there.
+        List<Placement.Candidate> candidates = all.stream().map(a -> {
+            boolean eligible = a.status() == Agents.Status.up && a.drivers().contains(driver);
+            return new Placement.Candidate(a.name(), a.status() == Agents.Status.up, Set.copyOf(a.drivers()),
+                    eligible && !current.equals(Optional.of(a.name())) ? a.capacityMb() - usedMb(a.name()) : 0);
+        }).toList();
+        Optional<String> chosen = Placement.choose(driver, current, candidates);
+        if (chosen.isPresent() && !chosen.equals(current)) {
+            agents.place(app, chosen.get());
             current.ifPresent(this::changed); // the old agent stops running it
-            if (!a.name().equals(embedded)) {
-                logs.event(app, "placed on agent " + a.name() + (current.isPresent() ? " (was on " + current.get() + ")" : ""));
+            if (!chosen.get().equals(embedded)) {
+                logs.event(app, "placed on agent " + chosen.get() + (current.isPresent() ? " (was on " + current.get() + ")" : ""));
             }
-        });
-        return best.map(Agents.Agent::name);
+        }
+        return chosen;
     }
 
     /** Memory the agent's placed apps take: each live release's run.memory times its instances. */
