@@ -369,17 +369,14 @@ public final class RemoteAgent implements AutoCloseable {
 
     private void ensure(AgentViews.Assignment a) throws InterruptedException {
         List<Instance> routed = agent.routed(a.app());
-        // Scaled to zero (instances = 0), nothing running is as it should be once the release is in place here.
-        boolean zero = a.instances() == 0;
-        boolean sameRelease = routed.stream().allMatch(i -> i.release() == a.release());
-        boolean asleep = sleeping.containsKey(a.app());
-        boolean running = sameRelease && (zero ? steady(a).equals(sleeping.get(a.app())) : routed.size() == a.instances() && !asleep);
-        if (running) {
-            // The server may be waiting for this (it restarted mid-deploy, or a report was lost): say so again.
+        Reconcile.Action action = Reconcile.next(a.release(), a.instances(), a.deploying(), new Reconcile.Observed(
+                routed.stream().map(Instance::release).toList(), sleeping.containsKey(a.app()),
+                steady(a).equals(sleeping.get(a.app())), failed.get(a.app())));
+        if (action == Reconcile.Action.REPORT_LIVE) {
             report(new AgentViews.DeployReport(a.app(), a.release(), true, null, Map.of(), List.of()));
             return;
         }
-        if (Integer.valueOf(a.release()).equals(failed.get(a.app()))) return; // not retried until the server assigns another
+        if (action == Reconcile.Action.WAIT_FOR_ANOTHER_RELEASE) return;
         Map<String, Long> phases = new LinkedHashMap<>();
         DeployProgress progress = new DeployProgress(a);
         DeployOutcome outcome;
@@ -388,13 +385,11 @@ public final class RemoteAgent implements AutoCloseable {
             long began = System.nanoTime();
             StartRequest request = startRequest(a, manifest);
             phases.put("fetch", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
-            if (!zero && !routed.isEmpty() && !asleep && sameRelease) {
+            if (action == Reconcile.Action.RESCALE) {
                 rescale(a, manifest, request, routed.size(), progress); // ps:scale of the running release: only the difference
                 return;
             }
-            if (zero && sameRelease && (!routed.isEmpty() || !a.deploying())) {
-                // Scaled to zero: what runs of the release stops when idle. With nothing running and no deploy
-                // waiting on it (this agent restarted, or the app moved here), it boots on the next request.
+            if (action == Reconcile.Action.SCALE_TO_ZERO) {
                 scaling(a, manifest, request);
                 report(new AgentViews.DeployReport(a.app(), a.release(), true, null, phases, progress.undelivered()));
                 return;
