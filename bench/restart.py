@@ -157,18 +157,39 @@ def deploy(server, app, work):
     run("git", "push", "-q", "http://mayfly:%s@127.0.0.1:%d/git/%s.git" % (server.token(), server.api, app), "HEAD:main")
 
 
+def kill_tree(pid):
+    """SIGKILL to pid's descendants first, then pid: killing a sandbox's monitor first would orphan the sandbox."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open("/proc/%s/stat" % entry).read()
+                children.setdefault(int(stat[stat.rindex(")") + 2:].split()[1]), []).append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    order, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        order.append(p)
+        todo.extend(children.get(p, []))
+    for p in reversed(order):
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def kill_everything(data):
-    """Stops the agent of data (if any) and every instance it ran."""
+    """Stops the agent of data (if any) and every instance it ran, with their sandboxes."""
     home = os.path.join(data, "agent")
     try:
-        pid = json.load(open(os.path.join(home, "agent.json")))["pid"]
-        os.kill(pid, signal.SIGKILL)
+        kill_tree(json.load(open(os.path.join(home, "agent.json")))["pid"])
     except (OSError, ValueError, KeyError):
         pass
     instances = os.path.join(home, "instances")
     for d in os.listdir(instances) if os.path.isdir(instances) else []:
         try:
-            os.kill(json.load(open(os.path.join(instances, d, "state.json")))["pid"], signal.SIGKILL)
+            kill_tree(json.load(open(os.path.join(instances, d, "state.json")))["pid"])
         except (OSError, ValueError, KeyError):
             pass
 
