@@ -11,7 +11,7 @@ example="${EXAMPLE:-hello}"
 work="$(mktemp -d)"
 # Instances outlive the server by design: end them too. SIGKILL, because a sandbox's pid-namespace init ignores
 # SIGTERM sent from outside; killing it ends everything inside.
-trap 'kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null || true; pkill -KILL -f "$work/data/" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null || true; python3 "$root/bench/stop_instances.py" "$work/data"; pkill -KILL -f "$work/data/" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 "$root/mayfly" --version >/dev/null            # builds the distribution if needed, outside the timing
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

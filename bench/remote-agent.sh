@@ -14,7 +14,7 @@ work="$(mktemp -d)"
 cleanup() {
   kill $agent_pid $server_pid 2>/dev/null || true; wait 2>/dev/null || true
   # SIGKILL: a sandbox's pid-namespace init ignores SIGTERM sent from outside; killing it ends everything inside.
-  pkill -KILL -f "$work/agent" 2>/dev/null || true; rm -rf "$work"
+  python3 "$root/bench/stop_instances.py" "$work/agent" "$work/data"; pkill -KILL -f "$work/agent" 2>/dev/null || true; rm -rf "$work"
 }
 trap cleanup EXIT
 

@@ -24,6 +24,9 @@ import time
 import urllib.request
 import zipfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stop_instances import kill_everything  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -155,43 +158,6 @@ def deploy(server, app, work):
     run("git", "add", "-A")
     run("git", "-c", "user.email=b@b", "-c", "user.name=b", "commit", "-qm", app)
     run("git", "push", "-q", "http://mayfly:%s@127.0.0.1:%d/git/%s.git" % (server.token(), server.api, app), "HEAD:main")
-
-
-def kill_tree(pid):
-    """SIGKILL to pid's descendants first, then pid: killing a sandbox's monitor first would orphan the sandbox."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = open("/proc/%s/stat" % entry).read()
-                children.setdefault(int(stat[stat.rindex(")") + 2:].split()[1]), []).append(int(entry))
-            except (OSError, ValueError, IndexError):
-                pass
-    order, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        order.append(p)
-        todo.extend(children.get(p, []))
-    for p in reversed(order):
-        try:
-            os.kill(p, signal.SIGKILL)
-        except OSError:
-            pass
-
-
-def kill_everything(data):
-    """Stops the agent of data (if any) and every instance it ran, with their sandboxes."""
-    home = os.path.join(data, "agent")
-    try:
-        kill_tree(json.load(open(os.path.join(home, "agent.json")))["pid"])
-    except (OSError, ValueError, KeyError):
-        pass
-    instances = os.path.join(home, "instances")
-    for d in os.listdir(instances) if os.path.isdir(instances) else []:
-        try:
-            kill_tree(json.load(open(os.path.join(instances, d, "state.json")))["pid"])
-        except (OSError, ValueError, KeyError):
-            pass
 
 
 def has_take_over(jar):
