@@ -87,6 +87,11 @@ public final class ServerCommand implements Callable<Integer> {
         } else {
             System.out.println("  router:       " + info.routerUrl() + "  (apps at http://APP." + info.domain() + ":" + port(info.routerUrl()) + ")");
         }
+        var agent = server.embeddedAgent();
+        if (agent != null) {
+            System.out.println("  agent:        pid " + agent.pid() + (agent.adopted() ? ", adopted (it kept serving)" : ", started")
+                    + (stopAgent ? "; stops with this server" : "; keeps serving when this server stops (--stop-agent to stop both)"));
+        }
         System.out.println("  data:         " + dir.toAbsolutePath());
         if (server.settings().database() != null) System.out.println("  database:     " + Database.redact(server.settings().database()));
         if (server.settings().blobStore() != null) System.out.println("  blobs:        " + server.settings().blobStore());
