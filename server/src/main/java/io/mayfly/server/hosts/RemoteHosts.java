@@ -152,7 +152,7 @@ public final class RemoteHosts implements AutoCloseable {
 
     public AgentViews.Registered register(String name, AgentViews.Registration registration) {
         int protocol = registration.protocol() == 0 ? 1 : registration.protocol();
-        String version = registration.version() == null ? "unknown" : registration.version();
+        String version = io.mayfly.wire.Version.said(registration.version());
         if (protocol != AgentViews.PROTOCOL) {
             String upgrade = protocol < AgentViews.PROTOCOL ? "the agent" : "the server";
             throw new io.mayfly.server.web.ApiError(409, "agent " + name + " (Mayfly " + version + ") speaks agent protocol " + protocol
@@ -196,12 +196,13 @@ public final class RemoteHosts implements AutoCloseable {
         }
         if (!agents.report(name, status.instances() == null ? List.of() : status.instances())) return false;
         // Heard from since this server started (an agent that outlived the server's restart reports on, unregistered).
-        versions.put(name, status.version() == null ? "unknown" : status.version());
+        versions.put(name, io.mayfly.wire.Version.said(status.version()));
         reportsFrom.merge(name, 1L, Long::sum);
         if (status.console() != null) mirror(name, status.console(), placed);
         if (status.requests() != null) {
             requests.put(name, List.copyOf(status.requests()));
-            if (routerMetrics != null) routerMetrics.saw(status.requests());
+            // Timers only for the apps placed on it: an agent token cannot add meters for any name it likes.
+            if (routerMetrics != null) routerMetrics.saw(status.requests().stream().filter(t -> placed.contains(t.app())).toList());
         }
         if (status.drivers() != null) driverDetails.put(name, Map.copyOf(status.drivers()));
         if (status.events() != null) {
