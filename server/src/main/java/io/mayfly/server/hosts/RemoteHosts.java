@@ -531,7 +531,11 @@ public final class RemoteHosts implements AutoCloseable {
         List<AgentViews.Assignment> assignments = new ArrayList<>();
         for (String app : agents.appsOn(agent)) {
             Optional<Agents.Target> target = agents.target(app);
-            releaseFor(app, target).flatMap(r -> assignment(r, target.isPresent(), target.map(Agents.Target::test).orElse(false)))
+            // This server's embedded agent follows a deploy another server sharing the database runs as it would a
+            // release gone live elsewhere: nobody here waits for it, so it switches by itself and says so in the log.
+            boolean deploying = target.isPresent() && !(agent.equals(embedded) && target.get().server() != null
+                    && !serverId.equals(target.get().server()));
+            releaseFor(app, target).flatMap(r -> assignment(r, deploying, target.map(Agents.Target::test).orElse(false)))
                     .ifPresent(assignments::add);
         }
         Supplier<List<String>> apps = appNames;
