@@ -12,7 +12,7 @@ import io.mayfly.agent.driver.Ports;
 import io.mayfly.agent.health.HealthCheck;
 import io.mayfly.agent.router.Backend;
 import io.mayfly.agent.router.Router;
-import io.mayfly.agent.secrets.ConfigCipher;
+import io.mayfly.wire.ConfigCipher;
 import io.mayfly.agent.supervisor.RestartPolicy;
 import io.mayfly.agent.supervisor.Supervisor;
 import io.mayfly.wire.manifest.Manifest;

@@ -39,7 +39,7 @@ import io.mayfly.server.store.Apps;
 import io.mayfly.server.store.DurableFiles;
 import io.mayfly.server.store.Formation;
 import io.mayfly.server.store.Audit;
-import io.mayfly.agent.secrets.ConfigCipher;
+import io.mayfly.wire.ConfigCipher;
 import io.mayfly.server.store.BuildIndex;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.ContentAddressedBlobs;

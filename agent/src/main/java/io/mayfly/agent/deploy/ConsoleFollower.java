@@ -1,5 +1,7 @@
 package io.mayfly.agent.deploy;
 
+import io.mayfly.wire.Progress;
+
 import io.mayfly.agent.Instance;
 import io.mayfly.agent.driver.ConsoleLines;
 

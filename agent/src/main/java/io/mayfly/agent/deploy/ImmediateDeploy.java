@@ -1,5 +1,11 @@
 package io.mayfly.agent.deploy;
 
+import io.mayfly.wire.Phases;
+
+import io.mayfly.wire.StagedTest;
+
+import io.mayfly.wire.Progress;
+
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.Instance;
 import io.mayfly.agent.StartRequest;

@@ -1,5 +1,7 @@
 package io.mayfly.agent.deploy;
 
+import io.mayfly.wire.StagedTest;
+
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.StartRequest;
 import io.mayfly.agent.driver.process.ProcessDriver;

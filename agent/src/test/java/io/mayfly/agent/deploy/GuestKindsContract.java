@@ -1,5 +1,9 @@
 package io.mayfly.agent.deploy;
 
+import io.mayfly.wire.StagedTest;
+
+import io.mayfly.wire.Progress;
+
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.AgentEvents;
 import io.mayfly.agent.Standby;

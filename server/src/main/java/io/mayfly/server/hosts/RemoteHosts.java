@@ -1,11 +1,11 @@
 package io.mayfly.server.hosts;
 
 import io.mayfly.agent.deploy.DeployOutcome;
-import io.mayfly.agent.deploy.StagedTest;
+import io.mayfly.wire.StagedTest;
 import io.mayfly.server.registry.SigningKey;
 import io.mayfly.server.release.AppLogs;
 import io.mayfly.server.release.ReleaseService;
-import io.mayfly.agent.deploy.Progress;
+import io.mayfly.wire.Progress;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Agents;
 import io.mayfly.server.store.Builds;

@@ -1,8 +1,8 @@
 package io.mayfly.server.registry;
 
-import io.mayfly.agent.deploy.StagedTest;
+import io.mayfly.wire.StagedTest;
 import io.mayfly.server.release.AppLocks;
-import io.mayfly.agent.deploy.Progress;
+import io.mayfly.wire.Progress;
 import io.mayfly.server.release.ReleaseService;
 import io.mayfly.server.store.BuildIndex;
 import io.mayfly.server.store.Builds;

@@ -1,7 +1,7 @@
 package io.mayfly.server.release;
 
-import io.mayfly.agent.deploy.Progress;
-import io.mayfly.agent.deploy.Phases;
+import io.mayfly.wire.Progress;
+import io.mayfly.wire.Phases;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

@@ -1,7 +1,7 @@
 package io.mayfly.server.release;
 
-import io.mayfly.agent.deploy.Progress;
-import io.mayfly.agent.deploy.Phases;
+import io.mayfly.wire.Progress;
+import io.mayfly.wire.Phases;
 import io.mayfly.server.build.BuildOutcome;
 import io.mayfly.server.build.BuildRequest;
 import io.mayfly.server.build.Builder;
@@ -10,7 +10,7 @@ import io.mayfly.server.build.Checkout;
 import io.mayfly.server.build.MirageRecipe;
 import io.mayfly.server.build.SandboxedBuild;
 import io.mayfly.server.git.RepositorySync;
-import io.mayfly.agent.deploy.StagedTest;
+import io.mayfly.wire.StagedTest;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.ContentAddressedBlobs;
 import io.mayfly.server.store.DurableFiles;

@@ -1,8 +1,8 @@
 package io.mayfly.server.release;
 
 import io.mayfly.agent.deploy.DeployOutcome;
-import io.mayfly.agent.deploy.Progress;
-import io.mayfly.agent.deploy.StagedTest;
+import io.mayfly.wire.Progress;
+import io.mayfly.wire.StagedTest;
 import io.mayfly.server.hosts.RemoteHosts;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Audit;

@@ -1,6 +1,6 @@
 package io.mayfly.server.release;
 
-import io.mayfly.agent.deploy.Progress;
+import io.mayfly.wire.Progress;
 import io.mayfly.server.git.GitRepositories;
 import io.mayfly.server.git.RepositorySync;
 import io.mayfly.server.store.AppSources;

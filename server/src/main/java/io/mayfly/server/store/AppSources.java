@@ -1,6 +1,6 @@
 package io.mayfly.server.store;
 
-import io.mayfly.agent.secrets.ConfigCipher;
+import io.mayfly.wire.ConfigCipher;
 import io.mayfly.wire.SourceRepository;
 import org.jdbi.v3.core.Jdbi;
 

@@ -5,7 +5,7 @@ import io.mayfly.agent.Instance;
 import io.mayfly.agent.StartRequest;
 import io.mayfly.agent.deploy.DeployOutcome;
 import io.mayfly.agent.deploy.DeployStrategy;
-import io.mayfly.agent.deploy.StagedTest;
+import io.mayfly.wire.StagedTest;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
 import io.mayfly.agent.router.Router;

@@ -1,4 +1,4 @@
-package io.mayfly.agent.deploy;
+package io.mayfly.wire;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package io.mayfly.agent.deploy;
+package io.mayfly.wire;
 
 /** The manifest's optional [test] command, run against a staged instance before traffic moves to it. */
 @FunctionalInterface

@@ -1,7 +1,6 @@
-package io.mayfly.agent.secrets;
+package io.mayfly.wire;
 
 import com.fasterxml.jackson.core.type.TypeReference;
-import io.mayfly.wire.Json;
 
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;

@@ -1,4 +1,4 @@
-package io.mayfly.agent.deploy;
+package io.mayfly.wire;
 
 /** Where a pipeline reports what it is doing, one line at a time (a git push's remote: lines, an API response, a log). */
 @FunctionalInterface
