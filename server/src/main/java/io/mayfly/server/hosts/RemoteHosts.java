@@ -1,16 +1,16 @@
 package io.mayfly.server.hosts;
 
-import io.mayfly.agent.deploy.DeployOutcome;
 import io.mayfly.wire.StagedTest;
 import io.mayfly.server.registry.SigningKey;
 import io.mayfly.server.release.AppLogs;
-import io.mayfly.server.release.ReleaseService;
 import io.mayfly.wire.Progress;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Agents;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.Formation;
 import io.mayfly.server.store.Releases;
+import io.mayfly.server.target.BootArguments;
+import io.mayfly.server.target.DeployTarget;
 import io.mayfly.wire.AgentViews;
 import io.mayfly.wire.manifest.Manifest;
 import io.mayfly.wire.manifest.ManifestException;
@@ -49,7 +49,7 @@ import java.util.function.Consumer;
  * deploy leaves the old instances serving there. An agent silent past the timeout is marked down and its apps are
  * placed on the others, which boot their live releases.
  */
-public final class RemoteHosts implements AutoCloseable {
+public final class RemoteHosts implements DeployTarget, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RemoteHosts.class);
     /** How often agents report; the timeout is a few of these. */
     public static final Duration HEARTBEAT = Duration.ofSeconds(1);
@@ -242,9 +242,10 @@ public final class RemoteHosts implements AutoCloseable {
      * Deploys release {@code version} of {@code app} on its agent (placing it first if needed) and waits for the
      * agent's report. The target stays set until {@link #settled} is called, once the outcome is recorded.
      */
-    public DeployOutcome deploy(String app, int version, Manifest manifest, StagedTest test, Progress progress) throws InterruptedException {
+    @Override
+    public Outcome deploy(String app, int version, Manifest manifest, StagedTest test, Progress progress) throws InterruptedException {
         Optional<String> host = placeFor(app, manifest);
-        if (host.isEmpty()) return new DeployOutcome.Failed(noAgentFor(app, manifest.run().driver()), Map.of());
+        if (host.isEmpty()) return new Outcome.Failed(noAgentFor(app, manifest.run().driver()), Map.of());
         String agent = host.get();
         if (!agent.equals(embedded)) progress.say("-----> Deploying v" + version + " on agent " + agent);
         if (test != StagedTest.NONE) tests.put(key(app, version), test);
@@ -263,9 +264,10 @@ public final class RemoteHosts implements AutoCloseable {
      * {@code ps:scale}: the app's agent boots (health-gated) or drains the difference between what runs and the
      * app's formation, and this waits for it to say it did.
      */
-    public DeployOutcome rescale(String app, int version, Manifest manifest, Progress progress) throws InterruptedException {
+    @Override
+    public Outcome rescale(String app, int version, Manifest manifest, Progress progress) throws InterruptedException {
         Optional<String> agent = agents.placement(app);
-        if (agent.isEmpty()) return new DeployOutcome.Failed(app + " is placed on no agent; deploy it first", Map.of());
+        if (agent.isEmpty()) return new Outcome.Failed(app + " is placed on no agent; deploy it first", Map.of());
         int instances = Math.max(1, formation.instances(app).orElse(manifest.run().instances()));
         try {
             return await(app, version, agent.get(), manifest.health().timeout().multipliedBy(instances).plus(DEPLOY_MARGIN), progress, false);
@@ -278,7 +280,7 @@ public final class RemoteHosts implements AutoCloseable {
      * Sets the app's target to {@code version} and waits for the agent's report: straight from the agent when it
      * follows this server, else from the database, where the server it follows keeps it.
      */
-    private DeployOutcome await(String app, int version, String agent, Duration bound, Progress given, boolean test)
+    private Outcome await(String app, int version, String agent, Duration bound, Progress given, boolean test)
             throws InterruptedException {
         Progress progress = given.serialized(); // the agent's lines arrive on request threads of their own
         CompletableFuture<AgentViews.DeployReport> report = new CompletableFuture<>();
@@ -304,13 +306,13 @@ public final class RemoteHosts implements AutoCloseable {
             phases.put("dispatch", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent)
                     - (r.phases() == null ? 0 : r.phases().values().stream().mapToLong(Long::longValue).sum()));
             if (r.phases() != null) phases.putAll(r.phases());
-            return r.live() ? new DeployOutcome.Live(phases)
-                    : new DeployOutcome.Failed((agent.equals(embedded) ? "" : "on agent " + agent + ": ") + r.reason(), phases);
+            return r.live() ? new Outcome.Live(phases)
+                    : new Outcome.Failed((agent.equals(embedded) ? "" : "on agent " + agent + ": ") + r.reason(), phases);
         } catch (TimeoutException e) {
-            return new DeployOutcome.Failed("agent " + agent + " did not report v" + version + " live or failed within "
+            return new Outcome.Failed("agent " + agent + " did not report v" + version + " live or failed within "
                     + bound.toSeconds() + " s; it keeps what it ran before (see mayfly agents)", Map.of());
         } catch (ExecutionException e) {
-            return new DeployOutcome.Failed("deploy on agent " + agent + " failed: " + e.getCause(), Map.of());
+            return new Outcome.Failed("deploy on agent " + agent + " failed: " + e.getCause(), Map.of());
         } finally {
             pending.remove(key(app, version));
             watching.remove(key(app, version));
@@ -396,23 +398,27 @@ public final class RemoteHosts implements AutoCloseable {
     }
 
     /** The outcome of the app's deploy is recorded: its agent runs the live release again (the new one, or the old). */
+    @Override
     public void settled(String app, int version) {
         agents.clearTarget(app, version);
         agents.placement(app).ifPresent(this::changed);
     }
 
     /** The app is about to be deleted: returns what tells its agent, once it is, to stop running it. */
+    @Override
     public Runnable forgetting(String app) {
         Optional<String> agent = agents.placement(app);
         return () -> agent.ifPresent(this::changed);
     }
 
     /** Something about the app changed (scale): its agent gets a new desired state. */
+    @Override
     public void appChanged(String app) {
         agents.placement(app).ifPresent(this::changed);
     }
 
     /** The router URL the app is served at, on its remote agent (null until placed, and on the embedded agent). */
+    @Override
     public String url(String app) {
         return agents.placement(app).filter(a -> !a.equals(embedded)).flatMap(agents::find).map(a -> "http://" + app + ".localhost:" + port(a.router())).orElse(null);
     }
@@ -552,6 +558,7 @@ public final class RemoteHosts implements AutoCloseable {
     }
 
     /** An app was created or destroyed: the embedded agent's router learns it. */
+    @Override
     public void appsChanged() {
         if (embedded != null) changed(embedded);
     }
@@ -597,7 +604,7 @@ public final class RemoteHosts implements AutoCloseable {
                 .map(a -> new AgentViews.AssignedArtifact(a.name(), a.sha256(), signingKey.signArtifact(a.sha256()))).toList();
         // None (its build is gone): the agent says it cannot run it, and keeps what it runs rather than stopping it.
         Map<String, String> vars = config.cipher().open(release.config());
-        List<String> args = manifest.run().args().stream().map(a -> ReleaseService.fillConfig(a, vars)).toList();
+        List<String> args = manifest.run().args().stream().map(a -> BootArguments.fill(a, vars)).toList();
         int instances = formation.instances(release.app()).orElse(manifest.run().instances()); // 0: the agent scales it to zero
         return Optional.of(new AgentViews.Assignment(release.app(), release.version(), release.manifest(), args, vars, artifacts, instances,
                 deploying, test));

@@ -1,14 +1,14 @@
 package io.mayfly.server.release;
 
-import io.mayfly.agent.deploy.DeployOutcome;
 import io.mayfly.wire.Progress;
 import io.mayfly.wire.StagedTest;
-import io.mayfly.server.hosts.RemoteHosts;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Audit;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.Formation;
 import io.mayfly.server.store.Releases;
+import io.mayfly.server.target.BootArguments;
+import io.mayfly.server.target.DeployTarget;
 import io.mayfly.wire.manifest.Manifest;
 import io.mayfly.wire.manifest.ManifestException;
 
@@ -19,14 +19,10 @@ import java.util.Optional;
 /**
  * Turns builds into releases and releases into running instances: a new release per deploy or rollback
  * (releases are never edited), one deploy per app at a time, and the outcome recorded on the release.
- * Instances run on agents, the server's embedded one included, all reached the same way ({@link RemoteHosts}): a
- * deploy sets the app's target release in its agent's desired state, and the agent boots, health-checks, has the
- * staged test run and switches by itself, then reports.
+ * What runs the releases is a {@link DeployTarget} (today the agents, the server's embedded one included): this
+ * records, the target makes a release live, health-gated, and says how it ended.
  */
 public final class ReleaseService {
-    /** The longest boot argument, filled: it travels in the agent's desired state, and Linux takes 128 KiB per argument. */
-    public static final int MAX_FILLED_ARGUMENT = 64 * 1024;
-
     private final Builds builds;
     private final Releases releases;
     private final Formation formation;
@@ -35,12 +31,12 @@ public final class ReleaseService {
     private final AppConfig appConfig;
     private final Audit audit;
     private final String routerUrlTemplate;
-    private final RemoteHosts hosts;
+    private final DeployTarget runner;
 
     /** @param routerUrlTemplate e.g. {@code http://%s.localhost:8080}, filled with the app's name: the embedded agent's router */
-    public ReleaseService(RemoteHosts hosts, Builds builds, Releases releases, Formation formation,
+    public ReleaseService(DeployTarget target, Builds builds, Releases releases, Formation formation,
                           AppLocks locks, AppLogs logs, AppConfig config, Audit audit, String routerUrlTemplate) {
-        this.hosts = hosts;
+        this.runner = target;
         this.audit = audit;
         this.builds = builds;
         this.releases = releases;
@@ -52,7 +48,7 @@ public final class ReleaseService {
     }
 
     public String url(String app) {
-        String remote = hosts.url(app);
+        String remote = runner.url(app);
         return remote != null ? remote : routerUrlTemplate.formatted(app);
     }
 
@@ -68,31 +64,31 @@ public final class ReleaseService {
         Releases.Release release = releases.create(app, build.number(), description, manifestText, config);
         audit.record(app, Actor.current(), "release", "v" + release.version() + ": " + description);
         logs.event(app, "release v" + release.version() + " created: " + description);
-        String unsendable = tooLongArgument(manifest.run().args(), appConfig.cipher().open(config));
-        DeployOutcome outcome;
+        String unsendable = BootArguments.tooLong(manifest.run().args(), appConfig.cipher().open(config));
+        DeployTarget.Outcome outcome;
         try {
-            outcome = unsendable != null ? new DeployOutcome.Failed(unsendable, Map.of())
-                    : hosts.deploy(app, release.version(), manifest, test, progress);
+            outcome = unsendable != null ? new DeployTarget.Outcome.Failed(unsendable, Map.of())
+                    : runner.deploy(app, release.version(), manifest, test, progress);
         } catch (RuntimeException e) {
-            outcome = new DeployOutcome.Failed("internal error: " + e, Map.of());
+            outcome = new DeployTarget.Outcome.Failed("internal error: " + e, Map.of());
             org.slf4j.LoggerFactory.getLogger(ReleaseService.class).error("deploy of {} v{} failed", app, release.version(), e);
         }
         try {
             return recordOutcome(app, release, manifest, outcome);
         } finally {
-            hosts.settled(app, release.version()); // recorded: the app's agent runs the live release again
+            runner.settled(app, release.version()); // recorded: the app's agent runs the live release again
         }
     }
 
-    private Result recordOutcome(String app, Releases.Release release, Manifest manifest, DeployOutcome outcome) {
+    private Result recordOutcome(String app, Releases.Release release, Manifest manifest, DeployTarget.Outcome outcome) {
         return switch (outcome) {
-            case DeployOutcome.Live live -> {
+            case DeployTarget.Outcome.Live live -> {
                 releases.markLive(app, release.version(), live.phases());
                 appConfig.putSealed(app, release.config()); // a rollback brings its config back, as on Heroku
                 logs.event(app, "release v" + release.version() + " is live");
                 yield new Result(releases.find(app, release.version()).orElseThrow(), null);
             }
-            case DeployOutcome.Failed failed -> {
+            case DeployTarget.Outcome.Failed failed -> {
                 releases.markFailed(app, release.version(), failed.reason(), failed.phases());
                 logs.event(app, "release v" + release.version() + " failed: " + failed.reason());
                 yield new Result(releases.find(app, release.version()).orElseThrow(), failed.reason());
@@ -105,16 +101,16 @@ public final class ReleaseService {
      * (its placement goes with the app).
      */
     public Runnable forgetting(String app) {
-        Runnable itsAgent = hosts.forgetting(app);
+        Runnable itsAgent = runner.forgetting(app);
         return () -> {
             itsAgent.run();
-            hosts.appsChanged();
+            runner.appsChanged();
         };
     }
 
     /** A new app: the embedded agent's router answers for it (503 until its first release). */
     public void created(String app) {
-        hosts.appsChanged();
+        runner.appsChanged();
     }
 
     /** The app's current config vars, sealed as a release stores them. */
@@ -209,39 +205,16 @@ public final class ReleaseService {
                     new IllegalArgumentException(app + " has no live release to scale; push first"));
             Optional<Integer> before = formation.instances(app);
             formation.set(app, instances);
-            DeployOutcome outcome = hosts.rescale(app, live.version(), parseStored(live), progress); // its agent boots or drains the difference
-            if (outcome instanceof DeployOutcome.Failed(String reason, var phases)) {
+            DeployTarget.Outcome outcome = runner.rescale(app, live.version(), parseStored(live), progress); // its agent boots or drains the difference
+            if (outcome instanceof DeployTarget.Outcome.Failed(String reason, var phases)) {
                 before.ifPresentOrElse(n -> formation.set(app, n), () -> formation.clear(app));
-                hosts.appChanged(app);
+                runner.appChanged(app);
                 throw new IllegalStateException("could not scale " + app + " to " + instances + ": " + reason);
             }
             audit.record(app, Actor.current(), "scale", instances + " instance" + (instances == 1 ? "" : "s"));
             logs.event(app, "scaled to " + instances + " instance" + (instances == 1 ? "" : "s"));
             return instances;
         });
-    }
-
-    /**
-     * Why the release's boot arguments cannot go to an agent, or null: one is longer than {@link #MAX_FILLED_ARGUMENT}
-     * once its {@code {config.K}} placeholders are filled (a short argument can repeat a long value many times).
-     */
-    static String tooLongArgument(List<String> args, Map<String, String> vars) {
-        for (int i = 0; i < args.size(); i++) {
-            int length = fillConfig(args.get(i), vars).length();
-            if (length > MAX_FILLED_ARGUMENT) {
-                return "[run] args: argument " + (i + 1) + " is " + length + " characters once its {config.NAME} placeholders are filled;"
-                        + " a boot argument may be at most " + MAX_FILLED_ARGUMENT + " (64 KiB): use shorter config values there, or read"
-                        + " them from the environment";
-            }
-        }
-        return null;
-    }
-
-    /** Fills {config.K} placeholders in a boot argument (the MirageOS way of passing settings). */
-    public static String fillConfig(String arg, Map<String, String> vars) {
-        String out = arg;
-        for (var e : vars.entrySet()) out = out.replace("{config." + e.getKey() + "}", e.getValue());
-        return out;
     }
 
     private static Manifest parseStored(Releases.Release release) {

@@ -1,4 +1,4 @@
-package io.mayfly.server.release;
+package io.mayfly.server.target;
 
 import org.junit.jupiter.api.Test;
 
@@ -8,15 +8,15 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** A boot argument with {config.K} placeholders stays within its limit once they are filled. */
-class FilledArgumentTest {
+class BootArgumentsTest {
     @Test
     void aShortArgumentRepeatingALongValueIsRefusedBeforeItReachesAnAgent() {
         Map<String, String> vars = Map.of("A", "x".repeat(32 * 1024));
         String repeated = "{config.A}".repeat(3); // 30 characters, 96 KiB filled
-        assertThat(ReleaseService.tooLongArgument(List.of("--port", repeated), vars))
+        assertThat(BootArguments.tooLong(List.of("--port", repeated), vars))
                 .isEqualTo("[run] args: argument 2 is 98304 characters once its {config.NAME} placeholders are filled; a boot argument"
                         + " may be at most 65536 (64 KiB): use shorter config values there, or read them from the environment");
-        assertThat(ReleaseService.tooLongArgument(List.of("--port", "{config.A}{config.A}"), vars)).as("exactly 64 KiB").isNull();
-        assertThat(ReleaseService.tooLongArgument(List.of(), vars)).isNull();
+        assertThat(BootArguments.tooLong(List.of("--port", "{config.A}{config.A}"), vars)).as("exactly 64 KiB").isNull();
+        assertThat(BootArguments.tooLong(List.of(), vars)).isNull();
     }
 }
