@@ -1,7 +1,7 @@
 package io.mayfly.server.dashboard;
 
 import io.mayfly.server.store.Audit;
-import io.mayfly.server.web.Html;
+import io.mayfly.server.http.Html;
 import io.mayfly.wire.Views;
 
 import java.time.Duration;
@@ -9,8 +9,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
-import static io.mayfly.server.web.Html.esc;
-import static io.mayfly.server.web.Html.link;
+import static io.mayfly.server.http.Html.esc;
+import static io.mayfly.server.http.Html.link;
 
 /** The dashboard's HTML, rendered from the API's own records. Every value goes through {@link Html#esc}. */
 public final class DashboardPages {

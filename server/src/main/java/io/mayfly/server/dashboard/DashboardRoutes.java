@@ -1,5 +1,7 @@
 package io.mayfly.server.dashboard;
 
+import io.mayfly.server.http.Html;
+
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Cookie;
@@ -16,12 +18,11 @@ import io.mayfly.server.store.Apps;
 import io.mayfly.server.store.Audit;
 import io.mayfly.server.store.Releases;
 import io.mayfly.server.store.Tokens;
-import io.mayfly.server.web.Access;
-import io.mayfly.server.web.ApiError;
-import io.mayfly.server.web.ApiRoutes;
+import io.mayfly.server.http.Access;
+import io.mayfly.server.http.ApiError;
 import io.mayfly.server.web.AppViews;
 import io.mayfly.wire.Views;
-import io.mayfly.server.web.ConsoleEvents;
+import io.mayfly.server.http.ConsoleEvents;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -161,7 +162,7 @@ public final class DashboardRoutes {
                 long from = parseLong(ctx.queryParam("from"));
                 ConsoleEvents.follow(client, shown.console(), from, shown.ended(), () -> "(the instance has stopped)");
             } catch (ApiError e) {
-                client.sendEvent("line", "error: " + io.mayfly.server.web.Html.esc(e.getMessage()));
+                client.sendEvent("line", "error: " + io.mayfly.server.http.Html.esc(e.getMessage()));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -235,7 +236,7 @@ public final class DashboardRoutes {
                 return;
             }
             ctx.attribute(SESSION, s.get());
-            ctx.attribute(ApiRoutes.TOKEN, token.get());
+            ctx.attribute(Access.TOKEN, token.get());
             if (ctx.method().name().equals("POST") && !Sessions.csrfMatches(s.get(), ctx.formParam("csrf"))) {
                 html(ctx, 403, DashboardPages.error(403, "this form did not carry this session's CSRF token",
                         "reload the page and submit the form again", s.get()));
@@ -295,12 +296,12 @@ public final class DashboardRoutes {
     }
 
     private static Tokens.Token token(Context ctx) {
-        return ctx.attribute(ApiRoutes.TOKEN);
+        return ctx.attribute(Access.TOKEN);
     }
 
     private Apps.App app(Context ctx, Access.Need need) {
         String name = ctx.pathParam("app");
-        Tokens.Token token = ctx.attribute(ApiRoutes.TOKEN);
+        Tokens.Token token = ctx.attribute(Access.TOKEN);
         if (token == null) token = sessionToken(ctx).orElseThrow(() -> new ApiError(401, "not logged in", "log in at /login"));
         if (!access.allows(token, Access.Need.read, name)) {
             throw ApiError.notFound("no app named " + name + " that your token may see", "see the apps at /apps");

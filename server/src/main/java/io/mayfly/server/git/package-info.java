@@ -1,2 +1,2 @@
-/** Git over smart HTTP (JGit): one bare repository per app; a push to main runs the pipeline and streams it back. */
+/** The apps' git repositories (one bare repository per app, JGit) and fetching a source from elsewhere; the push endpoint is {@code io.mayfly.server.push}. */
 package io.mayfly.server.git;

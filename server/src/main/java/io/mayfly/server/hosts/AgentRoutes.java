@@ -1,15 +1,14 @@
 package io.mayfly.server.hosts;
 
-import static io.mayfly.server.web.ApiRoutes.json;
+import static io.mayfly.server.http.Answers.json;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.mayfly.server.build.BuildQueue;
 import io.mayfly.server.store.ContentAddressedBlobs;
 import io.mayfly.server.store.Tokens;
-import io.mayfly.server.web.Access;
-import io.mayfly.server.web.ApiError;
-import io.mayfly.server.web.RequestBodies;
-import io.mayfly.server.web.ApiRoutes;
+import io.mayfly.server.http.Access;
+import io.mayfly.server.http.ApiError;
+import io.mayfly.server.http.RequestBodies;
 import io.mayfly.wire.AgentViews;
 import io.mayfly.wire.Json;
 
@@ -61,11 +60,11 @@ public final class AgentRoutes {
     public void register(JavalinConfig config) {
         var r = config.routes;
         r.get("/api/v1/agents", ctx -> {
-            access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.admin, null);
+            access.require(ctx.attribute(Access.TOKEN), Access.Need.admin, null);
             json(ctx, 200, hosts.views());
         });
         r.get("/api/v1/workers", ctx -> {
-            access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.admin, null);
+            access.require(ctx.attribute(Access.TOKEN), Access.Need.admin, null);
             json(ctx, 200, builds.workers());
         });
         r.post("/api/v1/workers/{name}/claim", ctx -> {
@@ -194,7 +193,7 @@ public final class AgentRoutes {
     private String agent(Context ctx) {
         String name = ctx.pathParam("name");
         if (!NAME.matcher(name).matches()) throw ApiError.badRequest("'" + name + "' is not an agent name (a DNS label)", null);
-        Tokens.Token token = ctx.attribute(ApiRoutes.TOKEN);
+        Tokens.Token token = ctx.attribute(Access.TOKEN);
         access.require(token, Access.Need.agent, name);
         return name;
     }

@@ -44,7 +44,7 @@ public final class EmbeddedAgent {
      * Adopts the embedded agent of {@code data} if one runs, else starts it with {@code command} (the {@code mayfly
      * agent} command line without its server options), then waits until it has registered with {@code hosts}.
      *
-     * @param command e.g. {@code java -cp mayfly.jar io.mayfly.dist.Main agent --router-header-timeout 30s}
+     * @param command e.g. {@code java -cp mayfly.jar <the launcher class> agent --router-header-timeout 30s}, as the launcher builds it
      */
     public static EmbeddedAgent startOrAdopt(Path data, List<String> command, String name, String serverId, Tokens tokens, RemoteHosts hosts,
                                              URI api, String router, String domain, String keyFingerprint, Duration wait)

@@ -1,5 +1,7 @@
 package io.mayfly.server.hosts;
 
+import io.mayfly.server.http.ApiError;
+
 import io.mayfly.wire.StagedTest;
 import io.mayfly.server.registry.SigningKey;
 import io.mayfly.server.release.AppLogs;
@@ -155,7 +157,7 @@ public final class RemoteHosts implements DeployTarget, AutoCloseable {
         String version = io.mayfly.wire.Version.said(registration.version());
         if (protocol != AgentViews.PROTOCOL) {
             String upgrade = protocol < AgentViews.PROTOCOL ? "the agent" : "the server";
-            throw new io.mayfly.server.web.ApiError(409, "agent " + name + " (Mayfly " + version + ") speaks agent protocol " + protocol
+            throw new io.mayfly.server.http.ApiError(409, "agent " + name + " (Mayfly " + version + ") speaks agent protocol " + protocol
                     + ", this server (Mayfly " + io.mayfly.wire.Version.CURRENT + ") speaks " + AgentViews.PROTOCOL,
                     "upgrade " + upgrade + " to the same Mayfly version as the other");
         }

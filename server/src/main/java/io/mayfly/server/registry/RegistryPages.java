@@ -1,6 +1,6 @@
 package io.mayfly.server.registry;
 
-import io.mayfly.server.web.Html;
+import io.mayfly.server.http.Html;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mayfly.wire.RegistryViews.ArtifactChange;
 import io.mayfly.wire.RegistryViews.ArtifactDetail;
@@ -17,8 +17,8 @@ import io.mayfly.wire.RegistryViews.Verdict;
 import java.util.List;
 import java.util.Map;
 
-import static io.mayfly.server.web.Html.esc;
-import static io.mayfly.server.web.Html.link;
+import static io.mayfly.server.http.Html.esc;
+import static io.mayfly.server.http.Html.link;
 
 /** The registry's HTML, rendered from the same records the JSON endpoints return, so both always agree. */
 final class RegistryPages {

@@ -1,8 +1,8 @@
 package io.mayfly.server.registry;
 
-import static io.mayfly.server.web.ApiRoutes.json;
-import io.mayfly.server.web.ConsoleEvents;
-import io.mayfly.server.web.Html;
+import static io.mayfly.server.http.Answers.json;
+import io.mayfly.server.http.ConsoleEvents;
+import io.mayfly.server.http.Html;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
@@ -17,8 +17,8 @@ import io.mayfly.server.store.ContentAddressedBlobs;
 import io.mayfly.server.store.Rebuilds;
 import io.mayfly.server.store.Releases;
 import io.mayfly.server.store.Tokens;
-import io.mayfly.server.web.Access;
-import io.mayfly.server.web.ApiError;
+import io.mayfly.server.http.Access;
+import io.mayfly.server.http.ApiError;
 import io.mayfly.wire.ArtifactSignatures;
 import io.mayfly.wire.Json;
 import io.mayfly.wire.RegistryViews.ArtifactDetail;
@@ -55,7 +55,7 @@ import java.util.regex.Pattern;
  */
 public final class RegistryRoutes {
     private static final Logger log = LoggerFactory.getLogger(RegistryRoutes.class);
-    private static final String TOKEN = io.mayfly.server.web.ApiRoutes.TOKEN;
+    private static final String TOKEN = io.mayfly.server.http.Access.TOKEN;
     private static final Pattern SHA256 = Pattern.compile("(?:sha256:)?([0-9a-f]{64})");
     private static final Pattern BUILD_REF = Pattern.compile("([a-z][a-z0-9-]{0,62}):(\\d+)");
     private static final Pattern LATEST = Pattern.compile("/(build|builds)/latest(?=/|$)");

@@ -4,7 +4,7 @@ import io.javalin.config.JavalinConfig;
 import io.mayfly.server.release.Actor;
 import io.mayfly.server.store.Audit;
 import io.mayfly.server.store.Retention;
-import io.mayfly.server.web.Access;
+import io.mayfly.server.http.Access;
 import io.mayfly.wire.Json;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

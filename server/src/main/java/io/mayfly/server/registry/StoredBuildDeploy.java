@@ -7,7 +7,7 @@ import io.mayfly.server.release.ReleaseService;
 import io.mayfly.server.store.BuildIndex;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.Releases;
-import io.mayfly.server.web.ApiError;
+import io.mayfly.server.http.ApiError;
 import io.mayfly.wire.manifest.Manifest;
 import io.mayfly.wire.manifest.ManifestException;
 

@@ -1,5 +1,12 @@
 package io.mayfly.server.web;
 
+import static io.mayfly.server.http.Answers.json;
+
+import io.mayfly.server.http.Access;
+import io.mayfly.server.http.ApiError;
+import io.mayfly.server.http.Html;
+import io.mayfly.server.http.RequestBodies;
+
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
@@ -32,8 +39,6 @@ import java.util.regex.Pattern;
 public final class ApiRoutes {
     private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
     private static final Pattern APP_NAME = Pattern.compile("[a-z][a-z0-9-]{0,62}");
-    /** The request attribute that holds the caller's checked token. */
-    public static final String TOKEN = "mayfly.token";
     private static final int MAX_LOCK_REASON = 1000;
     /** What a public registry means, as the audit log says it. */
     private static final String PUBLIC = "anyone may read its builds and artifacts without a token";
@@ -111,7 +116,7 @@ public final class ApiRoutes {
             // A public app's registry as JSON: the registry's own rule (Access#readRegistry) decides who reads it.
             if (ctx.header("Authorization") == null && RegistryRoutes.readsWithoutToken(ctx)) return;
             Tokens.Token token = access.authenticate(ctx.header("Authorization"));
-            ctx.attribute(TOKEN, token);
+            ctx.attribute(Access.TOKEN, token);
             Actor.set("token " + token.id());
         });
         r.after("/api/v1/*", ctx -> Actor.clear());
@@ -120,7 +125,7 @@ public final class ApiRoutes {
         r.get("/api/v1/drivers", ctx -> json(ctx, 200, views.drivers()));
         r.post("/api/v1/drivers/{driver}/reprobe", ctx -> {
             // An admin, for every host or the one named; an agent token, for its own host.
-            Tokens.Token token = ctx.attribute(TOKEN);
+            Tokens.Token token = ctx.attribute(Access.TOKEN);
             String host = ctx.queryParam("agent");
             if (host == null && "agent".equals(token.scope())) host = token.app();
             if (host == null || !access.allows(token, Access.Need.agent, host)) access.require(token, Access.Need.admin, null);
@@ -131,7 +136,7 @@ public final class ApiRoutes {
         r.get("/api/v1/apps", ctx -> {
             List<Views.AppView> views = new ArrayList<>();
             for (Apps.App a : apps.all()) {
-                if (access.allows(ctx.attribute(TOKEN), Access.Need.read, a.name())) views.add(this.views.app(a));
+                if (access.allows(ctx.attribute(Access.TOKEN), Access.Need.read, a.name())) views.add(this.views.app(a));
             }
             json(ctx, 200, views);
         });
@@ -307,12 +312,7 @@ public final class ApiRoutes {
     }
 
     private void need(Context ctx, Access.Need need, String app) {
-        access.require(ctx.attribute(TOKEN), need, app);
-    }
-
-    /** Answers with {@code body} as JSON: the one way every API route writes its answer. */
-    public static void json(Context ctx, int status, Object body) {
-        ctx.status(status).contentType("application/json").result(Json.write(body));
+        access.require(ctx.attribute(Access.TOKEN), need, app);
     }
 
     private static void error(Context ctx, int status, String error, String hint) {

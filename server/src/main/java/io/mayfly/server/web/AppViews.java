@@ -1,5 +1,7 @@
 package io.mayfly.server.web;
 
+import io.mayfly.server.http.ApiError;
+
 import io.mayfly.server.hosts.RemoteHosts;
 import io.mayfly.server.release.ReleaseService;
 import io.mayfly.server.store.Apps;

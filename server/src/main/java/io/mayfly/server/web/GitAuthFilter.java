@@ -1,5 +1,8 @@
 package io.mayfly.server.web;
 
+import io.mayfly.server.http.Access;
+import io.mayfly.server.http.ApiError;
+
 import io.mayfly.server.release.Actor;
 import io.mayfly.server.store.Tokens;
 import jakarta.servlet.Filter;

@@ -1,6 +1,10 @@
 package io.mayfly.server.web;
 
-import static io.mayfly.server.web.ApiRoutes.json;
+import io.mayfly.server.http.Access;
+import io.mayfly.server.http.ApiError;
+import io.mayfly.server.http.RequestBodies;
+
+import static io.mayfly.server.http.Answers.json;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
@@ -72,7 +76,7 @@ public final class SourceRoutes {
         config.routes.put("/api/v1/apps/{app}/source", ctx -> {
             String app = ctx.pathParam("app");
             // Where an app's code comes from decides what it can read: only an admin moves it, and only to a repository elsewhere.
-            access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.admin, app);
+            access.require(ctx.attribute(Access.TOKEN), Access.Need.admin, app);
             apps.find(app).orElseThrow(() -> ApiError.notFound("no app named " + app, "create it with: mayfly apps:create " + app + " --repo URL"));
             JsonNode body = Json.readBody(ctx.body(), JsonNode.class);
             String repo = body.path("repo").asText("");
@@ -93,7 +97,7 @@ public final class SourceRoutes {
         });
         config.routes.post("/api/v1/apps/{app}/sync", ctx -> {
             String app = ctx.pathParam("app");
-            access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.deploy, app);
+            access.require(ctx.attribute(Access.TOKEN), Access.Need.deploy, app);
             JsonNode body = Json.readBody(ctx.body().isBlank() ? "{}" : ctx.body(), JsonNode.class);
             boolean build = body.path("build").asBoolean(false) || body.path("buildIfChanged").asBoolean(false);
             java.util.List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -102,7 +106,7 @@ public final class SourceRoutes {
         });
         config.routes.post("/api/v1/apps/{app}/builds/{n}/rebuild", ctx -> {
             String app = ctx.pathParam("app");
-            access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.deploy, app);
+            access.require(ctx.attribute(Access.TOKEN), Access.Need.deploy, app);
             int number;
             try {
                 number = Integer.parseInt(ctx.pathParam("n"));
@@ -118,7 +122,7 @@ public final class SourceRoutes {
         });
         config.routes.post("/api/v1/apps/{app}/schedule/run", ctx -> {
             String app = ctx.pathParam("app");
-            access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.deploy, app);
+            access.require(ctx.attribute(Access.TOKEN), Access.Need.deploy, app);
             var outcome = schedule.runNow(app).orElseThrow(() -> ApiError.notFound(app + " has no deployed commit to rebuild", "push first"));
             json(ctx, 200, Map.of("outcome", outcome.getClass().getSimpleName().toLowerCase(), "detail", outcome));
         });

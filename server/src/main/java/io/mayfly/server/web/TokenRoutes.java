@@ -1,6 +1,9 @@
 package io.mayfly.server.web;
 
-import static io.mayfly.server.web.ApiRoutes.json;
+import io.mayfly.server.http.Access;
+import io.mayfly.server.http.ApiError;
+
+import static io.mayfly.server.http.Answers.json;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.config.JavalinConfig;
 import io.mayfly.server.release.Actor;
@@ -43,7 +46,7 @@ public final class TokenRoutes {
     public void register(JavalinConfig config) {
         var r = config.routes;
         r.post("/api/v1/tokens", ctx -> {
-            access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.admin, null);
+            access.require(ctx.attribute(Access.TOKEN), Access.Need.admin, null);
             JsonNode body = Json.readBody(ctx.body().isBlank() ? "{}" : ctx.body(), JsonNode.class);
             String scope = body.path("scope").asText("");
             if (!SCOPES.contains(scope)) {
@@ -69,11 +72,11 @@ public final class TokenRoutes {
             json(ctx, 201, new CreatedView(created.token().id(), created.secret(), scope, app, expires, created.token().description()));
         });
         r.get("/api/v1/tokens", ctx -> {
-            access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.admin, null);
+            access.require(ctx.attribute(Access.TOKEN), Access.Need.admin, null);
             json(ctx, 200, tokens.list());
         });
         r.delete("/api/v1/tokens/{id}", ctx -> {
-            access.require(ctx.attribute(ApiRoutes.TOKEN), Access.Need.admin, null);
+            access.require(ctx.attribute(Access.TOKEN), Access.Need.admin, null);
             String id = ctx.pathParam("id");
             if (!tokens.revoke(id)) throw ApiError.notFound("no token " + id + " that is not revoked already", "see mayfly tokens");
             audit.record("*", Actor.current(), "token", "revoked " + id);

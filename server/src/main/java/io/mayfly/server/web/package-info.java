@@ -1,2 +1,2 @@
-/** The HTTP surface: the REST API under /api/v1, token checks, and the git endpoint's authentication. */
+/** The REST API under /api/v1, the app views it answers with, and the git endpoint's authentication. */
 package io.mayfly.server.web;

@@ -1,5 +1,7 @@
 package io.mayfly.server.web;
 
+import io.mayfly.server.http.ApiError;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.LinkedHashMap;

@@ -1,5 +1,7 @@
 package io.mayfly.server.web;
 
+import io.mayfly.server.http.ApiError;
+
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mayfly.server.store.AppConfig;

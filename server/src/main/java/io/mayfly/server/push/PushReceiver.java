@@ -1,7 +1,10 @@
-package io.mayfly.server.git;
+package io.mayfly.server.push;
+
+import io.mayfly.server.git.GitRepositories;
+import io.mayfly.server.git.RepositorySync;
 
 import io.mayfly.server.release.PushPipeline;
-import io.mayfly.server.web.RequestBodies;
+import io.mayfly.server.http.RequestBodies;
 import jakarta.servlet.http.HttpServletRequest;
 import org.eclipse.jgit.http.server.GitServlet;
 import org.eclipse.jgit.lib.Repository;

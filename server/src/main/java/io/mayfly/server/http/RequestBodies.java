@@ -1,4 +1,4 @@
-package io.mayfly.server.web;
+package io.mayfly.server.http;
 
 import io.javalin.http.Context;
 

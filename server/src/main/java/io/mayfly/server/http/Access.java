@@ -1,4 +1,4 @@
-package io.mayfly.server.web;
+package io.mayfly.server.http;
 
 import io.mayfly.server.store.Apps;
 import io.mayfly.server.store.Tokens;
@@ -13,6 +13,9 @@ import java.util.Optional;
  * password, which is how git sends it), what that token may do, and who may read an app's registry.
  */
 public final class Access {
+    /** The request attribute holding the caller's token, once checked. */
+    public static final String TOKEN = "mayfly.token";
+
     /** {@code agent}: what a remote agent does for itself (register, read its desired state, report), on its own name only. */
     public enum Need { read, upload, deploy, admin, agent }
 

@@ -1,4 +1,6 @@
-package io.mayfly.server.git;
+package io.mayfly.server.push;
+
+import io.mayfly.server.git.GitRepositories;
 
 import io.mayfly.server.release.PushPipeline;
 import jakarta.servlet.Filter;
