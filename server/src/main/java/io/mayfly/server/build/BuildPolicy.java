@@ -1,6 +1,6 @@
 package io.mayfly.server.build;
 
-import io.mayfly.agent.sandbox.Sandbox;
+import io.mayfly.sandbox.Sandbox;
 import io.mayfly.wire.Human;
 
 import java.io.IOException;

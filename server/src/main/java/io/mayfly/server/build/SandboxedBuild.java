@@ -1,7 +1,7 @@
 package io.mayfly.server.build;
 
-import io.mayfly.agent.sandbox.Network;
-import io.mayfly.agent.sandbox.Sandbox;
+import io.mayfly.sandbox.Network;
+import io.mayfly.sandbox.Sandbox;
 import io.mayfly.wire.Human;
 
 import java.io.ByteArrayOutputStream;

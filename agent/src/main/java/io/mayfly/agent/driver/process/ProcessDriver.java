@@ -7,8 +7,8 @@ import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceSpec;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
-import io.mayfly.agent.sandbox.Network;
-import io.mayfly.agent.sandbox.Sandbox;
+import io.mayfly.sandbox.Network;
+import io.mayfly.sandbox.Sandbox;
 
 import java.io.File;
 import java.io.IOException;

@@ -8,9 +8,9 @@ import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
 import io.mayfly.agent.driver.VmHost;
 import io.mayfly.agent.driver.process.ProcessStat;
-import io.mayfly.agent.sandbox.Network;
-import io.mayfly.agent.sandbox.Pasta;
-import io.mayfly.agent.sandbox.Sandbox;
+import io.mayfly.sandbox.Network;
+import io.mayfly.sandbox.Pasta;
+import io.mayfly.sandbox.Sandbox;
 
 import java.io.File;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.mayfly.agent.sandbox;
+package io.mayfly.sandbox;
 
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;

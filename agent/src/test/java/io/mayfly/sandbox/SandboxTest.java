@@ -1,4 +1,4 @@
-package io.mayfly.agent.sandbox;
+package io.mayfly.sandbox;
 
 import io.mayfly.agent.driver.process.TestServer;
 import org.junit.jupiter.api.BeforeEach;
