@@ -205,7 +205,7 @@ public final class MayflyServer implements AutoCloseable {
         var gitServlet = PushReceiver.servlet(repos, name -> apps.find(name).isPresent(), pipeline, settings.maxUploadBytes());
         Views.ServerInfo[] infoHolder = new Views.ServerInfo[1];
         AppViews appViews = new AppViews(() -> infoHolder[0], builds, releases, releaseService, hosts);
-        RequestHistory requestHistory = new RequestHistory(metrics, hosts::requestTotals).start();
+        RequestHistory requestHistory = new RequestHistory(hosts::requestTotals).start();
         DashboardRoutes dashboard = new DashboardRoutes(new Sessions(), access, apps, releases, releaseService, appConfig, audit,
                 appViews, logs, requestHistory, metrics, () -> new DashboardPages.Hosts(settings.embeddedAgent(), appViews.drivers(),
                         hosts.views(), buildQueue.workers()));

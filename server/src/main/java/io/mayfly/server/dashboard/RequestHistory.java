@@ -1,8 +1,5 @@
 package io.mayfly.server.dashboard;
 
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
-import io.mayfly.agent.router.Router;
 import io.mayfly.wire.AgentViews;
 
 import java.time.Duration;
@@ -17,9 +14,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The recent request rate and latency of each app, for the dashboard's chart: every {@link #STEP} the router's
- * Micrometer timers, and the totals remote agents' routers last reported, are read, and the difference since the
- * last reading becomes one point (requests per second, mean latency in ms), summed over the routers serving the app.
+ * The recent request rate and latency of each app, for the dashboard's chart: every {@link #STEP} the totals the
+ * agents' routers last reported (the embedded agent's too: it runs in a process of its own) are read, and the
+ * difference since the last reading becomes one point (requests per second, mean latency in ms), summed over the routers serving the app.
  * A total that went down (its agent restarted) counts from zero. Keeps the last {@link #POINTS} points (10 minutes)
  * per app, in memory.
  */
@@ -32,21 +29,15 @@ public final class RequestHistory implements AutoCloseable {
 
     private record Reading(long count, double totalMs) {}
 
-    private final MeterRegistry registry;
-    private final Supplier<Map<String, List<AgentViews.RequestTotals>>> remote;
-    /** The last reading of each router's totals for each app, keyed "app@router" ("" for the server's own). */
+    private final Supplier<Map<String, List<AgentViews.RequestTotals>>> reported;
+    /** The last reading of each router's totals for each app, keyed "app@agent". */
     private final Map<String, Reading> last = new ConcurrentHashMap<>();
     private final Map<String, ArrayDeque<Point>> points = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("request-history").factory());
 
-    public RequestHistory(MeterRegistry registry) {
-        this(registry, Map::of);
-    }
-
-    /** @param remote the totals of remote agents' routers, by agent ({@link io.mayfly.server.hosts.RemoteHosts#requestTotals}) */
-    public RequestHistory(MeterRegistry registry, Supplier<Map<String, List<AgentViews.RequestTotals>>> remote) {
-        this.registry = registry;
-        this.remote = remote;
+    /** @param reported the totals of the agents' routers, by agent ({@link io.mayfly.server.hosts.RemoteHosts#requestTotals}) */
+    public RequestHistory(Supplier<Map<String, List<AgentViews.RequestTotals>>> reported) {
+        this.reported = reported;
     }
 
     public RequestHistory start() {
@@ -54,15 +45,11 @@ public final class RequestHistory implements AutoCloseable {
         return this;
     }
 
-    /** Reads every app's timer and reported totals once; public for tests, which cannot wait for the schedule. */
+    /** Reads every agent's reported totals once; public for tests, which cannot wait for the schedule. */
     public void sample() {
         Instant now = Instant.now();
         Map<String, double[]> steps = new java.util.TreeMap<>(); // app -> {requests, total ms}
-        for (Timer t : registry.find(Router.REQUESTS).timers()) {
-            String app = t.getId().getTag("app");
-            if (app != null) step(app, "", new Reading(t.count(), t.totalTime(TimeUnit.MILLISECONDS)), steps);
-        }
-        remote.get().forEach((agent, totals) -> totals.forEach(r -> step(r.app(), agent, new Reading(r.count(), r.totalMs()), steps)));
+        reported.get().forEach((agent, totals) -> totals.forEach(r -> step(r.app(), agent, new Reading(r.count(), r.totalMs()), steps)));
         double seconds = STEP.toMillis() / 1000.0;
         steps.forEach((app, d) -> {
             Point p = new Point(now, d[0] / seconds, d[0] <= 0 ? 0 : d[1] / d[0]);

@@ -1,29 +1,31 @@
 package io.mayfly.server.dashboard;
 
-import io.mayfly.agent.router.Router;
 import io.mayfly.wire.AgentViews;
-import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+/** The dashboard's request chart, from the totals agents' routers report (the embedded agent's like any other). */
 class RequestHistoryTest {
+    private static List<AgentViews.RequestTotals> web(long count, double totalMs) {
+        return List.of(new AgentViews.RequestTotals("web", count, totalMs));
+    }
+
     @Test
     void eachSampleIsTheRateAndMeanLatencySinceTheLastOneAndTheChartDrawsThem() {
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        Timer web = Timer.builder(Router.REQUESTS).tag("app", "web").register(registry);
-        try (RequestHistory history = new RequestHistory(registry)) {
+        Map<String, List<AgentViews.RequestTotals>> reported = new ConcurrentHashMap<>(Map.of("local", web(0, 0)));
+        try (RequestHistory history = new RequestHistory(() -> reported)) {
             history.sample(); // the first reading only sets the baseline
             assertThat(history.of("web")).isEmpty();
 
-            for (int i = 0; i < 50; i++) web.record(Duration.ofMillis(2));
+            reported.put("local", web(50, 100)); // 50 requests of 2 ms
             history.sample();
-            for (int i = 0; i < 10; i++) web.record(Duration.ofMillis(8));
+            reported.put("local", web(60, 180)); // then 10 of 8 ms
             history.sample();
 
             List<RequestHistory.Point> points = history.of("web");
@@ -43,25 +45,22 @@ class RequestHistoryTest {
 
     @Test
     void onlyTheLastPointsAreKept() {
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        Timer.builder(Router.REQUESTS).tag("app", "web").register(registry);
-        try (RequestHistory history = new RequestHistory(registry)) {
+        try (RequestHistory history = new RequestHistory(() -> Map.of("local", web(0, 0)))) {
             for (int i = 0; i < RequestHistory.POINTS + 10; i++) history.sample();
             assertThat(history.of("web")).hasSize(RequestHistory.POINTS);
         }
     }
 
     @Test
-    void remoteAgentsTotalsAddToTheServersOwnAndAnAgentRestartCountsFromZero() {
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        Timer web = Timer.builder(Router.REQUESTS).tag("app", "web").register(registry);
-        java.util.Map<String, List<AgentViews.RequestTotals>> reported = new java.util.concurrent.ConcurrentHashMap<>();
+    void theTotalsOfEveryAgentServingAnAppAddUpAndAnAgentRestartCountsFromZero() {
+        Map<String, List<AgentViews.RequestTotals>> reported = new ConcurrentHashMap<>();
+        reported.put("local", web(0, 0));
         reported.put("host-a", List.of(new AgentViews.RequestTotals("web", 100, 400), new AgentViews.RequestTotals("api", 7, 7)));
-        try (RequestHistory history = new RequestHistory(registry, () -> reported)) {
+        try (RequestHistory history = new RequestHistory(() -> reported)) {
             history.sample();
             assertThat(history.of("web")).isEmpty();
 
-            for (int i = 0; i < 10; i++) web.record(Duration.ofMillis(10)); // 10 on the server's router, 100 ms
+            reported.put("local", web(10, 100)); // 10 on the embedded agent's router, 100 ms
             reported.put("host-a", List.of(new AgentViews.RequestTotals("web", 130, 490), new AgentViews.RequestTotals("api", 7, 7)));
             history.sample();
             double seconds = RequestHistory.STEP.toMillis() / 1000.0;
@@ -71,7 +70,7 @@ class RequestHistoryTest {
             assertThat(history.of("api").getLast().perSecond()).isZero();
 
             // host-a restarted: its totals start again from zero, and count as what it served since.
-            reported.put("host-a", List.of(new AgentViews.RequestTotals("web", 5, 50)));
+            reported.put("host-a", web(5, 50));
             history.sample();
             assertThat(history.of("web").getLast().perSecond()).isCloseTo(5 / seconds, within(1e-9));
             assertThat(history.of("web").getLast().meanMs()).isCloseTo(10.0, within(1e-6));
