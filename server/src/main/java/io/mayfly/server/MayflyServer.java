@@ -205,10 +205,10 @@ public final class MayflyServer implements AutoCloseable {
         var gitServlet = PushReceiver.servlet(repos, name -> apps.find(name).isPresent(), pipeline, settings.maxUploadBytes());
         Views.ServerInfo[] infoHolder = new Views.ServerInfo[1];
         AppViews appViews = new AppViews(() -> infoHolder[0], builds, releases, releaseService, hosts);
-        RequestHistory requestHistory = new RequestHistory(hosts::requestTotals).start();
+        RequestHistory requestHistory = new RequestHistory(hosts.reports()::requestTotals).start();
         DashboardRoutes dashboard = new DashboardRoutes(new Sessions(), access, apps, releases, releaseService, appConfig, audit,
                 appViews, logs, requestHistory, metrics, () -> new DashboardPages.Hosts(settings.embeddedAgent(), appViews.drivers(),
-                        hosts.views(), buildQueue.workers()));
+                        hosts.views().agents(), buildQueue.workers()));
         Javalin http = Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
             config.http.maxRequestSize = RequestBodies.MAX_BODY; // every ctx.body() and form; uploads and git pushes stream past it

@@ -61,7 +61,7 @@ public final class AgentRoutes {
         var r = config.routes;
         r.get("/api/v1/agents", ctx -> {
             access.require(ctx.attribute(Access.TOKEN), Access.Need.admin, null);
-            json(ctx, 200, hosts.views());
+            json(ctx, 200, hosts.views().agents());
         });
         r.get("/api/v1/workers", ctx -> {
             access.require(ctx.attribute(Access.TOKEN), Access.Need.admin, null);
@@ -111,15 +111,15 @@ public final class AgentRoutes {
             if (body.drivers() == null || body.drivers().isEmpty()) {
                 throw ApiError.badRequest("agent " + name + " offers no driver", "an agent registers the drivers that can run on its host");
             }
-            json(ctx, 200, hosts.register(name, body));
+            json(ctx, 200, hosts.reports().register(name, body));
         });
         r.post("/api/v1/agents/{name}/status", ctx -> {
             String name = agent(ctx);
             requireHosts(name);
-            if (!hosts.report(name, Json.readBody(ctx.body(), AgentViews.Status.class))) {
+            if (!hosts.reports().report(name, Json.readBody(ctx.body(), AgentViews.Status.class))) {
                 throw ApiError.notFound("agent " + name + " is not registered", "register first: POST /api/v1/agents/" + name);
             }
-            json(ctx, 200, hosts.answer(name));
+            json(ctx, 200, hosts.reports().answer(name));
         });
         r.get("/api/v1/agents/{name}/desired", ctx -> {
             String name = agent(ctx);
@@ -129,26 +129,26 @@ public final class AgentRoutes {
                 stream(ctx, name);
                 return;
             }
-            AgentViews.DesiredState state = hosts.desired(name);
+            AgentViews.DesiredState state = hosts.desired().desired(name);
             json(ctx, 200, state);
         });
         r.post("/api/v1/agents/{name}/lines", ctx -> {
             String name = agent(ctx);
             requireHosts(name);
-            boolean shown = hosts.lines(name, Json.readBody(ctx.body(), AgentViews.DeployLines.class), ctx.header("Authorization"));
+            boolean shown = hosts.waits().lines(name, Json.readBody(ctx.body(), AgentViews.DeployLines.class), ctx.header("Authorization"));
             ctx.status(shown ? 204 : 410);
         });
         r.post("/api/v1/agents/{name}/tests", ctx -> {
             String name = agent(ctx);
             requireHosts(name);
-            json(ctx, 200, hosts.test(name, ctx.req().getRemoteAddr(), Json.readBody(ctx.body(), AgentViews.StagedTestRequest.class),
+            json(ctx, 200, hosts.waits().test(name, ctx.req().getRemoteAddr(), Json.readBody(ctx.body(), AgentViews.StagedTestRequest.class),
                     ctx.header("Authorization")));
         });
         r.get("/api/v1/agents/{name}/blobs/{sha256}", ctx -> {
             String name = agent(ctx);
             requireHosts(name);
             String sha256 = ctx.pathParam("sha256");
-            if (!hosts.assigned(name, sha256)) {
+            if (!hosts.desired().assigned(name, sha256)) {
                 throw ApiError.notFound("sha256:" + sha256 + " is not an artifact of anything agent " + name + " must run", null);
             }
             Path file = blobs.verify(sha256);
@@ -164,7 +164,7 @@ public final class AgentRoutes {
         BlockingQueue<AgentViews.DesiredState> changes = new LinkedBlockingQueue<>();
         ctx.status(200).contentType("text/event-stream").header("Cache-Control", "no-cache").header("X-Accel-Buffering", "no");
         var out = ctx.res().getOutputStream();
-        Runnable unsubscribe = hosts.subscribe(name, changes::add);
+        Runnable unsubscribe = hosts.desired().subscribe(name, changes::add);
         try {
             long lastWrite = System.nanoTime();
             while (!hosts.closed()) {

@@ -81,7 +81,7 @@ public final class EmbeddedAgent {
             log.info("started the embedded agent: pid {} (its log: {})", started.pid(), home.resolve("agent.log"));
         }
         long deadline = System.nanoTime() + wait.toNanos();
-        while (!hosts.registeredVersion(name).map(found.version()::equals).orElse(false)) {
+        while (!hosts.reports().registeredVersion(name).map(found.version()::equals).orElse(false)) {
             if (started != null && !started.isAlive()) {
                 throw new IllegalStateException("the embedded agent exited with code " + started.exitValue() + " before it registered:\n"
                         + tail(home.resolve("agent.log"), 20));

@@ -58,7 +58,7 @@ public final class AppViews {
 
     /** The drivers instances can run on: those the agents offer (the embedded one's too), and why the others cannot run. */
     public List<Views.DriverView> drivers() {
-        return hosts.drivers();
+        return hosts.views().drivers();
     }
 
     /**
@@ -71,7 +71,7 @@ public final class AppViews {
         if (embedded != null && host != null && !host.equals(embedded)) {
             throw ApiError.notFound("this server runs its instances on its embedded agent " + embedded + ", not on " + host, "leave out --agent");
         }
-        List<String> asked = hosts.reprobe(driver, host);
+        List<String> asked = hosts.reports().reprobe(driver, host);
         if (asked.isEmpty()) {
             throw ApiError.notFound(host == null ? "no agent offers the driver " + driver : "agent " + host + " does not offer the driver " + driver,
                     "see mayfly drivers and mayfly agents");
@@ -79,7 +79,7 @@ public final class AppViews {
         if (embedded != null) {
             // The embedded agent is on this host and reports every second: what it says after forgetting is worth the wait.
             try {
-                Optional<String> detail = hosts.awaitReprobed(embedded, driver, java.time.Duration.ofSeconds(5));
+                Optional<String> detail = hosts.reports().awaitReprobed(embedded, driver, java.time.Duration.ofSeconds(5));
                 if (detail.isPresent()) return new Views.Reprobed(driver, asked, detail.get());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -93,6 +93,6 @@ public final class AppViews {
      * traffic, "staged" when alive but not routed.
      */
     public List<Views.InstanceView> instances(String app) {
-        return hosts.instances(app);
+        return hosts.views().instances(app);
     }
 }
