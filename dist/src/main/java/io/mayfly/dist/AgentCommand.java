@@ -1,7 +1,7 @@
 package io.mayfly.dist;
 
 import io.mayfly.agent.Agent;
-import io.mayfly.agent.driver.Drivers;
+import io.mayfly.agent.Drivers;
 import io.mayfly.agent.router.Router;
 import io.mayfly.agent.supervisor.RestartPolicy;
 import io.mayfly.agent.remote.RemoteAgent;

@@ -1,6 +1,5 @@
 package io.mayfly.agent.driver;
 
-import io.mayfly.agent.driver.process.ProcessStat;
 
 import java.io.File;
 import java.io.IOException;

@@ -8,7 +8,7 @@ import io.javalin.http.Cookie;
 import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.SameSite;
-import io.mayfly.agent.driver.process.ProcessStat;
+import io.mayfly.agent.driver.ProcessStat;
 import io.mayfly.server.release.Actor;
 import io.mayfly.server.release.DeployLocked;
 import io.mayfly.server.release.AppLogs;

@@ -1,5 +1,7 @@
 package io.mayfly.agent.driver.process;
 
+import io.mayfly.agent.driver.ProcessStat;
+
 import io.mayfly.agent.driver.Guest;
 import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceState;

@@ -7,7 +7,7 @@ import io.mayfly.agent.driver.InstanceSpec;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
 import io.mayfly.agent.driver.VmHost;
-import io.mayfly.agent.driver.process.ProcessStat;
+import io.mayfly.agent.driver.ProcessStat;
 import io.mayfly.sandbox.Network;
 import io.mayfly.sandbox.Pasta;
 import io.mayfly.sandbox.Sandbox;

@@ -4,7 +4,7 @@ import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
 import io.mayfly.agent.driver.VmHost;
-import io.mayfly.agent.driver.process.ProcessStat;
+import io.mayfly.agent.driver.ProcessStat;
 
 import java.io.IOException;
 import java.nio.file.Path;

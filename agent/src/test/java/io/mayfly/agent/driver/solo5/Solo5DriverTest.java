@@ -9,7 +9,7 @@ import io.mayfly.agent.driver.InstanceStateFile;
 import io.mayfly.agent.driver.StandIns;
 import io.mayfly.agent.driver.Tap;
 import io.mayfly.agent.driver.TapDevices;
-import io.mayfly.agent.driver.process.ProcessStat;
+import io.mayfly.agent.driver.ProcessStat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
-package io.mayfly.agent.driver;
+package io.mayfly.agent;
 
+import io.mayfly.agent.driver.Driver;
 import io.mayfly.agent.driver.firecracker.FirecrackerDriver;
 import io.mayfly.agent.driver.process.ProcessDriver;
 import io.mayfly.agent.driver.qemu.QemuDriver;

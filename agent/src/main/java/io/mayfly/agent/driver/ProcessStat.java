@@ -1,4 +1,4 @@
-package io.mayfly.agent.driver.process;
+package io.mayfly.agent.driver;
 
 import java.io.IOException;
 import java.nio.file.Files;
