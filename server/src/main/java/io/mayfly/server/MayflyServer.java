@@ -166,6 +166,8 @@ public final class MayflyServer implements AutoCloseable {
         if (interruptedBuilds + interruptedReleases > 0) {
             log.warn("marked {} build(s) and {} release(s) failed: they were running when the server stopped", interruptedBuilds, interruptedReleases);
         }
+        int specs = builds.storeSpecs() + releases.storeSpecs();
+        if (specs > 0) log.info("kept the parsed manifest of {} build(s) and release(s) stored before", specs);
         String createdAdminToken = ensureAdminToken(tokens, data.resolve("admin.token"));
 
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

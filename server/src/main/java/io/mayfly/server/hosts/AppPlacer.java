@@ -5,7 +5,6 @@ import io.mayfly.server.store.Agents;
 import io.mayfly.server.store.Formation;
 import io.mayfly.server.store.Releases;
 import io.mayfly.wire.manifest.Manifest;
-import io.mayfly.wire.manifest.ManifestException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,14 +74,9 @@ final class AppPlacer {
     long usedMb(String agent) {
         long used = 0;
         for (String app : agents.appsOn(agent)) {
-            Optional<Releases.Release> live = releases.live(app);
-            if (live.isEmpty()) continue;
-            try {
-                Manifest m = Manifest.parse("mayfly.toml", live.get().manifest());
-                used += (m.run().memoryBytes() >> 20) * Math.max(1, formation.instances(app).orElse(m.run().instances()));
-            } catch (ManifestException e) {
-                // counted as nothing; the error is reported where the release is used
-            }
+            Manifest m = releases.live(app).map(Releases.Release::spec).orElse(null);
+            if (m == null) continue; // counted as nothing; a manifest that does not parse is reported where the release is used
+            used += (m.run().memoryBytes() >> 20) * Math.max(1, formation.instances(app).orElse(m.run().instances()));
         }
         return used;
     }
@@ -109,17 +103,17 @@ final class AppPlacer {
             for (String app : agents.appsOn(down)) {
                 Optional<Releases.Release> live = releases.live(app);
                 if (live.isEmpty()) continue;
-                try {
-                    Manifest manifest = Manifest.parse("mayfly.toml", live.get().manifest());
-                    Optional<String> moved = placeFor(app, manifest);
-                    if (moved.isPresent() && !moved.get().equals(down)) {
-                        logs.event(app, "agent " + down + " is down; v" + live.get().version() + " moves to agent " + moved.get());
-                        desired.changed(moved.get());
-                    } else {
-                        logs.event(app, "agent " + down + " is down and no other agent offers " + manifest.run().driver() + "; " + app + " waits for one");
-                    }
-                } catch (ManifestException e) {
-                    log.error("cannot move {}: its manifest no longer parses", app, e);
+                Manifest manifest = live.get().spec();
+                if (manifest == null) {
+                    log.error("cannot move {}: its manifest does not parse", app);
+                    continue;
+                }
+                Optional<String> moved = placeFor(app, manifest);
+                if (moved.isPresent() && !moved.get().equals(down)) {
+                    logs.event(app, "agent " + down + " is down; v" + live.get().version() + " moves to agent " + moved.get());
+                    desired.changed(moved.get());
+                } else {
+                    logs.event(app, "agent " + down + " is down and no other agent offers " + manifest.run().driver() + "; " + app + " waits for one");
                 }
             }
         }

@@ -9,7 +9,6 @@ import io.mayfly.server.store.Releases;
 import io.mayfly.server.target.BootArguments;
 import io.mayfly.wire.AgentViews;
 import io.mayfly.wire.manifest.Manifest;
-import io.mayfly.wire.manifest.ManifestException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -127,12 +126,8 @@ public final class DesiredStates {
     }
 
     private static Optional<Manifest> manifest(Releases.Release release) {
-        try {
-            return Optional.of(Manifest.parse("mayfly.toml (release v" + release.version() + ")", release.manifest()));
-        } catch (ManifestException e) {
-            log.error("the stored manifest of {} v{} no longer parses", release.app(), release.version(), e);
-            return Optional.empty();
-        }
+        if (release.spec() == null) log.error("the stored manifest of {} v{} does not parse", release.app(), release.version());
+        return Optional.ofNullable(release.spec());
     }
 
     /** The artifacts an agent boots a release from, the boot image first: its main artifact, then its initrd if any. */

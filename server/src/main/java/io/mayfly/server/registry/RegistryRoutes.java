@@ -288,13 +288,9 @@ public final class RegistryRoutes {
 
     /** The artifact the manifest names as the image; the first one when the manifest cannot say. */
     static Optional<Builds.Artifact> mainArtifact(Builds.Build b) {
-        if (b.manifest() != null) {
-            try {
-                Optional<Builds.Artifact> named = b.main(Manifest.parse("mayfly.toml", b.manifest()).build().artifact());
-                if (named.isPresent()) return named;
-            } catch (Exception unreadable) {
-                // an old or hand-made manifest: fall back to the first artifact
-            }
+        if (b.spec() != null) { // else an old or hand-made manifest: the first artifact
+            Optional<Builds.Artifact> named = b.main(b.spec().build().artifact());
+            if (named.isPresent()) return named;
         }
         return b.artifacts().stream().findFirst();
     }

@@ -9,7 +9,6 @@ import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.Releases;
 import io.mayfly.server.http.ApiError;
 import io.mayfly.wire.manifest.Manifest;
-import io.mayfly.wire.manifest.ManifestException;
 
 import java.util.Comparator;
 import java.util.Optional;
@@ -44,12 +43,10 @@ final class StoredBuildDeploy {
             throw new ApiError(409, "build #" + build.number() + " of " + app + " has no recorded mayfly.toml, so Mayfly does not know how to run it",
                     "push the source again, or deploy another build");
         }
-        Manifest manifest;
-        try {
-            manifest = Manifest.parse("mayfly.toml of build #" + build.number(), build.manifest());
-        } catch (ManifestException e) {
-            throw new ApiError(409, "the mayfly.toml recorded with build #" + build.number() + " of " + app + " no longer parses: "
-                    + e.getMessage(), "deploy another build, or push a fixed mayfly.toml");
+        Manifest manifest = build.spec();
+        if (manifest == null) {
+            throw new ApiError(409, "the mayfly.toml recorded with build #" + build.number() + " of " + app + " does not parse",
+                    "deploy another build, or push a fixed mayfly.toml");
         }
         if (strategy != null) {
             manifest = new Manifest(manifest.build(), manifest.run().withStrategy(strategy), manifest.health(), manifest.test());

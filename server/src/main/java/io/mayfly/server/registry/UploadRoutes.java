@@ -92,7 +92,7 @@ public final class UploadRoutes {
         String expected = expectedDigest(ctx);
         long declared = ctx.req().getContentLengthLong();
         if (declared > maxBytes) throw tooLarge(declared);
-        String manifestText = manifest(ctx, app, name);
+        Recorded manifest = manifest(ctx, app, name);
 
         ContentAddressedBlobs.Stored stored;
         try (InputStream body = RequestBodies.limited(ctx.req().getInputStream(), maxBytes)) {
@@ -114,7 +114,7 @@ public final class UploadRoutes {
         String ciUrl = param(ctx, "ci_url", "X-Mayfly-CI-URL");
         if (ciUrl != null) meta.put("ciUrl", ciUrl);
         String command = "upload by token " + token.id() + (ciUrl == null ? "" : " from " + ciUrl);
-        int number = builds.start(app, "upload", commit, manifestText, command);
+        int number = builds.start(app, "upload", commit, manifest.text(), manifest.spec(), command);
         Provenance provenance = Provenance.capture("upload:" + stored.sha256() + " by token " + token.id(), command, meta);
         builds.succeed(app, number, 0, 0, provenance.toJson(), List.of(new Builds.Artifact(name, stored.sha256(), stored.size())));
         logs.event(app, "build #" + number + " uploaded by token " + token.id() + ": " + name + " sha256:" + stored.sha256());
@@ -122,10 +122,9 @@ public final class UploadRoutes {
         Integer release = null;
         String releaseStatus = null;
         if (deploy) {
-            Manifest manifest = Manifest.parse("mayfly.toml", manifestText);
             Builds.Build build = builds.find(app, number).orElseThrow();
-            ReleaseService.Result result = releaseService.locked(app, Progress.NONE, () -> releaseService.release(app, build, manifest,
-                    manifestText, releaseService.currentConfig(app), "Deploy uploaded build #" + number, StagedTest.NONE, Progress.NONE));
+            ReleaseService.Result result = releaseService.locked(app, Progress.NONE, () -> releaseService.release(app, build, manifest.spec(),
+                    manifest.text(), releaseService.currentConfig(app), "Deploy uploaded build #" + number, StagedTest.NONE, Progress.NONE));
             release = result.release().version();
             releaseStatus = result.release().status().name();
             if (!result.ok()) {
@@ -137,8 +136,11 @@ public final class UploadRoutes {
                 release, releaseStatus, "/job/" + app + "/build/" + number)));
     }
 
+    /** A mayfly.toml as sent or kept ({@code text}) and as parsed and checked ({@code spec}). */
+    private record Recorded(String text, Manifest spec) {}
+
     /** The mayfly.toml to record: sent with the upload (base64 in X-Mayfly-Manifest), the live release's, or a default. */
-    private String manifest(Context ctx, String app, String artifact) {
+    private Recorded manifest(Context ctx, String app, String artifact) {
         String sent = ctx.header("X-Mayfly-Manifest");
         String text;
         if (sent != null) {
@@ -151,16 +153,17 @@ public final class UploadRoutes {
         } else {
             text = releases.live(app).map(Releases.Release::manifest).orElse(DEFAULT_MANIFEST.formatted(artifact));
         }
+        Manifest spec;
         try {
-            Manifest m = Manifest.parse("mayfly.toml", text);
-            if (m.build().artifact() != null && !m.build().artifact().equals(artifact)) {
-                throw ApiError.badRequest("the manifest names the artifact " + m.build().artifact() + " but the upload is " + artifact,
-                        "upload with ?artifact=" + m.build().artifact() + ", or send a manifest for this file");
-            }
+            spec = Manifest.parse("mayfly.toml", text);
         } catch (ManifestException e) {
             throw ApiError.badRequest(e.getMessage(), "fix the mayfly.toml sent with the upload");
         }
-        return text;
+        if (spec.build().artifact() != null && !spec.build().artifact().equals(artifact)) {
+            throw ApiError.badRequest("the manifest names the artifact " + spec.build().artifact() + " but the upload is " + artifact,
+                    "upload with ?artifact=" + spec.build().artifact() + ", or send a manifest for this file");
+        }
+        return new Recorded(text, spec);
     }
 
     private static String expectedDigest(Context ctx) {

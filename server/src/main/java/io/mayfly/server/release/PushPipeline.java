@@ -164,7 +164,7 @@ public final class PushPipeline {
             Builds.Artifact main = artifacts.get(0);
             Optional<Releases.Release> live = releases.live(app);
             String config = releaseService.currentConfig(app);
-            if (live.isPresent() && sameAsLive(app, live.get(), artifacts, manifestText)
+            if (live.isPresent() && sameAsLive(app, live.get(), artifacts, manifest)
                     && releaseService.sameConfig(live.get().config(), config)) {
                 progress.say("-----> No change: sha256:" + main.sha256().substring(0, 12) + " with the same settings is already live as v"
                         + live.get().version() + "; not redeploying");
@@ -218,7 +218,7 @@ public final class PushPipeline {
         Optional<String> refused = sandbox.policy().refuseHostPaths(manifest.build().hostPaths())
                 .or(() -> sandbox.policy().refuseTimeout(manifest.build().timeout()));
         if (refused.isPresent()) return new Built.Broken(refused.get());
-        int number = builds.start(app, source, commit.name(), manifestText, shown);
+        int number = builds.start(app, source, commit.name(), manifestText, manifest, shown);
         progress.say("-----> Build #" + number + " (" + shown + ") of " + commit.abbreviate(7).name());
         Path work = workRoot.resolve(app + "-" + number);
         boolean keep = false;
@@ -282,7 +282,8 @@ public final class PushPipeline {
         try (RevWalk walk = new RevWalk(repo)) {
             commit = walk.parseCommit(ObjectId.fromString(original.commitId()));
         }
-        Manifest manifest = Manifest.parse("mayfly.toml of build #" + number, original.manifest());
+        Manifest manifest = original.spec();
+        if (manifest == null) throw new IllegalStateException("build #" + number + " of " + app + " has no mayfly.toml that parses: nothing says how to build it");
         Built built = buildCommit(app, repo, commit, original.manifest(), manifest, "rebuild of #" + number, new Phases(), progress);
         if (built instanceof Built.Broken(String reason)) {
             throw new IllegalStateException("the rebuild of #" + number + " failed: " + reason);
@@ -309,22 +310,17 @@ public final class PushPipeline {
         return new Builds.Artifact(relative, stored.sha256(), stored.size());
     }
 
-    private boolean sameAsLive(String app, Releases.Release live, List<Builds.Artifact> artifacts, String manifestText) {
+    private boolean sameAsLive(String app, Releases.Release live, List<Builds.Artifact> artifacts, Manifest manifest) {
         Optional<Builds.Build> liveBuild = builds.find(app, live.build());
         if (liveBuild.isEmpty()) return false;
         List<String> before = liveBuild.get().artifacts().stream().map(a -> a.name() + "=" + a.sha256()).sorted().toList();
         List<String> now = artifacts.stream().map(a -> a.name() + "=" + a.sha256()).sorted().toList();
-        return before.equals(now) && runSettings(live.manifest()).equals(runSettings(manifestText));
+        return before.equals(now) && live.spec() != null && runSettings(live.spec()).equals(runSettings(manifest));
     }
 
     /** The parts of a manifest that change how a release runs; a different build command alone is no reason to redeploy. */
-    private static String runSettings(String manifestText) {
-        try {
-            Manifest m = Manifest.parse("mayfly.toml", manifestText);
-            return m.run() + "|" + m.health() + "|" + m.test();
-        } catch (ManifestException e) {
-            return manifestText;
-        }
+    private static List<Object> runSettings(Manifest m) {
+        return List.of(m.run(), m.health(), m.test());
     }
 
     private String stagedTest(Path work, Manifest manifest, String url, Progress progress, String app, int number) throws InterruptedException {

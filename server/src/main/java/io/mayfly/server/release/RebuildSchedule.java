@@ -6,7 +6,6 @@ import com.cronutils.model.time.ExecutionTime;
 import com.cronutils.parser.CronParser;
 import io.mayfly.server.store.AppSources;
 import io.mayfly.server.store.Releases;
-import io.mayfly.wire.manifest.Manifest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,7 +68,7 @@ public final class RebuildSchedule {
     }
 
     private void runIfDue(Releases.Release live, Instant now) throws Exception {
-        String schedule = Manifest.parse("mayfly.toml", live.manifest()).build().schedule();
+        String schedule = live.spec() == null ? null : live.spec().build().schedule();
         if (schedule == null) return;
         Instant last = sources.lastScheduledRun(live.app()).orElse(live.createdAt());
         Instant due;

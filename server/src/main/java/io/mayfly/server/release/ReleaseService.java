@@ -10,7 +10,6 @@ import io.mayfly.server.store.Releases;
 import io.mayfly.server.target.BootArguments;
 import io.mayfly.server.target.DeployTarget;
 import io.mayfly.wire.manifest.Manifest;
-import io.mayfly.wire.manifest.ManifestException;
 
 import java.util.List;
 import java.util.Map;
@@ -61,7 +60,7 @@ public final class ReleaseService {
     public Result release(String app, Builds.Build build, Manifest manifest, String manifestText, String config,
                           String description, StagedTest test, Progress progress) throws InterruptedException, DeployLocked {
         requireUnlocked(app);
-        Releases.Release release = releases.create(app, build.number(), description, manifestText, config);
+        Releases.Release release = releases.create(app, build.number(), description, manifestText, manifest, config);
         audit.record(app, Actor.current(), "release", "v" + release.version() + ": " + description);
         logs.event(app, "release v" + release.version() + " created: " + description);
         String unsendable = BootArguments.tooLong(manifest.run().args(), appConfig.cipher().open(config));
@@ -218,10 +217,9 @@ public final class ReleaseService {
     }
 
     private static Manifest parseStored(Releases.Release release) {
-        try {
-            return Manifest.parse("mayfly.toml (release v" + release.version() + ")", release.manifest());
-        } catch (ManifestException e) {
-            throw new IllegalStateException("the stored manifest of " + release.app() + " v" + release.version() + " no longer parses: " + e.getMessage(), e);
+        if (release.spec() == null) {
+            throw new IllegalStateException("the stored manifest of " + release.app() + " v" + release.version() + " does not parse");
         }
+        return release.spec();
     }
 }

@@ -1,5 +1,6 @@
 package io.mayfly.server.store;
 
+import io.mayfly.wire.manifest.Manifest;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
@@ -17,7 +18,7 @@ public final class Builds {
 
     public record Build(String app, int number, Status status, String source, String commitId, String manifest,
                         String command, Integer exitCode, String reason, String provenance, Instant startedAt,
-                        Long durationMs, List<Artifact> artifacts) {
+                        Long durationMs, List<Artifact> artifacts, Manifest spec) {
         public Optional<Artifact> artifact(String name) {
             return artifacts.stream().filter(a -> a.name().equals(name)).findFirst();
         }
@@ -32,7 +33,7 @@ public final class Builds {
     }
 
     private static final String COLUMNS =
-            "app, number, status, source, commit_id, manifest, command, exit_code, reason, provenance, started_at, duration_ms";
+            "app, number, status, source, commit_id, manifest, command, exit_code, reason, provenance, started_at, duration_ms, spec";
 
     private final Jdbi db;
     private final String runner;
@@ -45,15 +46,23 @@ public final class Builds {
 
     public Builds(Jdbi db) { this(db, "server"); }
 
-    /** Allocates the app's next build number and records the build as running. */
+    /** Allocates the app's next build number and records the build as running, its manifest parsed here. */
     public int start(String app, String source, String commitId, String manifest, String command) {
+        return start(app, source, commitId, manifest, StoredSpecs.parsedOrNull(manifest), command);
+    }
+
+    /**
+     * Allocates the app's next build number and records the build as running, with its manifest as parsed
+     * ({@code spec}, null when it has none that parses) and as written ({@code manifest}, for display).
+     */
+    public int start(String app, String source, String commitId, String manifest, Manifest spec, String command) {
         return db.inTransaction(h -> {
             Database.lockApp(h, app);
             int next = h.select("SELECT COALESCE(MAX(number), 0) + 1 FROM builds WHERE app = ?", app)
                     .mapTo(Integer.class).one();
-            h.execute("INSERT INTO builds(app, number, status, source, commit_id, manifest, command, started_at, runner) "
-                            + "VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)",
-                    app, next, source, commitId, manifest, command, System.currentTimeMillis(), runner);
+            h.execute("INSERT INTO builds(app, number, status, source, commit_id, manifest, command, started_at, runner, spec) "
+                            + "VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)",
+                    app, next, source, commitId, manifest, command, System.currentTimeMillis(), runner, StoredSpecs.column(spec));
             return next;
         });
     }
@@ -87,6 +96,11 @@ public final class Builds {
                 + "WHERE status = 'running' AND (runner = ? OR runner IS NULL)").bind(0, runner).execute());
     }
 
+    /** Gives the builds stored before manifests were kept parsed theirs (see {@link StoredSpecs}). */
+    public int storeSpecs() {
+        return StoredSpecs.fill(db, "builds", "number");
+    }
+
     public Optional<Build> find(String app, int number) {
         return db.withHandle(h -> h.select("SELECT " + COLUMNS + " FROM builds WHERE app = ? AND number = ?", app, number)
                 .map((rs, ctx) -> build(h, rs)).findOne());
@@ -110,6 +124,6 @@ public final class Builds {
         return new Build(app, number, Status.valueOf(rs.getString("status")), rs.getString("source"),
                 rs.getString("commit_id"), rs.getString("manifest"), rs.getString("command"), exitCode,
                 rs.getString("reason"), rs.getString("provenance"), Instant.ofEpochMilli(rs.getLong("started_at")),
-                durationMs, artifacts);
+                durationMs, artifacts, StoredSpecs.read(rs.getString("spec")));
     }
 }

@@ -1,5 +1,6 @@
 package io.mayfly.server.store;
 
+import io.mayfly.wire.manifest.Manifest;
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.mayfly.wire.Json;
 import org.jdbi.v3.core.Jdbi;
@@ -20,7 +21,8 @@ public final class Releases {
     public enum Status { deploying, live, superseded, failed }
 
     public record Release(String app, int version, int build, Status status, String reason, String description,
-                          String manifest, String config, Map<String, Long> phases, Instant createdAt, Instant finishedAt) {}
+                          String manifest, String config, Map<String, Long> phases, Instant createdAt, Instant finishedAt,
+                          Manifest spec) {}
 
     private final Jdbi db;
     private final String runner;
@@ -33,13 +35,19 @@ public final class Releases {
 
     public Releases(Jdbi db) { this(db, "server"); }
 
+    /** Creates release vN, its manifest parsed here. */
     public Release create(String app, int build, String description, String manifest, String config) {
+        return create(app, build, description, manifest, StoredSpecs.parsedOrNull(manifest), config);
+    }
+
+    /** Creates release vN with its manifest as parsed ({@code spec}) and as written ({@code manifest}, for display). */
+    public Release create(String app, int build, String description, String manifest, Manifest spec, String config) {
         int version = db.inTransaction(h -> {
             Database.lockApp(h, app);
             int next = h.select("SELECT COALESCE(MAX(version), 0) + 1 FROM releases WHERE app = ?", app).mapTo(Integer.class).one();
-            h.execute("INSERT INTO releases(app, version, build, status, description, manifest, config, created_at, runner) "
-                    + "VALUES (?, ?, ?, 'deploying', ?, ?, ?, ?, ?)", app, next, build, description, manifest, config,
-                    System.currentTimeMillis(), runner);
+            h.execute("INSERT INTO releases(app, version, build, status, description, manifest, config, created_at, runner, spec) "
+                    + "VALUES (?, ?, ?, 'deploying', ?, ?, ?, ?, ?, ?)", app, next, build, description, manifest, config,
+                    System.currentTimeMillis(), runner, StoredSpecs.column(spec));
             return next;
         });
         return find(app, version).orElseThrow();
@@ -83,6 +91,11 @@ public final class Releases {
                 .bind(0, System.currentTimeMillis()).bind(1, runner).execute());
     }
 
+    /** Gives the releases stored before manifests were kept parsed theirs (see {@link StoredSpecs}). */
+    public int storeSpecs() {
+        return StoredSpecs.fill(db, "releases", "version");
+    }
+
     public Optional<Release> live(String app) {
         return db.withHandle(h -> h.select("SELECT * FROM releases WHERE app = ? AND status = 'live'", app)
                 .map((rs, ctx) -> release(rs)).findOne());
@@ -110,7 +123,8 @@ public final class Releases {
         Instant finishedAt = rs.wasNull() ? null : Instant.ofEpochMilli(finished);
         return new Release(rs.getString("app"), rs.getInt("version"), rs.getInt("build"), Status.valueOf(rs.getString("status")),
                 rs.getString("reason"), rs.getString("description"), rs.getString("manifest"), rs.getString("config"),
-                phases == null ? Map.of() : readPhases(phases), Instant.ofEpochMilli(rs.getLong("created_at")), finishedAt);
+                phases == null ? Map.of() : readPhases(phases), Instant.ofEpochMilli(rs.getLong("created_at")), finishedAt,
+                StoredSpecs.read(rs.getString("spec")));
     }
 
     private static Map<String, Long> readPhases(String json) {

@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ProvenanceDiffTest {
     private static Builds.Build build(int n, Provenance p, String sha) {
         return new Builds.Build("hello", n, Builds.Status.succeeded, "git", "c" + n, null, "make", 0, null,
-                p == null ? null : p.toJson(), Instant.EPOCH, 10L, List.of(new Builds.Artifact("hello", sha, 3)));
+                p == null ? null : p.toJson(), Instant.EPOCH, 10L, List.of(new Builds.Artifact("hello", sha, 3)), null);
     }
 
     @Test

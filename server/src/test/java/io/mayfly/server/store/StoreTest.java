@@ -84,6 +84,34 @@ class StoreTest {
     }
 
     @Test
+    void aManifestIsKeptParsedWithItsBuildAndReleaseAndRowsStoredBeforeGetTheirsAtTheNextStart() throws Exception {
+        Jdbi db = open();
+        new Apps(db).create("a");
+        Builds builds = new Builds(db);
+        Releases releases = new Releases(db);
+        String toml = "[build]\ncommand = \"make\"\nartifact = \"hello\"\n[run]\ninstances = 3\n";
+        io.mayfly.wire.manifest.Manifest parsed = io.mayfly.wire.manifest.Manifest.parse("mayfly.toml", toml);
+        builds.start("a", "git", "c1", toml, "make");
+        builds.start("a", "git", "c2", "[build]\ncommand = ", "make"); // a manifest that does not parse: its build fails
+        releases.create("a", 1, "one", toml, "{}");
+        assertThat(builds.find("a", 1).orElseThrow().spec()).isEqualTo(parsed);
+        assertThat(builds.find("a", 2).orElseThrow().spec()).isNull();
+        assertThat(releases.find("a", 1).orElseThrow().spec()).isEqualTo(parsed);
+        assertThat(builds.storeSpecs() + releases.storeSpecs()).as("nothing to do: all kept, or unparseable").isZero();
+
+        // As a server before this version left them: no spec, or one in another version's form.
+        db.useHandle(h -> h.execute("UPDATE builds SET spec = NULL"));
+        db.useHandle(h -> h.execute("UPDATE releases SET spec = '{\"v\":0,\"manifest\":{}}'"));
+        assertThat(releases.find("a", 1).orElseThrow().spec()).isNull();
+        assertThat(builds.storeSpecs()).isEqualTo(1);
+        assertThat(releases.storeSpecs()).isEqualTo(1);
+        assertThat(builds.find("a", 1).orElseThrow().spec()).isEqualTo(parsed);
+        assertThat(builds.find("a", 2).orElseThrow().spec()).isNull();
+        assertThat(releases.find("a", 1).orElseThrow().spec().run().instances()).isEqualTo(3);
+        assertThat(releases.find("a", 1).orElseThrow().manifest()).as("the text is kept for display").isEqualTo(toml);
+    }
+
+    @Test
     void aRestartMarksWhatWasUnderWayAsInterruptedAndKeepsTheLiveRelease() {
         Jdbi db = open();
         new Apps(db).create("a");
