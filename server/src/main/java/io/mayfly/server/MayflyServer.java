@@ -1,11 +1,10 @@
 package io.mayfly.server;
 
 import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
+import io.mayfly.server.store.Stores;
 import java.net.URI;
 import io.mayfly.server.build.BuildPolicy;
-import io.mayfly.server.build.BuildQueue;
-import io.mayfly.server.build.SandboxedBuild;
-import io.mayfly.server.store.BuildJobs;
 import io.mayfly.server.dashboard.DashboardPages;
 import io.mayfly.server.dashboard.DashboardRoutes;
 import io.mayfly.server.dashboard.RequestHistory;
@@ -19,38 +18,22 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.mayfly.server.git.GitRepositories;
 import io.mayfly.server.push.LiveReceivePack;
 import io.mayfly.server.push.PushReceiver;
-import io.mayfly.server.release.AppLocks;
 import io.mayfly.server.release.AppLogs;
-import io.mayfly.server.release.PushPipeline;
-import io.mayfly.server.release.RebuildSchedule;
-import io.mayfly.server.release.SourceBuilds;
-import io.mayfly.server.release.ReleaseService;
 import io.mayfly.server.registry.RegistryRoutes;
 import io.mayfly.server.registry.RetentionRoutes;
 import io.mayfly.server.registry.UploadRoutes;
 import io.mayfly.server.registry.SigningKey;
-import io.mayfly.server.store.AppConfig;
-import io.mayfly.server.store.Agents;
 import io.mayfly.server.hosts.AgentRoutes;
 import io.mayfly.server.hosts.EmbeddedAgent;
 import io.mayfly.server.hosts.RemoteHosts;
-import io.mayfly.server.store.AppSources;
-import io.mayfly.server.store.Apps;
 import io.mayfly.server.store.DurableFiles;
-import io.mayfly.server.store.Formation;
-import io.mayfly.server.store.Audit;
 import io.mayfly.wire.ConfigCipher;
-import io.mayfly.server.store.BuildIndex;
-import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.ContentAddressedBlobs;
 import io.mayfly.server.store.Database;
-import io.mayfly.server.store.Rebuilds;
-import io.mayfly.server.store.Releases;
 import io.mayfly.server.store.Retention;
 import io.mayfly.server.store.S3Blobs;
 import io.mayfly.server.store.SharedKeys;
 import io.mayfly.server.store.Tokens;
-import io.mayfly.server.store.WebhookDeliveries;
 import io.mayfly.server.http.Access;
 import io.mayfly.server.web.ApiRoutes;
 import io.mayfly.server.web.GitAuthFilter;
@@ -80,10 +63,10 @@ import java.util.List;
 import java.util.HexFormat;
 
 /**
- * One Mayfly server with its embedded agent. Everything is constructed here, by hand, so that what talks to
- * what can be read in one file. The embedded agent runs in this process but is driven like a remote one: it
- * registers over HTTP with an agent token made for it at each start, follows its desired state, fetches the
- * artifacts (hash and signature checked) and reports ({@link RemoteAgent}).
+ * One Mayfly server: the control plane (API, git, registry, dashboard, the agents' protocol) over its stores
+ * ({@link Stores}), and the deploy path from a push to a live release ({@link Deploys}). Its instances run on agents:
+ * by default the embedded one, a process of its own on this host that it starts or adopts ({@link EmbeddedAgent})
+ * and drives like a remote one. What talks to what is wired here, by hand.
  */
 public final class MayflyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MayflyServer.class);
@@ -149,98 +132,38 @@ public final class MayflyServer implements AutoCloseable {
 
         Jdbi db = Database.open(settings.database(), data);
         String serverId = serverId(data);
-        Apps apps = new Apps(db);
-        Builds builds = new Builds(db, serverId);
-        Releases releases = new Releases(db, serverId);
-        Tokens tokens = new Tokens(db);
-        ContentAddressedBlobs blobs = new ContentAddressedBlobs(data.resolve("blobs"),
-                settings.blobStore() == null ? null : S3Blobs.open(settings.blobStore()));
+        ConfigCipher cipher = new ConfigCipher(data.resolve("config.key"));
+        SigningKey signingKey = SigningKey.loadOrCreate(data);
+        Stores stores = Stores.open(db, serverId, new ContentAddressedBlobs(data.resolve("blobs"),
+                settings.blobStore() == null ? null : S3Blobs.open(settings.blobStore())), cipher);
         GitRepositories repos = new GitRepositories(data.resolve("git"));
         AppLogs logs = new AppLogs(data.resolve("logs"));
         Path work = data.resolve("work");
         DurableFiles.deleteTree(work);
         Files.createDirectories(work);
-
-        int interruptedBuilds = builds.failInterrupted();
-        int interruptedReleases = releases.failInterrupted();
-        if (interruptedBuilds + interruptedReleases > 0) {
-            log.warn("marked {} build(s) and {} release(s) failed: they were running when the server stopped", interruptedBuilds, interruptedReleases);
-        }
-        int specs = builds.storeSpecs() + releases.storeSpecs();
-        if (specs > 0) log.info("kept the parsed manifest of {} build(s) and release(s) stored before", specs);
-        String createdAdminToken = ensureAdminToken(tokens, data.resolve("admin.token"));
+        recover(stores, serverId);
+        String createdAdminToken = ensureAdminToken(stores.tokens(), data.resolve("admin.token"));
+        SharedKeys.check(db, signingKey.fingerprint(), cipher, data);
 
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(metrics);
         new JvmThreadMetrics().bindTo(metrics);
         new ProcessorMetrics().bindTo(metrics);
-        // The router is the embedded agent's, in its own process (bound there); without it nothing is routed here.
-        InetSocketAddress routerAddress = settings.router();
-
-        String routerUrl = "http://%s." + settings.domain() + ":" + routerAddress.getPort();
-        Audit audit = new Audit(db);
-        ConfigCipher cipher = new ConfigCipher(data.resolve("config.key"));
-        SigningKey signingKey = SigningKey.loadOrCreate(data);
-        SharedKeys.check(db, signingKey.fingerprint(), cipher, data);
-        AppConfig appConfig = new AppConfig(db, cipher);
-        Formation formation = new Formation(db);
-        Agents agentsStore = new Agents(db);
-        int abandoned = agentsStore.clearTargetsOf(serverId); // their releases were failed above
-        if (abandoned > 0) log.warn("{} deploy(s) this server waited for when it stopped are no agent's target any more", abandoned);
-        RemoteHosts hosts = new RemoteHosts(agentsStore, releases, builds, formation, appConfig, signingKey, logs,
-                settings.agentTimeout(), settings.embeddedAgent() ? EMBEDDED_AGENT : null, serverId).reportRouterMetricsTo(metrics)
-                .declaringApps(() -> apps.all().stream().map(Apps.App::name).toList()).start();
-        ReleaseService releaseService = new ReleaseService(hosts, builds, releases, formation,
-                new AppLocks(Duration.ofMinutes(20)), logs, appConfig, audit, routerUrl);
-        SandboxedBuild sandbox = SandboxedBuild.onThisHost(work.resolve("sandbox"),
-                settings.buildPolicy() != null ? settings.buildPolicy() : BuildPolicy.defaults(data));
-        BuildQueue buildQueue = new BuildQueue(new BuildJobs(db), sandbox, work.resolve("jobs"));
-        PushPipeline pipeline = new PushPipeline(builds, releases, blobs, releaseService, buildQueue, sandbox, logs, work, new Rebuilds(db));
-        Access access = new Access(tokens);
-        RetentionRoutes retentionRoutes = new RetentionRoutes(access, new Retention(db, blobs, data.resolve("logs")), audit, settings.keepBuilds());
-        retentionRoutes.startHourly();
-        AppSources appSources = new AppSources(db, appConfig.cipher());
-        SourceBuilds sourceBuilds = new SourceBuilds(repos, appSources, pipeline, logs);
-        RebuildSchedule rebuildSchedule = new RebuildSchedule(releases, appSources, sourceBuilds, logs);
-        rebuildSchedule.start();
-
-        var gitServlet = PushReceiver.servlet(repos, name -> apps.find(name).isPresent(), pipeline, settings.maxUploadBytes());
-        Views.ServerInfo[] infoHolder = new Views.ServerInfo[1];
-        AppViews appViews = new AppViews(() -> infoHolder[0], builds, releases, releaseService, hosts);
+        Deploys deploys = Deploys.start(settings, data, work, stores, logs, repos, signingKey, serverId, metrics);
+        RemoteHosts hosts = deploys.hosts();
         RequestHistory requestHistory = new RequestHistory(hosts.reports()::requestTotals).start();
-        DashboardRoutes dashboard = new DashboardRoutes(new Sessions(), access, apps, releases, releaseService, appConfig, audit,
-                appViews, logs, requestHistory, metrics, () -> new DashboardPages.Hosts(settings.embeddedAgent(), appViews.drivers(),
-                        hosts.views().agents(), buildQueue.workers()));
-        Javalin http = Javalin.create(config -> {
-            config.concurrency.useVirtualThreads = true;
-            config.http.maxRequestSize = RequestBodies.MAX_BODY; // every ctx.body() and form; uploads and git pushes stream past it
-            config.startup.showJavalinBanner = false;
-            config.jetty.modifyServletContextHandler(handler -> {
-                handler.addFilter(new FilterHolder(new GitAuthFilter(access)), "/git/*", EnumSet.of(DispatcherType.REQUEST));
-                handler.addFilter(new FilterHolder(new LiveReceivePack(repos, pipeline, settings.maxUploadBytes())), "/git/*",
-                        EnumSet.of(DispatcherType.REQUEST));
-                handler.addServlet(new ServletHolder(gitServlet), "/git/*");
-            });
-            new TokenRoutes(access, tokens, apps, audit).register(config);
-            retentionRoutes.register(config);
-            new UploadRoutes(access, apps, builds, new BuildIndex(db), releases, releaseService, blobs, logs, settings.maxUploadBytes())
-                    .register(config);
-            new SourceRoutes(access, apps, audit, appSources, new WebhookDeliveries(db), sourceBuilds, rebuildSchedule, logs,
-                    () -> infoHolder[0].apiUrl()).register(config);
-            new ApiRoutes(() -> infoHolder[0], access, apps, builds, releases, releaseService, repos, logs, appConfig, audit, appViews)
-                    .register(config);
-            new RegistryRoutes(access, apps, builds, new BuildIndex(db), new Rebuilds(db), releases, releaseService, blobs, logs,
-                    signingKey, dashboard::sessionToken).register(config);
-            dashboard.register(config);
-            new AgentRoutes(access, hosts, buildQueue, blobs, settings.maxUploadBytes()).register(config);
-        });
+        Listening listening = new Listening();
+        Javalin http = Javalin.create(config -> routes(config, settings, data, stores, deploys, repos, logs, signingKey, metrics,
+                requestHistory, listening));
         http.start(settings.listen().getHostString(), settings.listen().getPort());
         String apiUrl = "http://" + urlHost(settings.listen().getHostString()) + ":" + http.port();
+        // The router is the embedded agent's, in its own process (bound there); without it nothing is routed here.
+        InetSocketAddress routerAddress = settings.router();
         Views.ServerInfo info = new Views.ServerInfo(VERSION, apiUrl,
                 "http://" + urlHost(routerAddress.getHostString()) + ":" + routerAddress.getPort(), settings.domain());
-        infoHolder[0] = info;
+        listening.bound(info);
         // Servers sharing the database pass agents' requests about a deploy on to the server running it, here.
-        agentsStore.registerServer(serverId, settings.listen().getAddress() != null && settings.listen().getAddress().isAnyLocalAddress()
+        stores.agents().registerServer(serverId, settings.listen().getAddress() != null && settings.listen().getAddress().isAnyLocalAddress()
                 ? "http://" + urlHost(java.net.InetAddress.getLocalHost().getCanonicalHostName()) + ":" + http.port() : apiUrl);
 
         EmbeddedAgent embedded = null;
@@ -251,7 +174,7 @@ public final class MayflyServer implements AutoCloseable {
             String host = settings.listen().getAddress() == null || settings.listen().getAddress().isAnyLocalAddress()
                     ? "127.0.0.1" : urlHost(settings.listen().getHostString());
             try {
-                embedded = EmbeddedAgent.startOrAdopt(data, settings.agentCommand(), EMBEDDED_AGENT, serverId, tokens, hosts,
+                embedded = EmbeddedAgent.startOrAdopt(data, settings.agentCommand(), EMBEDDED_AGENT, serverId, stores.tokens(), hosts,
                         URI.create("http://" + host + ":" + http.port()), routerAddress.getHostString() + ":" + routerAddress.getPort(),
                         settings.domain(), signingKey.fingerprint(), REGISTRATION_WAIT);
             } catch (Exception e) {
@@ -261,6 +184,55 @@ public final class MayflyServer implements AutoCloseable {
         }
         DurableFiles.writeAtomically(data.resolve("server.json"), Json.pretty(info), false); // ready: the CLI finds it here
         return new MayflyServer(settings, lockChannel, lock, http, info, createdAdminToken, requestHistory, hosts, embedded);
+    }
+
+    /**
+     * What a stop left behind: the builds and deploys this server was running fail (those of other servers sharing the
+     * database go on), and rows stored before manifests were kept parsed get theirs.
+     */
+    private static void recover(Stores stores, String serverId) {
+        int interruptedBuilds = stores.builds().failInterrupted();
+        int interruptedReleases = stores.releases().failInterrupted();
+        if (interruptedBuilds + interruptedReleases > 0) {
+            log.warn("marked {} build(s) and {} release(s) failed: they were running when the server stopped", interruptedBuilds, interruptedReleases);
+        }
+        int abandoned = stores.agents().clearTargetsOf(serverId); // their releases were failed above
+        if (abandoned > 0) log.warn("{} deploy(s) this server waited for when it stopped are no agent's target any more", abandoned);
+        int specs = stores.builds().storeSpecs() + stores.releases().storeSpecs();
+        if (specs > 0) log.info("kept the parsed manifest of {} build(s) and release(s) stored before", specs);
+    }
+
+    /** Every HTTP route: git over HTTP, the API, the registry, the dashboard and the agents' protocol. */
+    private static void routes(JavalinConfig config, Settings settings, Path data, Stores stores, Deploys deploys, GitRepositories repos,
+                               AppLogs logs, SigningKey signingKey, PrometheusMeterRegistry metrics, RequestHistory requestHistory,
+                               Listening listening) {
+        Access access = new Access(stores.tokens());
+        AppViews appViews = new AppViews(listening::info, stores.builds(), stores.releases(), deploys.releases(), deploys.hosts());
+        DashboardRoutes dashboard = new DashboardRoutes(new Sessions(), access, stores, deploys.releases(), appViews, logs, requestHistory,
+                metrics, () -> new DashboardPages.Hosts(settings.embeddedAgent(), appViews.drivers(), deploys.hosts().views().agents(),
+                        deploys.buildQueue().workers()));
+        RetentionRoutes retention = new RetentionRoutes(access, new Retention(stores.db(), stores.blobs(), data.resolve("logs")),
+                stores.audit(), settings.keepBuilds());
+        retention.startHourly();
+        config.concurrency.useVirtualThreads = true;
+        config.http.maxRequestSize = RequestBodies.MAX_BODY; // every ctx.body() and form; uploads and git pushes stream past it
+        config.startup.showJavalinBanner = false;
+        config.jetty.modifyServletContextHandler(handler -> {
+            handler.addFilter(new FilterHolder(new GitAuthFilter(access)), "/git/*", EnumSet.of(DispatcherType.REQUEST));
+            handler.addFilter(new FilterHolder(new LiveReceivePack(repos, deploys.pipeline(), settings.maxUploadBytes())), "/git/*",
+                    EnumSet.of(DispatcherType.REQUEST));
+            handler.addServlet(new ServletHolder(PushReceiver.servlet(repos, name -> stores.apps().find(name).isPresent(),
+                    deploys.pipeline(), settings.maxUploadBytes())), "/git/*");
+        });
+        new TokenRoutes(access, stores.tokens(), stores.apps(), stores.audit()).register(config);
+        retention.register(config);
+        new UploadRoutes(access, stores, deploys.releases(), logs, settings.maxUploadBytes()).register(config);
+        new SourceRoutes(access, stores, deploys.sourceBuilds(), deploys.rebuildSchedule(), logs, () -> listening.info().apiUrl())
+                .register(config);
+        new ApiRoutes(listening::info, access, stores, deploys.releases(), repos, logs, appViews).register(config);
+        new RegistryRoutes(access, stores, deploys.releases(), logs, signingKey, dashboard::sessionToken).register(config);
+        dashboard.register(config);
+        new AgentRoutes(access, deploys.hosts(), deploys.buildQueue(), stores.blobs(), settings.maxUploadBytes()).register(config);
     }
 
     /** A host as a URL names it: IPv6 literals in brackets. */

@@ -1,5 +1,7 @@
 package io.mayfly.server.dashboard;
 
+import io.mayfly.server.store.Stores;
+
 import io.mayfly.server.http.Html;
 
 import io.javalin.config.JavalinConfig;
@@ -66,18 +68,17 @@ public final class DashboardRoutes {
     private final java.util.function.Supplier<DashboardPages.Hosts> hosts;
 
     /** @param hosts what runs and builds for this server: its embedded agent or the remote agents, and the build workers */
-    public DashboardRoutes(Sessions sessions, Access access, Apps apps, Releases releases, ReleaseService releaseService, AppConfig appConfig,
-                           Audit audit, AppViews views, AppLogs logs, RequestHistory history, PrometheusMeterRegistry metrics,
-                           java.util.function.Supplier<DashboardPages.Hosts> hosts) {
+    public DashboardRoutes(Sessions sessions, Access access, Stores stores, ReleaseService releaseService, AppViews views, AppLogs logs,
+                           RequestHistory history, PrometheusMeterRegistry metrics, java.util.function.Supplier<DashboardPages.Hosts> hosts) {
         this.hosts = hosts;
         this.logs = logs;
         this.sessions = sessions;
         this.access = access;
-        this.apps = apps;
-        this.releases = releases;
+        this.apps = stores.apps();
+        this.releases = stores.releases();
         this.releaseService = releaseService;
-        this.appConfig = appConfig;
-        this.audit = audit;
+        this.appConfig = stores.config();
+        this.audit = stores.audit();
         this.views = views;
         this.history = history;
         this.metrics = metrics;

@@ -1,5 +1,7 @@
 package io.mayfly.server.registry;
 
+import io.mayfly.server.store.Stores;
+
 import static io.mayfly.server.http.Answers.json;
 import io.mayfly.server.http.ConsoleEvents;
 import io.mayfly.server.http.Html;
@@ -13,7 +15,6 @@ import io.mayfly.server.release.ReleaseService;
 import io.mayfly.server.store.Apps;
 import io.mayfly.server.store.BuildIndex;
 import io.mayfly.server.store.Builds;
-import io.mayfly.server.store.ContentAddressedBlobs;
 import io.mayfly.server.store.Rebuilds;
 import io.mayfly.server.store.Releases;
 import io.mayfly.server.store.Tokens;
@@ -83,19 +84,18 @@ public final class RegistryRoutes {
     /** A dashboard login, for browsers that come without an Authorization header. */
     private final java.util.function.Function<Context, java.util.Optional<Tokens.Token>> session;
 
-    public RegistryRoutes(Access access, Apps apps, Builds builds, BuildIndex index, Rebuilds rebuilds, Releases releases,
-                          ReleaseService releaseService, ContentAddressedBlobs blobs,
-                          AppLogs logs, SigningKey signingKey, java.util.function.Function<Context, java.util.Optional<Tokens.Token>> session) {
+    public RegistryRoutes(Access access, Stores stores, ReleaseService releaseService, AppLogs logs, SigningKey signingKey,
+                          java.util.function.Function<Context, java.util.Optional<Tokens.Token>> session) {
         this.access = access;
         this.session = session;
-        this.apps = apps;
-        this.builds = builds;
-        this.index = index;
-        this.rebuilds = rebuilds;
+        this.apps = stores.apps();
+        this.builds = stores.builds();
+        this.index = stores.buildIndex();
+        this.rebuilds = stores.rebuilds();
         this.logs = logs;
         this.signingKey = signingKey;
-        this.download = new ArtifactDownload(blobs);
-        this.deploys = new StoredBuildDeploy(builds, index, releases, releaseService);
+        this.download = new ArtifactDownload(stores.blobs());
+        this.deploys = new StoredBuildDeploy(builds, index, stores.releases(), releaseService);
     }
 
     public void register(JavalinConfig config) {

@@ -1,5 +1,7 @@
 package io.mayfly.server.registry;
 
+import io.mayfly.server.store.Stores;
+
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.mayfly.server.build.Provenance;
@@ -58,15 +60,14 @@ public final class UploadRoutes {
     private final AppLogs logs;
     private final long maxBytes;
 
-    public UploadRoutes(Access access, Apps apps, Builds builds, BuildIndex index, Releases releases, ReleaseService releaseService,
-                        ContentAddressedBlobs blobs, AppLogs logs, long maxBytes) {
+    public UploadRoutes(Access access, Stores stores, ReleaseService releaseService, AppLogs logs, long maxBytes) {
         this.access = access;
-        this.apps = apps;
-        this.builds = builds;
-        this.index = index;
-        this.releases = releases;
+        this.apps = stores.apps();
+        this.builds = stores.builds();
+        this.index = stores.buildIndex();
+        this.releases = stores.releases();
         this.releaseService = releaseService;
-        this.blobs = blobs;
+        this.blobs = stores.blobs();
         this.logs = logs;
         this.maxBytes = maxBytes;
     }

@@ -1,5 +1,7 @@
 package io.mayfly.server.web;
 
+import io.mayfly.server.store.Stores;
+
 import static io.mayfly.server.http.Answers.json;
 
 import io.mayfly.server.http.Access;
@@ -58,19 +60,18 @@ public final class ApiRoutes {
     private final Audit audit;
     private final AppViews views;
 
-    public ApiRoutes(java.util.function.Supplier<Views.ServerInfo> info, Access access, Apps apps, Builds builds, Releases releases,
-                     ReleaseService releaseService, GitRepositories repos, AppLogs logs, AppConfig config, Audit audit,
-                     AppViews views) {
+    public ApiRoutes(java.util.function.Supplier<Views.ServerInfo> info, Access access, Stores stores, ReleaseService releaseService,
+                     GitRepositories repos, AppLogs logs, AppViews views) {
         this.info = info;
         this.access = access;
-        this.apps = apps;
-        this.builds = builds;
-        this.releases = releases;
+        this.apps = stores.apps();
+        this.builds = stores.builds();
+        this.releases = stores.releases();
         this.releaseService = releaseService;
         this.repos = repos;
         this.logs = logs;
-        this.appConfig = config;
-        this.audit = audit;
+        this.appConfig = stores.config();
+        this.audit = stores.audit();
         this.views = views;
     }
 

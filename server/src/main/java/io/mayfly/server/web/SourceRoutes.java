@@ -1,5 +1,7 @@
 package io.mayfly.server.web;
 
+import io.mayfly.server.store.Stores;
+
 import io.mayfly.server.http.Access;
 import io.mayfly.server.http.ApiError;
 import io.mayfly.server.http.RequestBodies;
@@ -52,13 +54,13 @@ public final class SourceRoutes {
     private final AppLogs logs;
     private final java.util.function.Supplier<String> apiUrl;
 
-    public SourceRoutes(Access access, Apps apps, Audit audit, AppSources sources, WebhookDeliveries deliveries, SourceBuilds builds,
-                        RebuildSchedule schedule, AppLogs logs, java.util.function.Supplier<String> apiUrl) {
+    public SourceRoutes(Access access, Stores stores, SourceBuilds builds, RebuildSchedule schedule, AppLogs logs,
+                        java.util.function.Supplier<String> apiUrl) {
         this.access = access;
-        this.deliveries = deliveries;
-        this.apps = apps;
-        this.audit = audit;
-        this.sources = sources;
+        this.deliveries = stores.webhooks();
+        this.apps = stores.apps();
+        this.audit = stores.audit();
+        this.sources = stores.sources();
         this.builds = builds;
         this.schedule = schedule;
         this.logs = logs;
