@@ -44,7 +44,7 @@ public final class Supervisor {
         // In its liveness window a new release is not restarted: the one standing by takes the traffic back.
         if (agent.rollBackIfWatched(dead, "exited" + (code >= 0 ? " with code " + code : "") + " after " + human(lived))) return;
         if (!agent.crashed(dead)) return; // stopped on purpose, or no longer routed
-        int streak = lived.compareTo(policy.resetAfter()) >= 0 ? 0 : dead.crashStreak();
+        int streak = policy.streakAfter(lived, dead.crashStreak());
         String why = "exited" + (code >= 0 ? " with code " + code : "") + " after " + human(lived);
         while (agent.awaitingRestart(dead)) {
             Duration delay = policy.delay(streak);
