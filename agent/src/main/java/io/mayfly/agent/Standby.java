@@ -9,7 +9,7 @@ import java.util.concurrent.CompletableFuture;
  * The liveness window after a switch ({@code [health] liveness}): the new release serves while the previous release's
  * instances stand by, running but out of the route. If a new instance exits or fails its health check in the window,
  * traffic goes back to them at once and the new release is rolled back; when the window passes, they are stopped.
- * A later deploy of the app ends the window early. Made and ended by the {@link Agent}, which owns the route.
+ * A later deploy of the app ends the window early. Made and ended by the agent's {@link LivenessWindows}.
  *
  * @param previousRelease the release the standing-by instances run (0 when none stand by, as after an immediate deploy)
  */

@@ -33,7 +33,7 @@ class InstanceDirsTest {
         Path starting = Files.createDirectories(instances.resolve("hello-v6-ffffff")); // no state file yet, but live
         Path otherApp = instance("hello-v2-v1-abcdef", 0, false); // the app "hello-v2", not "hello"
 
-        assertThat(Agent.pruneStopped(instances, "hello", 2, Set.of("hello-v6-ffffff"))).isEqualTo(2);
+        assertThat(InstanceDirs.pruneStopped(instances, "hello", 2, Set.of("hello-v6-ffffff"))).isEqualTo(2);
 
         assertThat(running).exists();
         assertThat(starting).exists();
@@ -42,7 +42,7 @@ class InstanceDirsTest {
         assertThat(older).doesNotExist();
         assertThat(oldest).doesNotExist();
         assertThat(otherApp).as("another app's instance").exists();
-        assertThat(Agent.pruneStopped(instances, "hello", 2, Set.of("hello-v6-ffffff"))).as("nothing more to prune").isZero();
+        assertThat(InstanceDirs.pruneStopped(instances, "hello", 2, Set.of("hello-v6-ffffff"))).as("nothing more to prune").isZero();
     }
 
     @Test
@@ -63,9 +63,9 @@ class InstanceDirsTest {
 
     @Test
     void anAppsInstancesAreThoseNamedAppVersionHex() {
-        assertThat(Agent.ofApp(Path.of("hello-v12-0a1b2c"), "hello")).isTrue();
-        assertThat(Agent.ofApp(Path.of("hello-v2-v1-0a1b2c"), "hello")).isFalse();
-        assertThat(Agent.ofApp(Path.of("hello-v2-v1-0a1b2c"), "hello-v2")).isTrue();
-        assertThat(Agent.ofApp(Path.of("hello-world-v1-0a1b2c"), "hello")).isFalse();
+        assertThat(InstanceDirs.ofApp(Path.of("hello-v12-0a1b2c"), "hello")).isTrue();
+        assertThat(InstanceDirs.ofApp(Path.of("hello-v2-v1-0a1b2c"), "hello")).isFalse();
+        assertThat(InstanceDirs.ofApp(Path.of("hello-v2-v1-0a1b2c"), "hello-v2")).isTrue();
+        assertThat(InstanceDirs.ofApp(Path.of("hello-world-v1-0a1b2c"), "hello")).isFalse();
     }
 }

@@ -10,6 +10,14 @@ import java.time.Duration;
 public record RestartPolicy(Duration base, Duration cap, Duration resetAfter) {
     public static final RestartPolicy DEFAULT = new RestartPolicy(Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofMinutes(10));
 
+    /**
+     * The crash streak a crash continues, given how long the crashed instance ran and the streak that led to it: a run
+     * of {@code resetAfter} or longer was stable, so its crash starts a new streak (restarted at once).
+     */
+    public int streakAfter(Duration lived, int crashStreak) {
+        return lived.compareTo(resetAfter) >= 0 ? 0 : crashStreak;
+    }
+
     /** The wait before restart number {@code streak + 1} of a crash streak (streak 0: the first crash). */
     public Duration delay(int streak) {
         if (streak <= 0) return Duration.ZERO;

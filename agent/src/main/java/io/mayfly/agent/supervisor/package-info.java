@@ -1,2 +1,2 @@
-/** Keeping routed instances running: crash restarts with exponential back-off, and liveness checks. */
+/** When a crashed instance is started again: the restart back-off, decided apart from the threads that follow it. */
 package io.mayfly.agent.supervisor;

@@ -1,11 +1,9 @@
-package io.mayfly.agent.supervisor;
+package io.mayfly.agent;
 
-import io.mayfly.agent.Agent;
-import io.mayfly.agent.AgentEvents;
-import io.mayfly.wire.manifest.Manifest;
-import io.mayfly.agent.Instance;
 import io.mayfly.agent.driver.DriverException;
 import io.mayfly.agent.health.HealthCheck;
+import io.mayfly.agent.supervisor.RestartPolicy;
+import io.mayfly.wire.manifest.Manifest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,26 +11,40 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * Watches routed instances. One that exits, or fails its liveness check {@value #LIVENESS_FAILURES} times in a row,
+ * Watches routed instances. One that exits, or fails its liveness check {@value InstanceHealth#LIVENESS_FAILURES} times in a row,
  * is taken out of the route and started again after the policy's back-off; the new instance gets traffic once it is
  * healthy. A deploy that replaces the app's instances meanwhile cancels the restart.
  */
-public final class Supervisor {
-    private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
+final class Supervisor {
+    // The name its lines always had in the agent's log, from when it lived in the supervisor package.
+    private static final Logger log = LoggerFactory.getLogger("io.mayfly.agent.supervisor.Supervisor");
     static final Duration LIVENESS_PERIOD = Duration.ofSeconds(5);
-    public static final int LIVENESS_FAILURES = 3;
 
-    private final Agent agent;
     private final RestartPolicy policy;
     private final AgentEvents events;
+    private final CrashedSlots slots;
+    private final LivenessWindows windows;
+    private final Launcher launcher;
+    private final InstanceTable table;
+    private final Routes routes;
 
-    public Supervisor(Agent agent, RestartPolicy policy, AgentEvents events) {
-        this.agent = agent;
+    Supervisor(RestartPolicy policy, AgentEvents events, CrashedSlots slots, LivenessWindows windows, Launcher launcher,
+               InstanceTable table, Routes routes) {
         this.policy = policy;
         this.events = events;
+        this.slots = slots;
+        this.windows = windows;
+        this.launcher = launcher;
+        this.table = table;
+        this.routes = routes;
     }
 
-    public void watch(Instance instance) {
+    /** Watches the instance, unless it already is watched. */
+    void supervise(Instance instance) {
+        if (slots.markWatched(instance)) watch(instance);
+    }
+
+    private void watch(Instance instance) {
         Instant since = instance.state().startedAt() == null ? Instant.now() : instance.state().startedAt();
         instance.handle().exited().thenAccept(code -> Thread.ofVirtual().name("restart-" + instance.id())
                 .start(() -> onExit(instance, code, since)));
@@ -41,40 +53,40 @@ public final class Supervisor {
 
     private void onExit(Instance dead, int code, Instant since) {
         Duration lived = Duration.between(since, Instant.now());
+        String why = "exited" + (code >= 0 ? " with code " + code : "") + " after " + AgentEvents.human(lived);
         // In its liveness window a new release is not restarted: the one standing by takes the traffic back.
-        if (agent.rollBackIfWatched(dead, "exited" + (code >= 0 ? " with code " + code : "") + " after " + human(lived))) return;
-        if (!agent.crashed(dead)) return; // stopped on purpose, or no longer routed
-        int streak = lived.compareTo(policy.resetAfter()) >= 0 ? 0 : dead.crashStreak();
-        String why = "exited" + (code >= 0 ? " with code " + code : "") + " after " + human(lived);
-        while (agent.awaitingRestart(dead)) {
+        if (windows.rollBackIfWatched(dead, why)) return;
+        if (!slots.crashed(dead)) return; // stopped on purpose, or no longer routed
+        int streak = policy.streakAfter(lived, dead.crashStreak());
+        while (slots.awaitingRestart(dead)) {
             Duration delay = policy.delay(streak);
             events.event(dead.app(), "instance " + dead.id() + " " + why + "; restart #" + (dead.restarts() + 1)
-                    + (delay.isZero() ? " now" : " in " + human(delay)));
+                    + (delay.isZero() ? " now" : " in " + AgentEvents.human(delay)));
             try {
                 Thread.sleep(delay);
             } catch (InterruptedException e) {
                 return;
             }
-            if (!agent.awaitingRestart(dead)) return;
+            if (!slots.awaitingRestart(dead)) return;
             streak++;
             Instance fresh;
             try {
-                fresh = agent.restart(dead, streak);
+                fresh = launcher.restart(dead, streak);
             } catch (DriverException e) {
                 why = "could not be restarted: " + e.getMessage();
                 continue;
             }
-            HealthCheck.Result health = agent.awaitHealthy(fresh);
+            HealthCheck.Result health = InstanceHealth.awaitHealthy(fresh);
             if (health instanceof HealthCheck.Unhealthy sick) {
-                agent.stop(fresh);
+                table.stop(fresh);
                 why = "was restarted as " + fresh.id() + " but failed its health check: " + sick.reason();
                 continue;
             }
-            if (agent.replaceCrashed(dead, fresh)) {
+            if (slots.replaceCrashed(dead, fresh)) {
                 events.event(dead.app(), "instance " + dead.id() + " restarted as " + fresh.id() + " (restart #" + fresh.restarts() + ")");
                 watch(fresh);
             } else {
-                agent.stop(fresh); // a deploy replaced the app's instances meanwhile
+                table.stop(fresh); // a deploy replaced the app's instances meanwhile
             }
             return;
         }
@@ -92,13 +104,12 @@ public final class Supervisor {
             } catch (InterruptedException e) {
                 return;
             }
-            if (!instance.handle().isAlive() || !agent.isRouted(instance)) return;
-            HealthCheck check = HealthCheck.of(h, instance.handle().guest(), instance.handle().state().logFile(), instance.consoleFrom());
-            HealthCheck.Result result = check.await(h.tryTimeout(), instance.handle().exited());
+            if (!instance.handle().isAlive() || !routes.isRouted(instance)) return;
+            HealthCheck.Result result = InstanceHealth.probe(instance, h);
             if (result instanceof HealthCheck.Unhealthy sick) {
                 failures++;
-                log.warn("instance {} failed its liveness check ({} of {}): {}", instance.id(), failures, LIVENESS_FAILURES, sick.reason());
-                if (failures >= LIVENESS_FAILURES) {
+                log.warn("instance {} failed its liveness check ({} of {}): {}", instance.id(), failures, InstanceHealth.LIVENESS_FAILURES, sick.reason());
+                if (failures >= InstanceHealth.LIVENESS_FAILURES) {
                     events.event(instance.app(), "instance " + instance.id() + " failed its liveness check " + failures
                             + " times in a row (" + sick.reason() + "); stopping it to restart it");
                     instance.handle().stop(instance.request().stopGrace());
@@ -108,11 +119,5 @@ public final class Supervisor {
                 failures = 0;
             }
         }
-    }
-
-    public static String human(Duration d) {
-        if (d.toMillis() < 1000) return d.toMillis() + " ms";
-        if (d.toSeconds() < 120) return d.toSeconds() + " s";
-        return d.toMinutes() + " min";
     }
 }
