@@ -19,8 +19,6 @@ import io.mayfly.wire.manifest.ManifestException;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,9 +53,9 @@ import java.util.stream.Stream;
 public final class RemoteAgent implements AutoCloseable {
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
+    private final ServerApi api;
     private final URI server;
     private final String name;
-    private final String token;
     private final Agent agent;
     private final ArtifactCache cache;
     private final AgentViews.Registration registration;
@@ -65,8 +63,6 @@ public final class RemoteAgent implements AutoCloseable {
     private final boolean stream;
     private final Duration pollInterval;
     private final Consumer<String> log;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
 
     private volatile byte[] signingKey;
     private final java.util.concurrent.CountDownLatch registeredOnce = new java.util.concurrent.CountDownLatch(1);
@@ -97,9 +93,9 @@ public final class RemoteAgent implements AutoCloseable {
      */
     public RemoteAgent(URI server, String name, String token, Agent agent, Path dir, AgentViews.Registration registration,
                        String pinnedKey, boolean stream, Duration pollInterval, Consumer<String> log) throws IOException {
+        this.api = new ServerApi(server, name, token);
         this.server = server;
         this.name = name;
-        this.token = token;
         this.agent = agent;
         this.cache = new ArtifactCache(dir.resolve("cache"));
         this.registration = registration;
@@ -211,12 +207,12 @@ public final class RemoteAgent implements AutoCloseable {
     }
 
     private void register() throws IOException, InterruptedException {
-        HttpResponse<String> r = send("POST", "/api/v1/agents/" + name, Json.write(registration));
+        HttpResponse<String> r = api.register(registration);
         if (r.statusCode() == 409) {
             throw new NoInstancesHere("the server at " + server + " runs its instances on its own embedded agent, so it places none on "
                     + name + " (start it with --no-agent for that); this agent stops following it" + ": " + r.body());
         }
-        require(r, "registering agent " + name);
+        ServerApi.require(r, "registering agent " + name);
         AgentViews.Registered registered = Json.read(r.body(), AgentViews.Registered.class);
         byte[] der = Base64.getDecoder().decode(registered.signingKey());
         if (pinnedKey != null && !pinnedKey.equals(ArtifactSignatures.fingerprint(der))) {
@@ -230,33 +226,24 @@ public final class RemoteAgent implements AutoCloseable {
     }
 
     private void poll() throws IOException, InterruptedException {
-        HttpResponse<String> r = send("GET", "/api/v1/agents/" + name + "/desired", null);
+        HttpResponse<String> r = api.desired();
         if (r.statusCode() == 404 || r.statusCode() == 401) signingKey = null; // the server forgot us: register again
-        require(r, "the desired state of " + name);
+        ServerApi.require(r, "the desired state of " + name);
         desired(Json.read(r.body(), AgentViews.DesiredState.class));
     }
 
     private void readStream() throws IOException, InterruptedException {
-        HttpRequest request = authorized("/api/v1/agents/" + name + "/desired").header("Accept", "text/event-stream").GET().build();
-        HttpResponse<Stream<String>> r = http.send(request, HttpResponse.BodyHandlers.ofLines());
+        HttpResponse<Stream<String>> r = api.desiredStream();
         if (r.statusCode() != 200) {
             r.body().close();
             if (r.statusCode() == 404 || r.statusCode() == 401) signingKey = null;
             throw new IOException("the desired-state stream answered HTTP " + r.statusCode());
         }
         try (Stream<String> lines = r.body()) {
-            String event = null;
-            StringBuilder data = new StringBuilder();
+            ServerSentEvents events = new ServerSentEvents("desired");
             for (String line : (Iterable<String>) lines::iterator) {
-                if (line.isEmpty()) {
-                    if ("desired".equals(event) && !data.isEmpty()) desired(Json.read(data.toString(), AgentViews.DesiredState.class));
-                    event = null;
-                    data.setLength(0);
-                } else if (line.startsWith("event:")) {
-                    event = line.substring(6).trim();
-                } else if (line.startsWith("data:")) {
-                    data.append(line.substring(5).trim());
-                }
+                String data = events.line(line);
+                if (data != null) desired(Json.read(data, AgentViews.DesiredState.class));
             }
         } catch (java.io.UncheckedIOException e) {
             throw e.getCause();
@@ -453,22 +440,10 @@ public final class RemoteAgent implements AutoCloseable {
         report(new AgentViews.DeployReport(a.app(), a.release(), failure.isEmpty(), failure.orElse(null), Map.of(), progress.undelivered()));
     }
 
-    /**
-     * The release's staged test: the server runs it (it holds the build's checkout and sandbox) against the new
-     * instance's port here, and answers when it is done. An unreachable server fails the test: the old instances stay.
-     */
+    /** The release's staged test, which the server runs against the new instance's port here. */
     private String stagedTest(AgentViews.Assignment a, int port, Manifest manifest) throws InterruptedException {
         Duration bound = (manifest.test().timeout() == null ? Duration.ofMinutes(10) : manifest.test().timeout()).plusSeconds(30);
-        try {
-            HttpResponse<String> r = http.send(authorized("/api/v1/agents/" + name + "/tests").timeout(bound)
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(Json.write(new AgentViews.StagedTestRequest(a.app(), a.release(), port))))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            require(r, "the staged test of " + a.app() + " v" + a.release());
-            return Json.read(r.body(), AgentViews.StagedTestResult.class).failure();
-        } catch (IOException e) {
-            return "the server did not run it: " + e.getMessage();
-        }
+        return api.stagedTest(new AgentViews.StagedTestRequest(a.app(), a.release(), port), bound);
     }
 
     /**
@@ -511,8 +486,7 @@ public final class RemoteAgent implements AutoCloseable {
                 }
                 boolean shown = false;
                 try {
-                    HttpResponse<String> r = send("POST", "/api/v1/agents/" + name + "/lines",
-                            Json.write(new AgentViews.DeployLines(assignment.app(), assignment.release(), batch)));
+                    HttpResponse<String> r = api.lines(new AgentViews.DeployLines(assignment.app(), assignment.release(), batch));
                     shown = r.statusCode() / 100 == 2;
                 } catch (IOException e) {
                     // the server is away: the lines go with the report
@@ -575,9 +549,7 @@ public final class RemoteAgent implements AutoCloseable {
     private StartRequest startRequest(AgentViews.Assignment a, Manifest manifest) throws IOException, InterruptedException {
         Map<String, Path> files = new HashMap<>();
         for (AgentViews.AssignedArtifact artifact : a.artifacts()) {
-            String path = "/api/v1/agents/" + name + "/blobs/" + artifact.sha256();
-            files.put(artifact.name(), cache.fetch(artifact.name(), artifact.sha256(), artifact.signature(), signingKey, server + path,
-                    () -> http.send(authorized(path).GET().build(), HttpResponse.BodyHandlers.ofInputStream())));
+            files.put(artifact.name(), api.fetch(cache, artifact, signingKey));
         }
         if (a.artifacts().isEmpty()) throw new IOException("the server assigned " + a.app() + " v" + a.release() + " without its boot image");
         Path image = files.get(a.artifacts().getFirst().name()); // the server lists the boot image first
@@ -624,9 +596,8 @@ public final class RemoteAgent implements AutoCloseable {
                     i.state().pid(), i.state().startedAt(), i.restarts(), standing || watched ? window.get().until() : null, standing);
         }).toList();
         try {
-            HttpResponse<String> r = send("POST", "/api/v1/agents/" + name + "/status",
-                    Json.write(new AgentViews.Status(instances, deploys, console, requestTotals(), happened, driverDetails(),
-                            io.mayfly.wire.Version.CURRENT)));
+            HttpResponse<String> r = api.status(new AgentViews.Status(instances, deploys, console, requestTotals(), happened,
+                    driverDetails(), io.mayfly.wire.Version.CURRENT));
             if (r.statusCode() == 404) signingKey = null; // not registered there (a new database): register again
             if (r.statusCode() / 100 == 2) {
                 if (!r.body().isBlank()) reprobe(Json.read(r.body(), AgentViews.StatusAnswer.class).reprobe());
@@ -730,26 +701,6 @@ public final class RemoteAgent implements AutoCloseable {
         while (i > 0 && (bytes[i - 1] & 0xC0) == 0x80) i--; // continuation bytes
         if (i > 0 && (bytes[i - 1] & 0x80) != 0) i--; // the lead byte of the cut sequence
         return i == 0 ? end : i;
-    }
-
-    // ---- HTTP ----
-
-    private HttpRequest.Builder authorized(String path) {
-        return HttpRequest.newBuilder(server.resolve(path)).header("Authorization", "Bearer " + token);
-    }
-
-    private HttpResponse<String> send(String method, String path, String body) throws IOException, InterruptedException {
-        HttpRequest.Builder b = authorized(path).timeout(Duration.ofSeconds(10)).header("Accept", "application/json");
-        if (body != null) b.header("Content-Type", "application/json");
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static void require(HttpResponse<String> r, String what) throws IOException {
-        if (r.statusCode() == 401 || r.statusCode() == 403) {
-            throw new IOException("the server refused the agent token for " + what + " (HTTP " + r.statusCode() + "): " + r.body());
-        }
-        if (r.statusCode() / 100 != 2) throw new IOException(what + " answered HTTP " + r.statusCode() + ": " + r.body());
     }
 
     private static void sleep1s() {
