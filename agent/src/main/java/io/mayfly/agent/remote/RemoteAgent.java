@@ -51,24 +51,16 @@ import java.util.stream.Stream;
  * changes nothing for the traffic; a restarted agent re-adopts its instances before it talks to anyone.
  */
 public final class RemoteAgent implements AutoCloseable {
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
     private final ServerApi api;
-    private final URI server;
     private final String name;
     private final Agent agent;
     private final ArtifactCache cache;
-    private final AgentViews.Registration registration;
-    private final String pinnedKey;
-    private final boolean stream;
-    private final Duration pollInterval;
     private final Consumer<String> log;
 
-    private volatile byte[] signingKey;
-    private final java.util.concurrent.CountDownLatch registeredOnce = new java.util.concurrent.CountDownLatch(1);
-    private volatile Duration heartbeat = Duration.ofSeconds(1);
-    private final AtomicReference<AgentViews.DesiredState> latest = new AtomicReference<>();
-    private final Object wake = new Object();
+    private final Enrolment enrolment;
+    private final LatestDesired latest = new LatestDesired();
+    private final DesiredFeed feed;
     /** Deploy results not yet delivered to the server (it may be down): sent with every heartbeat until one succeeds. */
     private final List<AgentViews.DeployReport> unsent = new ArrayList<>();
     /** The release of each app whose deploy failed, so that it is not retried in a loop until the server assigns another. */
@@ -94,15 +86,12 @@ public final class RemoteAgent implements AutoCloseable {
     public RemoteAgent(URI server, String name, String token, Agent agent, Path dir, AgentViews.Registration registration,
                        String pinnedKey, boolean stream, Duration pollInterval, Consumer<String> log) throws IOException {
         this.api = new ServerApi(server, name, token);
-        this.server = server;
         this.name = name;
         this.agent = agent;
         this.cache = new ArtifactCache(dir.resolve("cache"));
-        this.registration = registration;
-        this.pinnedKey = pinnedKey;
-        this.stream = stream;
-        this.pollInterval = pollInterval;
         this.log = log;
+        this.enrolment = new Enrolment(api, registration, pinnedKey, log);
+        this.feed = new DesiredFeed(api, enrolment, latest, stream, pollInterval, log, this::close);
     }
 
     /**
@@ -128,7 +117,7 @@ public final class RemoteAgent implements AutoCloseable {
 
     /** Starts following the server: the desired-state feed, the converging loop and the heartbeat, each on its own thread. */
     public RemoteAgent start() {
-        threads.add(Thread.ofVirtual().name("desired-" + name).start(this::follow));
+        threads.add(Thread.ofVirtual().name("desired-" + name).start(feed));
         threads.add(Thread.ofVirtual().name("converge-" + name).start(this::converge));
         threads.add(Thread.ofVirtual().name("heartbeat-" + name).start(this::beat));
         return this;
@@ -165,107 +154,7 @@ public final class RemoteAgent implements AutoCloseable {
 
     /** Waits until the server has accepted this agent's registration; false if it has not within {@code bound}. */
     public boolean awaitRegistered(Duration bound) throws InterruptedException {
-        return registeredOnce.await(bound.toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    // ---- the desired state: stream, or poll while the stream is down ----
-
-    private void follow() {
-        Duration backoff = Duration.ofMillis(250);
-        while (!Thread.currentThread().isInterrupted()) {
-            try {
-                if (signingKey == null) register();
-                if (stream) {
-                    readStream(); // returns when the stream ends
-                    backoff = Duration.ofMillis(250);
-                } else {
-                    poll();
-                    Thread.sleep(pollInterval);
-                    continue;
-                }
-            } catch (NoInstancesHere e) {
-                log.accept(e.getMessage());
-                threads.forEach(Thread::interrupt);
-                return;
-            } catch (IOException e) {
-                log.accept("the server at " + server + " is not reachable (" + e.getMessage() + "); polling every "
-                        + backoff.toMillis() + " ms until the stream is back");
-            } catch (InterruptedException e) {
-                return;
-            }
-            try {
-                Thread.sleep(backoff);
-                if (signingKey == null) register();
-                poll();
-            } catch (IOException ignored) {
-                // still down: the next round tries the stream again, after a longer pause
-            } catch (InterruptedException e) {
-                return;
-            }
-            backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
-        }
-    }
-
-    private void register() throws IOException, InterruptedException {
-        HttpResponse<String> r = api.register(registration);
-        if (r.statusCode() == 409) {
-            throw new NoInstancesHere("the server at " + server + " runs its instances on its own embedded agent, so it places none on "
-                    + name + " (start it with --no-agent for that); this agent stops following it" + ": " + r.body());
-        }
-        ServerApi.require(r, "registering agent " + name);
-        AgentViews.Registered registered = Json.read(r.body(), AgentViews.Registered.class);
-        byte[] der = Base64.getDecoder().decode(registered.signingKey());
-        if (pinnedKey != null && !pinnedKey.equals(ArtifactSignatures.fingerprint(der))) {
-            throw new IOException("the server's signing key has fingerprint " + ArtifactSignatures.fingerprint(der)
-                    + ", not the pinned " + pinnedKey + "; not trusting it");
-        }
-        heartbeat = Duration.ofMillis(Math.max(200, registered.heartbeatMillis()));
-        signingKey = der;
-        registeredOnce.countDown();
-        log.accept("registered with " + server + " as " + name + " (drivers " + String.join(", ", registration.drivers()) + ")");
-    }
-
-    private void poll() throws IOException, InterruptedException {
-        HttpResponse<String> r = api.desired();
-        if (r.statusCode() == 404 || r.statusCode() == 401) signingKey = null; // the server forgot us: register again
-        ServerApi.require(r, "the desired state of " + name);
-        desired(Json.read(r.body(), AgentViews.DesiredState.class));
-    }
-
-    private void readStream() throws IOException, InterruptedException {
-        HttpResponse<Stream<String>> r = api.desiredStream();
-        if (r.statusCode() != 200) {
-            r.body().close();
-            if (r.statusCode() == 404 || r.statusCode() == 401) signingKey = null;
-            throw new IOException("the desired-state stream answered HTTP " + r.statusCode());
-        }
-        try (Stream<String> lines = r.body()) {
-            ServerSentEvents events = new ServerSentEvents("desired");
-            for (String line : (Iterable<String>) lines::iterator) {
-                String data = events.line(line);
-                if (data != null) desired(Json.read(data, AgentViews.DesiredState.class));
-            }
-        } catch (java.io.UncheckedIOException e) {
-            throw e.getCause();
-        }
-        throw new IOException("the desired-state stream ended");
-    }
-
-    private void desired(AgentViews.DesiredState state) {
-        AgentViews.DesiredState before = latest.getAndSet(state);
-        if (before == null || !before.assignments().equals(state.assignments())
-                || !java.util.Objects.equals(before.declared(), state.declared())) {
-            synchronized (wake) {
-                wake.notifyAll();
-            }
-        }
-    }
-
-    /** The server places no instance on remote agents (it runs with its embedded agent). */
-    private static final class NoInstancesHere extends RuntimeException {
-        NoInstancesHere(String message) {
-            super(message);
-        }
+        return enrolment.awaitRegistered(bound);
     }
 
     // ---- converging ----
@@ -275,15 +164,12 @@ public final class RemoteAgent implements AutoCloseable {
         while (!Thread.currentThread().isInterrupted()) {
             AgentViews.DesiredState target = latest.get();
             try {
-                if (target != null && (done == null || !done.assignments().equals(target.assignments())
-                        || !java.util.Objects.equals(done.declared(), target.declared()))) {
+                if (target != null && LatestDesired.changes(done, target)) {
                     apply(target);
                     done = target;
                     continue; // something may have arrived meanwhile
                 }
-                synchronized (wake) {
-                    if (latest.get() == target) wake.wait(1000);
-                }
+                latest.awaitNewer(target);
                 if (done != null) prune(done); // on this thread, the only one that fetches: no download is pulled away
             } catch (InterruptedException e) {
                 return;
@@ -549,7 +435,7 @@ public final class RemoteAgent implements AutoCloseable {
     private StartRequest startRequest(AgentViews.Assignment a, Manifest manifest) throws IOException, InterruptedException {
         Map<String, Path> files = new HashMap<>();
         for (AgentViews.AssignedArtifact artifact : a.artifacts()) {
-            files.put(artifact.name(), api.fetch(cache, artifact, signingKey));
+            files.put(artifact.name(), api.fetch(cache, artifact, enrolment.signingKey()));
         }
         if (a.artifacts().isEmpty()) throw new IOException("the server assigned " + a.app() + " v" + a.release() + " without its boot image");
         Path image = files.get(a.artifacts().getFirst().name()); // the server lists the boot image first
@@ -570,7 +456,7 @@ public final class RemoteAgent implements AutoCloseable {
         while (!Thread.currentThread().isInterrupted()) {
             sendStatus();
             try {
-                Thread.sleep(heartbeat);
+                Thread.sleep(enrolment.heartbeat());
             } catch (InterruptedException e) {
                 return;
             }
@@ -578,7 +464,7 @@ public final class RemoteAgent implements AutoCloseable {
     }
 
     private synchronized void sendStatus() {
-        if (signingKey == null) return;
+        if (!enrolment.registered()) return;
         List<AgentViews.DeployReport> deploys;
         synchronized (unsent) {
             deploys = List.copyOf(unsent);
@@ -598,7 +484,7 @@ public final class RemoteAgent implements AutoCloseable {
         try {
             HttpResponse<String> r = api.status(new AgentViews.Status(instances, deploys, console, requestTotals(), happened,
                     driverDetails(), io.mayfly.wire.Version.CURRENT));
-            if (r.statusCode() == 404) signingKey = null; // not registered there (a new database): register again
+            if (r.statusCode() == 404) enrolment.forget(); // not registered there (a new database): register again
             if (r.statusCode() / 100 == 2) {
                 if (!r.body().isBlank()) reprobe(Json.read(r.body(), AgentViews.StatusAnswer.class).reprobe());
                 synchronized (unsent) {
