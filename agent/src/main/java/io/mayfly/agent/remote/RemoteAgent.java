@@ -61,22 +61,12 @@ public final class RemoteAgent implements AutoCloseable {
     private final Enrolment enrolment;
     private final LatestDesired latest = new LatestDesired();
     private final DesiredFeed feed;
-    /** Deploy results not yet delivered to the server (it may be down): sent with every heartbeat until one succeeds. */
-    private final List<AgentViews.DeployReport> unsent = new ArrayList<>();
+    private final Heartbeat heartbeat;
     /** The release of each app whose deploy failed, so that it is not retried in a loop until the server assigns another. */
     private final Map<String, Integer> failed = new ConcurrentHashMap<>();
     private final List<Thread> threads = new ArrayList<>();
     /** The assignment of each app scaled to zero here, as it was set up (its instance may be stopped). */
     private final Map<String, AgentViews.Assignment> sleeping = new ConcurrentHashMap<>();
-    /** Console logs followed for the server: the app of each instance, and the offset the server has up to. */
-    private final Map<String, String> consoleApps = new ConcurrentHashMap<>();
-    private final Map<String, Long> consoleSent = new ConcurrentHashMap<>();
-    private static final int CONSOLE_CHUNK = 64 * 1024;
-    private volatile boolean shipConsole = true;
-    private volatile io.micrometer.core.instrument.MeterRegistry routerMetrics;
-    /** Events of the agent about apps, not yet acknowledged by the server; the oldest go past {@link #MAX_EVENTS}. */
-    private final java.util.Deque<AgentViews.AppEvent> events = new java.util.ArrayDeque<>();
-    private static final int MAX_EVENTS = 1000;
     private static final Duration DEFAULT_IDLE_STOP = Duration.ofMinutes(5);
 
     /**
@@ -92,6 +82,7 @@ public final class RemoteAgent implements AutoCloseable {
         this.log = log;
         this.enrolment = new Enrolment(api, registration, pinnedKey, log);
         this.feed = new DesiredFeed(api, enrolment, latest, stream, pollInterval, log, this::close);
+        this.heartbeat = new Heartbeat(api, enrolment, agent, log);
     }
 
     /**
@@ -119,7 +110,7 @@ public final class RemoteAgent implements AutoCloseable {
     public RemoteAgent start() {
         threads.add(Thread.ofVirtual().name("desired-" + name).start(feed));
         threads.add(Thread.ofVirtual().name("converge-" + name).start(this::converge));
-        threads.add(Thread.ofVirtual().name("heartbeat-" + name).start(this::beat));
+        threads.add(Thread.ofVirtual().name("heartbeat-" + name).start(heartbeat));
         return this;
     }
 
@@ -128,7 +119,7 @@ public final class RemoteAgent implements AutoCloseable {
      * agent does not: the server reads its instances' logs where they are.
      */
     public RemoteAgent shipConsole(boolean ship) {
-        shipConsole = ship;
+        heartbeat.shipConsole(ship);
         return this;
     }
 
@@ -137,7 +128,7 @@ public final class RemoteAgent implements AutoCloseable {
      * {@value io.mayfly.agent.router.Router#REQUESTS} timers): the server charts it on the dashboard.
      */
     public RemoteAgent reportRequests(io.micrometer.core.instrument.MeterRegistry metrics) {
-        routerMetrics = metrics;
+        heartbeat.reportRequests(metrics);
         return this;
     }
 
@@ -146,10 +137,7 @@ public final class RemoteAgent implements AutoCloseable {
      * output): sent with the next heartbeat, and shown by the server's {@code mayfly logs}.
      */
     public void event(String app, String line) {
-        synchronized (events) {
-            events.addLast(new AgentViews.AppEvent(app, line));
-            while (events.size() > MAX_EVENTS) events.removeFirst();
-        }
+        heartbeat.event(app, line);
     }
 
     /** Waits until the server has accepted this agent's registration; false if it has not within {@code bound}. */
@@ -443,150 +431,8 @@ public final class RemoteAgent implements AutoCloseable {
         return StartRequest.of(a.app(), a.release(), manifest, image, initrd, a.args(), a.env());
     }
 
-    // ---- reporting ----
-
     private void report(AgentViews.DeployReport deploy) {
-        synchronized (unsent) {
-            unsent.add(deploy);
-        }
-        Thread.ofVirtual().start(this::sendStatus);
-    }
-
-    private void beat() {
-        while (!Thread.currentThread().isInterrupted()) {
-            sendStatus();
-            try {
-                Thread.sleep(enrolment.heartbeat());
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
-    }
-
-    private synchronized void sendStatus() {
-        if (!enrolment.registered()) return;
-        List<AgentViews.DeployReport> deploys;
-        synchronized (unsent) {
-            deploys = List.copyOf(unsent);
-        }
-        List<AgentViews.ConsoleChunk> console = shipConsole ? consoleChunks() : List.of();
-        List<AgentViews.AppEvent> happened;
-        synchronized (events) {
-            happened = List.copyOf(events);
-        }
-        List<AgentViews.InstanceReport> instances = agent.instances().stream().map(i -> {
-            Optional<Standby> window = agent.standby(i.app());
-            boolean standing = window.map(w -> w.previous().contains(i)).orElse(false);
-            boolean watched = window.map(w -> w.fresh().contains(i)).orElse(false);
-            return new AgentViews.InstanceReport(i.id(), i.app(), i.release(), i.driver(), agent.isRouted(i), i.handle().isAlive(), i.port(),
-                    i.state().pid(), i.state().startedAt(), i.restarts(), standing || watched ? window.get().until() : null, standing);
-        }).toList();
-        try {
-            HttpResponse<String> r = api.status(new AgentViews.Status(instances, deploys, console, requestTotals(), happened,
-                    driverDetails(), io.mayfly.wire.Version.CURRENT));
-            if (r.statusCode() == 404) enrolment.forget(); // not registered there (a new database): register again
-            if (r.statusCode() / 100 == 2) {
-                if (!r.body().isBlank()) reprobe(Json.read(r.body(), AgentViews.StatusAnswer.class).reprobe());
-                synchronized (unsent) {
-                    unsent.removeAll(deploys);
-                }
-                console.forEach(c -> consoleSent.put(c.instance(), c.offset() + c.length()));
-                synchronized (events) {
-                    for (int i = 0; i < happened.size() && !events.isEmpty(); i++) events.removeFirst();
-                }
-            }
-        } catch (IOException e) {
-            // the server is away; the next heartbeat tries again, and the reports wait
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** What each available driver says of this host now (QEMU: KVM or TCG, and why), for {@code mayfly drivers}. */
-    private Map<String, String> driverDetails() {
-        Map<String, String> details = new LinkedHashMap<>();
-        agent.drivers().forEach((name, driver) -> {
-            Driver.Availability a = driver.availability();
-            if (a.available()) details.put(name, a.detail());
-        });
-        return details;
-    }
-
-    /** {@code mayfly drivers --reprobe}, passed on by the server: these drivers forget what they learnt about this host. */
-    private void reprobe(List<String> drivers) {
-        if (drivers == null) return;
-        for (String name : drivers) {
-            Driver driver = agent.drivers().get(name);
-            if (driver == null) continue;
-            try {
-                driver.reprobe();
-                log.accept("driver " + name + ": forgot what it learnt about this host, as the server asked; the next boot learns it again");
-            } catch (IOException e) {
-                log.accept("driver " + name + ": cannot forget what it learnt about this host: " + e.getMessage());
-            }
-        }
-    }
-
-    /**
-     * What the instances printed since the last acknowledged heartbeat, up to {@link #CONSOLE_CHUNK} bytes each,
-     * cut after the last line end. Instances that stopped are followed until their log is sent to the end.
-     */
-    private List<AgentViews.ConsoleChunk> consoleChunks() {
-        Map<String, String> apps = new LinkedHashMap<>();
-        agent.instances().forEach(i -> apps.put(i.id(), i.app()));
-        consoleApps.putAll(apps);
-        List<AgentViews.ConsoleChunk> chunks = new ArrayList<>();
-        for (var e : List.copyOf(consoleApps.entrySet())) {
-            String id = e.getKey();
-            long from = consoleSent.getOrDefault(id, 0L);
-            Optional<Path> file = agent.consoleLog(id);
-            try {
-                long size = file.isPresent() ? java.nio.file.Files.size(file.get()) : 0;
-                if (size <= from) {
-                    if (!apps.containsKey(id)) { // stopped, and all of it sent
-                        consoleApps.remove(id);
-                        consoleSent.remove(id);
-                    }
-                    continue;
-                }
-                byte[] bytes = new byte[(int) Math.min(CONSOLE_CHUNK, size - from)];
-                int read;
-                try (var channel = java.nio.channels.FileChannel.open(file.get())) {
-                    read = channel.read(java.nio.ByteBuffer.wrap(bytes), from);
-                }
-                if (read <= 0) continue;
-                int cut = read;
-                if (size - from > read) { // more follows: end this chunk after a line, or at least not inside a character
-                    int newline = lastIndexOf(bytes, (byte) '\n', read);
-                    cut = newline >= 0 ? newline + 1 : utf8Boundary(bytes, read);
-                }
-                chunks.add(new AgentViews.ConsoleChunk(e.getValue(), id, from, cut,
-                        new String(bytes, 0, cut, java.nio.charset.StandardCharsets.UTF_8)));
-            } catch (IOException ex) {
-                // unreadable now (removed meanwhile): tried again at the next heartbeat
-            }
-        }
-        return chunks;
-    }
-
-    private List<AgentViews.RequestTotals> requestTotals() {
-        var metrics = routerMetrics;
-        if (metrics == null) return List.of();
-        return metrics.find(io.mayfly.agent.router.Router.REQUESTS).timers().stream().filter(t -> t.getId().getTag("app") != null)
-                .map(t -> new AgentViews.RequestTotals(t.getId().getTag("app"), t.count(), t.totalTime(TimeUnit.MILLISECONDS))).toList();
-    }
-
-    private static int lastIndexOf(byte[] bytes, byte b, int end) {
-        for (int i = end - 1; i >= 0; i--) if (bytes[i] == b) return i;
-        return -1;
-    }
-
-    /** The largest length up to {@code end} that does not end inside a UTF-8 sequence. */
-    private static int utf8Boundary(byte[] bytes, int end) {
-        int i = end;
-        while (i > 0 && (bytes[i - 1] & 0xC0) == 0x80) i--; // continuation bytes
-        if (i > 0 && (bytes[i - 1] & 0x80) != 0) i--; // the lead byte of the cut sequence
-        return i == 0 ? end : i;
+        heartbeat.report(deploy);
     }
 
     private static void sleep1s() {
