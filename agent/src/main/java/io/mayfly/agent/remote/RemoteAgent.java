@@ -239,7 +239,7 @@ public final class RemoteAgent implements AutoCloseable {
         }
         if (action == Reconcile.Action.WAIT_FOR_ANOTHER_RELEASE) return;
         Map<String, Long> phases = new LinkedHashMap<>();
-        DeployProgress progress = new DeployProgress(a);
+        PushLines progress = new PushLines(api, a);
         DeployOutcome outcome;
         try {
             Manifest manifest = Manifest.parse("mayfly.toml of " + a.app() + " v" + a.release(), a.manifest());
@@ -306,7 +306,7 @@ public final class RemoteAgent implements AutoCloseable {
     }
 
     /** Boots or stops the difference between what runs and the assignment's instances, as ps:scale does on the server. */
-    private void rescale(AgentViews.Assignment a, Manifest manifest, StartRequest request, int before, DeployProgress progress)
+    private void rescale(AgentViews.Assignment a, Manifest manifest, StartRequest request, int before, PushLines progress)
             throws InterruptedException {
         Optional<String> failure = DeployStrategy.rescale(agent, request, a.instances(), manifest.run().drainTimeout(), progress);
         log.accept(a.app() + " v" + a.release() + (failure.isEmpty() ? " scaled from " + before + " to " + a.instances() + " instance(s)"
@@ -318,77 +318,6 @@ public final class RemoteAgent implements AutoCloseable {
     private String stagedTest(AgentViews.Assignment a, int port, Manifest manifest) throws InterruptedException {
         Duration bound = (manifest.test().timeout() == null ? Duration.ofMinutes(10) : manifest.test().timeout()).plusSeconds(30);
         return api.stagedTest(new AgentViews.StagedTestRequest(a.app(), a.release(), port), bound);
-    }
-
-    /**
-     * What a deploy says as it goes, sent to the server as it happens so that the push waiting for it shows each
-     * step then. The deploy does not wait for the server: lines queue and a sender posts what has queued in one
-     * request; before the report, the queue is flushed, and lines the server could not take go with the report.
-     */
-    private final class DeployProgress implements Progress {
-        private static final Duration FLUSH_WAIT = Duration.ofSeconds(5);
-        private final AgentViews.Assignment assignment;
-        private final List<String> queued = new ArrayList<>();
-        private final List<String> undelivered = new ArrayList<>();
-        private boolean sending;
-
-        DeployProgress(AgentViews.Assignment assignment) {
-            this.assignment = assignment;
-        }
-
-        @Override
-        public synchronized void say(String line) {
-            if (!assignment.deploying()) return; // nobody waits for it
-            queued.add(line);
-            if (!sending) {
-                sending = true;
-                Thread.ofVirtual().name("lines-" + assignment.app()).start(this::drain);
-            }
-        }
-
-        private void drain() {
-            while (true) {
-                List<String> batch;
-                synchronized (this) {
-                    if (queued.isEmpty()) {
-                        sending = false;
-                        notifyAll();
-                        return;
-                    }
-                    batch = List.copyOf(queued);
-                    queued.clear();
-                }
-                boolean shown = false;
-                try {
-                    HttpResponse<String> r = api.lines(new AgentViews.DeployLines(assignment.app(), assignment.release(), batch));
-                    shown = r.statusCode() / 100 == 2;
-                } catch (IOException e) {
-                    // the server is away: the lines go with the report
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                if (!shown) {
-                    synchronized (this) {
-                        undelivered.addAll(batch);
-                    }
-                }
-            }
-        }
-
-        /**
-         * The lines for the report: those still queued go with it rather than in a request of their own, after
-         * waiting (a little) for the batch on its way, so that the push shows everything in order.
-         */
-        synchronized List<String> undelivered() throws InterruptedException {
-            List<String> last = List.copyOf(queued);
-            queued.clear();
-            long deadline = System.nanoTime() + FLUSH_WAIT.toNanos();
-            while (sending && System.nanoTime() < deadline) {
-                TimeUnit.NANOSECONDS.timedWait(this, deadline - System.nanoTime());
-            }
-            undelivered.addAll(last);
-            return List.copyOf(undelivered);
-        }
     }
 
     /**
