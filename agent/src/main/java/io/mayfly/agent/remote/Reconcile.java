@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * What an agent does about one app's assignment, from what it observes of the app here: a decision with no I/O and
- * no threads ({@link RemoteAgent} observes, then carries the action out).
+ * no threads ({@link AssignmentRunner} observes, then carries the action out).
  */
 public final class Reconcile {
     private Reconcile() {}

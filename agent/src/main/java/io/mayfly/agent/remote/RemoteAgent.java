@@ -1,44 +1,18 @@
 package io.mayfly.agent.remote;
 
 import io.mayfly.agent.Agent;
-import io.mayfly.agent.driver.Driver;
-import io.mayfly.agent.deploy.DeployOutcome;
-import io.mayfly.agent.deploy.DeployStrategy;
-import io.mayfly.wire.Phases;
-import io.mayfly.wire.Progress;
-import io.mayfly.wire.StagedTest;
-import io.mayfly.agent.Instance;
-import io.mayfly.agent.Standby;
-import io.mayfly.agent.StartRequest;
 import io.mayfly.agent.artifacts.ArtifactCache;
+import io.mayfly.agent.deploy.DeployStrategy;
 import io.mayfly.wire.AgentViews;
-import io.mayfly.wire.ArtifactSignatures;
-import io.mayfly.wire.Json;
-import io.mayfly.wire.manifest.Manifest;
-import io.mayfly.wire.manifest.ManifestException;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * A host that runs what a Mayfly server assigns to it, holding only an agent token: it may read its own desired
@@ -51,45 +25,18 @@ import java.util.stream.Stream;
  *
  * <p>The instances and the router live in this process, not in the server's, so a server that stops or crashes
  * changes nothing for the traffic; a restarted agent re-adopts its instances before it talks to anyone.
+ *
+ * <p>This class wires the parts and runs their threads: {@link DesiredFeed} follows the server into
+ * {@link LatestDesired}, {@link ConvergeLoop} brings the host to it (one app at a time by {@link AssignmentRunner},
+ * which decides by {@link Reconcile}), and {@link Heartbeat} reports; all speak to the server through {@link ServerApi}.
  */
 public final class RemoteAgent implements AutoCloseable {
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
-
-    private final URI server;
     private final String name;
-    private final String token;
-    private final Agent agent;
-    private final ArtifactCache cache;
-    private final AgentViews.Registration registration;
-    private final String pinnedKey;
-    private final boolean stream;
-    private final Duration pollInterval;
-    private final Consumer<String> log;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
-
-    private volatile byte[] signingKey;
-    private final java.util.concurrent.CountDownLatch registeredOnce = new java.util.concurrent.CountDownLatch(1);
-    private volatile Duration heartbeat = Duration.ofSeconds(1);
-    private final AtomicReference<AgentViews.DesiredState> latest = new AtomicReference<>();
-    private final Object wake = new Object();
-    /** Deploy results not yet delivered to the server (it may be down): sent with every heartbeat until one succeeds. */
-    private final List<AgentViews.DeployReport> unsent = new ArrayList<>();
-    /** The release of each app whose deploy failed, so that it is not retried in a loop until the server assigns another. */
-    private final Map<String, Integer> failed = new ConcurrentHashMap<>();
+    private final Enrolment enrolment;
+    private final DesiredFeed feed;
+    private final ConvergeLoop converge;
+    private final Heartbeat heartbeat;
     private final List<Thread> threads = new ArrayList<>();
-    /** The assignment of each app scaled to zero here, as it was set up (its instance may be stopped). */
-    private final Map<String, AgentViews.Assignment> sleeping = new ConcurrentHashMap<>();
-    /** Console logs followed for the server: the app of each instance, and the offset the server has up to. */
-    private final Map<String, String> consoleApps = new ConcurrentHashMap<>();
-    private final Map<String, Long> consoleSent = new ConcurrentHashMap<>();
-    private static final int CONSOLE_CHUNK = 64 * 1024;
-    private volatile boolean shipConsole = true;
-    private volatile io.micrometer.core.instrument.MeterRegistry routerMetrics;
-    /** Events of the agent about apps, not yet acknowledged by the server; the oldest go past {@link #MAX_EVENTS}. */
-    private final java.util.Deque<AgentViews.AppEvent> events = new java.util.ArrayDeque<>();
-    private static final int MAX_EVENTS = 1000;
-    private static final Duration DEFAULT_IDLE_STOP = Duration.ofMinutes(5);
 
     /**
      * @param stream       false: poll only, every {@code pollInterval} (for hosts behind proxies that cut long responses)
@@ -97,16 +44,15 @@ public final class RemoteAgent implements AutoCloseable {
      */
     public RemoteAgent(URI server, String name, String token, Agent agent, Path dir, AgentViews.Registration registration,
                        String pinnedKey, boolean stream, Duration pollInterval, Consumer<String> log) throws IOException {
-        this.server = server;
         this.name = name;
-        this.token = token;
-        this.agent = agent;
-        this.cache = new ArtifactCache(dir.resolve("cache"));
-        this.registration = registration;
-        this.pinnedKey = pinnedKey;
-        this.stream = stream;
-        this.pollInterval = pollInterval;
-        this.log = log;
+        ServerApi api = new ServerApi(server, name, token);
+        ArtifactCache cache = new ArtifactCache(dir.resolve("cache"));
+        LatestDesired latest = new LatestDesired();
+        this.enrolment = new Enrolment(api, registration, pinnedKey, log);
+        this.feed = new DesiredFeed(api, enrolment, latest, stream, pollInterval, log, this::close);
+        this.heartbeat = new Heartbeat(api, enrolment, agent, log);
+        AssignmentRunner runner = new AssignmentRunner(agent, api, cache, enrolment, new ScaleToZero(agent), heartbeat::report, log);
+        this.converge = new ConvergeLoop(agent, latest, runner, new CachePruning(cache, agent, log), log);
     }
 
     /**
@@ -132,9 +78,9 @@ public final class RemoteAgent implements AutoCloseable {
 
     /** Starts following the server: the desired-state feed, the converging loop and the heartbeat, each on its own thread. */
     public RemoteAgent start() {
-        threads.add(Thread.ofVirtual().name("desired-" + name).start(this::follow));
-        threads.add(Thread.ofVirtual().name("converge-" + name).start(this::converge));
-        threads.add(Thread.ofVirtual().name("heartbeat-" + name).start(this::beat));
+        threads.add(Thread.ofVirtual().name("desired-" + name).start(feed));
+        threads.add(Thread.ofVirtual().name("converge-" + name).start(converge));
+        threads.add(Thread.ofVirtual().name("heartbeat-" + name).start(heartbeat));
         return this;
     }
 
@@ -143,7 +89,7 @@ public final class RemoteAgent implements AutoCloseable {
      * agent does not: the server reads its instances' logs where they are.
      */
     public RemoteAgent shipConsole(boolean ship) {
-        shipConsole = ship;
+        heartbeat.shipConsole(ship);
         return this;
     }
 
@@ -152,7 +98,7 @@ public final class RemoteAgent implements AutoCloseable {
      * {@value io.mayfly.agent.router.Router#REQUESTS} timers): the server charts it on the dashboard.
      */
     public RemoteAgent reportRequests(io.micrometer.core.instrument.MeterRegistry metrics) {
-        routerMetrics = metrics;
+        heartbeat.reportRequests(metrics);
         return this;
     }
 
@@ -161,603 +107,12 @@ public final class RemoteAgent implements AutoCloseable {
      * output): sent with the next heartbeat, and shown by the server's {@code mayfly logs}.
      */
     public void event(String app, String line) {
-        synchronized (events) {
-            events.addLast(new AgentViews.AppEvent(app, line));
-            while (events.size() > MAX_EVENTS) events.removeFirst();
-        }
+        heartbeat.event(app, line);
     }
 
     /** Waits until the server has accepted this agent's registration; false if it has not within {@code bound}. */
     public boolean awaitRegistered(Duration bound) throws InterruptedException {
-        return registeredOnce.await(bound.toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    // ---- the desired state: stream, or poll while the stream is down ----
-
-    private void follow() {
-        Duration backoff = Duration.ofMillis(250);
-        while (!Thread.currentThread().isInterrupted()) {
-            try {
-                if (signingKey == null) register();
-                if (stream) {
-                    readStream(); // returns when the stream ends
-                    backoff = Duration.ofMillis(250);
-                } else {
-                    poll();
-                    Thread.sleep(pollInterval);
-                    continue;
-                }
-            } catch (NoInstancesHere e) {
-                log.accept(e.getMessage());
-                threads.forEach(Thread::interrupt);
-                return;
-            } catch (IOException e) {
-                log.accept("the server at " + server + " is not reachable (" + e.getMessage() + "); polling every "
-                        + backoff.toMillis() + " ms until the stream is back");
-            } catch (InterruptedException e) {
-                return;
-            }
-            try {
-                Thread.sleep(backoff);
-                if (signingKey == null) register();
-                poll();
-            } catch (IOException ignored) {
-                // still down: the next round tries the stream again, after a longer pause
-            } catch (InterruptedException e) {
-                return;
-            }
-            backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
-        }
-    }
-
-    private void register() throws IOException, InterruptedException {
-        HttpResponse<String> r = send("POST", "/api/v1/agents/" + name, Json.write(registration));
-        if (r.statusCode() == 409) {
-            throw new NoInstancesHere("the server at " + server + " runs its instances on its own embedded agent, so it places none on "
-                    + name + " (start it with --no-agent for that); this agent stops following it" + ": " + r.body());
-        }
-        require(r, "registering agent " + name);
-        AgentViews.Registered registered = Json.read(r.body(), AgentViews.Registered.class);
-        byte[] der = Base64.getDecoder().decode(registered.signingKey());
-        if (pinnedKey != null && !pinnedKey.equals(ArtifactSignatures.fingerprint(der))) {
-            throw new IOException("the server's signing key has fingerprint " + ArtifactSignatures.fingerprint(der)
-                    + ", not the pinned " + pinnedKey + "; not trusting it");
-        }
-        heartbeat = Duration.ofMillis(Math.max(200, registered.heartbeatMillis()));
-        signingKey = der;
-        registeredOnce.countDown();
-        log.accept("registered with " + server + " as " + name + " (drivers " + String.join(", ", registration.drivers()) + ")");
-    }
-
-    private void poll() throws IOException, InterruptedException {
-        HttpResponse<String> r = send("GET", "/api/v1/agents/" + name + "/desired", null);
-        if (r.statusCode() == 404 || r.statusCode() == 401) signingKey = null; // the server forgot us: register again
-        require(r, "the desired state of " + name);
-        desired(Json.read(r.body(), AgentViews.DesiredState.class));
-    }
-
-    private void readStream() throws IOException, InterruptedException {
-        HttpRequest request = authorized("/api/v1/agents/" + name + "/desired").header("Accept", "text/event-stream").GET().build();
-        HttpResponse<Stream<String>> r = http.send(request, HttpResponse.BodyHandlers.ofLines());
-        if (r.statusCode() != 200) {
-            r.body().close();
-            if (r.statusCode() == 404 || r.statusCode() == 401) signingKey = null;
-            throw new IOException("the desired-state stream answered HTTP " + r.statusCode());
-        }
-        try (Stream<String> lines = r.body()) {
-            String event = null;
-            StringBuilder data = new StringBuilder();
-            for (String line : (Iterable<String>) lines::iterator) {
-                if (line.isEmpty()) {
-                    if ("desired".equals(event) && !data.isEmpty()) desired(Json.read(data.toString(), AgentViews.DesiredState.class));
-                    event = null;
-                    data.setLength(0);
-                } else if (line.startsWith("event:")) {
-                    event = line.substring(6).trim();
-                } else if (line.startsWith("data:")) {
-                    data.append(line.substring(5).trim());
-                }
-            }
-        } catch (java.io.UncheckedIOException e) {
-            throw e.getCause();
-        }
-        throw new IOException("the desired-state stream ended");
-    }
-
-    private void desired(AgentViews.DesiredState state) {
-        AgentViews.DesiredState before = latest.getAndSet(state);
-        if (before == null || !before.assignments().equals(state.assignments())
-                || !java.util.Objects.equals(before.declared(), state.declared())) {
-            synchronized (wake) {
-                wake.notifyAll();
-            }
-        }
-    }
-
-    /** The server places no instance on remote agents (it runs with its embedded agent). */
-    private static final class NoInstancesHere extends RuntimeException {
-        NoInstancesHere(String message) {
-            super(message);
-        }
-    }
-
-    // ---- converging ----
-
-    private void converge() {
-        AgentViews.DesiredState done = null;
-        while (!Thread.currentThread().isInterrupted()) {
-            AgentViews.DesiredState target = latest.get();
-            try {
-                if (target != null && (done == null || !done.assignments().equals(target.assignments())
-                        || !java.util.Objects.equals(done.declared(), target.declared()))) {
-                    apply(target);
-                    done = target;
-                    continue; // something may have arrived meanwhile
-                }
-                synchronized (wake) {
-                    if (latest.get() == target) wake.wait(1000);
-                }
-                if (done != null) prune(done); // on this thread, the only one that fetches: no download is pulled away
-            } catch (InterruptedException e) {
-                return;
-            } catch (RuntimeException e) {
-                log.accept("converging failed: " + e + "; trying again");
-                sleep1s();
-            }
-        }
-    }
-
-    /** What the cache was last pruned down to: it is listed again only when that changes. */
-    private Set<String> keptLast;
-
-    /** Drops cached artifacts that neither the desired state nor any instance here needs any more. */
-    private void prune(AgentViews.DesiredState state) {
-        Set<String> keep = new HashSet<>();
-        state.assignments().forEach(a -> a.artifacts().forEach(f -> keep.add(f.sha256())));
-        for (Instance i : agent.instances()) {
-            if (i.request() == null) continue;
-            Stream.of(i.request().artifact(), i.request().initrd()).filter(java.util.Objects::nonNull)
-                    .forEach(p -> keep.add(p.getFileName().toString()));
-        }
-        if (keep.equals(keptLast)) return;
-        try {
-            long freed = cache.retainOnly(keep);
-            keptLast = keep;
-            if (freed > 0) log.accept("removed " + (freed >> 10) + " KiB of cached artifacts nothing here needs any more");
-        } catch (IOException e) {
-            log.accept("could not prune the artifact cache: " + e.getMessage());
-        }
-    }
-
-    /** One pass: every assigned release running (health-gated), every other app drained and stopped. */
-    void apply(AgentViews.DesiredState state) throws InterruptedException {
-        Set<String> assigned = new HashSet<>();
-        for (AgentViews.Assignment a : state.assignments()) {
-            assigned.add(a.app());
-            agent.declare(a.app());
-            try {
-                ensure(a);
-            } catch (RuntimeException e) {
-                // One app's assignment must never hold up every other app's.
-                failed.put(a.app(), a.release());
-                log.accept(a.app() + " v" + a.release() + " could not be applied: " + e + "; the other apps go on");
-                report(new AgentViews.DeployReport(a.app(), a.release(), false, "the agent could not apply v" + a.release() + ": " + e,
-                        Map.of(), List.of()));
-            }
-        }
-        List<String> declared = state.declared() == null ? List.of() : state.declared();
-        declared.forEach(agent::declare);
-        Set<String> gone = new java.util.TreeSet<>();
-        for (Instance instance : agent.instances()) {
-            if (!assigned.contains(instance.app())) gone.add(instance.app());
-        }
-        // An app the router knows that is neither assigned nor declared any more (destroyed before its first release).
-        for (String app : agent.routedApps()) {
-            if (!assigned.contains(app) && !declared.contains(app)) gone.add(app);
-        }
-        for (String app : gone) {
-            log.accept(app + " is no longer assigned here; draining and stopping its instances");
-            List<Instance> old = agent.instances(app);
-            agent.switchTo(app, List.of());
-            old.forEach(i -> agent.retire(i, Duration.ofSeconds(10)));
-            agent.keepRunning(app); // no idle stop, no held requests for an app that is gone
-            agent.removeApp(app);
-            failed.remove(app);
-            sleeping.remove(app);
-        }
-    }
-
-    private void ensure(AgentViews.Assignment a) throws InterruptedException {
-        List<Instance> routed = agent.routed(a.app());
-        Reconcile.Action action = Reconcile.next(a.release(), a.instances(), a.deploying(), new Reconcile.Observed(
-                routed.stream().map(Instance::release).toList(), sleeping.containsKey(a.app()),
-                steady(a).equals(sleeping.get(a.app())), failed.get(a.app())));
-        if (action == Reconcile.Action.REPORT_LIVE) {
-            report(new AgentViews.DeployReport(a.app(), a.release(), true, null, Map.of(), List.of()));
-            return;
-        }
-        if (action == Reconcile.Action.WAIT_FOR_ANOTHER_RELEASE) return;
-        Map<String, Long> phases = new LinkedHashMap<>();
-        DeployProgress progress = new DeployProgress(a);
-        DeployOutcome outcome;
-        try {
-            Manifest manifest = Manifest.parse("mayfly.toml of " + a.app() + " v" + a.release(), a.manifest());
-            long began = System.nanoTime();
-            StartRequest request = startRequest(a, manifest);
-            phases.put("fetch", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
-            if (action == Reconcile.Action.RESCALE) {
-                rescale(a, manifest, request, routed.size(), progress); // ps:scale of the running release: only the difference
-                return;
-            }
-            if (action == Reconcile.Action.SCALE_TO_ZERO) {
-                scaling(a, manifest, request);
-                report(new AgentViews.DeployReport(a.app(), a.release(), true, null, phases, progress.undelivered()));
-                return;
-            }
-            StagedTest test = a.test() ? url -> stagedTest(a, URI.create(url).getPort(), manifest) : StagedTest.NONE;
-            outcome = DeployStrategy.named(manifest.run().strategy(), agent)
-                    .run(request, Math.max(1, a.instances()), manifest.run().drainTimeout(), test, progress);
-            if (outcome instanceof DeployOutcome.Live) scaling(a, manifest, request);
-        } catch (IOException | ManifestException e) {
-            outcome = new DeployOutcome.Failed("cannot run v" + a.release() + ": " + e.getMessage(), Map.of());
-        }
-        phases.putAll(outcome.phases());
-        switch (outcome) {
-            case DeployOutcome.Live live -> {
-                failed.remove(a.app());
-                if (live.standby() != null) watchWindow(a, live.standby());
-                if (!a.deploying()) {
-                    // No push waits for this: the agent restarted without the live release, the app moved here, the
-                    // release went live through another server sharing the database, or a deploy ended without it.
-                    String took = Phases.human(outcome.phases().values().stream().mapToLong(Long::longValue).sum());
-                    agent.events().event(a.app(), routed.isEmpty() ? "booted v" + a.release() + " again (nothing ran it here) in " + took
-                            : "switched to v" + a.release() + ", the live release, in " + took);
-                }
-                log.accept(a.app() + " v" + a.release() + " is live here (" + agent.routed(a.app()).size() + " instance(s), " + phases + ")");
-                report(new AgentViews.DeployReport(a.app(), a.release(), true, null, phases, progress.undelivered()));
-            }
-            case DeployOutcome.Failed f -> {
-                failed.put(a.app(), a.release());
-                String reason = f.reason() + (agent.routed(a.app()).isEmpty() ? "" : "; the running instances keep serving");
-                log.accept(a.app() + " v" + a.release() + " not deployed: " + reason);
-                report(new AgentViews.DeployReport(a.app(), a.release(), false, reason, phases, progress.undelivered()));
-            }
-        }
-    }
-
-    /**
-     * A release that failed in its liveness window is not tried again here (until the server assigns another), and the
-     * server hears which release the traffic went back to, so that it makes that one live again.
-     */
-    private void watchWindow(AgentViews.Assignment a, Standby standby) {
-        standby.ending().thenAccept(ending -> {
-            if (!(ending instanceof Standby.Ending.RolledBack(String reason, Duration afterLive, Duration switchBack, int serving))) return;
-            failed.put(a.app(), a.release());
-            log.accept(a.app() + " v" + a.release() + " rolled back to v" + standby.previousRelease() + ": " + reason);
-            report(new AgentViews.DeployReport(a.app(), a.release(), false, "rolled back " + Phases.human(afterLive.toMillis())
-                    + " after going live: " + reason, Map.of("rollback", switchBack.toMillis()), List.of(), standby.previousRelease()));
-        });
-    }
-
-    /** The assignment as it stands when no deploy waits on it: what a sleeping app is compared with. */
-    private static AgentViews.Assignment steady(AgentViews.Assignment a) {
-        return new AgentViews.Assignment(a.app(), a.release(), a.manifest(), a.args(), a.env(), a.artifacts(), a.instances(), false, false);
-    }
-
-    /** Boots or stops the difference between what runs and the assignment's instances, as ps:scale does on the server. */
-    private void rescale(AgentViews.Assignment a, Manifest manifest, StartRequest request, int before, DeployProgress progress)
-            throws InterruptedException {
-        Optional<String> failure = DeployStrategy.rescale(agent, request, a.instances(), manifest.run().drainTimeout(), progress);
-        log.accept(a.app() + " v" + a.release() + (failure.isEmpty() ? " scaled from " + before + " to " + a.instances() + " instance(s)"
-                : " could not scale from " + before + " to " + a.instances() + ": " + failure.get()));
-        report(new AgentViews.DeployReport(a.app(), a.release(), failure.isEmpty(), failure.orElse(null), Map.of(), progress.undelivered()));
-    }
-
-    /**
-     * The release's staged test: the server runs it (it holds the build's checkout and sandbox) against the new
-     * instance's port here, and answers when it is done. An unreachable server fails the test: the old instances stay.
-     */
-    private String stagedTest(AgentViews.Assignment a, int port, Manifest manifest) throws InterruptedException {
-        Duration bound = (manifest.test().timeout() == null ? Duration.ofMinutes(10) : manifest.test().timeout()).plusSeconds(30);
-        try {
-            HttpResponse<String> r = http.send(authorized("/api/v1/agents/" + name + "/tests").timeout(bound)
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(Json.write(new AgentViews.StagedTestRequest(a.app(), a.release(), port))))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            require(r, "the staged test of " + a.app() + " v" + a.release());
-            return Json.read(r.body(), AgentViews.StagedTestResult.class).failure();
-        } catch (IOException e) {
-            return "the server did not run it: " + e.getMessage();
-        }
-    }
-
-    /**
-     * What a deploy says as it goes, sent to the server as it happens so that the push waiting for it shows each
-     * step then. The deploy does not wait for the server: lines queue and a sender posts what has queued in one
-     * request; before the report, the queue is flushed, and lines the server could not take go with the report.
-     */
-    private final class DeployProgress implements Progress {
-        private static final Duration FLUSH_WAIT = Duration.ofSeconds(5);
-        private final AgentViews.Assignment assignment;
-        private final List<String> queued = new ArrayList<>();
-        private final List<String> undelivered = new ArrayList<>();
-        private boolean sending;
-
-        DeployProgress(AgentViews.Assignment assignment) {
-            this.assignment = assignment;
-        }
-
-        @Override
-        public synchronized void say(String line) {
-            if (!assignment.deploying()) return; // nobody waits for it
-            queued.add(line);
-            if (!sending) {
-                sending = true;
-                Thread.ofVirtual().name("lines-" + assignment.app()).start(this::drain);
-            }
-        }
-
-        private void drain() {
-            while (true) {
-                List<String> batch;
-                synchronized (this) {
-                    if (queued.isEmpty()) {
-                        sending = false;
-                        notifyAll();
-                        return;
-                    }
-                    batch = List.copyOf(queued);
-                    queued.clear();
-                }
-                boolean shown = false;
-                try {
-                    HttpResponse<String> r = send("POST", "/api/v1/agents/" + name + "/lines",
-                            Json.write(new AgentViews.DeployLines(assignment.app(), assignment.release(), batch)));
-                    shown = r.statusCode() / 100 == 2;
-                } catch (IOException e) {
-                    // the server is away: the lines go with the report
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                if (!shown) {
-                    synchronized (this) {
-                        undelivered.addAll(batch);
-                    }
-                }
-            }
-        }
-
-        /**
-         * The lines for the report: those still queued go with it rather than in a request of their own, after
-         * waiting (a little) for the batch on its way, so that the push shows everything in order.
-         */
-        synchronized List<String> undelivered() throws InterruptedException {
-            List<String> last = List.copyOf(queued);
-            queued.clear();
-            long deadline = System.nanoTime() + FLUSH_WAIT.toNanos();
-            while (sending && System.nanoTime() < deadline) {
-                TimeUnit.NANOSECONDS.timedWait(this, deadline - System.nanoTime());
-            }
-            undelivered.addAll(last);
-            return List.copyOf(undelivered);
-        }
-    }
-
-    /**
-     * {@code run.instances = 0}: the app's instance stops when idle ({@code run.idle_stop}, 5 min by default) and
-     * the router holds the next request while this agent boots one, as the server's own agent does.
-     */
-    private void scaling(AgentViews.Assignment a, Manifest manifest, StartRequest request) {
-        if (a.instances() > 0) {
-            sleeping.remove(a.app());
-            agent.keepRunning(a.app());
-            return;
-        }
-        Duration idle = manifest.run().idleStop() != null ? manifest.run().idleStop() : DEFAULT_IDLE_STOP;
-        sleeping.put(a.app(), steady(a));
-        agent.scaleToZero(a.app(), idle, manifest.health().timeout().plusSeconds(5), () -> CompletableFuture.runAsync(() -> {
-            try {
-                DeployOutcome booted = DeployStrategy.named(manifest.run().strategy(), agent)
-                        .run(request, 1, manifest.run().drainTimeout(), StagedTest.NONE, Progress.NONE);
-                if (booted instanceof DeployOutcome.Failed f) {
-                    agent.events().event(a.app(), "could not boot v" + a.release() + " on demand: " + f.reason());
-                    throw new IllegalStateException(f.reason());
-                }
-                agent.events().event(a.app(), "booted v" + a.release() + " on demand in "
-                        + Phases.human(booted.phases().values().stream().mapToLong(Long::longValue).sum()));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while booting " + a.app(), e);
-            }
-        }, task -> Thread.ofVirtual().name("wake-" + a.app()).start(task)));
-    }
-
-    private StartRequest startRequest(AgentViews.Assignment a, Manifest manifest) throws IOException, InterruptedException {
-        Map<String, Path> files = new HashMap<>();
-        for (AgentViews.AssignedArtifact artifact : a.artifacts()) {
-            String path = "/api/v1/agents/" + name + "/blobs/" + artifact.sha256();
-            files.put(artifact.name(), cache.fetch(artifact.name(), artifact.sha256(), artifact.signature(), signingKey, server + path,
-                    () -> http.send(authorized(path).GET().build(), HttpResponse.BodyHandlers.ofInputStream())));
-        }
-        if (a.artifacts().isEmpty()) throw new IOException("the server assigned " + a.app() + " v" + a.release() + " without its boot image");
-        Path image = files.get(a.artifacts().getFirst().name()); // the server lists the boot image first
-        Path initrd = manifest.build().initrd() == null ? null : files.get(manifest.build().initrd());
-        return StartRequest.of(a.app(), a.release(), manifest, image, initrd, a.args(), a.env());
-    }
-
-    // ---- reporting ----
-
-    private void report(AgentViews.DeployReport deploy) {
-        synchronized (unsent) {
-            unsent.add(deploy);
-        }
-        Thread.ofVirtual().start(this::sendStatus);
-    }
-
-    private void beat() {
-        while (!Thread.currentThread().isInterrupted()) {
-            sendStatus();
-            try {
-                Thread.sleep(heartbeat);
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
-    }
-
-    private synchronized void sendStatus() {
-        if (signingKey == null) return;
-        List<AgentViews.DeployReport> deploys;
-        synchronized (unsent) {
-            deploys = List.copyOf(unsent);
-        }
-        List<AgentViews.ConsoleChunk> console = shipConsole ? consoleChunks() : List.of();
-        List<AgentViews.AppEvent> happened;
-        synchronized (events) {
-            happened = List.copyOf(events);
-        }
-        List<AgentViews.InstanceReport> instances = agent.instances().stream().map(i -> {
-            Optional<Standby> window = agent.standby(i.app());
-            boolean standing = window.map(w -> w.previous().contains(i)).orElse(false);
-            boolean watched = window.map(w -> w.fresh().contains(i)).orElse(false);
-            return new AgentViews.InstanceReport(i.id(), i.app(), i.release(), i.driver(), agent.isRouted(i), i.handle().isAlive(), i.port(),
-                    i.state().pid(), i.state().startedAt(), i.restarts(), standing || watched ? window.get().until() : null, standing);
-        }).toList();
-        try {
-            HttpResponse<String> r = send("POST", "/api/v1/agents/" + name + "/status",
-                    Json.write(new AgentViews.Status(instances, deploys, console, requestTotals(), happened, driverDetails(),
-                            io.mayfly.wire.Version.CURRENT)));
-            if (r.statusCode() == 404) signingKey = null; // not registered there (a new database): register again
-            if (r.statusCode() / 100 == 2) {
-                if (!r.body().isBlank()) reprobe(Json.read(r.body(), AgentViews.StatusAnswer.class).reprobe());
-                synchronized (unsent) {
-                    unsent.removeAll(deploys);
-                }
-                console.forEach(c -> consoleSent.put(c.instance(), c.offset() + c.length()));
-                synchronized (events) {
-                    for (int i = 0; i < happened.size() && !events.isEmpty(); i++) events.removeFirst();
-                }
-            }
-        } catch (IOException e) {
-            // the server is away; the next heartbeat tries again, and the reports wait
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** What each available driver says of this host now (QEMU: KVM or TCG, and why), for {@code mayfly drivers}. */
-    private Map<String, String> driverDetails() {
-        Map<String, String> details = new LinkedHashMap<>();
-        agent.drivers().forEach((name, driver) -> {
-            Driver.Availability a = driver.availability();
-            if (a.available()) details.put(name, a.detail());
-        });
-        return details;
-    }
-
-    /** {@code mayfly drivers --reprobe}, passed on by the server: these drivers forget what they learnt about this host. */
-    private void reprobe(List<String> drivers) {
-        if (drivers == null) return;
-        for (String name : drivers) {
-            Driver driver = agent.drivers().get(name);
-            if (driver == null) continue;
-            try {
-                driver.reprobe();
-                log.accept("driver " + name + ": forgot what it learnt about this host, as the server asked; the next boot learns it again");
-            } catch (IOException e) {
-                log.accept("driver " + name + ": cannot forget what it learnt about this host: " + e.getMessage());
-            }
-        }
-    }
-
-    /**
-     * What the instances printed since the last acknowledged heartbeat, up to {@link #CONSOLE_CHUNK} bytes each,
-     * cut after the last line end. Instances that stopped are followed until their log is sent to the end.
-     */
-    private List<AgentViews.ConsoleChunk> consoleChunks() {
-        Map<String, String> apps = new LinkedHashMap<>();
-        agent.instances().forEach(i -> apps.put(i.id(), i.app()));
-        consoleApps.putAll(apps);
-        List<AgentViews.ConsoleChunk> chunks = new ArrayList<>();
-        for (var e : List.copyOf(consoleApps.entrySet())) {
-            String id = e.getKey();
-            long from = consoleSent.getOrDefault(id, 0L);
-            Optional<Path> file = agent.consoleLog(id);
-            try {
-                long size = file.isPresent() ? java.nio.file.Files.size(file.get()) : 0;
-                if (size <= from) {
-                    if (!apps.containsKey(id)) { // stopped, and all of it sent
-                        consoleApps.remove(id);
-                        consoleSent.remove(id);
-                    }
-                    continue;
-                }
-                byte[] bytes = new byte[(int) Math.min(CONSOLE_CHUNK, size - from)];
-                int read;
-                try (var channel = java.nio.channels.FileChannel.open(file.get())) {
-                    read = channel.read(java.nio.ByteBuffer.wrap(bytes), from);
-                }
-                if (read <= 0) continue;
-                int cut = read;
-                if (size - from > read) { // more follows: end this chunk after a line, or at least not inside a character
-                    int newline = lastIndexOf(bytes, (byte) '\n', read);
-                    cut = newline >= 0 ? newline + 1 : utf8Boundary(bytes, read);
-                }
-                chunks.add(new AgentViews.ConsoleChunk(e.getValue(), id, from, cut,
-                        new String(bytes, 0, cut, java.nio.charset.StandardCharsets.UTF_8)));
-            } catch (IOException ex) {
-                // unreadable now (removed meanwhile): tried again at the next heartbeat
-            }
-        }
-        return chunks;
-    }
-
-    private List<AgentViews.RequestTotals> requestTotals() {
-        var metrics = routerMetrics;
-        if (metrics == null) return List.of();
-        return metrics.find(io.mayfly.agent.router.Router.REQUESTS).timers().stream().filter(t -> t.getId().getTag("app") != null)
-                .map(t -> new AgentViews.RequestTotals(t.getId().getTag("app"), t.count(), t.totalTime(TimeUnit.MILLISECONDS))).toList();
-    }
-
-    private static int lastIndexOf(byte[] bytes, byte b, int end) {
-        for (int i = end - 1; i >= 0; i--) if (bytes[i] == b) return i;
-        return -1;
-    }
-
-    /** The largest length up to {@code end} that does not end inside a UTF-8 sequence. */
-    private static int utf8Boundary(byte[] bytes, int end) {
-        int i = end;
-        while (i > 0 && (bytes[i - 1] & 0xC0) == 0x80) i--; // continuation bytes
-        if (i > 0 && (bytes[i - 1] & 0x80) != 0) i--; // the lead byte of the cut sequence
-        return i == 0 ? end : i;
-    }
-
-    // ---- HTTP ----
-
-    private HttpRequest.Builder authorized(String path) {
-        return HttpRequest.newBuilder(server.resolve(path)).header("Authorization", "Bearer " + token);
-    }
-
-    private HttpResponse<String> send(String method, String path, String body) throws IOException, InterruptedException {
-        HttpRequest.Builder b = authorized(path).timeout(Duration.ofSeconds(10)).header("Accept", "application/json");
-        if (body != null) b.header("Content-Type", "application/json");
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static void require(HttpResponse<String> r, String what) throws IOException {
-        if (r.statusCode() == 401 || r.statusCode() == 403) {
-            throw new IOException("the server refused the agent token for " + what + " (HTTP " + r.statusCode() + "): " + r.body());
-        }
-        if (r.statusCode() / 100 != 2) throw new IOException(what + " answered HTTP " + r.statusCode() + ": " + r.body());
-    }
-
-    private static void sleep1s() {
-        try {
-            Thread.sleep(1000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        return enrolment.awaitRegistered(bound);
     }
 
     /** Stops following the server; the instances and their routes stay for the next start to re-adopt. */
