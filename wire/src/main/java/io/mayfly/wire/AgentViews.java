@@ -40,10 +40,17 @@ public final class AgentViews {
      * the config vars as environment, and how many instances. {@code deploying}: a push (or rollback, or scale)
      * waits for this release's report, so even an app scaled to zero boots once to prove it is healthy;
      * {@code test}: before switching, the agent asks the server to run the release's staged test against a new
-     * instance ({@code POST /api/v1/agents/{name}/tests}).
+     * instance ({@code POST /api/v1/agents/{name}/tests}). {@code spec}: the manifest as the server parsed and
+     * checked it when the release was stored ({@link StoredManifest}); the agent parses the text {@code manifest} only
+     * when the spec is in another Mayfly version's form (or missing, from a server before it).
      */
     public record Assignment(String app, int release, String manifest, List<String> args, Map<String, String> env,
-                             List<AssignedArtifact> artifacts, int instances, boolean deploying, boolean test) {}
+                             List<AssignedArtifact> artifacts, int instances, boolean deploying, boolean test, String spec) {
+        public Assignment(String app, int release, String manifest, List<String> args, Map<String, String> env,
+                          List<AssignedArtifact> artifacts, int instances, boolean deploying, boolean test) {
+            this(app, release, manifest, args, env, artifacts, instances, deploying, test, null);
+        }
+    }
 
     /**
      * {@code POST /api/v1/agents/{name}/tests}: a new instance of the release is healthy on this port of the agent's
@@ -76,9 +83,15 @@ public final class AgentViews {
     /**
      * One instance on an agent. {@code watchedUntil}: the end of the liveness window it is in, as a new instance that must
      * stay up ({@code standby} false) or as one of the previous release standing by ({@code standby} true); null outside one.
+     * {@code residentBytes}: its memory as last measured on its host (0 when not running).
      */
     public record InstanceReport(String id, String app, int release, String driver, boolean routed, boolean alive, int port, long pid,
-                                 Instant startedAt, int restarts, Instant watchedUntil, boolean standby) {
+                                 Instant startedAt, int restarts, Instant watchedUntil, boolean standby, long residentBytes) {
+        public InstanceReport(String id, String app, int release, String driver, boolean routed, boolean alive, int port, long pid,
+                              Instant startedAt, int restarts, Instant watchedUntil, boolean standby) {
+            this(id, app, release, driver, routed, alive, port, pid, startedAt, restarts, watchedUntil, standby, 0);
+        }
+
         public InstanceReport(String id, String app, int release, String driver, boolean routed, boolean alive, int port, long pid,
                               Instant startedAt, int restarts) {
             this(id, app, release, driver, routed, alive, port, pid, startedAt, restarts, null, false);

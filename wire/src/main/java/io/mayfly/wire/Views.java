@@ -41,13 +41,15 @@ public final class Views {
 
     public record ArtifactView(String name, String sha256, long size) {}
 
-    /** One running (or stopped) copy of a release. */
-    /** One instance; {@code host} names the remote agent running it, or is null for the server's own. */
+    /**
+     * One running (or stopped) copy of a release; {@code host} names the remote agent running it, or is null for the
+     * server's own; {@code residentBytes} its memory as its agent last measured it.
+     */
     public record InstanceView(String id, String app, int release, String driver, String state, int port,
-                               long pid, Instant startedAt, int restarts, String host) {
+                               long pid, Instant startedAt, int restarts, String host, long residentBytes) {
         public InstanceView(String id, String app, int release, String driver, String state, int port, long pid, Instant startedAt,
                             int restarts) {
-            this(id, app, release, driver, state, port, pid, startedAt, restarts, null);
+            this(id, app, release, driver, state, port, pid, startedAt, restarts, null, 0);
         }
     }
 

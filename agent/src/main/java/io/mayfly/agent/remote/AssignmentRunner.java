@@ -8,6 +8,7 @@ import io.mayfly.agent.artifacts.ArtifactCache;
 import io.mayfly.agent.deploy.DeployOutcome;
 import io.mayfly.agent.deploy.DeployStrategy;
 import io.mayfly.wire.AgentViews;
+import io.mayfly.wire.StoredManifest;
 import io.mayfly.wire.Phases;
 import io.mayfly.wire.StagedTest;
 import io.mayfly.wire.manifest.Manifest;
@@ -86,7 +87,9 @@ final class AssignmentRunner {
         PushLines progress = new PushLines(api, a);
         DeployOutcome outcome;
         try {
-            Manifest manifest = Manifest.parse("mayfly.toml of " + a.app() + " v" + a.release(), a.manifest());
+            // As the server parsed it when the release was stored; the text only from another version's server.
+            Optional<Manifest> stored = StoredManifest.read(a.spec());
+            Manifest manifest = stored.isPresent() ? stored.get() : Manifest.parse("mayfly.toml of " + a.app() + " v" + a.release(), a.manifest());
             long began = System.nanoTime();
             StartRequest request = startRequest(a, manifest);
             phases.put("fetch", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));

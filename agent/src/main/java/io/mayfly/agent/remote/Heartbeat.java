@@ -33,6 +33,7 @@ final class Heartbeat implements Runnable {
     /** Deploy results not yet delivered to the server (it may be down): sent with every heartbeat until one succeeds. */
     private final List<AgentViews.DeployReport> unsent = new ArrayList<>();
     private final PendingEvents events = new PendingEvents();
+    private final ResidentMemory memory = new ResidentMemory();
     private volatile boolean shipConsole = true;
     private volatile MeterRegistry routerMetrics;
 
@@ -104,12 +105,15 @@ final class Heartbeat implements Runnable {
     }
 
     private List<AgentViews.InstanceReport> instances() {
-        return agent.instances().stream().map(i -> {
+        List<io.mayfly.agent.Instance> all = agent.instances();
+        memory.keepOnly(all.stream().map(io.mayfly.agent.Instance::id).collect(java.util.stream.Collectors.toSet()));
+        return all.stream().map(i -> {
             Optional<Standby> window = agent.standby(i.app());
             boolean standing = window.map(w -> w.previous().contains(i)).orElse(false);
             boolean watched = window.map(w -> w.fresh().contains(i)).orElse(false);
             return new AgentViews.InstanceReport(i.id(), i.app(), i.release(), i.driver(), agent.isRouted(i), i.handle().isAlive(), i.port(),
-                    i.state().pid(), i.state().startedAt(), i.restarts(), standing || watched ? window.get().until() : null, standing);
+                    i.state().pid(), i.state().startedAt(), i.restarts(), standing || watched ? window.get().until() : null, standing,
+                    memory.of(i.id(), i.state().pid(), i.handle().isAlive()));
         }).toList();
     }
 

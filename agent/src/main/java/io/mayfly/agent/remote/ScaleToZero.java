@@ -77,6 +77,7 @@ final class ScaleToZero {
 
     /** The assignment as it stands when no deploy waits on it: what a sleeping app is compared with. */
     static AgentViews.Assignment steady(AgentViews.Assignment a) {
-        return new AgentViews.Assignment(a.app(), a.release(), a.manifest(), a.args(), a.env(), a.artifacts(), a.instances(), false, false);
+        return new AgentViews.Assignment(a.app(), a.release(), a.manifest(), a.args(), a.env(), a.artifacts(), a.instances(), false, false,
+                a.spec());
     }
 }

@@ -10,7 +10,6 @@ import io.javalin.http.Cookie;
 import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.SameSite;
-import io.mayfly.agent.driver.ProcessStat;
 import io.mayfly.server.release.Actor;
 import io.mayfly.server.release.DeployLocked;
 import io.mayfly.server.release.AppLogs;
@@ -329,12 +328,10 @@ public final class DashboardRoutes {
         return views.instances(app).stream().filter(v -> v.id().equals(id)).findFirst();
     }
 
-    /** The app's instances; the memory of those on this host (the embedded agent's) read from /proc. */
+    /** The app's instances, with the memory their agents last measured. */
     private String instancesHtml(String app) {
         List<DashboardPages.InstanceRow> rows = views.instances(app).stream()
-                .map(v -> v.host() == null
-                        ? new DashboardPages.InstanceRow(v, host, v.state().equals("exited") ? 0 : ProcessStat.residentBytes(v.pid()))
-                        : new DashboardPages.InstanceRow(v, "agent " + v.host(), 0))
+                .map(v -> new DashboardPages.InstanceRow(v, v.host() == null ? host : "agent " + v.host(), v.residentBytes()))
                 .toList();
         return DashboardPages.instances(app, rows, Instant.now());
     }

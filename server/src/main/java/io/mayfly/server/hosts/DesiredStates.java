@@ -8,6 +8,7 @@ import io.mayfly.server.store.Formation;
 import io.mayfly.server.store.Releases;
 import io.mayfly.server.target.BootArguments;
 import io.mayfly.wire.AgentViews;
+import io.mayfly.wire.StoredManifest;
 import io.mayfly.wire.manifest.Manifest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -122,7 +123,7 @@ public final class DesiredStates {
         List<String> args = manifest.run().args().stream().map(a -> BootArguments.fill(a, vars)).toList();
         int instances = formation.instances(release.app()).orElse(manifest.run().instances()); // 0: the agent scales it to zero
         return Optional.of(new AgentViews.Assignment(release.app(), release.version(), release.manifest(), args, vars, artifacts, instances,
-                deploying, test));
+                deploying, test, StoredManifest.write(manifest)));
     }
 
     private static Optional<Manifest> manifest(Releases.Release release) {

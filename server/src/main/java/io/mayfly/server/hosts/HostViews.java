@@ -33,7 +33,7 @@ public final class HostViews {
                         : i.watchedUntil() != null && i.routed() ? "serving, on watch until " + clock(i.watchedUntil())
                         : i.routed() ? "serving" : "staged";
                 views.add(new io.mayfly.wire.Views.InstanceView(i.id(), i.app(), i.release(), i.driver(), state, i.port(), i.pid(),
-                        i.startedAt(), i.restarts(), a.name().equals(embedded) ? null : a.name()));
+                        i.startedAt(), i.restarts(), a.name().equals(embedded) ? null : a.name(), i.residentBytes()));
             }
         }
         return views;

@@ -1,5 +1,6 @@
 package io.mayfly.server.store;
 
+import io.mayfly.wire.StoredManifest;
 import io.mayfly.wire.manifest.Manifest;
 import io.mayfly.wire.manifest.ManifestException;
 import org.jdbi.v3.core.Jdbi;
@@ -8,7 +9,7 @@ import java.util.List;
 
 /**
  * The {@code spec} column of builds and releases: their manifest parsed and checked once, when stored
- * ({@link Manifest#stored}), so that nothing parses the TOML again. Rows stored before, or in another version's
+ * ({@link StoredManifest}), so that nothing parses the TOML again. Rows stored before, or in another version's
  * form, get theirs at the next start ({@link #fill}).
  */
 final class StoredSpecs {
@@ -25,12 +26,12 @@ final class StoredSpecs {
     }
 
     static String column(Manifest spec) {
-        return spec == null ? null : spec.stored();
+        return spec == null ? null : StoredManifest.write(spec);
     }
 
     /** Reads the column; null when it is empty or in another version's form. */
     static Manifest read(String column) {
-        return Manifest.fromStored(column).orElse(null);
+        return StoredManifest.read(column).orElse(null);
     }
 
     private record Row(String app, int key, String manifest) {}
@@ -40,7 +41,7 @@ final class StoredSpecs {
      * version's form and stores it. Returns how many rows got one.
      */
     static int fill(Jdbi db, String table, String key) {
-        String current = "{\"v\":" + Manifest.STORED_VERSION + ",%";
+        String current = "{\"v\":" + StoredManifest.VERSION + ",%";
         List<Row> missing = db.withHandle(h -> h.select("SELECT app, " + key + ", manifest FROM " + table
                         + " WHERE manifest IS NOT NULL AND (spec IS NULL OR spec NOT LIKE ?)", current)
                 .map((rs, ctx) -> new Row(rs.getString(1), rs.getInt(2), rs.getString(3))).list());
@@ -48,7 +49,7 @@ final class StoredSpecs {
         for (Row row : missing) {
             Manifest spec = parsedOrNull(row.manifest());
             if (spec == null) continue;
-            db.useHandle(h -> h.execute("UPDATE " + table + " SET spec = ? WHERE app = ? AND " + key + " = ?", spec.stored(), row.app(), row.key()));
+            db.useHandle(h -> h.execute("UPDATE " + table + " SET spec = ? WHERE app = ? AND " + key + " = ?", StoredManifest.write(spec), row.app(), row.key()));
             filled++;
         }
         return filled;

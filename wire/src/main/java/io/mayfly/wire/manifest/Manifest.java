@@ -1,10 +1,7 @@
 package io.mayfly.wire.manifest;
 
-import io.mayfly.wire.Json;
-
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * {@code mayfly.toml}: how to build an app, run it, know it is healthy and test it before it gets traffic.
@@ -76,27 +73,4 @@ public record Manifest(Build build, Run run, Health health, Test test) {
                 new Test(null, Duration.ofMinutes(5)));
     }
 
-    /**
-     * The version of the stored form ({@link #stored}). Raise it when a field of these records changes: what an
-     * older Mayfly stored is then read again from its {@code mayfly.toml}, never half-filled with defaults.
-     */
-    public static final int STORED_VERSION = 1;
-
-    record Stored(int v, Manifest manifest) {}
-
-    /** This manifest as a release stores it and agents receive it: parsed and checked once, read back without parsing. */
-    public String stored() {
-        return Json.write(new Stored(STORED_VERSION, this));
-    }
-
-    /** The manifest {@link #stored} made; empty when there is none, or it was stored in another version's form. */
-    public static Optional<Manifest> fromStored(String json) {
-        if (json == null) return Optional.empty();
-        try {
-            Stored stored = Json.read(json, Stored.class);
-            return stored.v() == STORED_VERSION && stored.manifest() != null ? Optional.of(stored.manifest()) : Optional.empty();
-        } catch (RuntimeException e) {
-            return Optional.empty();
-        }
-    }
 }

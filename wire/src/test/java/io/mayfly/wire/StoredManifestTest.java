@@ -1,4 +1,6 @@
-package io.mayfly.wire.manifest;
+package io.mayfly.wire;
+
+import io.mayfly.wire.manifest.Manifest;
 
 import org.junit.jupiter.api.Test;
 
@@ -33,20 +35,20 @@ class StoredManifestTest {
     @Test
     void aParsedManifestReadsBackEqualFromItsStoredForm() throws Exception {
         Manifest parsed = Manifest.parse("mayfly.toml", FULL);
-        String stored = parsed.stored();
-        assertThat(Manifest.fromStored(stored)).contains(parsed);
-        assertThat(Manifest.fromStored(stored).orElseThrow().run().drainTimeout()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(Manifest.fromStored(Manifest.defaults("hello").stored())).contains(Manifest.defaults("hello"));
+        String stored = StoredManifest.write(parsed);
+        assertThat(StoredManifest.read(stored)).contains(parsed);
+        assertThat(StoredManifest.read(stored).orElseThrow().run().drainTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(StoredManifest.read(StoredManifest.write(Manifest.defaults("hello")))).contains(Manifest.defaults("hello"));
     }
 
     @Test
     void anotherVersionsFormNothingAndGarbageReadAsNoneSoTheTextIsParsedAgain() throws Exception {
-        String stored = Manifest.parse("mayfly.toml", FULL).stored();
-        assertThat(stored).startsWith("{\"v\":" + Manifest.STORED_VERSION + ",");
-        assertThat(Manifest.fromStored(stored.replaceFirst("\"v\":" + Manifest.STORED_VERSION, "\"v\":" + (Manifest.STORED_VERSION + 1)))).isEmpty();
-        assertThat(Manifest.fromStored(null)).isEmpty();
-        assertThat(Manifest.fromStored("{\"v\":1}")).isEmpty();
-        assertThat(Manifest.fromStored("[build]\ncommand = \"make\"")).isEmpty();
-        assertThat(Manifest.fromStored("{\"v\":1,\"manifest\":")).isEmpty();
+        String stored = StoredManifest.write(Manifest.parse("mayfly.toml", FULL));
+        assertThat(stored).startsWith("{\"v\":" + StoredManifest.VERSION + ",");
+        assertThat(StoredManifest.read(stored.replaceFirst("\"v\":" + StoredManifest.VERSION, "\"v\":" + (StoredManifest.VERSION + 1)))).isEmpty();
+        assertThat(StoredManifest.read(null)).isEmpty();
+        assertThat(StoredManifest.read("{\"v\":1}")).isEmpty();
+        assertThat(StoredManifest.read("[build]\ncommand = \"make\"")).isEmpty();
+        assertThat(StoredManifest.read("{\"v\":1,\"manifest\":")).isEmpty();
     }
 }
