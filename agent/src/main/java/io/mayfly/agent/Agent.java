@@ -5,7 +5,7 @@ import io.mayfly.agent.driver.DriverException;
 import io.mayfly.agent.health.HealthCheck;
 import io.mayfly.agent.router.Backend;
 import io.mayfly.agent.router.Router;
-import io.mayfly.agent.supervisor.RestartPolicy;
+import io.mayfly.agent.reconcile.RestartPolicy;
 import io.mayfly.wire.ConfigCipher;
 
 import java.io.IOException;

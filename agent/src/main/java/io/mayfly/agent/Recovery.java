@@ -4,6 +4,7 @@ import io.mayfly.agent.driver.Driver;
 import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
+import io.mayfly.agent.reconcile.Readoption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,17 +75,19 @@ final class Recovery {
         }
         Driver driver = drivers.get(state.driver());
         Optional<InstanceHandle> handle = driver == null ? Optional.empty() : driver.recover(state);
-        if (handle.isEmpty()) {
-            log.info("instance {} is gone; forgetting it", state.id());
-            InstanceDirs.deleteQuietly(stateFile);
-            return;
-        }
-        Instance instance = launcher.adopt(stateDir, state, handle.get());
-        if (!routedIds.contains(state.id())) {
-            log.info("stopping instance {}: it was started by a deploy that never switched to it", state.id());
-            table.stop(instance);
-        } else {
-            log.info("re-adopted instance {} (pid {})", state.id(), state.pid());
+        switch (Readoption.of(handle.isPresent(), routedIds.contains(state.id()))) {
+            case FORGET -> {
+                log.info("instance {} is gone; forgetting it", state.id());
+                InstanceDirs.deleteQuietly(stateFile);
+            }
+            case STOP -> {
+                log.info("stopping instance {}: it was started by a deploy that never switched to it", state.id());
+                table.stop(launcher.adopt(stateDir, state, handle.get()));
+            }
+            case ADOPT -> {
+                launcher.adopt(stateDir, state, handle.get());
+                log.info("re-adopted instance {} (pid {})", state.id(), state.pid());
+            }
         }
     }
 }

@@ -2,7 +2,7 @@ package io.mayfly.agent;
 
 import io.mayfly.agent.driver.DriverException;
 import io.mayfly.agent.health.HealthCheck;
-import io.mayfly.agent.supervisor.RestartPolicy;
+import io.mayfly.agent.reconcile.RestartPolicy;
 import io.mayfly.wire.manifest.Manifest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

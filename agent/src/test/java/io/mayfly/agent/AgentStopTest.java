@@ -6,7 +6,7 @@ import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceSpec;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.router.Router;
-import io.mayfly.agent.supervisor.RestartPolicy;
+import io.mayfly.agent.reconcile.RestartPolicy;
 import io.mayfly.wire.manifest.Manifest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -3,7 +3,7 @@ package io.mayfly.dist;
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.Drivers;
 import io.mayfly.agent.router.Router;
-import io.mayfly.agent.supervisor.RestartPolicy;
+import io.mayfly.agent.reconcile.RestartPolicy;
 import io.mayfly.agent.remote.RemoteAgent;
 import io.mayfly.agent.watch.RegistryWatch;
 import io.mayfly.server.build.BuildWorker;

@@ -9,6 +9,7 @@ import io.mayfly.wire.Progress;
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.Instance;
 import io.mayfly.agent.StartRequest;
+import io.mayfly.agent.reconcile.Rollout;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,8 +51,7 @@ public final class RollingDeploy implements DeployStrategy {
                 return new DeployOutcome.Failed(failure + "; restored the " + old.size() + " previous instance(s)", phases.asMap());
             }
             fresh.add(next);
-            List<Instance> routed = new ArrayList<>(fresh);
-            routed.addAll(old.subList(Math.min(step + 1, old.size()), old.size()));
+            List<Instance> routed = Rollout.routedAfter(step, fresh, old);
             try {
                 phases.time("switch", () -> agent.switchTo(app, routed));
             } catch (Agent.NotRunning e) {
@@ -60,8 +60,9 @@ public final class RollingDeploy implements DeployStrategy {
                 return new DeployOutcome.Failed("step " + (step + 1) + " of " + count + ": " + e.getMessage() + "; restored the "
                         + old.size() + " previous instance(s)", phases.asMap());
             }
+            Instance replaced = Rollout.replacedAt(step, old);
             progress.say("       step " + (step + 1) + " of " + count + ": routed to " + next.id()
-                    + (step < old.size() ? " in place of " + old.get(step).id() : ""));
+                    + (replaced != null ? " in place of " + replaced.id() : ""));
         }
         return DeployStrategy.afterSwitch(agent, request, old, fresh, drainTimeout, phases, progress);
     }

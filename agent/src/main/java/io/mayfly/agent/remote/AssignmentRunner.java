@@ -1,5 +1,7 @@
 package io.mayfly.agent.remote;
 
+import io.mayfly.agent.reconcile.Reconcile;
+
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.Instance;
 import io.mayfly.agent.Standby;

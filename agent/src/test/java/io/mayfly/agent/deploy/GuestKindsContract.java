@@ -10,7 +10,7 @@ import io.mayfly.agent.Standby;
 import io.mayfly.agent.StartRequest;
 import io.mayfly.agent.driver.Driver;
 import io.mayfly.agent.router.Router;
-import io.mayfly.agent.supervisor.RestartPolicy;
+import io.mayfly.agent.reconcile.RestartPolicy;
 import io.mayfly.wire.manifest.Manifest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,4 +1,4 @@
-package io.mayfly.agent.supervisor;
+package io.mayfly.agent.reconcile;
 
 import java.time.Duration;
 

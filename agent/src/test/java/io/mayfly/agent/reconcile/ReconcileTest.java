@@ -1,7 +1,7 @@
-package io.mayfly.agent.remote;
+package io.mayfly.agent.reconcile;
 
-import io.mayfly.agent.remote.Reconcile.Action;
-import io.mayfly.agent.remote.Reconcile.Observed;
+import io.mayfly.agent.reconcile.Reconcile.Action;
+import io.mayfly.agent.reconcile.Reconcile.Observed;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.mayfly.agent.remote;
+package io.mayfly.agent.reconcile;
 
 import java.util.List;
 
