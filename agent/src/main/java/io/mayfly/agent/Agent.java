@@ -3,11 +3,10 @@ package io.mayfly.agent;
 import io.mayfly.agent.driver.Driver;
 import io.mayfly.agent.driver.DriverException;
 import io.mayfly.agent.health.HealthCheck;
+import io.mayfly.agent.reconcile.RestartPolicy;
 import io.mayfly.agent.router.Backend;
 import io.mayfly.agent.router.Router;
-import io.mayfly.agent.reconcile.RestartPolicy;
 import io.mayfly.wire.ConfigCipher;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,9 +44,12 @@ public final class Agent implements AutoCloseable {
     }
 
     /** Where this agent's events about each app go (the app's log on a server, standard output on a remote host). */
-    public AgentEvents events() { return events; }
+    public AgentEvents events() {
+        return events;
+    }
 
-    public Agent(Path dir, Router router, List<Driver> drivers, AgentEvents events, RestartPolicy policy) throws IOException {
+    public Agent(Path dir, Router router, List<Driver> drivers, AgentEvents events, RestartPolicy policy)
+            throws IOException {
         this.router = router;
         drivers.forEach(d -> this.drivers.put(d.name(), d));
         this.events = events;
@@ -58,31 +60,44 @@ public final class Agent implements AutoCloseable {
         this.routes = new Routes(router, dir.resolve("routes.json"));
         this.launcher = new Launcher(this.drivers, dirs, table, new ConfigCipher(dir.resolve("launch.key")));
         this.slots = new CrashedSlots(routes, table, dirs);
-        // A rollback has the supervisor watch the instances serving again; the supervisor asks the windows first on every exit.
+        // A rollback has the supervisor watch the instances serving again; the supervisor asks the windows first on
+        // every exit.
         this.windows = new LivenessWindows(routes, table, slots, this::supervise, events);
         this.supervisor = new Supervisor(policy, events, slots, windows, launcher, table, routes);
         this.idleStops = new IdleStops(routes, table, events);
         this.recovery = new Recovery(routes, dirs, this.drivers, launcher, table, supervisor);
     }
 
-    public Router router() { return router; }
+    public Router router() {
+        return router;
+    }
 
-    public Map<String, Driver> drivers() { return drivers; }
+    public Map<String, Driver> drivers() {
+        return drivers;
+    }
 
     /** Starts a new instance; it receives no traffic until {@link #switchTo} names it. */
-    public Instance start(StartRequest req) throws DriverException { return launcher.start(req, 0, 0); }
+    public Instance start(StartRequest req) throws DriverException {
+        return launcher.start(req, 0, 0);
+    }
 
     /** Starts the crashed instance's request again as a new instance; called by the supervisor. */
-    public Instance restart(Instance crashed, int crashStreak) throws DriverException { return launcher.restart(crashed, crashStreak); }
+    public Instance restart(Instance crashed, int crashStreak) throws DriverException {
+        return launcher.restart(crashed, crashStreak);
+    }
 
     /**
      * Waits until the instance's guest passes its health check ({@code [health]}: HTTP, TCP or console), it exits, or
      * the health timeout passes. An unhealthy result says what happened and quotes the guest's last lines.
      */
-    public HealthCheck.Result awaitHealthy(Instance instance) { return InstanceHealth.awaitHealthy(instance); }
+    public HealthCheck.Result awaitHealthy(Instance instance) {
+        return InstanceHealth.awaitHealthy(instance);
+    }
 
     /** The last lines the instance's guest printed since it started (Mayfly's own lines left out). */
-    public List<String> lastLines(Instance instance) { return InstanceHealth.lastLines(instance); }
+    public List<String> lastLines(Instance instance) {
+        return InstanceHealth.lastLines(instance);
+    }
 
     /** A switch that would route to an instance whose guest is not running; nothing was switched. */
     public static final class NotRunning extends RuntimeException {
@@ -101,12 +116,16 @@ public final class Agent implements AutoCloseable {
             fresh.forEach(Agent::requireRunning);
             Standby standing = windows.supersede(app);
             if (standing != null) {
-                standing.previous().stream().filter(i -> !fresh.contains(i)).forEach(i -> Thread.ofVirtual().start(() -> stop(i)));
+                standing.previous().stream()
+                        .filter(i -> !fresh.contains(i))
+                        .forEach(i -> Thread.ofVirtual().start(() -> stop(i)));
             }
             List<Backend> previous = routes.switchTo(app, fresh);
             slots.deployed(app);
             fresh.forEach(this::supervise);
-            return previous.stream().map(b -> table.get(b.instanceId())).filter(i -> i != null && !fresh.contains(i))
+            return previous.stream()
+                    .map(b -> table.get(b.instanceId()))
+                    .filter(i -> i != null && !fresh.contains(i))
                     .collect(Collectors.toCollection(ArrayList::new));
         }
     }
@@ -115,8 +134,10 @@ public final class Agent implements AutoCloseable {
         if (i.handle().isAlive()) return;
         List<String> last = InstanceHealth.lastLines(i);
         Integer code = i.handle().exited().getNow(null);
-        throw new NotRunning("instance " + i.id() + " is no longer running" + (code == null || code < 0 ? "" : " (it exited with code " + code + ")")
-                + ", so no traffic was switched to it" + (last.isEmpty() ? "" : "; its last lines: " + String.join(" | ", last)));
+        throw new NotRunning("instance " + i.id() + " is no longer running"
+                + (code == null || code < 0 ? "" : " (it exited with code " + code + ")")
+                + ", so no traffic was switched to it"
+                + (last.isEmpty() ? "" : "; its last lines: " + String.join(" | ", last)));
     }
 
     /**
@@ -125,35 +146,53 @@ public final class Agent implements AutoCloseable {
      * instance that exits or fails its health check three times in a row meanwhile moves the traffic back to the
      * previous instances at once (see {@link Standby}). {@code previousRelease} is what they run.
      */
-    public Standby standBy(String app, int release, int previousRelease, List<Instance> previous, List<Instance> fresh, Duration window) {
+    public Standby standBy(
+            String app,
+            int release,
+            int previousRelease,
+            List<Instance> previous,
+            List<Instance> fresh,
+            Duration window) {
         return windows.open(app, release, previousRelease, previous, fresh, window);
     }
 
     /** The app's liveness window, if it is in one. */
-    public Optional<Standby> standby(String app) { return windows.of(app); }
+    public Optional<Standby> standby(String app) {
+        return windows.of(app);
+    }
 
     /**
      * Moves the app's traffic back to the instances standing by, if {@code dead} is a fresh instance of a liveness
      * window: the supervisor calls it first when an instance exits. Returns whether it did.
      */
-    public boolean rollBackIfWatched(Instance dead, String why) { return windows.rollBackIfWatched(dead, why); }
+    public boolean rollBackIfWatched(Instance dead, String why) {
+        return windows.rollBackIfWatched(dead, why);
+    }
 
     private void supervise(Instance instance) {
         supervisor.supervise(instance);
     }
 
-    public boolean isRouted(Instance instance) { return routes.isRouted(instance); }
+    public boolean isRouted(Instance instance) {
+        return routes.isRouted(instance);
+    }
 
     /**
      * Called when a supervised instance exited. If it was serving and not being stopped on purpose, it leaves the
      * route (so no request goes to a dead port) and its slot waits for a restart; returns whether that happened.
      */
-    public boolean crashed(Instance dead) { return slots.crashed(dead); }
+    public boolean crashed(Instance dead) {
+        return slots.crashed(dead);
+    }
 
-    public boolean awaitingRestart(Instance dead) { return slots.awaitingRestart(dead); }
+    public boolean awaitingRestart(Instance dead) {
+        return slots.awaitingRestart(dead);
+    }
 
     /** Routes to the restarted instance in the crashed one's place, unless a deploy made the slot obsolete. */
-    public boolean replaceCrashed(Instance dead, Instance fresh) { return slots.replaceCrashed(dead, fresh); }
+    public boolean replaceCrashed(Instance dead, Instance fresh) {
+        return slots.replaceCrashed(dead, fresh);
+    }
 
     /**
      * Scale to zero (Jitsu's "summon on demand"): the app's instances stop once idle for {@code idle}, and a request
@@ -164,10 +203,14 @@ public final class Agent implements AutoCloseable {
     }
 
     /** Ends scale to zero for the app: its instances keep running however idle. */
-    public void keepRunning(String app) { idleStops.keepRunning(app); }
+    public void keepRunning(String app) {
+        idleStops.keepRunning(app);
+    }
 
     /** The apps the router knows, with or without instances. */
-    public List<String> routedApps() { return router.apps(); }
+    public List<String> routedApps() {
+        return router.apps();
+    }
 
     /** Makes the router know the app, so that until an instance serves it requests get a 503 rather than a 404. */
     public void declare(String app) {
@@ -180,9 +223,13 @@ public final class Agent implements AutoCloseable {
     }
 
     /** Lets in-flight requests finish (bounded by drainTimeout), then stops the instance. */
-    public void retire(Instance instance, Duration drainTimeout) { table.retire(instance, drainTimeout); }
+    public void retire(Instance instance, Duration drainTimeout) {
+        table.retire(instance, drainTimeout);
+    }
 
-    public void stop(Instance instance) { table.stop(instance); }
+    public void stop(Instance instance) {
+        table.stop(instance);
+    }
 
     /**
      * Stops every instance of the app, forgets its route and removes its instances' directories, console logs with
@@ -200,24 +247,36 @@ public final class Agent implements AutoCloseable {
         }
     }
 
-    public List<Instance> instances(String app) { return table.of(app); }
+    public List<Instance> instances(String app) {
+        return table.of(app);
+    }
 
     /** Every instance on this host, of every app. */
-    public List<Instance> instances() { return table.all(); }
+    public List<Instance> instances() {
+        return table.all();
+    }
 
-    public List<Instance> routed(String app) { return table.behind(router.backends(app)); }
+    public List<Instance> routed(String app) {
+        return table.behind(router.backends(app));
+    }
 
-    public Optional<Path> consoleLog(String instanceId) { return dirs.consoleLog(instanceId); }
+    public Optional<Path> consoleLog(String instanceId) {
+        return dirs.consoleLog(instanceId);
+    }
 
     /** All console logs of an app's instances, kept after the instances stop. */
-    public List<Path> consoleLogs(String app) throws IOException { return dirs.consoleLogs(app); }
+    public List<Path> consoleLogs(String app) throws IOException {
+        return dirs.consoleLogs(app);
+    }
 
     /**
      * After a restart: re-adopts the instances whose processes are still running (without restarting them),
      * routes to those that were routed before, and stops the ones that were started but never routed (a deploy
      * interrupted before its switch).
      */
-    public void recover() throws IOException { recovery.recover(); }
+    public void recover() throws IOException {
+        recovery.recover();
+    }
 
     /** How long a closing agent's router lets its open connections finish (each closes after its next answer). */
     static final Duration DRAIN_ON_CLOSE = Duration.ofSeconds(10);

@@ -1,7 +1,6 @@
 package io.mayfly.agent;
 
 import io.mayfly.agent.router.Backend;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -14,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class CrashedSlots {
     /** Crashed instances whose slot waits for a restart; a deploy of the app clears them. */
     private final Set<String> awaitingRestart = ConcurrentHashMap.newKeySet();
+
     private final Set<String> supervised = ConcurrentHashMap.newKeySet();
     private final Routes routes;
     private final InstanceTable table;

@@ -1,7 +1,6 @@
 package io.mayfly.agent;
 
 import io.mayfly.agent.router.Router;
-
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -15,6 +14,7 @@ import java.util.function.Supplier;
 final class IdleStops {
     /** Apps that scale to zero, with how long an instance may sit idle before it is stopped. */
     private final Map<String, Duration> idleStop = new ConcurrentHashMap<>();
+
     private final Map<String, CompletableFuture<?>> booting = new ConcurrentHashMap<>();
     private final Routes routes;
     private final InstanceTable table;
@@ -35,11 +35,15 @@ final class IdleStops {
     /** See {@link Agent#scaleToZero}. */
     void scaleToZero(String app, Duration idle, Duration holdTimeout, Supplier<CompletableFuture<?>> boot) {
         idleStop.put(app, idle);
-        routes.router().holdWhileBooting(app, a -> booting.computeIfAbsent(a, x -> {
-            events.event(a, "a request arrived while nothing runs: booting an instance");
-            CompletableFuture<?> f = boot.get();
-            return f.whenComplete((ok, error) -> booting.remove(a));
-        }), holdTimeout);
+        routes.router()
+                .holdWhileBooting(
+                        app,
+                        a -> booting.computeIfAbsent(a, x -> {
+                            events.event(a, "a request arrived while nothing runs: booting an instance");
+                            CompletableFuture<?> f = boot.get();
+                            return f.whenComplete((ok, error) -> booting.remove(a));
+                        }),
+                        holdTimeout);
         startIdleReaper();
     }
 
@@ -72,7 +76,8 @@ final class IdleStops {
                 if (!routes.isRouted(i) || !idle(i.backend().idleFor(), idle)) continue;
                 routes.leave(i);
             }
-            events.event(app, "instance " + i.id() + " idle for " + idleFor.toSeconds() + " s: stopping it (scale to zero)");
+            events.event(
+                    app, "instance " + i.id() + " idle for " + idleFor.toSeconds() + " s: stopping it (scale to zero)");
             table.retire(i, Duration.ofSeconds(30));
         }
     }

@@ -1,9 +1,6 @@
 package io.mayfly.agent;
 
 import io.mayfly.agent.driver.InstanceStateFile;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +10,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The agent's {@code instances} directory: one directory per instance, named {@code APP-vN-HEX}, holding its state
@@ -20,7 +19,8 @@ import java.util.stream.Stream;
  * until {@value #KEEP_STOPPED} newer stopped instances of its app push it out.
  */
 final class InstanceDirs {
-    private static final Logger log = LoggerFactory.getLogger(Agent.class); // its lines read as the agent's, as they always did
+    private static final Logger log =
+            LoggerFactory.getLogger(Agent.class); // its lines read as the agent's, as they always did
     /** How many stopped instances of each app keep their directory (console log) for mayfly logs. */
     static final int KEEP_STOPPED = 10;
 
@@ -30,7 +30,9 @@ final class InstanceDirs {
         this.root = Files.createDirectories(root);
     }
 
-    Path root() { return root; }
+    Path root() {
+        return root;
+    }
 
     /** The directory of the instance {@code id}. */
     Path of(String id) {
@@ -76,7 +78,11 @@ final class InstanceDirs {
     /** All console logs of an app's instances, kept after the instances stop. */
     List<Path> consoleLogs(String app) throws IOException {
         try (Stream<Path> dirs = Files.list(root)) {
-            return dirs.filter(d -> ofApp(d, app)).map(d -> d.resolve("console.log")).filter(Files::exists).sorted().toList();
+            return dirs.filter(d -> ofApp(d, app))
+                    .map(d -> d.resolve("console.log"))
+                    .filter(Files::exists)
+                    .sorted()
+                    .toList();
         }
     }
 
@@ -93,9 +99,11 @@ final class InstanceDirs {
     static int pruneStopped(Path instances, String app, int keep, Set<String> live) throws IOException {
         List<Path> stopped;
         try (Stream<Path> dirs = Files.list(instances)) {
-            stopped = dirs.filter(d -> ofApp(d, app) && !live.contains(d.getFileName().toString())
+            stopped = dirs.filter(d -> ofApp(d, app)
+                            && !live.contains(d.getFileName().toString())
                             && !Files.exists(d.resolve(InstanceStateFile.NAME)))
-                    .sorted(Comparator.comparing(InstanceDirs::lastWritten).reversed()).toList();
+                    .sorted(Comparator.comparing(InstanceDirs::lastWritten).reversed())
+                    .toList();
         }
         int deleted = 0;
         for (Path d : stopped.subList(Math.min(keep, stopped.size()), stopped.size())) {

@@ -3,7 +3,6 @@ package io.mayfly.agent;
 import io.mayfly.agent.driver.ConsoleLines;
 import io.mayfly.agent.health.HealthCheck;
 import io.mayfly.wire.manifest.Manifest;
-
 import java.time.Duration;
 import java.util.List;
 
@@ -25,11 +24,17 @@ final class InstanceHealth {
      */
     static HealthCheck.Result awaitHealthy(Instance instance) {
         Manifest.Health h = instance.request().health();
-        HealthCheck.Result result = check(instance, h).await(h.timeout(), instance.handle().exited());
+        HealthCheck.Result result =
+                check(instance, h).await(h.timeout(), instance.handle().exited());
         if (result instanceof HealthCheck.Unhealthy(String reason, Duration took, int attempts)) {
             List<String> last = lastLines(instance);
-            return new HealthCheck.Unhealthy(reason + (last.isEmpty() ? "; it printed nothing" : "; its last lines: " + String.join(" | ", last)),
-                    took, attempts);
+            return new HealthCheck.Unhealthy(
+                    reason
+                            + (last.isEmpty()
+                                    ? "; it printed nothing"
+                                    : "; its last lines: " + String.join(" | ", last)),
+                    took,
+                    attempts);
         }
         return result;
     }
@@ -40,7 +45,8 @@ final class InstanceHealth {
     }
 
     private static HealthCheck check(Instance instance, Manifest.Health h) {
-        return HealthCheck.of(h, instance.handle().guest(), instance.handle().state().logFile(), instance.consoleFrom());
+        return HealthCheck.of(
+                h, instance.handle().guest(), instance.handle().state().logFile(), instance.consoleFrom());
     }
 
     /** The last lines the instance's guest printed since it started (Mayfly's own lines left out). */

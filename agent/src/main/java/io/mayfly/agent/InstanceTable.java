@@ -1,7 +1,6 @@
 package io.mayfly.agent;
 
 import io.mayfly.agent.router.Backend;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +19,7 @@ final class InstanceTable {
     private final Map<String, Instance> instances = new ConcurrentHashMap<>();
     /** Instances being stopped on purpose: their exit is not a crash. */
     private final Set<String> stopping = ConcurrentHashMap.newKeySet();
+
     private final InstanceDirs dirs;
 
     InstanceTable(InstanceDirs dirs) {
@@ -53,7 +53,11 @@ final class InstanceTable {
 
     /** The running instances behind these backends (the router's for an app), in the same order. */
     List<Instance> behind(List<Backend> backends) {
-        return backends.stream().map(b -> instances.get(b.instanceId())).filter(Objects::nonNull).filter(i -> i.handle().isAlive()).toList();
+        return backends.stream()
+                .map(b -> instances.get(b.instanceId()))
+                .filter(Objects::nonNull)
+                .filter(i -> i.handle().isAlive())
+                .toList();
     }
 
     /** Whether the instance is being stopped, or was stopped, on purpose: then its exit is no crash. */
@@ -72,7 +76,8 @@ final class InstanceTable {
         try {
             instance.handle().stop(STOP_GRACE);
         } finally {
-            // Gone from the instances before it leaves stopping: its exit, which a handle may see only after stop returned
+            // Gone from the instances before it leaves stopping: its exit, which a handle may see only after stop
+            // returned
             // (a Xen domain, an adopted process, both polled), is never taken for a crash.
             instances.remove(instance.id());
             stopping.remove(instance.id());

@@ -9,9 +9,6 @@ import io.mayfly.agent.driver.InstanceStateFile;
 import io.mayfly.agent.driver.Ports;
 import io.mayfly.agent.router.Backend;
 import io.mayfly.wire.ConfigCipher;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,13 +18,16 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Starts instances with the host's drivers and keeps beside each how it was started ({@code launch.json}), so that a
  * crashed instance can be started again the same way, even by a restarted agent that adopted it.
  */
 final class Launcher {
-    private static final Logger log = LoggerFactory.getLogger(Agent.class); // its lines read as the agent's, as they always did
+    private static final Logger log =
+            LoggerFactory.getLogger(Agent.class); // its lines read as the agent's, as they always did
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final String LAUNCH = "launch.json";
 
@@ -53,16 +53,19 @@ final class Launcher {
     Instance start(StartRequest req, int restarts, int crashStreak) throws DriverException {
         Driver driver = drivers.get(req.driver());
         if (driver == null) {
-            throw new DriverException("no driver named '" + req.driver() + "' on this host; drivers here: " + String.join(", ", drivers.keySet()));
+            throw new DriverException("no driver named '" + req.driver() + "' on this host; drivers here: "
+                    + String.join(", ", drivers.keySet()));
         }
         Driver.Availability availability = driver.availability();
         if (!availability.available()) {
-            throw new DriverException("the " + req.driver() + " driver cannot run on this host: " + availability.detail());
+            throw new DriverException(
+                    "the " + req.driver() + " driver cannot run on this host: " + availability.detail());
         }
         String id = req.app() + "-v" + req.release() + "-" + HexFormat.of().formatHex(randomBytes(3));
         Path stateDir = dirs.of(id);
         int port = Ports.freeLoopbackPort();
-        Map<String, String> placeholders = new HashMap<>(Map.of("port", Integer.toString(port), "app", req.app(), "release", Integer.toString(req.release())));
+        Map<String, String> placeholders = new HashMap<>(
+                Map.of("port", Integer.toString(port), "app", req.app(), "release", Integer.toString(req.release())));
         placeholders.keySet().removeAll(driver.ownPlaceholders());
         List<String> args = req.args().stream().map(a -> fill(a, placeholders)).toList();
         Map<String, String> env = new LinkedHashMap<>(req.env());
@@ -72,18 +75,43 @@ final class Launcher {
         } catch (IOException e) {
             throw new DriverException("cannot create the instance directory " + stateDir + ": " + e.getMessage(), e);
         }
-        InstanceSpec spec = new InstanceSpec(id, req.app(), req.release(), req.artifact(), req.initrd(), args, env,
-                req.memoryBytes(), port, req.guestPort(), stateDir.resolve("console.log"), stateDir, req.stopGrace(), Math.max(1, req.vcpus()), req.run().network());
+        InstanceSpec spec = new InstanceSpec(
+                id,
+                req.app(),
+                req.release(),
+                req.artifact(),
+                req.initrd(),
+                args,
+                env,
+                req.memoryBytes(),
+                port,
+                req.guestPort(),
+                stateDir.resolve("console.log"),
+                stateDir,
+                req.stopGrace(),
+                Math.max(1, req.vcpus()),
+                req.run().network());
         try {
             StartRequest withoutEnv = req.withEnv(Map.of());
-            InstanceStateFile.writeJson(stateDir.resolve(LAUNCH), new Launch(withoutEnv, secrets.seal(req.env()), restarts, crashStreak));
+            InstanceStateFile.writeJson(
+                    stateDir.resolve(LAUNCH), new Launch(withoutEnv, secrets.seal(req.env()), restarts, crashStreak));
         } catch (IOException e) {
-            throw new DriverException("cannot record how instance " + id + " was started in " + stateDir + ": " + e.getMessage(), e);
+            throw new DriverException(
+                    "cannot record how instance " + id + " was started in " + stateDir + ": " + e.getMessage(), e);
         }
         long consoleFrom = InstanceDirs.sizeOf(spec.logFile());
         InstanceHandle handle = driver.start(spec);
-        Instance instance = new Instance(id, req.app(), req.release(), driver.name(), handle, new Backend(id, "127.0.0.1", port),
-                req, restarts, crashStreak, consoleFrom);
+        Instance instance = new Instance(
+                id,
+                req.app(),
+                req.release(),
+                driver.name(),
+                handle,
+                new Backend(id, "127.0.0.1", port),
+                req,
+                restarts,
+                crashStreak,
+                consoleFrom);
         table.add(instance);
         handle.exited().thenRun(() -> log.info("instance {} exited", id));
         return instance;
@@ -100,9 +128,17 @@ final class Launcher {
      */
     Instance adopt(Path stateDir, InstanceState state, InstanceHandle handle) {
         Launch launch = readLaunch(stateDir);
-        Instance instance = new Instance(state.id(), state.app(), state.release(), state.driver(), handle,
-                new Backend(state.id(), "127.0.0.1", state.port()), launch == null ? null : unseal(launch),
-                launch == null ? 0 : launch.restarts(), launch == null ? 0 : launch.crashStreak(), InstanceDirs.sizeOf(state.logFile()));
+        Instance instance = new Instance(
+                state.id(),
+                state.app(),
+                state.release(),
+                state.driver(),
+                handle,
+                new Backend(state.id(), "127.0.0.1", state.port()),
+                launch == null ? null : unseal(launch),
+                launch == null ? 0 : launch.restarts(),
+                launch == null ? 0 : launch.crashStreak(),
+                InstanceDirs.sizeOf(state.logFile()));
         table.add(instance);
         return instance;
     }
@@ -115,8 +151,13 @@ final class Launcher {
         Path file = stateDir.resolve(LAUNCH);
         try {
             Launch launch = Files.exists(file) ? InstanceStateFile.readJson(file, Launch.class) : null;
-            if (launch != null && (launch.request() == null || launch.request().run() == null || launch.request().health() == null)) {
-                log.warn("{} was written by an older agent without the release's settings; the instance will not be restarted if it crashes", file);
+            if (launch != null
+                    && (launch.request() == null
+                            || launch.request().run() == null
+                            || launch.request().health() == null)) {
+                log.warn(
+                        "{} was written by an older agent without the release's settings; the instance will not be restarted if it crashes",
+                        file);
                 return null;
             }
             return launch;

@@ -2,7 +2,6 @@ package io.mayfly.agent;
 
 import io.mayfly.agent.health.HealthCheck;
 import io.mayfly.wire.manifest.Manifest;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -22,14 +21,17 @@ import java.util.function.Consumer;
 final class LivenessWindows {
     /** Apps in their liveness window: the previous release stands by while the new one must stay up. */
     private final Map<String, Standby> standbys = new ConcurrentHashMap<>();
+
     private final Routes routes;
     private final InstanceTable table;
     private final CrashedSlots slots;
     /** Has the supervisor watch an instance that serves again (it is watched once only). */
     private final Consumer<Instance> supervise;
+
     private final AgentEvents events;
 
-    LivenessWindows(Routes routes, InstanceTable table, CrashedSlots slots, Consumer<Instance> supervise, AgentEvents events) {
+    LivenessWindows(
+            Routes routes, InstanceTable table, CrashedSlots slots, Consumer<Instance> supervise, AgentEvents events) {
         this.routes = routes;
         this.table = table;
         this.slots = slots;
@@ -38,7 +40,13 @@ final class LivenessWindows {
     }
 
     /** Opens the app's window; the caller has already switched the traffic to {@code fresh}. See {@link Agent#standBy}. */
-    Standby open(String app, int release, int previousRelease, List<Instance> previous, List<Instance> fresh, Duration window) {
+    Standby open(
+            String app,
+            int release,
+            int previousRelease,
+            List<Instance> previous,
+            List<Instance> fresh,
+            Duration window) {
         Standby standby = Standby.of(app, release, previousRelease, previous, fresh, window);
         standbys.put(app, standby);
         Thread.ofVirtual().name("liveness-window-" + app).start(() -> watch(standby));
@@ -59,13 +67,21 @@ final class LivenessWindows {
     /** Probes the fresh instances through the window; ends it when it has passed. Exits are seen by the supervisor. */
     private void watch(Standby standby) {
         Manifest.Health h = standby.fresh().getFirst().request().health();
-        Duration every = h.interval().compareTo(Duration.ofMillis(250)) < 0 ? Duration.ofMillis(250)
+        Duration every = h.interval().compareTo(Duration.ofMillis(250)) < 0
+                ? Duration.ofMillis(250)
                 : h.interval().compareTo(Duration.ofSeconds(1)) > 0 ? Duration.ofSeconds(1) : h.interval();
         Map<String, Integer> failures = new HashMap<>();
         while (!standby.ended() && Instant.now().isBefore(standby.until())) {
             try {
-                standby.ending().get(Math.min(every.toMillis(), Math.max(1, Duration.between(Instant.now(), standby.until()).toMillis())),
-                        TimeUnit.MILLISECONDS);
+                standby.ending()
+                        .get(
+                                Math.min(
+                                        every.toMillis(),
+                                        Math.max(
+                                                1,
+                                                Duration.between(Instant.now(), standby.until())
+                                                        .toMillis())),
+                                TimeUnit.MILLISECONDS);
                 return; // ended by a rollback or a later deploy
             } catch (TimeoutException stillWatching) {
                 // time for the next probe
@@ -82,7 +98,10 @@ final class LivenessWindows {
                 if (r instanceof HealthCheck.Unhealthy sick) {
                     int n = failures.merge(i.id(), 1, Integer::sum);
                     if (n >= InstanceHealth.LIVENESS_FAILURES) {
-                        rollBack(standby, "instance " + i.id() + " failed its health check " + n + " times in a row: " + sick.reason());
+                        rollBack(
+                                standby,
+                                "instance " + i.id() + " failed its health check " + n + " times in a row: "
+                                        + sick.reason());
                         return;
                     }
                 } else {
@@ -106,7 +125,10 @@ final class LivenessWindows {
         Standby standby = standbys.get(dead.app());
         if (standby == null || !standby.fresh().contains(dead) || table.stoppedOnPurpose(dead)) return false;
         List<String> last = InstanceHealth.lastLines(dead);
-        return rollBack(standby, "instance " + dead.id() + " " + why + (last.isEmpty() ? "" : "; its last lines: " + String.join(" | ", last)));
+        return rollBack(
+                standby,
+                "instance " + dead.id() + " " + why
+                        + (last.isEmpty() ? "" : "; its last lines: " + String.join(" | ", last)));
     }
 
     private boolean rollBack(Standby standby, String reason) {
@@ -115,8 +137,13 @@ final class LivenessWindows {
         synchronized (routes) {
             if (standbys.get(standby.app()) != standby || standby.ended()) return false;
             standbys.remove(standby.app());
-            serving = standby.previous().stream().filter(i -> i.handle().isAlive()).toList();
-            routes.router().switchTo(standby.app(), serving.stream().map(Instance::backend).toList());
+            serving = standby.previous().stream()
+                    .filter(i -> i.handle().isAlive())
+                    .toList();
+            routes.router()
+                    .switchTo(
+                            standby.app(),
+                            serving.stream().map(Instance::backend).toList());
             routes.save();
             serving.forEach(supervise);
             standby.fresh().forEach(slots::unmarkWatched);
@@ -124,10 +151,14 @@ final class LivenessWindows {
         Duration switchBack = Duration.ofNanos(System.nanoTime() - began);
         Duration afterLive = Duration.between(standby.since(), Instant.now());
         standby.ending().complete(new Standby.Ending.RolledBack(reason, afterLive, switchBack, serving.size()));
-        events.event(standby.app(), "v" + standby.release() + " failed " + AgentEvents.human(afterLive) + " after going live: " + reason
-                + (serving.isEmpty() ? "; nothing of v" + standby.previousRelease() + " stands by to take the traffic back"
-                : "; traffic is back on v" + standby.previousRelease() + " (" + serving.size() + " instance" + (serving.size() == 1 ? "" : "s")
-                + ", switched in " + switchBack.toMillis() + " ms)"));
+        events.event(
+                standby.app(),
+                "v" + standby.release() + " failed " + AgentEvents.human(afterLive) + " after going live: " + reason
+                        + (serving.isEmpty()
+                                ? "; nothing of v" + standby.previousRelease() + " stands by to take the traffic back"
+                                : "; traffic is back on v" + standby.previousRelease() + " (" + serving.size()
+                                        + " instance" + (serving.size() == 1 ? "" : "s") + ", switched in "
+                                        + switchBack.toMillis() + " ms)"));
         standby.fresh().forEach(i -> Thread.ofVirtual().start(() -> table.stop(i)));
         return true;
     }

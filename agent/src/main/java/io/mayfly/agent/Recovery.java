@@ -5,9 +5,6 @@ import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
 import io.mayfly.agent.reconcile.Readoption;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,13 +15,16 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What a restarted agent finds: the state files of the instances it ran and the routes it served. It re-adopts the
  * instances still running (without restarting them) and routes to them again.
  */
 final class Recovery {
-    private static final Logger log = LoggerFactory.getLogger(Agent.class); // its lines read as the agent's, as they always did
+    private static final Logger log =
+            LoggerFactory.getLogger(Agent.class); // its lines read as the agent's, as they always did
 
     private final Routes routes;
     private final InstanceDirs dirs;
@@ -33,7 +33,13 @@ final class Recovery {
     private final InstanceTable table;
     private final Supervisor supervisor;
 
-    Recovery(Routes routes, InstanceDirs dirs, Map<String, Driver> drivers, Launcher launcher, InstanceTable table, Supervisor supervisor) {
+    Recovery(
+            Routes routes,
+            InstanceDirs dirs,
+            Map<String, Driver> drivers,
+            Launcher launcher,
+            InstanceTable table,
+            Supervisor supervisor) {
         this.routes = routes;
         this.dirs = dirs;
         this.drivers = drivers;
@@ -54,8 +60,10 @@ final class Recovery {
                 }
             }
             saved.forEach((app, ids) -> {
-                List<Instance> routed = ids.stream().map(table::get).filter(Objects::nonNull).toList();
-                routes.router().switchTo(app, routed.stream().map(Instance::backend).toList());
+                List<Instance> routed =
+                        ids.stream().map(table::get).filter(Objects::nonNull).toList();
+                routes.router()
+                        .switchTo(app, routed.stream().map(Instance::backend).toList());
                 routed.stream().filter(i -> i.request() != null).forEach(supervisor::supervise);
             });
             routes.save();

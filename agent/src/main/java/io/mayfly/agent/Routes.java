@@ -6,15 +6,14 @@ import io.mayfly.agent.router.Backend;
 import io.mayfly.agent.router.RouteLimits;
 import io.mayfly.agent.router.Router;
 import io.mayfly.wire.manifest.Manifest;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the router serves, and its copy in {@code routes.json} from which a restarted agent re-adopts its instances.
@@ -22,7 +21,8 @@ import java.util.Map;
  * goes with it, so that a switch, a crash leaving the route, a restart taking its slot and a rollback never interleave.
  */
 final class Routes {
-    private static final Logger log = LoggerFactory.getLogger(Agent.class); // its lines read as the agent's, as they always did
+    private static final Logger log =
+            LoggerFactory.getLogger(Agent.class); // its lines read as the agent's, as they always did
 
     private final Router router;
     private final Path file;
@@ -32,7 +32,9 @@ final class Routes {
         this.file = file;
     }
 
-    Router router() { return router; }
+    Router router() {
+        return router;
+    }
 
     boolean isRouted(Instance instance) {
         return router.backends(instance.app()).contains(instance.backend());
@@ -40,8 +42,10 @@ final class Routes {
 
     /** Routes the app to exactly these instances, with their release's router limits; saves the route. Returns the backends routed before. */
     List<Backend> switchTo(String app, List<Instance> fresh) {
-        List<Backend> previous = router.switchTo(app, fresh.stream().map(Instance::backend).toList());
-        // The release's own router limits ([run] request_timeout, response_timeout, idle_timeout), the defaults where it sets none.
+        List<Backend> previous =
+                router.switchTo(app, fresh.stream().map(Instance::backend).toList());
+        // The release's own router limits ([run] request_timeout, response_timeout, idle_timeout), the defaults where
+        // it sets none.
         if (!fresh.isEmpty() && fresh.getFirst().request() != null) {
             Manifest.Run run = fresh.getFirst().request().run();
             router.limits(app, new RouteLimits(run.requestTimeout(), run.responseTimeout(), run.idleTimeout()));
@@ -52,7 +56,11 @@ final class Routes {
 
     /** Takes the instance out of its app's route, the rest staying; saves the route. */
     void leave(Instance instance) {
-        router.switchTo(instance.app(), router.backends(instance.app()).stream().filter(b -> b != instance.backend()).toList());
+        router.switchTo(
+                instance.app(),
+                router.backends(instance.app()).stream()
+                        .filter(b -> b != instance.backend())
+                        .toList());
         save();
     }
 
@@ -60,7 +68,8 @@ final class Routes {
     void save() {
         Map<String, List<String>> routes = new LinkedHashMap<>();
         for (String app : router.apps()) {
-            routes.put(app, router.backends(app).stream().map(Backend::instanceId).toList());
+            routes.put(
+                    app, router.backends(app).stream().map(Backend::instanceId).toList());
         }
         try {
             InstanceStateFile.writeJson(file, routes);

@@ -13,8 +13,15 @@ import java.util.concurrent.CompletableFuture;
  *
  * @param previousRelease the release the standing-by instances run (0 when none stand by, as after an immediate deploy)
  */
-public record Standby(String app, int release, int previousRelease, List<Instance> previous, List<Instance> fresh, Instant since,
-                      Instant until, CompletableFuture<Ending> ending) {
+public record Standby(
+        String app,
+        int release,
+        int previousRelease,
+        List<Instance> previous,
+        List<Instance> fresh,
+        Instant since,
+        Instant until,
+        CompletableFuture<Ending> ending) {
 
     /** How a liveness window ended. */
     public sealed interface Ending {
@@ -31,9 +38,22 @@ public record Standby(String app, int release, int previousRelease, List<Instanc
         record RolledBack(String reason, Duration afterLive, Duration switchBack, int serving) implements Ending {}
     }
 
-    static Standby of(String app, int release, int previousRelease, List<Instance> previous, List<Instance> fresh, Duration window) {
+    static Standby of(
+            String app,
+            int release,
+            int previousRelease,
+            List<Instance> previous,
+            List<Instance> fresh,
+            Duration window) {
         Instant now = Instant.now();
-        return new Standby(app, release, previousRelease, List.copyOf(previous), List.copyOf(fresh), now, now.plus(window),
+        return new Standby(
+                app,
+                release,
+                previousRelease,
+                List.copyOf(previous),
+                List.copyOf(fresh),
+                now,
+                now.plus(window),
                 new CompletableFuture<>());
     }
 

@@ -4,11 +4,10 @@ import io.mayfly.agent.driver.DriverException;
 import io.mayfly.agent.health.HealthCheck;
 import io.mayfly.agent.reconcile.RestartPolicy;
 import io.mayfly.wire.manifest.Manifest;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.time.Duration;
 import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Watches routed instances. One that exits, or fails its liveness check {@value InstanceHealth#LIVENESS_FAILURES} times in a row,
@@ -28,8 +27,14 @@ final class Supervisor {
     private final InstanceTable table;
     private final Routes routes;
 
-    Supervisor(RestartPolicy policy, AgentEvents events, CrashedSlots slots, LivenessWindows windows, Launcher launcher,
-               InstanceTable table, Routes routes) {
+    Supervisor(
+            RestartPolicy policy,
+            AgentEvents events,
+            CrashedSlots slots,
+            LivenessWindows windows,
+            Launcher launcher,
+            InstanceTable table,
+            Routes routes) {
         this.policy = policy;
         this.events = events;
         this.slots = slots;
@@ -45,9 +50,13 @@ final class Supervisor {
     }
 
     private void watch(Instance instance) {
-        Instant since = instance.state().startedAt() == null ? Instant.now() : instance.state().startedAt();
-        instance.handle().exited().thenAccept(code -> Thread.ofVirtual().name("restart-" + instance.id())
-                .start(() -> onExit(instance, code, since)));
+        Instant since = instance.state().startedAt() == null
+                ? Instant.now()
+                : instance.state().startedAt();
+        instance.handle()
+                .exited()
+                .thenAccept(code ->
+                        Thread.ofVirtual().name("restart-" + instance.id()).start(() -> onExit(instance, code, since)));
         Thread.ofVirtual().name("liveness-" + instance.id()).start(() -> liveness(instance));
     }
 
@@ -60,8 +69,10 @@ final class Supervisor {
         int streak = policy.streakAfter(lived, dead.crashStreak());
         while (slots.awaitingRestart(dead)) {
             Duration delay = policy.delay(streak);
-            events.event(dead.app(), "instance " + dead.id() + " " + why + "; restart #" + (dead.restarts() + 1)
-                    + (delay.isZero() ? " now" : " in " + AgentEvents.human(delay)));
+            events.event(
+                    dead.app(),
+                    "instance " + dead.id() + " " + why + "; restart #" + (dead.restarts() + 1)
+                            + (delay.isZero() ? " now" : " in " + AgentEvents.human(delay)));
             try {
                 Thread.sleep(delay);
             } catch (InterruptedException e) {
@@ -83,7 +94,10 @@ final class Supervisor {
                 continue;
             }
             if (slots.replaceCrashed(dead, fresh)) {
-                events.event(dead.app(), "instance " + dead.id() + " restarted as " + fresh.id() + " (restart #" + fresh.restarts() + ")");
+                events.event(
+                        dead.app(),
+                        "instance " + dead.id() + " restarted as " + fresh.id() + " (restart #" + fresh.restarts()
+                                + ")");
                 watch(fresh);
             } else {
                 table.stop(fresh); // a deploy replaced the app's instances meanwhile
@@ -94,7 +108,8 @@ final class Supervisor {
 
     private void liveness(Instance instance) {
         Manifest.Health h = instance.request().health();
-        // A console line proves a start; once printed it says nothing about later: such an instance is watched by its exit alone,
+        // A console line proves a start; once printed it says nothing about later: such an instance is watched by its
+        // exit alone,
         // as is one whose guest no HTTP or TCP check can reach.
         if (h.console() != null || instance.handle().guest().unreachable().isPresent()) return;
         int failures = 0;
@@ -108,10 +123,17 @@ final class Supervisor {
             HealthCheck.Result result = InstanceHealth.probe(instance, h);
             if (result instanceof HealthCheck.Unhealthy sick) {
                 failures++;
-                log.warn("instance {} failed its liveness check ({} of {}): {}", instance.id(), failures, InstanceHealth.LIVENESS_FAILURES, sick.reason());
+                log.warn(
+                        "instance {} failed its liveness check ({} of {}): {}",
+                        instance.id(),
+                        failures,
+                        InstanceHealth.LIVENESS_FAILURES,
+                        sick.reason());
                 if (failures >= InstanceHealth.LIVENESS_FAILURES) {
-                    events.event(instance.app(), "instance " + instance.id() + " failed its liveness check " + failures
-                            + " times in a row (" + sick.reason() + "); stopping it to restart it");
+                    events.event(
+                            instance.app(),
+                            "instance " + instance.id() + " failed its liveness check " + failures + " times in a row ("
+                                    + sick.reason() + "); stopping it to restart it");
                     instance.handle().stop(instance.request().stopGrace());
                     return;
                 }

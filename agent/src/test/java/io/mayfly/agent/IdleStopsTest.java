@@ -1,22 +1,24 @@
 package io.mayfly.agent;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /** When scale to zero stops an instance: once it served nothing for the app's idle time. */
 class IdleStopsTest {
     @Test
     void anInstanceIdleForTheAppsIdleTimeOrLongerIsStopped() {
-        assertThat(IdleStops.idle(Duration.ofSeconds(30), Duration.ofSeconds(30))).isTrue();
-        assertThat(IdleStops.idle(Duration.ofMinutes(5), Duration.ofSeconds(30))).isTrue();
+        assertThat(IdleStops.idle(Duration.ofSeconds(30), Duration.ofSeconds(30)))
+                .isTrue();
+        assertThat(IdleStops.idle(Duration.ofMinutes(5), Duration.ofSeconds(30)))
+                .isTrue();
     }
 
     @Test
     void anInstanceThatServedRecentlyKeepsRunning() {
-        assertThat(IdleStops.idle(Duration.ofSeconds(30).minusMillis(1), Duration.ofSeconds(30))).isFalse();
+        assertThat(IdleStops.idle(Duration.ofSeconds(30).minusMillis(1), Duration.ofSeconds(30)))
+                .isFalse();
     }
 
     @Test

@@ -1,14 +1,13 @@
 package io.mayfly.agent;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.Set;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The instance directories an agent keeps: those of running instances, and the newest stopped ones' console logs. */
 class InstanceDirsTest {
@@ -33,7 +32,8 @@ class InstanceDirsTest {
         Path starting = Files.createDirectories(instances.resolve("hello-v6-ffffff")); // no state file yet, but live
         Path otherApp = instance("hello-v2-v1-abcdef", 0, false); // the app "hello-v2", not "hello"
 
-        assertThat(InstanceDirs.pruneStopped(instances, "hello", 2, Set.of("hello-v6-ffffff"))).isEqualTo(2);
+        assertThat(InstanceDirs.pruneStopped(instances, "hello", 2, Set.of("hello-v6-ffffff")))
+                .isEqualTo(2);
 
         assertThat(running).exists();
         assertThat(starting).exists();
@@ -42,7 +42,9 @@ class InstanceDirsTest {
         assertThat(older).doesNotExist();
         assertThat(oldest).doesNotExist();
         assertThat(otherApp).as("another app's instance").exists();
-        assertThat(InstanceDirs.pruneStopped(instances, "hello", 2, Set.of("hello-v6-ffffff"))).as("nothing more to prune").isZero();
+        assertThat(InstanceDirs.pruneStopped(instances, "hello", 2, Set.of("hello-v6-ffffff")))
+                .as("nothing more to prune")
+                .isZero();
     }
 
     @Test
@@ -50,7 +52,8 @@ class InstanceDirsTest {
         Path stopped = instance("hello-v1-aaaaaa", 1_000, false);
         Path other = instance("other-v1-bbbbbb", 1_000, false);
         Path agentDir = instances.resolve("agent");
-        try (Agent agent = new Agent(agentDir, new io.mayfly.agent.router.Router("localhost", 1), java.util.List.of())) {
+        try (Agent agent =
+                new Agent(agentDir, new io.mayfly.agent.router.Router("localhost", 1), java.util.List.of())) {
             Path dir = agentDir.resolve("instances");
             Files.move(stopped, dir.resolve("hello-v1-aaaaaa"));
             Files.move(other, dir.resolve("other-v1-bbbbbb"));
@@ -65,7 +68,9 @@ class InstanceDirsTest {
     void anAppsInstancesAreThoseNamedAppVersionHex() {
         assertThat(InstanceDirs.ofApp(Path.of("hello-v12-0a1b2c"), "hello")).isTrue();
         assertThat(InstanceDirs.ofApp(Path.of("hello-v2-v1-0a1b2c"), "hello")).isFalse();
-        assertThat(InstanceDirs.ofApp(Path.of("hello-v2-v1-0a1b2c"), "hello-v2")).isTrue();
-        assertThat(InstanceDirs.ofApp(Path.of("hello-world-v1-0a1b2c"), "hello")).isFalse();
+        assertThat(InstanceDirs.ofApp(Path.of("hello-v2-v1-0a1b2c"), "hello-v2"))
+                .isTrue();
+        assertThat(InstanceDirs.ofApp(Path.of("hello-world-v1-0a1b2c"), "hello"))
+                .isFalse();
     }
 }

@@ -1,10 +1,9 @@
 package io.mayfly.agent;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /** The boot arguments an instance gets: the release's, with the agent's placeholders filled in at start. */
 class LauncherTest {
@@ -17,7 +16,8 @@ class LauncherTest {
     @Test
     void placeholdersTheAgentDoesNotFillStayAsTheyAre() {
         // A driver that fills {port} itself has it left out of the values.
-        assertThat(Launcher.fill("--net={port} {release}", Map.of("release", "3"))).isEqualTo("--net={port} 3");
+        assertThat(Launcher.fill("--net={port} {release}", Map.of("release", "3")))
+                .isEqualTo("--net={port} 3");
         assertThat(Launcher.fill("no braces here", Map.of("port", "1"))).isEqualTo("no braces here");
     }
 }

@@ -1,10 +1,8 @@
 package io.mayfly.sandbox;
 
-import io.mayfly.agent.driver.process.TestServer;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mayfly.agent.driver.process.TestServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -19,33 +17,43 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The sandbox with the real bubblewrap, setpriv, pasta and control groups of this host (CI installs them; it runs as root). */
 class SandboxTest {
     @TempDir
     Path dir;
+
     Sandbox sandbox;
 
     @BeforeEach
     void setUp() throws IOException {
         sandbox = Sandbox.onThisHost(dir.resolve("state"));
-        assertThat(sandbox.shortcomings()).as("this host lacks part of the sandbox").isEmpty();
+        assertThat(sandbox.shortcomings())
+                .as("this host lacks part of the sandbox")
+                .isEmpty();
     }
 
     @Test
     void anInstanceRunsAsNobodyWithNoCapabilityUnderSeccompAndCannotMakeNamespaces() throws Exception {
         Result r = run(instance("whoami", Network.NONE, "--whoami", "--unshare", "--exit-code", "0"));
-        assertThat(r.output).contains("uid " + Sandbox.NOBODY, "CapEff:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2",
-                "unshare failed: Operation not permitted");
+        assertThat(r.output)
+                .contains(
+                        "uid " + Sandbox.NOBODY,
+                        "CapEff:\t0000000000000000",
+                        "NoNewPrivs:\t1",
+                        "Seccomp:\t2",
+                        "unshare failed: Operation not permitted");
         assertThat(r.code).isZero();
     }
 
     @Test
     void aSandboxWithoutNetworkCannotReachTheHostsLoopback() throws Exception {
         try (ServerSocket api = listener()) {
-            Result r = run(instance("nonet", Network.NONE, "--connect", Integer.toString(api.getLocalPort()), "--exit-code", "0"));
+            Result r = run(instance(
+                    "nonet", Network.NONE, "--connect", Integer.toString(api.getLocalPort()), "--exit-code", "0"));
             assertThat(r.output).contains("connect " + api.getLocalPort() + " failed: Connection refused");
         }
     }
@@ -53,18 +61,29 @@ class SandboxTest {
     @Test
     void theInternetDoesNotIncludeTheHostsLoopback() throws Exception {
         try (ServerSocket api = listener()) {
-            Result r = run(instance("inet", Network.outbound(), "--connect", Integer.toString(api.getLocalPort()), "--exit-code", "0"));
+            Result r = run(instance(
+                    "inet", Network.outbound(), "--connect", Integer.toString(api.getLocalPort()), "--exit-code", "0"));
             assertThat(r.output).contains("connect " + api.getLocalPort() + " failed");
         }
     }
 
     @Test
     void onlyTheForwardedHostPortIsReachable() throws Exception {
-        try (ServerSocket allowed = listener(); ServerSocket other = listener()) {
+        try (ServerSocket allowed = listener();
+                ServerSocket other = listener()) {
             Network net = new Network(false, List.of(), List.of(allowed.getLocalPort()));
-            Result r = run(instance("tohost", net, "--connect", Integer.toString(allowed.getLocalPort()),
-                    "--connect", Integer.toString(other.getLocalPort()), "--exit-code", "0"));
-            assertThat(r.output).contains("connect " + allowed.getLocalPort() + " ok", "connect " + other.getLocalPort() + " failed");
+            Result r = run(instance(
+                    "tohost",
+                    net,
+                    "--connect",
+                    Integer.toString(allowed.getLocalPort()),
+                    "--connect",
+                    Integer.toString(other.getLocalPort()),
+                    "--exit-code",
+                    "0"));
+            assertThat(r.output)
+                    .contains(
+                            "connect " + allowed.getLocalPort() + " ok", "connect " + other.getLocalPort() + " failed");
         }
     }
 
@@ -74,8 +93,10 @@ class SandboxTest {
         try (ServerSocket s = listener()) {
             port = s.getLocalPort();
         }
-        Sandbox.Prepared prepared = sandbox.prepare(instance("inbound", new Network(false, List.of(port), List.of()), "--port", Integer.toString(port)));
-        Sandbox.Running running = prepared.start(new ProcessBuilder().redirectErrorStream(true)
+        Sandbox.Prepared prepared = sandbox.prepare(
+                instance("inbound", new Network(false, List.of(port), List.of()), "--port", Integer.toString(port)));
+        Sandbox.Running running = prepared.start(new ProcessBuilder()
+                .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("inbound.log").toFile()));
         try {
             String answer = null;
@@ -101,40 +122,66 @@ class SandboxTest {
         try (ServerSocket s = listener()) {
             port = s.getLocalPort();
         }
-        Sandbox.Running running = sandbox.prepare(instance("orphan", new Network(false, List.of(port), List.of()), "--port", Integer.toString(port)))
-                .start(new ProcessBuilder().redirectErrorStream(true).redirectOutput(dir.resolve("orphan.log").toFile()));
+        Sandbox.Running running = sandbox.prepare(instance(
+                        "orphan", new Network(false, List.of(port), List.of()), "--port", Integer.toString(port)))
+                .start(new ProcessBuilder()
+                        .redirectErrorStream(true)
+                        .redirectOutput(dir.resolve("orphan.log").toFile()));
         Process pasta = running.pasta().orElseThrow();
         // The agent is gone (no cleanUp); the sandbox is killed from outside, as by an operator.
         running.process().descendants().forEach(ProcessHandle::destroyForcibly);
         running.process().destroyForcibly();
-        assertThat(pasta.waitFor(10, TimeUnit.SECONDS)).as("pasta ended with its sandbox").isTrue();
-        assertThat(ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(dir.resolve("orphan").toString())))
-                .as("nothing of the sandbox left").isEmpty();
+        assertThat(pasta.waitFor(10, TimeUnit.SECONDS))
+                .as("pasta ended with its sandbox")
+                .isTrue();
+        assertThat(ProcessHandle.allProcesses()
+                        .filter(p -> p.info()
+                                .commandLine()
+                                .orElse("")
+                                .contains(dir.resolve("orphan").toString())))
+                .as("nothing of the sandbox left")
+                .isEmpty();
     }
 
     @Test
     void aBuildSeesTheHostsSystemButNotItsSecretsAndWritesOnlyItsDirectory() throws Exception {
         Path work = Files.createDirectories(dir.resolve("work"));
         Files.setAttribute(work, "unix:uid", Sandbox.NOBODY);
-        Result r = run(build("sees", work, Sandbox.Limits.NONE,
+        Result r = run(build(
+                "sees",
+                work,
+                Sandbox.Limits.NONE,
                 "id -u; cat /etc/shadow >/dev/null 2>&1 && echo shadow readable || echo shadow hidden; "
                         + "ls /root >/dev/null 2>&1 && echo root visible || echo root hidden; "
                         + "echo made > /build/out && echo wrote build; touch /usr/x 2>/dev/null || echo usr read-only; "
                         + "grep Seccomp: /proc/self/status"));
-        assertThat(r.output).contains(Sandbox.NOBODY + "\n", "shadow hidden", "root hidden", "wrote build", "usr read-only", "Seccomp:\t2");
+        assertThat(r.output)
+                .contains(
+                        Sandbox.NOBODY + "\n",
+                        "shadow hidden",
+                        "root hidden",
+                        "wrote build",
+                        "usr read-only",
+                        "Seccomp:\t2");
         assertThat(Files.readString(work.resolve("out"))).isEqualTo("made\n");
     }
 
     @Test
     void aForkBombStopsAtTheProcessLimitAndSaysSo() throws Exception {
-        Result r = run(build("forks", dir, new Sandbox.Limits(0, 16, 0, 0),
+        Result r = run(build(
+                "forks",
+                dir,
+                new Sandbox.Limits(0, 16, 0, 0),
                 "for i in $(seq 1 40); do sleep 2 & done 2>/dev/null; echo started; wait"));
         assertThat(r.limitHit).contains("limit of 16 processes");
     }
 
     @Test
     void memoryBeyondTheLimitIsKilledAndSaysSo() throws Exception {
-        Result r = run(build("mem", dir, new Sandbox.Limits(32L << 20, 0, 0, 0),
+        Result r = run(build(
+                "mem",
+                dir,
+                new Sandbox.Limits(32L << 20, 0, 0, 0),
                 "awk 'BEGIN { s = \"xxxxxxxxxxxxxxxx\"; while (1) s = s s }'"));
         assertThat(r.code).isNotZero();
         assertThat(r.limitHit).contains("ran out of memory (limit 32 MiB)");
@@ -144,10 +191,14 @@ class SandboxTest {
     void tmpAndFilesHaveASizeLimit() throws Exception {
         Path work = Files.createDirectories(dir.resolve("work"));
         Files.setAttribute(work, "unix:uid", Sandbox.NOBODY);
-        Result tmp = run(build("tmp", work, new Sandbox.Limits(0, 0, 4L << 20, 0),
+        Result tmp = run(build(
+                "tmp",
+                work,
+                new Sandbox.Limits(0, 0, 4L << 20, 0),
                 "dd if=/dev/zero of=/tmp/big bs=1M count=8 2>&1; echo done"));
         assertThat(tmp.output).contains("No space left on device");
-        Result file = run(build("file", work, new Sandbox.Limits(0, 0, 0, 1L << 20), "dd if=/dev/zero of=/build/big bs=1M count=8"));
+        Result file = run(build(
+                "file", work, new Sandbox.Limits(0, 0, 0, 1L << 20), "dd if=/dev/zero of=/build/big bs=1M count=8"));
         assertThat(file.code).as("killed by SIGXFSZ").isEqualTo(128 + 25);
         assertThat(Files.size(work.resolve("big"))).isEqualTo(1L << 20);
     }
@@ -155,15 +206,37 @@ class SandboxTest {
     private Sandbox.Spec instance(String name, Network network, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("/app/server"));
         command.addAll(List.of(args));
-        return new Sandbox.Spec(name + "-" + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt()), false,
-                List.of(new Sandbox.Mount.Copied(TestServer.binary(), "/app/server", "0555")), network, name, Map.of("PORT", "1"),
-                "/", command, Sandbox.Limits.NONE, dir.resolve(name), false);
+        return new Sandbox.Spec(
+                name + "-"
+                        + HexFormat.of()
+                                .toHexDigits((short) ThreadLocalRandom.current().nextInt()),
+                false,
+                List.of(new Sandbox.Mount.Copied(TestServer.binary(), "/app/server", "0555")),
+                network,
+                name,
+                Map.of("PORT", "1"),
+                "/",
+                command,
+                Sandbox.Limits.NONE,
+                dir.resolve(name),
+                false);
     }
 
     private Sandbox.Spec build(String name, Path work, Sandbox.Limits limits, String script) {
-        return new Sandbox.Spec("build-" + name + "-" + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt()), true,
-                List.of(new Sandbox.Mount.Writable(work, "/build")), Network.NONE, "build", Map.of("PATH", "/usr/bin:/bin"),
-                "/build", List.of("/bin/sh", "-c", script), limits, dir.resolve("run-" + name), true);
+        return new Sandbox.Spec(
+                "build-" + name + "-"
+                        + HexFormat.of()
+                                .toHexDigits((short) ThreadLocalRandom.current().nextInt()),
+                true,
+                List.of(new Sandbox.Mount.Writable(work, "/build")),
+                Network.NONE,
+                "build",
+                Map.of("PATH", "/usr/bin:/bin"),
+                "/build",
+                List.of("/bin/sh", "-c", script),
+                limits,
+                dir.resolve("run-" + name),
+                true);
     }
 
     record Result(int code, String output, String limitHit) {}

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JavaType;
 import io.mayfly.wire.Json;
 import io.mayfly.wire.Views;
-
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -99,15 +98,22 @@ public final class ApiClient {
                 line.accept(next);
             }
         } catch (IOException e) {
-            throw new CliError("the log stream from " + server.serverUrl() + " broke off: " + e.getMessage(),
+            throw new CliError(
+                    "the log stream from " + server.serverUrl() + " broke off: " + e.getMessage(),
                     "run the command again; if it keeps happening, see the server's log");
         }
     }
 
     /** Streams {@code body} (of {@code length} bytes) as the request body; the file is never read into memory. */
-    public <T> T upload(String path, java.util.function.Supplier<java.io.InputStream> body, long length, java.util.Map<String, String> headers,
-                        Class<T> type, Duration timeout) {
-        HttpRequest.Builder b = request(path, timeout).header("Content-Type", "application/octet-stream")
+    public <T> T upload(
+            String path,
+            java.util.function.Supplier<java.io.InputStream> body,
+            long length,
+            java.util.Map<String, String> headers,
+            Class<T> type,
+            Duration timeout) {
+        HttpRequest.Builder b = request(path, timeout)
+                .header("Content-Type", "application/octet-stream")
                 .POST(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(body), length));
         headers.forEach(b::header);
         HttpRequest request = b.build();
@@ -140,17 +146,21 @@ public final class ApiClient {
         } catch (ConnectException e) {
             throw unreachable();
         } catch (HttpConnectTimeoutException e) {
-            throw new CliError("cannot reach the Mayfly server at " + server.serverUrl() + " (no answer to connect within 10 s)",
+            throw new CliError(
+                    "cannot reach the Mayfly server at " + server.serverUrl() + " (no answer to connect within 10 s)",
                     "check that the address is right and the server is running, or set MAYFLY_URL");
         } catch (HttpTimeoutException e) {
-            throw new CliError("the Mayfly server at " + server.serverUrl() + " did not answer " + describe(request)
-                    + " within " + request.timeout().map(Duration::toSeconds).orElse(0L) + " s",
+            throw new CliError(
+                    "the Mayfly server at " + server.serverUrl() + " did not answer " + describe(request) + " within "
+                            + request.timeout().map(Duration::toSeconds).orElse(0L) + " s",
                     "it may be busy or stuck; see its log, then try again");
         } catch (IOException e) {
             // The JDK sometimes wraps a refused connection in a plain IOException.
             if (causedBy(e, ConnectException.class)) throw unreachable();
-            throw new CliError("talking to the Mayfly server at " + server.serverUrl() + " failed during " + describe(request)
-                    + ": " + e, "check that the server is running and reachable, then try again");
+            throw new CliError(
+                    "talking to the Mayfly server at " + server.serverUrl() + " failed during " + describe(request)
+                            + ": " + e,
+                    "check that the server is running and reachable, then try again");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CliError("interrupted while waiting for " + describe(request));
@@ -166,16 +176,19 @@ public final class ApiClient {
         Views.ErrorView error = errorView(body);
         if (status == 401) {
             String detail = error != null && error.error() != null ? " (" + error.error() + ")" : "";
-            return new CliError("the server at " + server.serverUrl() + " refused the token from " + server.tokenSource() + detail,
+            return new CliError(
+                    "the server at " + server.serverUrl() + " refused the token from " + server.tokenSource() + detail,
                     server.tokenSource().contains(ServerAddress.TOKEN_VARIABLE)
-                            ? "check " + ServerAddress.TOKEN_VARIABLE + ", or unset it to use the admin token in the data directory"
+                            ? "check " + ServerAddress.TOKEN_VARIABLE
+                                    + ", or unset it to use the admin token in the data directory"
                             : "that token does not belong to this server: set " + ServerAddress.TOKEN_VARIABLE
                                     + " to a valid token, or pass --data DIR of the server that wrote it");
         }
         if (error != null && error.error() != null) {
             return new CliError(error.error(), error.hint());
         }
-        return new CliError("the server at " + server.serverUrl() + " answered HTTP " + status + " to " + describe(request),
+        return new CliError(
+                "the server at " + server.serverUrl() + " answered HTTP " + status + " to " + describe(request),
                 body == null || body.isBlank() ? "see the server's log" : "it said: " + abbreviate(body.strip()));
     }
 
@@ -192,8 +205,10 @@ public final class ApiClient {
         try {
             return Json.MAPPER.readValue(body, type);
         } catch (JsonProcessingException e) {
-            throw new CliError("the server at " + server.serverUrl() + " sent an answer to " + path + " this client cannot read: "
-                    + e.getOriginalMessage(), "the server and the client may be different Mayfly versions");
+            throw new CliError(
+                    "the server at " + server.serverUrl() + " sent an answer to " + path + " this client cannot read: "
+                            + e.getOriginalMessage(),
+                    "the server and the client may be different Mayfly versions");
         }
     }
 

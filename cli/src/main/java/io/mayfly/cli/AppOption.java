@@ -4,6 +4,10 @@ import picocli.CommandLine.Option;
 
 /** The {@code -a/--app APP} option of every command about one app. */
 final class AppOption {
-    @Option(names = {"-a", "--app"}, required = true, paramLabel = "APP", description = "the app")
+    @Option(
+            names = {"-a", "--app"},
+            required = true,
+            paramLabel = "APP",
+            description = "the app")
     String name;
 }

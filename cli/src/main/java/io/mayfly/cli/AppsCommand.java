@@ -1,10 +1,9 @@
 package io.mayfly.cli;
 
 import io.mayfly.wire.Views.AppView;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-
-import java.util.List;
 
 /** {@code mayfly apps}: every app, what is live, whether its registry is public and how its last deploy went. */
 @Command(name = "apps", mixinStandardHelpOptions = true, description = "List the apps.")
@@ -14,11 +13,21 @@ final class AppsCommand extends ClientCommand {
 
     @Override
     public Integer call() {
-        return list("/apps", json, AppView.class, "No apps yet. Create one with: mayfly apps:create NAME",
-                apps -> HumanFormat.table(List.of("NAME", "LIVE", "URL", "REGISTRY", "LAST DEPLOY"), apps.stream()
-                        .map(a -> List.of(a.name(), HumanFormat.version(a.liveRelease()), nonNull(a.url()),
-                                a.isPublic() ? "public" : "private", lastDeploy(a)))
-                        .toList()));
+        return list(
+                "/apps",
+                json,
+                AppView.class,
+                "No apps yet. Create one with: mayfly apps:create NAME",
+                apps -> HumanFormat.table(
+                        List.of("NAME", "LIVE", "URL", "REGISTRY", "LAST DEPLOY"),
+                        apps.stream()
+                                .map(a -> List.of(
+                                        a.name(),
+                                        HumanFormat.version(a.liveRelease()),
+                                        nonNull(a.url()),
+                                        a.isPublic() ? "public" : "private",
+                                        lastDeploy(a)))
+                                .toList()));
     }
 
     private String lastDeploy(AppView app) {

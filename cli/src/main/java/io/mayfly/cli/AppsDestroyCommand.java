@@ -5,7 +5,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code mayfly apps:destroy NAME --confirm NAME}: removes an app with everything it has, so it asks for the name twice. */
-@Command(name = "apps:destroy", mixinStandardHelpOptions = true,
+@Command(
+        name = "apps:destroy",
+        mixinStandardHelpOptions = true,
         description = "Destroy an app with its releases, builds, instances and logs.")
 final class AppsDestroyCommand extends ClientCommand {
     @Parameters(paramLabel = "NAME", description = "the app to destroy")
@@ -17,9 +19,11 @@ final class AppsDestroyCommand extends ClientCommand {
     @Override
     public Integer call() {
         if (!name.equals(confirm)) {
-            String problem = confirm == null ? "apps:destroy needs confirmation"
+            String problem = confirm == null
+                    ? "apps:destroy needs confirmation"
                     : "--confirm " + confirm + " does not match the app " + name;
-            throw new CliError(problem + ": destroying " + name + " deletes all its releases, builds, instances and logs",
+            throw new CliError(
+                    problem + ": destroying " + name + " deletes all its releases, builds, instances and logs",
                     "repeat the app's name with --confirm: mayfly apps:destroy " + name + " --confirm " + name);
         }
         api().delete(appPath(name) + "?confirm=" + ApiClient.segment(name));

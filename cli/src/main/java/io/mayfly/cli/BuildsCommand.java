@@ -2,12 +2,11 @@ package io.mayfly.cli;
 
 import io.mayfly.wire.Views.ArtifactView;
 import io.mayfly.wire.Views.BuildView;
+import java.time.Duration;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-
-import java.time.Duration;
-import java.util.List;
 
 /** {@code mayfly builds -a APP}: the app's builds, the commit each built and the artifact it left. */
 @Command(name = "builds", mixinStandardHelpOptions = true, description = "List an app's builds.")
@@ -20,13 +19,23 @@ final class BuildsCommand extends ClientCommand {
 
     @Override
     public Integer call() {
-        return list(appPath(app.name) + "/builds", json, BuildView.class,
+        return list(
+                appPath(app.name) + "/builds",
+                json,
+                BuildView.class,
                 app.name + " has no builds yet. Push to start one: see mayfly apps:create",
-                builds -> HumanFormat.table(List.of("NUMBER", "STATUS", "COMMIT", "DURATION", "ARTIFACT"), builds.stream()
-                        .map(b -> List.of("#" + b.number(), b.status(), HumanFormat.commit(b.commit()),
-                                b.durationMs() == null ? HumanFormat.NONE : HumanFormat.duration(Duration.ofMillis(b.durationMs())),
-                                artifacts(b.artifacts())))
-                        .toList()));
+                builds -> HumanFormat.table(
+                        List.of("NUMBER", "STATUS", "COMMIT", "DURATION", "ARTIFACT"),
+                        builds.stream()
+                                .map(b -> List.of(
+                                        "#" + b.number(),
+                                        b.status(),
+                                        HumanFormat.commit(b.commit()),
+                                        b.durationMs() == null
+                                                ? HumanFormat.NONE
+                                                : HumanFormat.duration(Duration.ofMillis(b.durationMs())),
+                                        artifacts(b.artifacts())))
+                                .toList()));
     }
 
     private static String artifacts(List<ArtifactView> artifacts) {

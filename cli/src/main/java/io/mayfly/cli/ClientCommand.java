@@ -1,15 +1,14 @@
 package io.mayfly.cli;
 
 import io.mayfly.wire.Json;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
-
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 /** What every client subcommand shares: the API client, the output streams and the clock. */
 abstract class ClientCommand implements Callable<Integer> {
@@ -40,7 +39,8 @@ abstract class ClientCommand implements Callable<Integer> {
         try {
             out().println(Json.pretty(Json.MAPPER.readTree(body)));
         } catch (Exception e) {
-            throw new CliError("the server sent JSON this client cannot read: " + e.getMessage(),
+            throw new CliError(
+                    "the server sent JSON this client cannot read: " + e.getMessage(),
                     "the server and the client may be different Mayfly versions");
         }
         out().flush();

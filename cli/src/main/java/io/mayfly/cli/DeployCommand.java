@@ -9,8 +9,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code mayfly deploy -a APP --build N} (or {@code --sha256 X}): releases a stored build again, without rebuilding. */
-@Command(name = "deploy", mixinStandardHelpOptions = true,
-        description = "Deploy a stored build (by number or by its artifact's sha256) as a new release, without rebuilding.")
+@Command(
+        name = "deploy",
+        mixinStandardHelpOptions = true,
+        description =
+                "Deploy a stored build (by number or by its artifact's sha256) as a new release, without rebuilding.")
 final class DeployCommand extends ClientCommand {
     @Mixin
     AppOption app;
@@ -18,7 +21,10 @@ final class DeployCommand extends ClientCommand {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Which which;
 
-    @Option(names = "--strategy", paramLabel = "NAME", description = "blue-green, rolling or immediate, for this deploy only (default: the build's mayfly.toml)")
+    @Option(
+            names = "--strategy",
+            paramLabel = "NAME",
+            description = "blue-green, rolling or immediate, for this deploy only (default: the build's mayfly.toml)")
     String strategy;
 
     static final class Which {
@@ -32,13 +38,19 @@ final class DeployCommand extends ClientCommand {
     @Override
     public Integer call() {
         String path = appPath(app.name);
-        String what = which.build != null ? "build #" + which.build : "the build of sha256:" + HumanFormat.sha12(which.sha256.replaceFirst("^sha256:", ""));
+        String what = which.build != null
+                ? "build #" + which.build
+                : "the build of sha256:" + HumanFormat.sha12(which.sha256.replaceFirst("^sha256:", ""));
         err().println("Deploying " + what + " of " + app.name + " (this can take a minute)...");
         err().flush();
-        ReleaseView release = api().post(path + "/deploys", new DeployBuild(which.build, which.sha256, strategy), ReleaseView.class,
-                RollbackCommand.DEPLOY_TIMEOUT);
+        ReleaseView release = api().post(
+                        path + "/deploys",
+                        new DeployBuild(which.build, which.sha256, strategy),
+                        ReleaseView.class,
+                        RollbackCommand.DEPLOY_TIMEOUT);
         AppView view = api().get(path, AppView.class);
-        print("Deployed build #" + release.build() + " of " + app.name + " as v" + release.version() + ": live at " + view.url() + "\n");
+        print("Deployed build #" + release.build() + " of " + app.name + " as v" + release.version() + ": live at "
+                + view.url() + "\n");
         return 0;
     }
 }

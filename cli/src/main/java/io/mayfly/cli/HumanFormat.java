@@ -11,7 +11,8 @@ import java.util.Locale;
 /** How values look to a person at a terminal: aligned tables, "3 min ago", "712 KiB", short hashes. */
 public final class HumanFormat {
     static final String NONE = "-";
-    private static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter DATE =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(ZoneOffset.UTC);
 
     private HumanFormat() {}
 
@@ -22,7 +23,8 @@ public final class HumanFormat {
         all.addAll(rows);
         int[] widths = new int[headers.size()];
         for (List<String> row : all) {
-            for (int i = 0; i < row.size(); i++) widths[i] = Math.max(widths[i], cell(row.get(i)).length());
+            for (int i = 0; i < row.size(); i++)
+                widths[i] = Math.max(widths[i], cell(row.get(i)).length());
         }
         StringBuilder out = new StringBuilder();
         for (List<String> row : all) {

@@ -1,14 +1,13 @@
 package io.mayfly.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** Deploy locks and the audit log: {@code lock}, {@code unlock}, {@code audit}. */
 final class LockCommands {
@@ -24,8 +23,13 @@ final class LockCommands {
 
         @Override
         public Integer call() {
-            api().post(appPath(app.name) + "/lock", java.util.Map.of("reason", reason), JsonNode.class, Duration.ofSeconds(30));
-            print("Locked deploys of " + app.name + ": " + reason + "\nUnlock with: mayfly unlock -a " + app.name + "\n");
+            api().post(
+                            appPath(app.name) + "/lock",
+                            java.util.Map.of("reason", reason),
+                            JsonNode.class,
+                            Duration.ofSeconds(30));
+            print("Locked deploys of " + app.name + ": " + reason + "\nUnlock with: mayfly unlock -a " + app.name
+                    + "\n");
             return 0;
         }
     }
@@ -61,14 +65,19 @@ final class LockCommands {
             List<List<String>> rows = new ArrayList<>();
             try {
                 for (JsonNode e : io.mayfly.wire.Json.MAPPER.readTree(body)) {
-                    rows.add(List.of(HumanFormat.ago(Instant.parse(e.path("at").asText()), now()), e.path("actor").asText(),
-                            e.path("action").asText(), e.path("detail").isNull() ? "" : e.path("detail").asText()));
+                    rows.add(List.of(
+                            HumanFormat.ago(Instant.parse(e.path("at").asText()), now()),
+                            e.path("actor").asText(),
+                            e.path("action").asText(),
+                            e.path("detail").isNull() ? "" : e.path("detail").asText()));
                 }
             } catch (Exception e) {
                 throw new CliError("the server sent JSON this client cannot read: " + e.getMessage(), null);
             }
-            print(rows.isEmpty() ? "nothing recorded for " + app.name + "\n"
-                    : HumanFormat.table(List.of("WHEN", "WHO", "ACTION", "DETAIL"), rows));
+            print(
+                    rows.isEmpty()
+                            ? "nothing recorded for " + app.name + "\n"
+                            : HumanFormat.table(List.of("WHEN", "WHO", "ACTION", "DETAIL"), rows));
             return 0;
         }
     }

@@ -1,22 +1,27 @@
 package io.mayfly.cli;
 
+import java.io.PrintWriter;
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
-import java.nio.file.Path;
-
 /**
  * The top-level {@code mayfly} command with every client subcommand ({@code apps}, {@code releases}, {@code logs}...).
  * The distribution adds {@code server} and {@code agent} to the same command line.
  */
-@Command(name = "mayfly", mixinStandardHelpOptions = true, versionProvider = MayflyCli.Version.class,
+@Command(
+        name = "mayfly",
+        mixinStandardHelpOptions = true,
+        versionProvider = MayflyCli.Version.class,
         description = "Mayfly: push to deploy unikernels. Client commands talk to a running Mayfly server.",
-        footer = {"", "The server is found through MAYFLY_URL and MAYFLY_TOKEN, or else through server.json and "
-                + "admin.token in the data directory (--data, MAYFLY_DATA, or ~/.mayfly)."})
+        footer = {
+            "",
+            "The server is found through MAYFLY_URL and MAYFLY_TOKEN, or else through server.json and "
+                    + "admin.token in the data directory (--data, MAYFLY_DATA, or ~/.mayfly)."
+        })
 public final class MayflyCli implements Runnable {
     static final String VERSION = io.mayfly.wire.Version.CURRENT;
 
@@ -26,7 +31,9 @@ public final class MayflyCli implements Runnable {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--data", paramLabel = "DIR",
+    @Option(
+            names = "--data",
+            paramLabel = "DIR",
             description = "data directory of the server to talk to (default: $MAYFLY_DATA or ~/.mayfly)")
     Path data;
 

@@ -2,25 +2,27 @@ package io.mayfly.cli;
 
 import io.mayfly.wire.Views.ReleaseView;
 import io.mayfly.wire.Views.Rollback;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code mayfly rollback -a APP [vN]}: deploys an earlier release again as a new release, and says how to undo it
  * (rolling back to the release that was live before).
  */
-@Command(name = "rollback", mixinStandardHelpOptions = true,
+@Command(
+        name = "rollback",
+        mixinStandardHelpOptions = true,
         description = "Deploy an earlier release again (default: the one before the live release).")
 final class RollbackCommand extends ClientCommand {
     /** The server boots and health-checks the release before answering. */
     static final Duration DEPLOY_TIMEOUT = Duration.ofMinutes(5);
+
     private static final Pattern VERSION = Pattern.compile("[vV]?(\\d+)");
 
     @Mixin
@@ -34,10 +36,13 @@ final class RollbackCommand extends ClientCommand {
         Integer requested = version == null ? null : parseVersion(version);
         String path = appPath(app.name);
         List<ReleaseView> before = api().getList(path + "/releases", ReleaseView.class);
-        Optional<ReleaseView> wasLive = before.stream().filter(r -> ReleasesCommand.LIVE.equals(r.status())).findFirst();
+        Optional<ReleaseView> wasLive = before.stream()
+                .filter(r -> ReleasesCommand.LIVE.equals(r.status()))
+                .findFirst();
         Optional<Integer> target = requested != null ? Optional.of(requested) : previousSuccessful(before, wasLive);
 
-        err().println("Rolling back " + app.name + target.map(v -> " to v" + v).orElse("") + " (deploying; this can take a minute)...");
+        err().println("Rolling back " + app.name + target.map(v -> " to v" + v).orElse("")
+                + " (deploying; this can take a minute)...");
         err().flush();
         ReleaseView now = api().post(path + "/rollback", new Rollback(requested), ReleaseView.class, DEPLOY_TIMEOUT);
 
@@ -50,7 +55,9 @@ final class RollbackCommand extends ClientCommand {
     static int parseVersion(String text) {
         Matcher m = VERSION.matcher(text.strip());
         if (!m.matches()) {
-            throw new CliError("'" + text + "' is not a release version", "write it as vN or N, e.g. v3; see mayfly releases -a APP");
+            throw new CliError(
+                    "'" + text + "' is not a release version",
+                    "write it as vN or N, e.g. v3; see mayfly releases -a APP");
         }
         try {
             return Integer.parseInt(m.group(1));

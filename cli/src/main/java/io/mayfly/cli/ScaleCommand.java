@@ -1,12 +1,11 @@
 package io.mayfly.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
-
-import java.time.Duration;
-import java.util.Map;
 
 /** {@code mayfly ps:scale -a APP N}: run N instances of the live release (remembered for later deploys). */
 @Command(name = "ps:scale", mixinStandardHelpOptions = true, description = "Run N instances of an app's live release.")
@@ -19,7 +18,11 @@ final class ScaleCommand extends ClientCommand {
 
     @Override
     public Integer call() {
-        JsonNode serving = api().post(appPath(app.name) + "/scale", Map.of("instances", instances), JsonNode.class, Duration.ofMinutes(5));
+        JsonNode serving = api().post(
+                        appPath(app.name) + "/scale",
+                        Map.of("instances", instances),
+                        JsonNode.class,
+                        Duration.ofMinutes(5));
         print("Scaled " + app.name + " to " + serving.size() + " instance" + (serving.size() == 1 ? "" : "s") + "\n");
         return 0;
     }

@@ -2,7 +2,6 @@ package io.mayfly.cli;
 
 import io.mayfly.wire.Json;
 import io.mayfly.wire.Views;
-
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -52,31 +51,43 @@ public record ServerAddress(String serverUrl, String token, String tokenSource) 
     private static String readServerJson(Path data) {
         Path file = data.resolve("server.json");
         if (!Files.exists(file)) {
-            throw new CliError("no Mayfly server found: " + URL_VARIABLE + " is not set and " + file + " does not exist",
+            throw new CliError(
+                    "no Mayfly server found: " + URL_VARIABLE + " is not set and " + file + " does not exist",
                     "start the server with ./mayfly server (it writes that file), pass --data DIR of a running server, "
                             + "or set " + URL_VARIABLE + " and " + TOKEN_VARIABLE);
         }
         try {
             Views.ServerInfo info = Json.read(Files.readString(file), Views.ServerInfo.class);
-            if (info.apiUrl() == null || info.apiUrl().isBlank()) throw new IllegalArgumentException("it has no apiUrl");
+            if (info.apiUrl() == null || info.apiUrl().isBlank())
+                throw new IllegalArgumentException("it has no apiUrl");
             return info.apiUrl();
         } catch (IOException | IllegalArgumentException e) {
-            throw new CliError("cannot read the server address from " + file + ": " + e.getMessage(),
-                    "the server writes this file when it starts: restart it with ./mayfly server, or set " + URL_VARIABLE);
+            throw new CliError(
+                    "cannot read the server address from " + file + ": " + e.getMessage(),
+                    "the server writes this file when it starts: restart it with ./mayfly server, or set "
+                            + URL_VARIABLE);
         }
     }
 
     private static String readToken(Path file) {
         if (!Files.exists(file)) {
-            throw new CliError("no API token: " + TOKEN_VARIABLE + " is not set and " + file + " does not exist",
-                    "set " + TOKEN_VARIABLE + " to an API token, or run as the user whose data directory holds the server's admin.token");
+            throw new CliError(
+                    "no API token: " + TOKEN_VARIABLE + " is not set and " + file + " does not exist",
+                    "set " + TOKEN_VARIABLE
+                            + " to an API token, or run as the user whose data directory holds the server's admin.token");
         }
         try {
-            String token = Files.readString(file).strip().lines().findFirst().orElse("").strip();
+            String token = Files.readString(file)
+                    .strip()
+                    .lines()
+                    .findFirst()
+                    .orElse("")
+                    .strip();
             if (token.isEmpty()) throw new CliError(file + " is empty", "set " + TOKEN_VARIABLE + " to an API token");
             return token;
         } catch (IOException e) {
-            throw new CliError("cannot read the API token from " + file + ": " + e.getMessage(),
+            throw new CliError(
+                    "cannot read the API token from " + file + ": " + e.getMessage(),
                     "check the file's permissions, or set " + TOKEN_VARIABLE);
         }
     }
@@ -92,8 +103,11 @@ public record ServerAddress(String serverUrl, String token, String tokenSource) 
         } catch (IllegalArgumentException e) {
             uri = null;
         }
-        if (uri == null || uri.getHost() == null || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
-            throw new CliError("'" + url + "' is not a server URL", "use the form http://HOST:PORT, e.g. http://127.0.0.1:7070");
+        if (uri == null
+                || uri.getHost() == null
+                || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
+            throw new CliError(
+                    "'" + url + "' is not a server URL", "use the form http://HOST:PORT, e.g. http://127.0.0.1:7070");
         }
         return trimmed;
     }

@@ -2,22 +2,24 @@ package io.mayfly.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mayfly.wire.Json;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /** API tokens: {@code tokens}, {@code tokens:create}, {@code tokens:revoke}. Admin only. */
 final class TokenCommands {
     private TokenCommands() {}
 
-    @Command(name = "tokens:create", mixinStandardHelpOptions = true,
-            description = "Make a token: --admin, --app APP --scope read|upload|deploy, or --agent HOST. The secret is shown once.")
+    @Command(
+            name = "tokens:create",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Make a token: --admin, --app APP --scope read|upload|deploy, or --agent HOST. The secret is shown once.")
     static final class Create extends ClientCommand {
         @Option(names = "--app", description = "the one app the token is for")
         String app;
@@ -28,8 +30,11 @@ final class TokenCommands {
         @Option(names = "--admin", description = "a token that may do everything")
         boolean admin;
 
-        @Option(names = "--agent", paramLabel = "HOST", description = "a token for the remote agent of this host: it may register as HOST, "
-                + "read what is assigned to it and report, nothing else")
+        @Option(
+                names = "--agent",
+                paramLabel = "HOST",
+                description = "a token for the remote agent of this host: it may register as HOST, "
+                        + "read what is assigned to it and report, nothing else")
         String agent;
 
         @Option(names = "--expires", description = "a lifetime such as 30m, 1h or 7d (default: never)")
@@ -41,7 +46,8 @@ final class TokenCommands {
         @Override
         public Integer call() {
             if ((admin ? 1 : 0) + (scope != null ? 1 : 0) + (agent != null ? 1 : 0) != 1) {
-                throw new CliError("give one of --admin, --scope (with --app) or --agent HOST",
+                throw new CliError(
+                        "give one of --admin, --scope (with --app) or --agent HOST",
                         "e.g. mayfly tokens:create --app hello --scope upload --expires 1h");
             }
             Map<String, Object> body = new LinkedHashMap<>();
@@ -51,9 +57,12 @@ final class TokenCommands {
             if (expires != null) body.put("expires", expires);
             if (description != null) body.put("description", description);
             JsonNode created = api().post("/tokens", body, JsonNode.class, ApiClient.DEFAULT_TIMEOUT);
-            print("Created token " + created.path("id").asText() + " (" + created.path("scope").asText()
+            print("Created token " + created.path("id").asText() + " ("
+                    + created.path("scope").asText()
                     + (created.hasNonNull("app") ? " on " + created.path("app").asText() : "")
-                    + (created.hasNonNull("expiresAt") ? ", expires " + created.path("expiresAt").asText() : "") + ")\n"
+                    + (created.hasNonNull("expiresAt")
+                            ? ", expires " + created.path("expiresAt").asText()
+                            : "") + ")\n"
                     + created.path("secret").asText() + "\n"
                     + "This secret is shown once; Mayfly keeps only its hash.\n");
             return 0;
@@ -75,8 +84,13 @@ final class TokenCommands {
             List<List<String>> rows = new ArrayList<>();
             try {
                 for (JsonNode t : Json.MAPPER.readTree(body)) {
-                    rows.add(List.of(t.path("id").asText(), t.path("scope").asText(), t.path("app").asText("*"),
-                            state(t), when(t.path("lastUsedAt")), t.path("description").asText("")));
+                    rows.add(List.of(
+                            t.path("id").asText(),
+                            t.path("scope").asText(),
+                            t.path("app").asText("*"),
+                            state(t),
+                            when(t.path("lastUsedAt")),
+                            t.path("description").asText("")));
                 }
             } catch (Exception e) {
                 throw new CliError("the server sent JSON this client cannot read: " + e.getMessage(), null);
@@ -99,7 +113,10 @@ final class TokenCommands {
         }
     }
 
-    @Command(name = "tokens:revoke", mixinStandardHelpOptions = true, description = "Revoke a token: it is refused from now on.")
+    @Command(
+            name = "tokens:revoke",
+            mixinStandardHelpOptions = true,
+            description = "Revoke a token: it is refused from now on.")
     static final class Revoke extends ClientCommand {
         @Parameters(paramLabel = "ID")
         String id;

@@ -1,14 +1,6 @@
 package io.mayfly.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,12 +15,22 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code mayfly builds:upload -a APP FILE}: a build made elsewhere (CI) goes into the registry, streamed with a
  * progress bar and its sha256 sent along so the server checks the bytes on arrival; {@code --deploy} releases it.
  */
-@Command(name = "builds:upload", mixinStandardHelpOptions = true, description = "Upload an image built elsewhere (e.g. by CI) as a build.")
+@Command(
+        name = "builds:upload",
+        mixinStandardHelpOptions = true,
+        description = "Upload an image built elsewhere (e.g. by CI) as a build.")
 final class UploadCommand extends ClientCommand {
     @Mixin
     AppOption app;
@@ -57,26 +59,50 @@ final class UploadCommand extends ClientCommand {
         long size = Files.size(file);
         String name = artifact != null ? artifact : file.getFileName().toString();
         String sha256 = sha256(file);
-        StringBuilder path = new StringBuilder(appPath(app.name)).append("/builds?artifact=").append(ApiClient.segment(name));
+        StringBuilder path =
+                new StringBuilder(appPath(app.name)).append("/builds?artifact=").append(ApiClient.segment(name));
         if (deploy) path.append("&deploy=true");
         Map<String, String> headers = new LinkedHashMap<>();
-        headers.put("Digest", "sha-256=" + Base64.getEncoder().encodeToString(HexFormat.of().parseHex(sha256)));
+        headers.put(
+                "Digest",
+                "sha-256=" + Base64.getEncoder().encodeToString(HexFormat.of().parseHex(sha256)));
         if (commit != null) headers.put("X-Mayfly-Commit", commit);
         if (ciUrl != null) headers.put("X-Mayfly-CI-URL", ciUrl);
         if (manifest != null) {
-            headers.put("X-Mayfly-Manifest", Base64.getEncoder().encodeToString(Files.readString(manifest).getBytes(StandardCharsets.UTF_8)));
+            headers.put(
+                    "X-Mayfly-Manifest",
+                    Base64.getEncoder()
+                            .encodeToString(Files.readString(manifest).getBytes(StandardCharsets.UTF_8)));
         }
         JsonNode uploaded;
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("Uploading " + name).setInitialMax(size)
-                .setStyle(ProgressBarStyle.ASCII).setUnit(" MiB", 1 << 20).showSpeed().continuousUpdate()
-                .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build()) {
-            uploaded = api().upload(path.toString(), () -> counting(file, bar), size, headers, JsonNode.class, Duration.ofHours(1));
+        try (ProgressBar bar = new ProgressBarBuilder()
+                .setTaskName("Uploading " + name)
+                .setInitialMax(size)
+                .setStyle(ProgressBarStyle.ASCII)
+                .setUnit(" MiB", 1 << 20)
+                .showSpeed()
+                .continuousUpdate()
+                .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
+                .build()) {
+            uploaded = api().upload(
+                            path.toString(),
+                            () -> counting(file, bar),
+                            size,
+                            headers,
+                            JsonNode.class,
+                            Duration.ofHours(1));
         }
-        StringBuilder text = new StringBuilder("Uploaded " + name + " as build #" + uploaded.path("build").asInt() + " of " + app.name
-                + " (sha256:" + uploaded.path("sha256").asText() + ", " + HumanFormat.size(uploaded.path("size").asLong()) + ")\n");
+        StringBuilder text = new StringBuilder(
+                "Uploaded " + name + " as build #" + uploaded.path("build").asInt() + " of " + app.name + " (sha256:"
+                        + uploaded.path("sha256").asText() + ", "
+                        + HumanFormat.size(uploaded.path("size").asLong()) + ")\n");
         if (uploaded.hasNonNull("release")) {
-            text.append("Released as v").append(uploaded.path("release").asInt()).append(": live at ")
-                    .append(api().get(appPath(app.name), io.mayfly.wire.Views.AppView.class).url()).append('\n');
+            text.append("Released as v")
+                    .append(uploaded.path("release").asInt())
+                    .append(": live at ")
+                    .append(api().get(appPath(app.name), io.mayfly.wire.Views.AppView.class)
+                            .url())
+                    .append('\n');
         }
         print(text.toString());
         return 0;

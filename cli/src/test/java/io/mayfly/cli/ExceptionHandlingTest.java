@@ -1,13 +1,12 @@
 package io.mayfly.cli;
 
-import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 class ExceptionHandlingTest {
     @Test
@@ -21,7 +20,8 @@ class ExceptionHandlingTest {
 
         err.getBuffer().setLength(0);
         int unexpected = MayflyCli.report(new IllegalStateException("boom"), commandLine, null);
-        assertThat(err.toString()).startsWith("error: unexpected failure in mayfly mayfly: java.lang.IllegalStateException: boom\n")
+        assertThat(err.toString())
+                .startsWith("error: unexpected failure in mayfly mayfly: java.lang.IllegalStateException: boom\n")
                 .contains("\tat io.mayfly.cli.ExceptionHandlingTest");
 
         assertThat(ours).isEqualTo(1);
@@ -35,10 +35,21 @@ class ExceptionHandlingTest {
             @Override
             public void run() {}
         }
-        CommandLine commandLine = MayflyCli.commandLine(Cli.environment(Path.of("/nonexistent"))).addSubcommand("server", new ServerStandIn());
+        CommandLine commandLine = MayflyCli.commandLine(Cli.environment(Path.of("/nonexistent")))
+                .addSubcommand("server", new ServerStandIn());
 
-        assertThat(commandLine.getSubcommands()).containsKeys("apps", "apps:create", "apps:destroy", "releases", "rollback",
-                "logs", "ps", "builds", "info", "server");
+        assertThat(commandLine.getSubcommands())
+                .containsKeys(
+                        "apps",
+                        "apps:create",
+                        "apps:destroy",
+                        "releases",
+                        "rollback",
+                        "logs",
+                        "ps",
+                        "builds",
+                        "info",
+                        "server");
         assertThat(commandLine.execute("server")).isZero();
     }
 }

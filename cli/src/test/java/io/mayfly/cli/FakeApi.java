@@ -5,7 +5,6 @@ import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.mayfly.wire.Json;
 import io.mayfly.wire.Views;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -80,12 +79,22 @@ final class FakeApi implements AutoCloseable {
         String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
         String path = exchange.getRequestURI().getRawPath();
         String query = exchange.getRequestURI().getRawQuery();
-        received.add(new Received(exchange.getRequestMethod(), query == null ? path : path + "?" + query,
-                exchange.getRequestHeaders().getFirst("Authorization"), exchange.getRequestHeaders().getFirst("Content-Type"), body));
+        received.add(new Received(
+                exchange.getRequestMethod(),
+                query == null ? path : path + "?" + query,
+                exchange.getRequestHeaders().getFirst("Authorization"),
+                exchange.getRequestHeaders().getFirst("Content-Type"),
+                body));
         HttpHandler handler = routes.get(exchange.getRequestMethod() + " " + path);
         if (handler == null) {
-            respond(exchange, 404, "application/json", Json.write(new Views.ErrorView(404,
-                    "no such endpoint: " + exchange.getRequestMethod() + " " + path, "the API lives under /api/v1")));
+            respond(
+                    exchange,
+                    404,
+                    "application/json",
+                    Json.write(new Views.ErrorView(
+                            404,
+                            "no such endpoint: " + exchange.getRequestMethod() + " " + path,
+                            "the API lives under /api/v1")));
             return;
         }
         handler.handle(exchange);

@@ -1,12 +1,11 @@
 package io.mayfly.cli;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 class HumanFormatTest {
     static final Instant NOW = Instant.parse("2026-11-23T12:00:00Z");

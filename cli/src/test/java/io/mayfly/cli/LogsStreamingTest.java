@@ -1,7 +1,6 @@
 package io.mayfly.cli;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.OutputStream;
 import java.io.StringWriter;
@@ -10,8 +9,8 @@ import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class LogsStreamingTest {
     @TempDir
@@ -46,7 +45,8 @@ class LogsStreamingTest {
                 }
             });
 
-            Cli.Result result = Cli.run(Cli.pointingAt(api, home, "t"), out, "logs", "-a", "hello", "--tail", "-n", "5");
+            Cli.Result result =
+                    Cli.run(Cli.pointingAt(api, home, "t"), out, "logs", "-a", "hello", "--tail", "-n", "5");
 
             assertThat(result.exitCode()).isZero();
             assertThat(printedBeforeServerWentOn).isTrue();
@@ -58,8 +58,11 @@ class LogsStreamingTest {
     @Test
     void withoutTailItAsksForTheLastHundredLinesOnly() throws Exception {
         try (FakeApi api = FakeApi.start()) {
-            api.handle("GET", "/api/v1/apps/hello/logs",
-                    exchange -> FakeApi.respond(exchange, 200, "text/plain", "[mayfly] v3 is live\n[hello] listening\n"));
+            api.handle(
+                    "GET",
+                    "/api/v1/apps/hello/logs",
+                    exchange ->
+                            FakeApi.respond(exchange, 200, "text/plain", "[mayfly] v3 is live\n[hello] listening\n"));
 
             Cli.Result result = Cli.run(Cli.pointingAt(api, home, "t"), "logs", "-a", "hello");
 
@@ -72,7 +75,11 @@ class LogsStreamingTest {
     @Test
     void aLogErrorIsReportedLikeAnyOther() throws Exception {
         try (FakeApi api = FakeApi.start()) {
-            api.answer("GET", "/api/v1/apps/nope/logs", 404, "{\"status\":404,\"error\":\"no app named nope\",\"hint\":\"see mayfly apps\"}");
+            api.answer(
+                    "GET",
+                    "/api/v1/apps/nope/logs",
+                    404,
+                    "{\"status\":404,\"error\":\"no app named nope\",\"hint\":\"see mayfly apps\"}");
 
             Cli.Result result = Cli.run(Cli.pointingAt(api, home, "t"), "logs", "-a", "nope", "-t");
 

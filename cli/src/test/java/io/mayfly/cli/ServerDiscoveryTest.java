@@ -1,15 +1,14 @@
 package io.mayfly.cli;
 
-import io.mayfly.wire.Json;
-import io.mayfly.wire.Views.ServerInfo;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.mayfly.wire.Json;
+import io.mayfly.wire.Views.ServerInfo;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ServerDiscoveryTest {
     @TempDir
@@ -32,9 +31,11 @@ class ServerDiscoveryTest {
     @Test
     void mayflyDataAndThenTheHomeDirectoryAreTheFallbacks() {
         Path viaVariable = home.resolve("var-data");
-        assertThat(ServerAddress.dataDirectory(null, Cli.environment(home, "MAYFLY_DATA", viaVariable.toString()))).isEqualTo(viaVariable);
+        assertThat(ServerAddress.dataDirectory(null, Cli.environment(home, "MAYFLY_DATA", viaVariable.toString())))
+                .isEqualTo(viaVariable);
         assertThat(ServerAddress.dataDirectory(null, Cli.environment(home))).isEqualTo(home.resolve(".mayfly"));
-        assertThat(ServerAddress.dataDirectory(Path.of("/opt/x"), Cli.environment(home, "MAYFLY_DATA", "/y"))).isEqualTo(Path.of("/opt/x"));
+        assertThat(ServerAddress.dataDirectory(Path.of("/opt/x"), Cli.environment(home, "MAYFLY_DATA", "/y")))
+                .isEqualTo(Path.of("/opt/x"));
     }
 
     @Test
@@ -43,7 +44,11 @@ class ServerDiscoveryTest {
 
         ServerAddress address = ServerAddress.discover(null, Cli.environment(home));
 
-        assertThat(address).isEqualTo(new ServerAddress("http://127.0.0.1:7070", "home-token", home.resolve(".mayfly/admin.token").toString()));
+        assertThat(address)
+                .isEqualTo(new ServerAddress(
+                        "http://127.0.0.1:7070",
+                        "home-token",
+                        home.resolve(".mayfly/admin.token").toString()));
         assertThat(address.apiBase()).isEqualTo("http://127.0.0.1:7070/api/v1");
     }
 
@@ -51,8 +56,8 @@ class ServerDiscoveryTest {
     void environmentVariablesWinOverTheDataDirectory() throws Exception {
         Path data = writeServerFiles(home.resolve("data"), "http://127.0.0.1:1", "file-token");
 
-        ServerAddress address = ServerAddress.discover(data,
-                Cli.environment(home, "MAYFLY_URL", "http://10.0.0.5:7070/api/v1/", "MAYFLY_TOKEN", "env-token"));
+        ServerAddress address = ServerAddress.discover(
+                data, Cli.environment(home, "MAYFLY_URL", "http://10.0.0.5:7070/api/v1/", "MAYFLY_TOKEN", "env-token"));
 
         assertThat(address.serverUrl()).isEqualTo("http://10.0.0.5:7070");
         assertThat(address.token()).isEqualTo("env-token");
@@ -75,15 +80,19 @@ class ServerDiscoveryTest {
 
         assertThat(result.exitCode()).isEqualTo(1);
         assertThat(result.err())
-                .contains("error: no Mayfly server found: MAYFLY_URL is not set and " + home.resolve(".mayfly/server.json") + " does not exist")
-                .contains("hint: start the server with ./mayfly server").contains("set MAYFLY_URL and MAYFLY_TOKEN");
+                .contains("error: no Mayfly server found: MAYFLY_URL is not set and "
+                        + home.resolve(".mayfly/server.json") + " does not exist")
+                .contains("hint: start the server with ./mayfly server")
+                .contains("set MAYFLY_URL and MAYFLY_TOKEN");
     }
 
     @Test
     void aMissingTokenSaysWhereItWasLookedFor() {
-        assertThatThrownBy(() -> ServerAddress.discover(home, Cli.environment(home, "MAYFLY_URL", "http://127.0.0.1:7070")))
+        assertThatThrownBy(() ->
+                        ServerAddress.discover(home, Cli.environment(home, "MAYFLY_URL", "http://127.0.0.1:7070")))
                 .isInstanceOf(CliError.class)
-                .hasMessage("no API token: MAYFLY_TOKEN is not set and " + home.resolve("admin.token") + " does not exist");
+                .hasMessage(
+                        "no API token: MAYFLY_TOKEN is not set and " + home.resolve("admin.token") + " does not exist");
     }
 
     @Test
@@ -97,14 +106,17 @@ class ServerDiscoveryTest {
 
     @Test
     void aUrlThatIsNotOneIsRefused() {
-        assertThatThrownBy(() -> ServerAddress.discover(home, Cli.environment(home, "MAYFLY_URL", "localhost:7070", "MAYFLY_TOKEN", "t")))
+        assertThatThrownBy(() -> ServerAddress.discover(
+                        home, Cli.environment(home, "MAYFLY_URL", "localhost:7070", "MAYFLY_TOKEN", "t")))
                 .isInstanceOf(CliError.class)
                 .hasMessage("'localhost:7070' is not a server URL");
     }
 
     private static Path writeServerFiles(Path data, String apiUrl, String token) throws Exception {
         Files.createDirectories(data);
-        Files.writeString(data.resolve("server.json"), Json.pretty(new ServerInfo("0.1.0", apiUrl, "http://127.0.0.1:8080", "localhost")));
+        Files.writeString(
+                data.resolve("server.json"),
+                Json.pretty(new ServerInfo("0.1.0", apiUrl, "http://127.0.0.1:8080", "localhost")));
         Files.writeString(data.resolve("admin.token"), token + "\n");
         return data;
     }

@@ -8,7 +8,9 @@ public final class Main {
     private Main() {}
 
     public static CommandLine commandLine() {
-        return MayflyCli.commandLine().addSubcommand("server", new ServerCommand()).addSubcommand("agent", new AgentCommand());
+        return MayflyCli.commandLine()
+                .addSubcommand("server", new ServerCommand())
+                .addSubcommand("agent", new AgentCommand());
     }
 
     public static void main(String[] args) {

@@ -1,12 +1,11 @@
 package io.mayfly.dist;
 
 import io.mayfly.agent.router.RouteLimits;
+import java.time.Duration;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-
-import java.time.Duration;
 
 /**
  * The router's server-wide timeouts, the same flags on {@code mayfly server} and {@code mayfly agent}. An app may set
@@ -17,19 +16,29 @@ final class RouterTimeoutOptions {
     @Spec(Spec.Target.MIXEE)
     CommandSpec command;
 
-    @Option(names = "--router-header-timeout", paramLabel = "DURATION",
-            description = "how long a client may take to send a request's head, e.g. 30s, 250ms, 5m; past it: 408 (default: 30s)")
+    @Option(
+            names = "--router-header-timeout",
+            paramLabel = "DURATION",
+            description =
+                    "how long a client may take to send a request's head, e.g. 30s, 250ms, 5m; past it: 408 (default: 30s)")
     String header;
 
-    @Option(names = "--router-body-timeout", paramLabel = "DURATION",
+    @Option(
+            names = "--router-body-timeout",
+            paramLabel = "DURATION",
             description = "the longest pause between two reads of a request's body; past it: 408 (default: 30s)")
     String body;
 
-    @Option(names = "--router-response-timeout", paramLabel = "DURATION",
-            description = "how long an instance may take to answer, or pause in its answer; past it: 504 (default: 60s)")
+    @Option(
+            names = "--router-response-timeout",
+            paramLabel = "DURATION",
+            description =
+                    "how long an instance may take to answer, or pause in its answer; past it: 504 (default: 60s)")
     String response;
 
-    @Option(names = "--router-idle-timeout", paramLabel = "DURATION",
+    @Option(
+            names = "--router-idle-timeout",
+            paramLabel = "DURATION",
             description = "how long a kept-alive client connection may wait for its next request (default: 75s)")
     String idle;
 
@@ -52,7 +61,9 @@ final class RouterTimeoutOptions {
 
     /** The limits of every app that sets none of its own; null components for the router's defaults. */
     RouteLimits defaults() {
-        return new RouteLimits(parse(body, "--router-body-timeout"), parse(response, "--router-response-timeout"),
+        return new RouteLimits(
+                parse(body, "--router-body-timeout"),
+                parse(response, "--router-response-timeout"),
                 parse(idle, "--router-idle-timeout"));
     }
 
@@ -60,7 +71,8 @@ final class RouterTimeoutOptions {
         if (text == null) return null;
         Duration timeout = AgentCommand.duration(text, option, command.commandLine());
         if (timeout.isZero() || timeout.compareTo(RouteLimits.MAX) > 0) {
-            throw new ParameterException(command.commandLine(), option + " must be more than zero and at most 24h, got '" + text + "'");
+            throw new ParameterException(
+                    command.commandLine(), option + " must be more than zero and at most 24h, got '" + text + "'");
         }
         return timeout;
     }

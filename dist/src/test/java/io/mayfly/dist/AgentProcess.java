@@ -56,10 +56,14 @@ final class AgentProcess implements AutoCloseable {
     /** Starts it with --take-over; returns once it says it took over (the previous agent has exited). */
     AgentProcess startTakingOver() throws Exception {
         launch(List.of("--take-over"));
-        Eventually.until(java.time.Duration.ofSeconds(90), () -> {
-            if (!process.isAlive()) throw new IllegalStateException("mayfly agent exited: " + log());
-            return log();
-        }, l -> l.contains("took over from agent pid"), "the agent taking over");
+        Eventually.until(
+                java.time.Duration.ofSeconds(90),
+                () -> {
+                    if (!process.isAlive()) throw new IllegalStateException("mayfly agent exited: " + log());
+                    return log();
+                },
+                l -> l.contains("took over from agent pid"),
+                "the agent taking over");
         return this;
     }
 
@@ -69,7 +73,10 @@ final class AgentProcess implements AutoCloseable {
         command.addAll(args);
         command.addAll(extra);
         command.addAll(List.of("--router", "127.0.0.1:" + routerPort, "--data", data.toString()));
-        process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
     }
 
     long pid() {
@@ -82,7 +89,11 @@ final class AgentProcess implements AutoCloseable {
 
     /** Waits until the agent's log says {@code text}. */
     void awaitLog(String text) throws Exception {
-        Eventually.until(java.time.Duration.ofSeconds(60), this::log, l -> l.contains(text), "the agent log saying '" + text + "'");
+        Eventually.until(
+                java.time.Duration.ofSeconds(60),
+                this::log,
+                l -> l.contains(text),
+                "the agent log saying '" + text + "'");
     }
 
     /** SIGKILL: no shutdown hook runs; its instances keep running, as after a crash of the agent alone. */

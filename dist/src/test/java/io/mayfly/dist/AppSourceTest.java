@@ -1,14 +1,13 @@
 package io.mayfly.dist;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Where an app builds from decides what it can read: an attacker with a deploy token for app a cannot point a at
@@ -22,7 +21,9 @@ class AppSourceTest {
     @Test
     void aDeployTokenCannotPointItsAppAtAnotherAppsRepositoryAndNoLocalPathIsEverFetched() throws Exception {
         try (HttpsForge forges = HttpsForge.start(tmp.resolve("forge"));
-             MayflyProcess mayfly = new MayflyProcess(tmp.resolve("data")).jvm(forges.jvmOptions()).start()) {
+                MayflyProcess mayfly = new MayflyProcess(tmp.resolve("data"))
+                        .jvm(forges.jvmOptions())
+                        .start()) {
             mayfly.cli("apps:create", "a");
             mayfly.cli("apps:create", "b");
             Path secretCode = MayflyProcess.checkoutExample("hello", tmp.resolve("b"));
@@ -32,7 +33,8 @@ class AppSourceTest {
             String deployA = TokenMatrixTest.create(mayfly, "deploy", "a", null);
 
             // The attacker's journey: a deploy token for a, b's repository on the server's disk.
-            HttpResponse<String> attack = TokenMatrixTest.send(deployA, "PUT", "/api/v1/apps/a/source", "{\"repo\": \"" + bRepo + "\"}", mayfly);
+            HttpResponse<String> attack = TokenMatrixTest.send(
+                    deployA, "PUT", "/api/v1/apps/a/source", "{\"repo\": \"" + bRepo + "\"}", mayfly);
             assertThat(attack.statusCode()).as(attack.body()).isEqualTo(403);
             assertThat(attack.body()).contains("may not admin on app a", "admin token");
             HttpResponse<String> sync = TokenMatrixTest.send(deployA, "POST", "/api/v1/apps/a/sync", "{}", mayfly);
@@ -40,13 +42,25 @@ class AppSourceTest {
             assertThat(sync.body()).contains("a has no repository to sync from");
 
             // Not even an admin may: a path, file://, a transport helper, plain http or git://.
-            for (String local : List.of(bRepo, "git/b.git", "file://" + bRepo, "ext::sh -c cat% /etc/passwd", "ext::git-upload-pack " + bRepo,
-                    "http://127.0.0.1:" + mayfly.apiPort + "/git/b.git", "git://127.0.0.1/b.git")) {
-                HttpResponse<String> refused = mayfly.api("PUT", "/api/v1/apps/a/source", "{\"repo\": \"" + local.replace("\\", "\\\\") + "\"}");
-                assertThat(refused.statusCode()).as(local + ": " + refused.body()).isEqualTo(400);
-                assertThat(refused.body()).contains("cannot build a from that repository", "https://HOST/OWNER/REPO.git");
+            for (String local : List.of(
+                    bRepo,
+                    "git/b.git",
+                    "file://" + bRepo,
+                    "ext::sh -c cat% /etc/passwd",
+                    "ext::git-upload-pack " + bRepo,
+                    "http://127.0.0.1:" + mayfly.apiPort + "/git/b.git",
+                    "git://127.0.0.1/b.git")) {
+                HttpResponse<String> refused = mayfly.api(
+                        "PUT", "/api/v1/apps/a/source", "{\"repo\": \"" + local.replace("\\", "\\\\") + "\"}");
+                assertThat(refused.statusCode())
+                        .as(local + ": " + refused.body())
+                        .isEqualTo(400);
+                assertThat(refused.body())
+                        .contains("cannot build a from that repository", "https://HOST/OWNER/REPO.git");
             }
-            HttpResponse<String> refspec = mayfly.api("PUT", "/api/v1/apps/a/source",
+            HttpResponse<String> refspec = mayfly.api(
+                    "PUT",
+                    "/api/v1/apps/a/source",
                     "{\"repo\": \"https://example.org/o/r.git\", \"branch\": \"main:refs/heads/main\"}");
             assertThat(refspec.statusCode()).as(refspec.body()).isEqualTo(400);
             assertThat(refspec.body()).contains("is not a branch name");
@@ -58,7 +72,8 @@ class AppSourceTest {
             MayflyProcess.git(upstream, "add", "-A");
             MayflyProcess.git(upstream, "commit", "-q", "-m", "a's code");
             MayflyProcess.git(upstream, "push", "-q", forge.toString(), "HEAD:main");
-            HttpResponse<String> set = mayfly.api("PUT", "/api/v1/apps/a/source", "{\"repo\": \"" + forges.url("a.git") + "\"}");
+            HttpResponse<String> set =
+                    mayfly.api("PUT", "/api/v1/apps/a/source", "{\"repo\": \"" + forges.url("a.git") + "\"}");
             assertThat(set.statusCode()).as(set.body()).isEqualTo(200);
             var db = io.mayfly.server.store.Database.sqlite(mayfly.data.resolve("mayfly.db"));
             db.useHandle(h -> h.execute("UPDATE app_sources SET repo_url = ? WHERE app = 'a'", bRepo));
@@ -71,7 +86,10 @@ class AppSourceTest {
             db.useHandle(h -> h.execute("UPDATE app_sources SET repo_url = ? WHERE app = 'a'", forges.url("a.git")));
             HttpResponse<String> fetched = TokenMatrixTest.send(deployA, "POST", "/api/v1/apps/a/sync", "{}", mayfly);
             assertThat(fetched.statusCode()).as(fetched.body()).isEqualTo(200);
-            assertThat(lsRemote(mayfly, "a")).contains(MayflyProcess.git(upstream, "rev-parse", "HEAD").out().trim() + "\trefs/heads/main");
+            assertThat(lsRemote(mayfly, "a"))
+                    .contains(MayflyProcess.git(upstream, "rev-parse", "HEAD")
+                                    .out()
+                                    .trim() + "\trefs/heads/main");
             assertThat(mayfly.cli("audit", "-a", "a").out()).contains("source", forges.url("a.git"));
 
             // The CLI refuses a local --repo before it makes the app.
@@ -83,7 +101,8 @@ class AppSourceTest {
     }
 
     private static String lsRemote(MayflyProcess mayfly, String app) throws Exception {
-        MayflyProcess.Result r = MayflyProcess.run(mayfly.data, Map.of(), List.of("git", "ls-remote", mayfly.gitUrl(app)));
+        MayflyProcess.Result r =
+                MayflyProcess.run(mayfly.data, Map.of(), List.of("git", "ls-remote", mayfly.gitUrl(app)));
         assertThat(r.exit()).as(r.out()).isZero();
         return r.out().strip();
     }

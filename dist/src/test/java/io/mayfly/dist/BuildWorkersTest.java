@@ -1,9 +1,8 @@
 package io.mayfly.dist;
 
-import io.mayfly.wire.Json;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mayfly.wire.Json;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -12,8 +11,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Build workers: with agents started with --builds present, pushes are built on them (each build on exactly one,
@@ -29,8 +28,8 @@ class BuildWorkersTest {
     @Test
     void pushesAreBuiltOnTheWorkersWhileThereAreAndOnTheServerAfter() throws Exception {
         try (MayflyProcess server = new MayflyProcess(tmp.resolve("server")).start();
-             AgentProcess one = worker(server, "builder-1").start();
-             AgentProcess two = worker(server, "builder-2").start()) {
+                AgentProcess one = worker(server, "builder-1").start();
+                AgentProcess two = worker(server, "builder-2").start()) {
             awaitWorkers(server, List.of("builder-1", "builder-2"));
             one.awaitLog("runs its instances on its own embedded agent"); // and so it only builds
 
@@ -45,7 +44,9 @@ class BuildWorkersTest {
                 assertThat(m.find()).as(r.out()).isTrue();
                 used.add(m.group(1));
                 assertThat(m.find()).as("built once").isFalse();
-                assertThat(r.out()).contains("queued for a build worker", "cc -O2", "-----> Stored hello sha256:", "-----> Live at");
+                assertThat(r.out())
+                        .contains(
+                                "queued for a build worker", "cc -O2", "-----> Stored hello sha256:", "-----> Live at");
             }
             assertThat(used).isSubsetOf("builder-1", "builder-2");
             assertThat(server.visit("first", "/").body()).contains("first-1");
@@ -59,21 +60,37 @@ class BuildWorkersTest {
             awaitWorkers(server, List.of());
             MayflyProcess.Result rebuilt = server.cli("builds:rebuild", "-a", "first", "1");
             assertThat(rebuilt.exit()).as(rebuilt.out()).isZero();
-            assertThat(rebuilt.out()).doesNotContain("building on worker")
+            assertThat(rebuilt.out())
+                    .doesNotContain("building on worker")
                     .contains("reproducible: build #1 and rebuild #2 have identical artifacts");
         }
     }
 
     private static AgentProcess worker(MayflyProcess server, String name) throws Exception {
         MayflyProcess.Result token = server.cli("tokens:create", "--agent", name);
-        String secret = token.out().lines().filter(l -> l.startsWith("mf_")).findFirst().orElseThrow(() -> new AssertionError(token.out()));
-        return new AgentProcess(server.data.resolveSibling(name), "--server", "http://127.0.0.1:" + server.apiPort, "--token", secret,
-                "--name", name, "--builds");
+        String secret = token.out()
+                .lines()
+                .filter(l -> l.startsWith("mf_"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(token.out()));
+        return new AgentProcess(
+                server.data.resolveSibling(name),
+                "--server",
+                "http://127.0.0.1:" + server.apiPort,
+                "--token",
+                secret,
+                "--name",
+                name,
+                "--builds");
     }
 
     private static void awaitWorkers(MayflyProcess server, List<String> expected) throws Exception {
-        Eventually.until(java.time.Duration.ofSeconds(30), () -> List.of(Json.read(server.api("GET", "/api/v1/workers", null).body(), String[].class)),
-                expected::equals, "the workers present becoming " + expected);
+        Eventually.until(
+                java.time.Duration.ofSeconds(30),
+                () -> List.of(
+                        Json.read(server.api("GET", "/api/v1/workers", null).body(), String[].class)),
+                expected::equals,
+                "the workers present becoming " + expected);
     }
 
     private static Path repo(MayflyProcess server, String app) throws Exception {

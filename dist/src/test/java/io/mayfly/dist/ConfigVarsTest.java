@@ -1,13 +1,12 @@
 package io.mayfly.dist;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Config vars as on Heroku: each change is a release, the value reaches the app, and it is stored only encrypted. */
 class ConfigVarsTest {
@@ -32,8 +31,11 @@ class ConfigVarsTest {
             assertThat(set.out()).contains("live as v2");
             assertThat(mayfly.visit("conf", "/").body()).contains(secret);
             assertThat(mayfly.releases("conf").get(0).description()).isEqualTo("Set GREETING");
-            assertThat(mayfly.cli("config", "-a", "conf").out()).contains("GREETING:").contains(secret);
-            assertThat(mayfly.cli("config:get", "-a", "conf", "GREETING").out().trim()).isEqualTo(secret);
+            assertThat(mayfly.cli("config", "-a", "conf").out())
+                    .contains("GREETING:")
+                    .contains(secret);
+            assertThat(mayfly.cli("config:get", "-a", "conf", "GREETING").out().trim())
+                    .isEqualTo(secret);
 
             // A push of the same code keeps the config; nothing changed, so nothing is redeployed.
             MayflyProcess.Result again = mayfly.push(repo, "conf", "same code");
@@ -42,7 +44,8 @@ class ConfigVarsTest {
             // Rolling back to v1 brings v1's config back.
             assertThat(mayfly.cli("rollback", "-a", "conf", "v1").exit()).isZero();
             assertThat(mayfly.visit("conf", "/").body()).contains("first greeting");
-            assertThat(mayfly.cli("config:get", "-a", "conf", "GREETING").out().trim()).isEqualTo("first greeting");
+            assertThat(mayfly.cli("config:get", "-a", "conf", "GREETING").out().trim())
+                    .isEqualTo("first greeting");
 
             MayflyProcess.Result unset = mayfly.cli("config:unset", "-a", "conf", "GREETING");
             assertThat(unset.exit()).as(unset.out()).isZero();
@@ -53,7 +56,9 @@ class ConfigVarsTest {
             assertThat(bad.out()).contains("not a valid config var name");
 
             mayfly.stop();
-            assertThat(filesContaining(mayfly.data, secret)).as("files holding the secret in the clear").isEmpty();
+            assertThat(filesContaining(mayfly.data, secret))
+                    .as("files holding the secret in the clear")
+                    .isEmpty();
             assertThat(mayfly.serverLog()).doesNotContain(secret);
         }
     }
@@ -61,13 +66,15 @@ class ConfigVarsTest {
     private static java.util.List<Path> filesContaining(Path dir, String text) throws Exception {
         byte[] needle = text.getBytes(StandardCharsets.UTF_8);
         try (var files = Files.walk(dir)) {
-            return files.filter(Files::isRegularFile).filter(f -> {
-                try {
-                    return indexOf(Files.readAllBytes(f), needle) >= 0;
-                } catch (Exception e) {
-                    return false;
-                }
-            }).toList();
+            return files.filter(Files::isRegularFile)
+                    .filter(f -> {
+                        try {
+                            return indexOf(Files.readAllBytes(f), needle) >= 0;
+                        } catch (Exception e) {
+                            return false;
+                        }
+                    })
+                    .toList();
         }
     }
 

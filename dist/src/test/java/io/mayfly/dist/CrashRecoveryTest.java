@@ -1,17 +1,16 @@
 package io.mayfly.dist;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.mayfly.wire.Json;
 import io.mayfly.wire.Views;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** SIGKILL of the server in the middle of a deploy, then a restart: nothing lost, nothing half-written, the app served. */
 class CrashRecoveryTest {
@@ -26,10 +25,12 @@ class CrashRecoveryTest {
             MayflyProcess.setVersion(repo, "crash-1");
             assertThat(mayfly.push(repo, "crash", "v1").exit()).isZero();
 
-            // v2 has a staged test that takes long: the server is killed while v2's instance is booted but not switched to.
+            // v2 has a staged test that takes long: the server is killed while v2's instance is booted but not switched
+            // to.
             MayflyProcess.setVersion(repo, "crash-2");
-            Files.writeString(repo.resolve("mayfly.toml"), Files.readString(repo.resolve("mayfly.toml"))
-                    + "\n[test]\ncommand = \"sleep 60\"\n");
+            Files.writeString(
+                    repo.resolve("mayfly.toml"),
+                    Files.readString(repo.resolve("mayfly.toml")) + "\n[test]\ncommand = \"sleep 60\"\n");
             CompletableFuture<MayflyProcess.Result> push = CompletableFuture.supplyAsync(() -> {
                 try {
                     return mayfly.push(repo, "crash", "v2");
@@ -52,12 +53,16 @@ class CrashRecoveryTest {
             assertThat(releases.get(0).reason()).contains("interrupted");
             assertThat(releases.get(1).status()).isEqualTo("live");
 
-            List<Views.BuildView> builds = List.of(Json.read(mayfly.api("GET", "/api/v1/apps/crash/builds", null).body(), Views.BuildView[].class));
+            List<Views.BuildView> builds = List.of(Json.read(
+                    mayfly.api("GET", "/api/v1/apps/crash/builds", null).body(), Views.BuildView[].class));
             assertThat(builds).extracting(Views.BuildView::number).containsExactly(2, 1);
             for (Views.BuildView b : builds) {
                 assertThat(b.status()).isEqualTo("succeeded");
                 for (Views.ArtifactView a : b.artifacts()) {
-                    Path blob = mayfly.data.resolve("blobs/sha256").resolve(a.sha256().substring(0, 2)).resolve(a.sha256());
+                    Path blob = mayfly.data
+                            .resolve("blobs/sha256")
+                            .resolve(a.sha256().substring(0, 2))
+                            .resolve(a.sha256());
                     assertThat(blob).exists();
                     assertThat(Files.size(blob)).isEqualTo(a.size());
                     assertThat(sha256(blob)).isEqualTo(a.sha256());
@@ -70,7 +75,9 @@ class CrashRecoveryTest {
             assertThat(mayfly.cli("ps", "-a", "crash").out()).doesNotContain("crash-v2-");
 
             // And the app still deploys normally afterwards.
-            Files.writeString(repo.resolve("mayfly.toml"), Files.readString(repo.resolve("mayfly.toml")).replace("[test]\ncommand = \"sleep 60\"\n", ""));
+            Files.writeString(
+                    repo.resolve("mayfly.toml"),
+                    Files.readString(repo.resolve("mayfly.toml")).replace("[test]\ncommand = \"sleep 60\"\n", ""));
             MayflyProcess.setVersion(repo, "crash-3");
             MayflyProcess.Result after = mayfly.push(repo, "crash", "v3");
             assertThat(after.exit()).as(after.out()).isZero();
@@ -84,7 +91,8 @@ class CrashRecoveryTest {
         while (System.nanoTime() < deadline) {
             if (Files.isDirectory(instances)) {
                 try (var dirs = Files.list(instances)) {
-                    if (dirs.anyMatch(d -> d.getFileName().toString().startsWith(prefix) && Files.exists(d.resolve("state.json")))) {
+                    if (dirs.anyMatch(d ->
+                            d.getFileName().toString().startsWith(prefix) && Files.exists(d.resolve("state.json")))) {
                         Thread.sleep(500); // inside the staged test now
                         return;
                     }
@@ -99,5 +107,4 @@ class CrashRecoveryTest {
         var md = java.security.MessageDigest.getInstance("SHA-256");
         return java.util.HexFormat.of().formatHex(md.digest(Files.readAllBytes(file)));
     }
-
 }

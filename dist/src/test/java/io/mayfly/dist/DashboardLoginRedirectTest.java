@@ -1,7 +1,6 @@
 package io.mayfly.dist;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
 import java.net.URLEncoder;
@@ -11,8 +10,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The dashboard's login sends the browser back where it came from, and only ever to a page of this server: the
@@ -20,7 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * all land on /apps after a real login over HTTP.
  */
 class DashboardLoginRedirectTest {
-    private static final HttpClient HTTP = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
 
     @TempDir
     Path tmp;
@@ -32,12 +32,28 @@ class DashboardLoginRedirectTest {
             HttpResponse<String> page = get(mayfly, "/login?next=%2F%09%2Fevil");
             assertThat(page.statusCode()).isEqualTo(200);
             assertThat(page.body()).contains("name=\"next\" value=\"/apps\"").doesNotContain("evil");
-            assertThat(login(mayfly, "/\t/evil").headers().firstValue("Location")).contains("/apps");
+            assertThat(login(mayfly, "/\t/evil").headers().firstValue("Location"))
+                    .contains("/apps");
 
-            for (String next : List.of("//evil", "///evil", "/\\evil", "\\\\evil", "https://evil", "http:evil", "javascript:alert(1)",
-                    "/%2F%2Fevil", "/%5Cevil", "/\n/evil", "/\r\n/evil", "\t//evil", "/ /evil", "/../evil", "/%09/evil")) {
+            for (String next : List.of(
+                    "//evil",
+                    "///evil",
+                    "/\\evil",
+                    "\\\\evil",
+                    "https://evil",
+                    "http:evil",
+                    "javascript:alert(1)",
+                    "/%2F%2Fevil",
+                    "/%5Cevil",
+                    "/\n/evil",
+                    "/\r\n/evil",
+                    "\t//evil",
+                    "/ /evil",
+                    "/../evil",
+                    "/%09/evil")) {
                 String shown = next.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r");
-                HttpResponse<String> form = get(mayfly, "/login?next=" + URLEncoder.encode(next, StandardCharsets.UTF_8));
+                HttpResponse<String> form =
+                        get(mayfly, "/login?next=" + URLEncoder.encode(next, StandardCharsets.UTF_8));
                 assertThat(form.body()).as(shown).contains("name=\"next\" value=\"/apps\"");
                 HttpResponse<String> loggedIn = login(mayfly, next);
                 assertThat(loggedIn.statusCode()).as(shown).isEqualTo(303);
@@ -52,15 +68,20 @@ class DashboardLoginRedirectTest {
     }
 
     private static HttpResponse<String> get(MayflyProcess mayfly, String pathAndQuery) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mayfly.apiPort + pathAndQuery)).build(),
+        return HTTP.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mayfly.apiPort + pathAndQuery))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
     private static HttpResponse<String> login(MayflyProcess mayfly, String next) throws Exception {
-        String form = "token=" + URLEncoder.encode(mayfly.token(), StandardCharsets.UTF_8)
-                + "&next=" + URLEncoder.encode(next, StandardCharsets.UTF_8);
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mayfly.apiPort + "/login"))
-                .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(form)).build(),
+        String form = "token=" + URLEncoder.encode(mayfly.token(), StandardCharsets.UTF_8) + "&next="
+                + URLEncoder.encode(next, StandardCharsets.UTF_8);
+        return HTTP.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mayfly.apiPort + "/login"))
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .POST(HttpRequest.BodyPublishers.ofString(form))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 }

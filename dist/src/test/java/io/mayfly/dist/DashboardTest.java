@@ -1,7 +1,21 @@
 package io.mayfly.dist;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
 import io.mayfly.wire.Json;
 import io.mayfly.wire.Views;
+import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -17,21 +31,6 @@ import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
-
-import java.io.File;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 /**
  * The dashboard in a real headless Chromium (Debian's chromium and chromedriver): log in, watch a push's build
@@ -56,10 +55,22 @@ class DashboardTest {
         assumeThat(CHROMEDRIVER).as("Debian's chromium-driver").exists();
         mayfly = new MayflyProcess(tmp.resolve("data")).start();
         ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1280,1000", "--user-data-dir=" + tmp.resolve("chromium-profile"));
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+        options.addArguments(
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--window-size=1280,1000",
+                "--user-data-dir=" + tmp.resolve("chromium-profile"));
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort()
+                .build();
         browser = new ChromeDriver(service, options);
         wait = new WebDriverWait(browser, Duration.ofSeconds(60));
         Files.createDirectories(SCREENSHOTS);
@@ -83,7 +94,8 @@ class DashboardTest {
         wait.until(ExpectedConditions.urlContains("/login"));
         browser.findElement(By.id("token")).sendKeys("not-a-token");
         browser.findElement(By.cssSelector("button[type=submit]")).click();
-        assertThat(wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("[role=alert]"))).getText())
+        assertThat(wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("[role=alert]")))
+                        .getText())
                 .contains("not known");
         screenshot("01-login");
         browser.findElement(By.id("token")).sendKeys(mayfly.token());
@@ -96,8 +108,12 @@ class DashboardTest {
         screenshot("02-apps");
 
         // A slow build, so the browser is watching while its console is still being written.
-        Files.writeString(repo.resolve("mayfly.toml"), Files.readString(repo.resolve("mayfly.toml"))
-                .replace("command = \"make\"", "command = \"echo slow build starting; sleep 5; make; echo build done\""));
+        Files.writeString(
+                repo.resolve("mayfly.toml"),
+                Files.readString(repo.resolve("mayfly.toml"))
+                        .replace(
+                                "command = \"make\"",
+                                "command = \"echo slow build starting; sleep 5; make; echo build done\""));
         MayflyProcess.setVersion(repo, "web-2");
         CompletableFuture<MayflyProcess.Result> push = CompletableFuture.supplyAsync(() -> {
             try {
@@ -125,7 +141,8 @@ class DashboardTest {
         screenshot("04-app-live-v2");
 
         // Roll back with a click: a new release of v1's build, served by the router.
-        browser.findElement(By.xpath("//button[normalize-space()='Roll back to v1']")).click();
+        browser.findElement(By.xpath("//button[normalize-space()='Roll back to v1']"))
+                .click();
         WebElement notice = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("[role=status]")));
         assertThat(notice.getText()).startsWith("Rolled back: v3");
         assertThat(mayfly.visit("web", "/").body()).contains("web-1");
@@ -135,10 +152,14 @@ class DashboardTest {
         // A config var set from the page makes a release; its value stays hidden until asked for, and reaches the app.
         browser.findElement(By.id("config-key")).sendKeys("GREETING");
         browser.findElement(By.id("config-value")).sendKeys("hello from the dashboard");
-        browser.findElement(By.xpath("//button[normalize-space()='Set (makes a release)']")).click();
-        assertThat(wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("[role=status]"))).getText())
+        browser.findElement(By.xpath("//button[normalize-space()='Set (makes a release)']"))
+                .click();
+        assertThat(wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("[role=status]")))
+                        .getText())
                 .isEqualTo("Set GREETING: released as v4.");
-        assertThat(browser.findElement(By.tagName("main")).getText()).contains("GREETING").doesNotContain("hello from the dashboard");
+        assertThat(browser.findElement(By.tagName("main")).getText())
+                .contains("GREETING")
+                .doesNotContain("hello from the dashboard");
         assertThat(mayfly.visit("web", "/").body()).contains("hello from the dashboard");
         browser.findElement(By.linkText("Show values")).click();
         assertThat(browser.findElement(By.tagName("main")).getText()).contains("hello from the dashboard");
@@ -152,15 +173,20 @@ class DashboardTest {
         // The hosts page: this server's own drivers, and no build worker yet.
         browser.findElement(By.linkText("Hosts")).click();
         wait.until(ExpectedConditions.urlContains("/hosts"));
-        assertThat(browser.findElement(By.tagName("main")).getText()).contains("embedded agent", "process", "qemu", "firecracker",
-                "Build workers", "None present");
+        assertThat(browser.findElement(By.tagName("main")).getText())
+                .contains("embedded agent", "process", "qemu", "firecracker", "Build workers", "None present");
         screenshot("07b-hosts");
 
         // A form post without the session's CSRF token is refused and changes nothing.
         Cookie session = browser.manage().getCookieNamed("mayfly_session");
-        HttpResponse<String> forged = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base() + "/apps/web/rollback"))
-                .header("Cookie", "mayfly_session=" + session.getValue()).header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString("version=2")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> forged = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(base() + "/apps/web/rollback"))
+                                .header("Cookie", "mayfly_session=" + session.getValue())
+                                .header("Content-Type", "application/x-www-form-urlencoded")
+                                .POST(HttpRequest.BodyPublishers.ofString("version=2"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(forged.statusCode()).isEqualTo(403);
         assertThat(forged.body()).contains("CSRF");
         assertThat(releases("web")).hasSize(4);
@@ -192,18 +218,21 @@ class DashboardTest {
     private int awaitRunningBuild(String app, CompletableFuture<MayflyProcess.Result> push) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
-            for (Views.BuildView b : Json.read(mayfly.api("GET", "/api/v1/apps/" + app + "/builds", null).body(), Views.BuildView[].class)) {
+            for (Views.BuildView b : Json.read(
+                    mayfly.api("GET", "/api/v1/apps/" + app + "/builds", null).body(), Views.BuildView[].class)) {
                 if (b.status().equals("running")) return b.number();
             }
             if (push.isDone()) break;
             Thread.sleep(50);
         }
         throw new AssertionError("no build of " + app + " was seen running; the push "
-                + (push.isDone() ? "ended: " + push.get().out() : "has not ended") + "\nserver log:\n" + mayfly.serverLog());
+                + (push.isDone() ? "ended: " + push.get().out() : "has not ended") + "\nserver log:\n"
+                + mayfly.serverLog());
     }
 
     private List<Views.ReleaseView> releases(String app) throws Exception {
-        return List.of(Json.read(mayfly.api("GET", "/api/v1/apps/" + app + "/releases", null).body(), Views.ReleaseView[].class));
+        return List.of(Json.read(
+                mayfly.api("GET", "/api/v1/apps/" + app + "/releases", null).body(), Views.ReleaseView[].class));
     }
 
     private void screenshot(String name) throws Exception {

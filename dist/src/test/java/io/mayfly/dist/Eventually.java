@@ -22,7 +22,8 @@ final class Eventually {
         while (true) {
             last = reading.read();
             if (done.test(last)) return last;
-            if (System.nanoTime() > deadline) throw new AssertionError(what + " did not happen within " + bound + "; last seen:\n" + last);
+            if (System.nanoTime() > deadline)
+                throw new AssertionError(what + " did not happen within " + bound + "; last seen:\n" + last);
             Thread.sleep(100);
         }
     }

@@ -3,9 +3,6 @@ package io.mayfly.dist;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
-
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,6 +16,8 @@ import java.security.KeyStore;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 
 /**
  * A git forge elsewhere, as an app's source repository must be: bare repositories under a directory, served over
@@ -44,11 +43,49 @@ final class HttpsForge implements AutoCloseable {
         Path keyStore = dir.resolve("forge.p12");
         Path certificate = dir.resolve("forge.crt");
         Path trustStore = dir.resolve("trust.p12");
-        keytool("-genkeypair", "-alias", "forge", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=127.0.0.1",
-                "-ext", "SAN=ip:127.0.0.1", "-validity", "2", "-keystore", keyStore.toString(), "-storetype", "PKCS12", "-storepass", PASSWORD);
-        keytool("-exportcert", "-alias", "forge", "-keystore", keyStore.toString(), "-storepass", PASSWORD, "-file", certificate.toString());
-        keytool("-importcert", "-noprompt", "-alias", "forge", "-file", certificate.toString(), "-keystore", trustStore.toString(),
-                "-storetype", "PKCS12", "-storepass", PASSWORD);
+        keytool(
+                "-genkeypair",
+                "-alias",
+                "forge",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-dname",
+                "CN=127.0.0.1",
+                "-ext",
+                "SAN=ip:127.0.0.1",
+                "-validity",
+                "2",
+                "-keystore",
+                keyStore.toString(),
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                PASSWORD);
+        keytool(
+                "-exportcert",
+                "-alias",
+                "forge",
+                "-keystore",
+                keyStore.toString(),
+                "-storepass",
+                PASSWORD,
+                "-file",
+                certificate.toString());
+        keytool(
+                "-importcert",
+                "-noprompt",
+                "-alias",
+                "forge",
+                "-file",
+                certificate.toString(),
+                "-keystore",
+                trustStore.toString(),
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                PASSWORD);
 
         KeyStore keys = KeyStore.getInstance("PKCS12");
         try (InputStream in = Files.newInputStream(keyStore)) {
@@ -71,7 +108,8 @@ final class HttpsForge implements AutoCloseable {
     /** A new empty bare repository on the forge, its default branch main. */
     Path create(String name) throws Exception {
         Path repo = root.resolve(name);
-        MayflyProcess.Result r = MayflyProcess.run(root, Map.of(), List.of("git", "init", "-q", "--bare", "-b", "main", repo.toString()));
+        MayflyProcess.Result r = MayflyProcess.run(
+                root, Map.of(), List.of("git", "init", "-q", "--bare", "-b", "main", repo.toString()));
         if (r.exit() != 0) throw new IllegalStateException("git init --bare failed: " + r.out());
         return repo;
     }
@@ -82,8 +120,11 @@ final class HttpsForge implements AutoCloseable {
 
     /** What a Mayfly server's JVM needs to trust this forge's certificate. */
     String[] jvmOptions() {
-        return new String[] {"-Djavax.net.ssl.trustStore=" + trustStore, "-Djavax.net.ssl.trustStorePassword=" + PASSWORD,
-                "-Djavax.net.ssl.trustStoreType=PKCS12"};
+        return new String[] {
+            "-Djavax.net.ssl.trustStore=" + trustStore,
+            "-Djavax.net.ssl.trustStorePassword=" + PASSWORD,
+            "-Djavax.net.ssl.trustStoreType=PKCS12"
+        };
     }
 
     /** One request, through git http-backend as CGI. */
@@ -95,7 +136,11 @@ final class HttpsForge implements AutoCloseable {
             env.put("GIT_HTTP_EXPORT_ALL", "1");
             env.put("REQUEST_METHOD", exchange.getRequestMethod());
             env.put("PATH_INFO", exchange.getRequestURI().getPath());
-            env.put("QUERY_STRING", exchange.getRequestURI().getRawQuery() == null ? "" : exchange.getRequestURI().getRawQuery());
+            env.put(
+                    "QUERY_STRING",
+                    exchange.getRequestURI().getRawQuery() == null
+                            ? ""
+                            : exchange.getRequestURI().getRawQuery());
             env.put("REMOTE_ADDR", exchange.getRemoteAddress().getAddress().getHostAddress());
             String type = exchange.getRequestHeaders().getFirst("Content-Type");
             if (type != null) env.put("CONTENT_TYPE", type);
@@ -140,7 +185,8 @@ final class HttpsForge implements AutoCloseable {
     }
 
     private static void keytool(String... args) throws Exception {
-        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString()));
+        List<String> command = new java.util.ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "keytool").toString()));
         command.addAll(List.of(args));
         MayflyProcess.Result r = MayflyProcess.run(Path.of("."), Map.of(), command);
         if (r.exit() != 0) throw new IllegalStateException("keytool " + args[0] + " failed: " + r.out());

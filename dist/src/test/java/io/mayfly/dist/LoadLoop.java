@@ -19,26 +19,30 @@ final class LoadLoop implements AutoCloseable {
     private final List<String> failures = new CopyOnWriteArrayList<>();
     private final List<Thread> clients;
     /** When the last 200 came (nanoTime), and the longest time between two 200s so far. */
-    private final java.util.concurrent.atomic.AtomicLong lastAnswer = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+    private final java.util.concurrent.atomic.AtomicLong lastAnswer =
+            new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+
     private final java.util.concurrent.atomic.AtomicLong longestGap = new java.util.concurrent.atomic.AtomicLong();
 
     private LoadLoop(int routerPort, String app, int threads) {
-        clients = IntStream.range(0, threads).mapToObj(n -> Thread.ofPlatform().start(() -> {
-            while (running.get() && requests.incrementAndGet() < MAX_REQUESTS) {
-                try {
-                    HttpResponse<String> r = MayflyProcess.visit(routerPort, app, "/");
-                    if (r.statusCode() != 200) {
-                        failures.add(r.statusCode() + ": " + r.body());
-                    } else {
-                        long now = System.nanoTime();
-                        long previous = lastAnswer.getAndSet(now);
-                        longestGap.accumulateAndGet(now - previous, Math::max);
+        clients = IntStream.range(0, threads)
+                .mapToObj(n -> Thread.ofPlatform().start(() -> {
+                    while (running.get() && requests.incrementAndGet() < MAX_REQUESTS) {
+                        try {
+                            HttpResponse<String> r = MayflyProcess.visit(routerPort, app, "/");
+                            if (r.statusCode() != 200) {
+                                failures.add(r.statusCode() + ": " + r.body());
+                            } else {
+                                long now = System.nanoTime();
+                                long previous = lastAnswer.getAndSet(now);
+                                longestGap.accumulateAndGet(now - previous, Math::max);
+                            }
+                        } catch (Exception e) {
+                            failures.add(e.toString());
+                        }
                     }
-                } catch (Exception e) {
-                    failures.add(e.toString());
-                }
-            }
-        })).toList();
+                }))
+                .toList();
     }
 
     static LoadLoop start(MayflyProcess mayfly, String app, int threads) {
@@ -57,10 +61,16 @@ final class LoadLoop implements AutoCloseable {
         for (Thread t : clients) t.join();
     }
 
-    List<String> failures() { return failures; }
+    List<String> failures() {
+        return failures;
+    }
 
-    int requests() { return requests.get(); }
+    int requests() {
+        return requests.get();
+    }
 
     /** The longest time between two answered requests (any client), in milliseconds. */
-    long longestGapMillis() { return longestGap.get() / 1_000_000; }
+    long longestGapMillis() {
+        return longestGap.get() / 1_000_000;
+    }
 }

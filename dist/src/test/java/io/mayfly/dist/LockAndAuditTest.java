@@ -1,11 +1,10 @@
 package io.mayfly.dist;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** A locked app refuses every kind of deploy until unlocked, and every change is in the audit log with its token. */
 class LockAndAuditTest {
@@ -42,7 +41,9 @@ class LockAndAuditTest {
             assertThat(mayfly.visit("frozen", "/").body()).contains("frozen-3");
 
             String audit = mayfly.cli("audit", "-a", "frozen").out();
-            assertThat(audit).contains("create", "lock", "incident 42", "unlock", "v1: Deploy", "v3: Deploy").contains("token ");
+            assertThat(audit)
+                    .contains("create", "lock", "incident 42", "unlock", "v1: Deploy", "v3: Deploy")
+                    .contains("token ");
         }
     }
 }

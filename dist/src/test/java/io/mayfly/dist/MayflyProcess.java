@@ -2,7 +2,6 @@ package io.mayfly.dist;
 
 import io.mayfly.wire.Json;
 import io.mayfly.wire.Views;
-
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -23,15 +22,20 @@ import java.util.concurrent.TimeUnit;
  * drive it the way a user does: the {@code mayfly} CLI, the {@code git} client, and HTTP through the router.
  */
 final class MayflyProcess implements AutoCloseable {
-    static final Path ROOT = Path.of(System.getProperty("mayfly.root", "..")).toAbsolutePath().normalize();
-    static final Path JAR = Path.of(System.getProperty("mayfly.jar", "target/mayfly.jar")).toAbsolutePath();
+    static final Path ROOT =
+            Path.of(System.getProperty("mayfly.root", "..")).toAbsolutePath().normalize();
+    static final Path JAR =
+            Path.of(System.getProperty("mayfly.jar", "target/mayfly.jar")).toAbsolutePath();
+
     static {
         // Requests through the router carry Host: APP.localhost:PORT, as curl -H 'Host: ...' does.
         System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
     }
 
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
 
     final Path data;
     final int apiPort;
@@ -56,15 +60,25 @@ final class MayflyProcess implements AutoCloseable {
         Files.deleteIfExists(data.resolve("server.json"));
         List<String> command = new ArrayList<>(List.of(java()));
         command.addAll(jvmArgs);
-        command.addAll(List.of("-jar", jar.toString(), "server", "--data", data.toString(),
-                "--listen", "127.0.0.1:" + apiPort, "--router", "127.0.0.1:" + routerPort));
+        command.addAll(List.of(
+                "-jar",
+                jar.toString(),
+                "server",
+                "--data",
+                data.toString(),
+                "--listen",
+                "127.0.0.1:" + apiPort,
+                "--router",
+                "127.0.0.1:" + routerPort));
         command.addAll(serverArgs);
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(serverLog.toFile());
+        ProcessBuilder builder =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(serverLog.toFile());
         builder.environment().putAll(serverEnv);
         process = builder.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) throw new IllegalStateException("mayfly server exited: " + Files.readString(serverLog));
+            if (!process.isAlive())
+                throw new IllegalStateException("mayfly server exited: " + Files.readString(serverLog));
             if (Files.exists(data.resolve("server.json"))) {
                 try {
                     if (api("GET", "/api/v1/info", null).statusCode() == 200) return this;
@@ -147,7 +161,9 @@ final class MayflyProcess implements AutoCloseable {
     /** The pid of the agent that runs with {@code home} (an agent's data directory), or -1; read from its agent.json. */
     static long agentPid(Path home) throws IOException {
         Path json = home.resolve("agent.json");
-        return Files.exists(json) ? Json.MAPPER.readTree(json.toFile()).path("pid").asLong(-1) : -1;
+        return Files.exists(json)
+                ? Json.MAPPER.readTree(json.toFile()).path("pid").asLong(-1)
+                : -1;
     }
 
     /**
@@ -220,8 +236,14 @@ final class MayflyProcess implements AutoCloseable {
     }
 
     static Result git(Path repo, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("git", "-c", "user.name=Mayfly Test", "-c", "user.email=test@mayfly.invalid",
-                "-c", "init.defaultBranch=main"));
+        List<String> cmd = new ArrayList<>(List.of(
+                "git",
+                "-c",
+                "user.name=Mayfly Test",
+                "-c",
+                "user.email=test@mayfly.invalid",
+                "-c",
+                "init.defaultBranch=main"));
         cmd.addAll(List.of(args));
         Result r = run(repo, Map.of(), cmd);
         if (r.exit() != 0) throw new IllegalStateException("git " + String.join(" ", args) + " failed: " + r.out());
@@ -234,13 +256,18 @@ final class MayflyProcess implements AutoCloseable {
         // vmlinux left by a manual make), so a test builds from source like a fresh clone would.
         Files.createDirectories(into);
         String prefix = "examples/" + example + "/";
-        Result listed = run(ROOT, Map.of(), List.of("git", "ls-files", "--cached", "--others", "--exclude-standard", prefix));
+        Result listed =
+                run(ROOT, Map.of(), List.of("git", "ls-files", "--cached", "--others", "--exclude-standard", prefix));
         if (listed.exit() != 0) throw new IOException("git ls-files " + prefix + " failed: " + listed.out());
         for (String line : listed.out().split("\n")) {
             if (line.isBlank() || !line.startsWith(prefix)) continue;
             Path target = into.resolve(line.substring(prefix.length()));
             Files.createDirectories(target.getParent());
-            Files.copy(ROOT.resolve(line), target, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+            Files.copy(
+                    ROOT.resolve(line),
+                    target,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
         }
         git(into, "init", "-q");
         return into;
@@ -249,7 +276,8 @@ final class MayflyProcess implements AutoCloseable {
     /** Sets the example's version string (the one line {@code #define VERSION "..."} in hello.c). */
     static void setVersion(Path repo, String version) throws IOException {
         Path source = repo.resolve("hello.c");
-        String text = Files.readString(source).replaceAll("#define VERSION \"[^\"]*\"", "#define VERSION \"" + version + "\"");
+        String text = Files.readString(source)
+                .replaceAll("#define VERSION \"[^\"]*\"", "#define VERSION \"" + version + "\"");
         Files.writeString(source, text);
     }
 
@@ -271,8 +299,10 @@ final class MayflyProcess implements AutoCloseable {
 
     HttpResponse<String> api(String method, String path, String body) throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + apiPort + path))
-                .timeout(Duration.ofMinutes(5)).header("Authorization", "Bearer " + token());
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+                .timeout(Duration.ofMinutes(5))
+                .header("Authorization", "Bearer " + token());
+        b.method(
+                method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
@@ -283,8 +313,12 @@ final class MayflyProcess implements AutoCloseable {
 
     /** GET through the router on {@code port} (this server's, or an agent's). */
     static HttpResponse<String> visit(int port, String app, String path) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(10)).header("Host", app + ".localhost:" + port).build(), HttpResponse.BodyHandlers.ofString());
+        return HTTP.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                        .timeout(Duration.ofSeconds(10))
+                        .header("Host", app + ".localhost:" + port)
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     /** Polls until the app serves a page containing {@code text} through the router, or fails after the bound. */
@@ -310,11 +344,13 @@ final class MayflyProcess implements AutoCloseable {
     }
 
     List<Views.InstanceView> instances(String app) throws Exception {
-        return List.of(Json.read(api("GET", "/api/v1/apps/" + app + "/instances", null).body(), Views.InstanceView[].class));
+        return List.of(
+                Json.read(api("GET", "/api/v1/apps/" + app + "/instances", null).body(), Views.InstanceView[].class));
     }
 
     List<Views.ReleaseView> releases(String app) throws Exception {
-        return List.of(Json.read(api("GET", "/api/v1/apps/" + app + "/releases", null).body(), Views.ReleaseView[].class));
+        return List.of(
+                Json.read(api("GET", "/api/v1/apps/" + app + "/releases", null).body(), Views.ReleaseView[].class));
     }
 
     static String java() {

@@ -1,16 +1,13 @@
 package io.mayfly.dist;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mayfly.server.store.Database;
 import io.mayfly.server.store.Tokens;
 import io.mayfly.wire.Json;
 import io.mayfly.wire.RegistryViews;
 import io.mayfly.wire.Views;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -29,8 +26,10 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The registry over real HTTP against a running server with two pushed builds of examples/hello: pages and JSON,
@@ -39,15 +38,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RegistryTest {
     @TempDir
     static Path tmp;
+
     static MayflyProcess mayfly;
     static String sha1;
     static String sha2;
+
     static {
-        // As in MayflyProcess (Host headers for the router): the JDK reads this once, when the first HTTP client is made.
+        // As in MayflyProcess (Host headers for the router): the JDK reads this once, when the first HTTP client is
+        // made.
         System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
     }
-    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(5)).build();
+
+    static final HttpClient HTTP = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
 
     @BeforeAll
     static void pushTwoBuilds() throws Exception {
@@ -78,10 +84,14 @@ class RegistryTest {
     void jobAndBuildPagesShowEveryBuildWithItsHashAndTheSameDataAsJson() throws Exception {
         HttpResponse<String> jobs = text("/job");
         assertThat(jobs.statusCode()).isEqualTo(200);
-        assertThat(jobs.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/html"));
+        assertThat(jobs.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(t -> assertThat(t).startsWith("text/html"));
         assertThat(jobs.body()).contains("/job/hello", "#2", "succeeded");
-        RegistryViews.JobView job = List.of(Json.read(text("/api/v1/jobs").body(), RegistryViews.JobView[].class)).stream()
-                .filter(j -> j.app().equals("hello")).findFirst().orElseThrow();
+        RegistryViews.JobView job =
+                List.of(Json.read(text("/api/v1/jobs").body(), RegistryViews.JobView[].class)).stream()
+                        .filter(j -> j.app().equals("hello"))
+                        .findFirst()
+                        .orElseThrow();
         assertThat(job.latestBuild()).isEqualTo(2);
         assertThat(job.latestSucceededBuild()).isEqualTo(2);
         assertThat(job.latestStatus()).isEqualTo("succeeded");
@@ -89,22 +99,34 @@ class RegistryTest {
         String builds = text("/job/hello").body();
         assertThat(builds).contains("/job/hello/build/1", "/job/hello/build/2", sha1, sha2, "Builds of hello");
         assertThat(List.of(Json.read(text("/api/v1/apps/hello/builds").body(), Views.BuildView[].class)))
-                .extracting(Views.BuildView::number).containsExactly(2, 1);
+                .extracting(Views.BuildView::number)
+                .containsExactly(2, 1);
 
         HttpResponse<String> page = text("/job/hello/build/1");
         assertThat(page.statusCode()).isEqualTo(200);
-        assertThat(page.body()).contains("hello build #1", sha1, "/job/hello/build/1/artifact/hello", "hello.sig",
-                "Provenance", "Inputs digest", "-o hello hello.c", "not checked yet");
+        assertThat(page.body())
+                .contains(
+                        "hello build #1",
+                        sha1,
+                        "/job/hello/build/1/artifact/hello",
+                        "hello.sig",
+                        "Provenance",
+                        "Inputs digest",
+                        "-o hello hello.c",
+                        "not checked yet");
 
         HttpResponse<String> console = text("/job/hello/build/1/console");
-        assertThat(console.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+        assertThat(console.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
         assertThat(console.body()).contains("-o hello hello.c");
 
-        JsonNode provenance = Json.MAPPER.readTree(text("/job/hello/build/1/provenance.json").body());
+        JsonNode provenance =
+                Json.MAPPER.readTree(text("/job/hello/build/1/provenance.json").body());
         assertThat(provenance.path("inputsDigest").asText()).hasSize(64);
         assertThat(provenance.path("tools").size()).isPositive();
 
-        RegistryViews.BuildDetail detail = Json.read(text("/api/v1/apps/hello/builds/1").body(), RegistryViews.BuildDetail.class);
+        RegistryViews.BuildDetail detail =
+                Json.read(text("/api/v1/apps/hello/builds/1").body(), RegistryViews.BuildDetail.class);
         assertThat(detail.number()).isEqualTo(1);
         assertThat(detail.status()).isEqualTo("succeeded");
         assertThat(detail.mainArtifact()).isEqualTo("hello");
@@ -113,7 +135,8 @@ class RegistryTest {
             assertThat(a.url()).isEqualTo("/job/hello/build/1/artifact/hello");
             assertThat(a.signatureUrl()).isEqualTo("/job/hello/build/1/artifact/hello.sig");
         });
-        assertThat(detail.provenance().path("inputsDigest").asText()).isEqualTo(provenance.path("inputsDigest").asText());
+        assertThat(detail.provenance().path("inputsDigest").asText())
+                .isEqualTo(provenance.path("inputsDigest").asText());
         assertThat(detail.reproducibility()).isNull();
         assertThat(detail.consoleUrl()).isEqualTo("/job/hello/build/1/console");
     }
@@ -122,7 +145,8 @@ class RegistryTest {
     void latestRedirectsToTheNewestSuccessfulBuildsSameUrl() throws Exception {
         assertThat(location("/job/hello/build/latest")).isEqualTo("/job/hello/build/2");
         assertThat(location("/job/hello/build/latest/artifact/hello")).isEqualTo("/job/hello/build/2/artifact/hello");
-        assertThat(location("/job/hello/build/latest/artifact/hello.sig")).isEqualTo("/job/hello/build/2/artifact/hello.sig");
+        assertThat(location("/job/hello/build/latest/artifact/hello.sig"))
+                .isEqualTo("/job/hello/build/2/artifact/hello.sig");
         assertThat(location("/job/hello/build/latest/console")).isEqualTo("/job/hello/build/2/console");
         assertThat(location("/api/v1/apps/hello/builds/latest")).isEqualTo("/api/v1/apps/hello/builds/2");
     }
@@ -134,11 +158,14 @@ class RegistryTest {
         byte[] bytes = whole.body();
         assertThat(sha256(bytes)).isEqualTo(sha1);
         assertThat(whole.headers().firstValue("ETag")).contains("\"" + sha1 + "\"");
-        assertThat(whole.headers().firstValue("Digest")).contains("sha-256=" + Base64.getEncoder().encodeToString(HexFormat.of().parseHex(sha1)));
+        assertThat(whole.headers().firstValue("Digest"))
+                .contains("sha-256="
+                        + Base64.getEncoder().encodeToString(HexFormat.of().parseHex(sha1)));
         assertThat(whole.headers().firstValue("Content-Length")).contains(Integer.toString(bytes.length));
         assertThat(whole.headers().firstValue("Accept-Ranges")).contains("bytes");
 
-        HttpResponse<byte[]> head = send(request("/job/hello/build/1/artifact/hello", bearer()).method("HEAD", HttpRequest.BodyPublishers.noBody()));
+        HttpResponse<byte[]> head = send(request("/job/hello/build/1/artifact/hello", bearer())
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()));
         assertThat(head.statusCode()).isEqualTo(200);
         assertThat(head.headers().firstValue("ETag")).contains("\"" + sha1 + "\"");
         assertThat(head.headers().firstValue("Content-Length")).contains(Integer.toString(bytes.length));
@@ -158,18 +185,26 @@ class RegistryTest {
         HttpResponse<byte[]> cached = get("/job/hello/build/1/artifact/hello", "If-None-Match", "\"" + sha1 + "\"");
         assertThat(cached.statusCode()).isEqualTo(304);
         assertThat(cached.body()).isEmpty();
-        assertThat(get("/job/hello/build/1/artifact/hello", "If-None-Match", "\"" + sha2 + "\"").statusCode()).isEqualTo(200);
+        assertThat(get("/job/hello/build/1/artifact/hello", "If-None-Match", "\"" + sha2 + "\"")
+                        .statusCode())
+                .isEqualTo(200);
 
         // What a browser or curl -u mayfly:TOKEN sends.
-        HttpResponse<byte[]> basic = send(request("/job/hello/build/1/artifact/hello", "Basic "
-                + Base64.getEncoder().encodeToString(("mayfly:" + mayfly.token()).getBytes(StandardCharsets.UTF_8))));
+        HttpResponse<byte[]> basic = send(request(
+                "/job/hello/build/1/artifact/hello",
+                "Basic "
+                        + Base64.getEncoder()
+                                .encodeToString(("mayfly:" + mayfly.token()).getBytes(StandardCharsets.UTF_8))));
         assertThat(basic.statusCode()).isEqualTo(200);
         assertThat(sha256(basic.body())).isEqualTo(sha1);
     }
 
     @Test
     void aBlobCorruptedOnDiskIsNeverServedAndTheServerLogSaysWhich() throws Exception {
-        Path blob = mayfly.data.resolve("blobs/sha256").resolve(sha1.substring(0, 2)).resolve(sha1);
+        Path blob = mayfly.data
+                .resolve("blobs/sha256")
+                .resolve(sha1.substring(0, 2))
+                .resolve(sha1);
         byte[] original = Files.readAllBytes(blob);
         byte[] garbage = original.clone();
         for (int i = 0; i < 64; i++) garbage[1000 + i] ^= (byte) 0x5a;
@@ -181,8 +216,13 @@ class RegistryTest {
             assertThat(body).contains("corrupt", "hello", "build #1").doesNotContain("ELF");
             assertThat(response.body().length).isLessThan(2000);
             assertThat(response.headers().firstValue("ETag")).isEmpty();
-            assertThat(get("/job/hello/build/1/artifact/hello", "Range", "bytes=0-3").statusCode()).as("no slice either").isEqualTo(500);
-            assertThat(mayfly.serverLog()).contains("ERROR").contains("refusing to serve artifact hello (sha256:" + sha1 + ") of hello build #1")
+            assertThat(get("/job/hello/build/1/artifact/hello", "Range", "bytes=0-3")
+                            .statusCode())
+                    .as("no slice either")
+                    .isEqualTo(500);
+            assertThat(mayfly.serverLog())
+                    .contains("ERROR")
+                    .contains("refusing to serve artifact hello (sha256:" + sha1 + ") of hello build #1")
                     .contains("is corrupt on disk");
         } finally {
             Files.write(blob, original);
@@ -196,14 +236,21 @@ class RegistryTest {
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.body()).contains("/job/hello/build/1", sha1).doesNotContain("/job/hello/build/2\"");
 
-        RegistryViews.HashView json = Json.read(send(request("/hash?sha256=" + sha2, bearer())
-                .header("Accept", "application/json").build(), HttpResponse.BodyHandlers.ofString()).body(), RegistryViews.HashView.class);
+        RegistryViews.HashView json = Json.read(
+                send(
+                                request("/hash?sha256=" + sha2, bearer())
+                                        .header("Accept", "application/json")
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body(),
+                RegistryViews.HashView.class);
         assertThat(json.builds()).singleElement().satisfies(h -> {
             assertThat(h.app()).isEqualTo("hello");
             assertThat(h.build()).isEqualTo(2);
             assertThat(h.artifact()).isEqualTo("hello");
         });
-        RegistryViews.HashView api = Json.read(text("/api/v1/hash?sha256=sha256:" + sha1).body(), RegistryViews.HashView.class);
+        RegistryViews.HashView api =
+                Json.read(text("/api/v1/hash?sha256=sha256:" + sha1).body(), RegistryViews.HashView.class);
         assertThat(api.builds()).extracting(RegistryViews.HashHit::build).containsExactly(1);
 
         HttpResponse<String> unknown = text("/hash?sha256=" + "0".repeat(64));
@@ -214,7 +261,8 @@ class RegistryTest {
 
     @Test
     void compareShowsTheDifferingArtifactHashAndEqualToolVersions() throws Exception {
-        RegistryViews.CompareView c = Json.read(text("/api/v1/compare/hello/1/2").body(), RegistryViews.CompareView.class);
+        RegistryViews.CompareView c =
+                Json.read(text("/api/v1/compare/hello/1/2").body(), RegistryViews.CompareView.class);
         assertThat(c.left().build()).isEqualTo(1);
         assertThat(c.right().build()).isEqualTo(2);
         assertThat(c.artifacts()).singleElement().satisfies(a -> {
@@ -225,37 +273,50 @@ class RegistryTest {
         assertThat(c.tools().changed()).isEmpty();
         assertThat(c.tools().unchanged()).isPositive();
         assertThat(c.packages().changed()).isEmpty();
-        assertThat(c.fields()).filteredOn(f -> f.field().equals("source")).singleElement().satisfies(f -> assertThat(f.same()).isFalse());
-        assertThat(c.fields()).filteredOn(f -> f.field().equals("osRelease")).singleElement().satisfies(f -> assertThat(f.same()).isTrue());
+        assertThat(c.fields())
+                .filteredOn(f -> f.field().equals("source"))
+                .singleElement()
+                .satisfies(f -> assertThat(f.same()).isFalse());
+        assertThat(c.fields())
+                .filteredOn(f -> f.field().equals("osRelease"))
+                .singleElement()
+                .satisfies(f -> assertThat(f.same()).isTrue());
         assertThat(c.sameInputs()).isFalse();
 
         HttpResponse<String> page = text("/compare/hello/1/2");
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.body()).contains(sha1, sha2, "differs", "Tool versions", "equal");
-        assertThat(Json.read(text("/api/v1/compare/hello:1/hello:2").body(), RegistryViews.CompareView.class)).isEqualTo(c);
+        assertThat(Json.read(text("/api/v1/compare/hello:1/hello:2").body(), RegistryViews.CompareView.class))
+                .isEqualTo(c);
         assertThat(text("/compare/hello:1/hello:2").body()).contains(sha1, sha2);
         assertThat(text("/compare/hello/1/99").statusCode()).isEqualTo(404);
     }
 
     @Test
     void signatureVerifiesWithTheJdkAgainstThePublishedKey() throws Exception {
-        RegistryViews.SigningKeyView key = Json.read(text("/api/v1/signing-key").body(), RegistryViews.SigningKeyView.class);
+        RegistryViews.SigningKeyView key =
+                Json.read(text("/api/v1/signing-key").body(), RegistryViews.SigningKeyView.class);
         assertThat(key.algorithm()).isEqualTo("Ed25519");
         byte[] der = Base64.getDecoder().decode(key.publicKey());
         assertThat(key.fingerprint()).isEqualTo("sha256:" + sha256(der));
         assertThat(Files.getPosixFilePermissions(mayfly.data.resolve("signing-key")))
-                .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+                .containsExactlyInAnyOrder(
+                        java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                        java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
 
         HttpResponse<String> sig = text("/job/hello/build/1/artifact/hello.sig");
         assertThat(sig.statusCode()).isEqualTo(200);
         Signature verifier = Signature.getInstance("Ed25519");
         verifier.initVerify(KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(der)));
         verifier.update(("sha256:" + sha1).getBytes(StandardCharsets.US_ASCII));
-        assertThat(verifier.verify(Base64.getDecoder().decode(sig.body().strip()))).isTrue();
+        assertThat(verifier.verify(Base64.getDecoder().decode(sig.body().strip())))
+                .isTrue();
 
         verifier.initVerify(KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(der)));
         verifier.update(("sha256:" + sha2).getBytes(StandardCharsets.US_ASCII));
-        assertThat(verifier.verify(Base64.getDecoder().decode(sig.body().strip()))).as("bound to build 1's hash").isFalse();
+        assertThat(verifier.verify(Base64.getDecoder().decode(sig.body().strip())))
+                .as("bound to build 1's hash")
+                .isFalse();
     }
 
     @Test
@@ -264,7 +325,9 @@ class RegistryTest {
         Files.write(download, get("/job/hello/build/1/artifact/hello").body());
         MayflyProcess.Result ok = mayfly.cli("verify", download.toString(), "--app", "hello", "--build", "1");
         assertThat(ok.exit()).as(ok.out()).isZero();
-        assertThat(ok.out()).contains("verified: " + download + " is hello from build #1 of hello (sha256:" + sha1 + "), signed by key sha256:");
+        assertThat(ok.out())
+                .contains("verified: " + download + " is hello from build #1 of hello (sha256:" + sha1
+                        + "), signed by key sha256:");
 
         Path modified = tmp.resolve("hello-modified");
         byte[] bytes = Files.readAllBytes(download);
@@ -272,11 +335,14 @@ class RegistryTest {
         Files.write(modified, bytes);
         MayflyProcess.Result bad = mayfly.cli("verify", modified.toString(), "--app", "hello", "--build", "1");
         assertThat(bad.exit()).isEqualTo(1);
-        assertThat(bad.out()).contains("error: " + modified + " is not hello from build #1 of hello").contains("sha256:" + sha1);
+        assertThat(bad.out())
+                .contains("error: " + modified + " is not hello from build #1 of hello")
+                .contains("sha256:" + sha1);
 
         MayflyProcess.Result wrongBuild = mayfly.cli("verify", download.toString(), "--app", "hello", "--build", "2");
         assertThat(wrongBuild.exit()).isEqualTo(1);
-        MayflyProcess.Result wrongKey = mayfly.cli("verify", download.toString(), "--app", "hello", "--build", "1", "--key", "sha256:" + "0".repeat(64));
+        MayflyProcess.Result wrongKey = mayfly.cli(
+                "verify", download.toString(), "--app", "hello", "--build", "1", "--key", "sha256:" + "0".repeat(64));
         assertThat(wrongKey.exit()).isEqualTo(1);
         assertThat(wrongKey.out()).contains("not the expected");
     }
@@ -287,7 +353,9 @@ class RegistryTest {
         MayflyProcess.Result deploy = mayfly.cli("deploy", "-a", "hello", "--build", "1");
         assertThat(deploy.exit()).as(deploy.out()).isZero();
         int version = mayfly.releases("hello").get(0).version();
-        assertThat(deploy.out()).contains("Deployed build #1 of hello as v" + version + ": live at http://hello.localhost:" + mayfly.routerPort);
+        assertThat(deploy.out())
+                .contains("Deployed build #1 of hello as v" + version + ": live at http://hello.localhost:"
+                        + mayfly.routerPort);
         assertThat(mayfly.visit("hello", "/").body()).contains("registry-1");
         Views.ReleaseView live = mayfly.releases("hello").get(0);
         assertThat(live.build()).isEqualTo(1);
@@ -307,24 +375,35 @@ class RegistryTest {
 
     @Test
     void pagesNeedATokenThatMayReadTheAppAndSayWhatWasNotFound() throws Exception {
-        HttpResponse<String> anonymous = HTTP.send(HttpRequest.newBuilder(uri("/job/hello")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> anonymous =
+                HTTP.send(HttpRequest.newBuilder(uri("/job/hello")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(anonymous.statusCode()).isEqualTo(401);
-        assertThat(anonymous.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Basic realm=\"mayfly\""));
+        assertThat(anonymous.headers().firstValue("WWW-Authenticate"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith("Basic realm=\"mayfly\""));
         assertThat(anonymous.body()).contains("curl -u mayfly:TOKEN");
         HttpResponse<byte[]> anonymousDownload = send(HttpRequest.newBuilder(uri("/job/hello/build/1/artifact/hello")));
         assertThat(anonymousDownload.statusCode()).isEqualTo(401);
         assertThat(anonymousDownload.body().length).isLessThan(1000);
-        assertThat(send(request("/job/hello", "Bearer not-a-token")).statusCode()).isEqualTo(401);
+        assertThat(send(request("/job/hello", "Bearer not-a-token")).statusCode())
+                .isEqualTo(401);
 
-        // A read token for another app, made in the server's own database (a token is only ever made for an app that exists).
+        // A read token for another app, made in the server's own database (a token is only ever made for an app that
+        // exists).
         assertThat(mayfly.cli("apps:create", "other").exit()).isZero();
-        Tokens.Created other = new Tokens(Database.sqlite(mayfly.data.resolve("mayfly.db"))).create("read", "other", "registry test", null);
+        Tokens.Created other = new Tokens(Database.sqlite(mayfly.data.resolve("mayfly.db")))
+                .create("read", "other", "registry test", null);
         String otherToken = "Bearer " + other.secret();
         assertThat(send(request("/job/hello", otherToken)).statusCode()).isEqualTo(403);
-        assertThat(send(request("/job/hello/build/1/artifact/hello", otherToken)).statusCode()).isEqualTo(403);
-        assertThat(send(request("/api/v1/apps/hello/builds/1", otherToken)).statusCode()).isEqualTo(403);
-        assertThat(send(request("/compare/hello:1/hello:2", otherToken)).statusCode()).isEqualTo(403);
-        assertThat(send(request("/hash?sha256=" + sha1, otherToken)).statusCode()).as("hashes of unreadable apps stay hidden").isEqualTo(404);
+        assertThat(send(request("/job/hello/build/1/artifact/hello", otherToken))
+                        .statusCode())
+                .isEqualTo(403);
+        assertThat(send(request("/api/v1/apps/hello/builds/1", otherToken)).statusCode())
+                .isEqualTo(403);
+        assertThat(send(request("/compare/hello:1/hello:2", otherToken)).statusCode())
+                .isEqualTo(403);
+        assertThat(send(request("/hash?sha256=" + sha1, otherToken)).statusCode())
+                .as("hashes of unreadable apps stay hidden")
+                .isEqualTo(404);
         HttpResponse<byte[]> jobs = send(request("/job", otherToken));
         assertThat(jobs.statusCode()).isEqualTo(200);
         assertThat(new String(jobs.body(), StandardCharsets.UTF_8)).doesNotContain("/job/hello");

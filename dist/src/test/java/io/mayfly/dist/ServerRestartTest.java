@@ -1,16 +1,15 @@
 package io.mayfly.dist;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.mayfly.server.store.TestPostgres;
 import io.mayfly.wire.Json;
 import io.mayfly.wire.Views;
+import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-
-import java.nio.file.Path;
-import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Restarting {@code mayfly server}, or killing it, drops no request: the router and the instances live in the
@@ -39,16 +38,20 @@ class ServerRestartTest {
             for (String how : List.of("SIGTERM", "SIGKILL")) {
                 LoadLoop load = LoadLoop.start(mayfly, "steady", 2);
                 Thread.sleep(300);
-                if (how.equals("SIGTERM")) mayfly.stop(); else mayfly.kill();
+                if (how.equals("SIGTERM")) mayfly.stop();
+                else mayfly.kill();
                 Thread.sleep(1000); // no server at all for a second
                 mayfly.start();
                 Thread.sleep(300);
                 load.close();
-                System.out.printf("%s, %s: %d requests through the router, %d failed, longest gap between two answers %d ms%n",
+                System.out.printf(
+                        "%s, %s: %d requests through the router, %d failed, longest gap between two answers %d ms%n",
                         store, how, load.requests(), load.failures().size(), load.longestGapMillis());
                 assertThat(load.failures()).as(how).isEmpty();
                 assertThat(load.requests()).as(how).isGreaterThan(20);
-                assertThat(MayflyProcess.agentPid(mayfly.data.resolve("agent"))).as("the same agent, adopted").isEqualTo(agentPid);
+                assertThat(MayflyProcess.agentPid(mayfly.data.resolve("agent")))
+                        .as("the same agent, adopted")
+                        .isEqualTo(agentPid);
                 Views.InstanceView after = instances(mayfly).getFirst();
                 assertThat(after.id()).isEqualTo(before.id());
                 assertThat(after.pid()).as("the same instance").isEqualTo(before.pid());
@@ -64,8 +67,11 @@ class ServerRestartTest {
 
     /** The app's instances once its agent reports them (a restarted server hears from it within a heartbeat or two). */
     private static List<Views.InstanceView> instances(MayflyProcess mayfly) throws Exception {
-        return Eventually.until(java.time.Duration.ofSeconds(10),
-                () -> List.of(Json.read(mayfly.api("GET", "/api/v1/apps/steady/instances", null).body(), Views.InstanceView[].class)),
-                l -> !l.isEmpty(), "the agent reporting its instances");
+        return Eventually.until(
+                java.time.Duration.ofSeconds(10),
+                () -> List.of(Json.read(
+                        mayfly.api("GET", "/api/v1/apps/steady/instances", null).body(), Views.InstanceView[].class)),
+                l -> !l.isEmpty(),
+                "the agent reporting its instances");
     }
 }

@@ -1,13 +1,10 @@
 package io.mayfly.dist;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.mayfly.server.store.TestPostgres;
 import io.mayfly.server.store.TestS3;
 import io.mayfly.wire.Views;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,8 +15,10 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Stores past one machine: the same end-to-end push as the embedded configuration, with the state in a real
@@ -29,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SharedStoresTest {
     @TempDir
     static Path tmp;
+
     static TestS3 s3;
     static String database;
     static String bucket;
@@ -46,15 +46,19 @@ class SharedStoresTest {
     }
 
     private static MayflyProcess server(String name) throws Exception {
-        return new MayflyProcess(tmp.resolve(name)).serverOptions("--db", database, "--blobs", bucket)
-                .env("AWS_ACCESS_KEY_ID", TestS3.ACCESS_KEY).env("AWS_SECRET_ACCESS_KEY", TestS3.SECRET_KEY);
+        return new MayflyProcess(tmp.resolve(name))
+                .serverOptions("--db", database, "--blobs", bucket)
+                .env("AWS_ACCESS_KEY_ID", TestS3.ACCESS_KEY)
+                .env("AWS_SECRET_ACCESS_KEY", TestS3.SECRET_KEY);
     }
 
     @Test
     void aPushIsStoredInPostgresqlAndS3AndASecondServerSharingThemServesTheSameState() throws Exception {
         try (MayflyProcess first = server("first").start()) {
-            assertThat(first.serverLog()).contains("database:     postgresql://postgres:***@127.0.0.1:")
-                    .contains("blobs:        " + bucket).doesNotContain("unused@");
+            assertThat(first.serverLog())
+                    .contains("database:     postgresql://postgres:***@127.0.0.1:")
+                    .contains("blobs:        " + bucket)
+                    .doesNotContain("unused@");
             assertThat(first.cli("apps:create", "hello").exit()).isZero();
             Path repo = MayflyProcess.checkoutExample("hello", tmp.resolve("hello"));
             MayflyProcess.setVersion(repo, "shared-1");
@@ -64,9 +68,13 @@ class SharedStoresTest {
 
             Views.ReleaseView live = first.releases("hello").getFirst();
             String key = "sha256/" + live.sha256().substring(0, 2) + "/" + live.sha256();
-            assertThat(s3.store.blobExists("mayfly-blobs", key)).as("the artifact is in the bucket").isTrue();
+            assertThat(s3.store.blobExists("mayfly-blobs", key))
+                    .as("the artifact is in the bucket")
+                    .isTrue();
             try (var rows = TestPostgres.open(database).open()) {
-                assertThat(rows.select("SELECT status FROM releases WHERE app = 'hello' AND version = 1").mapTo(String.class).one())
+                assertThat(rows.select("SELECT status FROM releases WHERE app = 'hello' AND version = 1")
+                                .mapTo(String.class)
+                                .one())
                         .isEqualTo("live");
             }
 
@@ -76,7 +84,9 @@ class SharedStoresTest {
             for (String file : List.of("signing-key", "signing-key.pub", "config.key")) {
                 Files.copy(first.data.resolve(file), secondData.resolve(file));
             }
-            assertThat(secondData.resolve("blobs")).as("the second server has no blob of its own").doesNotExist();
+            assertThat(secondData.resolve("blobs"))
+                    .as("the second server has no blob of its own")
+                    .doesNotExist();
             try (MayflyProcess second = server("second")) {
                 second.start();
                 List<Views.ReleaseView> seen = second.releases("hello");
@@ -85,22 +95,36 @@ class SharedStoresTest {
                 assertThat(seen.getFirst().status()).isEqualTo("live");
 
                 // It boots the live release with the image fetched from the bucket, as after a restart, and serves it.
-                assertThat(second.awaitServing("hello", "shared-1", Duration.ofSeconds(30))).contains("shared-1");
-                HttpResponse<byte[]> artifact = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                                URI.create("http://127.0.0.1:" + second.apiPort + "/job/hello/build/1/artifact/hello"))
-                        .header("Authorization", "Bearer " + first.token()).build(), HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(second.awaitServing("hello", "shared-1", Duration.ofSeconds(30)))
+                        .contains("shared-1");
+                HttpResponse<byte[]> artifact = HttpClient.newHttpClient()
+                        .send(
+                                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + second.apiPort
+                                                + "/job/hello/build/1/artifact/hello"))
+                                        .header("Authorization", "Bearer " + first.token())
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofByteArray());
                 assertThat(artifact.statusCode()).isEqualTo(200);
-                assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(artifact.body()))).isEqualTo(live.sha256());
-                assertThat(secondData.resolve("blobs").resolve(key)).as("fetched from the bucket and cached").exists();
+                assertThat(HexFormat.of()
+                                .formatHex(MessageDigest.getInstance("SHA-256").digest(artifact.body())))
+                        .isEqualTo(live.sha256());
+                assertThat(secondData.resolve("blobs").resolve(key))
+                        .as("fetched from the bucket and cached")
+                        .exists();
 
-                // A deploy through the first server: the second one's agent hears of it from the database and switches too.
+                // A deploy through the first server: the second one's agent hears of it from the database and switches
+                // too.
                 MayflyProcess.setVersion(repo, "shared-2");
                 MayflyProcess.Result again = first.push(repo, "hello", "second");
                 assertThat(again.exit()).as(again.out()).isZero();
-                assertThat(second.awaitServing("hello", "shared-2", Duration.ofSeconds(30))).contains("shared-2");
+                assertThat(second.awaitServing("hello", "shared-2", Duration.ofSeconds(30)))
+                        .contains("shared-2");
                 // Said once the old instance has drained, a little after the new one serves.
-                Eventually.until(Duration.ofSeconds(15), () -> second.cli("logs", "-a", "hello").out(),
-                        out -> out.contains("switched to v2, the live release, in "), "the second server's log saying it switched");
+                Eventually.until(
+                        Duration.ofSeconds(15),
+                        () -> second.cli("logs", "-a", "hello").out(),
+                        out -> out.contains("switched to v2, the live release, in "),
+                        "the second server's log saying it switched");
             }
 
             // A third server with keys of its own would sign with a key nobody trusts: it refuses to start.
@@ -109,8 +133,10 @@ class SharedStoresTest {
                 stranger.start();
                 throw new AssertionError("a server with other keys started on the shared database");
             } catch (IllegalStateException refused) {
-                assertThat(refused.getMessage()).contains("servers that share a database must share their keys",
-                        "copy signing-key, signing-key.pub and config.key");
+                assertThat(refused.getMessage())
+                        .contains(
+                                "servers that share a database must share their keys",
+                                "copy signing-key, signing-key.pub and config.key");
             } finally {
                 stranger.close();
             }
@@ -129,8 +155,10 @@ class SharedStoresTest {
         String blobs = s3.newBucket("mayfly-cross");
         java.util.function.Function<String, MayflyProcess> controlPlane = name -> {
             try {
-                return new MayflyProcess(tmp.resolve(name)).serverOptions("--db", db, "--blobs", blobs, "--no-agent")
-                        .env("AWS_ACCESS_KEY_ID", TestS3.ACCESS_KEY).env("AWS_SECRET_ACCESS_KEY", TestS3.SECRET_KEY);
+                return new MayflyProcess(tmp.resolve(name))
+                        .serverOptions("--db", db, "--blobs", blobs, "--no-agent")
+                        .env("AWS_ACCESS_KEY_ID", TestS3.ACCESS_KEY)
+                        .env("AWS_SECRET_ACCESS_KEY", TestS3.SECRET_KEY);
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -143,29 +171,57 @@ class SharedStoresTest {
             }
             try (MayflyProcess second = controlPlane.apply("cross-b").start()) {
                 MayflyProcess.Result token = first.cli("tokens:create", "--agent", "edge");
-                String secret = token.out().lines().filter(l -> l.startsWith("mf_")).findFirst().orElseThrow(() -> new AssertionError(token.out()));
-                try (AgentProcess edge = new AgentProcess(tmp.resolve("cross-edge"), "--server", "http://127.0.0.1:" + second.apiPort,
-                        "--token", secret, "--name", "edge", "--capacity", "1024").start()) {
-                    Eventually.until(Duration.ofSeconds(30), () -> first.cli("agents").out(), out -> out.contains("edge") && out.contains("up"),
+                String secret = token.out()
+                        .lines()
+                        .filter(l -> l.startsWith("mf_"))
+                        .findFirst()
+                        .orElseThrow(() -> new AssertionError(token.out()));
+                try (AgentProcess edge = new AgentProcess(
+                                tmp.resolve("cross-edge"),
+                                "--server",
+                                "http://127.0.0.1:" + second.apiPort,
+                                "--token",
+                                secret,
+                                "--name",
+                                "edge",
+                                "--capacity",
+                                "1024")
+                        .start()) {
+                    Eventually.until(
+                            Duration.ofSeconds(30),
+                            () -> first.cli("agents").out(),
+                            out -> out.contains("edge") && out.contains("up"),
                             "the agent registered");
                     assertThat(first.cli("apps:create", "cross").exit()).isZero();
                     Path repo = MayflyProcess.checkoutExample("hello", tmp.resolve("cross"));
                     MayflyProcess.setVersion(repo, "cross-1");
-                    Files.writeString(repo.resolve("mayfly.toml"), Files.readString(repo.resolve("mayfly.toml"))
-                            + "\n[test]\ncommand = \"curl -fsS $MAYFLY_TEST_URL/ | grep cross-1\"\n");
+                    Files.writeString(
+                            repo.resolve("mayfly.toml"),
+                            Files.readString(repo.resolve("mayfly.toml"))
+                                    + "\n[test]\ncommand = \"curl -fsS $MAYFLY_TEST_URL/ | grep cross-1\"\n");
                     MayflyProcess.Result push = first.push(repo, "cross", "one");
                     assertThat(push.exit()).as(push.out()).isZero();
-                    assertThat(push.out()).contains("Deploying v1 on agent edge", "Testing the staged instance", "hello cross-1",
-                            "switched traffic to cross-v1-");
-                    assertThat(MayflyProcess.visit(edge.routerPort, "cross", "/").body()).contains("cross-1");
+                    assertThat(push.out())
+                            .contains(
+                                    "Deploying v1 on agent edge",
+                                    "Testing the staged instance",
+                                    "hello cross-1",
+                                    "switched traffic to cross-v1-");
+                    assertThat(MayflyProcess.visit(edge.routerPort, "cross", "/")
+                                    .body())
+                            .contains("cross-1");
 
                     // A release whose test fails, pushed to the first server: the agent keeps v1.
                     MayflyProcess.setVersion(repo, "cross-2");
                     MayflyProcess.Result failed = first.push(repo, "cross", "two");
                     assertThat(failed.exit()).as(failed.out()).isNotZero();
                     assertThat(failed.out()).contains("test failed");
-                    assertThat(MayflyProcess.visit(edge.routerPort, "cross", "/").body()).contains("cross-1");
-                    assertThat(second.releases("cross")).extracting(Views.ReleaseView::status).containsExactly("failed", "live");
+                    assertThat(MayflyProcess.visit(edge.routerPort, "cross", "/")
+                                    .body())
+                            .contains("cross-1");
+                    assertThat(second.releases("cross"))
+                            .extracting(Views.ReleaseView::status)
+                            .containsExactly("failed", "live");
                 }
             }
         }

@@ -1,12 +1,11 @@
 package io.mayfly.dist;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The manifest's {@code [test]}: the agent boots the new release and asks the server, over the agent protocol, to
@@ -20,8 +19,10 @@ class StagedTestsTest {
     /** A test command that fetches the staged instance's page and looks for {@code text} in it. */
     private static void testLookingFor(Path repo, String text) throws Exception {
         String manifest = Files.readString(repo.resolve("mayfly.toml")).replaceAll("(?s)\n\\[test\\].*", "");
-        Files.writeString(repo.resolve("mayfly.toml"), manifest
-                + "\n[test]\ncommand = \"curl -fsS $MAYFLY_TEST_URL/ | tee page && grep -q " + text + " page\"\ntimeout = \"30s\"\n");
+        Files.writeString(
+                repo.resolve("mayfly.toml"),
+                manifest + "\n[test]\ncommand = \"curl -fsS $MAYFLY_TEST_URL/ | tee page && grep -q " + text
+                        + " page\"\ntimeout = \"30s\"\n");
     }
 
     @Test
@@ -36,7 +37,8 @@ class StagedTestsTest {
             testLookingFor(repo, "tested-2");
             MayflyProcess.Result passed = mayfly.push(repo, "tested", "v2 with a test");
             assertThat(passed.exit()).as(passed.out()).isZero();
-            assertThat(passed.out()).contains("Testing the staged instance", "tested-2", "switched traffic to tested-v2-", "test");
+            assertThat(passed.out())
+                    .contains("Testing the staged instance", "tested-2", "switched traffic to tested-v2-", "test");
             assertThat(mayfly.visit("tested", "/").body()).contains("tested-2");
 
             // The page of v3 is not what its test looks for: v3 never gets traffic, its instance is stopped.
@@ -44,12 +46,17 @@ class StagedTestsTest {
             testLookingFor(repo, "something-else");
             MayflyProcess.Result failed = mayfly.push(repo, "tested", "v3 failing its test");
             assertThat(failed.exit()).as(failed.out()).isNotZero();
-            assertThat(failed.out()).contains("Testing the staged instance", "test failed", "v2 is still serving")
+            assertThat(failed.out())
+                    .contains("Testing the staged instance", "test failed", "v2 is still serving")
                     .doesNotContain("switched traffic to tested-v3-");
             assertThat(mayfly.visit("tested", "/").body()).contains("tested-2");
             assertThat(mayfly.releases("tested").getFirst().status()).isEqualTo("failed");
-            assertThat(Eventually.until(java.time.Duration.ofSeconds(10), () -> mayfly.cli("ps", "-a", "tested").out(),
-                    out -> !out.contains("tested-v3-"), "the instance of v3 stopped")).contains("tested-v2-");
+            assertThat(Eventually.until(
+                            java.time.Duration.ofSeconds(10),
+                            () -> mayfly.cli("ps", "-a", "tested").out(),
+                            out -> !out.contains("tested-v3-"),
+                            "the instance of v3 stopped"))
+                    .contains("tested-v2-");
         }
     }
 }

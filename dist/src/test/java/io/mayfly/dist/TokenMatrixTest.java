@@ -1,10 +1,9 @@
 package io.mayfly.dist;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mayfly.wire.Json;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,21 +14,27 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every scope against every endpoint family, on its own app and on another: allowed (any answer but 401/403) or
  * denied (403). Expired and revoked tokens get 401 saying which; an app's tokens end with the app.
  */
 class TokenMatrixTest {
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @TempDir
     Path tmp;
 
     /** What a token needs for a family of endpoints. */
-    enum Need { READ, UPLOAD, DEPLOY, ADMIN }
+    enum Need {
+        READ,
+        UPLOAD,
+        DEPLOY,
+        ADMIN
+    }
 
     record Family(String name, Need need, String method, String path, String body) {}
 
@@ -48,7 +53,12 @@ class TokenMatrixTest {
             new Family("deploy a build", Need.DEPLOY, "POST", "/api/v1/apps/{app}/deploys", "{\"build\": 99}"),
             new Family("scale", Need.DEPLOY, "POST", "/api/v1/apps/{app}/scale", "{\"instances\": 1}"),
             new Family("audit", Need.DEPLOY, "GET", "/api/v1/apps/{app}/audit", null),
-            new Family("make the registry public or private", Need.DEPLOY, "PATCH", "/api/v1/apps/{app}", "{\"public\": false}"),
+            new Family(
+                    "make the registry public or private",
+                    Need.DEPLOY,
+                    "PATCH",
+                    "/api/v1/apps/{app}",
+                    "{\"public\": false}"),
             new Family("git push", Need.DEPLOY, "GIT-PUSH", "{app}", null),
             new Family("list tokens", Need.ADMIN, "GET", "/api/v1/tokens", null),
             new Family("reprobe a driver", Need.ADMIN, "POST", "/api/v1/drivers/process/reprobe", null),
@@ -71,7 +81,8 @@ class TokenMatrixTest {
             }
             Map<String, String> tokens = new LinkedHashMap<>();
             tokens.put("admin", mayfly.token());
-            for (String scope : List.of("read", "upload", "deploy")) tokens.put(scope, create(mayfly, scope, "own", null));
+            for (String scope : List.of("read", "upload", "deploy"))
+                tokens.put(scope, create(mayfly, scope, "own", null));
 
             List<String> wrong = new ArrayList<>();
             int cells = 0;
@@ -90,29 +101,48 @@ class TokenMatrixTest {
                     }
                 }
             }
-            assertThat(wrong).as("cells out of " + cells + " that answered wrongly").isEmpty();
+            assertThat(wrong)
+                    .as("cells out of " + cells + " that answered wrongly")
+                    .isEmpty();
 
             // A read token lists only its own app.
-            JsonNode listed = Json.MAPPER.readTree(send(tokens.get("read"), "GET", "/api/v1/apps", null, mayfly).body());
+            JsonNode listed = Json.MAPPER.readTree(send(tokens.get("read"), "GET", "/api/v1/apps", null, mayfly)
+                    .body());
             assertThat(listed).hasSize(1);
             assertThat(listed.get(0).path("name").asText()).isEqualTo("own");
 
             // /metrics: a read token sees its own app's series only; the JVM's and the process's are the admin's.
-            for (String app : List.of("own", "other")) assertThat(mayfly.visit(app, "/").statusCode()).isEqualTo(200);
+            for (String app : List.of("own", "other"))
+                assertThat(mayfly.visit(app, "/").statusCode()).isEqualTo(200);
             String series = "mayfly_router_requests_seconds_count\\{app=\"%s\"} [1-9]";
-            String ownMetrics = Eventually.until(Duration.ofSeconds(10), () -> send(tokens.get("read"), "GET", "/metrics", null, mayfly).body(),
-                    body -> body.matches("(?s).*" + series.formatted("own") + ".*"), "own's request count in /metrics");
+            String ownMetrics = Eventually.until(
+                    Duration.ofSeconds(10),
+                    () -> send(tokens.get("read"), "GET", "/metrics", null, mayfly)
+                            .body(),
+                    body -> body.matches("(?s).*" + series.formatted("own") + ".*"),
+                    "own's request count in /metrics");
             assertThat(ownMetrics).doesNotContain("app=\"other\"", "jvm_", "process_", "system_cpu");
             HttpResponse<String> admin = send(mayfly.token(), "GET", "/metrics", null, mayfly);
-            assertThat(admin.body()).containsPattern(series.formatted("own")).containsPattern(series.formatted("other"))
+            assertThat(admin.body())
+                    .containsPattern(series.formatted("own"))
+                    .containsPattern(series.formatted("other"))
                     .contains("jvm_memory_used_bytes");
-            assertThat(send("not-a-token", "GET", "/metrics", null, mayfly).statusCode()).isEqualTo(401);
+            assertThat(send("not-a-token", "GET", "/metrics", null, mayfly).statusCode())
+                    .isEqualTo(401);
 
             // Expired and revoked tokens are refused with 401 saying which.
             String shortLived = create(mayfly, "read", "own", "1m");
             String revoked = create(mayfly, "read", "own", null);
-            String revokedId = Json.MAPPER.readTree(send(mayfly.token(), "GET", "/api/v1/tokens", null, mayfly).body())
-                    .findParents("scope").stream().filter(t -> t.path("revokedAt").isNull()).reduce((a, b) -> b).orElseThrow().path("id").asText();
+            String revokedId = Json.MAPPER
+                    .readTree(send(mayfly.token(), "GET", "/api/v1/tokens", null, mayfly)
+                            .body())
+                    .findParents("scope")
+                    .stream()
+                    .filter(t -> t.path("revokedAt").isNull())
+                    .reduce((a, b) -> b)
+                    .orElseThrow()
+                    .path("id")
+                    .asText();
             assertThat(mayfly.cli("tokens:revoke", revokedId).exit()).isZero();
             HttpResponse<String> r = send(revoked, "GET", "/api/v1/apps/own", null, mayfly);
             assertThat(r.statusCode()).isEqualTo(401);
@@ -130,19 +160,28 @@ class TokenMatrixTest {
         try (MayflyProcess mayfly = new MayflyProcess(tmp.resolve("data")).start()) {
             mayfly.cli("apps:create", "x");
             String deploy = create(mayfly, "deploy", "x", null);
-            assertThat(send(deploy, "GET", "/api/v1/apps/x", null, mayfly).statusCode()).isEqualTo(200);
+            assertThat(send(deploy, "GET", "/api/v1/apps/x", null, mayfly).statusCode())
+                    .isEqualTo(200);
 
             assertThat(mayfly.cli("apps:destroy", "x", "--confirm", "x").exit()).isZero();
             assertThat(mayfly.cli("apps:create", "x").exit()).isZero();
 
-            for (String[] call : List.of(new String[] {"GET", "/api/v1/apps/x"}, new String[] {"POST", "/api/v1/apps/x/scale"},
+            for (String[] call : List.of(
+                    new String[] {"GET", "/api/v1/apps/x"},
+                    new String[] {"POST", "/api/v1/apps/x/scale"},
                     new String[] {"GET", "/api/v1/apps/x/config"})) {
-                HttpResponse<String> r = send(deploy, call[0], call[1], call[0].equals("POST") ? "{\"instances\": 0}" : null, mayfly);
+                HttpResponse<String> r =
+                        send(deploy, call[0], call[1], call[0].equals("POST") ? "{\"instances\": 0}" : null, mayfly);
                 assertThat(r.statusCode()).as(call[1] + ": " + r.body()).isEqualTo(401);
                 assertThat(r.body()).contains("was revoked", "(app x was destroyed)", "ask an admin for a new token");
             }
-            MayflyProcess.Result fetch = MayflyProcess.run(mayfly.data, Map.of(), List.of("git", "ls-remote",
-                    "http://mayfly:" + deploy + "@127.0.0.1:" + mayfly.apiPort + "/git/x.git"));
+            MayflyProcess.Result fetch = MayflyProcess.run(
+                    mayfly.data,
+                    Map.of(),
+                    List.of(
+                            "git",
+                            "ls-remote",
+                            "http://mayfly:" + deploy + "@127.0.0.1:" + mayfly.apiPort + "/git/x.git"));
             assertThat(fetch.exit()).as(fetch.out()).isNotZero();
             assertThat(fetch.out()).contains("Authentication failed");
             assertThat(mayfly.cli("audit", "-a", "x").out()).contains("destroy", "revoked 1 token");
@@ -162,9 +201,11 @@ class TokenMatrixTest {
     /** The clock cannot be moved, so the test moves the token's expiry into the past, as time would. */
     private static void expireInDatabase(MayflyProcess mayfly, String secret) throws Exception {
         var db = io.mayfly.server.store.Database.sqlite(mayfly.data.resolve("mayfly.db"));
-        String hash = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                .digest(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        db.useHandle(h -> h.execute("UPDATE tokens SET expires_at = ? WHERE hash = ?", System.currentTimeMillis() - 1000, hash));
+        String hash = java.util.HexFormat.of()
+                .formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                        .digest(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        db.useHandle(h ->
+                h.execute("UPDATE tokens SET expires_at = ? WHERE hash = ?", System.currentTimeMillis() - 1000, hash));
     }
 
     private static String call(MayflyProcess mayfly, String token, Family f, String app) throws Exception {
@@ -173,20 +214,28 @@ class TokenMatrixTest {
             String url = "http://mayfly:" + token + "@127.0.0.1:" + mayfly.apiPort + "/git/" + path + ".git";
             MayflyProcess.Result r = f.method().equals("GIT-FETCH")
                     ? MayflyProcess.run(mayfly.data, Map.of(), List.of("git", "ls-remote", url))
-                    : MayflyProcess.run(mayfly.data.resolveSibling(app), Map.of(), List.of("git", "push", url, "HEAD:refs/heads/matrix"));
+                    : MayflyProcess.run(
+                            mayfly.data.resolveSibling(app),
+                            Map.of(),
+                            List.of("git", "push", url, "HEAD:refs/heads/matrix"));
             if (r.exit() == 0) return "git ok";
             if (r.out().contains("403")) return "403 " + r.out().strip();
-            if (r.out().contains("401") || r.out().contains("Authentication failed")) return "401 " + r.out().strip();
+            if (r.out().contains("401") || r.out().contains("Authentication failed"))
+                return "401 " + r.out().strip();
             return "git failed: " + r.out().strip();
         }
-        HttpResponse<String> r = send(token, f.method(), path, f.body() == null ? null : f.body().replace("{app}", app), mayfly);
+        HttpResponse<String> r =
+                send(token, f.method(), path, f.body() == null ? null : f.body().replace("{app}", app), mayfly);
         return r.statusCode() + " " + r.body().lines().findFirst().orElse("");
     }
 
-    static HttpResponse<String> send(String token, String method, String path, String body, MayflyProcess mayfly) throws Exception {
+    static HttpResponse<String> send(String token, String method, String path, String body, MayflyProcess mayfly)
+            throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mayfly.apiPort + path))
-                .timeout(Duration.ofMinutes(2)).header("Authorization", "Bearer " + token);
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+                .timeout(Duration.ofMinutes(2))
+                .header("Authorization", "Bearer " + token);
+        b.method(
+                method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -1,9 +1,8 @@
 package io.mayfly.dist;
 
-import io.mayfly.wire.Json;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mayfly.wire.Json;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -14,12 +13,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** A pull-based host: `mayfly agent --watch URL/job/APP/build/latest` deploys each new build by itself, health-gated. */
 class WatchModeTest {
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @TempDir
     Path tmp;
@@ -35,10 +35,24 @@ class WatchModeTest {
             int agentRouter = MayflyProcess.freePort();
             Path agentData = tmp.resolve("agent");
             Path agentLog = tmp.resolve("agent.log");
-            Process agent = new ProcessBuilder(MayflyProcess.java(), "-jar", MayflyProcess.JAR.toString(), "agent",
-                    "--watch", "http://127.0.0.1:" + mayfly.apiPort + "/job/watched/build/latest", "--token", mayfly.token(),
-                    "--router", "127.0.0.1:" + agentRouter, "--data", agentData.toString(), "--interval", "1s")
-                    .redirectErrorStream(true).redirectOutput(agentLog.toFile()).start();
+            Process agent = new ProcessBuilder(
+                            MayflyProcess.java(),
+                            "-jar",
+                            MayflyProcess.JAR.toString(),
+                            "agent",
+                            "--watch",
+                            "http://127.0.0.1:" + mayfly.apiPort + "/job/watched/build/latest",
+                            "--token",
+                            mayfly.token(),
+                            "--router",
+                            "127.0.0.1:" + agentRouter,
+                            "--data",
+                            agentData.toString(),
+                            "--interval",
+                            "1s")
+                    .redirectErrorStream(true)
+                    .redirectOutput(agentLog.toFile())
+                    .start();
             try {
                 awaitServed(agentRouter, "watched-1", agentLog);
 
@@ -50,20 +64,25 @@ class WatchModeTest {
                 MayflyProcess.setVersion(repo, "watched-3");
                 MayflyProcess.Result make = MayflyProcess.run(repo, java.util.Map.of(), java.util.List.of("make"));
                 assertThat(make.exit()).as(make.out()).isZero();
-                MayflyProcess.Result upload = mayfly.cli("builds:upload", "-a", "watched", repo.resolve("hello").toString(), "--artifact", "hello");
+                MayflyProcess.Result upload = mayfly.cli(
+                        "builds:upload", "-a", "watched", repo.resolve("hello").toString(), "--artifact", "hello");
                 assertThat(upload.exit()).as(upload.out()).isZero();
                 long uploaded = System.nanoTime();
                 Files.delete(repo.resolve("hello"));
                 awaitServed(agentRouter, "watched-3", agentLog);
-                System.out.println("watch mode: an upload served by the agent " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - uploaded)
+                System.out.println("watch mode: an upload served by the agent "
+                        + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - uploaded)
                         + " ms after it was stored (poll interval 1 s)");
 
-                Files.copy(MayflyProcess.ROOT.resolve("examples/hello-unhealthy/mayfly.toml"), repo.resolve("mayfly.toml"),
+                Files.copy(
+                        MayflyProcess.ROOT.resolve("examples/hello-unhealthy/mayfly.toml"),
+                        repo.resolve("mayfly.toml"),
                         StandardCopyOption.REPLACE_EXISTING);
                 assertThat(mayfly.push(repo, "watched", "unhealthy").exit()).isNotZero(); // the server refuses it too
                 awaitLog(agentLog, "health check failed");
                 assertThat(visit(agentRouter).body()).contains("watched-3");
-                assertThat(Files.readString(agentLog)).contains("deployed build #1", "deployed build #2", "deployed build #3", "keeps serving");
+                assertThat(Files.readString(agentLog))
+                        .contains("deployed build #1", "deployed build #2", "deployed build #3", "keeps serving");
             } finally {
                 agent.destroy();
                 agent.waitFor(20, TimeUnit.SECONDS);
@@ -73,8 +92,12 @@ class WatchModeTest {
     }
 
     private static HttpResponse<String> visit(int port) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).timeout(Duration.ofSeconds(5))
-                .header("Host", "watched.localhost:" + port).build(), HttpResponse.BodyHandlers.ofString());
+        return HTTP.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                        .timeout(Duration.ofSeconds(5))
+                        .header("Host", "watched.localhost:" + port)
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private static void awaitServed(int port, String version, Path log) throws Exception {
@@ -90,7 +113,8 @@ class WatchModeTest {
             }
             Thread.sleep(100);
         }
-        throw new AssertionError("the watching agent did not serve " + version + "; last: " + last + "\nagent log:\n" + Files.readString(log));
+        throw new AssertionError("the watching agent did not serve " + version + "; last: " + last + "\nagent log:\n"
+                + Files.readString(log));
     }
 
     private static void awaitLog(Path log, String text) throws Exception {
@@ -116,5 +140,4 @@ class WatchModeTest {
             }
         }
     }
-
 }

@@ -1,10 +1,7 @@
 package io.mayfly.dist;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,8 +15,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An app built from a repository elsewhere (a forge over HTTPS): push events from GitHub, GitLab and Gitea in their
@@ -35,10 +34,14 @@ class WebhooksTest {
     @Test
     void signedPushEventsFromEachForgeBuildAndForgedOnesChangeNothing() throws Exception {
         Path work = MayflyProcess.checkoutExample("hello", tmp.resolve("upstream"));
-        Files.writeString(work.resolve("mayfly.toml"), Files.readString(work.resolve("mayfly.toml"))
-                .replace("artifact = \"hello\"", "artifact = \"hello\"\nschedule = \"daily\""));
+        Files.writeString(
+                work.resolve("mayfly.toml"),
+                Files.readString(work.resolve("mayfly.toml"))
+                        .replace("artifact = \"hello\"", "artifact = \"hello\"\nschedule = \"daily\""));
         try (HttpsForge forges = HttpsForge.start(tmp.resolve("forge"));
-             MayflyProcess mayfly = new MayflyProcess(tmp.resolve("data")).jvm(forges.jvmOptions()).start()) {
+                MayflyProcess mayfly = new MayflyProcess(tmp.resolve("data"))
+                        .jvm(forges.jvmOptions())
+                        .start()) {
             Path forge = forges.create("hello.git");
             String cloneUrl = forges.url("hello.git");
             MayflyProcess.Result created = mayfly.cli("apps:create", "hooked", "--repo", cloneUrl, "--branch", "main");
@@ -59,7 +62,9 @@ class WebhooksTest {
 
                 // A forgery with the delivery's id is refused, and does not keep the real delivery out.
                 HttpResponse<String> forged = hook(mayfly, sender, payload, "not-the-secret", delivery);
-                assertThat(forged.statusCode()).as(sender + " forged: " + forged.body()).isEqualTo(401);
+                assertThat(forged.statusCode())
+                        .as(sender + " forged: " + forged.body())
+                        .isEqualTo(401);
                 assertThat(forged.body()).contains("signature does not match");
                 Thread.sleep(300);
                 assertThat(mayfly.releases("hooked")).hasSize(releasesBefore);
@@ -70,8 +75,12 @@ class WebhooksTest {
                 mayfly.awaitServing("hooked", "hooked-" + version, Duration.ofSeconds(60));
                 delivered.put(sender, new Delivery(payload, delivery));
             }
-            HttpResponse<String> otherBranch = hook(mayfly, "github", payload("github", "0".repeat(40), "x")
-                    .replace("refs/heads/main", "refs/heads/feature"), secret, java.util.UUID.randomUUID().toString());
+            HttpResponse<String> otherBranch = hook(
+                    mayfly,
+                    "github",
+                    payload("github", "0".repeat(40), "x").replace("refs/heads/main", "refs/heads/feature"),
+                    secret,
+                    java.util.UUID.randomUUID().toString());
             assertThat(otherBranch.statusCode()).isEqualTo(202);
             assertThat(otherBranch.body()).contains("ignored");
 
@@ -85,16 +94,26 @@ class WebhooksTest {
             assertThat(scheduled.body()).contains("unchanged");
             assertThat(mayfly.releases("hooked")).hasSize(releases);
             assertThat(mayfly.cli("logs", "-a", "hooked", "-n", "300").out()).contains("no artifact changed");
-            assertThat(mayfly.cli("audit", "-a", "hooked").out()).contains("webhook github", "webhook gitlab", "webhook gitea");
+            assertThat(mayfly.cli("audit", "-a", "hooked").out())
+                    .contains("webhook github", "webhook gitlab", "webhook gitea");
 
-            // Each delivery sent again, validly signed, after new code reached the forge: answered, and nothing is built.
+            // Each delivery sent again, validly signed, after new code reached the forge: answered, and nothing is
+            // built.
             MayflyProcess.setVersion(work, "hooked-never-delivered");
             commitAndPushUpstream(work, forge, "pushed, never delivered");
             int builds = builds(mayfly);
             for (var again : delivered.entrySet()) {
-                HttpResponse<String> replay = hook(mayfly, again.getKey(), again.getValue().payload(), secret, again.getValue().id());
-                assertThat(replay.statusCode()).as(again.getKey() + " replayed: " + replay.body()).isEqualTo(200);
-                assertThat(replay.body()).contains("already handled", again.getValue().id());
+                HttpResponse<String> replay = hook(
+                        mayfly,
+                        again.getKey(),
+                        again.getValue().payload(),
+                        secret,
+                        again.getValue().id());
+                assertThat(replay.statusCode())
+                        .as(again.getKey() + " replayed: " + replay.body())
+                        .isEqualTo(200);
+                assertThat(replay.body())
+                        .contains("already handled", again.getValue().id());
             }
             Thread.sleep(2000);
             assertThat(builds(mayfly)).as("builds after the replays").isEqualTo(builds);
@@ -106,7 +125,9 @@ class WebhooksTest {
     private record Delivery(String payload, String id) {}
 
     private static int builds(MayflyProcess mayfly) throws Exception {
-        return io.mayfly.wire.Json.MAPPER.readTree(mayfly.api("GET", "/api/v1/apps/hooked/builds", null).body()).size();
+        return io.mayfly.wire.Json.MAPPER
+                .readTree(mayfly.api("GET", "/api/v1/apps/hooked/builds", null).body())
+                .size();
     }
 
     private static String commitAndPushUpstream(Path work, Path forge, String message) throws Exception {
@@ -132,18 +153,30 @@ class WebhooksTest {
         };
     }
 
-    private static HttpResponse<String> hook(MayflyProcess mayfly, String sender, String payload, String secret, String delivery)
-            throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mayfly.apiPort + "/api/v1/hooks/hooked"))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(payload));
+    private static HttpResponse<String> hook(
+            MayflyProcess mayfly, String sender, String payload, String secret, String delivery) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + mayfly.apiPort + "/api/v1/hooks/hooked"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(payload));
         String hmac = hmac(secret, payload);
         switch (sender) {
-            case "github" -> b.header("X-GitHub-Event", "push").header("X-GitHub-Delivery", delivery)
-                    .header("X-Hub-Signature-256", "sha256=" + hmac).header("User-Agent", "GitHub-Hookshot/044aadd");
-            case "gitlab" -> b.header("X-Gitlab-Event", "Push Hook").header("X-Gitlab-Token", secret)
-                    .header("X-Gitlab-Event-UUID", delivery).header("Idempotency-Key", delivery);
-            default -> b.header("X-Gitea-Event", "push").header("X-GitHub-Event", "push").header("X-Gitea-Delivery", delivery)
-                    .header("X-GitHub-Delivery", delivery).header("X-Gitea-Signature", hmac);
+            case "github" ->
+                b.header("X-GitHub-Event", "push")
+                        .header("X-GitHub-Delivery", delivery)
+                        .header("X-Hub-Signature-256", "sha256=" + hmac)
+                        .header("User-Agent", "GitHub-Hookshot/044aadd");
+            case "gitlab" ->
+                b.header("X-Gitlab-Event", "Push Hook")
+                        .header("X-Gitlab-Token", secret)
+                        .header("X-Gitlab-Event-UUID", delivery)
+                        .header("Idempotency-Key", delivery);
+            default ->
+                b.header("X-Gitea-Event", "push")
+                        .header("X-GitHub-Event", "push")
+                        .header("X-Gitea-Delivery", delivery)
+                        .header("X-GitHub-Delivery", delivery)
+                        .header("X-Gitea-Signature", hmac);
         }
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }

@@ -1,7 +1,6 @@
 package io.mayfly.dist;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -11,8 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** A client keeps requesting through the router while the app is redeployed five times and rolled back once. */
 class ZeroDowntimeTest {
@@ -34,19 +33,22 @@ class ZeroDowntimeTest {
             AtomicInteger requests = new AtomicInteger();
             List<String> failures = new CopyOnWriteArrayList<>();
             Map<String, Integer> versionsSeen = new ConcurrentHashMap<>();
-            List<Thread> clients = java.util.stream.IntStream.range(0, 2).mapToObj(n -> Thread.ofPlatform().start(() -> {
-                while (running.get() && requests.incrementAndGet() < MAX_REQUESTS) {
-                    try {
-                        HttpResponse<String> r = mayfly.visit("steady", "/");
-                        if (r.statusCode() != 200) failures.add(r.statusCode() + ": " + r.body());
-                        var m = java.util.regex.Pattern.compile("steady-\\d").matcher(r.body());
-                        if (m.find()) versionsSeen.merge(m.group(), 1, Integer::sum);
-                        else failures.add("unexpected body: " + r.body());
-                    } catch (Exception e) {
-                        failures.add(e.toString());
-                    }
-                }
-            })).toList();
+            List<Thread> clients = java.util.stream.IntStream.range(0, 2)
+                    .mapToObj(n -> Thread.ofPlatform().start(() -> {
+                        while (running.get() && requests.incrementAndGet() < MAX_REQUESTS) {
+                            try {
+                                HttpResponse<String> r = mayfly.visit("steady", "/");
+                                if (r.statusCode() != 200) failures.add(r.statusCode() + ": " + r.body());
+                                var m = java.util.regex.Pattern.compile("steady-\\d")
+                                        .matcher(r.body());
+                                if (m.find()) versionsSeen.merge(m.group(), 1, Integer::sum);
+                                else failures.add("unexpected body: " + r.body());
+                            } catch (Exception e) {
+                                failures.add(e.toString());
+                            }
+                        }
+                    }))
+                    .toList();
 
             for (int v = 1; v <= 5; v++) {
                 MayflyProcess.setVersion(repo, "steady-" + v);

@@ -1,7 +1,6 @@
 package io.mayfly.sandbox;
 
 import io.mayfly.wire.Human;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +32,8 @@ public final class Cgroup {
      * Creates the group {@code id} under {@code root} (normally /sys/fs/cgroup) with the given limits (0: none), or
      * returns empty and adds a warning saying why not: no such controllers, or no permission.
      */
-    public static Optional<Cgroup> create(Path root, String id, long memoryBytes, long processes, List<String> warnings) {
+    public static Optional<Cgroup> create(
+            Path root, String id, long memoryBytes, long processes, List<String> warnings) {
         if (memoryBytes <= 0 && processes <= 0) return Optional.empty();
         try {
             Path controllers = root.resolve("cgroup.controllers");
@@ -43,7 +43,8 @@ public final class Cgroup {
                 if (memoryBytes > 0) want.add("memory");
                 if (processes > 0) want.add("pids");
                 if (!have.containsAll(want)) {
-                    warnings.add("cgroup v2 at " + root + " lacks the " + String.join(" and ", want) + " controller (it has: " + have + ")");
+                    warnings.add("cgroup v2 at " + root + " lacks the " + String.join(" and ", want)
+                            + " controller (it has: " + have + ")");
                     return Optional.empty();
                 }
                 String enable = String.join(" ", want.stream().map(c -> "+" + c).toList());
@@ -88,7 +89,8 @@ public final class Cgroup {
     private static Path v1Group(Path root, String controller, String id, List<String> warnings) throws IOException {
         Path hierarchy = root.resolve(controller);
         if (!Files.isRegularFile(hierarchy.resolve("cgroup.procs"))) {
-            warnings.add("no " + controller + " controller under " + root + " (neither cgroup v2 nor a v1 " + controller + " hierarchy)");
+            warnings.add("no " + controller + " controller under " + root + " (neither cgroup v2 nor a v1 " + controller
+                    + " hierarchy)");
             return null;
         }
         Path dir = hierarchy.resolve("mayfly").resolve(id);

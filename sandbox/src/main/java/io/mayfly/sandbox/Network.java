@@ -19,7 +19,9 @@ public record Network(boolean internet, List<Integer> inbound, List<Integer> toH
         toHost = List.copyOf(toHost);
     }
 
-    public static Network outbound() { return new Network(true, List.of(), List.of()); }
+    public static Network outbound() {
+        return new Network(true, List.of(), List.of());
+    }
 
     /** Whether anything beyond the sandbox's own loopback is wanted, which needs pasta. */
     public boolean joined() {

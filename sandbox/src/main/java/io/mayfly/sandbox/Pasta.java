@@ -33,7 +33,8 @@ public final class Pasta {
      * namespace is set up, and its messages go to {@code log}.
      */
     public Process attach(long pid, Network network, Path pidFile, Path log) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(executable.toString(), "--foreground", "--quiet", "--pid", pidFile.toString()));
+        List<String> cmd =
+                new ArrayList<>(List.of(executable.toString(), "--foreground", "--quiet", "--pid", pidFile.toString()));
         // As root pasta would switch to nobody before it opens the namespace, and then could not; it sandboxes itself.
         if (root) cmd.addAll(List.of("--runas", "0:0"));
         cmd.add("--no-map-gw"); // the gateway address must not lead to the host's loopback
@@ -52,17 +53,24 @@ public final class Pasta {
             open += " 4</proc/" + pid + "/ns/user";
         }
         cmd.addAll(List.of("--netns", "/proc/self/fd/3"));
-        // pasta does not end when the sandbox does, and nothing of the agent may be there to end it: a shell watches the
-        // sandbox's network namespace (by its identity, not its pid, which may be reused) and ends pasta once it is gone;
+        // pasta does not end when the sandbox does, and nothing of the agent may be there to end it: a shell watches
+        // the
+        // sandbox's network namespace (by its identity, not its pid, which may be reused) and ends pasta once it is
+        // gone;
         // the shell's own end (SIGTERM) ends pasta too, at once: it sleeps in wait, which a signal interrupts.
-        String netns = Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/net")).toString();
+        String netns =
+                Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/net")).toString();
         String watch = "\"$@\" " + open + " & p=$!; trap 'kill $p 2>/dev/null' TERM INT; "
-                + "while [ \"$(readlink /proc/" + pid + "/ns/net 2>/dev/null)\" = '" + netns + "' ] && kill -0 $p 2>/dev/null; do sleep 1 & wait $!; done; "
+                + "while [ \"$(readlink /proc/" + pid + "/ns/net 2>/dev/null)\" = '" + netns
+                + "' ] && kill -0 $p 2>/dev/null; do sleep 1 & wait $!; done; "
                 + "kill $p 2>/dev/null; wait $p";
         List<String> wrapped = new ArrayList<>(List.of("/bin/sh", "-c", watch, "pasta"));
         wrapped.addAll(cmd);
-        return new ProcessBuilder(wrapped).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        return new ProcessBuilder(wrapped)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
     }
 
     @Override

@@ -36,7 +36,9 @@ import java.util.Optional;
 public final class Sandbox {
     /** The user every sandboxed process runs as when Mayfly runs as root. */
     public static final int NOBODY = 65534;
-    private static final List<String> SYSTEM_DIRS = List.of("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc");
+
+    private static final List<String> SYSTEM_DIRS =
+            List.of("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc");
     /** Descriptors the first process opens for bubblewrap: single digits, all that /bin/sh's redirections take. */
     private static final int SECCOMP_FD = 3, INFO_FD = 4, FIRST_FILE_FD = 5, LAST_FILE_FD = 9;
     /** How long the sandbox's first process and then pasta may take to come up before the start is abandoned. */
@@ -71,9 +73,18 @@ public final class Sandbox {
      * @param dieWithParent whether the sandbox ends with the process that started it (builds); if not (instances), it
      *                      is started in a session of its own, so that signals to the agent's terminal do not reach it
      */
-    public record Spec(String id, boolean hostSystem, List<Mount> mounts, Network network, String hostname,
-                       Map<String, String> env, String workDir, List<String> command, Limits limits, Path runDir,
-                       boolean dieWithParent) {}
+    public record Spec(
+            String id,
+            boolean hostSystem,
+            List<Mount> mounts,
+            Network network,
+            String hostname,
+            Map<String, String> env,
+            String workDir,
+            List<String> command,
+            Limits limits,
+            Path runDir,
+            boolean dieWithParent) {}
 
     private final Path bwrap;
     private final Path prlimit;
@@ -90,12 +101,19 @@ public final class Sandbox {
      */
     public static Sandbox onThisHost(Path stateDir) throws IOException {
         boolean root = isRoot();
-        return new Sandbox(executable("/usr/bin/bwrap"), executable("/usr/bin/prlimit"), executable("/usr/bin/setpriv"),
-                Pasta.onThisHost(root), Path.of("/sys/fs/cgroup"), stateDir, root);
+        return new Sandbox(
+                executable("/usr/bin/bwrap"),
+                executable("/usr/bin/prlimit"),
+                executable("/usr/bin/setpriv"),
+                Pasta.onThisHost(root),
+                Path.of("/sys/fs/cgroup"),
+                stateDir,
+                root);
     }
 
     /** Any tool given as null is treated as not installed (tests, and hosts that keep them elsewhere). */
-    public Sandbox(Path bwrap, Path prlimit, Path setpriv, Pasta pasta, Path cgroupRoot, Path stateDir, boolean root) throws IOException {
+    public Sandbox(Path bwrap, Path prlimit, Path setpriv, Pasta pasta, Path cgroupRoot, Path stateDir, boolean root)
+            throws IOException {
         this.bwrap = bwrap;
         this.prlimit = prlimit;
         this.setpriv = setpriv;
@@ -119,12 +137,17 @@ public final class Sandbox {
     /** What is missing on this host for a full sandbox, one line each; empty when nothing is. */
     public List<String> shortcomings() {
         List<String> missing = new ArrayList<>();
-        if (bwrap == null) missing.add("bubblewrap not found: commands run unsandboxed, as plain processes (apt-get install bubblewrap)");
-        if (root && setpriv == null) missing.add("setpriv not found (util-linux): sandboxed commands keep running as root");
+        if (bwrap == null)
+            missing.add(
+                    "bubblewrap not found: commands run unsandboxed, as plain processes (apt-get install bubblewrap)");
+        if (root && setpriv == null)
+            missing.add("setpriv not found (util-linux): sandboxed commands keep running as root");
         if (bwrap != null && pasta == null) {
-            missing.add("pasta not found: a sandbox that needs a network shares the host's, loopback included (apt-get install passt)");
+            missing.add(
+                    "pasta not found: a sandbox that needs a network shares the host's, loopback included (apt-get install passt)");
         }
-        if (seccomp == null) missing.add("no seccomp filter: only x86-64 is described, this is " + System.getProperty("os.arch"));
+        if (seccomp == null)
+            missing.add("no seccomp filter: only x86-64 is described, this is " + System.getProperty("os.arch"));
         return missing;
     }
 
@@ -140,7 +163,8 @@ public final class Sandbox {
         Files.createDirectories(spec.runDir());
         List<String> warnings = new ArrayList<>(shortcomings());
         Limits limits = spec.limits();
-        Optional<Cgroup> cgroup = Cgroup.create(cgroupRoot, spec.id(), limits.memoryBytes(), limits.processes(), warnings);
+        Optional<Cgroup> cgroup =
+                Cgroup.create(cgroupRoot, spec.id(), limits.memoryBytes(), limits.processes(), warnings);
         boolean viaPasta = bwrap != null && pasta != null && spec.network().joined();
         boolean hostNetwork = spec.network().joined() && !viaPasta;
         List<String> fds = new ArrayList<>();
@@ -161,7 +185,8 @@ public final class Sandbox {
                 command.add("--");
             }
         }
-        // Without bubblewrap there is no sandbox to drop privileges into: the command runs as this process, as the warning says.
+        // Without bubblewrap there is no sandbox to drop privileges into: the command runs as this process, as the
+        // warning says.
         boolean dropInside = dropsToNobody() && spec.hostSystem() && bwrap != null;
         boolean dropOutside = dropsToNobody() && !spec.hostSystem() && bwrap != null;
         if (!spec.dieWithParent() && setsid != null) command.add(setsid.toString()); // it execs in place: the pid stays
@@ -171,10 +196,21 @@ public final class Sandbox {
         } else {
             command.add(bwrap.toString());
             if (spec.dieWithParent()) command.add("--die-with-parent");
-            command.addAll(List.of("--new-session", "--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"));
+            command.addAll(List.of(
+                    "--new-session", "--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"));
             if (!hostNetwork) command.add("--unshare-net");
-            // As root with the host's system visible: no user namespace, setpriv inside changes to a real unprivileged uid.
-            if (dropInside) command.addAll(List.of("--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"));
+            // As root with the host's system visible: no user namespace, setpriv inside changes to a real unprivileged
+            // uid.
+            if (dropInside)
+                command.addAll(List.of(
+                        "--cap-drop",
+                        "ALL",
+                        "--cap-add",
+                        "CAP_SETUID",
+                        "--cap-add",
+                        "CAP_SETGID",
+                        "--cap-add",
+                        "CAP_SETPCAP"));
             else command.addAll(List.of("--unshare-user", "--cap-drop", "ALL"));
             if (spec.hostname() != null) command.addAll(List.of("--hostname", spec.hostname()));
             if (spec.hostSystem()) systemDirs(command);
@@ -186,14 +222,24 @@ public final class Sandbox {
             for (Mount m : spec.mounts()) {
                 // bubblewrap would make the directories above a mount point for root alone (0700): make them readable.
                 List<String> above = new ArrayList<>();
-                for (Path up = Path.of(m.inside()).getParent(); up != null && made.add(up.toString()); up = up.getParent()) above.add(up.toString());
+                for (Path up = Path.of(m.inside()).getParent();
+                        up != null && made.add(up.toString());
+                        up = up.getParent()) above.add(up.toString());
                 for (String dir : above.reversed()) command.addAll(List.of("--perms", "0755", "--dir", dir));
                 switch (m) {
-                    case Mount.ReadOnly(Path host, String inside) -> command.addAll(List.of("--ro-bind", host.toString(), inside));
-                    case Mount.Writable(Path host, String inside) -> command.addAll(List.of("--bind", host.toString(), inside));
+                    case Mount.ReadOnly(Path host, String inside) ->
+                        command.addAll(List.of("--ro-bind", host.toString(), inside));
+                    case Mount.Writable(Path host, String inside) ->
+                        command.addAll(List.of("--bind", host.toString(), inside));
                     case Mount.Copied(Path host, String inside, String mode) -> {
-                        int fd = FIRST_FILE_FD + (int) spec.mounts().stream().limit(spec.mounts().indexOf(m)).filter(x -> x instanceof Mount.Copied).count();
-                        if (fd > LAST_FILE_FD) throw new IllegalArgumentException("a sandbox takes at most " + (LAST_FILE_FD - FIRST_FILE_FD + 1) + " copied files");
+                        int fd = FIRST_FILE_FD
+                                + (int) spec.mounts().stream()
+                                        .limit(spec.mounts().indexOf(m))
+                                        .filter(x -> x instanceof Mount.Copied)
+                                        .count();
+                        if (fd > LAST_FILE_FD)
+                            throw new IllegalArgumentException(
+                                    "a sandbox takes at most " + (LAST_FILE_FD - FIRST_FILE_FD + 1) + " copied files");
                         fds.add(fd + "<" + quote(host.toString()));
                         command.addAll(List.of("--perms", mode, "--ro-bind-data", Integer.toString(fd), inside));
                     }
@@ -213,19 +259,25 @@ public final class Sandbox {
             if (dropInside) command.addAll(setpriv());
             command.addAll(spec.command());
         }
-        List<String> joins = cgroup.map(Cgroup::procs).orElse(List.of()).stream().map(p -> quote(p.toString())).toList();
+        List<String> joins = cgroup.map(Cgroup::procs).orElse(List.of()).stream()
+                .map(p -> quote(p.toString()))
+                .toList();
         if (!joins.isEmpty() || !fds.isEmpty()) {
             // The first process joins the control group and opens the descriptors, then becomes the sandbox: nothing of
             // it runs outside the limits, and no unprivileged step has to reach a path of the agent's.
-            String join = joins.isEmpty() ? "" : "for f in " + String.join(" ", joins) + "; do echo $$ > \"$f\" || "
-                    + "{ echo \"mayfly: cannot join the control group $f\" >&2; exit 125; }; done; ";
-            List<String> wrapped = new ArrayList<>(List.of("/bin/sh", "-c", join + "exec \"$@\" " + String.join(" ", fds), "sandbox"));
+            String join = joins.isEmpty()
+                    ? ""
+                    : "for f in " + String.join(" ", joins) + "; do echo $$ > \"$f\" || "
+                            + "{ echo \"mayfly: cannot join the control group $f\" >&2; exit 125; }; done; ";
+            List<String> wrapped =
+                    new ArrayList<>(List.of("/bin/sh", "-c", join + "exec \"$@\" " + String.join(" ", fds), "sandbox"));
             wrapped.addAll(command);
             command.clear();
             command.addAll(wrapped);
         }
         if (hostNetwork) warnings.add("this sandbox shares the host's network, its loopback included");
-        return new Prepared(spec, List.copyOf(command), cgroup, List.copyOf(warnings), viaPasta ? pasta : null, bwrap != null);
+        return new Prepared(
+                spec, List.copyOf(command), cgroup, List.copyOf(warnings), viaPasta ? pasta : null, bwrap != null);
     }
 
     /** A command ready to start, and the control group it will run in. */
@@ -237,7 +289,13 @@ public final class Sandbox {
         private final Pasta pasta;
         private final boolean sandboxed;
 
-        Prepared(Spec spec, List<String> command, Optional<Cgroup> cgroup, List<String> warnings, Pasta pasta, boolean sandboxed) {
+        Prepared(
+                Spec spec,
+                List<String> command,
+                Optional<Cgroup> cgroup,
+                List<String> warnings,
+                Pasta pasta,
+                boolean sandboxed) {
             this.spec = spec;
             this.command = command;
             this.cgroup = cgroup;
@@ -246,12 +304,18 @@ public final class Sandbox {
             this.sandboxed = sandboxed;
         }
 
-        public List<String> command() { return command; }
+        public List<String> command() {
+            return command;
+        }
 
         /** What this host lacks for a full sandbox, and what that means for this command. */
-        public List<String> warnings() { return warnings; }
+        public List<String> warnings() {
+            return warnings;
+        }
 
-        public boolean sandboxed() { return sandboxed; }
+        public boolean sandboxed() {
+            return sandboxed;
+        }
 
         /**
          * Starts the command with the builder's directory, environment and output (its input and command are set
@@ -260,7 +324,8 @@ public final class Sandbox {
          */
         public Running start(ProcessBuilder builder) throws IOException {
             builder.command(command);
-            builder.redirectInput(pasta != null ? ProcessBuilder.Redirect.PIPE : ProcessBuilder.Redirect.from(new File("/dev/null")));
+            builder.redirectInput(
+                    pasta != null ? ProcessBuilder.Redirect.PIPE : ProcessBuilder.Redirect.from(new File("/dev/null")));
             Path info = infoFile(spec.runDir());
             Files.deleteIfExists(info);
             Process process;
@@ -289,7 +354,6 @@ public final class Sandbox {
         public void cleanUp() {
             cgroup.ifPresent(Cgroup::remove);
         }
-
     }
 
     /** A started sandbox: its outermost process, and pasta when it has one. */
@@ -306,10 +370,14 @@ public final class Sandbox {
             this.cgroup = cgroup;
         }
 
-        public Process process() { return process; }
+        public Process process() {
+            return process;
+        }
 
         /** pasta's process, or empty when the sandbox has no network or shares the host's. */
-        public Optional<Process> pasta() { return Optional.ofNullable(pasta); }
+        public Optional<Process> pasta() {
+            return Optional.ofNullable(pasta);
+        }
 
         /** The pid of the sandbox's first process (pid 1 of its pid namespace), whose namespaces are the sandbox's. */
         public long sandboxPid() throws IOException {
@@ -324,7 +392,13 @@ public final class Sandbox {
         /** What outlives the command unless removed, as a record a restarted agent can read back. */
         public Leftovers leftovers() {
             long pastaPid = pasta == null ? 0 : pasta.pid();
-            long started = pasta == null ? 0 : pasta.toHandle().info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
+            long started = pasta == null
+                    ? 0
+                    : pasta.toHandle()
+                            .info()
+                            .startInstant()
+                            .map(java.time.Instant::toEpochMilli)
+                            .orElse(0L);
             return new Leftovers(pastaPid, started, cgroup.map(Cgroup::dirs).orElse(List.of()));
         }
 
@@ -342,7 +416,12 @@ public final class Sandbox {
         /** Stops pasta (if that pid is still the pasta started then) and removes the control groups. */
         public void release() {
             if (pastaPid > 0) {
-                ProcessHandle.of(pastaPid).filter(p -> p.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(-1L) == pastaStartedMillis)
+                ProcessHandle.of(pastaPid)
+                        .filter(p -> p.info()
+                                        .startInstant()
+                                        .map(java.time.Instant::toEpochMilli)
+                                        .orElse(-1L)
+                                == pastaStartedMillis)
                         .ifPresent(p -> {
                             p.destroy();
                             try {
@@ -370,7 +449,8 @@ public final class Sandbox {
         long deadline = System.nanoTime() + SETUP_TIMEOUT.toNanos();
         while (!Files.exists(pidFile)) {
             if (!joined.isAlive()) {
-                throw new IOException("pasta could not join the network to the host's (exit code " + joined.exitValue() + "): " + tail(log));
+                throw new IOException("pasta could not join the network to the host's (exit code " + joined.exitValue()
+                        + "): " + tail(log));
             }
             if (!owner.isAlive()) throw new IOException("the process ended while its network was set up");
             if (System.nanoTime() > deadline) {
@@ -393,13 +473,20 @@ public final class Sandbox {
         long deadline = System.nanoTime() + SETUP_TIMEOUT.toNanos();
         while (true) {
             try {
-                // In a namespace of its own yet (a process may make it after it started: unshare), with its loopback up.
-                if (!Files.readSymbolicLink(netns).equals(ours) && Files.readString(fib).contains("127.0.0.1")) return;
+                // In a namespace of its own yet (a process may make it after it started: unshare), with its loopback
+                // up.
+                if (!Files.readSymbolicLink(netns).equals(ours)
+                        && Files.readString(fib).contains("127.0.0.1")) return;
             } catch (IOException e) {
-                if (!process.isAlive()) throw new IOException("the sandbox ended before it started (exit code " + process.exitValue() + ")");
+                if (!process.isAlive())
+                    throw new IOException(
+                            "the sandbox ended before it started (exit code " + process.exitValue() + ")");
             }
-            if (!process.isAlive()) throw new IOException("the sandbox ended before it started (exit code " + process.exitValue() + ")");
-            if (System.nanoTime() > deadline) throw new IOException("the sandbox's loopback did not come up within " + SETUP_TIMEOUT.toSeconds() + " s");
+            if (!process.isAlive())
+                throw new IOException("the sandbox ended before it started (exit code " + process.exitValue() + ")");
+            if (System.nanoTime() > deadline)
+                throw new IOException(
+                        "the sandbox's loopback did not come up within " + SETUP_TIMEOUT.toSeconds() + " s");
             pause();
         }
     }
@@ -407,7 +494,8 @@ public final class Sandbox {
     /** The sandbox pid bubblewrap recorded in {@code runDir} when it started, if it did (for an agent that restarted). */
     public static Optional<Long> recordedPid(Path runDir) {
         try {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"child-pid\"\\s*:\\s*(\\d+)").matcher(Files.readString(infoFile(runDir)));
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"child-pid\"\\s*:\\s*(\\d+)")
+                    .matcher(Files.readString(infoFile(runDir)));
             return m.find() ? Optional.of(Long.parseLong(m.group(1))) : Optional.empty();
         } catch (IOException e) {
             return Optional.empty();
@@ -424,13 +512,16 @@ public final class Sandbox {
         while (true) {
             if (Files.exists(info)) {
                 String text = Files.readString(info);
-                java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"child-pid\"\\s*:\\s*(\\d+)").matcher(text);
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"child-pid\"\\s*:\\s*(\\d+)")
+                        .matcher(text);
                 if (m.find()) return Long.parseLong(m.group(1));
             }
             if (!process.isAlive()) {
                 throw new IOException("the sandbox ended before it started (exit code " + process.exitValue() + ")");
             }
-            if (System.nanoTime() > deadline) throw new IOException("bubblewrap did not say its sandbox's pid within " + SETUP_TIMEOUT.toSeconds() + " s");
+            if (System.nanoTime() > deadline)
+                throw new IOException(
+                        "bubblewrap did not say its sandbox's pid within " + SETUP_TIMEOUT.toSeconds() + " s");
             pause();
         }
     }
@@ -448,15 +539,24 @@ public final class Sandbox {
         try {
             List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of();
             lines = lines.stream().filter(l -> !l.contains("syslog")).toList();
-            return lines.isEmpty() ? "(it said nothing)" : String.join(" / ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
+            return lines.isEmpty()
+                    ? "(it said nothing)"
+                    : String.join(" / ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
         } catch (IOException e) {
             return "(its log is unreadable: " + e.getMessage() + ")";
         }
     }
 
     private List<String> setpriv() {
-        return List.of(setpriv.toString(), "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups", "--inh-caps=-all",
-                "--bounding-set=-all", "--no-new-privs", "--");
+        return List.of(
+                setpriv.toString(),
+                "--reuid=" + NOBODY,
+                "--regid=" + NOBODY,
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+                "--no-new-privs",
+                "--");
     }
 
     private static void systemDirs(List<String> command) {
@@ -464,7 +564,8 @@ public final class Sandbox {
             Path p = Path.of(dir);
             if (Files.isSymbolicLink(p)) {
                 try {
-                    command.addAll(List.of("--symlink", Files.readSymbolicLink(p).toString(), dir));
+                    command.addAll(
+                            List.of("--symlink", Files.readSymbolicLink(p).toString(), dir));
                 } catch (IOException e) {
                     command.addAll(List.of("--ro-bind-try", dir, dir));
                 }

@@ -19,26 +19,65 @@ import java.util.TreeMap;
 public final class SeccompFilter {
     /** System call numbers on x86-64 (arch/x86/entry/syscalls/syscall_64.tbl). */
     static final Map<String, Integer> REFUSED = new TreeMap<>(Map.ofEntries(
-            Map.entry("ptrace", 101), Map.entry("syslog", 103), Map.entry("uselib", 134), Map.entry("vhangup", 153),
-            Map.entry("pivot_root", 155), Map.entry("adjtimex", 159), Map.entry("chroot", 161), Map.entry("acct", 163),
-            Map.entry("settimeofday", 164), Map.entry("mount", 165), Map.entry("umount2", 166), Map.entry("swapon", 167),
-            Map.entry("swapoff", 168), Map.entry("reboot", 169), Map.entry("sethostname", 170), Map.entry("setdomainname", 171),
-            Map.entry("iopl", 172), Map.entry("ioperm", 173), Map.entry("create_module", 174), Map.entry("init_module", 175),
-            Map.entry("delete_module", 176), Map.entry("get_kernel_syms", 177), Map.entry("query_module", 178),
-            Map.entry("quotactl", 179), Map.entry("nfsservctl", 180), Map.entry("lookup_dcookie", 212),
-            Map.entry("clock_settime", 227), Map.entry("kexec_load", 246), Map.entry("add_key", 248),
-            Map.entry("request_key", 249), Map.entry("keyctl", 250), Map.entry("unshare", 272),
-            Map.entry("perf_event_open", 298), Map.entry("name_to_handle_at", 303), Map.entry("open_by_handle_at", 304),
-            Map.entry("clock_adjtime", 305), Map.entry("setns", 308), Map.entry("process_vm_readv", 310),
-            Map.entry("process_vm_writev", 311), Map.entry("finit_module", 313), Map.entry("kexec_file_load", 320),
-            Map.entry("bpf", 321), Map.entry("userfaultfd", 323), Map.entry("io_uring_setup", 425),
-            Map.entry("io_uring_enter", 426), Map.entry("io_uring_register", 427), Map.entry("open_tree", 428),
-            Map.entry("move_mount", 429), Map.entry("fsopen", 430), Map.entry("fsconfig", 431), Map.entry("fsmount", 432),
-            Map.entry("fspick", 433), Map.entry("mount_setattr", 442)));
+            Map.entry("ptrace", 101),
+            Map.entry("syslog", 103),
+            Map.entry("uselib", 134),
+            Map.entry("vhangup", 153),
+            Map.entry("pivot_root", 155),
+            Map.entry("adjtimex", 159),
+            Map.entry("chroot", 161),
+            Map.entry("acct", 163),
+            Map.entry("settimeofday", 164),
+            Map.entry("mount", 165),
+            Map.entry("umount2", 166),
+            Map.entry("swapon", 167),
+            Map.entry("swapoff", 168),
+            Map.entry("reboot", 169),
+            Map.entry("sethostname", 170),
+            Map.entry("setdomainname", 171),
+            Map.entry("iopl", 172),
+            Map.entry("ioperm", 173),
+            Map.entry("create_module", 174),
+            Map.entry("init_module", 175),
+            Map.entry("delete_module", 176),
+            Map.entry("get_kernel_syms", 177),
+            Map.entry("query_module", 178),
+            Map.entry("quotactl", 179),
+            Map.entry("nfsservctl", 180),
+            Map.entry("lookup_dcookie", 212),
+            Map.entry("clock_settime", 227),
+            Map.entry("kexec_load", 246),
+            Map.entry("add_key", 248),
+            Map.entry("request_key", 249),
+            Map.entry("keyctl", 250),
+            Map.entry("unshare", 272),
+            Map.entry("perf_event_open", 298),
+            Map.entry("name_to_handle_at", 303),
+            Map.entry("open_by_handle_at", 304),
+            Map.entry("clock_adjtime", 305),
+            Map.entry("setns", 308),
+            Map.entry("process_vm_readv", 310),
+            Map.entry("process_vm_writev", 311),
+            Map.entry("finit_module", 313),
+            Map.entry("kexec_file_load", 320),
+            Map.entry("bpf", 321),
+            Map.entry("userfaultfd", 323),
+            Map.entry("io_uring_setup", 425),
+            Map.entry("io_uring_enter", 426),
+            Map.entry("io_uring_register", 427),
+            Map.entry("open_tree", 428),
+            Map.entry("move_mount", 429),
+            Map.entry("fsopen", 430),
+            Map.entry("fsconfig", 431),
+            Map.entry("fsmount", 432),
+            Map.entry("fspick", 433),
+            Map.entry("mount_setattr", 442)));
+
     static final int CLONE = 56;
     static final int CLONE3 = 435;
     /** CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET: clone may not make namespaces. */
-    static final int CLONE_NAMESPACES = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000;
+    static final int CLONE_NAMESPACES =
+            0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000;
 
     private static final int AUDIT_ARCH_X86_64 = 0xC000003E;
     private static final int X32_SYSCALL_BIT = 0x40000000;
@@ -92,14 +131,22 @@ public final class SeccompFilter {
         private final List<Insn> insns = new ArrayList<>();
         private final Map<String, Integer> labels = new TreeMap<>();
 
-        void load(int offset) { insns.add(new Insn(LD_W_ABS, offset, null, null)); }
+        void load(int offset) {
+            insns.add(new Insn(LD_W_ABS, offset, null, null));
+        }
 
         /** A conditional jump; a null target means the next instruction. */
-        void jumpIf(int code, int k, String whenTrue, String whenFalse) { insns.add(new Insn(code, k, whenTrue, whenFalse)); }
+        void jumpIf(int code, int k, String whenTrue, String whenFalse) {
+            insns.add(new Insn(code, k, whenTrue, whenFalse));
+        }
 
-        void ret(int value) { insns.add(new Insn(RET_K, value, null, null)); }
+        void ret(int value) {
+            insns.add(new Insn(RET_K, value, null, null));
+        }
 
-        void label(String name) { labels.put(name, insns.size()); }
+        void label(String name) {
+            labels.put(name, insns.size());
+        }
 
         byte[] assemble() {
             ByteArrayOutputStream out = new ByteArrayOutputStream(insns.size() * 8);
@@ -121,7 +168,8 @@ public final class SeccompFilter {
             if (label == null) return 0;
             int target = labels.get(label);
             int offset = target - at - 1;
-            if (offset < 0 || offset > 255) throw new IllegalStateException("jump to " + label + " out of range: " + offset);
+            if (offset < 0 || offset > 255)
+                throw new IllegalStateException("jump to " + label + " out of range: " + offset);
             return offset;
         }
     }

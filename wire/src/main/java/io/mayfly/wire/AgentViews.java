@@ -15,8 +15,13 @@ public final class AgentViews {
      * {@code POST /api/v1/agents/{name}}: who the agent is and what it offers; {@code unavailable} says why each
      * driver it lacks cannot run there (what to install), for the error of a deploy no agent can take.
      */
-    public record Registration(List<String> drivers, long capacityMb, String router, Map<String, String> unavailable,
-                               String version, int protocol) {
+    public record Registration(
+            List<String> drivers,
+            long capacityMb,
+            String router,
+            Map<String, String> unavailable,
+            String version,
+            int protocol) {
         public Registration(List<String> drivers, long capacityMb, String router) {
             this(drivers, capacityMb, router, Map.of(), Version.CURRENT, PROTOCOL);
         }
@@ -44,10 +49,27 @@ public final class AgentViews {
      * checked it when the release was stored ({@link StoredManifest}); the agent parses the text {@code manifest} only
      * when the spec is in another Mayfly version's form (or missing, from a server before it).
      */
-    public record Assignment(String app, int release, String manifest, List<String> args, Map<String, String> env,
-                             List<AssignedArtifact> artifacts, int instances, boolean deploying, boolean test, String spec) {
-        public Assignment(String app, int release, String manifest, List<String> args, Map<String, String> env,
-                          List<AssignedArtifact> artifacts, int instances, boolean deploying, boolean test) {
+    public record Assignment(
+            String app,
+            int release,
+            String manifest,
+            List<String> args,
+            Map<String, String> env,
+            List<AssignedArtifact> artifacts,
+            int instances,
+            boolean deploying,
+            boolean test,
+            String spec) {
+        public Assignment(
+                String app,
+                int release,
+                String manifest,
+                List<String> args,
+                Map<String, String> env,
+                List<AssignedArtifact> artifacts,
+                int instances,
+                boolean deploying,
+                boolean test) {
             this(app, release, manifest, args, env, artifacts, instances, deploying, test, null);
         }
     }
@@ -85,15 +107,47 @@ public final class AgentViews {
      * stay up ({@code standby} false) or as one of the previous release standing by ({@code standby} true); null outside one.
      * {@code residentBytes}: its memory as last measured on its host (0 when not running).
      */
-    public record InstanceReport(String id, String app, int release, String driver, boolean routed, boolean alive, int port, long pid,
-                                 Instant startedAt, int restarts, Instant watchedUntil, boolean standby, long residentBytes) {
-        public InstanceReport(String id, String app, int release, String driver, boolean routed, boolean alive, int port, long pid,
-                              Instant startedAt, int restarts, Instant watchedUntil, boolean standby) {
+    public record InstanceReport(
+            String id,
+            String app,
+            int release,
+            String driver,
+            boolean routed,
+            boolean alive,
+            int port,
+            long pid,
+            Instant startedAt,
+            int restarts,
+            Instant watchedUntil,
+            boolean standby,
+            long residentBytes) {
+        public InstanceReport(
+                String id,
+                String app,
+                int release,
+                String driver,
+                boolean routed,
+                boolean alive,
+                int port,
+                long pid,
+                Instant startedAt,
+                int restarts,
+                Instant watchedUntil,
+                boolean standby) {
             this(id, app, release, driver, routed, alive, port, pid, startedAt, restarts, watchedUntil, standby, 0);
         }
 
-        public InstanceReport(String id, String app, int release, String driver, boolean routed, boolean alive, int port, long pid,
-                              Instant startedAt, int restarts) {
+        public InstanceReport(
+                String id,
+                String app,
+                int release,
+                String driver,
+                boolean routed,
+                boolean alive,
+                int port,
+                long pid,
+                Instant startedAt,
+                int restarts) {
             this(id, app, release, driver, routed, alive, port, pid, startedAt, restarts, null, false);
         }
     }
@@ -103,9 +157,16 @@ public final class AgentViews {
      * {@code rolledBackTo}: sent after a live report when the release failed in its liveness window, with the release
      * the agent moved the traffic back to (0 otherwise); the server then makes that one the live release again.
      */
-    public record DeployReport(String app, int release, boolean live, String reason, Map<String, Long> phases, List<String> lines,
-                               int rolledBackTo) {
-        public DeployReport(String app, int release, boolean live, String reason, Map<String, Long> phases, List<String> lines) {
+    public record DeployReport(
+            String app,
+            int release,
+            boolean live,
+            String reason,
+            Map<String, Long> phases,
+            List<String> lines,
+            int rolledBackTo) {
+        public DeployReport(
+                String app, int release, boolean live, String reason, Map<String, Long> phases, List<String> lines) {
             this(app, release, live, reason, phases, lines, 0);
         }
     }
@@ -116,10 +177,20 @@ public final class AgentViews {
      * ({@code drivers}: name to detail, e.g. whether QEMU uses KVM and why; for {@code mayfly drivers}), and the
      * agent's Mayfly version (null from agents older than it).
      */
-    public record Status(List<InstanceReport> instances, List<DeployReport> deploys, List<ConsoleChunk> console,
-                         List<RequestTotals> requests, List<AppEvent> events, Map<String, String> drivers, String version) {
-        public Status(List<InstanceReport> instances, List<DeployReport> deploys, List<ConsoleChunk> console,
-                      List<RequestTotals> requests, List<AppEvent> events) {
+    public record Status(
+            List<InstanceReport> instances,
+            List<DeployReport> deploys,
+            List<ConsoleChunk> console,
+            List<RequestTotals> requests,
+            List<AppEvent> events,
+            Map<String, String> drivers,
+            String version) {
+        public Status(
+                List<InstanceReport> instances,
+                List<DeployReport> deploys,
+                List<ConsoleChunk> console,
+                List<RequestTotals> requests,
+                List<AppEvent> events) {
             this(instances, deploys, console, requests, events, Map.of(), Version.CURRENT);
         }
     }
@@ -147,17 +218,38 @@ public final class AgentViews {
     public record ConsoleChunk(String app, String instance, long offset, long length, String text) {}
 
     /** A host as {@code mayfly agents} shows it; {@code requests}: what its router served since the agent started. */
-    public record AgentView(String name, String status, List<String> drivers, long capacityMb, long usedMb, String router,
-                            List<String> apps, int instances, Instant lastContact, long requests, String version) {}
+    public record AgentView(
+            String name,
+            String status,
+            List<String> drivers,
+            long capacityMb,
+            long usedMb,
+            String router,
+            List<String> apps,
+            int instances,
+            Instant lastContact,
+            long requests,
+            String version) {}
 
     /**
      * A build a worker claimed: the command and its settings, the files it must leave (uploaded afterwards), and
      * how to restore the checkout from its zip (which keeps no file modes): the executable files and the symlinks.
      */
-    public record BuildJob(String id, String app, String source, String command, boolean network, List<String> hostPaths,
-                           Map<String, String> env, long timeoutMillis, long maxLogBytes, List<String> outputs,
-                           List<String> executables, Map<String, String> symlinks) {}
+    public record BuildJob(
+            String id,
+            String app,
+            String source,
+            String command,
+            boolean network,
+            List<String> hostPaths,
+            Map<String, String> env,
+            long timeoutMillis,
+            long maxLogBytes,
+            List<String> outputs,
+            List<String> executables,
+            Map<String, String> symlinks) {}
 
     /** How a worker's build ended; {@code failure} null means the command succeeded. */
-    public record BuildJobResult(Integer exitCode, String failure, long durationMillis, boolean sandboxed, String provenance) {}
+    public record BuildJobResult(
+            Integer exitCode, String failure, long durationMillis, boolean sandboxed, String provenance) {}
 }

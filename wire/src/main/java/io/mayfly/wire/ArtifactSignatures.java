@@ -41,7 +41,9 @@ public final class ArtifactSignatures {
 
     public static String fingerprint(byte[] publicKeyDer) {
         try {
-            return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(publicKeyDer));
+            return "sha256:"
+                    + HexFormat.of()
+                            .formatHex(MessageDigest.getInstance("SHA-256").digest(publicKeyDer));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }

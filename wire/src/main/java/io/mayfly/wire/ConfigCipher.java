@@ -1,10 +1,6 @@
 package io.mayfly.wire;
 
 import com.fasterxml.jackson.core.type.TypeReference;
-
-import javax.crypto.Cipher;
-import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,6 +12,9 @@ import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Map;
 import java.util.TreeMap;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Encrypts config vars at rest with AES-256-GCM. The key lives in {@code DATA/config.key} (mode 0600), made on
@@ -37,7 +36,9 @@ public final class ConfigCipher {
             Files.move(tmp, keyFile, StandardCopyOption.ATOMIC_MOVE);
         }
         byte[] bytes = Files.readAllBytes(keyFile);
-        if (bytes.length != 32) throw new IOException(keyFile + " is not a 32-byte AES key; restore it from a backup (config vars cannot be read without it)");
+        if (bytes.length != 32)
+            throw new IOException(keyFile
+                    + " is not a 32-byte AES key; restore it from a backup (config vars cannot be read without it)");
         this.key = new SecretKeySpec(bytes, "AES");
     }
 

@@ -16,7 +16,9 @@ public final class Human {
             value /= 1024;
             unit++;
         }
-        return (value < 10 && value != Math.rint(value) ? String.format(Locale.ROOT, "%.1f", value) : String.valueOf(Math.round(value)))
+        return (value < 10 && value != Math.rint(value)
+                        ? String.format(Locale.ROOT, "%.1f", value)
+                        : String.valueOf(Math.round(value)))
                 + " " + units[unit];
     }
 }

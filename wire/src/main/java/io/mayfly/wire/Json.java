@@ -14,7 +14,6 @@ import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
-
 import java.util.stream.Collectors;
 
 /**
@@ -37,20 +36,28 @@ public final class Json {
     public static final int MAX_NAME = 1024;
 
     public static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
-                    .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(MAX_STRING).maxNestingDepth(MAX_DEPTH)
-                            .maxNumberLength(MAX_NUMBER).maxNameLength(MAX_NAME).build())
+                    .streamReadConstraints(StreamReadConstraints.builder()
+                            .maxStringLength(MAX_STRING)
+                            .maxNestingDepth(MAX_DEPTH)
+                            .maxNumberLength(MAX_NUMBER)
+                            .maxNameLength(MAX_NAME)
+                            .build())
                     .build())
             .addModule(new JavaTimeModule())
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
-            .withCoercionConfig(LogicalType.Integer, c -> c.setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail))
-            .withCoercionConfig(LogicalType.Float, c -> c.setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail))
-            .withCoercionConfig(LogicalType.Boolean, c -> c.setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail))
+            .withCoercionConfig(
+                    LogicalType.Integer, c -> c.setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail))
+            .withCoercionConfig(
+                    LogicalType.Float, c -> c.setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail))
+            .withCoercionConfig(
+                    LogicalType.Boolean, c -> c.setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail))
             .build();
 
     /** Request bodies: as {@link #MAPPER}, and a null inside a list or map is refused rather than handed on. */
-    private static final ObjectMapper BODIES = MAPPER.copy().setDefaultSetterInfo(JsonSetter.Value.forContentNulls(Nulls.FAIL));
+    private static final ObjectMapper BODIES =
+            MAPPER.copy().setDefaultSetterInfo(JsonSetter.Value.forContentNulls(Nulls.FAIL));
 
     private Json() {}
 
@@ -58,7 +65,8 @@ public final class Json {
         try {
             return MAPPER.writeValueAsString(value);
         } catch (Exception e) {
-            throw new IllegalStateException("cannot write JSON for " + value.getClass().getSimpleName(), e);
+            throw new IllegalStateException(
+                    "cannot write JSON for " + value.getClass().getSimpleName(), e);
         }
     }
 
@@ -66,7 +74,8 @@ public final class Json {
         try {
             return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(value);
         } catch (Exception e) {
-            throw new IllegalStateException("cannot write JSON for " + value.getClass().getSimpleName(), e);
+            throw new IllegalStateException(
+                    "cannot write JSON for " + value.getClass().getSimpleName(), e);
         }
     }
 
@@ -84,14 +93,17 @@ public final class Json {
     }
 
     private static <T> T read(ObjectMapper mapper, String json, Class<T> type) {
-        if (json == null) throw new IllegalArgumentException("no JSON for " + type.getSimpleName() + ": the body is empty");
+        if (json == null)
+            throw new IllegalArgumentException("no JSON for " + type.getSimpleName() + ": the body is empty");
         T value;
         try {
             value = mapper.readValue(json, type);
         } catch (JacksonException e) {
             throw new IllegalArgumentException(problem(type.getSimpleName(), e), e);
         }
-        if (value == null) throw new IllegalArgumentException("not valid JSON for " + type.getSimpleName() + ": expected an object, got null");
+        if (value == null)
+            throw new IllegalArgumentException(
+                    "not valid JSON for " + type.getSimpleName() + ": expected an object, got null");
         return value;
     }
 
@@ -99,18 +111,25 @@ public final class Json {
     private static String problem(String what, JacksonException e) {
         StringBuilder out = new StringBuilder("not valid JSON for ").append(what);
         if (e.getLocation() != null && e.getLocation().getLineNr() > 0) {
-            out.append(" at line ").append(e.getLocation().getLineNr()).append(", column ").append(e.getLocation().getColumnNr());
+            out.append(" at line ")
+                    .append(e.getLocation().getLineNr())
+                    .append(", column ")
+                    .append(e.getLocation().getColumnNr());
         }
         if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
-            out.append(" (").append(m.getPath().stream()
-                    .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-                    .collect(Collectors.joining("."))).append(")");
+            out.append(" (")
+                    .append(m.getPath().stream()
+                            .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                            .collect(Collectors.joining(".")))
+                    .append(")");
         }
         String message = String.valueOf(e.getOriginalMessage());
         if (message.length() > 300) message = message.substring(0, 300) + "...";
         out.append(": ");
         // Jackson quotes what it read: a newline in it must not become a new line of a terminal or log.
-        message.chars().forEach(c -> out.append(Character.isISOControl(c) ? String.format("\\u%04x", c) : String.valueOf((char) c)));
+        message.chars()
+                .forEach(c ->
+                        out.append(Character.isISOControl(c) ? String.format("\\u%04x", c) : String.valueOf((char) c)));
         return out.toString();
     }
 }

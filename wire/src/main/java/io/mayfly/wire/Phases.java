@@ -7,7 +7,9 @@ import java.util.stream.Collectors;
 /** How long each phase of a push or a deploy took, in the order the phases ran. */
 public final class Phases {
     @FunctionalInterface
-    public interface Step<T, E extends Exception> { T run() throws E; }
+    public interface Step<T, E extends Exception> {
+        T run() throws E;
+    }
 
     private final Map<String, Long> millis = new LinkedHashMap<>();
 
@@ -34,7 +36,9 @@ public final class Phases {
 
     /** "build 2.1 s, store 4 ms, boot 5 ms" */
     public String summary() {
-        return millis.entrySet().stream().map(e -> e.getKey() + " " + human(e.getValue())).collect(Collectors.joining(", "));
+        return millis.entrySet().stream()
+                .map(e -> e.getKey() + " " + human(e.getValue()))
+                .collect(Collectors.joining(", "));
     }
 
     public static String human(long ms) {

@@ -23,6 +23,9 @@ public interface Progress {
 
     /** Sends every line to both. */
     default Progress and(Progress other) {
-        return line -> { say(line); other.say(line); };
+        return line -> {
+            say(line);
+            other.say(line);
+        };
     }
 }

@@ -1,7 +1,6 @@
 package io.mayfly.wire;
 
 import io.mayfly.wire.manifest.Manifest;
-
 import java.util.Optional;
 
 /**

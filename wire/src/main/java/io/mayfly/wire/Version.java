@@ -11,7 +11,8 @@ public final class Version {
     /** e.g. {@code 0.1.0}; {@code unknown} if the classes were not built by Maven. */
     public static final String CURRENT = read();
 
-    private static final java.util.regex.Pattern SHAPE = java.util.regex.Pattern.compile("[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}");
+    private static final java.util.regex.Pattern SHAPE =
+            java.util.regex.Pattern.compile("[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}");
 
     /**
      * A version another process said it runs (an agent's registration or heartbeat), as it may be shown and logged:

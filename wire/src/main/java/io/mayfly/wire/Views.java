@@ -1,7 +1,6 @@
 package io.mayfly.wire;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -17,27 +16,53 @@ public final class Views {
      * One app. {@code liveRelease} is 0 when nothing is live yet; {@code public} says whether anyone may read its
      * registry (builds, artifacts, signatures, consoles, provenance) without a token.
      */
-    public record AppView(String name, String gitUrl, String url, int liveRelease, String liveSha256,
-                          Instant createdAt, Instant lastDeployAt, String lastDeployResult,
-                          @JsonProperty("public") boolean isPublic) {}
+    public record AppView(
+            String name,
+            String gitUrl,
+            String url,
+            int liveRelease,
+            String liveSha256,
+            Instant createdAt,
+            Instant lastDeployAt,
+            String lastDeployResult,
+            @JsonProperty("public") boolean isPublic) {}
 
     /** A new app; {@code public} makes its registry readable without a token from the start. */
-    public record CreateApp(String name, @JsonProperty("public") boolean isPublic) {}
+    public record CreateApp(
+            String name, @JsonProperty("public") boolean isPublic) {}
 
     /** A change to an app: {@code public} turns its public registry on or off. */
     public record ChangeApp(@JsonProperty("public") Boolean isPublic) {}
 
     /** One immutable release vN. {@code phases} maps a phase name (build, store, boot, health, test, switch, drain) to milliseconds. */
-    public record ReleaseView(String app, int version, int build, String artifact, String sha256, long size,
-                              String status, String reason, String description, Instant createdAt,
-                              Map<String, Long> phases) {}
+    public record ReleaseView(
+            String app,
+            int version,
+            int build,
+            String artifact,
+            String sha256,
+            long size,
+            String status,
+            String reason,
+            String description,
+            Instant createdAt,
+            Map<String, Long> phases) {}
 
     public record Rollback(Integer version) {}
 
     /** One build of an app: status is queued, running, succeeded or failed. */
-    public record BuildView(String app, int number, String status, String commit, String source, String command,
-                            Integer exitCode, Instant startedAt, Long durationMs, List<ArtifactView> artifacts,
-                            String reason) {}
+    public record BuildView(
+            String app,
+            int number,
+            String status,
+            String commit,
+            String source,
+            String command,
+            Integer exitCode,
+            Instant startedAt,
+            Long durationMs,
+            List<ArtifactView> artifacts,
+            String reason) {}
 
     public record ArtifactView(String name, String sha256, long size) {}
 
@@ -45,15 +70,42 @@ public final class Views {
      * One running (or stopped) copy of a release; {@code host} names the remote agent running it, or is null for the
      * server's own; {@code residentBytes} its memory as its agent last measured it.
      */
-    public record InstanceView(String id, String app, int release, String driver, String state, int port,
-                               long pid, Instant startedAt, int restarts, String host, long residentBytes) {
-        public InstanceView(String id, String app, int release, String driver, String state, int port, long pid, Instant startedAt,
-                            int restarts) {
+    public record InstanceView(
+            String id,
+            String app,
+            int release,
+            String driver,
+            String state,
+            int port,
+            long pid,
+            Instant startedAt,
+            int restarts,
+            String host,
+            long residentBytes) {
+        public InstanceView(
+                String id,
+                String app,
+                int release,
+                String driver,
+                String state,
+                int port,
+                long pid,
+                Instant startedAt,
+                int restarts) {
             this(id, app, release, driver, state, port, pid, startedAt, restarts, null, 0);
         }
 
-        public InstanceView(String id, String app, int release, String driver, String state, int port, long pid, Instant startedAt,
-                            int restarts, String host) {
+        public InstanceView(
+                String id,
+                String app,
+                int release,
+                String driver,
+                String state,
+                int port,
+                long pid,
+                Instant startedAt,
+                int restarts,
+                String host) {
             this(id, app, release, driver, state, port, pid, startedAt, restarts, host, 0);
         }
     }

@@ -1,12 +1,10 @@
 package io.mayfly.wire;
 
-import io.mayfly.wire.manifest.Manifest;
-
-import org.junit.jupiter.api.Test;
-
-import java.time.Duration;
-
 import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mayfly.wire.manifest.Manifest;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
 
 /** The stored form of a manifest: what releases keep and agents receive, read back without parsing the TOML again. */
 class StoredManifestTest {
@@ -37,15 +35,19 @@ class StoredManifestTest {
         Manifest parsed = Manifest.parse("mayfly.toml", FULL);
         String stored = StoredManifest.write(parsed);
         assertThat(StoredManifest.read(stored)).contains(parsed);
-        assertThat(StoredManifest.read(stored).orElseThrow().run().drainTimeout()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(StoredManifest.read(StoredManifest.write(Manifest.defaults("hello")))).contains(Manifest.defaults("hello"));
+        assertThat(StoredManifest.read(stored).orElseThrow().run().drainTimeout())
+                .isEqualTo(Duration.ofSeconds(5));
+        assertThat(StoredManifest.read(StoredManifest.write(Manifest.defaults("hello"))))
+                .contains(Manifest.defaults("hello"));
     }
 
     @Test
     void anotherVersionsFormNothingAndGarbageReadAsNoneSoTheTextIsParsedAgain() throws Exception {
         String stored = StoredManifest.write(Manifest.parse("mayfly.toml", FULL));
         assertThat(stored).startsWith("{\"v\":" + StoredManifest.VERSION + ",");
-        assertThat(StoredManifest.read(stored.replaceFirst("\"v\":" + StoredManifest.VERSION, "\"v\":" + (StoredManifest.VERSION + 1)))).isEmpty();
+        assertThat(StoredManifest.read(stored.replaceFirst(
+                        "\"v\":" + StoredManifest.VERSION, "\"v\":" + (StoredManifest.VERSION + 1))))
+                .isEmpty();
         assertThat(StoredManifest.read(null)).isEmpty();
         assertThat(StoredManifest.read("{\"v\":1}")).isEmpty();
         assertThat(StoredManifest.read("[build]\ncommand = \"make\"")).isEmpty();

@@ -1,7 +1,6 @@
 package io.mayfly.agent.artifacts;
 
 import io.mayfly.wire.ArtifactSignatures;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -40,7 +39,8 @@ public final class ArtifactCache {
     public Path fetch(String name, String sha256, String signature, byte[] signingKey, String source, Download download)
             throws IOException, InterruptedException {
         if (!ArtifactSignatures.verify(signingKey, sha256, signature)) {
-            throw new IOException("the signature of " + name + " (sha256:" + sha256 + ") does not verify with the server's signing key; not booting it");
+            throw new IOException("the signature of " + name + " (sha256:" + sha256
+                    + ") does not verify with the server's signing key; not booting it");
         }
         Path cached = dir.resolve(sha256);
         if (!Files.exists(cached)) {
@@ -52,13 +52,14 @@ public final class ArtifactCache {
             Path partial = Files.createTempFile(dir, "download-", ".partial");
             try {
                 MessageDigest digest = MessageDigest.getInstance("SHA-256");
-                try (InputStream in = new DigestInputStream(response.body(), digest); OutputStream out = Files.newOutputStream(partial)) {
+                try (InputStream in = new DigestInputStream(response.body(), digest);
+                        OutputStream out = Files.newOutputStream(partial)) {
                     in.transferTo(out);
                 }
                 String actual = HexFormat.of().formatHex(digest.digest());
                 if (!actual.equals(sha256)) {
-                    throw new IOException("the download of " + source + " hashes to sha256:" + actual + ", not the sha256:"
-                            + sha256 + " the server names; not booting it");
+                    throw new IOException("the download of " + source + " hashes to sha256:" + actual
+                            + ", not the sha256:" + sha256 + " the server names; not booting it");
                 }
                 Files.move(partial, cached, StandardCopyOption.ATOMIC_MOVE);
             } catch (NoSuchAlgorithmException e) {

@@ -1,15 +1,11 @@
 package io.mayfly.agent.deploy;
 
-import io.mayfly.wire.Phases;
-
-import io.mayfly.wire.StagedTest;
-
-import io.mayfly.wire.Progress;
-
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.Instance;
 import io.mayfly.agent.StartRequest;
-
+import io.mayfly.wire.Phases;
+import io.mayfly.wire.Progress;
+import io.mayfly.wire.StagedTest;
 import java.time.Duration;
 import java.util.List;
 
@@ -22,19 +18,26 @@ import java.util.List;
 public final class BlueGreenDeploy implements DeployStrategy {
     private final Agent agent;
 
-    public BlueGreenDeploy(Agent agent) { this.agent = agent; }
+    public BlueGreenDeploy(Agent agent) {
+        this.agent = agent;
+    }
 
     @Override
     public DeployOutcome run(StartRequest request, int count, Duration drainTimeout, StagedTest test, Progress progress)
             throws InterruptedException {
         Phases phases = new Phases();
-        progress.say("-----> Release v" + request.release() + ": booting " + count + " " + request.driver() + " instance" + (count == 1 ? "" : "s"));
+        progress.say("-----> Release v" + request.release() + ": booting " + count + " " + request.driver()
+                + " instance" + (count == 1 ? "" : "s"));
         Booted booted = DeployStrategy.boot(agent, request, count, true, phases, progress);
         if (booted instanceof Booted.Failed(String reason)) {
             return new DeployOutcome.Failed(reason, phases.asMap());
         }
         List<Instance> fresh = ((Booted.All) booted).instances();
-        String testFailure = test == StagedTest.NONE ? null : phases.time("test", () -> test.run("http://127.0.0.1:" + fresh.get(0).port()));
+        String testFailure = test == StagedTest.NONE
+                ? null
+                : phases.time(
+                        "test",
+                        () -> test.run("http://127.0.0.1:" + fresh.get(0).port()));
         if (testFailure != null) {
             fresh.forEach(agent::stop);
             return new DeployOutcome.Failed("test failed: " + testFailure, phases.asMap());

@@ -1,10 +1,8 @@
 package io.mayfly.agent.deploy;
 
-import io.mayfly.wire.Progress;
-
 import io.mayfly.agent.Instance;
 import io.mayfly.agent.driver.ConsoleLines;
-
+import io.mayfly.wire.Progress;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -28,19 +26,24 @@ final class ConsoleFollower implements AutoCloseable {
     static ConsoleFollower follow(Instance instance, Progress progress) {
         ConsoleLines.Tail tail = new ConsoleLines.Tail(instance.handle().state().logFile(), instance.consoleFrom());
         long began = System.nanoTime();
-        return new ConsoleFollower(Thread.ofVirtual().name("console-" + instance.id()).start(() -> {
-            Pace pace = new Pace();
-            while (!pace.done()) {
-                try {
-                    Thread.sleep(POLL_MILLIS);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                tail.read().stream().filter(l -> !l.isBlank() && !ConsoleLines.isMayflys(l)).forEach(pace::printed);
-                pace.due(Duration.ofNanos(System.nanoTime() - began))
-                        .ifPresent(line -> progress.say("       console: " + (line.length() > MAX_LINE ? line.substring(0, MAX_LINE) + "..." : line)));
-            }
-        }));
+        return new ConsoleFollower(Thread.ofVirtual()
+                .name("console-" + instance.id())
+                .start(() -> {
+                    Pace pace = new Pace();
+                    while (!pace.done()) {
+                        try {
+                            Thread.sleep(POLL_MILLIS);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        tail.read().stream()
+                                .filter(l -> !l.isBlank() && !ConsoleLines.isMayflys(l))
+                                .forEach(pace::printed);
+                        pace.due(Duration.ofNanos(System.nanoTime() - began))
+                                .ifPresent(line -> progress.say("       console: "
+                                        + (line.length() > MAX_LINE ? line.substring(0, MAX_LINE) + "..." : line)));
+                    }
+                }));
     }
 
     /** Stops following; returns once nothing more is said. */
@@ -78,6 +81,8 @@ final class ConsoleFollower implements AutoCloseable {
             return Optional.of(line);
         }
 
-        boolean done() { return said >= MAX_LINES; }
+        boolean done() {
+            return said >= MAX_LINES;
+        }
     }
 }

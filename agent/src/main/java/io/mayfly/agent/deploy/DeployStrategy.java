@@ -1,17 +1,13 @@
 package io.mayfly.agent.deploy;
 
-import io.mayfly.wire.Phases;
-
-import io.mayfly.wire.StagedTest;
-
-import io.mayfly.wire.Progress;
-
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.Instance;
 import io.mayfly.agent.StartRequest;
 import io.mayfly.agent.driver.DriverException;
 import io.mayfly.agent.health.HealthCheck;
-
+import io.mayfly.wire.Phases;
+import io.mayfly.wire.Progress;
+import io.mayfly.wire.StagedTest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +16,8 @@ import java.util.List;
 public sealed interface DeployStrategy permits BlueGreenDeploy, RollingDeploy, ImmediateDeploy {
 
     /** Starts {@code count} instances of the request's release and moves the app's traffic to them. */
-    DeployOutcome run(StartRequest request, int count, Duration drainTimeout, StagedTest test, Progress progress) throws InterruptedException;
+    DeployOutcome run(StartRequest request, int count, Duration drainTimeout, StagedTest test, Progress progress)
+            throws InterruptedException;
 
     static DeployStrategy named(String name, Agent agent) {
         return switch (name) {
@@ -41,7 +38,8 @@ public sealed interface DeployStrategy permits BlueGreenDeploy, RollingDeploy, I
      * {@code ps:scale} of the running release: boots the missing instances (health-gated) and routes to them beside
      * the others, or drains and stops the extra ones. Returns why it could not, or empty; on failure nothing changed.
      */
-    static java.util.Optional<String> rescale(Agent agent, StartRequest request, int instances, Duration drainTimeout, Progress progress)
+    static java.util.Optional<String> rescale(
+            Agent agent, StartRequest request, int instances, Duration drainTimeout, Progress progress)
             throws InterruptedException {
         String app = request.app();
         List<Instance> current = agent.routed(app);
@@ -67,7 +65,8 @@ public sealed interface DeployStrategy permits BlueGreenDeploy, RollingDeploy, I
      * Boots {@code count} instances one after another, each health-checked when {@code healthGate} is set; a guest
      * slow to pass its check has what it prints shown meanwhile ({@link ConsoleFollower}).
      */
-    static Booted boot(Agent agent, StartRequest request, int count, boolean healthGate, Phases phases, Progress progress)
+    static Booted boot(
+            Agent agent, StartRequest request, int count, boolean healthGate, Phases phases, Progress progress)
             throws InterruptedException {
         List<Instance> booted = new ArrayList<>();
         for (int n = 1; n <= count; n++) {
@@ -90,8 +89,9 @@ public sealed interface DeployStrategy permits BlueGreenDeploy, RollingDeploy, I
                 booted.forEach(agent::stop);
                 return new Booted.Failed("health check failed" + which + ": " + sick.reason());
             }
-            progress.say("       healthy in " + Phases.human(((HealthCheck.Healthy) health).took().toMillis()) + which
-                    + " (" + fresh.id() + " on port " + fresh.port() + ")");
+            progress.say("       healthy in "
+                    + Phases.human(((HealthCheck.Healthy) health).took().toMillis()) + which + " (" + fresh.id()
+                    + " on port " + fresh.port() + ")");
         }
         return new Booted.All(booted);
     }
@@ -100,14 +100,21 @@ public sealed interface DeployStrategy permits BlueGreenDeploy, RollingDeploy, I
      * After the switch to {@code fresh}: with a liveness window ({@code [health] liveness}), the {@code old} instances
      * stand by through it; without one, they finish their requests and are stopped now.
      */
-    static DeployOutcome afterSwitch(Agent agent, StartRequest request, List<Instance> old, List<Instance> fresh, Duration drainTimeout,
-                                     Phases phases, Progress progress) {
+    static DeployOutcome afterSwitch(
+            Agent agent,
+            StartRequest request,
+            List<Instance> old,
+            List<Instance> fresh,
+            Duration drainTimeout,
+            Phases phases,
+            Progress progress) {
         Duration window = request.health().liveness();
         if (!window.isZero() && !old.isEmpty()) {
             int previous = old.getFirst().release();
-            io.mayfly.agent.Standby standby = agent.standBy(request.app(), request.release(), previous, old, fresh, window);
-            progress.say("       v" + previous + " stands by for " + Phases.human(window.toMillis()) + ": if v" + request.release()
-                    + " fails meanwhile, traffic goes back to it");
+            io.mayfly.agent.Standby standby =
+                    agent.standBy(request.app(), request.release(), previous, old, fresh, window);
+            progress.say("       v" + previous + " stands by for " + Phases.human(window.toMillis()) + ": if v"
+                    + request.release() + " fails meanwhile, traffic goes back to it");
             return new DeployOutcome.Live(phases.asMap(), standby);
         }
         phases.time("drain", () -> {

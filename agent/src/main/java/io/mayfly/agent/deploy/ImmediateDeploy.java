@@ -1,15 +1,11 @@
 package io.mayfly.agent.deploy;
 
-import io.mayfly.wire.Phases;
-
-import io.mayfly.wire.StagedTest;
-
-import io.mayfly.wire.Progress;
-
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.Instance;
 import io.mayfly.agent.StartRequest;
-
+import io.mayfly.wire.Phases;
+import io.mayfly.wire.Progress;
+import io.mayfly.wire.StagedTest;
 import java.time.Duration;
 import java.util.List;
 
@@ -20,7 +16,9 @@ import java.util.List;
 public final class ImmediateDeploy implements DeployStrategy {
     private final Agent agent;
 
-    public ImmediateDeploy(Agent agent) { this.agent = agent; }
+    public ImmediateDeploy(Agent agent) {
+        this.agent = agent;
+    }
 
     @Override
     public DeployOutcome run(StartRequest request, int count, Duration drainTimeout, StagedTest test, Progress progress)
@@ -48,6 +46,8 @@ public final class ImmediateDeploy implements DeployStrategy {
         // Nothing stands by, but the window is still watched: a failure in it has the previous release booted again.
         Duration window = request.health().liveness();
         if (window.isZero() || old.isEmpty()) return new DeployOutcome.Live(phases.asMap());
-        return new DeployOutcome.Live(phases.asMap(), agent.standBy(request.app(), request.release(), old.getFirst().release(), List.of(), fresh, window));
+        return new DeployOutcome.Live(
+                phases.asMap(),
+                agent.standBy(request.app(), request.release(), old.getFirst().release(), List.of(), fresh, window));
     }
 }

@@ -1,16 +1,12 @@
 package io.mayfly.agent.deploy;
 
-import io.mayfly.wire.Phases;
-
-import io.mayfly.wire.StagedTest;
-
-import io.mayfly.wire.Progress;
-
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.Instance;
 import io.mayfly.agent.StartRequest;
 import io.mayfly.agent.reconcile.Rollout;
-
+import io.mayfly.wire.Phases;
+import io.mayfly.wire.Progress;
+import io.mayfly.wire.StagedTest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +19,9 @@ import java.util.List;
 public final class RollingDeploy implements DeployStrategy {
     private final Agent agent;
 
-    public RollingDeploy(Agent agent) { this.agent = agent; }
+    public RollingDeploy(Agent agent) {
+        this.agent = agent;
+    }
 
     @Override
     public DeployOutcome run(StartRequest request, int count, Duration drainTimeout, StagedTest test, Progress progress)
@@ -32,11 +30,13 @@ public final class RollingDeploy implements DeployStrategy {
         String app = request.app();
         List<Instance> old = agent.routed(app);
         List<Instance> fresh = new ArrayList<>();
-        progress.say("-----> Release v" + request.release() + ": rolling " + count + " " + request.driver() + " instance"
-                + (count == 1 ? "" : "s") + " over " + old.size() + ", one at a time");
+        progress.say("-----> Release v" + request.release() + ": rolling " + count + " " + request.driver()
+                + " instance" + (count == 1 ? "" : "s") + " over " + old.size() + ", one at a time");
         for (int step = 0; step < count; step++) {
             Booted booted = DeployStrategy.boot(agent, request, 1, true, phases, progress);
-            String failure = booted instanceof Booted.Failed(String reason) ? "step " + (step + 1) + " of " + count + ": " + reason : null;
+            String failure = booted instanceof Booted.Failed(String reason)
+                    ? "step " + (step + 1) + " of " + count + ": " + reason
+                    : null;
             Instance next = booted instanceof Booted.All(List<Instance> one) ? one.get(0) : null;
             if (failure == null && step == 0 && test != StagedTest.NONE) {
                 String testFailure = phases.time("test", () -> test.run("http://127.0.0.1:" + next.port()));
@@ -48,7 +48,8 @@ public final class RollingDeploy implements DeployStrategy {
             if (failure != null) {
                 agent.switchTo(app, old);
                 fresh.forEach(agent::stop);
-                return new DeployOutcome.Failed(failure + "; restored the " + old.size() + " previous instance(s)", phases.asMap());
+                return new DeployOutcome.Failed(
+                        failure + "; restored the " + old.size() + " previous instance(s)", phases.asMap());
             }
             fresh.add(next);
             List<Instance> routed = Rollout.routedAfter(step, fresh, old);
@@ -57,8 +58,10 @@ public final class RollingDeploy implements DeployStrategy {
             } catch (Agent.NotRunning e) {
                 agent.switchTo(app, old);
                 fresh.forEach(agent::stop);
-                return new DeployOutcome.Failed("step " + (step + 1) + " of " + count + ": " + e.getMessage() + "; restored the "
-                        + old.size() + " previous instance(s)", phases.asMap());
+                return new DeployOutcome.Failed(
+                        "step " + (step + 1) + " of " + count + ": " + e.getMessage() + "; restored the " + old.size()
+                                + " previous instance(s)",
+                        phases.asMap());
             }
             Instance replaced = Rollout.replacedAt(step, old);
             progress.say("       step " + (step + 1) + " of " + count + ": routed to " + next.id()

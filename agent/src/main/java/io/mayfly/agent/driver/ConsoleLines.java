@@ -38,7 +38,8 @@ public final class ConsoleLines {
                 List<String> guest = new ArrayList<>();
                 for (int i = start > from ? 1 : 0; i < lines.length; i++) { // a line cut by the start is not quoted
                     String line = lines[i].replace("\r", "");
-                    if (!line.isBlank() && !isMayflys(line)) guest.add(line.length() > 300 ? line.substring(0, 300) + "..." : line);
+                    if (!line.isBlank() && !isMayflys(line))
+                        guest.add(line.length() > 300 ? line.substring(0, 300) + "..." : line);
                     // A Linux guest's panic says why in one line; the register dump after it says nothing to the user.
                     if (line.contains("Kernel panic - not syncing")) break;
                 }
@@ -53,6 +54,7 @@ public final class ConsoleLines {
     public static final class Tail {
         /** The most read at once; a guest that prints more between two reads has the rest read next time. */
         private static final int MAX_READ = 1 << 20;
+
         private final Path log;
         private long offset;
         private final StringBuilder partial = new StringBuilder();

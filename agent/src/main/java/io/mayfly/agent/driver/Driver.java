@@ -42,7 +42,12 @@ public interface Driver {
     default void reprobe() throws java.io.IOException {}
 
     record Availability(boolean available, String detail) {
-        public static Availability yes(String detail) { return new Availability(true, detail); }
-        public static Availability no(String why) { return new Availability(false, why); }
+        public static Availability yes(String detail) {
+            return new Availability(true, detail);
+        }
+
+        public static Availability no(String why) {
+            return new Availability(false, why);
+        }
     }
 }

@@ -37,11 +37,17 @@ public interface Guest {
     /** A guest Mayfly reaches on no port (a Xen domain on its bridge): HTTP and TCP checks fail at once saying {@code why}. */
     static Guest consoleOnly(String why) {
         return new Guest() {
-            public InetSocketAddress http() { throw new IllegalStateException(why); }
+            public InetSocketAddress http() {
+                throw new IllegalStateException(why);
+            }
 
-            public String acceptsTcp(Duration timeout) { return why; }
+            public String acceptsTcp(Duration timeout) {
+                return why;
+            }
 
-            public Optional<String> unreachable() { return Optional.of(why); }
+            public Optional<String> unreachable() {
+                return Optional.of(why);
+            }
         };
     }
 
@@ -49,9 +55,13 @@ public interface Guest {
     static Guest onLoopback(int port) {
         InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
         return new Guest() {
-            public InetSocketAddress http() { return address; }
+            public InetSocketAddress http() {
+                return address;
+            }
 
-            public String acceptsTcp(Duration timeout) { return connect(address, timeout); }
+            public String acceptsTcp(Duration timeout) {
+                return connect(address, timeout);
+            }
         };
     }
 
@@ -59,9 +69,13 @@ public interface Guest {
     static Guest at(InetSocketAddress guest, int port) {
         InetSocketAddress forwarded = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
         return new Guest() {
-            public InetSocketAddress http() { return forwarded; }
+            public InetSocketAddress http() {
+                return forwarded;
+            }
 
-            public String acceptsTcp(Duration timeout) { return connect(guest, timeout); }
+            public String acceptsTcp(Duration timeout) {
+                return connect(guest, timeout);
+            }
         };
     }
 
@@ -72,13 +86,17 @@ public interface Guest {
     static Guest inNamespace(int port, long namespacePid) {
         InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
         return new Guest() {
-            public InetSocketAddress http() { return address; }
+            public InetSocketAddress http() {
+                return address;
+            }
 
             public String acceptsTcp(Duration timeout) {
                 String forward = connect(address, timeout);
                 if (forward != null) return forward;
-                return listening(namespacePid, port) ? null
-                        : "TCP connect to 127.0.0.1:" + port + ": nothing listens on port " + port + " inside the instance";
+                return listening(namespacePid, port)
+                        ? null
+                        : "TCP connect to 127.0.0.1:" + port + ": nothing listens on port " + port
+                                + " inside the instance";
             }
         };
     }

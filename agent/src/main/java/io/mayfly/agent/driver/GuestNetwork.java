@@ -50,7 +50,8 @@ public final class GuestNetwork {
             // Recorded before the tap exists, so that an agent that dies in between still knows to remove it.
             InstanceStateFile.writeJson(file, state);
         } catch (IOException e) {
-            throw new DriverException("cannot record the network of " + spec.id() + " in " + file + ": " + e.getMessage(), e);
+            throw new DriverException(
+                    "cannot record the network of " + spec.id() + " in " + file + ": " + e.getMessage(), e);
         }
         // The port first: holding it is what makes the tap named after it this instance's, even against a start
         // that was handed the same port a moment ago.
@@ -59,8 +60,11 @@ public final class GuestNetwork {
             forwarder = PortForwarder.start(loopback(spec.port()), guest(state));
         } catch (IOException e) {
             deleteQuietly(file);
-            throw new DriverException("cannot listen on 127.0.0.1:" + spec.port() + ", the port picked for " + spec.id()
-                    + ", to forward it to the guest: " + e.getMessage() + " (another process took it in the meantime?); start it again", e);
+            throw new DriverException(
+                    "cannot listen on 127.0.0.1:" + spec.port() + ", the port picked for " + spec.id()
+                            + ", to forward it to the guest: " + e.getMessage()
+                            + " (another process took it in the meantime?); start it again",
+                    e);
         }
         try {
             taps.create(tap);
@@ -70,8 +74,9 @@ public final class GuestNetwork {
             throw new DriverException("cannot give " + spec.id() + " its network: " + e.getMessage(), e);
         }
         GuestNetwork network = new GuestNetwork(taps, state, spec.stateDir(), spec.logFile(), forwarder);
-        network.note(spec.id() + " is on tap " + tap.name() + ": host " + tap.hostCidr() + ", guest " + tap.guestAddress()
-                + "; 127.0.0.1:" + spec.port() + " is forwarded to " + tap.guestAddress() + ":" + spec.guestPort());
+        network.note(spec.id() + " is on tap " + tap.name() + ": host " + tap.hostCidr() + ", guest "
+                + tap.guestAddress() + "; 127.0.0.1:" + spec.port() + " is forwarded to " + tap.guestAddress() + ":"
+                + spec.guestPort());
         return network;
     }
 
@@ -86,8 +91,10 @@ public final class GuestNetwork {
             try {
                 forwarder = PortForwarder.start(loopback(state.port()), guest(state));
             } catch (IOException e) {
-                VmHost.note(logFile, "cannot forward 127.0.0.1:" + state.port() + " to the guest again after the agent restarted ("
-                        + e.getMessage() + "); the instance cannot be reached until it is restarted");
+                VmHost.note(
+                        logFile,
+                        "cannot forward 127.0.0.1:" + state.port() + " to the guest again after the agent restarted ("
+                                + e.getMessage() + "); the instance cannot be reached until it is restarted");
             }
             return new GuestNetwork(taps, state, stateDir, logFile, forwarder);
         });
@@ -104,24 +111,32 @@ public final class GuestNetwork {
         try {
             return Optional.of(InstanceStateFile.readJson(file, State.class));
         } catch (IOException e) {
-            VmHost.note(logFile, "cannot read " + file + " (" + e.getMessage() + "); its tap device, if any, must be removed by hand (ip link)");
+            VmHost.note(
+                    logFile,
+                    "cannot read " + file + " (" + e.getMessage()
+                            + "); its tap device, if any, must be removed by hand (ip link)");
             return Optional.empty();
         }
     }
 
-    public Tap tap() { return state.tap(); }
+    public Tap tap() {
+        return state.tap();
+    }
 
     /** The guest's own address and port on its tap. */
     public InetSocketAddress guestAddress() {
         try {
             return guest(state);
         } catch (IOException e) {
-            throw new IllegalStateException("the recorded guest address " + state.tap().guestAddress() + " is not an address", e);
+            throw new IllegalStateException(
+                    "the recorded guest address " + state.tap().guestAddress() + " is not an address", e);
         }
     }
 
     /** Whether 127.0.0.1:port is being forwarded to the guest. */
-    public synchronized boolean forwarding() { return forwarder != null && !closed; }
+    public synchronized boolean forwarding() {
+        return forwarder != null && !closed;
+    }
 
     /**
      * The agent is going away and the guest stays: stops forwarding (the forwarder lives in the agent's process),

@@ -21,11 +21,15 @@ public final class HostCommand {
 
     /** How a command ended: its exit code ({@link #TIMED_OUT} if it was killed) and what it printed. */
     public record Result(int exit, String stdout, String stderr) {
-        public boolean ok() { return exit == 0; }
+        public boolean ok() {
+            return exit == 0;
+        }
 
         /** Everything it printed, trimmed, stderr after stdout: for a message that says why it failed. */
         public String output() {
-            return Stream.of(stdout.trim(), stderr.trim()).filter(s -> !s.isEmpty()).collect(Collectors.joining("\n"));
+            return Stream.of(stdout.trim(), stderr.trim())
+                    .filter(s -> !s.isEmpty())
+                    .collect(Collectors.joining("\n"));
         }
     }
 
@@ -36,8 +40,11 @@ public final class HostCommand {
         Path out = Files.createTempFile("mayfly-cmd-", ".out");
         Path err = Files.createTempFile("mayfly-cmd-", ".err");
         try {
-            Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            Process p = new ProcessBuilder(command)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(out.toFile())
+                    .redirectError(err.toFile())
+                    .start();
             try {
                 if (!p.waitFor(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS)) {
                     p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);

@@ -23,11 +23,51 @@ import java.util.Map;
  * @param vcpus     virtual CPUs (VM drivers)
  * @param network   whether the instance may connect out ({@code [run] network}); it is reached on its port either way
  */
-public record InstanceSpec(String id, String app, int release, Path artifact, Path initrd, List<String> args,
-                           Map<String, String> env, long memoryBytes, int port, int guestPort,
-                           Path logFile, Path stateDir, Duration stopGrace, int vcpus, boolean network) {
-    public InstanceSpec(String id, String app, int release, Path artifact, Path initrd, List<String> args, Map<String, String> env,
-                        long memoryBytes, int port, int guestPort, Path logFile, Path stateDir, Duration stopGrace) {
-        this(id, app, release, artifact, initrd, args, env, memoryBytes, port, guestPort, logFile, stateDir, stopGrace, 1, true);
+public record InstanceSpec(
+        String id,
+        String app,
+        int release,
+        Path artifact,
+        Path initrd,
+        List<String> args,
+        Map<String, String> env,
+        long memoryBytes,
+        int port,
+        int guestPort,
+        Path logFile,
+        Path stateDir,
+        Duration stopGrace,
+        int vcpus,
+        boolean network) {
+    public InstanceSpec(
+            String id,
+            String app,
+            int release,
+            Path artifact,
+            Path initrd,
+            List<String> args,
+            Map<String, String> env,
+            long memoryBytes,
+            int port,
+            int guestPort,
+            Path logFile,
+            Path stateDir,
+            Duration stopGrace) {
+        this(
+                id,
+                app,
+                release,
+                artifact,
+                initrd,
+                args,
+                env,
+                memoryBytes,
+                port,
+                guestPort,
+                logFile,
+                stateDir,
+                stopGrace,
+                1,
+                true);
     }
 }

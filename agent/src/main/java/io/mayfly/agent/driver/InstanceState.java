@@ -10,5 +10,14 @@ import java.time.Instant;
  * @param pid         the instance's main process
  * @param startTicks  the process start time from /proc/PID/stat field 22, so a reused pid is not mistaken for ours
  */
-public record InstanceState(String id, String app, int release, String driver, long pid, long startTicks,
-                            int port, Path logFile, Path stateDir, Instant startedAt) {}
+public record InstanceState(
+        String id,
+        String app,
+        int release,
+        String driver,
+        long pid,
+        long startTicks,
+        int port,
+        Path logFile,
+        Path stateDir,
+        Instant startedAt) {}

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import io.mayfly.wire.Json;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -25,7 +24,8 @@ public final class InstanceStateFile {
      * {@link Json#MAPPER} writes a Path as a file URI ({@code file:///a%20b}); a person reading the file wants the
      * path itself. Reading accepts both.
      */
-    private static final ObjectMapper MAPPER = Json.MAPPER.copy()
+    private static final ObjectMapper MAPPER = Json.MAPPER
+            .copy()
             .registerModule(new SimpleModule("plain-paths").addSerializer(Path.class, ToStringSerializer.instance));
 
     private InstanceStateFile() {}
@@ -45,8 +45,8 @@ public final class InstanceStateFile {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = dir.resolve(file.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(
+                tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
             ByteBuffer buffer = ByteBuffer.wrap(json);
             while (buffer.hasRemaining()) {
                 ch.write(buffer);
@@ -68,7 +68,8 @@ public final class InstanceStateFile {
         try {
             return MAPPER.readValue(file.toFile(), type);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw new IOException(file + " is not valid JSON for " + type.getSimpleName() + ": " + e.getOriginalMessage(), e);
+            throw new IOException(
+                    file + " is not valid JSON for " + type.getSimpleName() + ": " + e.getOriginalMessage(), e);
         }
     }
 

@@ -38,7 +38,8 @@ public final class PortForwarder implements AutoCloseable {
         this.server = server;
         this.destination = destination;
         this.slots = new Semaphore(maxConnections);
-        this.acceptor = Thread.ofVirtual().name("forward-" + server.getLocalPort()).unstarted(this::acceptLoop);
+        this.acceptor =
+                Thread.ofVirtual().name("forward-" + server.getLocalPort()).unstarted(this::acceptLoop);
     }
 
     /** Listens on {@code listen} and forwards every connection to {@code destination}. Throws if it cannot listen. */
@@ -46,10 +47,12 @@ public final class PortForwarder implements AutoCloseable {
         return start(listen, destination, MAX_CONNECTIONS);
     }
 
-    static PortForwarder start(InetSocketAddress listen, InetSocketAddress destination, int maxConnections) throws IOException {
+    static PortForwarder start(InetSocketAddress listen, InetSocketAddress destination, int maxConnections)
+            throws IOException {
         ServerSocket server = new ServerSocket();
         try {
-            // SO_REUSEADDR: an agent that restarts must be able to listen again while its old connections sit in TIME_WAIT.
+            // SO_REUSEADDR: an agent that restarts must be able to listen again while its old connections sit in
+            // TIME_WAIT.
             server.setReuseAddress(true);
             server.bind(listen, 128);
         } catch (IOException e) {
@@ -66,7 +69,9 @@ public final class PortForwarder implements AutoCloseable {
         return (InetSocketAddress) server.getLocalSocketAddress();
     }
 
-    public InetSocketAddress destination() { return destination; }
+    public InetSocketAddress destination() {
+        return destination;
+    }
 
     private void acceptLoop() {
         while (!closed) {
@@ -83,13 +88,15 @@ public final class PortForwarder implements AutoCloseable {
                 if (closed) return;
                 continue; // e.g. the client reset the connection before it was accepted
             }
-            Thread.ofVirtual().name("forward-" + server.getLocalPort() + "-" + client.getPort()).start(() -> {
-                try {
-                    forward(client);
-                } finally {
-                    slots.release();
-                }
-            });
+            Thread.ofVirtual()
+                    .name("forward-" + server.getLocalPort() + "-" + client.getPort())
+                    .start(() -> {
+                        try {
+                            forward(client);
+                        } finally {
+                            slots.release();
+                        }
+                    });
         }
     }
 

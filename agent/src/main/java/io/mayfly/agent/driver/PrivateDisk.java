@@ -20,8 +20,10 @@ public final class PrivateDisk {
             Files.createDirectories(copy.getParent());
             Files.copy(image, copy, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
-            throw new DriverException("cannot copy " + image + " to " + copy + " as the block device '" + device + "' of " + spec.id()
-                    + ": " + e.getMessage(), e);
+            throw new DriverException(
+                    "cannot copy " + image + " to " + copy + " as the block device '" + device + "' of " + spec.id()
+                            + ": " + e.getMessage(),
+                    e);
         }
         return copy;
     }
@@ -33,7 +35,8 @@ public final class PrivateDisk {
     public static void discard(Path stateDir, Path logFile) {
         if (stateDir == null || !Files.isDirectory(stateDir)) return;
         try (var files = Files.list(stateDir)) {
-            for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".img")).toList()) Files.deleteIfExists(f);
+            for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".img"))
+                    .toList()) Files.deleteIfExists(f);
         } catch (IOException e) {
             VmHost.note(logFile, "could not remove the private disk copies in " + stateDir + ": " + e.getMessage());
         }

@@ -35,7 +35,9 @@ public record ProcessStat(long pid, char state, long startTicks) {
 
     /** Whether {@code pid} is still the running process that started at {@code startTicks}. */
     public static boolean running(long pid, long startTicks) {
-        return read(pid).filter(s -> !s.exited() && s.startTicks() == startTicks).isPresent();
+        return read(pid)
+                .filter(s -> !s.exited() && s.startTicks() == startTicks)
+                .isPresent();
     }
 
     /**
@@ -43,15 +45,21 @@ public record ProcessStat(long pid, char state, long startTicks) {
      * page size): a sandboxed instance is bwrap plus the app under it, a VM is one QEMU process. 0 when gone.
      */
     public static long residentBytes(long pid) {
-        return ProcessHandle.of(pid).map(p -> java.util.stream.Stream.concat(java.util.stream.Stream.of(p), p.descendants())
-                .mapToLong(h -> residentPages(h.pid())).sum() * PAGE).orElse(0L);
+        return ProcessHandle.of(pid)
+                .map(p -> java.util.stream.Stream.concat(java.util.stream.Stream.of(p), p.descendants())
+                                .mapToLong(h -> residentPages(h.pid()))
+                                .sum()
+                        * PAGE)
+                .orElse(0L);
     }
 
     private static final long PAGE = 4096;
 
     private static long residentPages(long pid) {
         try {
-            String[] fields = Files.readString(Path.of("/proc", Long.toString(pid), "statm")).trim().split(" ");
+            String[] fields = Files.readString(Path.of("/proc", Long.toString(pid), "statm"))
+                    .trim()
+                    .split(" ");
             return Long.parseLong(fields[1]);
         } catch (IOException | RuntimeException e) {
             return 0;

@@ -18,6 +18,7 @@ public record Tap(String name, String hostAddress, String guestAddress) {
      * would have to share subnets between ports. Private (RFC 1918), and unlikely to be a host's own network.
      */
     static final int RANGE = (10 << 24) | (212 << 16);
+
     static final String RANGE_CIDR = "10.212.0.0/14";
 
     /** The tap and /30 of the instance that was assigned loopback port {@code port}. */
@@ -38,6 +39,7 @@ public record Tap(String name, String hostAddress, String guestAddress) {
     }
 
     private static String dotted(int address) {
-        return (address >>> 24) + "." + ((address >>> 16) & 0xff) + "." + ((address >>> 8) & 0xff) + "." + (address & 0xff);
+        return (address >>> 24) + "." + ((address >>> 16) & 0xff) + "." + ((address >>> 8) & 0xff) + "."
+                + (address & 0xff);
     }
 }

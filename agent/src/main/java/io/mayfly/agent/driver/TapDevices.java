@@ -17,6 +17,7 @@ import java.util.Optional;
 public final class TapDevices {
     /** Bit 12 of the capability sets in /proc/PID/status. */
     private static final int CAP_NET_ADMIN = 12;
+
     private static final Duration IP_TIMEOUT = Duration.ofSeconds(10);
 
     private final Path ip;
@@ -36,12 +37,14 @@ public final class TapDevices {
     /** Why the agent cannot create tap devices here, with what to do about it, or empty. */
     public Optional<String> problem() {
         if (ip == null) {
-            return Optional.of("ip not found on PATH or in /usr/sbin or /sbin; it creates the guests' tap devices: apt-get install iproute2");
+            return Optional.of(
+                    "ip not found on PATH or in /usr/sbin or /sbin; it creates the guests' tap devices: apt-get install iproute2");
         }
         Path tun = hostRoot.resolve("dev/net/tun");
         if (!Files.exists(tun)) {
-            return Optional.of(tun + " does not exist, so no tap device can be created: load the tun driver (modprobe tun)"
-                    + "; in a container, pass the device in (docker run --device /dev/net/tun)");
+            return Optional.of(
+                    tun + " does not exist, so no tap device can be created: load the tun driver (modprobe tun)"
+                            + "; in a container, pass the device in (docker run --device /dev/net/tun)");
         }
         return netAdminProblem();
     }
@@ -59,7 +62,7 @@ public final class TapDevices {
                     case "Uid:" -> uid = field[2];
                     case "CapEff:" -> effective = Long.parseUnsignedLong(field[1], 16);
                     case "CapAmb:" -> ambient = Long.parseUnsignedLong(field[1], 16);
-                    default -> { }
+                    default -> {}
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -69,12 +72,15 @@ public final class TapDevices {
         boolean root = "0".equals(uid);
         if ((effective & (1L << CAP_NET_ADMIN)) == 0) {
             return Optional.of("the agent lacks CAP_NET_ADMIN, which creating tap devices takes: run it as root"
-                    + (root ? " with that capability (a container needs --cap-add NET_ADMIN)" : ", or give it the capability as an"
-                    + " ambient one (systemd: AmbientCapabilities=CAP_NET_ADMIN)"));
+                    + (root
+                            ? " with that capability (a container needs --cap-add NET_ADMIN)"
+                            : ", or give it the capability as an"
+                                    + " ambient one (systemd: AmbientCapabilities=CAP_NET_ADMIN)"));
         }
         if (!root && (ambient & (1L << CAP_NET_ADMIN)) == 0) {
-            return Optional.of("the agent has CAP_NET_ADMIN, but not as an ambient capability, so the ip command it runs to "
-                    + "create tap devices would not: grant it as ambient (systemd: AmbientCapabilities=CAP_NET_ADMIN) or run the agent as root");
+            return Optional.of(
+                    "the agent has CAP_NET_ADMIN, but not as an ambient capability, so the ip command it runs to "
+                            + "create tap devices would not: grant it as ambient (systemd: AmbientCapabilities=CAP_NET_ADMIN) or run the agent as root");
         }
         return Optional.empty();
     }
@@ -95,7 +101,14 @@ public final class TapDevices {
         }
         ip(tap, "create the tap device " + tap.name(), "tuntap", "add", "dev", tap.name(), "mode", "tap");
         try {
-            ip(tap, "give the tap device " + tap.name() + " the host's address", "addr", "add", tap.hostCidr(), "dev", tap.name());
+            ip(
+                    tap,
+                    "give the tap device " + tap.name() + " the host's address",
+                    "addr",
+                    "add",
+                    tap.hostCidr(),
+                    "dev",
+                    tap.name());
             ip(tap, "bring the tap device " + tap.name() + " up", "link", "set", "dev", tap.name(), "up");
         } catch (DriverException e) {
             try {
@@ -110,11 +123,13 @@ public final class TapDevices {
     /** Removes {@code tap} if it exists. Fails while a process (a guest still running) holds it. */
     public void remove(Tap tap) throws DriverException {
         // Checked first: ip tuntap del of a missing name would create the tap only to delete it again.
-        if (exists(tap.name())) ip(tap, "remove the tap device " + tap.name(), "tuntap", "del", "dev", tap.name(), "mode", "tap");
+        if (exists(tap.name()))
+            ip(tap, "remove the tap device " + tap.name(), "tuntap", "del", "dev", tap.name(), "mode", "tap");
     }
 
     private void ip(Tap tap, String purpose, String... args) throws DriverException {
-        if (ip == null) throw new DriverException("cannot " + purpose + ": " + problem().orElse("ip is not installed"));
+        if (ip == null)
+            throw new DriverException("cannot " + purpose + ": " + problem().orElse("ip is not installed"));
         List<String> command = new ArrayList<>(List.of(ip.toString()));
         command.addAll(List.of(args));
         HostCommand.Result result;
@@ -124,8 +139,8 @@ public final class TapDevices {
             throw new DriverException("cannot " + purpose + ": cannot run " + ip + ": " + e.getMessage(), e);
         }
         if (!result.ok()) {
-            throw new DriverException("cannot " + purpose + ": ip " + String.join(" ", args) + " failed (exit " + result.exit()
-                    + "): " + result.output() + remedy(result.output(), tap));
+            throw new DriverException("cannot " + purpose + ": ip " + String.join(" ", args) + " failed (exit "
+                    + result.exit() + "): " + result.output() + remedy(result.output(), tap));
         }
     }
 
@@ -135,8 +150,9 @@ public final class TapDevices {
             return "; the agent needs CAP_NET_ADMIN to manage tap devices: run it as root";
         }
         if (output.contains("Device or resource busy")) {
-            return "; a process still holds " + tap.name() + " (a guest that is still running?): find it with grep -ls 'iff:."
-                    + tap.name() + "$' /proc/[0-9]*/fdinfo/*";
+            return "; a process still holds " + tap.name()
+                    + " (a guest that is still running?): find it with grep -ls 'iff:." + tap.name()
+                    + "$' /proc/[0-9]*/fdinfo/*";
         }
         return "";
     }

@@ -20,15 +20,20 @@ public final class VmHost {
     /** The first executable {@code name} on the agent's PATH, then in {@code usualDirs} (sbin dirs are often not on PATH). */
     public static Optional<Path> executable(String name, String... usualDirs) {
         String path = System.getenv().getOrDefault("PATH", "");
-        return Stream.concat(Arrays.stream(path.split(":")), Arrays.stream(usualDirs)).filter(d -> !d.isEmpty())
-                .map(d -> Path.of(d, name)).filter(p -> Files.isRegularFile(p) && Files.isExecutable(p)).findFirst();
+        return Stream.concat(Arrays.stream(path.split(":")), Arrays.stream(usualDirs))
+                .filter(d -> !d.isEmpty())
+                .map(d -> Path.of(d, name))
+                .filter(p -> Files.isRegularFile(p) && Files.isExecutable(p))
+                .findFirst();
     }
 
     /** Why this host cannot run KVM guests ({@code root/dev/kvm} missing or not readable and writable), or empty. */
     public static Optional<String> kvmProblem(Path root) {
         Path kvm = root.resolve("dev/kvm");
         if (!Files.exists(kvm)) {
-            return Optional.of(kvm + " does not exist: KVM is not available (enable virtualisation in the firmware and load kvm_intel or kvm_amd)");
+            return Optional.of(
+                    kvm
+                            + " does not exist: KVM is not available (enable virtualisation in the firmware and load kvm_intel or kvm_amd)");
         }
         if (!Files.isReadable(kvm) || !Files.isWritable(kvm)) {
             return Optional.of(kvm + " is not readable and writable by the agent's user: add it to the kvm group");
@@ -40,8 +45,8 @@ public final class VmHost {
     public static Path existing(Path file, String role, InstanceSpec spec) throws DriverException {
         Path absolute = file.toAbsolutePath();
         if (!Files.isRegularFile(absolute)) {
-            throw new DriverException("the " + role + " of " + spec.app() + " v" + spec.release() + " is missing: " + absolute
-                    + " is not a file; push the app again to rebuild it");
+            throw new DriverException("the " + role + " of " + spec.app() + " v" + spec.release() + " is missing: "
+                    + absolute + " is not a file; push the app again to rebuild it");
         }
         return absolute;
     }

@@ -1,6 +1,5 @@
 package io.mayfly.agent.driver;
 
-
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,6 +30,7 @@ import java.util.concurrent.TimeoutException;
 public final class VmmProcess implements InstanceHandle {
     /** How long SIGTERM gets after an unanswered driver request, before SIGKILL. */
     static final Duration TERM_WAIT = Duration.ofSeconds(2);
+
     private static final Duration KILL_WAIT = Duration.ofSeconds(10);
     private static final long ADOPTED_POLL_MILLIS = 100;
     private static final Path SETSID = Path.of("/usr/bin/setsid");
@@ -50,8 +50,12 @@ public final class VmmProcess implements InstanceHandle {
     /** Set when the agent lets go of the instance: its end is then the next agent's business. */
     private volatile boolean detached;
 
-    private VmmProcess(InstanceState state, ProcessHandle process, CompletableFuture<Integer> exited, StopRequest request,
-                       GuestNetwork network) {
+    private VmmProcess(
+            InstanceState state,
+            ProcessHandle process,
+            CompletableFuture<Integer> exited,
+            StopRequest request,
+            GuestNetwork network) {
         this.state = state;
         this.process = process;
         this.exited = exited;
@@ -69,8 +73,9 @@ public final class VmmProcess implements InstanceHandle {
      * at once, if it cannot be started). Returns once the process exists; whether the guest comes up is the health
      * check's business.
      */
-    public static VmmProcess start(String driver, InstanceSpec spec, List<String> command, StopRequest request,
-                                   GuestNetwork network) throws DriverException {
+    public static VmmProcess start(
+            String driver, InstanceSpec spec, List<String> command, StopRequest request, GuestNetwork network)
+            throws DriverException {
         List<String> cmd = new ArrayList<>();
         // setsid execs in place (our child is never a group leader), so the recorded pid is the tool itself.
         if (Files.isExecutable(SETSID)) cmd.add(SETSID.toString());
@@ -79,24 +84,42 @@ public final class VmmProcess implements InstanceHandle {
         try {
             Files.createDirectories(spec.stateDir());
             VmHost.log(spec.logFile(), "starting " + spec.id() + ": " + String.join(" ", command));
-            started = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(spec.logFile().toFile()))
-                    .directory(spec.stateDir().toFile()).start();
+            started = new ProcessBuilder(cmd)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectErrorStream(true)
+                    .redirectOutput(
+                            ProcessBuilder.Redirect.appendTo(spec.logFile().toFile()))
+                    .directory(spec.stateDir().toFile())
+                    .start();
         } catch (IOException e) {
             network.close();
-            throw new DriverException("cannot start " + command.getFirst() + " for " + spec.id() + ": " + e.getMessage(), e);
+            throw new DriverException(
+                    "cannot start " + command.getFirst() + " for " + spec.id() + ": " + e.getMessage(), e);
         }
-        long ticks = ProcessStat.read(started.pid()).map(ProcessStat::startTicks).orElse(0L);
-        InstanceState state = new InstanceState(spec.id(), spec.app(), spec.release(), driver, started.pid(), ticks, spec.port(),
-                spec.logFile(), spec.stateDir(), Instant.now());
-        VmmProcess handle = new VmmProcess(state, started.toHandle(), started.onExit().thenApply(Process::exitValue), request, network);
+        long ticks =
+                ProcessStat.read(started.pid()).map(ProcessStat::startTicks).orElse(0L);
+        InstanceState state = new InstanceState(
+                spec.id(),
+                spec.app(),
+                spec.release(),
+                driver,
+                started.pid(),
+                ticks,
+                spec.port(),
+                spec.logFile(),
+                spec.stateDir(),
+                Instant.now());
+        VmmProcess handle = new VmmProcess(
+                state, started.toHandle(), started.onExit().thenApply(Process::exitValue), request, network);
         try {
             InstanceStateFile.write(InstanceStateFile.in(spec.stateDir()), state);
         } catch (IOException e) {
             // An instance whose state is not on disk would be orphaned by the next agent restart.
             handle.abort();
-            throw new DriverException("cannot record the state of " + spec.id() + " in " + spec.stateDir() + ": " + e.getMessage()
-                    + "; the instance was stopped", e);
+            throw new DriverException(
+                    "cannot record the state of " + spec.id() + " in " + spec.stateDir() + ": " + e.getMessage()
+                            + "; the instance was stopped",
+                    e);
         }
         return handle;
     }
@@ -106,14 +129,17 @@ public final class VmmProcess implements InstanceHandle {
      * process, and forwards to its guest again. It is not our child, so its exit code is lost and its end is seen by
      * polling /proc. When the process is gone, the tap it leaves behind is removed.
      */
-    public static Optional<InstanceHandle> recover(String driver, InstanceState state, StopRequest request, TapDevices taps) {
+    public static Optional<InstanceHandle> recover(
+            String driver, InstanceState state, StopRequest request, TapDevices taps) {
         if (!driver.equals(state.driver())) return Optional.empty();
-        Optional<ProcessHandle> alive = ProcessStat.running(state.pid(), state.startTicks()) ? ProcessHandle.of(state.pid()) : Optional.empty();
+        Optional<ProcessHandle> alive =
+                ProcessStat.running(state.pid(), state.startTicks()) ? ProcessHandle.of(state.pid()) : Optional.empty();
         if (alive.isEmpty()) {
             GuestNetwork.removeLeftover(taps, state.stateDir(), state.logFile());
             return Optional.empty();
         }
-        GuestNetwork network = GuestNetwork.adopt(taps, state.stateDir(), state.logFile()).orElse(null);
+        GuestNetwork network =
+                GuestNetwork.adopt(taps, state.stateDir(), state.logFile()).orElse(null);
         return alive.map(p -> {
             CompletableFuture<Integer> exited = new CompletableFuture<>();
             Thread.ofVirtual().name("watch-" + state.id()).start(() -> {
@@ -129,7 +155,9 @@ public final class VmmProcess implements InstanceHandle {
     }
 
     @Override
-    public InstanceState state() { return state; }
+    public InstanceState state() {
+        return state;
+    }
 
     @Override
     public boolean isAlive() {
@@ -137,16 +165,22 @@ public final class VmmProcess implements InstanceHandle {
     }
 
     @Override
-    public CompletableFuture<Integer> exited() { return exited; }
+    public CompletableFuture<Integer> exited() {
+        return exited;
+    }
 
     /** The guest at its own address on the tap: a TCP check connects straight to it, past the forwarder. */
     @Override
     public Guest guest() {
         if (network == null) {
             return new Guest() {
-                public java.net.InetSocketAddress http() { return Guest.onLoopback(state.port()).http(); }
+                public java.net.InetSocketAddress http() {
+                    return Guest.onLoopback(state.port()).http();
+                }
 
-                public String acceptsTcp(Duration timeout) { return "the network of " + state.id() + " was not recorded: its guest cannot be reached"; }
+                public String acceptsTcp(Duration timeout) {
+                    return "the network of " + state.id() + " was not recorded: its guest cannot be reached";
+                }
             };
         }
         return Guest.at(network.guestAddress(), state.port());

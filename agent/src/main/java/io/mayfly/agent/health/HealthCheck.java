@@ -3,7 +3,6 @@ package io.mayfly.agent.health;
 import io.mayfly.agent.driver.ConsoleLines;
 import io.mayfly.agent.driver.Guest;
 import io.mayfly.wire.manifest.Manifest;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,9 +13,8 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
-import java.util.regex.Pattern;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,6 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 /**
  * Waits until a started instance's guest proves it serves: an HTTP GET that must return the expected status, a TCP
@@ -62,7 +61,8 @@ public final class HealthCheck {
 
     private HealthCheck(String target, Probe probe, Duration interval, Duration tryTimeout, String impossible) {
         if (interval.isNegative() || interval.isZero() || tryTimeout.isNegative() || tryTimeout.isZero()) {
-            throw new IllegalArgumentException("health check interval and timeout must be positive, not " + interval + " and " + tryTimeout);
+            throw new IllegalArgumentException(
+                    "health check interval and timeout must be positive, not " + interval + " and " + tryTimeout);
         }
         this.target = target;
         this.probe = probe;
@@ -78,23 +78,39 @@ public final class HealthCheck {
      */
     public static HealthCheck of(Manifest.Health health, Guest guest, Path consoleLog, long consoleFrom) {
         if (health.console() != null) {
-            return console(consoleLog, consoleFrom, Pattern.compile(health.console()), health.interval(), health.tryTimeout());
+            return console(
+                    consoleLog, consoleFrom, Pattern.compile(health.console()), health.interval(), health.tryTimeout());
         }
         Optional<String> unreachable = guest.unreachable();
         if (unreachable.isPresent()) {
-            return new HealthCheck("the guest", (deadline, open) -> unreachable.get(), health.interval(), health.tryTimeout(), unreachable.get());
+            return new HealthCheck(
+                    "the guest",
+                    (deadline, open) -> unreachable.get(),
+                    health.interval(),
+                    health.tryTimeout(),
+                    unreachable.get());
         }
         if (health.tcp() || health.path() == null) return tcp(guest, health.interval(), health.tryTimeout());
         InetSocketAddress at = guest.http();
-        return http(at.getAddress().getHostAddress(), at.getPort(), health.path(), health.status(), health.interval(), health.tryTimeout());
+        return http(
+                at.getAddress().getHostAddress(),
+                at.getPort(),
+                health.path(),
+                health.status(),
+                health.interval(),
+                health.tryTimeout());
     }
 
     /** Healthy once {@code GET path} on host:port returns {@code expectedStatus}. */
-    public static HealthCheck http(String host, int port, String path, int expectedStatus, Duration interval, Duration tryTimeout) {
+    public static HealthCheck http(
+            String host, int port, String path, int expectedStatus, Duration interval, Duration tryTimeout) {
         String p = path.startsWith("/") ? path : "/" + path;
         String target = "GET http://" + host + ":" + port + p;
-        return new HealthCheck(target, (deadline, open) -> httpAttempt(host, port, p, expectedStatus, target, tryTimeout, deadline, open),
-                interval, tryTimeout);
+        return new HealthCheck(
+                target,
+                (deadline, open) -> httpAttempt(host, port, p, expectedStatus, target, tryTimeout, deadline, open),
+                interval,
+                tryTimeout);
     }
 
     /** Healthy once a process listening on host:port itself (nothing in front of it) accepts a TCP connection. */
@@ -104,8 +120,11 @@ public final class HealthCheck {
 
     /** Healthy once the guest itself accepts a TCP connection on its port. */
     public static HealthCheck tcp(Guest guest, Duration interval, Duration tryTimeout) {
-        return new HealthCheck("TCP to the guest",
-                (deadline, open) -> guest.acceptsTcp(Duration.ofNanos(Math.max(1, deadline - System.nanoTime()))), interval, tryTimeout);
+        return new HealthCheck(
+                "TCP to the guest",
+                (deadline, open) -> guest.acceptsTcp(Duration.ofNanos(Math.max(1, deadline - System.nanoTime()))),
+                interval,
+                tryTimeout);
     }
 
     /** Healthy once a line the guest printed to {@code log} after byte {@code from} matches {@code pattern}. */
@@ -117,6 +136,7 @@ public final class HealthCheck {
     /** How a wait ended. */
     public sealed interface Result permits Healthy, Unhealthy {
         Duration took();
+
         int attempts();
     }
 
@@ -144,7 +164,8 @@ public final class HealthCheck {
         long start = System.nanoTime();
         long deadline = start + overall.toNanos();
         CompletableFuture<Void> healthy = new CompletableFuture<>();
-        AtomicReference<String> lastFailure = new AtomicReference<>(target + ": no attempt finished within " + human(tryTimeout));
+        AtomicReference<String> lastFailure =
+                new AtomicReference<>(target + ": no attempt finished within " + human(tryTimeout));
         AtomicInteger inFlight = new AtomicInteger();
         AtomicInteger finished = new AtomicInteger();
         Set<Socket> open = ConcurrentHashMap.newKeySet();
@@ -160,18 +181,28 @@ public final class HealthCheck {
                 }
                 String exit = exitReason.get();
                 if (exit != null) {
-                    // What happened first; what the checks saw only if one finished (a start that failed at once saw nothing).
-                    String seen = finished.get() == 0 ? "" : "; the last of " + finished.get() + (finished.get() == 1 ? " check" : " checks")
-                            + " saw: " + lastFailure.get();
-                    return new Unhealthy(exit + " after " + human(since(start)) + ", before it was healthy" + seen,
-                            since(start), attempts);
+                    // What happened first; what the checks saw only if one finished (a start that failed at once saw
+                    // nothing).
+                    String seen = finished.get() == 0
+                            ? ""
+                            : "; the last of " + finished.get() + (finished.get() == 1 ? " check" : " checks")
+                                    + " saw: " + lastFailure.get();
+                    return new Unhealthy(
+                            exit + " after " + human(since(start)) + ", before it was healthy" + seen,
+                            since(start),
+                            attempts);
                 }
                 long now = System.nanoTime();
                 if (now >= deadline) {
-                    return new Unhealthy("not healthy within " + human(overall) + ": " + (finished.get() == 0
-                            ? "no check finished (each may take " + human(tryTimeout) + ")"
-                            : "the last of " + finished.get() + (finished.get() == 1 ? " check" : " checks") + " saw: " + lastFailure.get()),
-                            since(start), attempts);
+                    return new Unhealthy(
+                            "not healthy within " + human(overall) + ": "
+                                    + (finished.get() == 0
+                                            ? "no check finished (each may take " + human(tryTimeout) + ")"
+                                            : "the last of " + finished.get()
+                                                    + (finished.get() == 1 ? " check" : " checks") + " saw: "
+                                                    + lastFailure.get()),
+                            since(start),
+                            attempts);
                 }
                 if (inFlight.get() < MAX_IN_FLIGHT) {
                     attempts++;
@@ -220,15 +251,23 @@ public final class HealthCheck {
     }
 
     /** One HTTP probe; null on success, otherwise what went wrong. */
-    private static String httpAttempt(String host, int port, String path, int expectedStatus, String target, Duration tryTimeout,
-                                      long deadlineNanos, Set<Socket> open) {
+    private static String httpAttempt(
+            String host,
+            int port,
+            String path,
+            int expectedStatus,
+            String target,
+            Duration tryTimeout,
+            long deadlineNanos,
+            Set<Socket> open) {
         Socket socket = new Socket();
         open.add(socket);
         try {
             socket.connect(new InetSocketAddress(host, port), millisUntil(deadlineNanos));
             OutputStream out = socket.getOutputStream();
             out.write(("GET " + path + " HTTP/1.1\r\nHost: " + host + ":" + port
-                    + "\r\nUser-Agent: mayfly-health\r\nAccept: */*\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                            + "\r\nUser-Agent: mayfly-health\r\nAccept: */*\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
             out.flush();
             String statusLine = readStatusLine(socket, deadlineNanos);
             if (statusLine == null) {
@@ -239,9 +278,12 @@ public final class HealthCheck {
                 return target + ": not an HTTP response (\"" + abbreviate(statusLine) + "\")";
             }
             int status = Integer.parseInt(parts[1]);
-            return status == expectedStatus ? null : target + " returned " + status + " (expected " + expectedStatus + ")";
+            return status == expectedStatus
+                    ? null
+                    : target + " returned " + status + " (expected " + expectedStatus + ")";
         } catch (ConnectException e) {
-            return target + ": connection refused; the app must listen on " + host + ":" + port + " (the PORT it is given)";
+            return target + ": connection refused; the app must listen on " + host + ":" + port
+                    + " (the PORT it is given)";
         } catch (SocketTimeoutException e) {
             return target + ": no answer within " + human(tryTimeout);
         } catch (IOException e) {
@@ -274,17 +316,23 @@ public final class HealthCheck {
             this.deadline = deadline;
         }
 
-        public int length() { return Math.min(line.length(), MATCH_CHARS); }
+        public int length() {
+            return Math.min(line.length(), MATCH_CHARS);
+        }
 
         public char charAt(int index) {
             if ((++reads & 0x3ff) == 0 && System.nanoTime() > deadline) throw new TooSlow();
             return line.charAt(index);
         }
 
-        public CharSequence subSequence(int start, int end) { return line.subSequence(start, end); }
+        public CharSequence subSequence(int start, int end) {
+            return line.subSequence(start, end);
+        }
 
         @Override
-        public String toString() { return line.substring(0, length()); }
+        public String toString() {
+            return line.substring(0, length());
+        }
     }
 
     /**
@@ -311,7 +359,8 @@ public final class HealthCheck {
             try (java.nio.channels.SeekableByteChannel ch = Files.newByteChannel(log)) {
                 if (ch.size() > position) {
                     ch.position(position);
-                    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) Math.min(ch.size() - position, 1 << 20));
+                    java.nio.ByteBuffer buf =
+                            java.nio.ByteBuffer.allocate((int) Math.min(ch.size() - position, 1 << 20));
                     int n = ch.read(buf);
                     if (n > 0) {
                         position += n;
@@ -329,7 +378,8 @@ public final class HealthCheck {
                 partial.delete(0, end + 1);
                 if (ConsoleLines.isMayflys(line)) continue;
                 try {
-                    if (pattern.matcher(new Bounded(line, System.nanoTime() + MATCH_BUDGET_NANOS)).find()) {
+                    if (pattern.matcher(new Bounded(line, System.nanoTime() + MATCH_BUDGET_NANOS))
+                            .find()) {
                         matched = true;
                         return null;
                     }

@@ -28,7 +28,8 @@ public final class Reconcile {
      * (scaled to zero with nothing running), whether the sleep is set up for exactly this assignment, and the release
      * that last failed here (null if none).
      */
-    public record Observed(List<Integer> routedReleases, boolean asleep, boolean sleepingAsAssigned, Integer failedRelease) {
+    public record Observed(
+            List<Integer> routedReleases, boolean asleep, boolean sleepingAsAssigned, Integer failedRelease) {
         public static final Observed NOTHING = new Observed(List.of(), false, false, null);
     }
 
@@ -40,7 +41,8 @@ public final class Reconcile {
     public static Action next(int release, int instances, boolean deploying, Observed seen) {
         boolean zero = instances == 0;
         boolean sameRelease = seen.routedReleases().stream().allMatch(r -> r == release);
-        boolean running = sameRelease && (zero ? seen.sleepingAsAssigned() : seen.routedReleases().size() == instances && !seen.asleep());
+        boolean running = sameRelease
+                && (zero ? seen.sleepingAsAssigned() : seen.routedReleases().size() == instances && !seen.asleep());
         if (running) return Action.REPORT_LIVE;
         if (Integer.valueOf(release).equals(seen.failedRelease())) return Action.WAIT_FOR_ANOTHER_RELEASE;
         boolean serving = !seen.routedReleases().isEmpty();

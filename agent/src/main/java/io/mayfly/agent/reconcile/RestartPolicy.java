@@ -8,7 +8,8 @@ import java.time.Duration;
  * an instance that ran for {@code resetAfter} before it crashed starts the count again.
  */
 public record RestartPolicy(Duration base, Duration cap, Duration resetAfter) {
-    public static final RestartPolicy DEFAULT = new RestartPolicy(Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofMinutes(10));
+    public static final RestartPolicy DEFAULT =
+            new RestartPolicy(Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofMinutes(10));
 
     /**
      * The crash streak a crash continues, given how long the crashed instance ran and the streak that led to it: a run

@@ -19,7 +19,8 @@ public final class Rollout {
      */
     public static <T> List<T> routedAfter(int step, List<T> fresh, List<T> old) {
         if (step < 0 || fresh.size() != step + 1) {
-            throw new IllegalArgumentException("step " + step + " needs " + (step + 1) + " new instances, not " + fresh.size());
+            throw new IllegalArgumentException(
+                    "step " + step + " needs " + (step + 1) + " new instances, not " + fresh.size());
         }
         List<T> routed = new ArrayList<>(fresh);
         routed.addAll(old.subList(Math.min(step + 1, old.size()), old.size()));

@@ -1,7 +1,6 @@
 package io.mayfly.agent.remote;
 
 import io.mayfly.wire.Json;
-
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -32,7 +31,8 @@ public final class AgentLock implements AutoCloseable {
     /** Takes the lock of {@code dir} for this process and writes who holds it; empty if another process holds it. */
     public static Optional<AgentLock> acquire(Path dir, String version) throws IOException {
         Files.createDirectories(dir);
-        FileChannel channel = FileChannel.open(dir.resolve("agent.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileChannel channel =
+                FileChannel.open(dir.resolve("agent.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock;
         try {
             lock = channel.tryLock();
@@ -46,7 +46,10 @@ public final class AgentLock implements AutoCloseable {
         Holder me = new Holder(ProcessHandle.current().pid(), version, Instant.now());
         Path tmp = dir.resolve("agent.json.tmp");
         Files.writeString(tmp, Json.write(me));
-        Files.move(tmp, dir.resolve("agent.json"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+        Files.move(
+                tmp,
+                dir.resolve("agent.json"),
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE,
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         return Optional.of(new AgentLock(channel, lock));
     }

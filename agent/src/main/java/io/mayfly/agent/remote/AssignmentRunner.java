@@ -1,7 +1,5 @@
 package io.mayfly.agent.remote;
 
-import io.mayfly.agent.reconcile.Reconcile;
-
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.Instance;
 import io.mayfly.agent.Standby;
@@ -9,13 +7,13 @@ import io.mayfly.agent.StartRequest;
 import io.mayfly.agent.artifacts.ArtifactCache;
 import io.mayfly.agent.deploy.DeployOutcome;
 import io.mayfly.agent.deploy.DeployStrategy;
+import io.mayfly.agent.reconcile.Reconcile;
 import io.mayfly.wire.AgentViews;
-import io.mayfly.wire.StoredManifest;
 import io.mayfly.wire.Phases;
 import io.mayfly.wire.StagedTest;
+import io.mayfly.wire.StoredManifest;
 import io.mayfly.wire.manifest.Manifest;
 import io.mayfly.wire.manifest.ManifestException;
-
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
@@ -45,8 +43,14 @@ final class AssignmentRunner {
     /** The release of each app whose deploy failed, so that it is not retried in a loop until the server assigns another. */
     private final Map<String, Integer> failed = new ConcurrentHashMap<>();
 
-    AssignmentRunner(Agent agent, ServerApi api, ArtifactCache cache, Enrolment enrolment, ScaleToZero scaleToZero,
-                     Consumer<AgentViews.DeployReport> report, Consumer<String> log) {
+    AssignmentRunner(
+            Agent agent,
+            ServerApi api,
+            ArtifactCache cache,
+            Enrolment enrolment,
+            ScaleToZero scaleToZero,
+            Consumer<AgentViews.DeployReport> report,
+            Consumer<String> log) {
         this.agent = agent;
         this.api = api;
         this.cache = cache;
@@ -64,8 +68,13 @@ final class AssignmentRunner {
             // One app's assignment must never hold up every other app's.
             failed.put(a.app(), a.release());
             log.accept(a.app() + " v" + a.release() + " could not be applied: " + e + "; the other apps go on");
-            report.accept(new AgentViews.DeployReport(a.app(), a.release(), false, "the agent could not apply v" + a.release() + ": " + e,
-                    Map.of(), List.of()));
+            report.accept(new AgentViews.DeployReport(
+                    a.app(),
+                    a.release(),
+                    false,
+                    "the agent could not apply v" + a.release() + ": " + e,
+                    Map.of(),
+                    List.of()));
         }
     }
 
@@ -77,9 +86,13 @@ final class AssignmentRunner {
 
     private void carryOut(AgentViews.Assignment a) throws InterruptedException {
         List<Instance> routed = agent.routed(a.app());
-        Reconcile.Action action = Reconcile.next(a.release(), a.instances(), a.deploying(), new Reconcile.Observed(
-                routed.stream().map(Instance::release).toList(), scaleToZero.asleep(a.app()),
-                scaleToZero.asleepAsAssigned(a), failed.get(a.app())));
+        Reconcile.Action action = Reconcile.next(
+                a.release(),
+                a.instances(),
+                a.deploying(),
+                new Reconcile.Observed(
+                        routed.stream().map(Instance::release).toList(), scaleToZero.asleep(a.app()),
+                        scaleToZero.asleepAsAssigned(a), failed.get(a.app())));
         if (action == Reconcile.Action.REPORT_LIVE) {
             report.accept(new AgentViews.DeployReport(a.app(), a.release(), true, null, Map.of(), List.of()));
             return;
@@ -91,17 +104,25 @@ final class AssignmentRunner {
         try {
             // As the server parsed it when the release was stored; the text only from another version's server.
             Optional<Manifest> stored = StoredManifest.read(a.spec());
-            Manifest manifest = stored.isPresent() ? stored.get() : Manifest.parse("mayfly.toml of " + a.app() + " v" + a.release(), a.manifest());
+            Manifest manifest = stored.isPresent()
+                    ? stored.get()
+                    : Manifest.parse("mayfly.toml of " + a.app() + " v" + a.release(), a.manifest());
             long began = System.nanoTime();
             StartRequest request = startRequest(a, manifest);
             phases.put("fetch", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
             if (action == Reconcile.Action.RESCALE) {
-                rescale(a, manifest, request, routed.size(), progress); // ps:scale of the running release: only the difference
+                rescale(
+                        a,
+                        manifest,
+                        request,
+                        routed.size(),
+                        progress); // ps:scale of the running release: only the difference
                 return;
             }
             if (action == Reconcile.Action.SCALE_TO_ZERO) {
                 scaleToZero.follow(a, manifest, request);
-                report.accept(new AgentViews.DeployReport(a.app(), a.release(), true, null, phases, progress.undelivered()));
+                report.accept(
+                        new AgentViews.DeployReport(a.app(), a.release(), true, null, phases, progress.undelivered()));
                 return;
             }
             StagedTest test = a.test() ? url -> stagedTest(a, URI.create(url).getPort(), manifest) : StagedTest.NONE;
@@ -119,18 +140,28 @@ final class AssignmentRunner {
                 if (!a.deploying()) {
                     // No push waits for this: the agent restarted without the live release, the app moved here, the
                     // release went live through another server sharing the database, or a deploy ended without it.
-                    String took = Phases.human(outcome.phases().values().stream().mapToLong(Long::longValue).sum());
-                    agent.events().event(a.app(), routed.isEmpty() ? "booted v" + a.release() + " again (nothing ran it here) in " + took
-                            : "switched to v" + a.release() + ", the live release, in " + took);
+                    String took = Phases.human(outcome.phases().values().stream()
+                            .mapToLong(Long::longValue)
+                            .sum());
+                    agent.events()
+                            .event(
+                                    a.app(),
+                                    routed.isEmpty()
+                                            ? "booted v" + a.release() + " again (nothing ran it here) in " + took
+                                            : "switched to v" + a.release() + ", the live release, in " + took);
                 }
-                log.accept(a.app() + " v" + a.release() + " is live here (" + agent.routed(a.app()).size() + " instance(s), " + phases + ")");
-                report.accept(new AgentViews.DeployReport(a.app(), a.release(), true, null, phases, progress.undelivered()));
+                log.accept(a.app() + " v" + a.release() + " is live here ("
+                        + agent.routed(a.app()).size() + " instance(s), " + phases + ")");
+                report.accept(
+                        new AgentViews.DeployReport(a.app(), a.release(), true, null, phases, progress.undelivered()));
             }
             case DeployOutcome.Failed f -> {
                 failed.put(a.app(), a.release());
-                String reason = f.reason() + (agent.routed(a.app()).isEmpty() ? "" : "; the running instances keep serving");
+                String reason =
+                        f.reason() + (agent.routed(a.app()).isEmpty() ? "" : "; the running instances keep serving");
                 log.accept(a.app() + " v" + a.release() + " not deployed: " + reason);
-                report.accept(new AgentViews.DeployReport(a.app(), a.release(), false, reason, phases, progress.undelivered()));
+                report.accept(new AgentViews.DeployReport(
+                        a.app(), a.release(), false, reason, phases, progress.undelivered()));
             }
         }
     }
@@ -141,38 +172,59 @@ final class AssignmentRunner {
      */
     private void watchWindow(AgentViews.Assignment a, Standby standby) {
         standby.ending().thenAccept(ending -> {
-            if (!(ending instanceof Standby.Ending.RolledBack(String reason, Duration afterLive, Duration switchBack, int serving))) return;
+            if (!(ending
+                    instanceof
+                    Standby.Ending.RolledBack(String reason, Duration afterLive, Duration switchBack, int serving)))
+                return;
             failed.put(a.app(), a.release());
             log.accept(a.app() + " v" + a.release() + " rolled back to v" + standby.previousRelease() + ": " + reason);
-            report.accept(new AgentViews.DeployReport(a.app(), a.release(), false, "rolled back " + Phases.human(afterLive.toMillis())
-                    + " after going live: " + reason, Map.of("rollback", switchBack.toMillis()), List.of(), standby.previousRelease()));
+            report.accept(new AgentViews.DeployReport(
+                    a.app(),
+                    a.release(),
+                    false,
+                    "rolled back " + Phases.human(afterLive.toMillis()) + " after going live: " + reason,
+                    Map.of("rollback", switchBack.toMillis()),
+                    List.of(),
+                    standby.previousRelease()));
         });
     }
 
     /** Boots or stops the difference between what runs and the assignment's instances, as ps:scale does on the server. */
-    private void rescale(AgentViews.Assignment a, Manifest manifest, StartRequest request, int before, PushLines progress)
+    private void rescale(
+            AgentViews.Assignment a, Manifest manifest, StartRequest request, int before, PushLines progress)
             throws InterruptedException {
-        Optional<String> failure = DeployStrategy.rescale(agent, request, a.instances(), manifest.run().drainTimeout(), progress);
-        log.accept(a.app() + " v" + a.release() + (failure.isEmpty() ? " scaled from " + before + " to " + a.instances() + " instance(s)"
-                : " could not scale from " + before + " to " + a.instances() + ": " + failure.get()));
-        report.accept(new AgentViews.DeployReport(a.app(), a.release(), failure.isEmpty(), failure.orElse(null), Map.of(), progress.undelivered()));
+        Optional<String> failure = DeployStrategy.rescale(
+                agent, request, a.instances(), manifest.run().drainTimeout(), progress);
+        log.accept(a.app() + " v" + a.release()
+                + (failure.isEmpty()
+                        ? " scaled from " + before + " to " + a.instances() + " instance(s)"
+                        : " could not scale from " + before + " to " + a.instances() + ": " + failure.get()));
+        report.accept(new AgentViews.DeployReport(
+                a.app(), a.release(), failure.isEmpty(), failure.orElse(null), Map.of(), progress.undelivered()));
     }
 
     /** The release's staged test, which the server runs against the new instance's port here. */
     private String stagedTest(AgentViews.Assignment a, int port, Manifest manifest) throws InterruptedException {
-        Duration bound = (manifest.test().timeout() == null ? Duration.ofMinutes(10) : manifest.test().timeout()).plusSeconds(30);
+        Duration bound = (manifest.test().timeout() == null
+                        ? Duration.ofMinutes(10)
+                        : manifest.test().timeout())
+                .plusSeconds(30);
         return api.stagedTest(new AgentViews.StagedTestRequest(a.app(), a.release(), port), bound);
     }
 
     /** The release's files, fetched into the cache (hash and signature checked), and how to start it from them. */
-    private StartRequest startRequest(AgentViews.Assignment a, Manifest manifest) throws IOException, InterruptedException {
+    private StartRequest startRequest(AgentViews.Assignment a, Manifest manifest)
+            throws IOException, InterruptedException {
         Map<String, Path> files = new HashMap<>();
         for (AgentViews.AssignedArtifact artifact : a.artifacts()) {
             files.put(artifact.name(), api.fetch(cache, artifact, enrolment.signingKey()));
         }
-        if (a.artifacts().isEmpty()) throw new IOException("the server assigned " + a.app() + " v" + a.release() + " without its boot image");
+        if (a.artifacts().isEmpty())
+            throw new IOException("the server assigned " + a.app() + " v" + a.release() + " without its boot image");
         Path image = files.get(a.artifacts().getFirst().name()); // the server lists the boot image first
-        Path initrd = manifest.build().initrd() == null ? null : files.get(manifest.build().initrd());
+        Path initrd = manifest.build().initrd() == null
+                ? null
+                : files.get(manifest.build().initrd());
         return StartRequest.of(a.app(), a.release(), manifest, image, initrd, a.args(), a.env());
     }
 }

@@ -4,7 +4,6 @@ import io.mayfly.agent.Agent;
 import io.mayfly.agent.Instance;
 import io.mayfly.agent.artifacts.ArtifactCache;
 import io.mayfly.wire.AgentViews;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,14 +35,17 @@ final class CachePruning {
         List<Path> running = new ArrayList<>();
         for (Instance i : agent.instances()) {
             if (i.request() == null) continue;
-            Stream.of(i.request().artifact(), i.request().initrd()).filter(Objects::nonNull).forEach(running::add);
+            Stream.of(i.request().artifact(), i.request().initrd())
+                    .filter(Objects::nonNull)
+                    .forEach(running::add);
         }
         Set<String> keep = needed(state, running);
         if (keep.equals(keptLast)) return;
         try {
             long freed = cache.retainOnly(keep);
             keptLast = keep;
-            if (freed > 0) log.accept("removed " + (freed >> 10) + " KiB of cached artifacts nothing here needs any more");
+            if (freed > 0)
+                log.accept("removed " + (freed >> 10) + " KiB of cached artifacts nothing here needs any more");
         } catch (IOException e) {
             log.accept("could not prune the artifact cache: " + e.getMessage());
         }

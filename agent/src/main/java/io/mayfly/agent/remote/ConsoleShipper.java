@@ -2,7 +2,6 @@ package io.mayfly.agent.remote;
 
 import io.mayfly.agent.Agent;
 import io.mayfly.wire.AgentViews;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -60,7 +59,8 @@ final class ConsoleShipper {
                 }
                 if (read <= 0) continue;
                 int cut = cut(bytes, read, size - from > read);
-                chunks.add(new AgentViews.ConsoleChunk(e.getValue(), id, from, cut, new String(bytes, 0, cut, StandardCharsets.UTF_8)));
+                chunks.add(new AgentViews.ConsoleChunk(
+                        e.getValue(), id, from, cut, new String(bytes, 0, cut, StandardCharsets.UTF_8)));
             } catch (IOException ex) {
                 // unreadable now (removed meanwhile): tried again at the next heartbeat
             }

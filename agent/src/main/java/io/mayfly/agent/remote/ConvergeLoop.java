@@ -3,7 +3,6 @@ package io.mayfly.agent.remote;
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.Instance;
 import io.mayfly.wire.AgentViews;
-
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -23,7 +22,8 @@ final class ConvergeLoop implements Runnable {
     private final CachePruning pruning;
     private final Consumer<String> log;
 
-    ConvergeLoop(Agent agent, LatestDesired latest, AssignmentRunner runner, CachePruning pruning, Consumer<String> log) {
+    ConvergeLoop(
+            Agent agent, LatestDesired latest, AssignmentRunner runner, CachePruning pruning, Consumer<String> log) {
         this.agent = agent;
         this.latest = latest;
         this.runner = runner;
@@ -43,7 +43,8 @@ final class ConvergeLoop implements Runnable {
                     continue; // something may have arrived meanwhile
                 }
                 latest.awaitNewer(target);
-                if (done != null) pruning.prune(done); // on this thread, the only one that fetches: no download is pulled away
+                if (done != null)
+                    pruning.prune(done); // on this thread, the only one that fetches: no download is pulled away
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {

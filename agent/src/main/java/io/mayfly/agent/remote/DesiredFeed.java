@@ -2,7 +2,6 @@ package io.mayfly.agent.remote;
 
 import io.mayfly.wire.AgentViews;
 import io.mayfly.wire.Json;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
@@ -31,8 +30,14 @@ final class DesiredFeed implements Runnable {
      * @param stream        false: poll only, every {@code pollInterval}
      * @param stopFollowing run when the server places nothing on remote agents: the agent stops following it
      */
-    DesiredFeed(ServerApi api, Enrolment enrolment, LatestDesired latest, boolean stream, Duration pollInterval,
-                Consumer<String> log, Runnable stopFollowing) {
+    DesiredFeed(
+            ServerApi api,
+            Enrolment enrolment,
+            LatestDesired latest,
+            boolean stream,
+            Duration pollInterval,
+            Consumer<String> log,
+            Runnable stopFollowing) {
         this.api = api;
         this.enrolment = enrolment;
         this.latest = latest;
@@ -61,8 +66,8 @@ final class DesiredFeed implements Runnable {
                 stopFollowing.run();
                 return;
             } catch (IOException e) {
-                log.accept("the server at " + api.server() + " is not reachable (" + e.getMessage() + "); polling every "
-                        + backoff.toMillis() + " ms until the stream is back");
+                log.accept("the server at " + api.server() + " is not reachable (" + e.getMessage()
+                        + "); polling every " + backoff.toMillis() + " ms until the stream is back");
             } catch (InterruptedException e) {
                 return;
             }

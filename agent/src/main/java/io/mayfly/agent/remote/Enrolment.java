@@ -3,7 +3,6 @@ package io.mayfly.agent.remote;
 import io.mayfly.wire.AgentViews;
 import io.mayfly.wire.ArtifactSignatures;
 import io.mayfly.wire.Json;
-
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -61,8 +60,9 @@ final class Enrolment {
     void register() throws IOException, InterruptedException {
         HttpResponse<String> r = api.register(registration);
         if (r.statusCode() == 409) {
-            throw new NoInstancesHere("the server at " + api.server() + " runs its instances on its own embedded agent, so it places none on "
-                    + api.name() + " (start it with --no-agent for that); this agent stops following it" + ": " + r.body());
+            throw new NoInstancesHere("the server at " + api.server()
+                    + " runs its instances on its own embedded agent, so it places none on " + api.name()
+                    + " (start it with --no-agent for that); this agent stops following it" + ": " + r.body());
         }
         ServerApi.require(r, "registering agent " + api.name());
         AgentViews.Registered registered = Json.read(r.body(), AgentViews.Registered.class);
@@ -74,7 +74,8 @@ final class Enrolment {
         heartbeat = Duration.ofMillis(Math.max(200, registered.heartbeatMillis()));
         signingKey = der;
         registeredOnce.countDown();
-        log.accept("registered with " + api.server() + " as " + api.name() + " (drivers " + String.join(", ", registration.drivers()) + ")");
+        log.accept("registered with " + api.server() + " as " + api.name() + " (drivers "
+                + String.join(", ", registration.drivers()) + ")");
     }
 
     /** The server places no instance on remote agents (it runs with its embedded agent). */

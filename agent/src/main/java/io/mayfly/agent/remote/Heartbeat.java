@@ -8,7 +8,6 @@ import io.mayfly.wire.AgentViews;
 import io.mayfly.wire.Json;
 import io.mayfly.wire.Version;
 import io.micrometer.core.instrument.MeterRegistry;
-
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
@@ -32,6 +31,7 @@ final class Heartbeat implements Runnable {
     private final ConsoleShipper console;
     /** Deploy results not yet delivered to the server (it may be down): sent with every heartbeat until one succeeds. */
     private final List<AgentViews.DeployReport> unsent = new ArrayList<>();
+
     private final PendingEvents events = new PendingEvents();
     private final ResidentMemory memory = new ResidentMemory();
     private volatile boolean shipConsole = true;
@@ -86,11 +86,12 @@ final class Heartbeat implements Runnable {
         List<AgentViews.ConsoleChunk> chunks = shipConsole ? console.chunks() : List.of();
         List<AgentViews.AppEvent> happened = events.all();
         try {
-            HttpResponse<String> r = api.status(new AgentViews.Status(instances(), deploys, chunks, requestTotals(), happened,
-                    driverDetails(), Version.CURRENT));
+            HttpResponse<String> r = api.status(new AgentViews.Status(
+                    instances(), deploys, chunks, requestTotals(), happened, driverDetails(), Version.CURRENT));
             if (r.statusCode() == 404) enrolment.forget(); // not registered there (a new database): register again
             if (r.statusCode() / 100 == 2) {
-                if (!r.body().isBlank()) reprobe(Json.read(r.body(), AgentViews.StatusAnswer.class).reprobe());
+                if (!r.body().isBlank())
+                    reprobe(Json.read(r.body(), AgentViews.StatusAnswer.class).reprobe());
                 synchronized (unsent) {
                     unsent.removeAll(deploys);
                 }
@@ -107,14 +108,27 @@ final class Heartbeat implements Runnable {
     private List<AgentViews.InstanceReport> instances() {
         List<io.mayfly.agent.Instance> all = agent.instances();
         memory.keepOnly(all.stream().map(io.mayfly.agent.Instance::id).collect(java.util.stream.Collectors.toSet()));
-        return all.stream().map(i -> {
-            Optional<Standby> window = agent.standby(i.app());
-            boolean standing = window.map(w -> w.previous().contains(i)).orElse(false);
-            boolean watched = window.map(w -> w.fresh().contains(i)).orElse(false);
-            return new AgentViews.InstanceReport(i.id(), i.app(), i.release(), i.driver(), agent.isRouted(i), i.handle().isAlive(), i.port(),
-                    i.state().pid(), i.state().startedAt(), i.restarts(), standing || watched ? window.get().until() : null, standing,
-                    memory.of(i.id(), i.state().pid(), i.handle().isAlive()));
-        }).toList();
+        return all.stream()
+                .map(i -> {
+                    Optional<Standby> window = agent.standby(i.app());
+                    boolean standing = window.map(w -> w.previous().contains(i)).orElse(false);
+                    boolean watched = window.map(w -> w.fresh().contains(i)).orElse(false);
+                    return new AgentViews.InstanceReport(
+                            i.id(),
+                            i.app(),
+                            i.release(),
+                            i.driver(),
+                            agent.isRouted(i),
+                            i.handle().isAlive(),
+                            i.port(),
+                            i.state().pid(),
+                            i.state().startedAt(),
+                            i.restarts(),
+                            standing || watched ? window.get().until() : null,
+                            standing,
+                            memory.of(i.id(), i.state().pid(), i.handle().isAlive()));
+                })
+                .toList();
     }
 
     /** What each available driver says of this host now (QEMU: KVM or TCG, and why), for {@code mayfly drivers}. */
@@ -135,7 +149,9 @@ final class Heartbeat implements Runnable {
             if (driver == null) continue;
             try {
                 driver.reprobe();
-                log.accept("driver " + name + ": forgot what it learnt about this host, as the server asked; the next boot learns it again");
+                log.accept(
+                        "driver " + name
+                                + ": forgot what it learnt about this host, as the server asked; the next boot learns it again");
             } catch (IOException e) {
                 log.accept("driver " + name + ": cannot forget what it learnt about this host: " + e.getMessage());
             }
@@ -145,7 +161,10 @@ final class Heartbeat implements Runnable {
     private List<AgentViews.RequestTotals> requestTotals() {
         var metrics = routerMetrics;
         if (metrics == null) return List.of();
-        return metrics.find(Router.REQUESTS).timers().stream().filter(t -> t.getId().getTag("app") != null)
-                .map(t -> new AgentViews.RequestTotals(t.getId().getTag("app"), t.count(), t.totalTime(TimeUnit.MILLISECONDS))).toList();
+        return metrics.find(Router.REQUESTS).timers().stream()
+                .filter(t -> t.getId().getTag("app") != null)
+                .map(t -> new AgentViews.RequestTotals(
+                        t.getId().getTag("app"), t.count(), t.totalTime(TimeUnit.MILLISECONDS)))
+                .toList();
     }
 }

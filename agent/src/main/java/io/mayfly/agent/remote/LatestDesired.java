@@ -1,7 +1,6 @@
 package io.mayfly.agent.remote;
 
 import io.mayfly.wire.AgentViews;
-
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -35,6 +34,8 @@ final class LatestDesired {
 
     /** Whether {@code after} asks for other work than {@code before} (null: nothing asked yet): other assignments or declared apps. */
     static boolean changes(AgentViews.DesiredState before, AgentViews.DesiredState after) {
-        return before == null || !before.assignments().equals(after.assignments()) || !Objects.equals(before.declared(), after.declared());
+        return before == null
+                || !before.assignments().equals(after.assignments())
+                || !Objects.equals(before.declared(), after.declared());
     }
 }

@@ -1,7 +1,6 @@
 package io.mayfly.agent.remote;
 
 import io.mayfly.wire.AgentViews;
-
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;

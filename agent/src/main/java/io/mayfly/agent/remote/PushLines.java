@@ -2,7 +2,6 @@ package io.mayfly.agent.remote;
 
 import io.mayfly.wire.AgentViews;
 import io.mayfly.wire.Progress;
-
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -28,7 +27,8 @@ final class PushLines implements Progress {
     @Override
     public synchronized void say(String line) {
         if (!assignment.deploying()) return; // nobody waits for it
-        if (lines.add(line)) Thread.ofVirtual().name("lines-" + assignment.app()).start(this::drain);
+        if (lines.add(line))
+            Thread.ofVirtual().name("lines-" + assignment.app()).start(this::drain);
     }
 
     private void drain() {
@@ -43,7 +43,8 @@ final class PushLines implements Progress {
             }
             boolean shown = false;
             try {
-                HttpResponse<String> r = api.lines(new AgentViews.DeployLines(assignment.app(), assignment.release(), batch));
+                HttpResponse<String> r =
+                        api.lines(new AgentViews.DeployLines(assignment.app(), assignment.release(), batch));
                 shown = r.statusCode() / 100 == 2;
             } catch (IOException e) {
                 // the server is away: the lines go with the report

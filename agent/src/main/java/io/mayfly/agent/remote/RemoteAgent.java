@@ -1,12 +1,10 @@
 package io.mayfly.agent.remote;
 
-import io.mayfly.agent.reconcile.Reconcile;
-
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.artifacts.ArtifactCache;
 import io.mayfly.agent.deploy.DeployStrategy;
+import io.mayfly.agent.reconcile.Reconcile;
 import io.mayfly.wire.AgentViews;
-
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
@@ -44,8 +42,18 @@ public final class RemoteAgent implements AutoCloseable {
      * @param stream       false: poll only, every {@code pollInterval} (for hosts behind proxies that cut long responses)
      * @param pinnedKey    the fingerprint the server's signing key must have, or null to trust the key it gives
      */
-    public RemoteAgent(URI server, String name, String token, Agent agent, Path dir, AgentViews.Registration registration,
-                       String pinnedKey, boolean stream, Duration pollInterval, Consumer<String> log) throws IOException {
+    public RemoteAgent(
+            URI server,
+            String name,
+            String token,
+            Agent agent,
+            Path dir,
+            AgentViews.Registration registration,
+            String pinnedKey,
+            boolean stream,
+            Duration pollInterval,
+            Consumer<String> log)
+            throws IOException {
         this.name = name;
         ServerApi api = new ServerApi(server, name, token);
         ArtifactCache cache = new ArtifactCache(dir.resolve("cache"));
@@ -53,7 +61,8 @@ public final class RemoteAgent implements AutoCloseable {
         this.enrolment = new Enrolment(api, registration, pinnedKey, log);
         this.feed = new DesiredFeed(api, enrolment, latest, stream, pollInterval, log, this::close);
         this.heartbeat = new Heartbeat(api, enrolment, agent, log);
-        AssignmentRunner runner = new AssignmentRunner(agent, api, cache, enrolment, new ScaleToZero(agent), heartbeat::report, log);
+        AssignmentRunner runner =
+                new AssignmentRunner(agent, api, cache, enrolment, new ScaleToZero(agent), heartbeat::report, log);
         this.converge = new ConvergeLoop(agent, latest, runner, new CachePruning(cache, agent, log), log);
     }
 
@@ -68,13 +77,19 @@ public final class RemoteAgent implements AutoCloseable {
             if (d.availability().available()) offered.add(d.name());
             else unavailable.put(d.name(), d.availability().detail());
         });
-        return new AgentViews.Registration(offered.stream().sorted().toList(), capacityMb, router, unavailable,
-                io.mayfly.wire.Version.CURRENT, AgentViews.PROTOCOL);
+        return new AgentViews.Registration(
+                offered.stream().sorted().toList(),
+                capacityMb,
+                router,
+                unavailable,
+                io.mayfly.wire.Version.CURRENT,
+                AgentViews.PROTOCOL);
     }
 
     /** This host's memory, in MiB. */
     public static long hostMemoryMb() {
-        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        var os = (com.sun.management.OperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         return os.getTotalMemorySize() >> 20;
     }
 

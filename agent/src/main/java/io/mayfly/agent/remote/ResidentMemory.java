@@ -1,7 +1,6 @@
 package io.mayfly.agent.remote;
 
 import io.mayfly.agent.driver.ProcessStat;
-
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;

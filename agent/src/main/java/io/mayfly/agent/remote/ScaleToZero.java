@@ -9,7 +9,6 @@ import io.mayfly.wire.Phases;
 import io.mayfly.wire.Progress;
 import io.mayfly.wire.StagedTest;
 import io.mayfly.wire.manifest.Manifest;
-
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -53,21 +52,36 @@ final class ScaleToZero {
         }
         Duration idle = manifest.run().idleStop() != null ? manifest.run().idleStop() : DEFAULT_IDLE_STOP;
         sleeping.put(a.app(), steady(a));
-        agent.scaleToZero(a.app(), idle, manifest.health().timeout().plusSeconds(5), () -> CompletableFuture.runAsync(() -> {
-            try {
-                DeployOutcome booted = DeployStrategy.named(manifest.run().strategy(), agent)
-                        .run(request, 1, manifest.run().drainTimeout(), StagedTest.NONE, Progress.NONE);
-                if (booted instanceof DeployOutcome.Failed f) {
-                    agent.events().event(a.app(), "could not boot v" + a.release() + " on demand: " + f.reason());
-                    throw new IllegalStateException(f.reason());
-                }
-                agent.events().event(a.app(), "booted v" + a.release() + " on demand in "
-                        + Phases.human(booted.phases().values().stream().mapToLong(Long::longValue).sum()));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while booting " + a.app(), e);
-            }
-        }, task -> Thread.ofVirtual().name("wake-" + a.app()).start(task)));
+        agent.scaleToZero(
+                a.app(),
+                idle,
+                manifest.health().timeout().plusSeconds(5),
+                () -> CompletableFuture.runAsync(
+                        () -> {
+                            try {
+                                DeployOutcome booted = DeployStrategy.named(
+                                                manifest.run().strategy(), agent)
+                                        .run(request, 1, manifest.run().drainTimeout(), StagedTest.NONE, Progress.NONE);
+                                if (booted instanceof DeployOutcome.Failed f) {
+                                    agent.events()
+                                            .event(
+                                                    a.app(),
+                                                    "could not boot v" + a.release() + " on demand: " + f.reason());
+                                    throw new IllegalStateException(f.reason());
+                                }
+                                agent.events()
+                                        .event(
+                                                a.app(),
+                                                "booted v" + a.release() + " on demand in "
+                                                        + Phases.human(booted.phases().values().stream()
+                                                                .mapToLong(Long::longValue)
+                                                                .sum()));
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                                throw new IllegalStateException("interrupted while booting " + a.app(), e);
+                            }
+                        },
+                        task -> Thread.ofVirtual().name("wake-" + a.app()).start(task)));
     }
 
     /** The app is gone from here: nothing of its sleep is kept. */
@@ -77,7 +91,16 @@ final class ScaleToZero {
 
     /** The assignment as it stands when no deploy waits on it: what a sleeping app is compared with. */
     static AgentViews.Assignment steady(AgentViews.Assignment a) {
-        return new AgentViews.Assignment(a.app(), a.release(), a.manifest(), a.args(), a.env(), a.artifacts(), a.instances(), false, false,
+        return new AgentViews.Assignment(
+                a.app(),
+                a.release(),
+                a.manifest(),
+                a.args(),
+                a.env(),
+                a.artifacts(),
+                a.instances(),
+                false,
+                false,
                 a.spec());
     }
 }

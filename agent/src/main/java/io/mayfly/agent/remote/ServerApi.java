@@ -3,7 +3,6 @@ package io.mayfly.agent.remote;
 import io.mayfly.agent.artifacts.ArtifactCache;
 import io.mayfly.wire.AgentViews;
 import io.mayfly.wire.Json;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,8 +21,10 @@ final class ServerApi {
     private final URI server;
     private final String name;
     private final String token;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
 
     ServerApi(URI server, String name, String token) {
         this.server = server;
@@ -49,7 +50,10 @@ final class ServerApi {
 
     /** The desired state as server-sent events, one line at a time; the caller closes the body. */
     HttpResponse<Stream<String>> desiredStream() throws IOException, InterruptedException {
-        HttpRequest request = authorized("/api/v1/agents/" + name + "/desired").header("Accept", "text/event-stream").GET().build();
+        HttpRequest request = authorized("/api/v1/agents/" + name + "/desired")
+                .header("Accept", "text/event-stream")
+                .GET()
+                .build();
         return http.send(request, HttpResponse.BodyHandlers.ofLines());
     }
 
@@ -67,10 +71,13 @@ final class ServerApi {
      */
     String stagedTest(AgentViews.StagedTestRequest request, Duration bound) throws InterruptedException {
         try {
-            HttpResponse<String> r = http.send(authorized("/api/v1/agents/" + name + "/tests").timeout(bound)
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(Json.write(request)))
-                    .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = http.send(
+                    authorized("/api/v1/agents/" + name + "/tests")
+                            .timeout(bound)
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(Json.write(request)))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             require(r, "the staged test of " + request.app() + " v" + request.release());
             return Json.read(r.body(), AgentViews.StagedTestResult.class).failure();
         } catch (IOException e) {
@@ -79,28 +86,38 @@ final class ServerApi {
     }
 
     /** An assigned artifact from {@code cache}, downloaded from the server first if the cache lacks it. */
-    Path fetch(ArtifactCache cache, AgentViews.AssignedArtifact artifact, byte[] signingKey) throws IOException, InterruptedException {
+    Path fetch(ArtifactCache cache, AgentViews.AssignedArtifact artifact, byte[] signingKey)
+            throws IOException, InterruptedException {
         String path = "/api/v1/agents/" + name + "/blobs/" + artifact.sha256();
-        return cache.fetch(artifact.name(), artifact.sha256(), artifact.signature(), signingKey, server + path,
+        return cache.fetch(
+                artifact.name(),
+                artifact.sha256(),
+                artifact.signature(),
+                signingKey,
+                server + path,
                 () -> http.send(authorized(path).GET().build(), HttpResponse.BodyHandlers.ofInputStream()));
     }
 
     /** Fails unless the answer to {@code what} is a 2xx, saying whether the token was refused. */
     static void require(HttpResponse<String> r, String what) throws IOException {
         if (r.statusCode() == 401 || r.statusCode() == 403) {
-            throw new IOException("the server refused the agent token for " + what + " (HTTP " + r.statusCode() + "): " + r.body());
+            throw new IOException(
+                    "the server refused the agent token for " + what + " (HTTP " + r.statusCode() + "): " + r.body());
         }
-        if (r.statusCode() / 100 != 2) throw new IOException(what + " answered HTTP " + r.statusCode() + ": " + r.body());
+        if (r.statusCode() / 100 != 2)
+            throw new IOException(what + " answered HTTP " + r.statusCode() + ": " + r.body());
     }
 
     private HttpRequest.Builder authorized(String path) {
         return HttpRequest.newBuilder(server.resolve(path)).header("Authorization", "Bearer " + token);
     }
 
-    private HttpResponse<String> send(String method, String path, String body) throws IOException, InterruptedException {
+    private HttpResponse<String> send(String method, String path, String body)
+            throws IOException, InterruptedException {
         HttpRequest.Builder b = authorized(path).timeout(Duration.ofSeconds(10)).header("Accept", "application/json");
         if (body != null) b.header("Content-Type", "application/json");
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        b.method(
+                method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 }

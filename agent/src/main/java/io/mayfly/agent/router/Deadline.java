@@ -11,74 +11,75 @@ import java.util.concurrent.TimeUnit;
  * scheduled and cancelled. Used on its event loop only.
  */
 final class Deadline implements Runnable {
-  private final EventLoop loop;
-  private final Runnable expired;
-  private boolean armed;
-  private long at;
-  private long timeoutNanos;
-  /** The pending check, and when it runs; null when none is pending. */
-  private ScheduledFuture<?> check;
-  private long checkAt;
+    private final EventLoop loop;
+    private final Runnable expired;
+    private boolean armed;
+    private long at;
+    private long timeoutNanos;
+    /** The pending check, and when it runs; null when none is pending. */
+    private ScheduledFuture<?> check;
 
-  Deadline(EventLoop loop, Runnable expired) {
-    this.loop = loop;
-    this.expired = expired;
-  }
+    private long checkAt;
 
-  /** Runs {@code expired} once {@code timeoutNanos} pass from now, unless armed again or disarmed before. */
-  void arm(long timeoutNanos) {
-    long now = System.nanoTime();
-    this.timeoutNanos = timeoutNanos;
-    at = now + timeoutNanos;
-    armed = true;
-    if (check == null) {
-      schedule(now);
-    } else if (at - checkAt < 0) {
-      // Shorter than what the pending check waits for (a body after an idle wait): rare, once per check at most.
-      check.cancel(false);
-      schedule(now);
+    Deadline(EventLoop loop, Runnable expired) {
+        this.loop = loop;
+        this.expired = expired;
     }
-  }
 
-  /** Arms again with the last timeout, counted from now: progress was made. */
-  void extend() {
-    arm(timeoutNanos);
-  }
-
-  void disarm() {
-    armed = false;
-  }
-
-  boolean isArmed() {
-    return armed;
-  }
-
-  /** Disarms and drops the pending check: the connection closed, and nothing should keep it in the loop's queue. */
-  void cancel() {
-    armed = false;
-    if (check != null) {
-      check.cancel(false);
-      check = null;
+    /** Runs {@code expired} once {@code timeoutNanos} pass from now, unless armed again or disarmed before. */
+    void arm(long timeoutNanos) {
+        long now = System.nanoTime();
+        this.timeoutNanos = timeoutNanos;
+        at = now + timeoutNanos;
+        armed = true;
+        if (check == null) {
+            schedule(now);
+        } else if (at - checkAt < 0) {
+            // Shorter than what the pending check waits for (a body after an idle wait): rare, once per check at most.
+            check.cancel(false);
+            schedule(now);
+        }
     }
-  }
 
-  @Override
-  public void run() {
-    check = null;
-    if (!armed) {
-      return;
+    /** Arms again with the last timeout, counted from now: progress was made. */
+    void extend() {
+        arm(timeoutNanos);
     }
-    long now = System.nanoTime();
-    if (at - now > 0) {
-      schedule(now);
-      return;
-    }
-    armed = false;
-    expired.run();
-  }
 
-  private void schedule(long now) {
-    checkAt = at;
-    check = loop.schedule(this, at - now, TimeUnit.NANOSECONDS);
-  }
+    void disarm() {
+        armed = false;
+    }
+
+    boolean isArmed() {
+        return armed;
+    }
+
+    /** Disarms and drops the pending check: the connection closed, and nothing should keep it in the loop's queue. */
+    void cancel() {
+        armed = false;
+        if (check != null) {
+            check.cancel(false);
+            check = null;
+        }
+    }
+
+    @Override
+    public void run() {
+        check = null;
+        if (!armed) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (at - now > 0) {
+            schedule(now);
+            return;
+        }
+        armed = false;
+        expired.run();
+    }
+
+    private void schedule(long now) {
+        checkAt = at;
+        check = loop.schedule(this, at - now, TimeUnit.NANOSECONDS);
+    }
 }

@@ -16,26 +16,30 @@ import java.time.Duration;
  * @param idle how long a kept-alive client connection may wait for its next request ({@code keepalive_timeout})
  */
 public record RouteLimits(Duration requestBody, Duration response, Duration idle) {
-  /** The longest timeout accepted: waits are bounded, and their nanoseconds never overflow. */
-  public static final Duration MAX = Duration.ofDays(1);
-  /** nginx's defaults. */
-  public static final RouteLimits DEFAULT = new RouteLimits(Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(75));
+    /** The longest timeout accepted: waits are bounded, and their nanoseconds never overflow. */
+    public static final Duration MAX = Duration.ofDays(1);
+    /** nginx's defaults. */
+    public static final RouteLimits DEFAULT =
+            new RouteLimits(Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(75));
 
-  public RouteLimits {
-    check(requestBody, "request body timeout");
-    check(response, "response timeout");
-    check(idle, "idle timeout");
-  }
-
-  /** These limits, with every missing one taken from {@code defaults}. */
-  RouteLimits orElse(RouteLimits defaults) {
-    return new RouteLimits(requestBody != null ? requestBody : defaults.requestBody,
-        response != null ? response : defaults.response, idle != null ? idle : defaults.idle);
-  }
-
-  static void check(Duration timeout, String what) {
-    if (timeout != null && (timeout.isNegative() || timeout.isZero() || timeout.compareTo(MAX) > 0)) {
-      throw new IllegalArgumentException("the router's " + what + " must be more than zero and at most a day, got " + timeout);
+    public RouteLimits {
+        check(requestBody, "request body timeout");
+        check(response, "response timeout");
+        check(idle, "idle timeout");
     }
-  }
+
+    /** These limits, with every missing one taken from {@code defaults}. */
+    RouteLimits orElse(RouteLimits defaults) {
+        return new RouteLimits(
+                requestBody != null ? requestBody : defaults.requestBody,
+                response != null ? response : defaults.response,
+                idle != null ? idle : defaults.idle);
+    }
+
+    static void check(Duration timeout, String what) {
+        if (timeout != null && (timeout.isNegative() || timeout.isZero() || timeout.compareTo(MAX) > 0)) {
+            throw new IllegalArgumentException(
+                    "the router's " + what + " must be more than zero and at most a day, got " + timeout);
+        }
+    }
 }

@@ -1,9 +1,9 @@
 package io.mayfly.agent.router;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -17,31 +17,32 @@ import io.netty.channel.socket.nio.NioSocketChannel;
  * {@code -Dmayfly.router.transport=nio} forces NIO, to compare the two.
  */
 enum Transport {
-  EPOLL,
-  NIO;
+    EPOLL,
+    NIO;
 
-  static Transport best() {
-    if ("nio".equalsIgnoreCase(System.getProperty("mayfly.router.transport"))) {
-      return NIO;
+    static Transport best() {
+        if ("nio".equalsIgnoreCase(System.getProperty("mayfly.router.transport"))) {
+            return NIO;
+        }
+        return Epoll.isAvailable() ? EPOLL : NIO;
     }
-    return Epoll.isAvailable() ? EPOLL : NIO;
-  }
 
-  IoHandlerFactory ioHandlers() {
-    return this == EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-  }
+    IoHandlerFactory ioHandlers() {
+        return this == EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    }
 
-  /** SO_REUSEPORT for this transport's listening socket. */
-  ChannelOption<Boolean> reusePort() {
-    return this == EPOLL ? io.netty.channel.epoll.EpollChannelOption.SO_REUSEPORT
-        : io.netty.channel.socket.nio.NioChannelOption.of(java.net.StandardSocketOptions.SO_REUSEPORT);
-  }
+    /** SO_REUSEPORT for this transport's listening socket. */
+    ChannelOption<Boolean> reusePort() {
+        return this == EPOLL
+                ? io.netty.channel.epoll.EpollChannelOption.SO_REUSEPORT
+                : io.netty.channel.socket.nio.NioChannelOption.of(java.net.StandardSocketOptions.SO_REUSEPORT);
+    }
 
-  Class<? extends ServerChannel> serverChannel() {
-    return this == EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-  }
+    Class<? extends ServerChannel> serverChannel() {
+        return this == EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    }
 
-  Class<? extends Channel> clientChannel() {
-    return this == EPOLL ? EpollSocketChannel.class : NioSocketChannel.class;
-  }
+    Class<? extends Channel> clientChannel() {
+        return this == EPOLL ? EpollSocketChannel.class : NioSocketChannel.class;
+    }
 }

@@ -8,5 +8,5 @@ import java.util.concurrent.CompletableFuture;
  */
 @FunctionalInterface
 public interface Waker {
-  CompletableFuture<?> wake(String app);
+    CompletableFuture<?> wake(String app);
 }

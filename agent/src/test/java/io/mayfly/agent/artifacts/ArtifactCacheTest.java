@@ -1,13 +1,12 @@
 package io.mayfly.agent.artifacts;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ArtifactCacheTest {
     @TempDir
@@ -25,7 +24,9 @@ class ArtifactCacheTest {
         assertThat(cache.retainOnly(Set.of(kept))).isEqualTo(2048);
         assertThat(dir.resolve(kept)).exists();
         assertThat(dir.resolve(dropped)).doesNotExist();
-        assertThat(partial).as("a download in progress is not a cached artifact").exists();
+        assertThat(partial)
+                .as("a download in progress is not a cached artifact")
+                .exists();
         assertThat(cache.retainOnly(Set.of(kept))).isZero();
     }
 }

@@ -1,18 +1,14 @@
 package io.mayfly.agent.deploy;
 
-import io.mayfly.wire.StagedTest;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.StartRequest;
 import io.mayfly.agent.driver.process.ProcessDriver;
 import io.mayfly.agent.driver.process.TestServer;
 import io.mayfly.agent.router.Router;
+import io.mayfly.wire.StagedTest;
 import io.mayfly.wire.manifest.Manifest;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,13 +17,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** What a guest prints while its health check waits reaches the deploy's progress: paced, and only when the wait is long. */
 class ConsoleFollowerTest {
     @TempDir
     Path dir;
+
     private Router router;
     private Agent agent;
     private int release;
@@ -48,10 +47,14 @@ class ConsoleFollowerTest {
     @Test
     void aSlowBootShowsWhatTheGuestPrintsInTheDeploysProgress() throws Exception {
         List<String> progress = deploy("--check", "/app", "--delay-ms", "4500");
-        List<String> console = progress.stream().filter(l -> l.contains("console: ")).toList();
-        assertThat(console).isNotEmpty().hasSizeLessThanOrEqualTo(ConsoleFollower.Pace.MAX_LINES)
+        List<String> console =
+                progress.stream().filter(l -> l.contains("console: ")).toList();
+        assertThat(console)
+                .isNotEmpty()
+                .hasSizeLessThanOrEqualTo(ConsoleFollower.Pace.MAX_LINES)
                 .allSatisfy(l -> assertThat(l).doesNotContain("mayfly"));
-        // The guest printed its lines at once and nothing for 4.5 s: the newest of them is said once, then nothing more.
+        // The guest printed its lines at once and nothing for 4.5 s: the newest of them is said once, then nothing
+        // more.
         assertThat(console).containsExactly("       console: a line on stderr");
         assertThat(progress.indexOf(console.getFirst())).isLessThan(indexOfHealthy(progress));
     }
@@ -93,12 +96,28 @@ class ConsoleFollowerTest {
     private List<String> deploy(String... flags) throws Exception {
         List<String> args = new ArrayList<>(List.of("--port", "{port}"));
         args.addAll(List.of(flags));
-        Manifest.Health health = new Manifest.Health("/", 200, false, null, Duration.ofSeconds(20), Duration.ofMillis(50),
-                Duration.ofMillis(500), Duration.ZERO);
-        StartRequest request = new StartRequest("app", ++release, TestServer.binary(), null, args, Map.of(),
-                Manifest.defaults("server").run(), health, Duration.ofSeconds(5));
+        Manifest.Health health = new Manifest.Health(
+                "/",
+                200,
+                false,
+                null,
+                Duration.ofSeconds(20),
+                Duration.ofMillis(50),
+                Duration.ofMillis(500),
+                Duration.ZERO);
+        StartRequest request = new StartRequest(
+                "app",
+                ++release,
+                TestServer.binary(),
+                null,
+                args,
+                Map.of(),
+                Manifest.defaults("server").run(),
+                health,
+                Duration.ofSeconds(5));
         List<String> lines = new CopyOnWriteArrayList<>();
-        DeployOutcome outcome = DeployStrategy.named("blue-green", agent).run(request, 1, Duration.ofSeconds(5), StagedTest.NONE, lines::add);
+        DeployOutcome outcome = DeployStrategy.named("blue-green", agent)
+                .run(request, 1, Duration.ofSeconds(5), StagedTest.NONE, lines::add);
         assertThat(outcome).as(String.join("\n", lines)).isInstanceOf(DeployOutcome.Live.class);
         return lines;
     }

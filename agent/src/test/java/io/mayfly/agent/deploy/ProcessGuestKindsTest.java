@@ -4,7 +4,6 @@ import io.mayfly.agent.driver.Driver;
 import io.mayfly.agent.driver.process.ProcessDriver;
 import io.mayfly.agent.driver.process.TestServer;
 import io.mayfly.wire.manifest.Manifest;
-
 import java.nio.file.Path;
 import java.util.List;
 

@@ -1,7 +1,7 @@
 package io.mayfly.agent.driver;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,13 +23,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /** The forwarder against real local servers: what the router sends reaches the guest and the guest's answer comes back. */
 class PortForwarderTest {
-    private static final InetSocketAddress ANY_LOOPBACK_PORT = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    private static final InetSocketAddress ANY_LOOPBACK_PORT =
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
 
     private final List<AutoCloseable> cleanup = new ArrayList<>();
 
@@ -105,11 +105,13 @@ class PortForwarderTest {
 
     @Test
     void aGuestThatAnswersAndClosesFirstEndsTheClientsRead() throws Exception {
-        PortForwarder forwarder = forwarder(guest(s -> s.getOutputStream().write("hello from the guest".getBytes(StandardCharsets.UTF_8))));
+        PortForwarder forwarder = forwarder(
+                guest(s -> s.getOutputStream().write("hello from the guest".getBytes(StandardCharsets.UTF_8))));
 
         Socket client = connect(forwarder);
 
-        assertThat(new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("hello from the guest");
+        assertThat(new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                .isEqualTo("hello from the guest");
     }
 
     @Test
@@ -139,7 +141,8 @@ class PortForwarderTest {
         long began = System.nanoTime();
 
         // The reset can come so soon that the client's own connect already sees it.
-        assertThatThrownBy(() -> connect(forwarder).getInputStream().read()).isInstanceOf(SocketException.class)
+        assertThatThrownBy(() -> connect(forwarder).getInputStream().read())
+                .isInstanceOf(SocketException.class)
                 .hasMessageContaining("reset");
         assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(2));
     }
@@ -148,24 +151,32 @@ class PortForwarderTest {
     void beyondTheLimitAClientWaitsUntilAnEarlierConnectionEnds() throws Exception {
         BlockingQueue<Socket> atGuest = new LinkedBlockingQueue<>();
         CountDownLatch release = new CountDownLatch(1);
-        PortForwarder forwarder = forwarder(guest(s -> {
-            atGuest.add(s);
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }), 1);
+        PortForwarder forwarder = forwarder(
+                guest(s -> {
+                    atGuest.add(s);
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }),
+                1);
 
         Socket first = connect(forwarder);
-        assertThat(atGuest.poll(5, TimeUnit.SECONDS)).as("the first connection reaches the guest").isNotNull();
+        assertThat(atGuest.poll(5, TimeUnit.SECONDS))
+                .as("the first connection reaches the guest")
+                .isNotNull();
         connect(forwarder); // accepted by the kernel's backlog, not yet forwarded
-        assertThat(atGuest.poll(300, TimeUnit.MILLISECONDS)).as("a second connection beyond the limit of 1").isNull();
+        assertThat(atGuest.poll(300, TimeUnit.MILLISECONDS))
+                .as("a second connection beyond the limit of 1")
+                .isNull();
 
         first.close();
         release.countDown();
 
-        assertThat(atGuest.poll(5, TimeUnit.SECONDS)).as("the second connection, once the first has ended").isNotNull();
+        assertThat(atGuest.poll(5, TimeUnit.SECONDS))
+                .as("the second connection, once the first has ended")
+                .isNotNull();
     }
 
     @Test

@@ -51,9 +51,12 @@ public final class StandIns {
     /** Writes the stand-in host's proc/self/status: the agent's user id and its effective and ambient capabilities (hex). */
     public static void agentStatus(Path host, int uid, String capEff, String capAmb) throws IOException {
         Files.createDirectories(host.resolve("proc/self"));
-        Files.writeString(host.resolve("proc/self/status"), "Name:\tjava\nUid:\t" + uid + "\t" + uid + "\t" + uid + "\t" + uid
-                + "\nCapInh:\t0000000000000000\nCapPrm:\t" + capEff + "\nCapEff:\t" + capEff + "\nCapBnd:\t000001ffffffffff"
-                + "\nCapAmb:\t" + capAmb + "\n");
+        Files.writeString(
+                host.resolve("proc/self/status"),
+                "Name:\tjava\nUid:\t" + uid + "\t" + uid + "\t" + uid + "\t" + uid
+                        + "\nCapInh:\t0000000000000000\nCapPrm:\t" + capEff + "\nCapEff:\t" + capEff
+                        + "\nCapBnd:\t000001ffffffffff"
+                        + "\nCapAmb:\t" + capAmb + "\n");
     }
 
     /**
@@ -96,8 +99,22 @@ public final class StandIns {
     public static InstanceSpec spec(Path dir, String id, Path artifact, Path initrd, List<String> args) {
         Path stateDir = dir.resolve("instances").resolve(id);
         int port = Ports.freeLoopbackPort();
-        return new InstanceSpec(id, "hello", 3, artifact, initrd, args, Map.of("PORT", Integer.toString(port)), 128L << 20,
-                port, 8080, stateDir.resolve("console.log"), stateDir, Duration.ofSeconds(5), 2, true);
+        return new InstanceSpec(
+                id,
+                "hello",
+                3,
+                artifact,
+                initrd,
+                args,
+                Map.of("PORT", Integer.toString(port)),
+                128L << 20,
+                port,
+                8080,
+                stateDir.resolve("console.log"),
+                stateDir,
+                Duration.ofSeconds(5),
+                2,
+                true);
     }
 
     /** Whether something accepts TCP connections on 127.0.0.1:{@code port}. */
@@ -119,7 +136,8 @@ public final class StandIns {
             if (Files.exists(file) && Files.readString(file).contains(text)) return Files.readString(file);
             Thread.sleep(20);
         }
-        throw new AssertionError(file + " never showed \"" + text + "\"; it has:\n" + (Files.exists(file) ? Files.readString(file) : "(no file)"));
+        throw new AssertionError(file + " never showed \"" + text + "\"; it has:\n"
+                + (Files.exists(file) ? Files.readString(file) : "(no file)"));
     }
 
     /**
@@ -171,19 +189,24 @@ public final class StandIns {
             left = onLoopback(added);
         }
         for (String address : left) {
-            new ProcessBuilder(realIp().toString(), "addr", "del", address + "/32", "dev", "lo").inheritIO().start().waitFor();
+            new ProcessBuilder(realIp().toString(), "addr", "del", address + "/32", "dev", "lo")
+                    .inheritIO()
+                    .start()
+                    .waitFor();
         }
         return left;
     }
 
     private static List<String> onLoopback(List<String> addresses) throws IOException {
         java.net.NetworkInterface lo = java.net.NetworkInterface.getByName("lo");
-        List<String> present = lo == null ? List.of()
+        List<String> present = lo == null
+                ? List.of()
                 : lo.inetAddresses().map(InetAddress::getHostAddress).toList();
         return addresses.stream().filter(present::contains).toList();
     }
 
     private static Path realIp() {
-        return VmHost.executable("ip", "/usr/sbin", "/sbin").orElseThrow(() -> new IllegalStateException("ip is not installed"));
+        return VmHost.executable("ip", "/usr/sbin", "/sbin")
+                .orElseThrow(() -> new IllegalStateException("ip is not installed"));
     }
 }

@@ -1,12 +1,11 @@
 package io.mayfly.agent.driver;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.HashSet;
 import java.util.Set;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
 
 class TapTest {
     @Test
@@ -26,7 +25,9 @@ class TapTest {
             String[] host = tap.hostAddress().split("\\.");
             assertThat(host[0]).isEqualTo("10");
             assertThat(Integer.parseInt(host[1])).isBetween(212, 215);
-            assertThat(Integer.parseInt(host[3]) % 4).as("the host is the first address of its /30").isEqualTo(1);
+            assertThat(Integer.parseInt(host[3]) % 4)
+                    .as("the host is the first address of its /30")
+                    .isEqualTo(1);
             assertThat(tap.name().getBytes()).hasSizeLessThanOrEqualTo(15);
             subnets.add(host[0] + "." + host[1] + "." + host[2] + "." + (Integer.parseInt(host[3]) - 1));
         }

@@ -1,18 +1,17 @@
 package io.mayfly.agent.health;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.mayfly.agent.driver.Ports;
 import io.mayfly.agent.driver.process.TestServer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.File;
 import java.io.IOException;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 class HealthCheckTest {
     private static final Duration INTERVAL = Duration.ofMillis(50);
@@ -29,9 +28,12 @@ class HealthCheckTest {
     void serverAnsweringTheExpectedStatusIsHealthy() throws Exception {
         Process server = server("--port", Integer.toString(port));
 
-        HealthCheck.Result result = http(Duration.ofSeconds(2)).await(Duration.ofSeconds(10), server.onExit().thenApply(Process::exitValue));
+        HealthCheck.Result result = http(Duration.ofSeconds(2))
+                .await(Duration.ofSeconds(10), server.onExit().thenApply(Process::exitValue));
 
-        assertThat(result).isInstanceOfSatisfying(HealthCheck.Healthy.class, h -> assertThat(h.attempts()).isPositive());
+        assertThat(result)
+                .isInstanceOfSatisfying(
+                        HealthCheck.Healthy.class, h -> assertThat(h.attempts()).isPositive());
     }
 
     @Test
@@ -41,27 +43,37 @@ class HealthCheckTest {
         awaitListening();
         HealthCheck.Result result = http(Duration.ofSeconds(2)).await(Duration.ofMillis(600), server::isAlive);
 
-        assertThat(result).isInstanceOfSatisfying(HealthCheck.Unhealthy.class, u -> assertThat(u.reason())
-                .startsWith("not healthy within 600ms: the last of ")
-                .containsPattern("the last of \\d+ checks saw: GET http://127.0.0.1:" + port + "/health returned 500 \\(expected 200\\)$"));
+        assertThat(result)
+                .isInstanceOfSatisfying(
+                        HealthCheck.Unhealthy.class,
+                        u -> assertThat(u.reason())
+                                .startsWith("not healthy within 600ms: the last of ")
+                                .containsPattern("the last of \\d+ checks saw: GET http://127.0.0.1:" + port
+                                        + "/health returned 500 \\(expected 200\\)$"));
         assertThat(result.attempts()).isGreaterThan(1);
     }
 
     @Test
     void anHttpOrTcpCheckOfAGuestNoneCanReachFailsAtOnceAndAConsoleCheckIsStillMade() throws Exception {
-        io.mayfly.agent.driver.Guest guest = io.mayfly.agent.driver.Guest.consoleOnly("no port reaches this guest: check its console");
-        java.nio.file.Path log = java.nio.file.Files.writeString(java.nio.file.Files.createTempFile("console", ".log"), "up and serving\n");
+        io.mayfly.agent.driver.Guest guest =
+                io.mayfly.agent.driver.Guest.consoleOnly("no port reaches this guest: check its console");
+        java.nio.file.Path log = java.nio.file.Files.writeString(
+                java.nio.file.Files.createTempFile("console", ".log"), "up and serving\n");
         try {
-            for (io.mayfly.wire.manifest.Manifest.Health h : List.of(health("/", false, null), health(null, true, null))) {
+            for (io.mayfly.wire.manifest.Manifest.Health h :
+                    List.of(health("/", false, null), health(null, true, null))) {
                 long began = System.nanoTime();
                 HealthCheck.Result result = HealthCheck.of(h, guest, log, 0).await(Duration.ofSeconds(10), () -> true);
 
-                assertThat(result).isInstanceOfSatisfying(HealthCheck.Unhealthy.class,
-                        u -> assertThat(u.reason()).isEqualTo("no port reaches this guest: check its console"));
+                assertThat(result)
+                        .isInstanceOfSatisfying(
+                                HealthCheck.Unhealthy.class,
+                                u -> assertThat(u.reason()).isEqualTo("no port reaches this guest: check its console"));
                 assertThat(result.attempts()).isZero();
                 assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(1));
             }
-            assertThat(HealthCheck.of(health(null, false, "serving"), guest, log, 0).await(Duration.ofSeconds(2), () -> true))
+            assertThat(HealthCheck.of(health(null, false, "serving"), guest, log, 0)
+                            .await(Duration.ofSeconds(2), () -> true))
                     .isInstanceOf(HealthCheck.Healthy.class);
         } finally {
             java.nio.file.Files.delete(log);
@@ -69,27 +81,38 @@ class HealthCheckTest {
     }
 
     private static io.mayfly.wire.manifest.Manifest.Health health(String path, boolean tcp, String console) {
-        return new io.mayfly.wire.manifest.Manifest.Health(path, 200, tcp, console, Duration.ofSeconds(10), INTERVAL, Duration.ofSeconds(1),
-                Duration.ZERO);
+        return new io.mayfly.wire.manifest.Manifest.Health(
+                path, 200, tcp, console, Duration.ofSeconds(10), INTERVAL, Duration.ofSeconds(1), Duration.ZERO);
     }
 
     @Test
     void nothingListeningIsUnhealthyWithConnectionRefused() {
         HealthCheck.Result result = http(Duration.ofSeconds(2)).await(Duration.ofMillis(400), () -> true);
 
-        assertThat(result).isInstanceOfSatisfying(HealthCheck.Unhealthy.class, u -> assertThat(u.reason())
-                .contains("GET http://127.0.0.1:" + port + "/health: connection refused", "must listen on 127.0.0.1:" + port));
+        assertThat(result)
+                .isInstanceOfSatisfying(
+                        HealthCheck.Unhealthy.class,
+                        u -> assertThat(u.reason())
+                                .contains(
+                                        "GET http://127.0.0.1:" + port + "/health: connection refused",
+                                        "must listen on 127.0.0.1:" + port));
     }
 
     @Test
     void instanceThatExitsEarlyEndsTheWaitWithItsExitCode() throws Exception {
         Process server = server("--exit-code", "3", "--exit-after-ms", "300");
 
-        HealthCheck.Result result = http(Duration.ofSeconds(2)).await(Duration.ofSeconds(30), server.onExit().thenApply(Process::exitValue));
+        HealthCheck.Result result = http(Duration.ofSeconds(2))
+                .await(Duration.ofSeconds(30), server.onExit().thenApply(Process::exitValue));
 
-        assertThat(result).isInstanceOfSatisfying(HealthCheck.Unhealthy.class, u -> assertThat(u.reason())
-                .startsWith("instance exited with code 3 after ").contains(", before it was healthy; the last of ",
-                        "GET http://127.0.0.1:" + port + "/health: connection refused"));
+        assertThat(result)
+                .isInstanceOfSatisfying(
+                        HealthCheck.Unhealthy.class,
+                        u -> assertThat(u.reason())
+                                .startsWith("instance exited with code 3 after ")
+                                .contains(
+                                        ", before it was healthy; the last of ",
+                                        "GET http://127.0.0.1:" + port + "/health: connection refused"));
     }
 
     @Test
@@ -98,8 +121,12 @@ class HealthCheckTest {
 
         HealthCheck.Result result = http(Duration.ofSeconds(2)).await(Duration.ofSeconds(30), server::isAlive);
 
-        assertThat(result).isInstanceOfSatisfying(HealthCheck.Unhealthy.class,
-                u -> assertThat(u.reason()).startsWith("instance exited after ").contains(", before it was healthy"));
+        assertThat(result)
+                .isInstanceOfSatisfying(
+                        HealthCheck.Unhealthy.class,
+                        u -> assertThat(u.reason())
+                                .startsWith("instance exited after ")
+                                .contains(", before it was healthy"));
     }
 
     @Test
@@ -108,8 +135,10 @@ class HealthCheckTest {
 
         HealthCheck.Result result = http(Duration.ofMillis(200)).await(Duration.ofSeconds(1), server::isAlive);
 
-        assertThat(result).isInstanceOfSatisfying(HealthCheck.Unhealthy.class,
-                u -> assertThat(u.reason()).contains("/health: no answer within 200ms"));
+        assertThat(result)
+                .isInstanceOfSatisfying(
+                        HealthCheck.Unhealthy.class,
+                        u -> assertThat(u.reason()).contains("/health: no answer within 200ms"));
     }
 
     @Test
@@ -121,7 +150,9 @@ class HealthCheckTest {
 
         HealthCheck.Result result = http(Duration.ofSeconds(60)).await(Duration.ofSeconds(20), server::isAlive);
 
-        assertThat(result).isInstanceOfSatisfying(HealthCheck.Healthy.class, h -> assertThat(h.attempts()).isGreaterThanOrEqualTo(2));
+        assertThat(result)
+                .isInstanceOfSatisfying(
+                        HealthCheck.Healthy.class, h -> assertThat(h.attempts()).isGreaterThanOrEqualTo(2));
     }
 
     @Test
@@ -138,8 +169,10 @@ class HealthCheckTest {
     @Test
     void tcpCheckIsHealthyOnceSomethingListens() throws Exception {
         assertThat(HealthCheck.tcp("127.0.0.1", port).await(Duration.ofMillis(300), () -> true))
-                .isInstanceOfSatisfying(HealthCheck.Unhealthy.class,
-                        u -> assertThat(u.reason()).endsWith("saw: TCP connect to 127.0.0.1:" + port + ": connection refused"));
+                .isInstanceOfSatisfying(
+                        HealthCheck.Unhealthy.class,
+                        u -> assertThat(u.reason())
+                                .endsWith("saw: TCP connect to 127.0.0.1:" + port + ": connection refused"));
 
         Process server = server("--port", Integer.toString(port));
 
@@ -152,23 +185,29 @@ class HealthCheckTest {
         java.nio.file.Path log = java.nio.file.Files.createTempFile("console", ".log");
         java.nio.file.Files.writeString(log, "ready from the previous start\n");
         long from = java.nio.file.Files.size(log);
-        java.nio.file.Files.writeString(log, "[mayfly] ready? Mayfly's own line\nmayfly: ready, also Mayfly's\nbooting\n",
+        java.nio.file.Files.writeString(
+                log,
+                "[mayfly] ready? Mayfly's own line\nmayfly: ready, also Mayfly's\nbooting\n",
                 java.nio.file.StandardOpenOption.APPEND);
         java.util.regex.Pattern ready = java.util.regex.Pattern.compile("ready");
         HealthCheck check = HealthCheck.console(log, from, ready, INTERVAL, Duration.ofSeconds(1));
 
-        assertThat(check.await(Duration.ofMillis(300), () -> true)).isInstanceOfSatisfying(HealthCheck.Unhealthy.class,
-                u -> assertThat(u.reason()).endsWith("no line the guest printed matched /ready/"));
+        assertThat(check.await(Duration.ofMillis(300), () -> true))
+                .isInstanceOfSatisfying(
+                        HealthCheck.Unhealthy.class,
+                        u -> assertThat(u.reason()).endsWith("no line the guest printed matched /ready/"));
 
         Thread.ofVirtual().start(() -> {
             try {
                 Thread.sleep(200);
-                java.nio.file.Files.writeString(log, "server ready on :8080\n", java.nio.file.StandardOpenOption.APPEND);
+                java.nio.file.Files.writeString(
+                        log, "server ready on :8080\n", java.nio.file.StandardOpenOption.APPEND);
             } catch (Exception ignored) {
                 // the check then fails, and says so
             }
         });
-        assertThat(HealthCheck.console(log, from, ready, INTERVAL, Duration.ofSeconds(1)).await(Duration.ofSeconds(10), () -> true))
+        assertThat(HealthCheck.console(log, from, ready, INTERVAL, Duration.ofSeconds(1))
+                        .await(Duration.ofSeconds(10), () -> true))
                 .isInstanceOf(HealthCheck.Healthy.class);
         java.nio.file.Files.delete(log);
     }
@@ -177,10 +216,13 @@ class HealthCheckTest {
     void aConsoleRegexThatBacktracksWithoutEndIsCutShortAndSaysSo() throws Exception {
         java.nio.file.Path log = java.nio.file.Files.createTempFile("console", ".log");
         java.nio.file.Files.writeString(log, "a".repeat(30) + "!\n");
-        HealthCheck check = HealthCheck.console(log, 0, java.util.regex.Pattern.compile("(.*a){12}$"), INTERVAL, Duration.ofSeconds(1));
+        HealthCheck check = HealthCheck.console(
+                log, 0, java.util.regex.Pattern.compile("(.*a){12}$"), INTERVAL, Duration.ofSeconds(1));
         long began = System.nanoTime();
-        assertThat(check.await(Duration.ofMillis(500), () -> true)).isInstanceOfSatisfying(HealthCheck.Unhealthy.class,
-                u -> assertThat(u.reason()).contains("took more than 50 ms on one line"));
+        assertThat(check.await(Duration.ofMillis(500), () -> true))
+                .isInstanceOfSatisfying(
+                        HealthCheck.Unhealthy.class,
+                        u -> assertThat(u.reason()).contains("took more than 50 ms on one line"));
         assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(5));
         java.nio.file.Files.delete(log);
     }
@@ -199,7 +241,10 @@ class HealthCheckTest {
     private Process server(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(TestServer.binary().toString()));
         command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(new File("/dev/null")).start();
+        Process p = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(new File("/dev/null"))
+                .start();
         servers.add(p);
         return p;
     }

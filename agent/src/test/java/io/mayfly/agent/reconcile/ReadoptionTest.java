@@ -1,8 +1,8 @@
 package io.mayfly.agent.reconcile;
 
-import org.junit.jupiter.api.Test;
-
 import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
 
 /** What a restarted agent does with each instance it finds a state file of. */
 class ReadoptionTest {

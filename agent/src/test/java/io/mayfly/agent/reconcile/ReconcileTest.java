@@ -1,12 +1,11 @@
 package io.mayfly.agent.reconcile;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.mayfly.agent.reconcile.Reconcile.Action;
 import io.mayfly.agent.reconcile.Reconcile.Observed;
-import org.junit.jupiter.api.Test;
-
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /** What an agent does about an assignment, case by case ({@link Reconcile#next}). */
 class ReconcileTest {
@@ -17,7 +16,9 @@ class ReconcileTest {
     @Test
     void nothingHereDeploys() {
         assertThat(Reconcile.next(1, 1, true, Observed.NOTHING)).isEqualTo(Action.DEPLOY);
-        assertThat(Reconcile.next(1, 3, false, Observed.NOTHING)).as("after a restart of the agent, or a move here").isEqualTo(Action.DEPLOY);
+        assertThat(Reconcile.next(1, 3, false, Observed.NOTHING))
+                .as("after a restart of the agent, or a move here")
+                .isEqualTo(Action.DEPLOY);
     }
 
     @Test
@@ -44,31 +45,46 @@ class ReconcileTest {
         Observed failedFive = new Observed(List.of(4), false, false, 5);
         assertThat(Reconcile.next(5, 1, true, failedFive)).isEqualTo(Action.WAIT_FOR_ANOTHER_RELEASE);
         assertThat(Reconcile.next(6, 1, true, failedFive)).isEqualTo(Action.DEPLOY);
-        assertThat(Reconcile.next(4, 1, false, failedFive)).as("the one serving is still as assigned").isEqualTo(Action.REPORT_LIVE);
-        assertThat(Reconcile.next(5, 1, true, new Observed(List.of(), false, false, 5))).as("a crash loop: nothing left running")
+        assertThat(Reconcile.next(4, 1, false, failedFive))
+                .as("the one serving is still as assigned")
+                .isEqualTo(Action.REPORT_LIVE);
+        assertThat(Reconcile.next(5, 1, true, new Observed(List.of(), false, false, 5)))
+                .as("a crash loop: nothing left running")
                 .isEqualTo(Action.WAIT_FOR_ANOTHER_RELEASE);
     }
 
     @Test
     void scaleToZeroSetsUpTheSleepOfTheReleaseServingOrOfOneNoPushWaitsFor() {
         assertThat(Reconcile.next(4, 0, false, serving(4))).as("ps:scale web=0").isEqualTo(Action.SCALE_TO_ZERO);
-        assertThat(Reconcile.next(4, 0, false, Observed.NOTHING)).as("after a restart: boots on the next request").isEqualTo(Action.SCALE_TO_ZERO);
-        assertThat(Reconcile.next(4, 0, true, Observed.NOTHING)).as("a push waits: boot it now").isEqualTo(Action.DEPLOY);
-        assertThat(Reconcile.next(5, 0, true, serving(4))).as("a new release of an app scaled to zero").isEqualTo(Action.DEPLOY);
+        assertThat(Reconcile.next(4, 0, false, Observed.NOTHING))
+                .as("after a restart: boots on the next request")
+                .isEqualTo(Action.SCALE_TO_ZERO);
+        assertThat(Reconcile.next(4, 0, true, Observed.NOTHING))
+                .as("a push waits: boot it now")
+                .isEqualTo(Action.DEPLOY);
+        assertThat(Reconcile.next(5, 0, true, serving(4)))
+                .as("a new release of an app scaled to zero")
+                .isEqualTo(Action.DEPLOY);
     }
 
     @Test
     void aSleepSetUpForThisAssignmentIsAsItShouldBe() {
-        assertThat(Reconcile.next(4, 0, false, new Observed(List.of(), true, true, null))).isEqualTo(Action.REPORT_LIVE);
-        assertThat(Reconcile.next(4, 0, false, new Observed(List.of(4), false, true, null))).as("woken by a request").isEqualTo(Action.REPORT_LIVE);
-        assertThat(Reconcile.next(4, 0, false, new Observed(List.of(), true, false, null))).as("set up for other settings")
+        assertThat(Reconcile.next(4, 0, false, new Observed(List.of(), true, true, null)))
+                .isEqualTo(Action.REPORT_LIVE);
+        assertThat(Reconcile.next(4, 0, false, new Observed(List.of(4), false, true, null)))
+                .as("woken by a request")
+                .isEqualTo(Action.REPORT_LIVE);
+        assertThat(Reconcile.next(4, 0, false, new Observed(List.of(), true, false, null)))
+                .as("set up for other settings")
                 .isEqualTo(Action.SCALE_TO_ZERO);
     }
 
     @Test
     void anAppAsleepThatIsScaledUpAgainDeploys() {
-        assertThat(Reconcile.next(4, 2, false, new Observed(List.of(), true, true, null))).isEqualTo(Action.DEPLOY);
-        assertThat(Reconcile.next(4, 1, false, new Observed(List.of(4), true, true, null))).as("awake, but set up to sleep")
+        assertThat(Reconcile.next(4, 2, false, new Observed(List.of(), true, true, null)))
+                .isEqualTo(Action.DEPLOY);
+        assertThat(Reconcile.next(4, 1, false, new Observed(List.of(4), true, true, null)))
+                .as("awake, but set up to sleep")
                 .isEqualTo(Action.DEPLOY);
     }
 }

@@ -1,12 +1,11 @@
 package io.mayfly.agent.reconcile;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 class RestartPolicyTest {
     @Test
@@ -36,8 +35,15 @@ class RestartPolicyTest {
     @Test
     void anInstanceThatKeepsCrashingAtOnceWaitsLongerBeforeEachRestartUntilTheCap() {
         RestartPolicy p = new RestartPolicy(Duration.ofMillis(100), Duration.ofSeconds(1), Duration.ofMinutes(1));
-        assertThat(waitsOfCrashes(p, Duration.ofSeconds(2), 7)).containsExactly(Duration.ZERO, Duration.ofMillis(100), Duration.ofMillis(200),
-                Duration.ofMillis(400), Duration.ofMillis(800), Duration.ofSeconds(1), Duration.ofSeconds(1));
+        assertThat(waitsOfCrashes(p, Duration.ofSeconds(2), 7))
+                .containsExactly(
+                        Duration.ZERO,
+                        Duration.ofMillis(100),
+                        Duration.ofMillis(200),
+                        Duration.ofMillis(400),
+                        Duration.ofMillis(800),
+                        Duration.ofSeconds(1),
+                        Duration.ofSeconds(1));
     }
 
     @Test
@@ -49,10 +55,15 @@ class RestartPolicyTest {
     @Test
     void aStableRunEndsACrashLoopButARunJustShortOfItDoesNot() {
         RestartPolicy p = RestartPolicy.DEFAULT;
-        assertThat(p.streakAfter(Duration.ofMinutes(10), 7)).as("ran for resetAfter: a new streak").isZero();
+        assertThat(p.streakAfter(Duration.ofMinutes(10), 7))
+                .as("ran for resetAfter: a new streak")
+                .isZero();
         assertThat(p.delay(p.streakAfter(Duration.ofMinutes(10), 7))).isEqualTo(Duration.ZERO);
-        assertThat(p.streakAfter(Duration.ofMinutes(10).minusMillis(1), 7)).as("just short of it: the loop goes on").isEqualTo(7);
-        assertThat(p.delay(p.streakAfter(Duration.ofMinutes(10).minusMillis(1), 7))).isEqualTo(Duration.ofSeconds(64));
+        assertThat(p.streakAfter(Duration.ofMinutes(10).minusMillis(1), 7))
+                .as("just short of it: the loop goes on")
+                .isEqualTo(7);
+        assertThat(p.delay(p.streakAfter(Duration.ofMinutes(10).minusMillis(1), 7)))
+                .isEqualTo(Duration.ofSeconds(64));
         assertThat(p.streakAfter(Duration.ZERO, 0)).as("a first crash").isZero();
     }
 }

@@ -1,11 +1,10 @@
 package io.mayfly.agent.reconcile;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 /** Which instances serve at each step of a rolling deploy, for as many, fewer and more new instances than old. */
 class RolloutTest {
@@ -43,7 +42,9 @@ class RolloutTest {
     @Test
     void aStepNeedsExactlyItsNewInstances() {
         assertThatThrownBy(() -> Rollout.routedAfter(1, List.of("n1"), List.of("o1", "o2")))
-                .isInstanceOf(IllegalArgumentException.class).hasMessage("step 1 needs 2 new instances, not 1");
-        assertThatThrownBy(() -> Rollout.routedAfter(-1, List.of(), List.of())).isInstanceOf(IllegalArgumentException.class);
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("step 1 needs 2 new instances, not 1");
+        assertThatThrownBy(() -> Rollout.routedAfter(-1, List.of(), List.of()))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -1,10 +1,9 @@
 package io.mayfly.agent.remote;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /** Where a console chunk ends when more of the log follows ({@link ConsoleShipper#cut}). */
 class ConsoleShipperTest {
@@ -29,9 +28,15 @@ class ConsoleShipperTest {
         String text = "abcé€x"; // é: 2 bytes, €: 3 bytes
         byte[] bytes = utf8(text);
         int beforeEuro = utf8("abcé").length;
-        assertThat(ConsoleShipper.cut(bytes, beforeEuro + 2, true)).as("inside €").isEqualTo(beforeEuro);
-        assertThat(ConsoleShipper.cut(bytes, beforeEuro + 1, true)).as("after €'s lead byte").isEqualTo(beforeEuro);
-        assertThat(ConsoleShipper.cut(bytes, 3, true)).as("after an ASCII character").isEqualTo(3);
+        assertThat(ConsoleShipper.cut(bytes, beforeEuro + 2, true))
+                .as("inside €")
+                .isEqualTo(beforeEuro);
+        assertThat(ConsoleShipper.cut(bytes, beforeEuro + 1, true))
+                .as("after €'s lead byte")
+                .isEqualTo(beforeEuro);
+        assertThat(ConsoleShipper.cut(bytes, 3, true))
+                .as("after an ASCII character")
+                .isEqualTo(3);
         for (int read = 1; read < bytes.length; read++) {
             int cut = ConsoleShipper.cut(bytes, read, true);
             assertThat(cut).as("read %d", read).isBetween(1, read);
@@ -43,6 +48,8 @@ class ConsoleShipperTest {
     @Test
     void aChunkThatIsAllOneCutCharacterGoesAsRead() {
         byte[] bytes = utf8("€");
-        assertThat(ConsoleShipper.cut(bytes, 2, true)).as("nothing shorter to send").isEqualTo(2);
+        assertThat(ConsoleShipper.cut(bytes, 2, true))
+                .as("nothing shorter to send")
+                .isEqualTo(2);
     }
 }

@@ -1,10 +1,9 @@
 package io.mayfly.agent.remote;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /** How long the agent waits between tries while the server is away ({@link DesiredFeed#longer}). */
 class DesiredFeedTest {

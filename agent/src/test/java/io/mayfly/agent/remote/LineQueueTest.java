@@ -1,10 +1,9 @@
 package io.mayfly.agent.remote;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /** How a deploy's lines are batched for the push that waits for them ({@link LineQueue}). */
 class LineQueueTest {
@@ -19,7 +18,9 @@ class LineQueueTest {
         assertThat(lines.sending()).isTrue();
         assertThat(lines.nextBatch()).as("nothing queued: the sender is done").isNull();
         assertThat(lines.sending()).isFalse();
-        assertThat(lines.add("switched")).as("the next line starts another sender").isTrue();
+        assertThat(lines.add("switched"))
+                .as("the next line starts another sender")
+                .isTrue();
     }
 
     @Test
@@ -30,7 +31,9 @@ class LineQueueTest {
         lines.add("booting");
         List<String> last = lines.takeQueued();
         lines.notShown(lost);
-        assertThat(lines.nextBatch()).as("the queued lines were taken for the report").isNull();
+        assertThat(lines.nextBatch())
+                .as("the queued lines were taken for the report")
+                .isNull();
         assertThat(lines.forReport(last)).containsExactly("fetching", "booting");
     }
 

@@ -1,9 +1,9 @@
 package io.mayfly.agent.remote;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.mayfly.wire.AgentViews.AppEvent;
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /** The events that wait for the server ({@link PendingEvents}). */
 class PendingEventsTest {

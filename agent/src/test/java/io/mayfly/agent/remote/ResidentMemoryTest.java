@@ -1,22 +1,23 @@
 package io.mayfly.agent.remote;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /** The instances' resident memory in the heartbeat, measured at most once per period each (a clock the test moves). */
 class ResidentMemoryTest {
     final AtomicLong now = new AtomicLong(1_000);
     final List<Long> measured = new ArrayList<>();
-    final ResidentMemory memory = new ResidentMemory(pid -> {
-        measured.add(pid);
-        return pid * 1024 + measured.size();
-    }, now::get);
+    final ResidentMemory memory = new ResidentMemory(
+            pid -> {
+                measured.add(pid);
+                return pid * 1024 + measured.size();
+            },
+            now::get);
 
     @Test
     void anInstanceIsMeasuredAgainOnlyOnceItsLastMeasureIsOlderThanThePeriod() {

@@ -1,11 +1,10 @@
 package io.mayfly.agent.remote;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /** How the desired-state stream is read, line by line ({@link ServerSentEvents}). */
 class ServerSentEventsTest {
@@ -21,7 +20,9 @@ class ServerSentEventsTest {
 
     @Test
     void aDesiredEventIsKeptWhenItsBlankLineEndsIt() {
-        assertThat(kept("event: desired", "data: {\"generation\":1}")).as("not ended yet").isEmpty();
+        assertThat(kept("event: desired", "data: {\"generation\":1}"))
+                .as("not ended yet")
+                .isEmpty();
         assertThat(kept("event: desired", "data: {\"generation\":1}", "")).containsExactly("{\"generation\":1}");
     }
 
@@ -32,13 +33,17 @@ class ServerSentEventsTest {
 
     @Test
     void otherEventsCommentsAndEmptyEventsAreNotKept() {
-        assertThat(kept(": keep-alive", "", "event: ping", "data: x", "", "event: desired", "")).isEmpty();
-        assertThat(kept("data: without a name", "")).as("an unnamed event is not a desired state").isEmpty();
+        assertThat(kept(": keep-alive", "", "event: ping", "data: x", "", "event: desired", ""))
+                .isEmpty();
+        assertThat(kept("data: without a name", ""))
+                .as("an unnamed event is not a desired state")
+                .isEmpty();
     }
 
     @Test
     void eachEventStartsAfresh() {
         assertThat(kept("event: desired", "data: 1", "", "data: 2", "", "event: desired", "data: 3", ""))
-                .as("the second event has no name: its data is not carried into the third").containsExactly("1", "3");
+                .as("the second event has no name: its data is not carried into the third")
+                .containsExactly("1", "3");
     }
 }

@@ -2,7 +2,6 @@ package io.mayfly.server.build;
 
 import io.mayfly.sandbox.Sandbox;
 import io.mayfly.wire.Human;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,8 +25,16 @@ public record BuildPolicy(List<Path> hostPaths, Sandbox.Limits limits, long disk
     public static final long DEFAULT_DISK = 2L << 30;
     public static final Duration DEFAULT_MAX_TIMEOUT = Duration.ofHours(1);
     /** Never shared with a build, nor anything above them. */
-    private static final List<Path> SECRET = List.of(Path.of("/root"), Path.of("/etc"), Path.of("/home"), Path.of("/proc"),
-            Path.of("/sys"), Path.of("/dev"), Path.of("/run"), Path.of("/var/lib"), Path.of("/var/run"));
+    private static final List<Path> SECRET = List.of(
+            Path.of("/root"),
+            Path.of("/etc"),
+            Path.of("/home"),
+            Path.of("/proc"),
+            Path.of("/sys"),
+            Path.of("/dev"),
+            Path.of("/run"),
+            Path.of("/var/lib"),
+            Path.of("/var/run"));
 
     public BuildPolicy {
         hostPaths = List.copyOf(hostPaths);
@@ -35,31 +42,50 @@ public record BuildPolicy(List<Path> hostPaths, Sandbox.Limits limits, long disk
 
     /** The defaults: /boot and /lib/modules, 2 GiB of memory, 512 processes, 512 MiB of /tmp, 2 GiB of disk, 1 h. */
     public static BuildPolicy defaults(Path dataDir) {
-        return of(DEFAULT_HOST_PATHS, DEFAULT_MEMORY, DEFAULT_PROCESSES, DEFAULT_TMP, DEFAULT_DISK, DEFAULT_MAX_TIMEOUT, dataDir);
+        return of(
+                DEFAULT_HOST_PATHS,
+                DEFAULT_MEMORY,
+                DEFAULT_PROCESSES,
+                DEFAULT_TMP,
+                DEFAULT_DISK,
+                DEFAULT_MAX_TIMEOUT,
+                dataDir);
     }
 
     /**
      * A policy from the operator's settings; throws IllegalArgumentException, naming the path, when one of the host
      * paths is, holds or lies inside the data directory or a directory of secrets.
      */
-    public static BuildPolicy of(List<Path> hostPaths, long memoryBytes, long processes, long tmpBytes, long diskBytes,
-                                 Duration maxTimeout, Path dataDir) {
+    public static BuildPolicy of(
+            List<Path> hostPaths,
+            long memoryBytes,
+            long processes,
+            long tmpBytes,
+            long diskBytes,
+            Duration maxTimeout,
+            Path dataDir) {
         List<Path> forbidden = new ArrayList<>(SECRET);
         if (dataDir != null) forbidden.add(real(dataDir.toAbsolutePath().normalize()));
         List<Path> allowed = new ArrayList<>();
         for (Path p : hostPaths) {
-            if (!p.isAbsolute()) throw new IllegalArgumentException("build host path " + p + " must be absolute, like /boot");
+            if (!p.isAbsolute())
+                throw new IllegalArgumentException("build host path " + p + " must be absolute, like /boot");
             Path normal = real(p.normalize());
             for (Path secret : forbidden) {
                 if (normal.startsWith(secret) || secret.startsWith(normal)) {
-                    throw new IllegalArgumentException("build host path " + p + (normal.equals(p.normalize()) ? "" : " (" + normal + ")")
-                            + " cannot be shared with builds: it " + (secret.startsWith(normal) ? "holds " : "lies inside ") + secret
-                            + (secret.equals(forbidden.getLast()) && dataDir != null ? ", the server's data directory" : ", where secrets live"));
+                    throw new IllegalArgumentException(
+                            "build host path " + p + (normal.equals(p.normalize()) ? "" : " (" + normal + ")")
+                                    + " cannot be shared with builds: it "
+                                    + (secret.startsWith(normal) ? "holds " : "lies inside ") + secret
+                                    + (secret.equals(forbidden.getLast()) && dataDir != null
+                                            ? ", the server's data directory"
+                                            : ", where secrets live"));
                 }
             }
             allowed.add(p.normalize());
         }
-        return new BuildPolicy(allowed, new Sandbox.Limits(memoryBytes, processes, tmpBytes, diskBytes), diskBytes, maxTimeout);
+        return new BuildPolicy(
+                allowed, new Sandbox.Limits(memoryBytes, processes, tmpBytes, diskBytes), diskBytes, maxTimeout);
     }
 
     /** Why the manifest's host paths cannot be granted, for the pusher, or empty when they all can. */
@@ -68,12 +94,18 @@ public record BuildPolicy(List<Path> hostPaths, Sandbox.Limits limits, long disk
             Path p = Path.of(a).normalize();
             // The real path: a link inside an allowed directory must not lead out of it.
             Path target = real(p);
-            boolean ok = hostPaths.stream().anyMatch(allowed -> (p.startsWith(allowed) || p.startsWith(real(allowed)))
-                    && target.startsWith(real(allowed)));
+            boolean ok = hostPaths.stream()
+                    .anyMatch(allowed ->
+                            (p.startsWith(allowed) || p.startsWith(real(allowed))) && target.startsWith(real(allowed)));
             if (!ok) {
-                return Optional.of("mayfly.toml: [build] host_paths asks for " + a + (target.equals(p) ? "" : " (which leads to " + target + ")")
-                        + ", which this server does not share with builds; it shares " + (hostPaths.isEmpty() ? "nothing"
-                        : String.join(", ", hostPaths.stream().map(Path::toString).toList()))
+                return Optional.of("mayfly.toml: [build] host_paths asks for " + a
+                        + (target.equals(p) ? "" : " (which leads to " + target + ")")
+                        + ", which this server does not share with builds; it shares "
+                        + (hostPaths.isEmpty()
+                                ? "nothing"
+                                : String.join(
+                                        ", ",
+                                        hostPaths.stream().map(Path::toString).toList()))
                         + " (the operator chooses them with --build-host-path)");
             }
         }
@@ -86,12 +118,14 @@ public record BuildPolicy(List<Path> hostPaths, Sandbox.Limits limits, long disk
      */
     public Optional<String> refuseTimeout(Duration asked) {
         if (asked.compareTo(maxTimeout) <= 0 || asked.equals(DEFAULT_MANIFEST_TIMEOUT)) return Optional.empty();
-        return Optional.of("mayfly.toml: [build] timeout = " + asked.toSeconds() + "s is longer than this server allows for a build ("
-                + maxTimeout.toSeconds() + "s); shorten it, or ask the operator to raise --build-max-timeout");
+        return Optional.of("mayfly.toml: [build] timeout = " + asked.toSeconds()
+                + "s is longer than this server allows for a build (" + maxTimeout.toSeconds()
+                + "s); shorten it, or ask the operator to raise --build-max-timeout");
     }
 
     /** The build timeout a manifest gets when it names none. */
-    private static final Duration DEFAULT_MANIFEST_TIMEOUT = io.mayfly.wire.manifest.Manifest.defaults(null).build().timeout();
+    private static final Duration DEFAULT_MANIFEST_TIMEOUT =
+            io.mayfly.wire.manifest.Manifest.defaults(null).build().timeout();
 
     /** The time a build asking for {@code asked} gets here: at most the server's maximum. */
     public Duration timeout(Duration asked) {
@@ -100,8 +134,9 @@ public record BuildPolicy(List<Path> hostPaths, Sandbox.Limits limits, long disk
 
     /** The limits in one line, for the build's log. */
     public String describe() {
-        return "memory " + Human.size(limits.memoryBytes()) + ", " + limits.processes() + " processes, /tmp " + Human.size(limits.tmpBytes())
-                + ", build directory " + Human.size(diskBytes) + ", at most " + maxTimeout.toMinutes() + " min";
+        return "memory " + Human.size(limits.memoryBytes()) + ", " + limits.processes() + " processes, /tmp "
+                + Human.size(limits.tmpBytes()) + ", build directory " + Human.size(diskBytes) + ", at most "
+                + maxTimeout.toMinutes() + " min";
     }
 
     private static Path real(Path p) {

@@ -3,7 +3,6 @@ package io.mayfly.server.build;
 import io.mayfly.server.store.BuildJobs;
 import io.mayfly.wire.AgentViews;
 import io.mayfly.wire.Json;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -49,7 +48,8 @@ public final class BuildQueue implements Builder {
     private final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
     private final Object queued = new Object();
 
-    private record Waiting(BuildRequest request, BuildOutput out, Path zip, CompletableFuture<AgentViews.BuildJobResult> done) {}
+    private record Waiting(
+            BuildRequest request, BuildOutput out, Path zip, CompletableFuture<AgentViews.BuildJobResult> done) {}
 
     public BuildQueue(BuildJobs jobs, Builder local, Path spool) throws IOException {
         this.jobs = jobs;
@@ -61,7 +61,11 @@ public final class BuildQueue implements Builder {
     /** The workers heard from lately, by name. */
     public List<String> workers() {
         Instant since = Instant.now().minus(PRESENT);
-        return seen.entrySet().stream().filter(e -> e.getValue().isAfter(since)).map(Map.Entry::getKey).sorted().toList();
+        return seen.entrySet().stream()
+                .filter(e -> e.getValue().isAfter(since))
+                .map(Map.Entry::getKey)
+                .sorted()
+                .toList();
     }
 
     @Override
@@ -86,9 +90,15 @@ public final class BuildQueue implements Builder {
             }
             out.line("mayfly: queued for a build worker (present: " + String.join(", ", present) + ")");
             AgentViews.BuildJobResult result = await(id, w, request.timeout().plus(Duration.ofMinutes(2)));
-            BuildOutcome outcome = result.failure() == null ? new BuildOutcome.Succeeded() : new BuildOutcome.Failed(result.failure());
-            return new BuildResult(outcome, result.exitCode(), Duration.ofMillis(result.durationMillis()), result.sandboxed(),
-                    result.provenance() == null ? Provenance.capture(request.source(), request.command(), request.env())
+            BuildOutcome outcome =
+                    result.failure() == null ? new BuildOutcome.Succeeded() : new BuildOutcome.Failed(result.failure());
+            return new BuildResult(
+                    outcome,
+                    result.exitCode(),
+                    Duration.ofMillis(result.durationMillis()),
+                    result.sandboxed(),
+                    result.provenance() == null
+                            ? Provenance.capture(request.source(), request.command(), request.env())
                             : Provenance.fromJson(result.provenance()));
         } catch (TimeoutException e) {
             jobs.end(id, "abandoned");
@@ -104,7 +114,8 @@ public final class BuildQueue implements Builder {
     }
 
     /** Waits for the worker's result, failing the build once its worker has been silent too long or the bound passes. */
-    private AgentViews.BuildJobResult await(String id, Waiting w, Duration bound) throws InterruptedException, TimeoutException {
+    private AgentViews.BuildJobResult await(String id, Waiting w, Duration bound)
+            throws InterruptedException, TimeoutException {
         long deadline = System.nanoTime() + bound.toNanos();
         while (System.nanoTime() < deadline) {
             try {
@@ -153,7 +164,12 @@ public final class BuildQueue implements Builder {
     public void log(String worker, String id, String text) throws IOException {
         Waiting w = job(worker, id);
         if (text.isEmpty()) return; // a heartbeat
-        Files.writeString(w.request().logFile(), text, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        Files.writeString(
+                w.request().logFile(),
+                text,
+                StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND);
         text.lines().forEach(w.out()::line);
     }
 
@@ -161,10 +177,12 @@ public final class BuildQueue implements Builder {
     public void output(String worker, String id, String path, InputStream body) throws IOException {
         Waiting w = job(worker, id);
         if (!isOutput(w.request().outputs(), path)) {
-            throw new IllegalArgumentException(path + " is not a file build " + id + " must leave (" + w.request().outputs() + ")");
+            throw new IllegalArgumentException(path + " is not a file build " + id + " must leave ("
+                    + w.request().outputs() + ")");
         }
         Path target = w.request().workDir().resolve(path).normalize();
-        if (!target.startsWith(w.request().workDir())) throw new IllegalArgumentException(path + " is outside the checkout");
+        if (!target.startsWith(w.request().workDir()))
+            throw new IllegalArgumentException(path + " is outside the checkout");
         Files.createDirectories(target.getParent());
         Path partial = Files.createTempFile(target.getParent(), ".upload-", ".partial");
         try {
@@ -179,8 +197,12 @@ public final class BuildQueue implements Builder {
 
     /** Whether {@code path} is one of {@code outputs}: named, or directly in an output that names a directory ("dist/"). */
     static boolean isOutput(List<String> outputs, String path) {
-        return !path.endsWith("/") && outputs.contains(path) || outputs.stream().anyMatch(o -> o.endsWith("/") && path.startsWith(o)
-                && !path.substring(o.length()).isEmpty() && !path.substring(o.length()).contains("/"));
+        return !path.endsWith("/") && outputs.contains(path)
+                || outputs.stream()
+                        .anyMatch(o -> o.endsWith("/")
+                                && path.startsWith(o)
+                                && !path.substring(o.length()).isEmpty()
+                                && !path.substring(o.length()).contains("/"));
     }
 
     public void finish(String worker, String id, AgentViews.BuildJobResult result) {
@@ -194,7 +216,8 @@ public final class BuildQueue implements Builder {
         seen.put(worker, Instant.now());
         Waiting w = waiting.get(id);
         if (w == null || !jobs.claimedBy(id).filter(worker::equals).isPresent()) {
-            throw new IllegalArgumentException("build " + id + " is not one worker " + worker + " claimed and is running");
+            throw new IllegalArgumentException(
+                    "build " + id + " is not one worker " + worker + " claimed and is running");
         }
         return w;
     }
@@ -204,7 +227,8 @@ public final class BuildQueue implements Builder {
         Path root = request.workDir();
         List<String> executables = new ArrayList<>();
         Map<String, String> symlinks = new TreeMap<>();
-        try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(zip)); Stream<Path> files = Files.walk(root)) {
+        try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(zip));
+                Stream<Path> files = Files.walk(root)) {
             for (Path p : (Iterable<Path>) files.sorted()::iterator) {
                 String name = root.relativize(p).toString();
                 if (name.isEmpty() || Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) continue;
@@ -218,13 +242,27 @@ public final class BuildQueue implements Builder {
                 out.closeEntry();
             }
         }
-        return new AgentViews.BuildJob(id, request.env().getOrDefault("MAYFLY_APP", ""), request.source(), request.command(),
-                request.network(), request.hostPaths().stream().map(Path::toString).toList(), request.env(), request.timeout().toMillis(),
-                request.maxLogBytes(), request.outputs(), executables, symlinks);
+        return new AgentViews.BuildJob(
+                id,
+                request.env().getOrDefault("MAYFLY_APP", ""),
+                request.source(),
+                request.command(),
+                request.network(),
+                request.hostPaths().stream().map(Path::toString).toList(),
+                request.env(),
+                request.timeout().toMillis(),
+                request.maxLogBytes(),
+                request.outputs(),
+                executables,
+                symlinks);
     }
 
     private static BuildResult failed(String reason, long began) {
-        return new BuildResult(new BuildOutcome.Failed(reason), null, Duration.ofNanos(System.nanoTime() - began), false,
+        return new BuildResult(
+                new BuildOutcome.Failed(reason),
+                null,
+                Duration.ofNanos(System.nanoTime() - began),
+                false,
                 new Provenance("", "", Map.of(), Map.of(), Map.of(), "", ""));
     }
 }

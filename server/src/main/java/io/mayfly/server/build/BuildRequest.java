@@ -17,17 +17,44 @@ import java.util.Map;
  * @param logFile   the console log, appended
  * @param outputs   the files the build must leave in workDir (its artifacts), relative to it
  */
-public record BuildRequest(String source, Path workDir, String command, boolean network, List<Integer> hostPorts, List<Path> hostPaths,
-                           Map<String, String> env, Duration timeout, long maxLogBytes, Path logFile, List<String> outputs) {
+public record BuildRequest(
+        String source,
+        Path workDir,
+        String command,
+        boolean network,
+        List<Integer> hostPorts,
+        List<Path> hostPaths,
+        Map<String, String> env,
+        Duration timeout,
+        long maxLogBytes,
+        Path logFile,
+        List<String> outputs) {
     /** A build: its outputs are collected, it reaches no port of the host. */
-    public BuildRequest(String source, Path workDir, String command, boolean network, List<Path> hostPaths, Map<String, String> env,
-                        Duration timeout, long maxLogBytes, Path logFile, List<String> outputs) {
+    public BuildRequest(
+            String source,
+            Path workDir,
+            String command,
+            boolean network,
+            List<Path> hostPaths,
+            Map<String, String> env,
+            Duration timeout,
+            long maxLogBytes,
+            Path logFile,
+            List<String> outputs) {
         this(source, workDir, command, network, List.of(), hostPaths, env, timeout, maxLogBytes, logFile, outputs);
     }
 
     /** A command whose files nobody collects. */
-    public BuildRequest(String source, Path workDir, String command, boolean network, List<Path> hostPaths, Map<String, String> env,
-                        Duration timeout, long maxLogBytes, Path logFile) {
+    public BuildRequest(
+            String source,
+            Path workDir,
+            String command,
+            boolean network,
+            List<Path> hostPaths,
+            Map<String, String> env,
+            Duration timeout,
+            long maxLogBytes,
+            Path logFile) {
         this(source, workDir, command, network, List.of(), hostPaths, env, timeout, maxLogBytes, logFile, List.of());
     }
 }

@@ -3,10 +3,8 @@ package io.mayfly.server.build;
 import io.mayfly.server.store.DurableFiles;
 import io.mayfly.wire.AgentViews;
 import io.mayfly.wire.Json;
-
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -15,7 +13,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -40,9 +37,13 @@ public final class BuildWorker implements Runnable {
     private final Path dir;
     private final Builder sandbox;
     private final Consumer<String> log;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
 
-    public BuildWorker(URI server, String name, String token, Path dir, Builder sandbox, Consumer<String> log) throws IOException {
+    public BuildWorker(URI server, String name, String token, Path dir, Builder sandbox, Consumer<String> log)
+            throws IOException {
         this.server = server;
         this.name = name;
         this.token = token;
@@ -58,11 +59,16 @@ public final class BuildWorker implements Runnable {
         Duration backoff = Duration.ofMillis(250);
         while (!Thread.currentThread().isInterrupted()) {
             try {
-                HttpResponse<String> r = http.send(request("/claim").timeout(Duration.ofSeconds(40))
-                        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> r = http.send(
+                        request("/claim")
+                                .timeout(Duration.ofSeconds(40))
+                                .POST(HttpRequest.BodyPublishers.noBody())
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
                 backoff = Duration.ofMillis(250);
                 if (r.statusCode() == 204) continue;
-                if (r.statusCode() != 200) throw new IOException("claiming a build answered HTTP " + r.statusCode() + ": " + r.body());
+                if (r.statusCode() != 200)
+                    throw new IOException("claiming a build answered HTTP " + r.statusCode() + ": " + r.body());
                 build(Json.read(r.body(), AgentViews.BuildJob.class));
             } catch (IOException e) {
                 log.accept("build worker: " + e.getMessage() + "; trying again in " + backoff.toMillis() + " ms");
@@ -71,7 +77,9 @@ public final class BuildWorker implements Runnable {
                 } catch (InterruptedException stop) {
                     return;
                 }
-                backoff = backoff.multipliedBy(2).compareTo(Duration.ofSeconds(5)) > 0 ? Duration.ofSeconds(5) : backoff.multipliedBy(2);
+                backoff = backoff.multipliedBy(2).compareTo(Duration.ofSeconds(5)) > 0
+                        ? Duration.ofSeconds(5)
+                        : backoff.multipliedBy(2);
             } catch (InterruptedException e) {
                 return;
             }
@@ -86,16 +94,27 @@ public final class BuildWorker implements Runnable {
             restore(job, work);
             StringBuilder pending = new StringBuilder();
             AtomicBoolean over = new AtomicBoolean();
-            Thread sender = Thread.ofVirtual().name("build-output-" + job.id()).start(() -> sendOutput(job, pending, over));
+            Thread sender =
+                    Thread.ofVirtual().name("build-output-" + job.id()).start(() -> sendOutput(job, pending, over));
             BuildResult result;
             try {
-                result = sandbox.run(new BuildRequest(job.source(), work, job.command(), job.network(),
-                        job.hostPaths().stream().map(Path::of).toList(), job.env(), Duration.ofMillis(job.timeoutMillis()),
-                        job.maxLogBytes(), dir.resolve("work").resolve(job.id() + ".log"), job.outputs()), line -> {
-                    synchronized (pending) {
-                        pending.append(line).append('\n');
-                    }
-                });
+                result = sandbox.run(
+                        new BuildRequest(
+                                job.source(),
+                                work,
+                                job.command(),
+                                job.network(),
+                                job.hostPaths().stream().map(Path::of).toList(),
+                                job.env(),
+                                Duration.ofMillis(job.timeoutMillis()),
+                                job.maxLogBytes(),
+                                dir.resolve("work").resolve(job.id() + ".log"),
+                                job.outputs()),
+                        line -> {
+                            synchronized (pending) {
+                                pending.append(line).append('\n');
+                            }
+                        });
             } finally {
                 over.set(true); // not an interrupt: a send cut off halfway would lose what it carried
                 sender.join();
@@ -110,16 +129,31 @@ public final class BuildWorker implements Runnable {
                     } catch (IOException missingOrLink) {
                         continue; // the server says which is missing
                     }
-                    HttpResponse<String> r = http.send(request("/jobs/" + job.id() + "/outputs?path=" + URLEncoder.encode(output, StandardCharsets.UTF_8))
-                            .PUT(HttpRequest.BodyPublishers.ofFile(file)).build(), HttpResponse.BodyHandlers.ofString());
-                    if (r.statusCode() / 100 != 2) throw new IOException("uploading " + output + " answered HTTP " + r.statusCode() + ": " + r.body());
+                    HttpResponse<String> r = http.send(
+                            request("/jobs/" + job.id() + "/outputs?path="
+                                            + URLEncoder.encode(output, StandardCharsets.UTF_8))
+                                    .PUT(HttpRequest.BodyPublishers.ofFile(file))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    if (r.statusCode() / 100 != 2)
+                        throw new IOException(
+                                "uploading " + output + " answered HTTP " + r.statusCode() + ": " + r.body());
                 }
             }
-            AgentViews.BuildJobResult report = new AgentViews.BuildJobResult(result.exitCode(), failure, result.duration().toMillis(),
-                    result.sandboxed(), result.provenance().toJson());
-            HttpResponse<String> r = http.send(request("/jobs/" + job.id() + "/result").header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(Json.write(report))).build(), HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() / 100 != 2) throw new IOException("reporting the build answered HTTP " + r.statusCode() + ": " + r.body());
+            AgentViews.BuildJobResult report = new AgentViews.BuildJobResult(
+                    result.exitCode(),
+                    failure,
+                    result.duration().toMillis(),
+                    result.sandboxed(),
+                    result.provenance().toJson());
+            HttpResponse<String> r = http.send(
+                    request("/jobs/" + job.id() + "/result")
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(Json.write(report)))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() / 100 != 2)
+                throw new IOException("reporting the build answered HTTP " + r.statusCode() + ": " + r.body());
             log.accept("built " + job.app() + ": " + (failure == null ? "succeeded" : failure));
         } finally {
             DurableFiles.deleteTree(work);
@@ -134,7 +168,10 @@ public final class BuildWorker implements Runnable {
             if (!output.endsWith("/")) files.add(output);
             else if (dir.startsWith(work) && Files.isDirectory(dir)) {
                 try (var listed = Files.list(dir)) {
-                    listed.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).map(p -> output + p.getFileName()).sorted().forEach(files::add);
+                    listed.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                            .map(p -> output + p.getFileName())
+                            .sorted()
+                            .forEach(files::add);
                 }
             }
         }
@@ -144,7 +181,8 @@ public final class BuildWorker implements Runnable {
     /** The checkout as the server had it: the zip's files, then the modes and symlinks the job lists. */
     private void restore(AgentViews.BuildJob job, Path work) throws IOException, InterruptedException {
         Files.createDirectories(work);
-        HttpResponse<InputStream> r = http.send(request("/jobs/" + job.id() + "/source").GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> r = http.send(
+                request("/jobs/" + job.id() + "/source").GET().build(), HttpResponse.BodyHandlers.ofInputStream());
         if (r.statusCode() != 200) {
             r.body().close();
             throw new IOException("fetching the checkout of build " + job.id() + " answered HTTP " + r.statusCode());
@@ -190,11 +228,15 @@ public final class BuildWorker implements Runnable {
             text = pending.toString();
             pending.setLength(0);
         }
-        http.send(request("/jobs/" + job.id() + "/log").POST(HttpRequest.BodyPublishers.ofString(text)).build(),
+        http.send(
+                request("/jobs/" + job.id() + "/log")
+                        .POST(HttpRequest.BodyPublishers.ofString(text))
+                        .build(),
                 HttpResponse.BodyHandlers.discarding());
     }
 
     private HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(server.resolve("/api/v1/workers/" + name + path)).header("Authorization", "Bearer " + token);
+        return HttpRequest.newBuilder(server.resolve("/api/v1/workers/" + name + path))
+                .header("Authorization", "Bearer " + token);
     }
 }

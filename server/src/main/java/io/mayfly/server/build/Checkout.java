@@ -1,12 +1,5 @@
 package io.mayfly.server.build;
 
-import org.eclipse.jgit.lib.FileMode;
-import org.eclipse.jgit.lib.ObjectId;
-import org.eclipse.jgit.lib.Repository;
-import org.eclipse.jgit.revwalk.RevCommit;
-import org.eclipse.jgit.revwalk.RevWalk;
-import org.eclipse.jgit.treewalk.TreeWalk;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -19,6 +12,12 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
+import org.eclipse.jgit.lib.FileMode;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.treewalk.TreeWalk;
 
 /**
  * Writes a tree a tenant sent into a directory so that nothing can land outside it: executable bits kept, symlinks
@@ -44,7 +43,8 @@ public final class Checkout {
     /** Writes the commit's tree into {@code dir}. */
     public static void write(Repository repo, ObjectId commitId, Path dir) throws IOException {
         Checkout checkout = new Checkout(dir);
-        try (RevWalk walk = new RevWalk(repo); TreeWalk tree = new TreeWalk(repo)) {
+        try (RevWalk walk = new RevWalk(repo);
+                TreeWalk tree = new TreeWalk(repo)) {
             RevCommit commit = walk.parseCommit(commitId);
             tree.addTree(commit.getTree());
             tree.setRecursive(true);
@@ -67,7 +67,8 @@ public final class Checkout {
     /** Writes a regular file at {@code path} (relative, '/'-separated) with the content of {@code in}. */
     public void file(String path, InputStream in, boolean executable) throws IOException {
         Path target = place(path);
-        try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+        try (OutputStream out = Files.newOutputStream(
+                target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
             in.transferTo(out);
         }
         Files.setPosixFilePermissions(target, PosixFilePermissions.fromString(executable ? "rwxr-xr-x" : "rw-r--r--"));
@@ -75,7 +76,8 @@ public final class Checkout {
 
     /** Writes a symbolic link at {@code path}; where it points is the tenant's business, as it is never followed here. */
     public void symlink(String path, String pointsTo) throws IOException {
-        if (pointsTo.isEmpty() || pointsTo.indexOf('\0') >= 0) throw refused(path, "the symlink's target is empty or holds a NUL byte");
+        if (pointsTo.isEmpty() || pointsTo.indexOf('\0') >= 0)
+            throw refused(path, "the symlink's target is empty or holds a NUL byte");
         Files.createSymbolicLink(place(path), Path.of(pointsTo));
     }
 
@@ -88,7 +90,8 @@ public final class Checkout {
         for (int i = 0; i < parts.length - 1; i++) {
             prefix.append(i == 0 ? "" : "/").append(parts[i]);
             if (leaves.contains(prefix.toString())) {
-                throw refused(path, "it goes through \"" + prefix + "\", which this tree also has as a file or a symlink");
+                throw refused(
+                        path, "it goes through \"" + prefix + "\", which this tree also has as a file or a symlink");
             }
             at = at.resolve(parts[i]);
             if (Files.isSymbolicLink(at)) throw refused(path, "\"" + prefix + "\" is a symlink");
@@ -96,14 +99,16 @@ public final class Checkout {
         }
         if (!leaves.add(path)) throw refused(path, "the tree holds it twice");
         Path target = at.resolve(parts[parts.length - 1]);
-        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) throw refused(path, "the tree holds it both as a directory and as a file");
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS))
+            throw refused(path, "the tree holds it both as a directory and as a file");
         return target;
     }
 
     /** Throws, naming the path and why, unless it is a plain relative path that stays inside the checkout. */
     static void check(String path) throws IOException {
         if (path.isEmpty()) throw refused(path, "the name is empty");
-        if (path.length() > MAX_PATH) throw refused(path.substring(0, 80) + "...", "the path is longer than " + MAX_PATH + " bytes");
+        if (path.length() > MAX_PATH)
+            throw refused(path.substring(0, 80) + "...", "the path is longer than " + MAX_PATH + " bytes");
         if (path.indexOf('\0') >= 0) throw refused(path.replace('\0', '?'), "the name holds a NUL byte");
         if (path.startsWith("/")) throw refused(path, "the path is absolute");
         for (String part : path.split("/", -1)) {

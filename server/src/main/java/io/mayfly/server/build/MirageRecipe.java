@@ -18,8 +18,8 @@ import java.util.stream.Stream;
  */
 public final class MirageRecipe {
     /** The MirageOS target for each driver that can boot a MirageOS unikernel. */
-    private static final Map<String, String> TARGETS = Map.of(
-            "solo5-hvt", "hvt", "solo5-spt", "spt", "qemu", "virtio", "xen", "xen", "process", "unix");
+    private static final Map<String, String> TARGETS =
+            Map.of("solo5-hvt", "hvt", "solo5-spt", "spt", "qemu", "virtio", "xen", "xen", "process", "unix");
 
     /** Where MirageOS 4 leaves the image; as a build output, every file directly in it. */
     public static final String DIST = "dist/";
@@ -37,14 +37,21 @@ public final class MirageRecipe {
         List<String> all = new ArrayList<>();
         if (Files.isDirectory(dist)) {
             try (Stream<Path> files = Files.list(dist)) {
-                files.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).map(p -> p.getFileName().toString()).sorted().forEach(all::add);
+                files.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                        .map(p -> p.getFileName().toString())
+                        .sorted()
+                        .forEach(all::add);
             }
         }
-        List<String> images = all.stream().filter(name -> target.equals("unix")
-                ? !name.contains(".") && Files.isExecutable(dist.resolve(name)) : name.endsWith("." + target)).toList();
+        List<String> images = all.stream()
+                .filter(name -> target.equals("unix")
+                        ? !name.contains(".") && Files.isExecutable(dist.resolve(name))
+                        : name.endsWith("." + target))
+                .toList();
         String wanted = target.equals("unix") ? "an executable without an extension" : "a file named NAME." + target;
         if (images.size() == 1) return DIST + images.getFirst();
-        throw new IOException("the MirageOS build for " + driver + " left " + (images.isEmpty() ? "no image" : images.size() + " images")
+        throw new IOException("the MirageOS build for " + driver + " left "
+                + (images.isEmpty() ? "no image" : images.size() + " images")
                 + " in dist/ (" + wanted + "); dist/ holds: " + (all.isEmpty() ? "nothing" : String.join(", ", all))
                 + "; name the image with [build] artifact = \"dist/...\" in mayfly.toml");
     }
@@ -63,7 +70,8 @@ public final class MirageRecipe {
     /** The shell command of the recipe for a driver. */
     public static String command(String driver) {
         String target = target(driver);
-        return String.join("\n",
+        return String.join(
+                "\n",
                 "command -v mirage >/dev/null 2>&1 || { echo 'mayfly: this is a MirageOS project (config.ml) but mirage is not installed "
                         + "on the builder. Install opam (apt-get install opam; opam init), then: opam install mirage, and put ~/.opam/default/bin "
                         + "on the PATH of the user that runs mayfly server. Or give mayfly.toml a [build] command.'; exit 127; }",

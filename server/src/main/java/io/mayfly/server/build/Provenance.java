@@ -3,7 +3,6 @@ package io.mayfly.server.build;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.mayfly.wire.Json;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,13 +19,25 @@ import java.util.concurrent.TimeUnit;
  * package installed, the command and its environment. {@code inputsDigest} is a sha256 over all of it and the
  * source, so two builds with the same digest had the same inputs.
  */
-public record Provenance(String source, String osRelease, Map<String, String> tools, Map<String, String> packages,
-                         Map<String, String> environment, String command, String inputsDigest) {
+public record Provenance(
+        String source,
+        String osRelease,
+        Map<String, String> tools,
+        Map<String, String> packages,
+        Map<String, String> environment,
+        String command,
+        String inputsDigest) {
 
-    private static final ObjectMapper CANONICAL = Json.MAPPER.copy().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+    private static final ObjectMapper CANONICAL =
+            Json.MAPPER.copy().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
     private static final List<List<String>> TOOLS = List.of(
-            List.of("gcc", "--version"), List.of("cc", "--version"), List.of("make", "--version"), List.of("ld", "--version"),
-            List.of("ocaml", "-version"), List.of("opam", "--version"), List.of("mirage", "--version"));
+            List.of("gcc", "--version"),
+            List.of("cc", "--version"),
+            List.of("make", "--version"),
+            List.of("ld", "--version"),
+            List.of("ocaml", "-version"),
+            List.of("opam", "--version"),
+            List.of("mirage", "--version"));
     private static volatile Builder builderFacts;
 
     /** The facts about this builder, gathered once per process: they do not change while it runs. */
@@ -52,8 +63,13 @@ public record Provenance(String source, String osRelease, Map<String, String> to
         return Json.read(json, Provenance.class);
     }
 
-    private static String digest(String source, String os, Map<String, String> tools, Map<String, String> packages,
-                                 Map<String, String> env, String command) {
+    private static String digest(
+            String source,
+            String os,
+            Map<String, String> tools,
+            Map<String, String> packages,
+            Map<String, String> env,
+            String command) {
         try {
             Map<String, Object> inputs = new TreeMap<>();
             inputs.put("source", source);
@@ -73,7 +89,8 @@ public record Provenance(String source, String osRelease, Map<String, String> to
         Builder b = builderFacts;
         if (b == null) {
             synchronized (Provenance.class) {
-                if (builderFacts == null) builderFacts = new Builder(readOsRelease(), probeTools(), installedPackages());
+                if (builderFacts == null)
+                    builderFacts = new Builder(readOsRelease(), probeTools(), installedPackages());
                 b = builderFacts;
             }
         }

@@ -3,7 +3,6 @@ package io.mayfly.server.build;
 import io.mayfly.sandbox.Network;
 import io.mayfly.sandbox.Sandbox;
 import io.mayfly.wire.Human;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,6 +39,7 @@ public final class SandboxedBuild implements Builder {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** A line longer than this is passed on in pieces: output without newlines must not pile up in memory. */
     static final int MAX_LINE = 8192;
+
     private static final Duration DISK_POLL = Duration.ofMillis(500);
 
     private final Sandbox sandbox;
@@ -58,9 +58,13 @@ public final class SandboxedBuild implements Builder {
         return new SandboxedBuild(Sandbox.onThisHost(stateDir), policy, stateDir.resolve("runs"));
     }
 
-    public BuildPolicy policy() { return policy; }
+    public BuildPolicy policy() {
+        return policy;
+    }
 
-    public Sandbox sandbox() { return sandbox; }
+    public Sandbox sandbox() {
+        return sandbox;
+    }
 
     @Override
     public BuildResult run(BuildRequest req, BuildOutput out) throws InterruptedException {
@@ -71,7 +75,8 @@ public final class SandboxedBuild implements Builder {
         env.put("LANG", "C.UTF-8");
         env.putAll(req.env());
         Provenance provenance = Provenance.capture(req.source(), req.command(), env);
-        Optional<String> refused = policy.refuseHostPaths(req.hostPaths().stream().map(Path::toString).toList())
+        Optional<String> refused = policy.refuseHostPaths(
+                        req.hostPaths().stream().map(Path::toString).toList())
                 .or(() -> policy.refuseTimeout(req.timeout()));
         if (refused.isPresent()) return failed(refused.get(), null, start, provenance);
 
@@ -81,14 +86,26 @@ public final class SandboxedBuild implements Builder {
         req.hostPaths().forEach(p -> mounts.add(new Sandbox.Mount.ReadOnly(p, p.toString())));
         mounts.add(new Sandbox.Mount.Writable(req.workDir().toAbsolutePath(), "/build"));
         Network network = new Network(req.network(), List.of(), req.hostPorts());
-        Sandbox.Spec spec = new Sandbox.Spec(id, true, mounts, network, "build", env, "/build", List.of("/bin/sh", "-c", req.command()),
-                policy.limits(), runDir, true);
+        Sandbox.Spec spec = new Sandbox.Spec(
+                id,
+                true,
+                mounts,
+                network,
+                "build",
+                env,
+                "/build",
+                List.of("/bin/sh", "-c", req.command()),
+                policy.limits(),
+                runDir,
+                true);
         Sandbox.Running running;
         try {
             if (sandbox.dropsToNobody()) giveTo(req.workDir(), Sandbox.NOBODY);
             Sandbox.Prepared prepared = sandbox.prepare(spec);
             prepared.warnings().forEach(w -> out.line("warning: " + w));
-            ProcessBuilder pb = new ProcessBuilder().redirectErrorStream(true).directory(req.workDir().toFile());
+            ProcessBuilder pb = new ProcessBuilder()
+                    .redirectErrorStream(true)
+                    .directory(req.workDir().toFile());
             if (!prepared.sandboxed()) {
                 pb.environment().clear();
                 pb.environment().putAll(env);
@@ -96,8 +113,12 @@ public final class SandboxedBuild implements Builder {
             running = prepared.start(pb);
         } catch (IOException e) {
             deleteQuietly(runDir);
-            return new BuildResult(new BuildOutcome.Failed("could not start the build: " + e.getMessage()), null, since(start),
-                    sandbox.available(), provenance);
+            return new BuildResult(
+                    new BuildOutcome.Failed("could not start the build: " + e.getMessage()),
+                    null,
+                    since(start),
+                    sandbox.available(),
+                    provenance);
         }
         Process process = running.process();
         AtomicReference<String> stoppedBy = new AtomicReference<>();
@@ -105,9 +126,13 @@ public final class SandboxedBuild implements Builder {
         Thread disk = Thread.ofVirtual().name("build-disk").start(() -> watchDisk(process, req.workDir(), stoppedBy));
         Duration timeout = policy.timeout(req.timeout());
         boolean finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        if (!finished) stoppedBy.compareAndSet(null, "the build timed out after " + human(timeout) + " and was stopped; "
-                + (timeout.equals(req.timeout()) ? "raise [build] timeout in mayfly.toml if it needs longer"
-                : "this server allows a build at most that (--build-max-timeout)"));
+        if (!finished)
+            stoppedBy.compareAndSet(
+                    null,
+                    "the build timed out after " + human(timeout) + " and was stopped; "
+                            + (timeout.equals(req.timeout())
+                                    ? "raise [build] timeout in mayfly.toml if it needs longer"
+                                    : "this server allows a build at most that (--build-max-timeout)"));
         if (!finished || stoppedBy.get() != null) kill(process);
         reader.join(TimeUnit.SECONDS.toMillis(10));
         disk.interrupt();
@@ -116,10 +141,12 @@ public final class SandboxedBuild implements Builder {
         deleteQuietly(runDir);
         if (stoppedBy.get() != null) return failed(stoppedBy.get(), null, start, provenance);
         int code = process.exitValue();
-        if (code == 0) return new BuildResult(new BuildOutcome.Succeeded(), code, since(start), sandbox.available(), provenance);
+        if (code == 0)
+            return new BuildResult(new BuildOutcome.Succeeded(), code, since(start), sandbox.available(), provenance);
         String why = "the build command exited with code " + code;
         if (limit.isPresent()) why += ": " + limit.get() + " (the limits of a build here: " + policy.describe() + ")";
-        else if (code == 128 + 25) why += " (SIGXFSZ: a file reached " + Human.size(policy.diskBytes()) + ", the most a build may write)";
+        else if (code == 128 + 25)
+            why += " (SIGXFSZ: a file reached " + Human.size(policy.diskBytes()) + ", the most a build may write)";
         return failed(why, code, start, provenance);
     }
 
@@ -131,15 +158,19 @@ public final class SandboxedBuild implements Builder {
      * Passes the output on a line at a time and appends it to the log, counting bytes, not lines: a line longer than
      * {@link #MAX_LINE} goes on in pieces, and past the request's cap the build is stopped.
      */
-    private static void copyOutput(Process process, BuildRequest req, BuildOutput out, AtomicReference<String> stoppedBy) {
+    private static void copyOutput(
+            Process process, BuildRequest req, BuildOutput out, AtomicReference<String> stoppedBy) {
         long written = 0;
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         byte[] buf = new byte[8192];
         try (InputStream in = process.getInputStream();
-             OutputStream log = Files.newOutputStream(req.logFile(), StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+                OutputStream log =
+                        Files.newOutputStream(req.logFile(), StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             for (int n; (n = in.read(buf)) >= 0; ) {
                 if (written + n > req.maxLogBytes()) {
-                    stoppedBy.compareAndSet(null, "the build's output exceeded " + Human.size(req.maxLogBytes()) + "; the build was stopped");
+                    stoppedBy.compareAndSet(
+                            null,
+                            "the build's output exceeded " + Human.size(req.maxLogBytes()) + "; the build was stopped");
                     n = (int) Math.max(0, req.maxLogBytes() - written);
                     log.write(buf, 0, n);
                     emit(line, buf, n, out);
@@ -179,8 +210,10 @@ public final class SandboxedBuild implements Builder {
             }
             long used = usage(workDir);
             if (used > policy.diskBytes()) {
-                stoppedBy.compareAndSet(null, "the build directory grew to " + Human.size(used) + ", past the " + Human.size(policy.diskBytes())
-                        + " a build may use here; the build was stopped");
+                stoppedBy.compareAndSet(
+                        null,
+                        "the build directory grew to " + Human.size(used) + ", past the "
+                                + Human.size(policy.diskBytes()) + " a build may use here; the build was stopped");
                 process.destroyForcibly();
                 return;
             }
@@ -236,24 +269,30 @@ public final class SandboxedBuild implements Builder {
     public static Path requireArtifact(Path workDir, String relative) throws IOException {
         Path file = workDir.resolve(relative).normalize();
         if (!file.startsWith(workDir) || file.equals(workDir)) {
-            throw new IOException("mayfly.toml's [build] artifact = \"" + relative + "\" is not inside the build directory");
+            throw new IOException(
+                    "mayfly.toml's [build] artifact = \"" + relative + "\" is not inside the build directory");
         }
         Path at = workDir;
         for (Path part : workDir.relativize(file)) {
             at = at.resolve(part);
             if (Files.isSymbolicLink(at)) {
-                throw new IOException("the build's artifact \"" + relative + "\" is a symbolic link" + (at.equals(file) ? "" : " (at "
-                        + workDir.relativize(at) + ")") + "; Mayfly stores only regular files from inside the build directory: "
+                throw new IOException("the build's artifact \"" + relative + "\" is a symbolic link"
+                        + (at.equals(file) ? "" : " (at " + workDir.relativize(at) + ")")
+                        + "; Mayfly stores only regular files from inside the build directory: "
                         + "copy the file there instead of linking to it");
             }
         }
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
             List<String> top;
             try (Stream<Path> files = Files.list(workDir)) {
-                top = files.map(p -> p.getFileName().toString()).sorted().limit(20).toList();
+                top = files.map(p -> p.getFileName().toString())
+                        .sorted()
+                        .limit(20)
+                        .toList();
             }
             throw new IOException("the build finished but did not leave mayfly.toml's [build] artifact = \"" + relative
-                    + "\" as a file (looked for /build/" + relative + "); files at the top of the build directory: " + String.join(", ", top));
+                    + "\" as a file (looked for /build/" + relative + "); files at the top of the build directory: "
+                    + String.join(", ", top));
         }
         return file;
     }

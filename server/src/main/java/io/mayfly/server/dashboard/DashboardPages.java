@@ -1,16 +1,15 @@
 package io.mayfly.server.dashboard;
 
-import io.mayfly.server.store.Audit;
-import io.mayfly.server.http.Html;
-import io.mayfly.wire.Views;
+import static io.mayfly.server.http.Html.esc;
+import static io.mayfly.server.http.Html.link;
 
+import io.mayfly.server.http.Html;
+import io.mayfly.server.store.Audit;
+import io.mayfly.wire.Views;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-
-import static io.mayfly.server.http.Html.esc;
-import static io.mayfly.server.http.Html.link;
 
 /** The dashboard's HTML, rendered from the API's own records. Every value goes through {@link Html#esc}. */
 public final class DashboardPages {
@@ -35,53 +34,104 @@ public final class DashboardPages {
                 <p class="note">The admin token is printed when <code>mayfly server</code> starts and kept in <code>DATA/admin.token</code>;
                 an app token from <code>mayfly tokens:create</code> shows only what it may read.</p>
                 <p><button type="submit">Log in</button></p>
-                </form>""".formatted(error == null ? "" : "<p class=\"error\" role=\"alert\">" + esc(error) + "</p>", esc(next)));
+                </form>""".formatted(
+                        error == null ? "" : "<p class=\"error\" role=\"alert\">" + esc(error) + "</p>", esc(next)));
     }
 
     /** What runs and builds for the server: its embedded agent's drivers, or its remote agents; and the build workers present. */
-    public record Hosts(boolean embedded, List<Views.DriverView> drivers, List<io.mayfly.wire.AgentViews.AgentView> agents, List<String> workers) {}
+    public record Hosts(
+            boolean embedded,
+            List<Views.DriverView> drivers,
+            List<io.mayfly.wire.AgentViews.AgentView> agents,
+            List<String> workers) {}
 
     static String hosts(Hosts h, Instant now, Sessions.Session s) {
         StringBuilder b = new StringBuilder("<h1>Hosts</h1>\n");
         if (h.embedded()) {
-            b.append("<p>This server runs instances on its embedded agent. Drivers here:</p>\n<table><tr><th>Driver</th><th>Available</th><th>Instances</th><th>Detail</th></tr>\n");
+            b.append(
+                    "<p>This server runs instances on its embedded agent. Drivers here:</p>\n<table><tr><th>Driver</th><th>Available</th><th>Instances</th><th>Detail</th></tr>\n");
             for (Views.DriverView d : h.drivers()) {
-                b.append("<tr><td>").append(esc(d.name())).append("</td><td>").append(d.available() ? "yes" : "no").append("</td><td>")
-                        .append(d.instances()).append("</td><td>").append(esc(d.detail())).append("</td></tr>\n");
+                b.append("<tr><td>")
+                        .append(esc(d.name()))
+                        .append("</td><td>")
+                        .append(d.available() ? "yes" : "no")
+                        .append("</td><td>")
+                        .append(d.instances())
+                        .append("</td><td>")
+                        .append(esc(d.detail()))
+                        .append("</td></tr>\n");
             }
             b.append("</table>\n");
         } else if (h.agents().isEmpty()) {
-            b.append("<p>No agent has registered. On each host: <code>mayfly agent --server URL --token TOKEN --name HOST</code>, "
-                    + "with a token from <code>mayfly tokens:create --agent HOST</code>.</p>\n");
+            b.append(
+                    "<p>No agent has registered. On each host: <code>mayfly agent --server URL --token TOKEN --name HOST</code>, "
+                            + "with a token from <code>mayfly tokens:create --agent HOST</code>.</p>\n");
         } else {
-            b.append("<table><tr><th>Agent</th><th>Status</th><th>Drivers</th><th>Memory placed</th><th>Apps</th><th>Instances</th><th>Router</th><th>Last contact</th></tr>\n");
+            b.append(
+                    "<table><tr><th>Agent</th><th>Status</th><th>Drivers</th><th>Memory placed</th><th>Apps</th><th>Instances</th><th>Router</th><th>Last contact</th></tr>\n");
             for (var a : h.agents()) {
-                b.append("<tr><td>").append(esc(a.name())).append("</td><td>").append(Html.status(a.status())).append("</td><td>")
-                        .append(esc(String.join(", ", a.drivers()))).append("</td><td>").append(a.usedMb()).append(" / ").append(a.capacityMb())
-                        .append(" MiB</td><td>").append(a.apps().isEmpty() ? "-" : String.join(", ", a.apps().stream().map(app -> link("/apps/" + app, app)).toList()))
-                        .append("</td><td>").append(a.instances()).append("</td><td>").append(esc(a.router() == null ? "-" : a.router()))
-                        .append("</td><td>").append(Math.max(0, java.time.Duration.between(a.lastContact(), now).toSeconds())).append(" s ago</td></tr>\n");
+                b.append("<tr><td>")
+                        .append(esc(a.name()))
+                        .append("</td><td>")
+                        .append(Html.status(a.status()))
+                        .append("</td><td>")
+                        .append(esc(String.join(", ", a.drivers())))
+                        .append("</td><td>")
+                        .append(a.usedMb())
+                        .append(" / ")
+                        .append(a.capacityMb())
+                        .append(" MiB</td><td>")
+                        .append(
+                                a.apps().isEmpty()
+                                        ? "-"
+                                        : String.join(
+                                                ", ",
+                                                a.apps().stream()
+                                                        .map(app -> link("/apps/" + app, app))
+                                                        .toList()))
+                        .append("</td><td>")
+                        .append(a.instances())
+                        .append("</td><td>")
+                        .append(esc(a.router() == null ? "-" : a.router()))
+                        .append("</td><td>")
+                        .append(Math.max(
+                                0,
+                                java.time.Duration.between(a.lastContact(), now).toSeconds()))
+                        .append(" s ago</td></tr>\n");
             }
             b.append("</table>\n");
         }
-        b.append("<h2>Build workers</h2>\n").append(h.workers().isEmpty()
-                ? "<p>None present: this server builds in its own sandbox. Add one with <code>mayfly agent --server URL --token TOKEN --builds</code>.</p>\n"
-                : "<p>Builds run on: " + esc(String.join(", ", h.workers())) + ".</p>\n");
+        b.append("<h2>Build workers</h2>\n")
+                .append(
+                        h.workers().isEmpty()
+                                ? "<p>None present: this server builds in its own sandbox. Add one with <code>mayfly agent --server URL --token TOKEN --builds</code>.</p>\n"
+                                : "<p>Builds run on: " + esc(String.join(", ", h.workers())) + ".</p>\n");
         return page("Hosts", link("/apps", "Apps") + " / Hosts", b.toString(), s);
     }
 
     static String apps(List<AppRow> rows, Sessions.Session s) {
         StringBuilder b = new StringBuilder("<h1>Apps</h1>\n");
         if (rows.isEmpty()) {
-            b.append("<p>No apps you may see. Create one with <code>mayfly apps:create NAME</code>, then <code>git push</code> to it.</p>");
+            b.append(
+                    "<p>No apps you may see. Create one with <code>mayfly apps:create NAME</code>, then <code>git push</code> to it.</p>");
         } else {
-            b.append("<table><tr><th>App</th><th>Live release</th><th>Instances</th><th>URL</th><th>Last deploy</th></tr>\n");
+            b.append(
+                    "<table><tr><th>App</th><th>Live release</th><th>Instances</th><th>URL</th><th>Last deploy</th></tr>\n");
             for (AppRow r : rows) {
                 Views.AppView a = r.app();
-                b.append("<tr><td>").append(link("/apps/" + a.name(), a.name())).append("</td><td>")
-                        .append(a.liveRelease() == 0 ? "none yet" : "v" + a.liveRelease()).append("</td><td>").append(states(r.instances()))
-                        .append("</td><td>").append(a.liveRelease() == 0 ? "-" : link(a.url(), a.url())).append("</td><td>")
-                        .append(a.lastDeployAt() == null ? "-" : esc(Html.time(a.lastDeployAt())) + " " + Html.status(a.lastDeployResult()))
+                b.append("<tr><td>")
+                        .append(link("/apps/" + a.name(), a.name()))
+                        .append("</td><td>")
+                        .append(a.liveRelease() == 0 ? "none yet" : "v" + a.liveRelease())
+                        .append("</td><td>")
+                        .append(states(r.instances()))
+                        .append("</td><td>")
+                        .append(a.liveRelease() == 0 ? "-" : link(a.url(), a.url()))
+                        .append("</td><td>")
+                        .append(
+                                a.lastDeployAt() == null
+                                        ? "-"
+                                        : esc(Html.time(a.lastDeployAt())) + " " + Html.status(a.lastDeployResult()))
                         .append("</td></tr>\n");
             }
             b.append("</table>\n");
@@ -89,16 +139,35 @@ public final class DashboardPages {
         return page("Apps", "Apps", b.toString(), s);
     }
 
-    static String app(Views.AppView a, List<ReleaseRow> releases, String instances, String chart, Map<String, String> config,
-                      boolean mayDeploy, boolean revealed, String notice, Sessions.Session s) {
+    static String app(
+            Views.AppView a,
+            List<ReleaseRow> releases,
+            String instances,
+            String chart,
+            Map<String, String> config,
+            boolean mayDeploy,
+            boolean revealed,
+            String notice,
+            Sessions.Session s) {
         StringBuilder b = new StringBuilder();
         b.append("<h1>").append(esc(a.name())).append("</h1>\n");
-        if (notice != null) b.append("<p class=\"note\" role=\"status\">").append(esc(notice)).append("</p>\n");
+        if (notice != null)
+            b.append("<p class=\"note\" role=\"status\">").append(esc(notice)).append("</p>\n");
         b.append("<table>");
-        row(b, "Live", a.liveRelease() == 0 ? "nothing yet: push to the git URL below" : "<b>v" + a.liveRelease() + "</b> at " + link(a.url(), a.url()));
+        row(
+                b,
+                "Live",
+                a.liveRelease() == 0
+                        ? "nothing yet: push to the git URL below"
+                        : "<b>v" + a.liveRelease() + "</b> at " + link(a.url(), a.url()));
         row(b, "Git", "<code>git push " + esc(a.gitUrl()) + " HEAD:main</code>");
-        row(b, "Builds", link("/job/" + a.name(), "registry: every build, its console, provenance and artifacts")
-                + (a.isPublic() ? " <small>(public: anyone may read it without a token)</small>" : " <small>(private)</small>"));
+        row(
+                b,
+                "Builds",
+                link("/job/" + a.name(), "registry: every build, its console, provenance and artifacts")
+                        + (a.isPublic()
+                                ? " <small>(public: anyone may read it without a token)</small>"
+                                : " <small>(private)</small>"));
         b.append("</table>\n");
 
         b.append("<h2>Instances</h2>\n").append(instances);
@@ -108,17 +177,31 @@ public final class DashboardPages {
         if (releases.isEmpty()) {
             b.append("<p>No releases yet.</p>\n");
         } else {
-            b.append("<table><tr><th>Release</th><th>Status</th><th>What changed</th><th>By</th><th>When</th><th>Deploy phases</th><th></th></tr>\n");
+            b.append(
+                    "<table><tr><th>Release</th><th>Status</th><th>What changed</th><th>By</th><th>When</th><th>Deploy phases</th><th></th></tr>\n");
             for (ReleaseRow rr : releases) {
                 Views.ReleaseView r = rr.release();
-                b.append("<tr><td>v").append(r.version()).append(" <small>").append(link("/job/" + a.name() + "/build/" + r.build(), "build #" + r.build()))
-                        .append("</small></td><td>").append(Html.status(r.status()))
+                b.append("<tr><td>v")
+                        .append(r.version())
+                        .append(" <small>")
+                        .append(link("/job/" + a.name() + "/build/" + r.build(), "build #" + r.build()))
+                        .append("</small></td><td>")
+                        .append(Html.status(r.status()))
                         .append(r.reason() == null ? "" : "<br><small>" + esc(r.reason()) + "</small>")
-                        .append("</td><td>").append(esc(r.description())).append("</td><td>").append(esc(rr.actor()))
-                        .append("</td><td>").append(esc(Html.time(r.createdAt()))).append("</td><td>").append(phases(r.phases()))
+                        .append("</td><td>")
+                        .append(esc(r.description()))
+                        .append("</td><td>")
+                        .append(esc(rr.actor()))
+                        .append("</td><td>")
+                        .append(esc(Html.time(r.createdAt())))
+                        .append("</td><td>")
+                        .append(phases(r.phases()))
                         .append("</td><td>");
                 if (mayDeploy && r.version() != a.liveRelease() && !"failed".equals(r.status())) {
-                    b.append(form("/apps/" + a.name() + "/rollback", s, "<input type=\"hidden\" name=\"version\" value=\"" + r.version() + "\">",
+                    b.append(form(
+                            "/apps/" + a.name() + "/rollback",
+                            s,
+                            "<input type=\"hidden\" name=\"version\" value=\"" + r.version() + "\">",
                             "Roll back to v" + r.version()));
                 }
                 b.append("</td></tr>\n");
@@ -134,11 +217,22 @@ public final class DashboardPages {
                 b.append("<p>None set.</p>\n");
             } else {
                 b.append("<table><tr><th>Name</th><th>Value</th><th></th></tr>\n");
-                config.forEach((k, v) -> b.append("<tr><td><code>").append(esc(k)).append("</code></td><td><code>")
-                        .append(revealed ? esc(v) : "&bull;&bull;&bull;&bull;&bull;&bull;").append("</code></td><td>")
-                        .append(form("/apps/" + a.name() + "/config/unset", s, "<input type=\"hidden\" name=\"key\" value=\"" + esc(k) + "\">", "Unset " + k))
+                config.forEach((k, v) -> b.append("<tr><td><code>")
+                        .append(esc(k))
+                        .append("</code></td><td><code>")
+                        .append(revealed ? esc(v) : "&bull;&bull;&bull;&bull;&bull;&bull;")
+                        .append("</code></td><td>")
+                        .append(form(
+                                "/apps/" + a.name() + "/config/unset",
+                                s,
+                                "<input type=\"hidden\" name=\"key\" value=\"" + esc(k) + "\">",
+                                "Unset " + k))
                         .append("</td></tr>\n"));
-                b.append("</table>\n<p>").append(revealed ? link("/apps/" + a.name(), "Hide values") : link("/apps/" + a.name() + "?reveal=1", "Show values"))
+                b.append("</table>\n<p>")
+                        .append(
+                                revealed
+                                        ? link("/apps/" + a.name(), "Hide values")
+                                        : link("/apps/" + a.name() + "?reveal=1", "Show values"))
                         .append("</p>\n");
             }
             b.append(form("/apps/" + a.name() + "/config", s, """
@@ -150,17 +244,32 @@ public final class DashboardPages {
 
     /** The instances table, also served alone to refresh it in place. */
     static String instances(String app, List<InstanceRow> rows, Instant now) {
-        StringBuilder b = new StringBuilder("<div id=\"instances\" hx-get=\"/apps/" + esc(app) + "/instances\" hx-trigger=\"every 2s\" hx-swap=\"outerHTML\">\n");
+        StringBuilder b = new StringBuilder("<div id=\"instances\" hx-get=\"/apps/" + esc(app)
+                + "/instances\" hx-trigger=\"every 2s\" hx-swap=\"outerHTML\">\n");
         if (rows.isEmpty()) {
             b.append("<p>No instances running.</p>");
         } else {
-            b.append("<table><tr><th>Instance</th><th>Release</th><th>State</th><th>Driver</th><th>Host</th><th>Up</th><th>Restarts</th><th>Memory</th></tr>\n");
+            b.append(
+                    "<table><tr><th>Instance</th><th>Release</th><th>State</th><th>Driver</th><th>Host</th><th>Up</th><th>Restarts</th><th>Memory</th></tr>\n");
             for (InstanceRow r : rows) {
                 Views.InstanceView i = r.instance();
-                b.append("<tr><td>").append(link("/apps/" + app + "/instances/" + i.id(), i.id())).append("</td><td>v").append(i.release())
-                        .append("</td><td>").append(Html.status(i.state())).append("</td><td>").append(esc(i.driver())).append("</td><td>")
-                        .append(esc(r.host())).append("</td><td>").append(esc(uptime(i.startedAt(), now))).append("</td><td>").append(i.restarts())
-                        .append("</td><td>").append(r.memoryBytes() == 0 ? "-" : esc(Html.size(r.memoryBytes()))).append("</td></tr>\n");
+                b.append("<tr><td>")
+                        .append(link("/apps/" + app + "/instances/" + i.id(), i.id()))
+                        .append("</td><td>v")
+                        .append(i.release())
+                        .append("</td><td>")
+                        .append(Html.status(i.state()))
+                        .append("</td><td>")
+                        .append(esc(i.driver()))
+                        .append("</td><td>")
+                        .append(esc(r.host()))
+                        .append("</td><td>")
+                        .append(esc(uptime(i.startedAt(), now)))
+                        .append("</td><td>")
+                        .append(i.restarts())
+                        .append("</td><td>")
+                        .append(r.memoryBytes() == 0 ? "-" : esc(Html.size(r.memoryBytes())))
+                        .append("</td></tr>\n");
             }
             b.append("</table>");
         }
@@ -169,22 +278,51 @@ public final class DashboardPages {
 
     /** Request rate and mean latency over the last minutes as an SVG chart, with the latest figures in words. */
     static String chart(String app, List<RequestHistory.Point> points) {
-        StringBuilder b = new StringBuilder("<div id=\"chart\" hx-get=\"/apps/" + esc(app) + "/chart\" hx-trigger=\"every 5s\" hx-swap=\"outerHTML\">\n");
+        StringBuilder b = new StringBuilder("<div id=\"chart\" hx-get=\"/apps/" + esc(app)
+                + "/chart\" hx-trigger=\"every 5s\" hx-swap=\"outerHTML\">\n");
         if (points.size() < 2) {
-            return b.append("<p>No request figures yet: they appear a few seconds after the router has served this app.</p></div>\n").toString();
+            return b.append(
+                            "<p>No request figures yet: they appear a few seconds after the router has served this app.</p></div>\n")
+                    .toString();
         }
         RequestHistory.Point latest = points.getLast();
-        double maxRate = Math.max(1, points.stream().mapToDouble(RequestHistory.Point::perSecond).max().orElse(1));
-        double maxMs = Math.max(1, points.stream().mapToDouble(RequestHistory.Point::meanMs).max().orElse(1));
+        double maxRate = Math.max(
+                1,
+                points.stream()
+                        .mapToDouble(RequestHistory.Point::perSecond)
+                        .max()
+                        .orElse(1));
+        double maxMs = Math.max(
+                1,
+                points.stream().mapToDouble(RequestHistory.Point::meanMs).max().orElse(1));
         int w = 600, h = 120;
-        String summary = "Now %.1f requests/s, mean latency %.2f ms. Peaks over the last %d s: %.1f requests/s, %.2f ms."
-                .formatted(latest.perSecond(), latest.meanMs(), points.size() * RequestHistory.STEP.toSeconds(), maxRate, maxMs);
-        b.append("<svg class=\"chart\" width=\"").append(w).append("\" height=\"").append(h).append("\" role=\"img\" aria-label=\"")
-                .append(esc(summary)).append("\"><polyline stroke=\"#4285f4\" points=\"").append(line(points, w, h, maxRate, true))
-                .append("\"/><polyline stroke=\"#ea4335\" points=\"").append(line(points, w, h, maxMs, false)).append("\"/></svg>\n")
-                .append("<p class=\"legend\"><span style=\"background:#4285f4\"></span>requests/s (scale to ").append(String.format("%.1f", maxRate))
-                .append(")<span style=\"background:#ea4335\"></span>mean latency (scale to ").append(String.format("%.2f ms", maxMs)).append(")</p>\n")
-                .append("<p>").append(esc(summary)).append(" <small>Also at <code>/metrics</code> for Prometheus.</small></p>\n");
+        String summary =
+                "Now %.1f requests/s, mean latency %.2f ms. Peaks over the last %d s: %.1f requests/s, %.2f ms."
+                        .formatted(
+                                latest.perSecond(),
+                                latest.meanMs(),
+                                points.size() * RequestHistory.STEP.toSeconds(),
+                                maxRate,
+                                maxMs);
+        b.append("<svg class=\"chart\" width=\"")
+                .append(w)
+                .append("\" height=\"")
+                .append(h)
+                .append("\" role=\"img\" aria-label=\"")
+                .append(esc(summary))
+                .append("\"><polyline stroke=\"#4285f4\" points=\"")
+                .append(line(points, w, h, maxRate, true))
+                .append("\"/><polyline stroke=\"#ea4335\" points=\"")
+                .append(line(points, w, h, maxMs, false))
+                .append("\"/></svg>\n")
+                .append("<p class=\"legend\"><span style=\"background:#4285f4\"></span>requests/s (scale to ")
+                .append(String.format("%.1f", maxRate))
+                .append(")<span style=\"background:#ea4335\"></span>mean latency (scale to ")
+                .append(String.format("%.2f ms", maxMs))
+                .append(")</p>\n")
+                .append("<p>")
+                .append(esc(summary))
+                .append(" <small>Also at <code>/metrics</code> for Prometheus.</small></p>\n");
         return b.append("</div>\n").toString();
     }
 
@@ -197,15 +335,30 @@ public final class DashboardPages {
                 <p class="note">The last lines; new ones appear as the instance writes them.</p>
                 <div hx-ext="sse" sse-connect="/apps/%s/instances/%s/console?from=%d">
                 <pre id="console" aria-live="polite" sse-swap="line" hx-swap="beforeend">%s</pre>
-                </div>""".formatted(esc(i.id()), link("/apps/" + app, app), i.release(), esc(i.driver()), Html.status(i.state()),
-                esc(Html.time(i.startedAt())), i.restarts(), esc(app), esc(i.id()), offset, esc(console));
+                </div>""".formatted(
+                        esc(i.id()),
+                        link("/apps/" + app, app),
+                        i.release(),
+                        esc(i.driver()),
+                        Html.status(i.state()),
+                        esc(Html.time(i.startedAt())),
+                        i.restarts(),
+                        esc(app),
+                        esc(i.id()),
+                        offset,
+                        esc(console));
         return page(i.id(), link("/apps", "Apps") + " / " + link("/apps/" + app, app) + " / " + esc(i.id()), body, s);
     }
 
     static String error(int status, String message, String hint, Sessions.Session s) {
         String title = status == 404 ? "Not found" : status == 403 ? "Not allowed" : "Something went wrong";
-        return page(title, link("/apps", "Apps"), "<h1>" + esc(title) + "</h1>\n<p class=\"error\" role=\"alert\">" + esc(message) + "</p>\n"
-                + (hint == null ? "" : "<p>" + esc(hint) + "</p>\n") + "<p><small>HTTP " + status + "</small></p>", s);
+        return page(
+                title,
+                link("/apps", "Apps"),
+                "<h1>" + esc(title) + "</h1>\n<p class=\"error\" role=\"alert\">" + esc(message) + "</p>\n"
+                        + (hint == null ? "" : "<p>" + esc(hint) + "</p>\n") + "<p><small>HTTP " + status
+                        + "</small></p>",
+                s);
     }
 
     private static String page(String title, String nav, String body, Sessions.Session s) {
@@ -215,8 +368,9 @@ public final class DashboardPages {
 
     /** A POST form with the session's CSRF token; its button's text is its accessible name. */
     static String form(String action, Sessions.Session s, String fields, String button) {
-        return "<form class=\"inline\" method=\"post\" action=\"" + esc(action) + "\"><input type=\"hidden\" name=\"csrf\" value=\""
-                + esc(s.csrf()) + "\">" + fields + " <button type=\"submit\">" + esc(button) + "</button></form>";
+        return "<form class=\"inline\" method=\"post\" action=\"" + esc(action)
+                + "\"><input type=\"hidden\" name=\"csrf\" value=\"" + esc(s.csrf()) + "\">" + fields
+                + " <button type=\"submit\">" + esc(button) + "</button></form>";
     }
 
     private static String states(List<Views.InstanceView> instances) {
@@ -233,15 +387,21 @@ public final class DashboardPages {
     /** The deploy's phases as one bar, each phase's width its share of the total; the numbers are in the title and text. */
     private static String phases(Map<String, Long> phases) {
         if (phases == null || phases.isEmpty()) return "-";
-        long total = Math.max(1, phases.values().stream().mapToLong(Long::longValue).sum());
+        long total =
+                Math.max(1, phases.values().stream().mapToLong(Long::longValue).sum());
         StringBuilder bar = new StringBuilder("<div class=\"phases\" role=\"img\" aria-label=\"");
         StringBuilder text = new StringBuilder();
-        phases.forEach((k, v) -> text.append(text.isEmpty() ? "" : ", ").append(k).append(" ").append(Html.duration(v)));
+        phases.forEach((k, v) ->
+                text.append(text.isEmpty() ? "" : ", ").append(k).append(" ").append(Html.duration(v)));
         bar.append(esc(text)).append("\">");
         for (var e : phases.entrySet()) {
-            bar.append("<span class=\"p").append(PHASE_ORDER.indexOf(e.getKey()) < 0 ? 6 : PHASE_ORDER.indexOf(e.getKey()))
-                    .append("\" style=\"width:").append(String.format("%.2f", 100.0 * e.getValue() / total)).append("%\" title=\"")
-                    .append(esc(e.getKey() + " " + Html.duration(e.getValue()))).append("\"></span>");
+            bar.append("<span class=\"p")
+                    .append(PHASE_ORDER.indexOf(e.getKey()) < 0 ? 6 : PHASE_ORDER.indexOf(e.getKey()))
+                    .append("\" style=\"width:")
+                    .append(String.format("%.2f", 100.0 * e.getValue() / total))
+                    .append("%\" title=\"")
+                    .append(esc(e.getKey() + " " + Html.duration(e.getValue())))
+                    .append("\"></span>");
         }
         return bar.append("</div><small>").append(esc(text)).append("</small>").toString();
     }
@@ -250,7 +410,8 @@ public final class DashboardPages {
 
     private static String legend() {
         StringBuilder b = new StringBuilder("<p class=\"legend\"><small>Phases:</small>");
-        for (int i = 0; i < PHASE_ORDER.size(); i++) b.append("<span class=\"p").append(i).append("\"></span>").append(PHASE_ORDER.get(i));
+        for (int i = 0; i < PHASE_ORDER.size(); i++)
+            b.append("<span class=\"p").append(i).append("\"></span>").append(PHASE_ORDER.get(i));
         return b.append("</p>\n").toString();
     }
 
@@ -279,7 +440,12 @@ public final class DashboardPages {
     /** Who made each release, from the audit log's "release" entries ("vN: description"). */
     static String actorOf(int version, List<Audit.Entry> entries) {
         String prefix = "v" + version + ":";
-        return entries.stream().filter(e -> "release".equals(e.action()) && e.detail() != null && e.detail().startsWith(prefix))
-                .map(Audit.Entry::actor).findFirst().orElse("-");
+        return entries.stream()
+                .filter(e -> "release".equals(e.action())
+                        && e.detail() != null
+                        && e.detail().startsWith(prefix))
+                .map(Audit.Entry::actor)
+                .findFirst()
+                .orElse("-");
     }
 }

@@ -20,26 +20,39 @@ final class LoginRedirect {
 
     /** {@code next} as a same-origin absolute path (with its query), or {@link #DEFAULT} when it is anything else. */
     static String safeNext(String next) {
-        if (next == null || next.length() > MAX_LENGTH || !plain(next) || !next.startsWith("/") || next.startsWith("//")) return DEFAULT;
+        if (next == null
+                || next.length() > MAX_LENGTH
+                || !plain(next)
+                || !next.startsWith("/")
+                || next.startsWith("//")) return DEFAULT;
         URI uri;
         try {
             uri = new URI(next);
         } catch (URISyntaxException e) {
             return DEFAULT;
         }
-        if (uri.getScheme() != null || uri.getRawAuthority() != null || uri.isOpaque() || uri.getRawFragment() != null) return DEFAULT;
+        if (uri.getScheme() != null || uri.getRawAuthority() != null || uri.isOpaque() || uri.getRawFragment() != null)
+            return DEFAULT;
         String path = uri.getRawPath();
-        if (path == null || !path.startsWith("/") || path.startsWith("//") || !plain(uri.getPath()) || uri.getPath().startsWith("//")) {
+        if (path == null
+                || !path.startsWith("/")
+                || path.startsWith("//")
+                || !plain(uri.getPath())
+                || uri.getPath().startsWith("//")) {
             return DEFAULT;
         }
         URI normal = uri.normalize();
-        if (normal.getRawPath() == null || !normal.getRawPath().startsWith("/") || normal.getRawPath().startsWith("//")
-                || normal.getRawPath().contains("/../") || normal.getRawPath().endsWith("/..")) {
+        if (normal.getRawPath() == null
+                || !normal.getRawPath().startsWith("/")
+                || normal.getRawPath().startsWith("//")
+                || normal.getRawPath().contains("/../")
+                || normal.getRawPath().endsWith("/..")) {
             return DEFAULT;
         }
         String result = normal.toASCIIString();
         URI resolved = HERE.resolve(result);
-        if (result.startsWith("//") || !HERE.getScheme().equals(resolved.getScheme())
+        if (result.startsWith("//")
+                || !HERE.getScheme().equals(resolved.getScheme())
                 || !HERE.getRawAuthority().equals(resolved.getRawAuthority())) {
             return DEFAULT;
         }
@@ -48,7 +61,12 @@ final class LoginRedirect {
 
     /** No control character, whitespace or backslash: nothing a browser might drop or read as a slash. */
     private static boolean plain(String s) {
-        return s.chars().noneMatch(c -> c < 0x21 || c == 0x7f || c == '\\' || Character.isWhitespace(c) || Character.isISOControl(c)
-                || Character.getType(c) == Character.FORMAT);
+        return s.chars()
+                .noneMatch(c -> c < 0x21
+                        || c == 0x7f
+                        || c == '\\'
+                        || Character.isWhitespace(c)
+                        || Character.isISOControl(c)
+                        || Character.getType(c) == Character.FORMAT);
     }
 }

@@ -1,7 +1,6 @@
 package io.mayfly.server.dashboard;
 
 import io.mayfly.wire.AgentViews;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -32,8 +31,10 @@ public final class RequestHistory implements AutoCloseable {
     private final Supplier<Map<String, List<AgentViews.RequestTotals>>> reported;
     /** The last reading of each router's totals for each app, keyed "app@agent". */
     private final Map<String, Reading> last = new ConcurrentHashMap<>();
+
     private final Map<String, ArrayDeque<Point>> points = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("request-history").factory());
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("request-history").factory());
 
     /** @param reported the totals of the agents' routers, by agent ({@link io.mayfly.server.hosts.RemoteHosts#requestTotals}) */
     public RequestHistory(Supplier<Map<String, List<AgentViews.RequestTotals>>> reported) {
@@ -49,7 +50,9 @@ public final class RequestHistory implements AutoCloseable {
     public void sample() {
         Instant now = Instant.now();
         Map<String, double[]> steps = new java.util.TreeMap<>(); // app -> {requests, total ms}
-        reported.get().forEach((agent, totals) -> totals.forEach(r -> step(r.app(), agent, new Reading(r.count(), r.totalMs()), steps)));
+        reported.get()
+                .forEach((agent, totals) ->
+                        totals.forEach(r -> step(r.app(), agent, new Reading(r.count(), r.totalMs()), steps)));
         double seconds = STEP.toMillis() / 1000.0;
         steps.forEach((app, d) -> {
             Point p = new Point(now, d[0] / seconds, d[0] <= 0 ? 0 : d[1] / d[0]);

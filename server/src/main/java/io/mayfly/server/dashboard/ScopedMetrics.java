@@ -13,7 +13,6 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.StateSetSnapshot;
 import io.prometheus.metrics.model.snapshots.SummarySnapshot;
 import io.prometheus.metrics.model.snapshots.UnknownSnapshot;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -32,7 +31,8 @@ final class ScopedMetrics {
     private ScopedMetrics() {}
 
     /** The Prometheus text format (0.0.4) of the series {@code mayRead} allows ({@code serverWide}: those without an app). */
-    static String scrape(PrometheusRegistry registry, Predicate<String> mayRead, boolean serverWide) throws IOException {
+    static String scrape(PrometheusRegistry registry, Predicate<String> mayRead, boolean serverWide)
+            throws IOException {
         Predicate<Labels> shown = labels -> {
             String app = labels.get(APP_LABEL);
             return app == null ? serverWide : mayRead.test(app);
@@ -53,7 +53,8 @@ final class ScopedMetrics {
         return switch (metric) {
             case CounterSnapshot m -> new CounterSnapshot(m.getMetadata(), kept(m.getDataPoints(), shown));
             case GaugeSnapshot m -> new GaugeSnapshot(m.getMetadata(), kept(m.getDataPoints(), shown));
-            case HistogramSnapshot m -> new HistogramSnapshot(m.isGaugeHistogram(), m.getMetadata(), kept(m.getDataPoints(), shown));
+            case HistogramSnapshot m ->
+                new HistogramSnapshot(m.isGaugeHistogram(), m.getMetadata(), kept(m.getDataPoints(), shown));
             case SummarySnapshot m -> new SummarySnapshot(m.getMetadata(), kept(m.getDataPoints(), shown));
             case InfoSnapshot m -> new InfoSnapshot(m.getMetadata(), kept(m.getDataPoints(), shown));
             case StateSetSnapshot m -> new StateSetSnapshot(m.getMetadata(), kept(m.getDataPoints(), shown));

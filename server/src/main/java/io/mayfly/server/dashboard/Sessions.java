@@ -1,8 +1,8 @@
 package io.mayfly.server.dashboard;
 
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,9 +28,13 @@ public final class Sessions {
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
     private final Clock clock;
 
-    public Sessions() { this(Clock.systemUTC()); }
+    public Sessions() {
+        this(Clock.systemUTC());
+    }
 
-    Sessions(Clock clock) { this.clock = clock; }
+    Sessions(Clock clock) {
+        this.clock = clock;
+    }
 
     /** A new session for a token secret that was just checked. */
     public Session open(String secret) {
@@ -60,7 +64,9 @@ public final class Sessions {
 
     /** Whether a form's CSRF value is this session's (compared in constant time). */
     public static boolean csrfMatches(Session session, String given) {
-        return given != null && MessageDigest.isEqual(session.csrf().getBytes(StandardCharsets.UTF_8), given.getBytes(StandardCharsets.UTF_8));
+        return given != null
+                && MessageDigest.isEqual(
+                        session.csrf().getBytes(StandardCharsets.UTF_8), given.getBytes(StandardCharsets.UTF_8));
     }
 
     private static String random() {

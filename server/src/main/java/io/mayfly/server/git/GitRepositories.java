@@ -1,16 +1,14 @@
 package io.mayfly.server.git;
 
 import io.mayfly.server.store.DurableFiles;
-
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.Ref;
 import org.eclipse.jgit.lib.RefUpdate;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /** The bare repositories of all apps, one per app under {@code DATA/git/APP.git}. */
 public final class GitRepositories {
@@ -56,7 +54,9 @@ public final class GitRepositories {
     private static void pointHeadAt(Repository repo, String branch) throws IOException {
         RefUpdate.Result result = repo.updateRef(Constants.HEAD).link(branch);
         // Another request may be doing the same at once (LOCK_FAILURE): either way HEAD ends up on the branch.
-        if (result != RefUpdate.Result.NEW && result != RefUpdate.Result.FORCED && result != RefUpdate.Result.NO_CHANGE
+        if (result != RefUpdate.Result.NEW
+                && result != RefUpdate.Result.FORCED
+                && result != RefUpdate.Result.NO_CHANGE
                 && result != RefUpdate.Result.LOCK_FAILURE) {
             throw new IOException("could not point HEAD of " + repo.getDirectory() + " at " + branch + ": " + result);
         }

@@ -1,18 +1,17 @@
 package io.mayfly.server.git;
 
+import io.mayfly.wire.SourceRepository;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.util.Optional;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.Ref;
 import org.eclipse.jgit.lib.RefUpdate;
 import org.eclipse.jgit.lib.Repository;
-import io.mayfly.wire.SourceRepository;
 import org.eclipse.jgit.transport.RefSpec;
 import org.eclipse.jgit.transport.URIish;
-
-import java.io.IOException;
-import java.net.URISyntaxException;
-import java.util.Optional;
 
 /**
  * Brings an app's code from a repository elsewhere into its own repository (fetch the branch's head into
@@ -32,7 +31,12 @@ public final class RepositorySync {
     public static ObjectId fetch(Repository repo, String url, String branch) throws IOException {
         requireRemote(url, branch);
         try {
-            Git.wrap(repo).fetch().setCheckFetchedObjects(true).setRemote(url).setRefSpecs(new RefSpec("+refs/heads/" + branch + ":" + INCOMING)).call();
+            Git.wrap(repo)
+                    .fetch()
+                    .setCheckFetchedObjects(true)
+                    .setRemote(url)
+                    .setRefSpecs(new RefSpec("+refs/heads/" + branch + ":" + INCOMING))
+                    .call();
         } catch (GitAPIException e) {
             throw new IOException("could not fetch branch " + branch + " of " + url + ": " + e.getMessage(), e);
         }
@@ -47,16 +51,22 @@ public final class RepositorySync {
             // And as JGit reads it: a transport that reaches a host, never the local file system.
             try {
                 URIish uri = new URIish(url);
-                boolean remote = uri.getHost() != null && (uri.getScheme() == null ? uri.getUser() != null
-                        : uri.getScheme().equalsIgnoreCase("https") || uri.getScheme().equalsIgnoreCase("ssh"));
-                if (!remote) why = Optional.of("'" + SourceRepository.printable(url) + "' does not name a host to fetch from");
+                boolean remote = uri.getHost() != null
+                        && (uri.getScheme() == null
+                                ? uri.getUser() != null
+                                : uri.getScheme().equalsIgnoreCase("https")
+                                        || uri.getScheme().equalsIgnoreCase("ssh"));
+                if (!remote)
+                    why = Optional.of("'" + SourceRepository.printable(url) + "' does not name a host to fetch from");
             } catch (URISyntaxException e) {
-                why = Optional.of("'" + SourceRepository.printable(url) + "' is not a repository URL: " + e.getMessage());
+                why = Optional.of(
+                        "'" + SourceRepository.printable(url) + "' is not a repository URL: " + e.getMessage());
             }
         }
         why.ifPresent(reason -> {
-            throw new IllegalArgumentException("refusing to fetch: " + reason + "; an admin sets a repository elsewhere with "
-                    + "PUT /api/v1/apps/APP/source (" + SourceRepository.HINT + ")");
+            throw new IllegalArgumentException(
+                    "refusing to fetch: " + reason + "; an admin sets a repository elsewhere with "
+                            + "PUT /api/v1/apps/APP/source (" + SourceRepository.HINT + ")");
         });
     }
 
@@ -88,9 +98,12 @@ public final class RepositorySync {
         if (expected != null) update.setExpectedOldObjectId(expected);
         update.setForceUpdate(true);
         RefUpdate.Result result = update.update();
-        if (result != RefUpdate.Result.NEW && result != RefUpdate.Result.FORCED && result != RefUpdate.Result.FAST_FORWARD
+        if (result != RefUpdate.Result.NEW
+                && result != RefUpdate.Result.FORCED
+                && result != RefUpdate.Result.FAST_FORWARD
                 && result != RefUpdate.Result.NO_CHANGE) {
-            throw new IOException("could not move " + Repository.shortenRefName(ref) + " to " + commit.name() + ": " + result);
+            throw new IOException(
+                    "could not move " + Repository.shortenRefName(ref) + " to " + commit.name() + ": " + result);
         }
     }
 }

@@ -6,9 +6,6 @@ import io.mayfly.server.store.Agents;
 import io.mayfly.server.store.Releases;
 import io.mayfly.wire.AgentViews;
 import io.mayfly.wire.Json;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.time.Duration;
 import java.util.HashSet;
@@ -17,6 +14,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What agents say: their registration (refused when they speak another protocol) and their heartbeats, which
@@ -26,7 +25,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class AgentReports {
     private static final Logger log = LoggerFactory.getLogger(AgentReports.class);
-    private static final java.util.regex.Pattern INSTANCE_ID = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,100}");
+    private static final java.util.regex.Pattern INSTANCE_ID =
+            java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,100}");
 
     private final Agents agents;
     private final Releases releases;
@@ -48,10 +48,18 @@ public final class AgentReports {
     private final Map<String, Map<String, String>> driverDetails = new ConcurrentHashMap<>();
     /** The drivers each agent must make forget what they learnt, told in the answer to its next heartbeat. */
     private final Map<String, Set<String>> reprobes = new ConcurrentHashMap<>();
+
     private volatile ReportedRouterMetrics routerMetrics;
 
-    AgentReports(Agents agents, Releases releases, AppLogs logs, SigningKey signingKey, DesiredStates desired, DeployWaits waits,
-                 String embedded, String serverId) {
+    AgentReports(
+            Agents agents,
+            Releases releases,
+            AppLogs logs,
+            SigningKey signingKey,
+            DesiredStates desired,
+            DeployWaits waits,
+            String embedded,
+            String serverId) {
         this.agents = agents;
         this.releases = releases;
         this.logs = logs;
@@ -77,20 +85,34 @@ public final class AgentReports {
         String version = io.mayfly.wire.Version.said(registration.version());
         if (protocol != AgentViews.PROTOCOL) {
             String upgrade = protocol < AgentViews.PROTOCOL ? "the agent" : "the server";
-            throw new io.mayfly.server.http.ApiError(409, "agent " + name + " (Mayfly " + version + ") speaks agent protocol " + protocol
-                    + ", this server (Mayfly " + io.mayfly.wire.Version.CURRENT + ") speaks " + AgentViews.PROTOCOL,
+            throw new io.mayfly.server.http.ApiError(
+                    409,
+                    "agent " + name + " (Mayfly " + version + ") speaks agent protocol " + protocol
+                            + ", this server (Mayfly " + io.mayfly.wire.Version.CURRENT + ") speaks "
+                            + AgentViews.PROTOCOL,
                     "upgrade " + upgrade + " to the same Mayfly version as the other");
         }
         if (!version.equals(io.mayfly.wire.Version.CURRENT)) {
-            log.warn("agent {} runs Mayfly {}, this server {}: they speak the same protocol; upgrade one when you can", name, version,
+            log.warn(
+                    "agent {} runs Mayfly {}, this server {}: they speak the same protocol; upgrade one when you can",
+                    name,
+                    version,
                     io.mayfly.wire.Version.CURRENT);
         }
         versions.put(name, version);
         agents.register(name, registration);
         unavailable.put(name, registration.unavailable() == null ? Map.of() : Map.copyOf(registration.unavailable()));
-        log.info("agent {} registered: drivers {}, {} MiB, router {}", name, registration.drivers(), registration.capacityMb(), registration.router());
-        return new AgentViews.Registered(name, java.util.Base64.getEncoder().encodeToString(signingKey.publicKeyDer()),
-                signingKey.fingerprint(), RemoteHosts.HEARTBEAT.toMillis());
+        log.info(
+                "agent {} registered: drivers {}, {} MiB, router {}",
+                name,
+                registration.drivers(),
+                registration.capacityMb(),
+                registration.router());
+        return new AgentViews.Registered(
+                name,
+                java.util.Base64.getEncoder().encodeToString(signingKey.publicKeyDer()),
+                signingKey.fingerprint(),
+                RemoteHosts.HEARTBEAT.toMillis());
     }
 
     /** A heartbeat: records what the agent runs and settles the deploys it reports. False: the agent must register first. */
@@ -108,7 +130,8 @@ public final class AgentReports {
                 }
                 if (waits.reported(d)) continue;
                 // Another server sharing the database may wait for it: it reads the report from there.
-                agents.target(d.app()).filter(t -> t.version() == d.release() && !serverId.equals(t.server()))
+                agents.target(d.app())
+                        .filter(t -> t.version() == d.release() && !serverId.equals(t.server()))
                         .ifPresent(t -> agents.recordReport(d.app(), d.release(), Json.write(d)));
             }
         }
@@ -120,7 +143,10 @@ public final class AgentReports {
         if (status.requests() != null) {
             requests.put(name, List.copyOf(status.requests()));
             // Timers only for the apps placed on it: an agent token cannot add meters for any name it likes.
-            if (routerMetrics != null) routerMetrics.saw(status.requests().stream().filter(t -> placed.contains(t.app())).toList());
+            if (routerMetrics != null)
+                routerMetrics.saw(status.requests().stream()
+                        .filter(t -> placed.contains(t.app()))
+                        .toList());
         }
         if (status.drivers() != null) driverDetails.put(name, Map.copyOf(status.drivers()));
         if (status.events() != null) {
@@ -136,9 +162,12 @@ public final class AgentReports {
      * live one again (the agent's desired state follows), and the app's log says what happened.
      */
     private void rolledBack(String agent, AgentViews.DeployReport d) {
-        if (!releases.rollBack(d.app(), d.release(), d.reason(), d.rolledBackTo())) return; // a later deploy already replaced it
-        logs.event(d.app(), "v" + d.release() + " " + d.reason() + "; v" + d.rolledBackTo() + " is the live release again"
-                + (agent.equals(embedded) ? "" : " (agent " + agent + ")"));
+        if (!releases.rollBack(d.app(), d.release(), d.reason(), d.rolledBackTo()))
+            return; // a later deploy already replaced it
+        logs.event(
+                d.app(),
+                "v" + d.release() + " " + d.reason() + "; v" + d.rolledBackTo() + " is the live release again"
+                        + (agent.equals(embedded) ? "" : " (agent " + agent + ")"));
         desired.changed(agent);
     }
 
@@ -159,9 +188,13 @@ public final class AgentReports {
      * their host, at their next heartbeat. Returns the agents asked.
      */
     public List<String> reprobe(String driver, String agent) {
-        List<String> asked = agents.all().stream().filter(a -> a.drivers().contains(driver) && (agent == null || a.name().equals(agent)))
-                .map(Agents.Agent::name).toList();
-        asked.forEach(a -> reprobes.computeIfAbsent(a, x -> ConcurrentHashMap.newKeySet()).add(driver));
+        List<String> asked = agents.all().stream()
+                .filter(a -> a.drivers().contains(driver)
+                        && (agent == null || a.name().equals(agent)))
+                .map(Agents.Agent::name)
+                .toList();
+        asked.forEach(a ->
+                reprobes.computeIfAbsent(a, x -> ConcurrentHashMap.newKeySet()).add(driver));
         return asked;
     }
 
@@ -177,7 +210,9 @@ public final class AgentReports {
             long reports = reportsFrom.getOrDefault(agent, 0L);
             if (pending == null || !pending.contains(driver)) {
                 if (seen < 0) seen = reports; // answered: the report after this one says what it learnt
-                else if (reports > seen) return Optional.ofNullable(driverDetails.getOrDefault(agent, Map.of()).get(driver));
+                else if (reports > seen)
+                    return Optional.ofNullable(
+                            driverDetails.getOrDefault(agent, Map.of()).get(driver));
             }
             Thread.sleep(20);
         }
@@ -207,6 +242,8 @@ public final class AgentReports {
 
     /** Requests the agent's router served since it started, every app together. */
     long served(String agent) {
-        return requests.getOrDefault(agent, List.of()).stream().mapToLong(AgentViews.RequestTotals::count).sum();
+        return requests.getOrDefault(agent, List.of()).stream()
+                .mapToLong(AgentViews.RequestTotals::count)
+                .sum();
     }
 }

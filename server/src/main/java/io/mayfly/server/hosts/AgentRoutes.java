@@ -1,17 +1,17 @@
 package io.mayfly.server.hosts;
 
 import static io.mayfly.server.http.Answers.json;
+
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.mayfly.server.build.BuildQueue;
-import io.mayfly.server.store.ContentAddressedBlobs;
-import io.mayfly.server.store.Tokens;
 import io.mayfly.server.http.Access;
 import io.mayfly.server.http.ApiError;
 import io.mayfly.server.http.RequestBodies;
+import io.mayfly.server.store.ContentAddressedBlobs;
+import io.mayfly.server.store.Tokens;
 import io.mayfly.wire.AgentViews;
 import io.mayfly.wire.Json;
-
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +49,8 @@ public final class AgentRoutes {
     private final long maxOutputBytes;
 
     /** @param maxOutputBytes the largest file a build worker may send back (mayfly server --max-upload, as for uploads) */
-    public AgentRoutes(Access access, RemoteHosts hosts, BuildQueue builds, ContentAddressedBlobs blobs, long maxOutputBytes) {
+    public AgentRoutes(
+            Access access, RemoteHosts hosts, BuildQueue builds, ContentAddressedBlobs blobs, long maxOutputBytes) {
         this.access = access;
         this.maxOutputBytes = maxOutputBytes;
         this.hosts = hosts;
@@ -91,8 +92,10 @@ public final class AgentRoutes {
             try (InputStream body = RequestBodies.limited(ctx.req().getInputStream(), maxOutputBytes)) {
                 builds.output(worker, ctx.pathParam("id"), path, body);
             } catch (RequestBodies.TooLarge e) {
-                throw new ApiError(413, "the build output " + path + " is larger than this server takes (at most "
-                        + RequestBodies.human(maxOutputBytes) + "); nothing was stored",
+                throw new ApiError(
+                        413,
+                        "the build output " + path + " is larger than this server takes (at most "
+                                + RequestBodies.human(maxOutputBytes) + "); nothing was stored",
                         "raise it with mayfly server --max-upload, or build a smaller image");
             }
             ctx.status(204);
@@ -104,12 +107,16 @@ public final class AgentRoutes {
         r.post("/api/v1/agents/{name}", ctx -> {
             String name = agent(ctx);
             if (hosts.embedded() != null && !hosts.embedded().equals(name)) {
-                throw new ApiError(409, "this server runs its instances on its embedded agent; none is placed on agent " + name,
+                throw new ApiError(
+                        409,
+                        "this server runs its instances on its embedded agent; none is placed on agent " + name,
                         "start the server with --no-agent to run instances on agents; this agent can still build (--builds)");
             }
             AgentViews.Registration body = Json.readBody(ctx.body(), AgentViews.Registration.class);
             if (body.drivers() == null || body.drivers().isEmpty()) {
-                throw ApiError.badRequest("agent " + name + " offers no driver", "an agent registers the drivers that can run on its host");
+                throw ApiError.badRequest(
+                        "agent " + name + " offers no driver",
+                        "an agent registers the drivers that can run on its host");
             }
             json(ctx, 200, hosts.reports().register(name, body));
         });
@@ -117,7 +124,8 @@ public final class AgentRoutes {
             String name = agent(ctx);
             requireHosts(name);
             if (!hosts.reports().report(name, Json.readBody(ctx.body(), AgentViews.Status.class))) {
-                throw ApiError.notFound("agent " + name + " is not registered", "register first: POST /api/v1/agents/" + name);
+                throw ApiError.notFound(
+                        "agent " + name + " is not registered", "register first: POST /api/v1/agents/" + name);
             }
             json(ctx, 200, hosts.reports().answer(name));
         });
@@ -135,21 +143,30 @@ public final class AgentRoutes {
         r.post("/api/v1/agents/{name}/lines", ctx -> {
             String name = agent(ctx);
             requireHosts(name);
-            boolean shown = hosts.waits().lines(name, Json.readBody(ctx.body(), AgentViews.DeployLines.class), ctx.header("Authorization"));
+            boolean shown = hosts.waits()
+                    .lines(name, Json.readBody(ctx.body(), AgentViews.DeployLines.class), ctx.header("Authorization"));
             ctx.status(shown ? 204 : 410);
         });
         r.post("/api/v1/agents/{name}/tests", ctx -> {
             String name = agent(ctx);
             requireHosts(name);
-            json(ctx, 200, hosts.waits().test(name, ctx.req().getRemoteAddr(), Json.readBody(ctx.body(), AgentViews.StagedTestRequest.class),
-                    ctx.header("Authorization")));
+            json(
+                    ctx,
+                    200,
+                    hosts.waits()
+                            .test(
+                                    name,
+                                    ctx.req().getRemoteAddr(),
+                                    Json.readBody(ctx.body(), AgentViews.StagedTestRequest.class),
+                                    ctx.header("Authorization")));
         });
         r.get("/api/v1/agents/{name}/blobs/{sha256}", ctx -> {
             String name = agent(ctx);
             requireHosts(name);
             String sha256 = ctx.pathParam("sha256");
             if (!hosts.desired().assigned(name, sha256)) {
-                throw ApiError.notFound("sha256:" + sha256 + " is not an artifact of anything agent " + name + " must run", null);
+                throw ApiError.notFound(
+                        "sha256:" + sha256 + " is not an artifact of anything agent " + name + " must run", null);
             }
             Path file = blobs.verify(sha256);
             ctx.contentType("application/octet-stream").header("Content-Length", Long.toString(Files.size(file)));
@@ -162,7 +179,10 @@ public final class AgentRoutes {
     /** Holds the request open and writes a {@code desired} event now and at every change, until the agent goes away. */
     private void stream(Context ctx, String name) throws Exception {
         BlockingQueue<AgentViews.DesiredState> changes = new LinkedBlockingQueue<>();
-        ctx.status(200).contentType("text/event-stream").header("Cache-Control", "no-cache").header("X-Accel-Buffering", "no");
+        ctx.status(200)
+                .contentType("text/event-stream")
+                .header("Cache-Control", "no-cache")
+                .header("X-Accel-Buffering", "no");
         var out = ctx.res().getOutputStream();
         Runnable unsubscribe = hosts.desired().subscribe(name, changes::add);
         try {
@@ -187,15 +207,17 @@ public final class AgentRoutes {
     }
 
     private void requireHosts(String name) {
-        if (hosts.embedded() != null && !hosts.embedded().equals(name)) throw new ApiError(409, "this server runs its instances on its embedded agent; none is placed on agent " + name, null);
+        if (hosts.embedded() != null && !hosts.embedded().equals(name))
+            throw new ApiError(
+                    409, "this server runs its instances on its embedded agent; none is placed on agent " + name, null);
     }
 
     private String agent(Context ctx) {
         String name = ctx.pathParam("name");
-        if (!NAME.matcher(name).matches()) throw ApiError.badRequest("'" + name + "' is not an agent name (a DNS label)", null);
+        if (!NAME.matcher(name).matches())
+            throw ApiError.badRequest("'" + name + "' is not an agent name (a DNS label)", null);
         Tokens.Token token = ctx.attribute(Access.TOKEN);
         access.require(token, Access.Need.agent, name);
         return name;
     }
-
 }

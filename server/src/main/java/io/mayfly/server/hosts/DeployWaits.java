@@ -6,7 +6,6 @@ import io.mayfly.wire.AgentViews;
 import io.mayfly.wire.Json;
 import io.mayfly.wire.Progress;
 import io.mayfly.wire.StagedTest;
-
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -67,19 +66,31 @@ final class DeployWaits {
                 try {
                     r = report.get(Math.min(left, REPORT_POLL.toNanos()), TimeUnit.NANOSECONDS);
                 } catch (TimeoutException notYet) {
-                    r = agents.report(app, version).map(json -> Json.read(json, AgentViews.DeployReport.class)).orElse(null);
+                    r = agents.report(app, version)
+                            .map(json -> Json.read(json, AgentViews.DeployReport.class))
+                            .orElse(null);
                 }
             }
             if (r.lines() != null) r.lines().forEach(progress::say); // those it could not send as it went
             Map<String, Long> phases = new java.util.LinkedHashMap<>();
-            phases.put("dispatch", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent)
-                    - (r.phases() == null ? 0 : r.phases().values().stream().mapToLong(Long::longValue).sum()));
+            phases.put(
+                    "dispatch",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent)
+                            - (r.phases() == null
+                                    ? 0
+                                    : r.phases().values().stream()
+                                            .mapToLong(Long::longValue)
+                                            .sum()));
             if (r.phases() != null) phases.putAll(r.phases());
-            return r.live() ? new DeployTarget.Outcome.Live(phases)
-                    : new DeployTarget.Outcome.Failed((agent.equals(embedded) ? "" : "on agent " + agent + ": ") + r.reason(), phases);
+            return r.live()
+                    ? new DeployTarget.Outcome.Live(phases)
+                    : new DeployTarget.Outcome.Failed(
+                            (agent.equals(embedded) ? "" : "on agent " + agent + ": ") + r.reason(), phases);
         } catch (TimeoutException e) {
-            return new DeployTarget.Outcome.Failed("agent " + agent + " did not report v" + version + " live or failed within "
-                    + bound.toSeconds() + " s; it keeps what it ran before (see mayfly agents)", Map.of());
+            return new DeployTarget.Outcome.Failed(
+                    "agent " + agent + " did not report v" + version + " live or failed within " + bound.toSeconds()
+                            + " s; it keeps what it ran before (see mayfly agents)",
+                    Map.of());
         } catch (ExecutionException e) {
             return new DeployTarget.Outcome.Failed("deploy on agent " + agent + " failed: " + e.getCause(), Map.of());
         } finally {
@@ -111,7 +122,8 @@ final class DeployWaits {
         Optional<String> elsewhere = peers.waitingServer(lines.app(), lines.release());
         if (elsewhere.isEmpty()) return false;
         return peers.forward(elsewhere.get(), "/api/v1/agents/" + agent + "/lines", authorization, Json.write(lines))
-                .map(r -> r.statusCode() / 100 == 2).orElse(false);
+                .map(r -> r.statusCode() / 100 == 2)
+                .orElse(false);
     }
 
     /**
@@ -121,11 +133,13 @@ final class DeployWaits {
      * (An agent could name another address itself; the test's output goes only to the push, which the agent's token
      * cannot read.)
      */
-    public AgentViews.StagedTestResult test(String agent, String agentHost, AgentViews.StagedTestRequest request, String authorization)
+    public AgentViews.StagedTestResult test(
+            String agent, String agentHost, AgentViews.StagedTestRequest request, String authorization)
             throws InterruptedException {
-        String gone = "the server no longer waits for " + request.app() + " v" + request.release() + " on agent " + agent
-                + " (it restarted, or the deploy ended)";
-        if (!agents.placement(request.app()).map(agent::equals).orElse(false)) return new AgentViews.StagedTestResult(gone);
+        String gone = "the server no longer waits for " + request.app() + " v" + request.release() + " on agent "
+                + agent + " (it restarted, or the deploy ended)";
+        if (!agents.placement(request.app()).map(agent::equals).orElse(false))
+            return new AgentViews.StagedTestResult(gone);
         // The agent's address as this server saw it, or as the server that passed the request on saw it.
         String address = request.host() != null ? request.host() : agentHost;
         StagedTest test = tests.get(key(request.app(), request.release()));
@@ -134,9 +148,12 @@ final class DeployWaits {
             Optional<String> elsewhere = peers.waitingServer(request.app(), request.release());
             if (elsewhere.isEmpty()) return new AgentViews.StagedTestResult(gone);
             var passed = new AgentViews.StagedTestRequest(request.app(), request.release(), request.port(), address);
-            return peers.forward(elsewhere.get(), "/api/v1/agents/" + agent + "/tests", authorization, Json.write(passed))
-                    .filter(r -> r.statusCode() == 200).map(r -> Json.read(r.body(), AgentViews.StagedTestResult.class))
-                    .orElse(new AgentViews.StagedTestResult("the server running the deploy (" + elsewhere.get() + ") could not be reached"));
+            return peers.forward(
+                            elsewhere.get(), "/api/v1/agents/" + agent + "/tests", authorization, Json.write(passed))
+                    .filter(r -> r.statusCode() == 200)
+                    .map(r -> Json.read(r.body(), AgentViews.StagedTestResult.class))
+                    .orElse(new AgentViews.StagedTestResult(
+                            "the server running the deploy (" + elsewhere.get() + ") could not be reached"));
         }
         String host = address.contains(":") ? "[" + address + "]" : address;
         return new AgentViews.StagedTestResult(test.run("http://" + host + ":" + request.port()));

@@ -1,8 +1,8 @@
 package io.mayfly.server.hosts;
 
 import io.mayfly.server.registry.SigningKey;
-import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Agents;
+import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.Formation;
 import io.mayfly.server.store.Releases;
@@ -10,9 +10,6 @@ import io.mayfly.server.target.BootArguments;
 import io.mayfly.wire.AgentViews;
 import io.mayfly.wire.StoredManifest;
 import io.mayfly.wire.manifest.Manifest;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +19,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What each agent must run, its desired state: for every app placed on it, the release being deployed (the app's
@@ -44,8 +43,15 @@ public final class DesiredStates {
     private volatile Supplier<List<String>> appNames;
     private volatile String lastStamp;
 
-    DesiredStates(Agents agents, Releases releases, Builds builds, Formation formation, AppConfig config, SigningKey signingKey,
-                  String embedded, String serverId) {
+    DesiredStates(
+            Agents agents,
+            Releases releases,
+            Builds builds,
+            Formation formation,
+            AppConfig config,
+            SigningKey signingKey,
+            String embedded,
+            String serverId) {
         this.agents = agents;
         this.releases = releases;
         this.builds = builds;
@@ -63,14 +69,18 @@ public final class DesiredStates {
             Optional<Agents.Target> target = agents.target(app);
             // This server's embedded agent follows a deploy another server sharing the database runs as it would a
             // release gone live elsewhere: nobody here waits for it, so it switches by itself and says so in the log.
-            boolean deploying = target.isPresent() && !(agent.equals(embedded) && target.get().server() != null
-                    && !serverId.equals(target.get().server()));
-            releaseFor(app, target).flatMap(r -> assignment(r, deploying, target.map(Agents.Target::test).orElse(false)))
+            boolean deploying = target.isPresent()
+                    && !(agent.equals(embedded)
+                            && target.get().server() != null
+                            && !serverId.equals(target.get().server()));
+            releaseFor(app, target)
+                    .flatMap(r -> assignment(
+                            r, deploying, target.map(Agents.Target::test).orElse(false)))
                     .ifPresent(assignments::add);
         }
         Supplier<List<String>> apps = appNames;
-        return new AgentViews.DesiredState(agent, generation.get(), assignments,
-                agent.equals(embedded) && apps != null ? apps.get() : List.of());
+        return new AgentViews.DesiredState(
+                agent, generation.get(), assignments, agent.equals(embedded) && apps != null ? apps.get() : List.of());
     }
 
     /** The embedded agent's router knows every app of {@code names}, released or not (a new app answers 503, not 404). */
@@ -88,7 +98,8 @@ public final class DesiredStates {
         // The releases of its desired state, without making the whole of it (no signatures, no config to open).
         for (String app : agents.appsOn(agent)) {
             Optional<Releases.Release> release = releaseFor(app, agents.target(app));
-            if (release.flatMap(r -> manifest(r).map(m -> booted(r, m))).orElse(List.of()).stream().anyMatch(a -> a.sha256().equals(sha256))) {
+            if (release.flatMap(r -> manifest(r).map(m -> booted(r, m))).orElse(List.of()).stream()
+                    .anyMatch(a -> a.sha256().equals(sha256))) {
                 return true;
             }
         }
@@ -97,7 +108,8 @@ public final class DesiredStates {
 
     /** Calls {@code listener} with the agent's desired state now and at every change, until the returned handle is run. */
     public Runnable subscribe(String agent, Consumer<AgentViews.DesiredState> listener) {
-        List<Consumer<AgentViews.DesiredState>> list = listeners.computeIfAbsent(agent, a -> new CopyOnWriteArrayList<>());
+        List<Consumer<AgentViews.DesiredState>> list =
+                listeners.computeIfAbsent(agent, a -> new CopyOnWriteArrayList<>());
         list.add(listener);
         listener.accept(desired(agent));
         return () -> list.remove(listener);
@@ -117,24 +129,42 @@ public final class DesiredStates {
         if (parsed.isEmpty()) return Optional.empty();
         Manifest manifest = parsed.get();
         List<AgentViews.AssignedArtifact> artifacts = booted(release, manifest).stream()
-                .map(a -> new AgentViews.AssignedArtifact(a.name(), a.sha256(), signingKey.signArtifact(a.sha256()))).toList();
+                .map(a -> new AgentViews.AssignedArtifact(a.name(), a.sha256(), signingKey.signArtifact(a.sha256())))
+                .toList();
         // None (its build is gone): the agent says it cannot run it, and keeps what it runs rather than stopping it.
         Map<String, String> vars = config.cipher().open(release.config());
-        List<String> args = manifest.run().args().stream().map(a -> BootArguments.fill(a, vars)).toList();
-        int instances = formation.instances(release.app()).orElse(manifest.run().instances()); // 0: the agent scales it to zero
-        return Optional.of(new AgentViews.Assignment(release.app(), release.version(), release.manifest(), args, vars, artifacts, instances,
-                deploying, test, StoredManifest.write(manifest)));
+        List<String> args = manifest.run().args().stream()
+                .map(a -> BootArguments.fill(a, vars))
+                .toList();
+        int instances =
+                formation.instances(release.app()).orElse(manifest.run().instances()); // 0: the agent scales it to zero
+        return Optional.of(new AgentViews.Assignment(
+                release.app(),
+                release.version(),
+                release.manifest(),
+                args,
+                vars,
+                artifacts,
+                instances,
+                deploying,
+                test,
+                StoredManifest.write(manifest)));
     }
 
     private static Optional<Manifest> manifest(Releases.Release release) {
-        if (release.spec() == null) log.error("the stored manifest of {} v{} does not parse", release.app(), release.version());
+        if (release.spec() == null)
+            log.error("the stored manifest of {} v{} does not parse", release.app(), release.version());
         return Optional.ofNullable(release.spec());
     }
 
     /** The artifacts an agent boots a release from, the boot image first: its main artifact, then its initrd if any. */
     private List<Builds.Artifact> booted(Releases.Release release, Manifest manifest) {
-        return builds.find(release.app(), release.build()).map(b -> java.util.stream.Stream.of(b.main(manifest.build().artifact()),
-                        Optional.ofNullable(manifest.build().initrd()).flatMap(b::artifact)).flatMap(Optional::stream).toList())
+        return builds.find(release.app(), release.build())
+                .map(b -> java.util.stream.Stream.of(
+                                b.main(manifest.build().artifact()),
+                                Optional.ofNullable(manifest.build().initrd()).flatMap(b::artifact))
+                        .flatMap(Optional::stream)
+                        .toList())
                 .orElse(List.of());
     }
 

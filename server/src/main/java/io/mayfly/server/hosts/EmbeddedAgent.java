@@ -4,9 +4,6 @@ import io.mayfly.agent.remote.AgentLock;
 import io.mayfly.server.store.DurableFiles;
 import io.mayfly.server.store.Tokens;
 import io.mayfly.wire.Version;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -15,6 +12,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The server's embedded agent: a {@code mayfly agent} process of its own on this host, holding the router and the
@@ -46,8 +45,18 @@ public final class EmbeddedAgent {
      *
      * @param command e.g. {@code java -cp mayfly.jar <the launcher class> agent --router-header-timeout 30s}, as the launcher builds it
      */
-    public static EmbeddedAgent startOrAdopt(Path data, List<String> command, String name, String serverId, Tokens tokens, RemoteHosts hosts,
-                                             URI api, String router, String domain, String keyFingerprint, Duration wait)
+    public static EmbeddedAgent startOrAdopt(
+            Path data,
+            List<String> command,
+            String name,
+            String serverId,
+            Tokens tokens,
+            RemoteHosts hosts,
+            URI api,
+            String router,
+            String domain,
+            String keyFingerprint,
+            Duration wait)
             throws IOException, InterruptedException {
         Path home = data.resolve("agent");
         Path tokenFile = data.resolve("agent.token");
@@ -55,13 +64,29 @@ public final class EmbeddedAgent {
         Optional<AgentLock.Holder> running = AgentLock.running(home);
         if (running.isPresent() && freshToken) {
             // It runs with a token that no longer works (revoked, or another database): it must start again.
-            log.warn("the embedded agent (pid {}) holds a token this server no longer accepts: restarting it", running.get().pid());
+            log.warn(
+                    "the embedded agent (pid {}) holds a token this server no longer accepts: restarting it",
+                    running.get().pid());
             stop(home, Duration.ofSeconds(30));
             running = Optional.empty();
         }
-        List<String> options = new ArrayList<>(List.of("--server", api.toString(), "--name", name, "--token-file", tokenFile.toString(),
-                "--data", data.toString(), "--capacity", String.valueOf(io.mayfly.agent.remote.RemoteAgent.hostMemoryMb()), "--router", router,
-                "--domain", domain, "--key", keyFingerprint));
+        List<String> options = new ArrayList<>(List.of(
+                "--server",
+                api.toString(),
+                "--name",
+                name,
+                "--token-file",
+                tokenFile.toString(),
+                "--data",
+                data.toString(),
+                "--capacity",
+                String.valueOf(io.mayfly.agent.remote.RemoteAgent.hostMemoryMb()),
+                "--router",
+                router,
+                "--domain",
+                domain,
+                "--key",
+                keyFingerprint));
         Process started = null;
         Found found;
         if (running.isPresent() && running.get().version().equals(Version.CURRENT)) {
@@ -72,8 +97,11 @@ public final class EmbeddedAgent {
             if (running.isPresent()) {
                 // An upgrade: the agent of this version takes over the router's port and the instances, and the
                 // previous one finishes its requests and exits.
-                log.info("the embedded agent (pid {}) runs Mayfly {}: an agent of Mayfly {} takes over from it", running.get().pid(),
-                        running.get().version(), Version.CURRENT);
+                log.info(
+                        "the embedded agent (pid {}) runs Mayfly {}: an agent of Mayfly {} takes over from it",
+                        running.get().pid(),
+                        running.get().version(),
+                        Version.CURRENT);
                 options.add("--take-over");
             }
             started = launch(home, command, options);
@@ -81,14 +109,18 @@ public final class EmbeddedAgent {
             log.info("started the embedded agent: pid {} (its log: {})", started.pid(), home.resolve("agent.log"));
         }
         long deadline = System.nanoTime() + wait.toNanos();
-        while (!hosts.reports().registeredVersion(name).map(found.version()::equals).orElse(false)) {
+        while (!hosts.reports()
+                .registeredVersion(name)
+                .map(found.version()::equals)
+                .orElse(false)) {
             if (started != null && !started.isAlive()) {
-                throw new IllegalStateException("the embedded agent exited with code " + started.exitValue() + " before it registered:\n"
-                        + tail(home.resolve("agent.log"), 20));
+                throw new IllegalStateException("the embedded agent exited with code " + started.exitValue()
+                        + " before it registered:\n" + tail(home.resolve("agent.log"), 20));
             }
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the embedded agent did not register with this server at " + api + " within "
-                        + wait.toSeconds() + " s; its log (" + home.resolve("agent.log") + ") ends:\n" + tail(home.resolve("agent.log"), 20));
+                throw new IllegalStateException("the embedded agent did not register with this server at " + api
+                        + " within " + wait.toSeconds() + " s; its log (" + home.resolve("agent.log") + ") ends:\n"
+                        + tail(home.resolve("agent.log"), 20));
             }
             Thread.sleep(20);
         }
@@ -120,14 +152,21 @@ public final class EmbeddedAgent {
         if (Files.exists(file)) {
             String secret = Files.readString(file).strip();
             Optional<Tokens.Token> token = tokens.use(secret);
-            if (token.isPresent() && token.get().revokedAt() == null && "agent".equals(token.get().scope()) && name.equals(token.get().app())) {
+            if (token.isPresent()
+                    && token.get().revokedAt() == null
+                    && "agent".equals(token.get().scope())
+                    && name.equals(token.get().app())) {
                 return false;
             }
         }
         // This server's earlier embedded agents' tokens go (servers sharing a database each have their own).
         String mine = "embedded agent of server " + serverId;
-        tokens.list().stream().filter(t -> t.revokedAt() == null && "agent".equals(t.scope()) && name.equals(t.app())
-                        && t.description() != null && t.description().startsWith(mine))
+        tokens.list().stream()
+                .filter(t -> t.revokedAt() == null
+                        && "agent".equals(t.scope())
+                        && name.equals(t.app())
+                        && t.description() != null
+                        && t.description().startsWith(mine))
                 .forEach(t -> tokens.revoke(t.id()));
         Tokens.Created created = tokens.create("agent", name, mine + " (kept in DATA/agent.token while it runs)", null);
         DurableFiles.writeAtomically(file, created.secret() + "\n", true);
@@ -145,8 +184,10 @@ public final class EmbeddedAgent {
         if (Files.isExecutable(setsid)) full.add(setsid.toString());
         full.addAll(command);
         full.addAll(options);
-        ProcessBuilder builder = new ProcessBuilder(full).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(home.resolve("agent.log").toFile()))
+        ProcessBuilder builder = new ProcessBuilder(full)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                        home.resolve("agent.log").toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         return builder.start();
     }

@@ -2,11 +2,9 @@ package io.mayfly.server.hosts;
 
 import io.mayfly.server.store.Agents;
 import io.mayfly.wire.AgentViews;
-
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /** The agents, their drivers and the apps' instances as the agents last reported them: what ps, the API and the dashboard show. */
 public final class HostViews {
@@ -28,12 +26,27 @@ public final class HostViews {
         for (Agents.Agent a : agents.all()) {
             for (AgentViews.InstanceReport i : a.instances()) {
                 if (!i.app().equals(app)) continue;
-                String state = a.status() == Agents.Status.down ? "unknown (agent down)" : !i.alive() ? "exited"
-                        : i.watchedUntil() != null && i.standby() ? "standing by until " + clock(i.watchedUntil())
-                        : i.watchedUntil() != null && i.routed() ? "serving, on watch until " + clock(i.watchedUntil())
-                        : i.routed() ? "serving" : "staged";
-                views.add(new io.mayfly.wire.Views.InstanceView(i.id(), i.app(), i.release(), i.driver(), state, i.port(), i.pid(),
-                        i.startedAt(), i.restarts(), a.name().equals(embedded) ? null : a.name(), i.residentBytes()));
+                String state = a.status() == Agents.Status.down
+                        ? "unknown (agent down)"
+                        : !i.alive()
+                                ? "exited"
+                                : i.watchedUntil() != null && i.standby()
+                                        ? "standing by until " + clock(i.watchedUntil())
+                                        : i.watchedUntil() != null && i.routed()
+                                                ? "serving, on watch until " + clock(i.watchedUntil())
+                                                : i.routed() ? "serving" : "staged";
+                views.add(new io.mayfly.wire.Views.InstanceView(
+                        i.id(),
+                        i.app(),
+                        i.release(),
+                        i.driver(),
+                        state,
+                        i.port(),
+                        i.pid(),
+                        i.startedAt(),
+                        i.restarts(),
+                        a.name().equals(embedded) ? null : a.name(),
+                        i.residentBytes()));
             }
         }
         return views;
@@ -41,23 +54,40 @@ public final class HostViews {
 
     /** A time of day as ps shows it (UTC), e.g. 14:03:27. */
     private static String clock(Instant t) {
-        return java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss").withZone(java.time.ZoneOffset.UTC).format(t);
+        return java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss")
+                .withZone(java.time.ZoneOffset.UTC)
+                .format(t);
     }
 
     /** Each driver some agent offers: available while an agent offering it is up; which agents; instances on it. */
     public List<io.mayfly.wire.Views.DriverView> drivers() {
         java.util.Map<String, List<Agents.Agent>> offering = new java.util.TreeMap<>();
         List<Agents.Agent> all = agents.all();
-        for (Agents.Agent a : all) a.drivers().forEach(d -> offering.computeIfAbsent(d, x -> new ArrayList<>()).add(a));
+        for (Agents.Agent a : all)
+            a.drivers()
+                    .forEach(d ->
+                            offering.computeIfAbsent(d, x -> new ArrayList<>()).add(a));
         List<io.mayfly.wire.Views.DriverView> views = new ArrayList<>();
         offering.forEach((driver, by) -> {
-            List<String> up = by.stream().filter(a -> a.status() == Agents.Status.up).map(Agents.Agent::name).toList();
-            List<String> down = by.stream().filter(a -> a.status() != Agents.Status.up).map(Agents.Agent::name).toList();
-            int instances = (int) all.stream().flatMap(a -> a.instances().stream()).filter(i -> i.driver().equals(driver)).count();
-            List<String> said = up.stream().filter(a -> reports.driverDetails(a).containsKey(driver))
-                    .map(a -> a + ": " + reports.driverDetails(a).get(driver)).toList();
+            List<String> up = by.stream()
+                    .filter(a -> a.status() == Agents.Status.up)
+                    .map(Agents.Agent::name)
+                    .toList();
+            List<String> down = by.stream()
+                    .filter(a -> a.status() != Agents.Status.up)
+                    .map(Agents.Agent::name)
+                    .toList();
+            int instances = (int) all.stream()
+                    .flatMap(a -> a.instances().stream())
+                    .filter(i -> i.driver().equals(driver))
+                    .count();
+            List<String> said = up.stream()
+                    .filter(a -> reports.driverDetails(a).containsKey(driver))
+                    .map(a -> a + ": " + reports.driverDetails(a).get(driver))
+                    .toList();
             String detail = (up.isEmpty() ? "no agent offering it is up" : "offered by " + String.join(", ", up))
-                    + (down.isEmpty() ? "" : "; down: " + String.join(", ", down)) + (said.isEmpty() ? "" : "; " + String.join("; ", said));
+                    + (down.isEmpty() ? "" : "; down: " + String.join(", ", down))
+                    + (said.isEmpty() ? "" : "; " + String.join("; ", said));
             if (embedded != null && by.stream().anyMatch(a -> a.name().equals(embedded))) {
                 // This server's own host: what the driver says of it, as before the agent had a process of its own.
                 String here = reports.driverDetails(embedded).get(driver);
@@ -75,7 +105,8 @@ public final class HostViews {
                 }
             });
         }
-        missing.forEach((driver, why) -> views.add(new io.mayfly.wire.Views.DriverView(driver, false, String.join("; ", why), 0)));
+        missing.forEach((driver, why) ->
+                views.add(new io.mayfly.wire.Views.DriverView(driver, false, String.join("; ", why), 0)));
         return views;
     }
 
@@ -85,8 +116,18 @@ public final class HostViews {
         for (Agents.Agent a : agents.all()) {
             List<String> apps = agents.appsOn(a.name());
             long served = reports.served(a.name());
-            views.add(new AgentViews.AgentView(a.name(), a.status().name(), a.drivers(), a.capacityMb(), placer.usedMb(a.name()), a.router(),
-                    apps, a.instances().size(), a.lastContact(), served, reports.registeredVersion(a.name()).orElse(null)));
+            views.add(new AgentViews.AgentView(
+                    a.name(),
+                    a.status().name(),
+                    a.drivers(),
+                    a.capacityMb(),
+                    placer.usedMb(a.name()),
+                    a.router(),
+                    apps,
+                    a.instances().size(),
+                    a.lastContact(),
+                    served,
+                    reports.registeredVersion(a.name()).orElse(null)));
         }
         return views;
     }

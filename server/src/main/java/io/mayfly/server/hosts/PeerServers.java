@@ -1,9 +1,6 @@
 package io.mayfly.server.hosts;
 
 import io.mayfly.server.store.Agents;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,6 +8,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The other servers sharing the database: an agent follows one server, while the deploy it runs may be waited for
@@ -21,7 +20,10 @@ final class PeerServers {
 
     private final Agents agents;
     private final String serverId;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
 
     PeerServers(Agents agents, String serverId) {
         this.agents = agents;
@@ -30,7 +32,8 @@ final class PeerServers {
 
     /** The API address of the other server waiting for this deploy, if one does. */
     Optional<String> waitingServer(String app, int version) {
-        return agents.target(app).filter(t -> t.version() == version && t.server() != null && !serverId.equals(t.server()))
+        return agents.target(app)
+                .filter(t -> t.version() == version && t.server() != null && !serverId.equals(t.server()))
                 .flatMap(t -> agents.serverUrl(t.server()));
     }
 
@@ -38,9 +41,14 @@ final class PeerServers {
     Optional<HttpResponse<String>> forward(String server, String path, String authorization, String body)
             throws InterruptedException {
         try {
-            return Optional.of(http.send(HttpRequest.newBuilder(URI.create(server + path)).timeout(Duration.ofMinutes(30))
-                    .header("Authorization", authorization == null ? "" : authorization).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
+            return Optional.of(http.send(
+                    HttpRequest.newBuilder(URI.create(server + path))
+                            .timeout(Duration.ofMinutes(30))
+                            .header("Authorization", authorization == null ? "" : authorization)
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(body))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString()));
         } catch (IOException | IllegalArgumentException e) {
             log.warn("cannot pass an agent's request on to {}{}: {}", server, path, e.toString());
             return Optional.empty();

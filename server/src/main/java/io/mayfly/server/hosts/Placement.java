@@ -19,11 +19,16 @@ public final class Placement {
     /** The agent for an app whose release needs {@code driver}, now on {@code current} (if placed); empty if none can run it. */
     public static Optional<String> choose(String driver, Optional<String> current, List<Candidate> agents) {
         if (current.isPresent()) {
-            boolean stays = agents.stream().anyMatch(a -> a.name().equals(current.get()) && a.up() && a.drivers().contains(driver));
+            boolean stays = agents.stream()
+                    .anyMatch(a -> a.name().equals(current.get())
+                            && a.up()
+                            && a.drivers().contains(driver));
             if (stays) return current;
         }
-        return agents.stream().filter(a -> a.up() && a.drivers().contains(driver))
-                .max(Comparator.comparingLong(Candidate::freeMb).thenComparing(Candidate::name, Comparator.reverseOrder()))
+        return agents.stream()
+                .filter(a -> a.up() && a.drivers().contains(driver))
+                .max(Comparator.comparingLong(Candidate::freeMb)
+                        .thenComparing(Candidate::name, Comparator.reverseOrder()))
                 .map(Candidate::name);
     }
 }

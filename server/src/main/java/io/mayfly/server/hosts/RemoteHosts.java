@@ -2,8 +2,8 @@ package io.mayfly.server.hosts;
 
 import io.mayfly.server.registry.SigningKey;
 import io.mayfly.server.release.AppLogs;
-import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Agents;
+import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.Formation;
 import io.mayfly.server.store.Releases;
@@ -11,14 +11,13 @@ import io.mayfly.server.target.DeployTarget;
 import io.mayfly.wire.Progress;
 import io.mayfly.wire.StagedTest;
 import io.mayfly.wire.manifest.Manifest;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The pool of agents as a deploy target: the embedded agent, or remote ones with {@code --no-agent}. A deploy places
@@ -51,8 +50,17 @@ public final class RemoteHosts implements DeployTarget, AutoCloseable {
      *                 null when the server runs with --no-agent and places them on remote agents
      * @param serverId this server's id among those sharing the database: deploy targets name the server waiting for them
      */
-    public RemoteHosts(Agents agents, Releases releases, Builds builds, Formation formation, AppConfig config, SigningKey signingKey,
-                       AppLogs logs, Duration timeout, String embedded, String serverId) {
+    public RemoteHosts(
+            Agents agents,
+            Releases releases,
+            Builds builds,
+            Formation formation,
+            AppConfig config,
+            SigningKey signingKey,
+            AppLogs logs,
+            Duration timeout,
+            String embedded,
+            String serverId) {
         this.agents = agents;
         this.formation = formation;
         this.embedded = embedded;
@@ -98,34 +106,53 @@ public final class RemoteHosts implements DeployTarget, AutoCloseable {
     }
 
     /** The agent the server starts on its own host, or null (--no-agent). */
-    public String embedded() { return embedded; }
+    public String embedded() {
+        return embedded;
+    }
 
     /** What each agent must run. */
-    public DesiredStates desired() { return desired; }
+    public DesiredStates desired() {
+        return desired;
+    }
 
     /** What agents say. */
-    public AgentReports reports() { return reports; }
+    public AgentReports reports() {
+        return reports;
+    }
 
     /** The agents and the apps' instances as reported. */
-    public HostViews views() { return views; }
+    public HostViews views() {
+        return views;
+    }
 
     /** What agents send about a deploy as it runs: its lines and its staged test. */
-    DeployWaits waits() { return waits; }
+    DeployWaits waits() {
+        return waits;
+    }
 
     /**
      * Deploys release {@code version} of {@code app} on its agent (placing it first if needed) and waits for the
      * agent's report. The target stays set until {@link #settled} is called, once the outcome is recorded.
      */
     @Override
-    public Outcome deploy(String app, int version, Manifest manifest, StagedTest test, Progress progress) throws InterruptedException {
+    public Outcome deploy(String app, int version, Manifest manifest, StagedTest test, Progress progress)
+            throws InterruptedException {
         Optional<String> host = placer.placeFor(app, manifest);
-        if (host.isEmpty()) return new Outcome.Failed(placer.noAgentFor(app, manifest.run().driver()), Map.of());
+        if (host.isEmpty())
+            return new Outcome.Failed(placer.noAgentFor(app, manifest.run().driver()), Map.of());
         String agent = host.get();
         if (!agent.equals(embedded)) progress.say("-----> Deploying v" + version + " on agent " + agent);
         // Rolling deploys health-check one instance after another.
-        int instances = Math.max(1, formation.instances(app).orElse(manifest.run().instances()));
-        Duration bound = manifest.health().timeout().multipliedBy(instances).plus(DEPLOY_MARGIN)
-                .plus(test == StagedTest.NONE || manifest.test().timeout() == null ? Duration.ZERO : manifest.test().timeout());
+        int instances =
+                Math.max(1, formation.instances(app).orElse(manifest.run().instances()));
+        Duration bound = manifest.health()
+                .timeout()
+                .multipliedBy(instances)
+                .plus(DEPLOY_MARGIN)
+                .plus(
+                        test == StagedTest.NONE || manifest.test().timeout() == null
+                                ? Duration.ZERO
+                                : manifest.test().timeout());
         return waits.await(app, version, agent, bound, progress, test);
     }
 
@@ -137,9 +164,15 @@ public final class RemoteHosts implements DeployTarget, AutoCloseable {
     public Outcome rescale(String app, int version, Manifest manifest, Progress progress) throws InterruptedException {
         Optional<String> agent = agents.placement(app);
         if (agent.isEmpty()) return new Outcome.Failed(app + " is placed on no agent; deploy it first", Map.of());
-        int instances = Math.max(1, formation.instances(app).orElse(manifest.run().instances()));
+        int instances =
+                Math.max(1, formation.instances(app).orElse(manifest.run().instances()));
         try {
-            return waits.await(app, version, agent.get(), manifest.health().timeout().multipliedBy(instances).plus(DEPLOY_MARGIN), progress,
+            return waits.await(
+                    app,
+                    version,
+                    agent.get(),
+                    manifest.health().timeout().multipliedBy(instances).plus(DEPLOY_MARGIN),
+                    progress,
                     StagedTest.NONE);
         } finally {
             settled(app, version);
@@ -175,12 +208,17 @@ public final class RemoteHosts implements DeployTarget, AutoCloseable {
     /** The router URL the app is served at, on its remote agent (null until placed, and on the embedded agent). */
     @Override
     public String url(String app) {
-        return agents.placement(app).filter(a -> !a.equals(embedded)).flatMap(agents::find)
-                .map(a -> "http://" + app + ".localhost:" + HostViews.port(a.router())).orElse(null);
+        return agents.placement(app)
+                .filter(a -> !a.equals(embedded))
+                .flatMap(agents::find)
+                .map(a -> "http://" + app + ".localhost:" + HostViews.port(a.router()))
+                .orElse(null);
     }
 
     /** Whether the server is stopping: event streams end so that it can. */
-    public boolean closed() { return closed; }
+    public boolean closed() {
+        return closed;
+    }
 
     @Override
     public void close() {

@@ -1,9 +1,8 @@
 package io.mayfly.server.hosts;
 
+import io.mayfly.wire.AgentViews;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.mayfly.wire.AgentViews;
-
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,8 +33,14 @@ final class ReportedRouterMetrics {
         for (AgentViews.RequestTotals t : reported) {
             if (bound.add(t.app())) {
                 String app = t.app();
-                FunctionTimer.builder(REQUESTS, this, m -> (long) m.sum(app, true), m -> m.sum(app, false), TimeUnit.MILLISECONDS)
-                        .tag("app", app).description("requests the routers served for the app, as their agents reported them")
+                FunctionTimer.builder(
+                                REQUESTS,
+                                this,
+                                m -> (long) m.sum(app, true),
+                                m -> m.sum(app, false),
+                                TimeUnit.MILLISECONDS)
+                        .tag("app", app)
+                        .description("requests the routers served for the app, as their agents reported them")
                         .register(registry);
             }
         }

@@ -2,7 +2,6 @@ package io.mayfly.server.http;
 
 import io.mayfly.server.store.Apps;
 import io.mayfly.server.store.Tokens;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
@@ -17,37 +16,60 @@ public final class Access {
     public static final String TOKEN = "mayfly.token";
 
     /** {@code agent}: what a remote agent does for itself (register, read its desired state, report), on its own name only. */
-    public enum Need { read, upload, deploy, admin, agent }
+    public enum Need {
+        read,
+        upload,
+        deploy,
+        admin,
+        agent
+    }
 
     private final Tokens tokens;
 
-    public Access(Tokens tokens) { this.tokens = tokens; }
+    public Access(Tokens tokens) {
+        this.tokens = tokens;
+    }
 
     /** Returns the token or throws a 401 that says why it was refused. */
     public Tokens.Token authenticate(String authorization) {
         String secret = secretFrom(authorization).orElseThrow(Access::noToken);
-        Tokens.Token token = tokens.use(secret).orElseThrow(() -> new ApiError(401, "the token is not known to this server",
-                "check MAYFLY_TOKEN, or use the admin token from DATA/admin.token"));
+        Tokens.Token token = tokens.use(secret)
+                .orElseThrow(() -> new ApiError(
+                        401,
+                        "the token is not known to this server",
+                        "check MAYFLY_TOKEN, or use the admin token from DATA/admin.token"));
         if (token.revokedAt() != null) {
-            throw new ApiError(401, "the token " + token.id() + " was revoked at " + token.revokedAt()
-                    + (token.revokedReason() == null ? "" : " (" + token.revokedReason() + ")"), "ask an admin for a new token");
+            throw new ApiError(
+                    401,
+                    "the token " + token.id() + " was revoked at " + token.revokedAt()
+                            + (token.revokedReason() == null ? "" : " (" + token.revokedReason() + ")"),
+                    "ask an admin for a new token");
         }
         if (token.expiresAt() != null && token.expiresAt().isBefore(Instant.now())) {
-            throw new ApiError(401, "the token " + token.id() + " expired at " + token.expiresAt(), "ask an admin for a new token");
+            throw new ApiError(
+                    401,
+                    "the token " + token.id() + " expired at " + token.expiresAt(),
+                    "ask an admin for a new token");
         }
         return token;
     }
 
     /** The 401 for a request that carries no token where it needs one. */
     public static ApiError noToken() {
-        return new ApiError(401, "this request carries no token", "send Authorization: Bearer TOKEN (the admin token is in DATA/admin.token)");
+        return new ApiError(
+                401,
+                "this request carries no token",
+                "send Authorization: Bearer TOKEN (the admin token is in DATA/admin.token)");
     }
 
     /** Throws a 403 unless the token may do {@code need} on {@code app} (null app: a server-wide action). */
     public void require(Tokens.Token token, Need need, String app) {
         if (!allows(token, need, app)) {
-            throw new ApiError(403, "token " + token.id() + " (" + token.scope() + (token.app() == null ? "" : " on " + token.app())
-                    + ") may not " + need + (app == null ? "" : " on app " + app), "use a token with that scope, or the admin token");
+            throw new ApiError(
+                    403,
+                    "token " + token.id() + " (" + token.scope() + (token.app() == null ? "" : " on " + token.app())
+                            + ") may not " + need + (app == null ? "" : " on app " + app),
+                    "use a token with that scope, or the admin token");
         }
     }
 
@@ -56,13 +78,16 @@ public final class Access {
         if ("admin".equals(token.scope())) return true;
         // An agent token names a host, not an app (in the same column): it may act as that agent and nothing else.
         boolean same = app != null && app.equals(token.app());
-        if ("agent".equals(token.scope()) || need == Need.agent) return same && need == Need.agent && "agent".equals(token.scope());
-        return same && switch (need) {
-            case read -> true;
-            case upload -> token.scope().equals("upload") || token.scope().equals("deploy");
-            case deploy -> token.scope().equals("deploy");
-            case admin, agent -> false;
-        };
+        if ("agent".equals(token.scope()) || need == Need.agent)
+            return same && need == Need.agent && "agent".equals(token.scope());
+        return same
+                && switch (need) {
+                    case read -> true;
+                    case upload ->
+                        token.scope().equals("upload") || token.scope().equals("deploy");
+                    case deploy -> token.scope().equals("deploy");
+                    case admin, agent -> false;
+                };
     }
 
     /**
@@ -73,7 +98,8 @@ public final class Access {
      * @param caller the request's checked token; empty when it carries none
      */
     public boolean mayReadRegistry(Optional<Tokens.Token> caller, Apps.App app) {
-        return app.isPublic() || caller.map(token -> allows(token, Need.read, app.name())).orElse(false);
+        return app.isPublic()
+                || caller.map(token -> allows(token, Need.read, app.name())).orElse(false);
     }
 
     /**
@@ -84,7 +110,8 @@ public final class Access {
     public Apps.App readRegistry(Optional<Tokens.Token> caller, String name, Optional<Apps.App> app) {
         if (app.isPresent() && mayReadRegistry(caller, app.get())) return app.get();
         require(caller.orElseThrow(Access::noToken), Need.read, name);
-        return app.orElseThrow(() -> ApiError.notFound("no app named " + name, "see all apps at /job (or mayfly apps)"));
+        return app.orElseThrow(
+                () -> ApiError.notFound("no app named " + name, "see all apps at /job (or mayfly apps)"));
     }
 
     static Optional<String> secretFrom(String authorization) {
@@ -94,9 +121,11 @@ public final class Access {
         }
         if (authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
             try {
-                String decoded = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
+                String decoded = new String(
+                        Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
                 int colon = decoded.indexOf(':');
-                return Optional.of(colon < 0 ? decoded : decoded.substring(colon + 1)).filter(s -> !s.isEmpty());
+                return Optional.of(colon < 0 ? decoded : decoded.substring(colon + 1))
+                        .filter(s -> !s.isEmpty());
             } catch (IllegalArgumentException e) {
                 return Optional.empty();
             }

@@ -14,16 +14,26 @@ public final class ApiError extends RuntimeException {
         this.hint = hint;
     }
 
-    public int status() { return status; }
+    public int status() {
+        return status;
+    }
 
-    public String hint() { return hint; }
+    public String hint() {
+        return hint;
+    }
 
-    public static ApiError notFound(String what, String hint) { return new ApiError(404, what, hint); }
+    public static ApiError notFound(String what, String hint) {
+        return new ApiError(404, what, hint);
+    }
 
-    public static ApiError badRequest(String what, String hint) { return new ApiError(400, what, hint); }
+    public static ApiError badRequest(String what, String hint) {
+        return new ApiError(400, what, hint);
+    }
 
     /** One of Javalin's own refusals, said for the user: a body past {@link RequestBodies#MAX_BODY} (413) says which limit. */
     public static ApiError from(HttpResponseException e, Context ctx) {
-        return e.getStatus() == 413 ? RequestBodies.tooLarge(ctx, RequestBodies.MAX_BODY) : new ApiError(e.getStatus(), e.getMessage(), null);
+        return e.getStatus() == 413
+                ? RequestBodies.tooLarge(ctx, RequestBodies.MAX_BODY)
+                : new ApiError(e.getStatus(), e.getMessage(), null);
     }
 }

@@ -1,7 +1,6 @@
 package io.mayfly.server.http;
 
 import io.javalin.http.sse.SseClient;
-
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +18,12 @@ public final class ConsoleEvents {
 
     private ConsoleEvents() {}
 
-    public static void follow(SseClient client, Path file, long from, BooleanSupplier finished, java.util.function.Supplier<String> doneHtml)
+    public static void follow(
+            SseClient client,
+            Path file,
+            long from,
+            BooleanSupplier finished,
+            java.util.function.Supplier<String> doneHtml)
             throws InterruptedException {
         long offset = Math.max(0, from);
         while (!client.terminated()) {
@@ -50,9 +54,11 @@ public final class ConsoleEvents {
             if (!complete || end == MAX_BATCH) {
                 while (end > 0 && buf[end - 1] != '\n') end--;
                 if (end == 0 && buf.length < MAX_BATCH) return 0; // wait for the rest of the line
-                if (end == 0) end = buf.length;                   // a line longer than a batch goes in pieces
+                if (end == 0) end = buf.length; // a line longer than a batch goes in pieces
             }
-            client.sendEvent("line", Html.esc(new String(buf, 0, end, StandardCharsets.UTF_8)).replace("\n", "&#10;"));
+            client.sendEvent(
+                    "line",
+                    Html.esc(new String(buf, 0, end, StandardCharsets.UTF_8)).replace("\n", "&#10;"));
             return end;
         } catch (IOException e) {
             return 0;

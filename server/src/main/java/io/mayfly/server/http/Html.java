@@ -10,7 +10,8 @@ import java.util.stream.Collectors;
 
 /** The pages' shared frame (registry and dashboard) and the few formatting rules they all follow; every value goes through {@link #esc}. */
 public final class Html {
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
     private static final String STYLE = """
             body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:72rem;padding:1rem 1.5rem;color:#1d1d1f}
             a{color:#0b57d0}nav{margin-bottom:1rem;color:#666}nav a{margin-right:.25rem}
@@ -83,11 +84,14 @@ public final class Html {
     /** Encodes each segment of a path (an artifact name may hold slashes, spaces or anything else). */
     public static String path(String value) {
         return Arrays.stream(value.split("/", -1))
-                .map(segment -> URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20"))
+                .map(segment ->
+                        URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20"))
                 .collect(Collectors.joining("/"));
     }
 
-    public static String time(Instant t) { return t == null ? "-" : TIME.format(t); }
+    public static String time(Instant t) {
+        return t == null ? "-" : TIME.format(t);
+    }
 
     public static String duration(Long ms) {
         if (ms == null) return "-";

@@ -1,7 +1,6 @@
 package io.mayfly.server.http;
 
 import io.javalin.http.Context;
-
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,7 +28,8 @@ public final class RequestBodies {
         } catch (TooLarge e) {
             throw tooLarge(ctx, max);
         } catch (IOException e) {
-            throw new ApiError(400, "the request body was cut off (" + e.getMessage() + "); nothing was changed", "send it again");
+            throw new ApiError(
+                    400, "the request body was cut off (" + e.getMessage() + "); nothing was changed", "send it again");
         }
     }
 
@@ -40,9 +40,13 @@ public final class RequestBodies {
 
     /** The 413 for a body past {@code max} bytes on this request's endpoint. */
     public static ApiError tooLarge(Context ctx, long max) {
-        return new ApiError(413, "the request body is larger than " + ctx.method() + " " + ctx.path() + " takes (at most " + human(max)
-                + "); nothing was changed", max >= MAX_WEBHOOK_BODY ? "send less"
-                : "send less; build images go to POST /api/v1/apps/APP/builds (mayfly builds:upload), up to mayfly server --max-upload");
+        return new ApiError(
+                413,
+                "the request body is larger than " + ctx.method() + " " + ctx.path() + " takes (at most " + human(max)
+                        + "); nothing was changed",
+                max >= MAX_WEBHOOK_BODY
+                        ? "send less"
+                        : "send less; build images go to POST /api/v1/apps/APP/builds (mayfly builds:upload), up to mayfly server --max-upload");
     }
 
     public static String human(long bytes) {
@@ -61,7 +65,9 @@ public final class RequestBodies {
             this.read = read;
         }
 
-        public long read() { return read; }
+        public long read() {
+            return read;
+        }
     }
 
     /** Counts what passes and stops past the limit, so an oversized body is refused without being stored. */

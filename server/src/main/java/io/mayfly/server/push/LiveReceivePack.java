@@ -1,7 +1,6 @@
 package io.mayfly.server.push;
 
 import io.mayfly.server.git.GitRepositories;
-
 import io.mayfly.server.release.PushPipeline;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
@@ -10,12 +9,6 @@ import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import org.eclipse.jgit.errors.UnpackException;
-import org.eclipse.jgit.lib.Repository;
-import org.eclipse.jgit.transport.ReceivePack;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,6 +16,11 @@ import java.io.OutputStream;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
+import org.eclipse.jgit.errors.UnpackException;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.transport.ReceivePack;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Serves the POST of a push ({@code /git/APP.git/git-receive-pack}) itself instead of JGit's servlet, whose
@@ -45,7 +43,8 @@ public final class LiveReceivePack implements Filter {
     }
 
     @Override
-    public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain) throws IOException, ServletException {
+    public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
         HttpServletRequest req = (HttpServletRequest) request;
         HttpServletResponse rsp = (HttpServletResponse) response;
         Matcher m = PUSH.matcher(req.getRequestURI());
@@ -77,7 +76,10 @@ public final class LiveReceivePack implements Filter {
             } catch (UnpackException e) {
                 // Already told to the client in the status report (a pack past the limit, a broken pack). It reads that
                 // only once it has sent its whole request, so the rest is read and dropped, up to the limit again.
-                log.warn("push to {} refused: {}", m.group(1), e.getCause() == null ? e.toString() : e.getCause().toString());
+                log.warn(
+                        "push to {} refused: {}",
+                        m.group(1),
+                        e.getCause() == null ? e.toString() : e.getCause().toString());
                 drain(req.getInputStream(), maxPackBytes);
             }
             out.flush();

@@ -2,25 +2,23 @@ package io.mayfly.server.push;
 
 import io.mayfly.server.git.GitRepositories;
 import io.mayfly.server.git.RepositorySync;
-
-import io.mayfly.server.release.PushPipeline;
 import io.mayfly.server.http.RequestBodies;
+import io.mayfly.server.release.PushPipeline;
 import jakarta.servlet.http.HttpServletRequest;
+import java.io.IOException;
+import java.util.Collection;
+import java.util.Set;
+import java.util.function.Predicate;
+import org.eclipse.jgit.errors.RepositoryNotFoundException;
+import org.eclipse.jgit.errors.TooLargePackException;
 import org.eclipse.jgit.http.server.GitServlet;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.transport.ReceiveCommand;
 import org.eclipse.jgit.transport.ReceivePack;
 import org.eclipse.jgit.transport.UnpackErrorHandler;
 import org.eclipse.jgit.transport.UploadPack;
-import org.eclipse.jgit.transport.resolver.ServiceNotEnabledException;
 import org.eclipse.jgit.transport.resolver.RepositoryResolver;
-import org.eclipse.jgit.errors.RepositoryNotFoundException;
-import org.eclipse.jgit.errors.TooLargePackException;
-
-import java.io.IOException;
-import java.util.Collection;
-import java.util.Set;
-import java.util.function.Predicate;
+import org.eclipse.jgit.transport.resolver.ServiceNotEnabledException;
 
 /**
  * JGit's smart HTTP servlet, wired so that a push to {@code main} or {@code master} runs the pipeline inside
@@ -34,12 +32,14 @@ public final class PushReceiver {
     private PushReceiver() {}
 
     /** @param maxPackBytes the largest pack a push may send (mayfly server --max-upload); JGit has no limit of its own */
-    public static GitServlet servlet(GitRepositories repos, Predicate<String> appExists, PushPipeline pipeline, long maxPackBytes) {
+    public static GitServlet servlet(
+            GitRepositories repos, Predicate<String> appExists, PushPipeline pipeline, long maxPackBytes) {
         GitServlet servlet = new GitServlet();
         servlet.setRepositoryResolver((RepositoryResolver<HttpServletRequest>) (req, name) -> {
             String app = name.endsWith(".git") ? name.substring(0, name.length() - 4) : name;
             if (!appExists.test(app)) {
-                throw new RepositoryNotFoundException("no app named '" + app + "'; create it with: mayfly apps:create " + app);
+                throw new RepositoryNotFoundException(
+                        "no app named '" + app + "'; create it with: mayfly apps:create " + app);
             }
             try {
                 return repos.open(app);
@@ -64,8 +64,10 @@ public final class PushReceiver {
         UnpackErrorHandler jgit = rp.getUnpackErrorHandler();
         rp.setUnpackErrorHandler(error -> {
             if (error instanceof TooLargePackException) {
-                rp.sendMessage(" !     the push is larger than this server takes (at most " + RequestBodies.human(maxPackBytes) + " of objects); "
-                        + "nothing was stored. Push less at a time, keep build outputs out of git, or raise mayfly server --max-upload");
+                rp.sendMessage(
+                        " !     the push is larger than this server takes (at most " + RequestBodies.human(maxPackBytes)
+                                + " of objects); "
+                                + "nothing was stored. Push less at a time, keep build outputs out of git, or raise mayfly server --max-upload");
             }
             jgit.handleUnpackException(error);
         });
@@ -73,13 +75,16 @@ public final class PushReceiver {
         return rp;
     }
 
-    private static void deploy(String app, ReceivePack pack, Collection<ReceiveCommand> commands, PushPipeline pipeline) {
+    private static void deploy(
+            String app, ReceivePack pack, Collection<ReceiveCommand> commands, PushPipeline pipeline) {
         explainStale(app, pack);
         for (ReceiveCommand cmd : commands) {
             if (cmd.getResult() != ReceiveCommand.Result.NOT_ATTEMPTED) continue;
             if (cmd.getType() == ReceiveCommand.Type.DELETE) {
                 if (DEPLOY_BRANCHES.contains(cmd.getRefName())) {
-                    cmd.setResult(ReceiveCommand.Result.REJECTED_NODELETE, "the deploy branch cannot be deleted; use mayfly apps:destroy");
+                    cmd.setResult(
+                            ReceiveCommand.Result.REJECTED_NODELETE,
+                            "the deploy branch cannot be deleted; use mayfly apps:destroy");
                 }
                 continue;
             }
@@ -89,19 +94,24 @@ public final class PushReceiver {
             }
             // The pipeline moves the branch itself, under the app's lock, only from where this push found it: so a push
             // that waited for another one's deploy cannot leave the branch at one commit while the other is live.
-            PushPipeline.Outcome outcome = pipeline.run(app, pack.getRepository(), cmd.getNewId(),
-                    new PushPipeline.Branch(cmd.getRefName(), cmd.getOldId()), line -> {
-                pack.sendMessage(line);
-                try {
-                    pack.getMessageOutputStream().flush();
-                } catch (IOException ignored) {
-                    // the client went away; the pipeline still finishes and records its result
-                }
-            });
+            PushPipeline.Outcome outcome = pipeline.run(
+                    app,
+                    pack.getRepository(),
+                    cmd.getNewId(),
+                    new PushPipeline.Branch(cmd.getRefName(), cmd.getOldId()),
+                    line -> {
+                        pack.sendMessage(line);
+                        try {
+                            pack.getMessageOutputStream().flush();
+                        } catch (IOException ignored) {
+                            // the client went away; the pipeline still finishes and records its result
+                        }
+                    });
             if (outcome instanceof PushPipeline.Outcome.Failed failed) {
                 cmd.setResult(ReceiveCommand.Result.REJECTED_OTHER_REASON, failed.reason());
             } else {
-                cmd.setResult(ReceiveCommand.Result.OK); // done: JGit leaves a command that is no longer NOT_ATTEMPTED alone
+                cmd.setResult(
+                        ReceiveCommand.Result.OK); // done: JGit leaves a command that is no longer NOT_ATTEMPTED alone
             }
         }
     }
@@ -112,11 +122,14 @@ public final class PushReceiver {
      */
     private static void explainStale(String app, ReceivePack pack) {
         for (ReceiveCommand cmd : pack.getAllCommands()) {
-            if (cmd.getResult() != ReceiveCommand.Result.REJECTED_OTHER_REASON || !DEPLOY_BRANCHES.contains(cmd.getRefName())) continue;
+            if (cmd.getResult() != ReceiveCommand.Result.REJECTED_OTHER_REASON
+                    || !DEPLOY_BRANCHES.contains(cmd.getRefName())) continue;
             try {
                 PushPipeline.Branch branch = new PushPipeline.Branch(cmd.getRefName(), cmd.getOldId());
-                RepositorySync.movedFrom(pack.getRepository(), cmd.getRefName(), cmd.getOldId()).ifPresent(now -> cmd.setResult(
-                        ReceiveCommand.Result.REJECTED_OTHER_REASON, PushPipeline.movedMessage(app, branch, now, "since this push began")));
+                RepositorySync.movedFrom(pack.getRepository(), cmd.getRefName(), cmd.getOldId())
+                        .ifPresent(now -> cmd.setResult(
+                                ReceiveCommand.Result.REJECTED_OTHER_REASON,
+                                PushPipeline.movedMessage(app, branch, now, "since this push began")));
             } catch (IOException e) {
                 // JGit's own reason stands
             }

@@ -4,9 +4,6 @@ import io.javalin.http.Context;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.ContentAddressedBlobs;
 import jakarta.servlet.http.HttpServletResponse;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -17,6 +14,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sends a stored artifact's bytes: {@code ETag} and {@code Digest} from its sha256, a single {@code Range},
@@ -29,18 +28,24 @@ final class ArtifactDownload {
 
     private final ContentAddressedBlobs blobs;
 
-    ArtifactDownload(ContentAddressedBlobs blobs) { this.blobs = blobs; }
+    ArtifactDownload(ContentAddressedBlobs blobs) {
+        this.blobs = blobs;
+    }
 
     /** A stored blob that failed its check; the message is for the person downloading. */
     static final class CorruptArtifact extends Exception {
-        CorruptArtifact(String message, Throwable cause) { super(message, cause); }
+        CorruptArtifact(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     void send(Context ctx, Builds.Build build, Builds.Artifact artifact) throws IOException, CorruptArtifact {
         HttpServletResponse res = ctx.res();
         String etag = "\"" + artifact.sha256() + "\"";
         res.setHeader("ETag", etag);
-        res.setHeader("Digest", "sha-256=" + Base64.getEncoder().encodeToString(HexFormat.of().parseHex(artifact.sha256())));
+        res.setHeader(
+                "Digest",
+                "sha-256=" + Base64.getEncoder().encodeToString(HexFormat.of().parseHex(artifact.sha256())));
         res.setHeader("Accept-Ranges", "bytes");
         // The bytes under a build number never change; only /build/latest moves, and that is a redirect.
         res.setHeader("Cache-Control", "private, max-age=31536000, immutable");
@@ -53,16 +58,24 @@ final class ArtifactDownload {
         try {
             file = blobs.verify(artifact.sha256());
         } catch (IOException e) {
-            log.error("refusing to serve artifact {} (sha256:{}) of {} build #{}: {}", artifact.name(), artifact.sha256(),
-                    build.app(), build.number(), e.getMessage());
-            throw new CorruptArtifact("the stored artifact " + artifact.name() + " of " + build.app() + " build #" + build.number()
-                    + " is corrupt or missing and was not served: " + e.getMessage(), e);
+            log.error(
+                    "refusing to serve artifact {} (sha256:{}) of {} build #{}: {}",
+                    artifact.name(),
+                    artifact.sha256(),
+                    build.app(),
+                    build.number(),
+                    e.getMessage());
+            throw new CorruptArtifact(
+                    "the stored artifact " + artifact.name() + " of " + build.app() + " build #" + build.number()
+                            + " is corrupt or missing and was not served: " + e.getMessage(),
+                    e);
         }
 
         long size = artifact.size();
         String ifRange = ctx.header("If-Range");
         ByteRange.Request request = ifRange == null || ifRange.strip().equals(etag)
-                ? ByteRange.parse(ctx.header("Range"), size) : new ByteRange.Request.Whole();
+                ? ByteRange.parse(ctx.header("Range"), size)
+                : new ByteRange.Request.Whole();
         res.setContentType("application/octet-stream");
         res.setHeader("Content-Disposition", "attachment; filename=\"" + fileName(artifact.name()) + "\"");
         switch (request) {
@@ -80,14 +93,15 @@ final class ArtifactDownload {
                 res.setStatus(206);
                 res.setHeader("Content-Range", p.range().contentRange(size));
                 res.setContentLengthLong(p.range().length());
-                if (!ctx.method().name().equals("HEAD")) copy(file, p.range().start(), p.range().length(), res.getOutputStream());
+                if (!ctx.method().name().equals("HEAD"))
+                    copy(file, p.range().start(), p.range().length(), res.getOutputStream());
             }
         }
     }
 
     private static void copy(Path file, long start, long length, OutputStream out) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
-             InputStream in = Channels.newInputStream(channel.position(start))) {
+                InputStream in = Channels.newInputStream(channel.position(start))) {
             byte[] buffer = new byte[CHUNK];
             long left = length;
             while (left > 0) {

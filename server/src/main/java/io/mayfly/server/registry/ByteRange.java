@@ -7,14 +7,19 @@ import java.util.regex.Pattern;
 record ByteRange(long start, long endInclusive) {
     private static final Pattern SINGLE = Pattern.compile("bytes=(\\d*)-(\\d*)");
 
-    long length() { return endInclusive - start + 1; }
+    long length() {
+        return endInclusive - start + 1;
+    }
 
-    String contentRange(long size) { return "bytes " + start + "-" + endInclusive + "/" + size; }
+    String contentRange(long size) {
+        return "bytes " + start + "-" + endInclusive + "/" + size;
+    }
 
     /** What a {@code Range} header asks of a file of {@code size} bytes. */
     sealed interface Request {
         /** No header, several ranges, or one we cannot read: the whole file, as RFC 9110 lets a server do. */
         record Whole() implements Request {}
+
         record Partial(ByteRange range) implements Request {}
         /** A well-formed range that lies wholly past the end of the file: 416. */
         record Unsatisfiable() implements Request {}

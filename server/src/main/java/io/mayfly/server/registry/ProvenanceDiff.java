@@ -8,7 +8,6 @@ import io.mayfly.wire.RegistryViews.CompareView;
 import io.mayfly.wire.RegistryViews.FieldChange;
 import io.mayfly.wire.RegistryViews.MapDiff;
 import io.mayfly.wire.RegistryViews.ValueChange;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,8 +40,15 @@ final class ProvenanceDiff {
             artifacts.add(new ArtifactChange(name, a, b, a != null && a.equals(b)));
         }
         boolean sameInputs = l.inputsDigest() != null && l.inputsDigest().equals(r.inputsDigest());
-        return new CompareView(ref(left, leftUrl), ref(right, rightUrl), sameInputs, fields,
-                diff(l.tools(), r.tools()), diff(l.packages(), r.packages()), diff(l.environment(), r.environment()), artifacts);
+        return new CompareView(
+                ref(left, leftUrl),
+                ref(right, rightUrl),
+                sameInputs,
+                fields,
+                diff(l.tools(), r.tools()),
+                diff(l.packages(), r.packages()),
+                diff(l.environment(), r.environment()),
+                artifacts);
     }
 
     /** {@code added}: only the right build has it; {@code removed}: only the left one. */
@@ -80,8 +86,14 @@ final class ProvenanceDiff {
     private static Provenance provenance(Builds.Build build) {
         if (build.provenance() == null || build.provenance().isBlank()) return NONE;
         Provenance p = Provenance.fromJson(build.provenance());
-        return new Provenance(p.source(), p.osRelease(), orEmpty(p.tools()), orEmpty(p.packages()), orEmpty(p.environment()),
-                p.command(), p.inputsDigest());
+        return new Provenance(
+                p.source(),
+                p.osRelease(),
+                orEmpty(p.tools()),
+                orEmpty(p.packages()),
+                orEmpty(p.environment()),
+                p.command(),
+                p.inputsDigest());
     }
 
     private static Map<String, String> orEmpty(Map<String, String> map) {

@@ -1,15 +1,16 @@
 package io.mayfly.server.registry;
 
-import io.mayfly.server.store.Stores;
-
 import static io.mayfly.server.http.Answers.json;
-import io.mayfly.server.http.ConsoleEvents;
-import io.mayfly.server.http.Html;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
+import io.mayfly.server.http.Access;
+import io.mayfly.server.http.ApiError;
+import io.mayfly.server.http.ConsoleEvents;
+import io.mayfly.server.http.Html;
 import io.mayfly.server.release.AppLogs;
 import io.mayfly.server.release.ReleaseService;
 import io.mayfly.server.store.Apps;
@@ -17,9 +18,8 @@ import io.mayfly.server.store.BuildIndex;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.Rebuilds;
 import io.mayfly.server.store.Releases;
+import io.mayfly.server.store.Stores;
 import io.mayfly.server.store.Tokens;
-import io.mayfly.server.http.Access;
-import io.mayfly.server.http.ApiError;
 import io.mayfly.wire.ArtifactSignatures;
 import io.mayfly.wire.Json;
 import io.mayfly.wire.RegistryViews.ArtifactDetail;
@@ -33,9 +33,6 @@ import io.mayfly.wire.RegistryViews.SigningKeyView;
 import io.mayfly.wire.RegistryViews.Verdict;
 import io.mayfly.wire.Views;
 import io.mayfly.wire.manifest.Manifest;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,6 +43,8 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The registry in builder-web's URL layout: {@code /job}, {@code /job/APP}, {@code /job/APP/build/N} (console,
@@ -70,7 +69,11 @@ public final class RegistryRoutes {
     private static final long CONSOLE_ON_PAGE = 256 * 1024;
 
     /** How a route answers errors: an HTML page, plain text (downloads, console), or the API's JSON. */
-    private enum Kind { PAGE, TEXT, JSON }
+    private enum Kind {
+        PAGE,
+        TEXT,
+        JSON
+    }
 
     private final Access access;
     private final Apps apps;
@@ -84,8 +87,13 @@ public final class RegistryRoutes {
     /** A dashboard login, for browsers that come without an Authorization header. */
     private final java.util.function.Function<Context, java.util.Optional<Tokens.Token>> session;
 
-    public RegistryRoutes(Access access, Stores stores, ReleaseService releaseService, AppLogs logs, SigningKey signingKey,
-                          java.util.function.Function<Context, java.util.Optional<Tokens.Token>> session) {
+    public RegistryRoutes(
+            Access access,
+            Stores stores,
+            ReleaseService releaseService,
+            AppLogs logs,
+            SigningKey signingKey,
+            java.util.function.Function<Context, java.util.Optional<Tokens.Token>> session) {
         this.access = access;
         this.session = session;
         this.apps = stores.apps();
@@ -100,10 +108,21 @@ public final class RegistryRoutes {
 
     public void register(JavalinConfig config) {
         var r = config.routes;
-        r.get("/job", handle(Kind.PAGE, ctx -> html(ctx, RegistryPages.jobs(jobs(ctx), caller(ctx).isPresent()))));
+        r.get(
+                "/job",
+                handle(
+                        Kind.PAGE,
+                        ctx -> html(
+                                ctx, RegistryPages.jobs(jobs(ctx), caller(ctx).isPresent()))));
         r.get("/job/{app}", handle(Kind.PAGE, ctx -> {
             String app = readableApp(ctx);
-            html(ctx, RegistryPages.builds(app, builds.list(app, 200).stream().map(b -> detail(b, false)).toList()));
+            html(
+                    ctx,
+                    RegistryPages.builds(
+                            app,
+                            builds.list(app, 200).stream()
+                                    .map(b -> detail(b, false))
+                                    .toList()));
         }));
         r.get("/job/{app}/build/{n}", handle(Kind.PAGE, ctx -> {
             Builds.Build build = build(ctx);
@@ -118,10 +137,18 @@ public final class RegistryRoutes {
             try {
                 Builds.Build build = build(ctx);
                 long from = ctx.queryParam("from") == null ? 0 : Long.parseLong(ctx.queryParam("from"));
-                ConsoleEvents.follow(client, logs.buildLog(build.app(), build.number()), from,
-                        () -> builds.find(build.app(), build.number()).map(b -> b.status() != Builds.Status.running).orElse(true),
-                        () -> builds.find(build.app(), build.number()).map(b -> Html.status(b.status().name())
-                                + " <small>" + Html.link("/job/" + b.app() + "/build/" + b.number(), "show its artifacts") + "</small>").orElse(""));
+                ConsoleEvents.follow(
+                        client,
+                        logs.buildLog(build.app(), build.number()),
+                        from,
+                        () -> builds.find(build.app(), build.number())
+                                .map(b -> b.status() != Builds.Status.running)
+                                .orElse(true),
+                        () -> builds.find(build.app(), build.number())
+                                .map(b -> Html.status(b.status().name()) + " <small>"
+                                        + Html.link("/job/" + b.app() + "/build/" + b.number(), "show its artifacts")
+                                        + "</small>")
+                                .orElse(""));
             } catch (ApiError | NumberFormatException e) {
                 client.sendEvent("line", Html.esc("error: " + e.getMessage()));
             } catch (InterruptedException e) {
@@ -132,7 +159,8 @@ public final class RegistryRoutes {
             Builds.Build build = build(ctx);
             Path console = logs.buildLog(build.app(), build.number());
             if (!Files.isRegularFile(console)) {
-                throw ApiError.notFound("no console log was recorded for build #" + build.number() + " of " + build.app(),
+                throw ApiError.notFound(
+                        "no console log was recorded for build #" + build.number() + " of " + build.app(),
                         "see the build page /job/" + build.app() + "/build/" + build.number());
             }
             ctx.contentType("text/plain; charset=utf-8").result(Files.newInputStream(console));
@@ -140,7 +168,9 @@ public final class RegistryRoutes {
         r.get("/job/{app}/build/{n}/provenance.json", handle(Kind.TEXT, ctx -> {
             Builds.Build build = build(ctx);
             if (build.provenance() == null) {
-                throw ApiError.notFound("build #" + build.number() + " of " + build.app() + " has no recorded provenance: it ended before it ran",
+                throw ApiError.notFound(
+                        "build #" + build.number() + " of " + build.app()
+                                + " has no recorded provenance: it ended before it ran",
                         "see its console at /job/" + build.app() + "/build/" + build.number() + "/console");
             }
             ctx.contentType("application/json").result(build.provenance());
@@ -160,19 +190,37 @@ public final class RegistryRoutes {
         r.get("/api/v1/hash", handle(Kind.JSON, ctx -> json(ctx, 200, hash(ctx))));
         r.get("/api/v1/compare/{app}/{a}/{b}", handle(Kind.JSON, ctx -> json(ctx, 200, compareOneApp(ctx))));
         r.get("/api/v1/compare/{a}/{b}", handle(Kind.JSON, ctx -> json(ctx, 200, compareRefs(ctx))));
-        r.get("/api/v1/signing-key", handle(Kind.JSON, ctx -> json(ctx, 200, new SigningKeyView(SigningKey.ALGORITHM,
-                Base64.getEncoder().encodeToString(signingKey.publicKeyDer()), signingKey.fingerprint(), ArtifactSignatures.DESCRIPTION))));
+        r.get(
+                "/api/v1/signing-key",
+                handle(
+                        Kind.JSON,
+                        ctx -> json(
+                                ctx,
+                                200,
+                                new SigningKeyView(
+                                        SigningKey.ALGORITHM,
+                                        Base64.getEncoder().encodeToString(signingKey.publicKeyDer()),
+                                        signingKey.fingerprint(),
+                                        ArtifactSignatures.DESCRIPTION))));
         r.post("/api/v1/apps/{app}/deploys", handle(Kind.JSON, ctx -> {
             String app = app(ctx, Access.Need.deploy);
             DeployBuild body = Json.readBody(ctx.body(), DeployBuild.class);
-            if ((body.build() == null) == (body.sha256() == null || body.sha256().isBlank())) {
-                throw ApiError.badRequest("say which build to deploy: give either build (a number) or sha256, not both",
+            if ((body.build() == null)
+                    == (body.sha256() == null || body.sha256().isBlank())) {
+                throw ApiError.badRequest(
+                        "say which build to deploy: give either build (a number) or sha256, not both",
                         "e.g. {\"build\": 3} or {\"sha256\": \"...\"}; see mayfly builds -a " + app);
             }
             if (body.strategy() != null && !Manifest.STRATEGIES.contains(body.strategy())) {
-                throw ApiError.badRequest("'" + body.strategy() + "' is not a deploy strategy", "use one of " + String.join(", ", Manifest.STRATEGIES));
+                throw ApiError.badRequest(
+                        "'" + body.strategy() + "' is not a deploy strategy",
+                        "use one of " + String.join(", ", Manifest.STRATEGIES));
             }
-            json(ctx, 201, releaseView(deploys.deploy(app, body.build(), body.build() == null ? body.sha256() : null, body.strategy())));
+            json(
+                    ctx,
+                    201,
+                    releaseView(deploys.deploy(
+                            app, body.build(), body.build() == null ? body.sha256() : null, body.strategy())));
         }));
     }
 
@@ -190,8 +238,11 @@ public final class RegistryRoutes {
         try {
             download.send(ctx, build, artifact.orElseGet(() -> requireArtifact(build, file)));
         } catch (ArtifactDownload.CorruptArtifact e) {
-            throw new ApiError(500, e.getMessage(), "the bytes on disk no longer match the sha256 recorded when the build stored them; "
-                    + "an operator must restore the blob from a backup or rebuild the app (see the server's log)");
+            throw new ApiError(
+                    500,
+                    e.getMessage(),
+                    "the bytes on disk no longer match the sha256 recorded when the build stored them; "
+                            + "an operator must restore the blob from a backup or rebuild the app (see the server's log)");
         }
     }
 
@@ -202,8 +253,13 @@ public final class RegistryRoutes {
         for (Apps.App a : apps.all()) {
             if (!access.mayReadRegistry(caller, a)) continue;
             Optional<Builds.Build> latest = builds.list(a.name(), 1).stream().findFirst();
-            jobs.add(new JobView(a.name(), latest.map(Builds.Build::number).orElse(null), latest.map(b -> b.status().name()).orElse(null),
-                    latest.map(Builds.Build::startedAt).orElse(null), index.latestSucceeded(a.name()).orElse(null), "/job/" + a.name()));
+            jobs.add(new JobView(
+                    a.name(),
+                    latest.map(Builds.Build::number).orElse(null),
+                    latest.map(b -> b.status().name()).orElse(null),
+                    latest.map(Builds.Build::startedAt).orElse(null),
+                    index.latestSucceeded(a.name()).orElse(null),
+                    "/job/" + a.name()));
         }
         if (jobs.isEmpty() && caller.isEmpty()) throw Access.noToken();
         return jobs;
@@ -213,24 +269,38 @@ public final class RegistryRoutes {
         String query = ctx.queryParam("sha256");
         Matcher m = SHA256.matcher(query == null ? "" : query.strip().toLowerCase(Locale.ROOT));
         if (!m.matches()) {
-            throw ApiError.badRequest("'" + (query == null ? "" : query) + "' is not a sha256",
+            throw ApiError.badRequest(
+                    "'" + (query == null ? "" : query) + "' is not a sha256",
                     "ask for /hash?sha256=HEX with the 64 hex digits of an artifact's sha256");
         }
         String sha = m.group(1);
         Optional<Tokens.Token> caller = caller(ctx);
         List<HashHit> hits = new ArrayList<>();
         for (BuildIndex.Hit hit : index.byArtifactHash(sha)) {
-            if (!apps.find(hit.app()).map(app -> access.mayReadRegistry(caller, app)).orElse(false)) continue;
-            builds.find(hit.app(), hit.build()).ifPresent(b -> hits.add(new HashHit(hit.app(), hit.build(), hit.artifact(), hit.size(),
-                    b.status().name(), b.startedAt(), buildUrl(b))));
+            if (!apps.find(hit.app())
+                    .map(app -> access.mayReadRegistry(caller, app))
+                    .orElse(false)) continue;
+            builds.find(hit.app(), hit.build())
+                    .ifPresent(b -> hits.add(new HashHit(
+                            hit.app(),
+                            hit.build(),
+                            hit.artifact(),
+                            hit.size(),
+                            b.status().name(),
+                            b.startedAt(),
+                            buildUrl(b))));
         }
         if (hits.isEmpty() && caller.isEmpty()) {
             // The same answer whether a private app built it or nothing did.
-            throw new ApiError(401, "no public build produced an artifact with sha256:" + sha + ", and this request carries no token "
-                    + "to look among private apps", "send Authorization: Bearer TOKEN with a token that may read the app that built it");
+            throw new ApiError(
+                    401,
+                    "no public build produced an artifact with sha256:" + sha + ", and this request carries no token "
+                            + "to look among private apps",
+                    "send Authorization: Bearer TOKEN with a token that may read the app that built it");
         }
         if (hits.isEmpty()) {
-            throw ApiError.notFound("no build you may read produced an artifact with sha256:" + sha,
+            throw ApiError.notFound(
+                    "no build you may read produced an artifact with sha256:" + sha,
                     "check the hash (sha256sum FILE), or ask for a token that may read the app that built it");
         }
         return new HashView(sha, hits);
@@ -248,10 +318,12 @@ public final class RegistryRoutes {
     private Builds.Build ref(Context ctx, String text) {
         Matcher m = BUILD_REF.matcher(text);
         if (!m.matches()) {
-            throw ApiError.notFound("'" + text + "' does not name a build",
+            throw ApiError.notFound(
+                    "'" + text + "' does not name a build",
                     "compare two builds as /compare/APP/A/B (one app) or /compare/APP:A/OTHER:B (any two apps), e.g. /compare/hello/1/2");
         }
-        String app = access.readRegistry(caller(ctx), m.group(1), apps.find(m.group(1))).name();
+        String app = access.readRegistry(caller(ctx), m.group(1), apps.find(m.group(1)))
+                .name();
         return find(app, m.group(2));
     }
 
@@ -263,27 +335,61 @@ public final class RegistryRoutes {
 
     private BuildDetail detail(Builds.Build b, boolean full) {
         String url = buildUrl(b);
-        List<ArtifactDetail> artifacts = b.artifacts().stream().map(a -> {
-            String artifactUrl = url + "/artifact/" + Html.path(a.name());
-            return new ArtifactDetail(a.name(), a.sha256(), a.size(), artifactUrl, signingKey.signArtifact(a.sha256()), artifactUrl + ".sig");
-        }).toList();
+        List<ArtifactDetail> artifacts = b.artifacts().stream()
+                .map(a -> {
+                    String artifactUrl = url + "/artifact/" + Html.path(a.name());
+                    return new ArtifactDetail(
+                            a.name(),
+                            a.sha256(),
+                            a.size(),
+                            artifactUrl,
+                            signingKey.signArtifact(a.sha256()),
+                            artifactUrl + ".sig");
+                })
+                .toList();
         JsonNode provenance = null;
         Verdict verdict = null;
         if (full) {
             provenance = b.provenance() == null ? null : Json.read(b.provenance(), JsonNode.class);
             verdict = rebuilds.latest(b.app(), b.number())
-                    .map(v -> new Verdict(v.rebuild(), v.reproducible(), v.differences(), v.createdAt())).orElse(null);
+                    .map(v -> new Verdict(v.rebuild(), v.reproducible(), v.differences(), v.createdAt()))
+                    .orElse(null);
         }
-        return new BuildDetail(b.app(), b.number(), b.status().name(), b.source(), b.commitId(), b.command(), b.exitCode(), b.reason(),
-                b.startedAt(), b.durationMs(), mainArtifact(b).map(Builds.Artifact::name).orElse(null), artifacts, provenance, verdict,
-                url, url + "/console", url + "/provenance.json", b.manifest());
+        return new BuildDetail(
+                b.app(),
+                b.number(),
+                b.status().name(),
+                b.source(),
+                b.commitId(),
+                b.command(),
+                b.exitCode(),
+                b.reason(),
+                b.startedAt(),
+                b.durationMs(),
+                mainArtifact(b).map(Builds.Artifact::name).orElse(null),
+                artifacts,
+                provenance,
+                verdict,
+                url,
+                url + "/console",
+                url + "/provenance.json",
+                b.manifest());
     }
 
     private Views.ReleaseView releaseView(Releases.Release r) {
         Optional<Builds.Artifact> main = builds.find(r.app(), r.build()).flatMap(RegistryRoutes::mainArtifact);
-        return new Views.ReleaseView(r.app(), r.version(), r.build(), main.map(Builds.Artifact::name).orElse(null),
-                main.map(Builds.Artifact::sha256).orElse(null), main.map(Builds.Artifact::size).orElse(0L),
-                r.status().name(), r.reason(), r.description(), r.createdAt(), r.phases());
+        return new Views.ReleaseView(
+                r.app(),
+                r.version(),
+                r.build(),
+                main.map(Builds.Artifact::name).orElse(null),
+                main.map(Builds.Artifact::sha256).orElse(null),
+                main.map(Builds.Artifact::size).orElse(0L),
+                r.status().name(),
+                r.reason(),
+                r.description(),
+                r.createdAt(),
+                r.phases());
     }
 
     /** The artifact the manifest names as the image; the first one when the manifest cannot say. */
@@ -306,8 +412,10 @@ public final class RegistryRoutes {
         String app = readableApp(ctx);
         String n = ctx.pathParam("n");
         if (n.equals("latest")) {
-            int latest = index.latestSucceeded(app).orElseThrow(() -> ApiError.notFound(app + " has no successful build yet",
-                    "see its builds at /job/" + app + ", or push to build it"));
+            int latest = index.latestSucceeded(app)
+                    .orElseThrow(() -> ApiError.notFound(
+                            app + " has no successful build yet",
+                            "see its builds at /job/" + app + ", or push to build it"));
             String target = LATEST.matcher(ctx.path()).replaceFirst("/$1/" + latest);
             throw new Redirect(ctx.queryString() == null ? target : target + "?" + ctx.queryString());
         }
@@ -319,18 +427,29 @@ public final class RegistryRoutes {
         try {
             n = Integer.parseInt(number);
         } catch (NumberFormatException e) {
-            throw ApiError.notFound("'" + number + "' is not a build number",
-                    "builds are numbered 1, 2, 3...; see /job/" + app + ", or use latest for the newest successful build");
+            throw ApiError.notFound(
+                    "'" + number + "' is not a build number",
+                    "builds are numbered 1, 2, 3...; see /job/" + app
+                            + ", or use latest for the newest successful build");
         }
-        return builds.find(app, n).orElseThrow(() -> ApiError.notFound("app " + app + " has no build #" + n,
-                "see its builds at /job/" + app + " (or mayfly builds -a " + app + ")"));
+        return builds.find(app, n)
+                .orElseThrow(() -> ApiError.notFound(
+                        "app " + app + " has no build #" + n,
+                        "see its builds at /job/" + app + " (or mayfly builds -a " + app + ")"));
     }
 
     private static Builds.Artifact requireArtifact(Builds.Build build, String file) {
-        return build.artifact(file).orElseThrow(() -> ApiError.notFound("build #" + build.number() + " of " + build.app()
-                        + " has no artifact named " + file,
-                build.artifacts().isEmpty() ? "this build stored no artifacts; see /job/" + build.app() + "/build/" + build.number()
-                        : "its artifacts: " + String.join(", ", build.artifacts().stream().map(Builds.Artifact::name).toList())));
+        return build.artifact(file)
+                .orElseThrow(() -> ApiError.notFound(
+                        "build #" + build.number() + " of " + build.app() + " has no artifact named " + file,
+                        build.artifacts().isEmpty()
+                                ? "this build stored no artifacts; see /job/" + build.app() + "/build/" + build.number()
+                                : "its artifacts: "
+                                        + String.join(
+                                                ", ",
+                                                build.artifacts().stream()
+                                                        .map(Builds.Artifact::name)
+                                                        .toList())));
     }
 
     /** The app the path names, if the caller may read its registry. */
@@ -343,8 +462,9 @@ public final class RegistryRoutes {
     private String app(Context ctx, Access.Need need) {
         String name = ctx.pathParam("app");
         access.require(caller(ctx).orElseThrow(Access::noToken), need, name);
-        return apps.find(name).map(Apps.App::name).orElseThrow(() -> ApiError.notFound("no app named " + name,
-                "see all apps at /job (or mayfly apps)"));
+        return apps.find(name)
+                .map(Apps.App::name)
+                .orElseThrow(() -> ApiError.notFound("no app named " + name, "see all apps at /job (or mayfly apps)"));
     }
 
     /**
@@ -366,7 +486,8 @@ public final class RegistryRoutes {
      * before-handler lets it through without a token.
      */
     public static boolean readsWithoutToken(Context ctx) {
-        return (ctx.method() == HandlerType.GET || ctx.method() == HandlerType.HEAD) && API_READS.matcher(ctx.path()).matches();
+        return (ctx.method() == HandlerType.GET || ctx.method() == HandlerType.HEAD)
+                && API_READS.matcher(ctx.path()).matches();
     }
 
     // ---- answering ----
@@ -400,8 +521,14 @@ public final class RegistryRoutes {
     private static void error(Context ctx, Kind kind, int status, String message, String hint) {
         if (ctx.res().isCommitted()) return;
         ctx.res().reset();
-        if (status == 401 && kind == Kind.PAGE && ctx.header("Authorization") == null && !wantsJson(ctx) && acceptsHtml(ctx)) {
-            ctx.status(303).header("Location", "/login?next=" + java.net.URLEncoder.encode(ctx.path(), StandardCharsets.UTF_8)).result("");
+        if (status == 401
+                && kind == Kind.PAGE
+                && ctx.header("Authorization") == null
+                && !wantsJson(ctx)
+                && acceptsHtml(ctx)) {
+            ctx.status(303)
+                    .header("Location", "/login?next=" + java.net.URLEncoder.encode(ctx.path(), StandardCharsets.UTF_8))
+                    .result("");
             return;
         }
         if (status == 401) ctx.header("WWW-Authenticate", "Basic realm=\"mayfly\", charset=\"UTF-8\"");
@@ -411,7 +538,8 @@ public final class RegistryRoutes {
         } else if (kind == Kind.PAGE) {
             html(ctx, RegistryPages.error(status, message, hint));
         } else {
-            ctx.contentType("text/plain; charset=utf-8").result("error: " + message + (hint == null ? "" : "\nhint: " + hint) + "\n");
+            ctx.contentType("text/plain; charset=utf-8")
+                    .result("error: " + message + (hint == null ? "" : "\nhint: " + hint) + "\n");
         }
     }
 
@@ -428,6 +556,4 @@ public final class RegistryRoutes {
     private static void html(Context ctx, String page) {
         ctx.contentType("text/html; charset=utf-8").result(page);
     }
-
-
 }

@@ -1,15 +1,14 @@
 package io.mayfly.server.registry;
 
 import io.javalin.config.JavalinConfig;
+import io.mayfly.server.http.Access;
 import io.mayfly.server.release.Actor;
 import io.mayfly.server.store.Audit;
 import io.mayfly.server.store.Retention;
-import io.mayfly.server.http.Access;
 import io.mayfly.wire.Json;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.time.Duration;
 
 /** {@code POST /api/v1/prune[?dry_run=true]} (admin) and the hourly prune: retention of builds and blobs. */
 public final class RetentionRoutes {
@@ -33,7 +32,11 @@ public final class RetentionRoutes {
             boolean dryRun = "true".equals(ctx.queryParam("dry_run"));
             Retention.Report report = retention.prune(keep, dryRun);
             if (!dryRun) {
-                audit.record("*", Actor.current(), "prune", report.builds().size() + " builds, " + report.blobs() + " blobs, " + report.bytes() + " bytes");
+                audit.record(
+                        "*",
+                        Actor.current(),
+                        "prune",
+                        report.builds().size() + " builds, " + report.blobs() + " blobs, " + report.bytes() + " bytes");
             }
             ctx.status(200).contentType("application/json").result(Json.write(new ReportView(keep, report)));
         });
@@ -50,7 +53,11 @@ public final class RetentionRoutes {
                     Thread.sleep(Duration.ofHours(1));
                     Retention.Report r = retention.prune(keep, false);
                     if (!r.builds().isEmpty() || r.blobs() > 0) {
-                        log.info("pruned {} builds and {} blobs, {} bytes freed", r.builds().size(), r.blobs(), r.bytes());
+                        log.info(
+                                "pruned {} builds and {} blobs, {} bytes freed",
+                                r.builds().size(),
+                                r.blobs(),
+                                r.bytes());
                     }
                 } catch (InterruptedException e) {
                     return;

@@ -1,18 +1,10 @@
 package io.mayfly.server.registry;
 
 import io.mayfly.server.store.DurableFiles;
-
 import io.mayfly.wire.ArtifactSignatures;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
@@ -26,6 +18,8 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The server's Ed25519 key pair, made on first start: the private key (PKCS#8, PEM) in {@code DATA/signing-key}
@@ -56,22 +50,30 @@ public final class SigningKey {
                 return load(privateFile, publicFile);
             }
             KeyPair pair = KeyPairGenerator.getInstance(ALGORITHM).generateKeyPair();
-            // The public key goes first: a crash between the two writes leaves no private key, so the next start makes a new pair.
-            DurableFiles.writeAtomically(publicFile, pem("PUBLIC KEY", pair.getPublic().getEncoded()), false);
-            DurableFiles.writeAtomically(privateFile, pem("PRIVATE KEY", pair.getPrivate().getEncoded()), true);
+            // The public key goes first: a crash between the two writes leaves no private key, so the next start makes
+            // a new pair.
+            DurableFiles.writeAtomically(
+                    publicFile, pem("PUBLIC KEY", pair.getPublic().getEncoded()), false);
+            DurableFiles.writeAtomically(
+                    privateFile, pem("PRIVATE KEY", pair.getPrivate().getEncoded()), true);
             SigningKey key = new SigningKey(pair.getPrivate(), pair.getPublic());
             log.info("made a new Ed25519 signing key {} in {}", key.fingerprint(), privateFile);
             return key;
         } catch (GeneralSecurityException e) {
-            throw new IOException("cannot use the Ed25519 signing key in " + privateFile + ": " + e.getMessage()
-                    + "; if the file was damaged, move signing-key and signing-key.pub away and restart to make a new pair", e);
+            throw new IOException(
+                    "cannot use the Ed25519 signing key in " + privateFile + ": " + e.getMessage()
+                            + "; if the file was damaged, move signing-key and signing-key.pub away and restart to make a new pair",
+                    e);
         }
     }
 
     private static SigningKey load(Path privateFile, Path publicFile) throws IOException, GeneralSecurityException {
         Set<PosixFilePermission> mode = Files.getPosixFilePermissions(privateFile);
         if (mode.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
-            log.warn("{} is readable by others (mode {}); run chmod 600 on it", privateFile, PosixFilePermissions.toString(mode));
+            log.warn(
+                    "{} is readable by others (mode {}); run chmod 600 on it",
+                    privateFile,
+                    PosixFilePermissions.toString(mode));
         }
         KeyFactory factory = KeyFactory.getInstance(ALGORITHM);
         PrivateKey privateKey = factory.generatePrivate(new PKCS8EncodedKeySpec(unpem(Files.readString(privateFile))));
@@ -90,10 +92,14 @@ public final class SigningKey {
     }
 
     /** The public key as X.509 DER. */
-    public byte[] publicKeyDer() { return publicKey.getEncoded(); }
+    public byte[] publicKeyDer() {
+        return publicKey.getEncoded();
+    }
 
     /** {@code sha256:HEX} over the public key's X.509 DER. */
-    public String fingerprint() { return ArtifactSignatures.fingerprint(publicKey.getEncoded()); }
+    public String fingerprint() {
+        return ArtifactSignatures.fingerprint(publicKey.getEncoded());
+    }
 
     private byte[] sign(byte[] message) {
         try {
@@ -107,12 +113,12 @@ public final class SigningKey {
     }
 
     private static String pem(String type, byte[] der) {
-        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
-                + "\n-----END " + type + "-----\n";
+        return "-----BEGIN " + type + "-----\n"
+                + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der) + "\n-----END " + type + "-----\n";
     }
 
     private static byte[] unpem(String text) {
-        return Base64.getMimeDecoder().decode(text.replaceAll("-----[A-Z ]+-----", "").strip());
+        return Base64.getMimeDecoder()
+                .decode(text.replaceAll("-----[A-Z ]+-----", "").strip());
     }
-
 }

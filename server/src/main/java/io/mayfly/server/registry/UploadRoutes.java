@@ -1,27 +1,25 @@
 package io.mayfly.server.registry;
 
-import io.mayfly.server.store.Stores;
-
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.mayfly.server.build.Provenance;
-import io.mayfly.wire.StagedTest;
+import io.mayfly.server.http.Access;
+import io.mayfly.server.http.ApiError;
+import io.mayfly.server.http.RequestBodies;
 import io.mayfly.server.release.AppLogs;
-import io.mayfly.wire.Progress;
 import io.mayfly.server.release.ReleaseService;
 import io.mayfly.server.store.Apps;
 import io.mayfly.server.store.BuildIndex;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.ContentAddressedBlobs;
 import io.mayfly.server.store.Releases;
+import io.mayfly.server.store.Stores;
 import io.mayfly.server.store.Tokens;
-import io.mayfly.server.http.Access;
-import io.mayfly.server.http.ApiError;
-import io.mayfly.server.http.RequestBodies;
 import io.mayfly.wire.Json;
+import io.mayfly.wire.Progress;
+import io.mayfly.wire.StagedTest;
 import io.mayfly.wire.manifest.Manifest;
 import io.mayfly.wire.manifest.ManifestException;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -73,8 +71,15 @@ public final class UploadRoutes {
     }
 
     /** What an upload answers: the build it made and, with deploy=true, the release. */
-    public record Uploaded(String app, int build, String artifact, String sha256, long size, Integer release, String releaseStatus,
-                           String url) {}
+    public record Uploaded(
+            String app,
+            int build,
+            String artifact,
+            String sha256,
+            long size,
+            Integer release,
+            String releaseStatus,
+            String url) {}
 
     public void register(JavalinConfig config) {
         config.routes.post("/api/v1/apps/{app}/builds", this::upload);
@@ -85,10 +90,14 @@ public final class UploadRoutes {
         Tokens.Token token = ctx.attribute("mayfly.token");
         boolean deploy = "true".equals(ctx.queryParam("deploy"));
         access.require(token, deploy ? Access.Need.deploy : Access.Need.upload, app);
-        apps.find(app).orElseThrow(() -> ApiError.notFound("no app named " + app, "create it with mayfly apps:create " + app));
+        apps.find(app)
+                .orElseThrow(
+                        () -> ApiError.notFound("no app named " + app, "create it with mayfly apps:create " + app));
         String name = param(ctx, "artifact", "X-Mayfly-Artifact");
         if (name == null || !NAME.matcher(name).matches() || name.contains("..")) {
-            throw ApiError.badRequest("name the uploaded file with ?artifact=NAME (letters, digits, . _ - /)", "e.g. ?artifact=hello.hvt");
+            throw ApiError.badRequest(
+                    "name the uploaded file with ?artifact=NAME (letters, digits, . _ - /)",
+                    "e.g. ?artifact=hello.hvt");
         }
         String expected = expectedDigest(ctx);
         long declared = ctx.req().getContentLengthLong();
@@ -101,12 +110,18 @@ public final class UploadRoutes {
         } catch (RequestBodies.TooLarge e) {
             throw tooLarge(e.read());
         } catch (IOException e) {
-            throw new ApiError(400, "the upload was cut off after it started (" + e.getMessage() + "); nothing was recorded", "send it again");
+            throw new ApiError(
+                    400,
+                    "the upload was cut off after it started (" + e.getMessage() + "); nothing was recorded",
+                    "send it again");
         }
         if (!stored.sha256().equals(expected)) {
             if (index.byArtifactHash(stored.sha256()).isEmpty()) blobs.delete(stored.sha256());
-            throw new ApiError(422, "the uploaded bytes hash to sha256:" + stored.sha256() + ", not the sha256:" + expected
-                    + " the client sent; nothing was recorded", "the file changed or was damaged on the way: upload it again");
+            throw new ApiError(
+                    422,
+                    "the uploaded bytes hash to sha256:" + stored.sha256() + ", not the sha256:" + expected
+                            + " the client sent; nothing was recorded",
+                    "the file changed or was damaged on the way: upload it again");
         }
         String commit = param(ctx, "commit", "X-Mayfly-Commit");
         Map<String, String> meta = new LinkedHashMap<>();
@@ -116,25 +131,58 @@ public final class UploadRoutes {
         if (ciUrl != null) meta.put("ciUrl", ciUrl);
         String command = "upload by token " + token.id() + (ciUrl == null ? "" : " from " + ciUrl);
         int number = builds.start(app, "upload", commit, manifest.text(), manifest.spec(), command);
-        Provenance provenance = Provenance.capture("upload:" + stored.sha256() + " by token " + token.id(), command, meta);
-        builds.succeed(app, number, 0, 0, provenance.toJson(), List.of(new Builds.Artifact(name, stored.sha256(), stored.size())));
-        logs.event(app, "build #" + number + " uploaded by token " + token.id() + ": " + name + " sha256:" + stored.sha256());
+        Provenance provenance =
+                Provenance.capture("upload:" + stored.sha256() + " by token " + token.id(), command, meta);
+        builds.succeed(
+                app,
+                number,
+                0,
+                0,
+                provenance.toJson(),
+                List.of(new Builds.Artifact(name, stored.sha256(), stored.size())));
+        logs.event(
+                app,
+                "build #" + number + " uploaded by token " + token.id() + ": " + name + " sha256:" + stored.sha256());
 
         Integer release = null;
         String releaseStatus = null;
         if (deploy) {
             Builds.Build build = builds.find(app, number).orElseThrow();
-            ReleaseService.Result result = releaseService.locked(app, Progress.NONE, () -> releaseService.release(app, build, manifest.spec(),
-                    manifest.text(), releaseService.currentConfig(app), "Deploy uploaded build #" + number, StagedTest.NONE, Progress.NONE));
+            ReleaseService.Result result = releaseService.locked(
+                    app,
+                    Progress.NONE,
+                    () -> releaseService.release(
+                            app,
+                            build,
+                            manifest.spec(),
+                            manifest.text(),
+                            releaseService.currentConfig(app),
+                            "Deploy uploaded build #" + number,
+                            StagedTest.NONE,
+                            Progress.NONE));
             release = result.release().version();
             releaseStatus = result.release().status().name();
             if (!result.ok()) {
-                throw new ApiError(409, "uploaded as build #" + number + ", but its release v" + release + " failed: " + result.failure(),
-                        releases.live(app).map(r -> "v" + r.version() + " is still serving").orElse("nothing is serving " + app));
+                throw new ApiError(
+                        409,
+                        "uploaded as build #" + number + ", but its release v" + release + " failed: "
+                                + result.failure(),
+                        releases.live(app)
+                                .map(r -> "v" + r.version() + " is still serving")
+                                .orElse("nothing is serving " + app));
             }
         }
-        ctx.status(201).contentType("application/json").result(Json.write(new Uploaded(app, number, name, stored.sha256(), stored.size(),
-                release, releaseStatus, "/job/" + app + "/build/" + number)));
+        ctx.status(201)
+                .contentType("application/json")
+                .result(Json.write(new Uploaded(
+                        app,
+                        number,
+                        name,
+                        stored.sha256(),
+                        stored.size(),
+                        release,
+                        releaseStatus,
+                        "/job/" + app + "/build/" + number)));
     }
 
     /** A mayfly.toml as sent or kept ({@code text}) and as parsed and checked ({@code spec}). */
@@ -148,7 +196,8 @@ public final class UploadRoutes {
             try {
                 text = new String(Base64.getDecoder().decode(sent.trim()), StandardCharsets.UTF_8);
             } catch (IllegalArgumentException e) {
-                throw ApiError.badRequest("the X-Mayfly-Manifest header is not base64: " + e.getMessage(),
+                throw ApiError.badRequest(
+                        "the X-Mayfly-Manifest header is not base64: " + e.getMessage(),
                         "send mayfly.toml base64-encoded (mayfly builds:upload does), or leave the header out to keep the live release's");
             }
         } else {
@@ -161,7 +210,8 @@ public final class UploadRoutes {
             throw ApiError.badRequest(e.getMessage(), "fix the mayfly.toml sent with the upload");
         }
         if (spec.build().artifact() != null && !spec.build().artifact().equals(artifact)) {
-            throw ApiError.badRequest("the manifest names the artifact " + spec.build().artifact() + " but the upload is " + artifact,
+            throw ApiError.badRequest(
+                    "the manifest names the artifact " + spec.build().artifact() + " but the upload is " + artifact,
                     "upload with ?artifact=" + spec.build().artifact() + ", or send a manifest for this file");
         }
         return new Recorded(text, spec);
@@ -179,7 +229,8 @@ public final class UploadRoutes {
             }
         }
         if (hex == null) {
-            throw ApiError.badRequest("an upload needs the sha256 of its bytes, to check them on arrival",
+            throw ApiError.badRequest(
+                    "an upload needs the sha256 of its bytes, to check them on arrival",
                     "send ?sha256=HEX or a header Digest: sha-256=BASE64 (mayfly builds:upload does)");
         }
         hex = hex.toLowerCase(Locale.ROOT).replaceFirst("^sha256:", "");
@@ -193,7 +244,9 @@ public final class UploadRoutes {
     }
 
     private ApiError tooLarge(long bytes) {
-        return new ApiError(413, "the upload is larger than this server takes (" + bytes + " bytes; the limit is " + maxBytes + ")",
+        return new ApiError(
+                413,
+                "the upload is larger than this server takes (" + bytes + " bytes; the limit is " + maxBytes + ")",
                 "raise it with mayfly server --max-upload, or upload a smaller image");
     }
 }

@@ -6,14 +6,13 @@ import com.cronutils.model.time.ExecutionTime;
 import com.cronutils.parser.CronParser;
 import io.mayfly.server.store.AppSources;
 import io.mayfly.server.store.Releases;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Scheduled rebuilds ({@code build.schedule = "daily"} or a cron expression, in UTC): the deployed commit is built
@@ -44,7 +43,8 @@ public final class RebuildSchedule {
             default -> schedule.trim();
         };
         ExecutionTime times = ExecutionTime.forCron(UNIX.parse(cron));
-        return times.nextExecution(ZonedDateTime.ofInstant(after, ZoneOffset.UTC)).map(ZonedDateTime::toInstant)
+        return times.nextExecution(ZonedDateTime.ofInstant(after, ZoneOffset.UTC))
+                .map(ZonedDateTime::toInstant)
                 .orElseThrow(() -> new IllegalArgumentException("the schedule '" + schedule + "' never runs"));
     }
 
@@ -94,11 +94,15 @@ public final class RebuildSchedule {
                 throw new IllegalStateException(e);
             }
         });
-        outcome.ifPresent(o -> logs.event(app, "scheduled rebuild: " + switch (o) {
-            case PushPipeline.Outcome.Unchanged u -> "no artifact changed; v" + u.release() + " stays live";
-            case PushPipeline.Outcome.Live l -> "an artifact changed; deployed as v" + l.release();
-            case PushPipeline.Outcome.Failed f -> "failed: " + f.reason();
-        }));
+        outcome.ifPresent(o -> logs.event(
+                app,
+                "scheduled rebuild: "
+                        + switch (o) {
+                            case PushPipeline.Outcome.Unchanged u ->
+                                "no artifact changed; v" + u.release() + " stays live";
+                            case PushPipeline.Outcome.Live l -> "an artifact changed; deployed as v" + l.release();
+                            case PushPipeline.Outcome.Failed f -> "failed: " + f.reason();
+                        }));
         return outcome;
     }
 }

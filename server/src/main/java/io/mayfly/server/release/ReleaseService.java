@@ -1,7 +1,5 @@
 package io.mayfly.server.release;
 
-import io.mayfly.wire.Progress;
-import io.mayfly.wire.StagedTest;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Audit;
 import io.mayfly.server.store.Builds;
@@ -9,8 +7,9 @@ import io.mayfly.server.store.Formation;
 import io.mayfly.server.store.Releases;
 import io.mayfly.server.target.BootArguments;
 import io.mayfly.server.target.DeployTarget;
+import io.mayfly.wire.Progress;
+import io.mayfly.wire.StagedTest;
 import io.mayfly.wire.manifest.Manifest;
-
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,8 +32,16 @@ public final class ReleaseService {
     private final DeployTarget runner;
 
     /** @param routerUrlTemplate e.g. {@code http://%s.localhost:8080}, filled with the app's name: the embedded agent's router */
-    public ReleaseService(DeployTarget target, Builds builds, Releases releases, Formation formation,
-                          AppLocks locks, AppLogs logs, AppConfig config, Audit audit, String routerUrlTemplate) {
+    public ReleaseService(
+            DeployTarget target,
+            Builds builds,
+            Releases releases,
+            Formation formation,
+            AppLocks locks,
+            AppLogs logs,
+            AppConfig config,
+            Audit audit,
+            String routerUrlTemplate) {
         this.runner = target;
         this.audit = audit;
         this.builds = builds;
@@ -53,24 +60,37 @@ public final class ReleaseService {
 
     /** The result of releasing: the release as recorded, and the reason if it failed. */
     public record Result(Releases.Release release, String failure) {
-        public boolean ok() { return failure == null; }
+        public boolean ok() {
+            return failure == null;
+        }
     }
 
     /** Creates release vN for a build and deploys it. The caller holds the app's lock (see {@link #locked}). */
-    public Result release(String app, Builds.Build build, Manifest manifest, String manifestText, String config,
-                          String description, StagedTest test, Progress progress) throws InterruptedException, DeployLocked {
+    public Result release(
+            String app,
+            Builds.Build build,
+            Manifest manifest,
+            String manifestText,
+            String config,
+            String description,
+            StagedTest test,
+            Progress progress)
+            throws InterruptedException, DeployLocked {
         requireUnlocked(app);
         Releases.Release release = releases.create(app, build.number(), description, manifestText, manifest, config);
         audit.record(app, Actor.current(), "release", "v" + release.version() + ": " + description);
         logs.event(app, "release v" + release.version() + " created: " + description);
-        String unsendable = BootArguments.tooLong(manifest.run().args(), appConfig.cipher().open(config));
+        String unsendable =
+                BootArguments.tooLong(manifest.run().args(), appConfig.cipher().open(config));
         DeployTarget.Outcome outcome;
         try {
-            outcome = unsendable != null ? new DeployTarget.Outcome.Failed(unsendable, Map.of())
+            outcome = unsendable != null
+                    ? new DeployTarget.Outcome.Failed(unsendable, Map.of())
                     : runner.deploy(app, release.version(), manifest, test, progress);
         } catch (RuntimeException e) {
             outcome = new DeployTarget.Outcome.Failed("internal error: " + e, Map.of());
-            org.slf4j.LoggerFactory.getLogger(ReleaseService.class).error("deploy of {} v{} failed", app, release.version(), e);
+            org.slf4j.LoggerFactory.getLogger(ReleaseService.class)
+                    .error("deploy of {} v{} failed", app, release.version(), e);
         }
         try {
             return recordOutcome(app, release, manifest, outcome);
@@ -79,7 +99,8 @@ public final class ReleaseService {
         }
     }
 
-    private Result recordOutcome(String app, Releases.Release release, Manifest manifest, DeployTarget.Outcome outcome) {
+    private Result recordOutcome(
+            String app, Releases.Release release, Manifest manifest, DeployTarget.Outcome outcome) {
         return switch (outcome) {
             case DeployTarget.Outcome.Live live -> {
                 releases.markLive(app, release.version(), live.phases());
@@ -143,15 +164,31 @@ public final class ReleaseService {
                 return Optional.<Result>empty();
             }
             Builds.Build build = builds.find(app, live.get().build()).orElseThrow();
-            Result result = release(app, build, parseStored(live.get()), live.get().manifest(), sealed, what, StagedTest.NONE, progress);
+            Result result = release(
+                    app,
+                    build,
+                    parseStored(live.get()),
+                    live.get().manifest(),
+                    sealed,
+                    what,
+                    StagedTest.NONE,
+                    progress);
             return Optional.of(result);
         });
     }
 
     /** "Set GREETING, PORT_X; unset OLD": names only, never values. */
     private static String describeChange(Map<String, String> changes) {
-        List<String> set = changes.entrySet().stream().filter(e -> e.getValue() != null).map(Map.Entry::getKey).sorted().toList();
-        List<String> unset = changes.entrySet().stream().filter(e -> e.getValue() == null).map(Map.Entry::getKey).sorted().toList();
+        List<String> set = changes.entrySet().stream()
+                .filter(e -> e.getValue() != null)
+                .map(Map.Entry::getKey)
+                .sorted()
+                .toList();
+        List<String> unset = changes.entrySet().stream()
+                .filter(e -> e.getValue() == null)
+                .map(Map.Entry::getKey)
+                .sorted()
+                .toList();
         String out = set.isEmpty() ? "" : "Set " + String.join(", ", set);
         if (!unset.isEmpty()) out += (out.isEmpty() ? "Unset " : "; unset ") + String.join(", ", unset);
         return out;
@@ -161,8 +198,9 @@ public final class ReleaseService {
     public void requireUnlocked(String app) throws DeployLocked {
         var lock = audit.lockOf(app);
         if (lock.isPresent()) {
-            throw new DeployLocked("deploys of " + app + " are locked since " + lock.get().at() + " by " + lock.get().actor()
-                    + ": " + lock.get().reason() + "; unlock with: mayfly unlock -a " + app);
+            throw new DeployLocked("deploys of " + app + " are locked since "
+                    + lock.get().at() + " by " + lock.get().actor() + ": "
+                    + lock.get().reason() + "; unlock with: mayfly unlock -a " + app);
         }
     }
 
@@ -178,19 +216,36 @@ public final class ReleaseService {
     public Result rollback(String app, Integer version, Progress progress) throws Exception {
         return locked(app, progress, () -> {
             List<Releases.Release> all = releases.list(app);
-            Releases.Release live = all.stream().filter(r -> r.status() == Releases.Status.live).findFirst().orElse(null);
+            Releases.Release live = all.stream()
+                    .filter(r -> r.status() == Releases.Status.live)
+                    .findFirst()
+                    .orElse(null);
             Releases.Release target;
             if (version != null) {
-                target = all.stream().filter(r -> r.version() == version).findFirst()
-                        .orElseThrow(() -> new IllegalArgumentException("app " + app + " has no release v" + version + "; see mayfly releases -a " + app));
+                target = all.stream()
+                        .filter(r -> r.version() == version)
+                        .findFirst()
+                        .orElseThrow(() -> new IllegalArgumentException(
+                                "app " + app + " has no release v" + version + "; see mayfly releases -a " + app));
             } else {
                 int liveVersion = live == null ? Integer.MAX_VALUE : live.version();
-                target = all.stream().filter(r -> r.version() < liveVersion && r.status() == Releases.Status.superseded).findFirst()
-                        .orElseThrow(() -> new IllegalArgumentException("app " + app + " has no earlier release to roll back to"));
+                target = all.stream()
+                        .filter(r -> r.version() < liveVersion && r.status() == Releases.Status.superseded)
+                        .findFirst()
+                        .orElseThrow(() ->
+                                new IllegalArgumentException("app " + app + " has no earlier release to roll back to"));
             }
             Builds.Build build = builds.find(app, target.build()).orElseThrow();
             Manifest manifest = parseStored(target);
-            return release(app, build, manifest, target.manifest(), target.config(), "Rollback to v" + target.version(), StagedTest.NONE, progress);
+            return release(
+                    app,
+                    build,
+                    manifest,
+                    target.manifest(),
+                    target.config(),
+                    "Rollback to v" + target.version(),
+                    StagedTest.NONE,
+                    progress);
         });
     }
 
@@ -200,11 +255,12 @@ public final class ReleaseService {
      */
     public int scale(String app, int instances, Progress progress) throws Exception {
         return locked(app, progress, () -> {
-            Releases.Release live = releases.live(app).orElseThrow(() ->
-                    new IllegalArgumentException(app + " has no live release to scale; push first"));
+            Releases.Release live = releases.live(app)
+                    .orElseThrow(() -> new IllegalArgumentException(app + " has no live release to scale; push first"));
             Optional<Integer> before = formation.instances(app);
             formation.set(app, instances);
-            DeployTarget.Outcome outcome = runner.rescale(app, live.version(), parseStored(live), progress); // its agent boots or drains the difference
+            DeployTarget.Outcome outcome = runner.rescale(
+                    app, live.version(), parseStored(live), progress); // its agent boots or drains the difference
             if (outcome instanceof DeployTarget.Outcome.Failed(String reason, var phases)) {
                 before.ifPresentOrElse(n -> formation.set(app, n), () -> formation.clear(app));
                 runner.appChanged(app);
@@ -218,7 +274,8 @@ public final class ReleaseService {
 
     private static Manifest parseStored(Releases.Release release) {
         if (release.spec() == null) {
-            throw new IllegalStateException("the stored manifest of " + release.app() + " v" + release.version() + " does not parse");
+            throw new IllegalStateException(
+                    "the stored manifest of " + release.app() + " v" + release.version() + " does not parse");
         }
         return release.spec();
     }

@@ -1,14 +1,13 @@
 package io.mayfly.server.release;
 
-import io.mayfly.wire.Progress;
 import io.mayfly.server.git.GitRepositories;
 import io.mayfly.server.git.RepositorySync;
 import io.mayfly.server.store.AppSources;
+import io.mayfly.wire.Progress;
 import io.mayfly.wire.SourceRepository;
+import java.util.Optional;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.Repository;
-
-import java.util.Optional;
 
 /**
  * Builds that do not come from a push: a webhook or {@code git:sync} fetches the app's repository and runs the
@@ -41,8 +40,9 @@ public final class SourceBuilds {
      * differs from main if {@code onlyIfChanged}); without, only makes the head main.
      */
     public Result sync(String app, boolean build, boolean onlyIfChanged, Progress progress) throws Exception {
-        AppSources.Source source = sources.find(app).orElseThrow(() -> new IllegalArgumentException(
-                app + " has no repository to sync from; set one with: mayfly apps:create " + app + " --repo URL"));
+        AppSources.Source source = sources.find(app)
+                .orElseThrow(() -> new IllegalArgumentException(app
+                        + " has no repository to sync from; set one with: mayfly apps:create " + app + " --repo URL"));
         try (Repository repo = repos.open(app)) {
             progress.say("-----> Fetching " + source.branch() + " of " + SourceRepository.printable(source.repoUrl()));
             ObjectId head;
@@ -81,7 +81,8 @@ public final class SourceBuilds {
     }
 
     private PushPipeline.Outcome run(String app, Repository repo, ObjectId commit, Progress progress) throws Exception {
-        PushPipeline.Outcome outcome = pipeline.run(app, repo, commit, PushPipeline.Branch.main(), progress); // main moves once it deployed
+        PushPipeline.Outcome outcome =
+                pipeline.run(app, repo, commit, PushPipeline.Branch.main(), progress); // main moves once it deployed
         if (outcome instanceof PushPipeline.Outcome.Failed failed) {
             logs.event(app, "build of " + commit.abbreviate(7).name() + " failed: " + failed.reason());
         }

@@ -1,11 +1,10 @@
 package io.mayfly.server.store;
 
-import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.mapper.RowMapper;
-
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.mapper.RowMapper;
 
 /** The apps table. */
 public final class Apps {
@@ -13,11 +12,14 @@ public final class Apps {
     public record App(String name, Instant createdAt, boolean isPublic) {}
 
     private static final String COLUMNS = "SELECT name, created_at, public_registry FROM apps";
-    private static final RowMapper<App> APP = (rs, ctx) -> new App(rs.getString(1), Instant.ofEpochMilli(rs.getLong(2)), rs.getBoolean(3));
+    private static final RowMapper<App> APP =
+            (rs, ctx) -> new App(rs.getString(1), Instant.ofEpochMilli(rs.getLong(2)), rs.getBoolean(3));
 
     private final Jdbi db;
 
-    public Apps(Jdbi db) { this.db = db; }
+    public Apps(Jdbi db) {
+        this.db = db;
+    }
 
     /** A private app; returns false when an app of that name already exists. */
     public boolean create(String name) {
@@ -27,22 +29,35 @@ public final class Apps {
     /** Returns false when an app of that name already exists. */
     public boolean create(String name, boolean isPublic) {
         return db.withHandle(h -> {
-            if (h.select("SELECT 1 FROM apps WHERE name = ?", name).mapTo(Integer.class).findOne().isPresent()) {
+            if (h.select("SELECT 1 FROM apps WHERE name = ?", name)
+                    .mapTo(Integer.class)
+                    .findOne()
+                    .isPresent()) {
                 return false;
             }
-            h.execute("INSERT INTO apps(name, created_at, public_registry) VALUES (?, ?, ?)", name, System.currentTimeMillis(), isPublic);
+            h.execute(
+                    "INSERT INTO apps(name, created_at, public_registry) VALUES (?, ?, ?)",
+                    name,
+                    System.currentTimeMillis(),
+                    isPublic);
             return true;
         });
     }
 
     /** Makes the app's registry public or private; returns false when it already was (or there is no such app). */
     public boolean setPublic(String name, boolean isPublic) {
-        return db.withHandle(h -> h.createUpdate("UPDATE apps SET public_registry = ? WHERE name = ? AND public_registry <> ?")
-                .bind(0, isPublic).bind(1, name).bind(2, isPublic).execute()) > 0;
+        return db.withHandle(h -> h.createUpdate(
+                                "UPDATE apps SET public_registry = ? WHERE name = ? AND public_registry <> ?")
+                        .bind(0, isPublic)
+                        .bind(1, name)
+                        .bind(2, isPublic)
+                        .execute())
+                > 0;
     }
 
     public Optional<App> find(String name) {
-        return db.withHandle(h -> h.select(COLUMNS + " WHERE name = ?", name).map(APP).findOne());
+        return db.withHandle(
+                h -> h.select(COLUMNS + " WHERE name = ?", name).map(APP).findOne());
     }
 
     public List<App> all() {

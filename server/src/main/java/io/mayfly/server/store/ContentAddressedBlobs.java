@@ -119,7 +119,8 @@ public final class ContentAddressedBlobs {
         }
         String actual = digestOf(file);
         if (!actual.equals(sha256)) {
-            throw new IOException("blob sha256:" + sha256 + " is corrupt on disk (" + file + " hashes to sha256:" + actual + ")");
+            throw new IOException(
+                    "blob sha256:" + sha256 + " is corrupt on disk (" + file + " hashes to sha256:" + actual + ")");
         }
         return file;
     }
@@ -131,8 +132,8 @@ public final class ContentAddressedBlobs {
             remote.download(sha256, partial);
             String actual = digestOf(partial);
             if (!actual.equals(sha256)) {
-                throw new IOException("blob sha256:" + sha256 + " fetched from " + remote.describe() + " hashes to sha256:" + actual
-                        + "; the remote copy is corrupt: upload the artifact again");
+                throw new IOException("blob sha256:" + sha256 + " fetched from " + remote.describe()
+                        + " hashes to sha256:" + actual + "; the remote copy is corrupt: upload the artifact again");
             }
             fsync(partial);
             Files.createDirectories(target.getParent());

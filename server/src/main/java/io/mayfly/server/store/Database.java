@@ -2,19 +2,18 @@ package io.mayfly.server.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import org.flywaydb.core.Flyway;
-import org.jdbi.v3.core.Handle;
-import org.jdbi.v3.core.Jdbi;
-import org.sqlite.SQLiteConfig;
-import org.sqlite.SQLiteDataSource;
-
-import javax.sql.DataSource;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteDataSource;
 
 /**
  * Opens the database and brings its schema up to date with the versioned migrations in db/migration, which are
@@ -30,8 +29,9 @@ public final class Database {
     public static Jdbi open(String url, Path data) {
         if (url == null || url.isBlank()) return sqlite(data.resolve("mayfly.db"));
         if (url.startsWith("postgresql://") || url.startsWith("postgres://")) return postgresql(url);
-        throw new IllegalArgumentException("--db '" + redact(url) + "' is not a database Mayfly knows: give "
-                + "postgresql://USER:PASSWORD@HOST:PORT/DBNAME, or leave --db out for the embedded SQLite file in the data directory");
+        throw new IllegalArgumentException(
+                "--db '" + redact(url) + "' is not a database Mayfly knows: give "
+                        + "postgresql://USER:PASSWORD@HOST:PORT/DBNAME, or leave --db out for the embedded SQLite file in the data directory");
     }
 
     /**
@@ -71,8 +71,10 @@ public final class Database {
         } catch (IllegalArgumentException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new IllegalStateException("cannot use the PostgreSQL database " + redact(url) + ": " + rootMessage(e)
-                    + "; check that the server is running, that the database exists (createdb) and that the user may create tables in it", e);
+            throw new IllegalStateException(
+                    "cannot use the PostgreSQL database " + redact(url) + ": " + rootMessage(e)
+                            + "; check that the server is running, that the database exists (createdb) and that the user may create tables in it",
+                    e);
         }
     }
 
@@ -81,15 +83,18 @@ public final class Database {
         try {
             uri = new URI(url);
         } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("--db '" + redact(url) + "' is not a URL: " + e.getReason()
-                    + "; expected postgresql://USER:PASSWORD@HOST:PORT/DBNAME", e);
+            throw new IllegalArgumentException(
+                    "--db '" + redact(url) + "' is not a URL: " + e.getReason()
+                            + "; expected postgresql://USER:PASSWORD@HOST:PORT/DBNAME",
+                    e);
         }
         if (uri.getHost() == null || uri.getPath() == null || uri.getPath().length() < 2) {
-            throw new IllegalArgumentException("--db '" + redact(url) + "' names no host or database; expected postgresql://USER:PASSWORD@HOST:PORT/DBNAME");
+            throw new IllegalArgumentException("--db '" + redact(url)
+                    + "' names no host or database; expected postgresql://USER:PASSWORD@HOST:PORT/DBNAME");
         }
         HikariConfig config = new HikariConfig();
-        config.setJdbcUrl("jdbc:postgresql://" + uri.getHost() + ":" + (uri.getPort() > 0 ? uri.getPort() : 5432) + uri.getPath()
-                + (uri.getRawQuery() != null ? "?" + uri.getRawQuery() : ""));
+        config.setJdbcUrl("jdbc:postgresql://" + uri.getHost() + ":" + (uri.getPort() > 0 ? uri.getPort() : 5432)
+                + uri.getPath() + (uri.getRawQuery() != null ? "?" + uri.getRawQuery() : ""));
         if (uri.getRawUserInfo() != null) {
             String[] userInfo = uri.getRawUserInfo().split(":", 2);
             config.setUsername(URLDecoder.decode(userInfo[0], StandardCharsets.UTF_8));
@@ -112,7 +117,13 @@ public final class Database {
 
     /** Brings the schema up to {@code version} ("latest": all of db/migration); a test starts from an older one this way. */
     static void migrate(DataSource ds, String version) {
-        Flyway.configure().dataSource(ds).locations("classpath:db/migration").outOfOrder(true).target(version).load().migrate();
+        Flyway.configure()
+                .dataSource(ds)
+                .locations("classpath:db/migration")
+                .outOfOrder(true)
+                .target(version)
+                .load()
+                .migrate();
     }
 
     /**
@@ -121,7 +132,10 @@ public final class Database {
      * a time already; PostgreSQL locks the app's row until the transaction ends.
      */
     static void lockApp(Handle h, String app) {
-        if (isPostgresql(h)) h.select("SELECT name FROM apps WHERE name = ? FOR UPDATE", app).mapTo(String.class).findOne();
+        if (isPostgresql(h))
+            h.select("SELECT name FROM apps WHERE name = ? FOR UPDATE", app)
+                    .mapTo(String.class)
+                    .findOne();
     }
 
     static boolean isPostgresql(Handle h) {

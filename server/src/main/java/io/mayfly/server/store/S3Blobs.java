@@ -1,5 +1,14 @@
 package io.mayfly.server.store;
 
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -10,16 +19,6 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
-
-import java.io.IOException;
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Blobs in a bucket of any S3-compatible store (AWS S3, MinIO, Ceph RGW, Garage, S3Proxy), under the same keys
@@ -53,14 +52,16 @@ public final class S3Blobs implements RemoteBlobs {
             throw new IllegalArgumentException("--blobs '" + url + "' names no S3 bucket; " + FORM);
         }
         if (uri.getRawUserInfo() != null) {
-            throw new IllegalArgumentException("--blobs '" + url.replaceAll("//[^@]*@", "//***@") + "' carries credentials; "
-                    + "give them in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead, so that the URL can be shown");
+            throw new IllegalArgumentException(
+                    "--blobs '" + url.replaceAll("//[^@]*@", "//***@") + "' carries credentials; "
+                            + "give them in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead, so that the URL can be shown");
         }
         Map<String, String> query = query(uri.getRawQuery());
         String bucket = uri.getHost();
         String path = uri.getPath() == null ? "" : uri.getPath().replaceAll("^/+|/+$", "");
         String prefix = path.isEmpty() ? "" : path + "/";
-        var builder = S3Client.builder().httpClient(UrlConnectionHttpClient.create())
+        var builder = S3Client.builder()
+                .httpClient(UrlConnectionHttpClient.create())
                 .credentialsProvider(DefaultCredentialsProvider.builder().build())
                 .region(Region.of(query.getOrDefault("region", "us-east-1")));
         String endpoint = query.get("endpoint");
@@ -71,11 +72,14 @@ public final class S3Blobs implements RemoteBlobs {
             s3.headBucket(b -> b.bucket(bucket));
         } catch (NoSuchBucketException e) {
             s3.close();
-            throw new IllegalStateException("the bucket of --blobs " + description + " does not exist; create it first", e);
+            throw new IllegalStateException(
+                    "the bucket of --blobs " + description + " does not exist; create it first", e);
         } catch (SdkException e) {
             s3.close();
-            throw new IllegalStateException("cannot reach the blob store " + description + ": " + e.getMessage()
-                    + "; check the endpoint, the region and the credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)", e);
+            throw new IllegalStateException(
+                    "cannot reach the blob store " + description + ": " + e.getMessage()
+                            + "; check the endpoint, the region and the credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)",
+                    e);
         }
         return new S3Blobs(s3, bucket, prefix, description);
     }
@@ -130,14 +134,17 @@ public final class S3Blobs implements RemoteBlobs {
     }
 
     @Override
-    public String describe() { return description; }
+    public String describe() {
+        return description;
+    }
 
     private String key(String sha256) {
         return prefix + "sha256/" + sha256.substring(0, 2) + "/" + sha256;
     }
 
     private IOException failure(String what, String sha256, SdkException e) {
-        return new IOException("cannot " + what + " blob sha256:" + sha256 + " in " + description + ": " + e.getMessage(), e);
+        return new IOException(
+                "cannot " + what + " blob sha256:" + sha256 + " in " + description + ": " + e.getMessage(), e);
     }
 
     private static Map<String, String> query(String raw) {
@@ -145,8 +152,10 @@ public final class S3Blobs implements RemoteBlobs {
         if (raw == null) return params;
         for (String pair : raw.split("&")) {
             int eq = pair.indexOf('=');
-            if (eq > 0) params.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                    URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+            if (eq > 0)
+                params.put(
+                        URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                        URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
         }
         return params;
     }

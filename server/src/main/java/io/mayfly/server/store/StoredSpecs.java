@@ -3,9 +3,8 @@ package io.mayfly.server.store;
 import io.mayfly.wire.StoredManifest;
 import io.mayfly.wire.manifest.Manifest;
 import io.mayfly.wire.manifest.ManifestException;
-import org.jdbi.v3.core.Jdbi;
-
 import java.util.List;
+import org.jdbi.v3.core.Jdbi;
 
 /**
  * The {@code spec} column of builds and releases: their manifest parsed and checked once, when stored
@@ -42,14 +41,21 @@ final class StoredSpecs {
      */
     static int fill(Jdbi db, String table, String key) {
         String current = "{\"v\":" + StoredManifest.VERSION + ",%";
-        List<Row> missing = db.withHandle(h -> h.select("SELECT app, " + key + ", manifest FROM " + table
-                        + " WHERE manifest IS NOT NULL AND (spec IS NULL OR spec NOT LIKE ?)", current)
-                .map((rs, ctx) -> new Row(rs.getString(1), rs.getInt(2), rs.getString(3))).list());
+        List<Row> missing = db.withHandle(h -> h.select(
+                        "SELECT app, " + key + ", manifest FROM " + table
+                                + " WHERE manifest IS NOT NULL AND (spec IS NULL OR spec NOT LIKE ?)",
+                        current)
+                .map((rs, ctx) -> new Row(rs.getString(1), rs.getInt(2), rs.getString(3)))
+                .list());
         int filled = 0;
         for (Row row : missing) {
             Manifest spec = parsedOrNull(row.manifest());
             if (spec == null) continue;
-            db.useHandle(h -> h.execute("UPDATE " + table + " SET spec = ? WHERE app = ? AND " + key + " = ?", StoredManifest.write(spec), row.app(), row.key()));
+            db.useHandle(h -> h.execute(
+                    "UPDATE " + table + " SET spec = ? WHERE app = ? AND " + key + " = ?",
+                    StoredManifest.write(spec),
+                    row.app(),
+                    row.key()));
             filled++;
         }
         return filled;

@@ -1,9 +1,8 @@
 package io.mayfly.server.store;
 
-import org.jdbi.v3.core.Jdbi;
-
 import java.time.Clock;
 import java.time.Duration;
+import org.jdbi.v3.core.Jdbi;
 
 /**
  * The webhook deliveries an app has taken, by the id their sender gives each one, so that a delivery sent again (a
@@ -18,7 +17,9 @@ public final class WebhookDeliveries {
     private final Jdbi db;
     private final Clock clock;
 
-    public WebhookDeliveries(Jdbi db) { this(db, Clock.systemUTC()); }
+    public WebhookDeliveries(Jdbi db) {
+        this(db, Clock.systemUTC());
+    }
 
     WebhookDeliveries(Jdbi db, Clock clock) {
         this.db = db;
@@ -30,13 +31,21 @@ public final class WebhookDeliveries {
         long now = clock.millis();
         return db.inTransaction(h -> {
             h.execute("DELETE FROM webhook_deliveries WHERE received_at < ?", now - KEPT.toMillis());
-            return h.createUpdate("INSERT INTO webhook_deliveries(app, sender, delivery, received_at) VALUES (?, ?, ?, ?) "
-                    + "ON CONFLICT (app, sender, delivery) DO NOTHING").bind(0, app).bind(1, sender).bind(2, delivery).bind(3, now).execute() == 1;
+            return h.createUpdate(
+                                    "INSERT INTO webhook_deliveries(app, sender, delivery, received_at) VALUES (?, ?, ?, ?) "
+                                            + "ON CONFLICT (app, sender, delivery) DO NOTHING")
+                            .bind(0, app)
+                            .bind(1, sender)
+                            .bind(2, delivery)
+                            .bind(3, now)
+                            .execute()
+                    == 1;
         });
     }
 
     /** Forgets the delivery: it was not handled after all, and a redelivery of it should be. */
     public void forget(String app, String sender, String delivery) {
-        db.useHandle(h -> h.execute("DELETE FROM webhook_deliveries WHERE app = ? AND sender = ? AND delivery = ?", app, sender, delivery));
+        db.useHandle(h -> h.execute(
+                "DELETE FROM webhook_deliveries WHERE app = ? AND sender = ? AND delivery = ?", app, sender, delivery));
     }
 }

@@ -25,8 +25,10 @@ public final class BootArguments {
         for (int i = 0; i < args.size(); i++) {
             int length = fill(args.get(i), vars).length();
             if (length > MAX_FILLED) {
-                return "[run] args: argument " + (i + 1) + " is " + length + " characters once its {config.NAME} placeholders are filled;"
-                        + " a boot argument may be at most " + MAX_FILLED + " (64 KiB): use shorter config values there, or read"
+                return "[run] args: argument " + (i + 1) + " is " + length
+                        + " characters once its {config.NAME} placeholders are filled;"
+                        + " a boot argument may be at most " + MAX_FILLED
+                        + " (64 KiB): use shorter config values there, or read"
                         + " them from the environment";
             }
         }

@@ -3,7 +3,6 @@ package io.mayfly.server.target;
 import io.mayfly.wire.Progress;
 import io.mayfly.wire.StagedTest;
 import io.mayfly.wire.manifest.Manifest;
-
 import java.util.Map;
 
 /**
@@ -17,7 +16,8 @@ public interface DeployTarget {
      * {@link StagedTest#NONE}), saying what it does on {@code progress}. On failure what served before still serves.
      * The target keeps the release as its goal until {@link #settled} is called, once the outcome is recorded.
      */
-    Outcome deploy(String app, int version, Manifest manifest, StagedTest test, Progress progress) throws InterruptedException;
+    Outcome deploy(String app, int version, Manifest manifest, StagedTest test, Progress progress)
+            throws InterruptedException;
 
     /** {@code ps:scale}: the live {@code version} runs as many instances as the app's formation says now. */
     Outcome rescale(String app, int version, Manifest manifest, Progress progress) throws InterruptedException;

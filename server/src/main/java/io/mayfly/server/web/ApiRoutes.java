@@ -1,41 +1,38 @@
 package io.mayfly.server.web;
 
-import io.mayfly.server.store.Stores;
-
 import static io.mayfly.server.http.Answers.json;
 
-import io.mayfly.server.http.Access;
-import io.mayfly.server.http.ApiError;
-import io.mayfly.server.http.Html;
-import io.mayfly.server.http.RequestBodies;
-
+import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import io.mayfly.server.git.GitRepositories;
-import io.mayfly.server.release.AppLogs;
-import io.mayfly.server.release.ReleaseService;
+import io.mayfly.server.http.Access;
+import io.mayfly.server.http.ApiError;
+import io.mayfly.server.http.Html;
+import io.mayfly.server.http.RequestBodies;
 import io.mayfly.server.registry.RegistryRoutes;
-import com.fasterxml.jackson.databind.JsonNode;
-import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.release.Actor;
+import io.mayfly.server.release.AppLogs;
 import io.mayfly.server.release.DeployLocked;
+import io.mayfly.server.release.ReleaseService;
+import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Apps;
 import io.mayfly.server.store.Audit;
 import io.mayfly.server.store.Builds;
 import io.mayfly.server.store.Releases;
+import io.mayfly.server.store.Stores;
 import io.mayfly.server.store.Tokens;
 import io.mayfly.wire.Json;
 import io.mayfly.wire.Views;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The REST API under {@code /api/v1}: JSON in, JSON out, every route checked against the caller's token. */
 public final class ApiRoutes {
@@ -60,8 +57,14 @@ public final class ApiRoutes {
     private final Audit audit;
     private final AppViews views;
 
-    public ApiRoutes(java.util.function.Supplier<Views.ServerInfo> info, Access access, Stores stores, ReleaseService releaseService,
-                     GitRepositories repos, AppLogs logs, AppViews views) {
+    public ApiRoutes(
+            java.util.function.Supplier<Views.ServerInfo> info,
+            Access access,
+            Stores stores,
+            ReleaseService releaseService,
+            GitRepositories repos,
+            AppLogs logs,
+            AppViews views) {
         this.info = info;
         this.access = access;
         this.apps = stores.apps();
@@ -85,28 +88,39 @@ public final class ApiRoutes {
             error(ctx, 500, "internal error: " + e, "see the server's log");
         });
         r.error(404, ctx -> {
-            // A handler's own 404 stands; Javalin's default ("Endpoint GET /x not found", set once static files are on) does not.
+            // A handler's own 404 stands; Javalin's default ("Endpoint GET /x not found", set once static files are on)
+            // does not.
             String result = ctx.result();
             if (result != null && !(result.startsWith("Endpoint ") && result.endsWith(" not found"))) return;
             String accept = ctx.header("Accept");
             if (!ctx.path().startsWith("/api/") && accept != null && accept.contains("text/html")) {
-                ctx.contentType("text/html; charset=utf-8").result(Html.page("Not found", "<a href=\"/apps\">Apps</a>",
-                        "<h1>Not found</h1>\n<p class=\"error\" role=\"alert\">There is no page at " + Html.esc(ctx.path())
-                                + ".</p>\n<p>See the <a href=\"/apps\">apps</a> or the <a href=\"/job\">registry</a>.</p>"));
+                ctx.contentType("text/html; charset=utf-8")
+                        .result(
+                                Html.page(
+                                        "Not found",
+                                        "<a href=\"/apps\">Apps</a>",
+                                        "<h1>Not found</h1>\n<p class=\"error\" role=\"alert\">There is no page at "
+                                                + Html.esc(ctx.path())
+                                                + ".</p>\n<p>See the <a href=\"/apps\">apps</a> or the <a href=\"/job\">registry</a>.</p>"));
             } else {
                 error(ctx, 404, "no such endpoint: " + ctx.method() + " " + ctx.path(), "the API lives under /api/v1");
             }
         });
         r.error(413, ctx -> {
-            // Javalin's own refusal of a body past RequestBodies.MAX_BODY ("Content Too Large"); ours say which limit already.
+            // Javalin's own refusal of a body past RequestBodies.MAX_BODY ("Content Too Large"); ours say which limit
+            // already.
             String result = ctx.result();
             if (result == null || !result.contains(HttpStatus.CONTENT_TOO_LARGE.getMessage())) return;
             ApiError refused = RequestBodies.tooLarge(ctx, RequestBodies.MAX_BODY);
             String accept = ctx.header("Accept");
             if (!ctx.path().startsWith("/api/") && accept != null && accept.contains("text/html")) {
-                ctx.contentType("text/html; charset=utf-8").result(Html.page("Too large", "<a href=\"/apps\">Apps</a>",
-                        "<h1>Too large</h1>\n<p class=\"error\" role=\"alert\">" + Html.esc(refused.getMessage()) + ".</p>\n<p>"
-                                + Html.esc(refused.hint()) + ".</p>"));
+                ctx.contentType("text/html; charset=utf-8")
+                        .result(Html.page(
+                                "Too large",
+                                "<a href=\"/apps\">Apps</a>",
+                                "<h1>Too large</h1>\n<p class=\"error\" role=\"alert\">"
+                                        + Html.esc(refused.getMessage()) + ".</p>\n<p>" + Html.esc(refused.hint())
+                                        + ".</p>"));
             } else {
                 error(ctx, 413, refused.getMessage(), refused.hint());
             }
@@ -129,7 +143,8 @@ public final class ApiRoutes {
             Tokens.Token token = ctx.attribute(Access.TOKEN);
             String host = ctx.queryParam("agent");
             if (host == null && "agent".equals(token.scope())) host = token.app();
-            if (host == null || !access.allows(token, Access.Need.agent, host)) access.require(token, Access.Need.admin, null);
+            if (host == null || !access.allows(token, Access.Need.agent, host))
+                access.require(token, Access.Need.admin, null);
             Views.Reprobed reprobed = views.reprobe(ctx.pathParam("driver"), host);
             log.info("driver {} reprobed on {} ({})", reprobed.driver(), reprobed.hosts(), Actor.current());
             json(ctx, 200, reprobed);
@@ -137,7 +152,8 @@ public final class ApiRoutes {
         r.get("/api/v1/apps", ctx -> {
             List<Views.AppView> views = new ArrayList<>();
             for (Apps.App a : apps.all()) {
-                if (access.allows(ctx.attribute(Access.TOKEN), Access.Need.read, a.name())) views.add(this.views.app(a));
+                if (access.allows(ctx.attribute(Access.TOKEN), Access.Need.read, a.name()))
+                    views.add(this.views.app(a));
             }
             json(ctx, 200, views);
         });
@@ -146,11 +162,13 @@ public final class ApiRoutes {
             Views.CreateApp body = Json.readBody(ctx.body(), Views.CreateApp.class);
             String name = body.name() == null ? "" : body.name();
             if (!APP_NAME.matcher(name).matches()) {
-                throw ApiError.badRequest("'" + name + "' is not a valid app name",
+                throw ApiError.badRequest(
+                        "'" + name + "' is not a valid app name",
                         "use a DNS label: a lowercase letter, then up to 62 lowercase letters, digits or dashes");
             }
             if (!apps.create(name, body.isPublic())) {
-                throw new ApiError(409, "an app named " + name + " already exists", "pick another name, or see mayfly apps");
+                throw new ApiError(
+                        409, "an app named " + name + " already exists", "pick another name, or see mayfly apps");
             }
             audit.record(name, Actor.current(), "create", body.isPublic() ? PUBLIC : null);
             repos.open(name).close();
@@ -163,11 +181,17 @@ public final class ApiRoutes {
             Apps.App app = app(ctx, Access.Need.deploy);
             Views.ChangeApp body = Json.readBody(ctx.body().isBlank() ? "{}" : ctx.body(), Views.ChangeApp.class);
             if (body.isPublic() == null) {
-                throw ApiError.badRequest("say whether " + app.name() + "'s registry is public: {\"public\": true} or {\"public\": false}",
+                throw ApiError.badRequest(
+                        "say whether " + app.name()
+                                + "'s registry is public: {\"public\": true} or {\"public\": false}",
                         "mayfly apps:public -a " + app.name() + " on|off");
             }
             if (apps.setPublic(app.name(), body.isPublic())) {
-                audit.record(app.name(), Actor.current(), "public", body.isPublic() ? "on: " + PUBLIC : "off: its registry needs a token again");
+                audit.record(
+                        app.name(),
+                        Actor.current(),
+                        "public",
+                        body.isPublic() ? "on: " + PUBLIC : "off: its registry needs a token again");
                 logs.event(app.name(), "registry made " + (body.isPublic() ? "public" : "private"));
             }
             json(ctx, 200, views.app(apps.find(app.name()).orElseThrow()));
@@ -175,7 +199,8 @@ public final class ApiRoutes {
         r.delete("/api/v1/apps/{app}", ctx -> {
             Apps.App app = app(ctx, Access.Need.admin);
             if (!app.name().equals(ctx.queryParam("confirm"))) {
-                throw ApiError.badRequest("destroying " + app.name() + " needs confirmation",
+                throw ApiError.badRequest(
+                        "destroying " + app.name() + " needs confirmation",
                         "repeat the app's name: mayfly apps:destroy " + app.name() + " --confirm " + app.name());
             }
             releaseService.locked(app.name(), line -> {}, () -> {
@@ -184,7 +209,10 @@ public final class ApiRoutes {
                 tellItsAgent.run();
                 repos.delete(app.name());
                 logs.delete(app.name());
-                audit.record(app.name(), Actor.current(), "destroy",
+                audit.record(
+                        app.name(),
+                        Actor.current(),
+                        "destroy",
                         revoked == 0 ? null : "revoked " + revoked + " token" + (revoked == 1 ? "" : "s"));
                 return null;
             });
@@ -192,15 +220,22 @@ public final class ApiRoutes {
         });
         r.get("/api/v1/apps/{app}/releases", ctx -> {
             Apps.App app = app(ctx, Access.Need.read);
-            json(ctx, 200, releases.list(app.name()).stream().map(views::release).toList());
+            json(
+                    ctx,
+                    200,
+                    releases.list(app.name()).stream().map(views::release).toList());
         });
         r.post("/api/v1/apps/{app}/rollback", ctx -> {
             Apps.App app = app(ctx, Access.Need.deploy);
-            Views.Rollback body = ctx.body().isBlank() ? new Views.Rollback(null) : Json.readBody(ctx.body(), Views.Rollback.class);
+            Views.Rollback body =
+                    ctx.body().isBlank() ? new Views.Rollback(null) : Json.readBody(ctx.body(), Views.Rollback.class);
             ReleaseService.Result result = releaseService.rollback(app.name(), body.version(), line -> {});
             if (!result.ok()) {
-                throw new ApiError(409, "rollback to " + result.release().description() + " failed as v" + result.release().version()
-                        + ": " + result.failure(), "the previous release is still serving; see mayfly logs -a " + app.name());
+                throw new ApiError(
+                        409,
+                        "rollback to " + result.release().description() + " failed as v"
+                                + result.release().version() + ": " + result.failure(),
+                        "the previous release is still serving; see mayfly logs -a " + app.name());
             }
             json(ctx, 201, views.release(result.release()));
         });
@@ -212,22 +247,39 @@ public final class ApiRoutes {
             Apps.App app = app(ctx, Access.Need.deploy);
             var result = releaseService.setConfig(app.name(), configChanges(ctx.body()), line -> {});
             if (result.isPresent() && !result.get().ok()) {
-                throw new ApiError(409, "the config change was released as v" + result.get().release().version() + " but it failed: "
-                        + result.get().failure(), "the previous release is still serving with the previous config");
+                throw new ApiError(
+                        409,
+                        "the config change was released as v"
+                                + result.get().release().version() + " but it failed: "
+                                + result.get().failure(),
+                        "the previous release is still serving with the previous config");
             }
-            json(ctx, 200, new ConfigChange(appConfig.get(app.name()).keySet().stream().sorted().toList(),
-                    result.map(rr -> views.release(rr.release())).orElse(null)));
+            json(
+                    ctx,
+                    200,
+                    new ConfigChange(
+                            appConfig.get(app.name()).keySet().stream().sorted().toList(),
+                            result.map(rr -> views.release(rr.release())).orElse(null)));
         });
         r.post("/api/v1/apps/{app}/lock", ctx -> {
             Apps.App app = app(ctx, Access.Need.deploy);
-            String reason = Json.readBody(ctx.body().isBlank() ? "{}" : ctx.body(), JsonNode.class).path("reason").asText("");
-            if (reason.isBlank()) throw ApiError.badRequest("a lock needs a reason", "mayfly lock -a " + app.name() + " --reason \"...\"");
+            String reason = Json.readBody(ctx.body().isBlank() ? "{}" : ctx.body(), JsonNode.class)
+                    .path("reason")
+                    .asText("");
+            if (reason.isBlank())
+                throw ApiError.badRequest(
+                        "a lock needs a reason", "mayfly lock -a " + app.name() + " --reason \"...\"");
             if (reason.length() > MAX_LOCK_REASON) {
-                throw ApiError.badRequest("a lock's reason may be at most " + MAX_LOCK_REASON + " characters; this one has " + reason.length(),
+                throw ApiError.badRequest(
+                        "a lock's reason may be at most " + MAX_LOCK_REASON + " characters; this one has "
+                                + reason.length(),
                         "say why in a sentence, and link to the rest");
             }
             if (!audit.lock(app.name(), reason, Actor.current())) {
-                throw new ApiError(409, app.name() + " is already locked", "see mayfly audit -a " + app.name() + ", or mayfly unlock -a " + app.name());
+                throw new ApiError(
+                        409,
+                        app.name() + " is already locked",
+                        "see mayfly audit -a " + app.name() + ", or mayfly unlock -a " + app.name());
             }
             audit.record(app.name(), Actor.current(), "lock", reason);
             json(ctx, 201, audit.lockOf(app.name()).orElseThrow());
@@ -244,17 +296,27 @@ public final class ApiRoutes {
         });
         r.post("/api/v1/apps/{app}/scale", ctx -> {
             Apps.App app = app(ctx, Access.Need.deploy);
-            var body = Json.readBody(ctx.body().isBlank() ? "{}" : ctx.body(), JsonNode.class).path("instances");
+            var body = Json.readBody(ctx.body().isBlank() ? "{}" : ctx.body(), JsonNode.class)
+                    .path("instances");
             if (!body.isIntegralNumber() || !body.canConvertToInt() || body.asInt() < 0 || body.asInt() > 64) {
-                throw ApiError.badRequest("scale needs an instance count from 0 to 64", "mayfly ps:scale -a " + app.name() + " 3");
+                throw ApiError.badRequest(
+                        "scale needs an instance count from 0 to 64", "mayfly ps:scale -a " + app.name() + " 3");
             }
             int serving = releaseService.scale(app.name(), body.asInt(), line -> {});
-            json(ctx, 200, views.instances(app.name()).stream().filter(i -> "serving".equals(i.state())).toList());
+            json(
+                    ctx,
+                    200,
+                    views.instances(app.name()).stream()
+                            .filter(i -> "serving".equals(i.state()))
+                            .toList());
             log.info("scaled {} to {} serving instance(s)", app.name(), serving);
         });
         r.get("/api/v1/apps/{app}/builds", ctx -> {
             Apps.App app = app(ctx, Access.Need.read);
-            json(ctx, 200, builds.list(app.name(), 100).stream().map(AppViews::build).toList());
+            json(
+                    ctx,
+                    200,
+                    builds.list(app.name(), 100).stream().map(AppViews::build).toList());
         });
         r.get("/api/v1/apps/{app}/instances", ctx -> {
             Apps.App app = app(ctx, Access.Need.read);
@@ -266,7 +328,12 @@ public final class ApiRoutes {
             boolean follow = "true".equals(ctx.queryParam("follow"));
             ctx.contentType("text/plain; charset=utf-8");
             ctx.res().setHeader("Cache-Control", "no-cache");
-            LogStream.write(() -> logSources(app.name()), lines, follow, Duration.ofHours(12), ctx.res().getOutputStream());
+            LogStream.write(
+                    () -> logSources(app.name()),
+                    lines,
+                    follow,
+                    Duration.ofHours(12),
+                    ctx.res().getOutputStream());
         });
     }
 
@@ -277,7 +344,9 @@ public final class ApiRoutes {
     static Map<String, String> configChanges(String body) {
         JsonNode json = Json.readBody(body, JsonNode.class);
         if (!json.isObject()) {
-            throw ApiError.badRequest("a config change is a JSON object of names to values, got " + json.getNodeType().name().toLowerCase(),
+            throw ApiError.badRequest(
+                    "a config change is a JSON object of names to values, got "
+                            + json.getNodeType().name().toLowerCase(),
                     "e.g. {\"GREETING\": \"hello\", \"OLD\": null} sets GREETING and unsets OLD");
         }
         Map<String, String> changes = new LinkedHashMap<>();
@@ -285,8 +354,13 @@ public final class ApiRoutes {
             var e = it.next();
             JsonNode v = e.getValue();
             if (!v.isNull() && !v.isValueNode()) {
-                throw ApiError.badRequest("the value of config var " + Json.write(e.getKey().length() > 64 ? e.getKey().substring(0, 64) + "..." : e.getKey())
-                        + " is " + (v.isArray() ? "an array" : "an object") + "; a value is a string, or null to unset the var", null);
+                throw ApiError.badRequest(
+                        "the value of config var "
+                                + Json.write(
+                                        e.getKey().length() > 64 ? e.getKey().substring(0, 64) + "..." : e.getKey())
+                                + " is " + (v.isArray() ? "an array" : "an object")
+                                + "; a value is a string, or null to unset the var",
+                        null);
             }
             changes.put(e.getKey(), v.isNull() ? null : v.asText());
         }
@@ -295,7 +369,8 @@ public final class ApiRoutes {
 
     private List<LogStream.Source> logSources(String app) {
         List<LogStream.Source> sources = new ArrayList<>();
-        builds.list(app, 1).forEach(b -> sources.add(new LogStream.Source("build#" + b.number(), logs.buildLog(app, b.number()))));
+        builds.list(app, 1)
+                .forEach(b -> sources.add(new LogStream.Source("build#" + b.number(), logs.buildLog(app, b.number()))));
         sources.add(new LogStream.Source("mayfly", logs.events(app)));
         try {
             // What the instances printed, as their agents sent it.
@@ -309,7 +384,9 @@ public final class ApiRoutes {
     private Apps.App app(Context ctx, Access.Need need) {
         String name = ctx.pathParam("app");
         need(ctx, need, name);
-        return apps.find(name).orElseThrow(() -> ApiError.notFound("no app named " + name, "see mayfly apps, or create it with mayfly apps:create " + name));
+        return apps.find(name)
+                .orElseThrow(() -> ApiError.notFound(
+                        "no app named " + name, "see mayfly apps, or create it with mayfly apps:create " + name));
     }
 
     private void need(Context ctx, Access.Need need, String app) {

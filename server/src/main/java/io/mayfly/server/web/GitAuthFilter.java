@@ -2,7 +2,6 @@ package io.mayfly.server.web;
 
 import io.mayfly.server.http.Access;
 import io.mayfly.server.http.ApiError;
-
 import io.mayfly.server.release.Actor;
 import io.mayfly.server.store.Tokens;
 import jakarta.servlet.Filter;
@@ -12,7 +11,6 @@ import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-
 import java.io.IOException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -25,10 +23,13 @@ public final class GitAuthFilter implements Filter {
     private static final Pattern APP = Pattern.compile("^/git/([a-z][a-z0-9-]{0,62})\\.git(/.*)?$");
     private final Access access;
 
-    public GitAuthFilter(Access access) { this.access = access; }
+    public GitAuthFilter(Access access) {
+        this.access = access;
+    }
 
     @Override
-    public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain) throws IOException, ServletException {
+    public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
         HttpServletRequest req = (HttpServletRequest) request;
         HttpServletResponse rsp = (HttpServletResponse) response;
         String path = req.getRequestURI();

@@ -24,7 +24,8 @@ public final class LogStream {
 
     private LogStream() {}
 
-    public static void write(Supplier<List<Source>> sources, int lines, boolean follow, Duration maxFollow, OutputStream out)
+    public static void write(
+            Supplier<List<Source>> sources, int lines, boolean follow, Duration maxFollow, OutputStream out)
             throws IOException, InterruptedException {
         Map<Path, Long> offsets = new LinkedHashMap<>();
         for (Source s : sources.get()) {
@@ -43,7 +44,8 @@ public final class LogStream {
                 long to = size(s.file());
                 if (to > from) {
                     for (String line : read(s.file(), from, to).split("\n")) {
-                        if (!line.isEmpty()) out.write((s.name() + "| " + line + "\n").getBytes(StandardCharsets.UTF_8));
+                        if (!line.isEmpty())
+                            out.write((s.name() + "| " + line + "\n").getBytes(StandardCharsets.UTF_8));
                     }
                     wrote = true;
                 }

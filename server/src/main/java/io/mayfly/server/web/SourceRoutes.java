@@ -1,15 +1,13 @@
 package io.mayfly.server.web;
 
-import io.mayfly.server.store.Stores;
-
-import io.mayfly.server.http.Access;
-import io.mayfly.server.http.ApiError;
-import io.mayfly.server.http.RequestBodies;
-
 import static io.mayfly.server.http.Answers.json;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.mayfly.server.http.Access;
+import io.mayfly.server.http.ApiError;
+import io.mayfly.server.http.RequestBodies;
 import io.mayfly.server.release.Actor;
 import io.mayfly.server.release.AppLogs;
 import io.mayfly.server.release.RebuildSchedule;
@@ -17,18 +15,18 @@ import io.mayfly.server.release.SourceBuilds;
 import io.mayfly.server.store.AppSources;
 import io.mayfly.server.store.Apps;
 import io.mayfly.server.store.Audit;
+import io.mayfly.server.store.Stores;
 import io.mayfly.server.store.WebhookDeliveries;
 import io.mayfly.wire.Json;
 import io.mayfly.wire.SourceRepository;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Map;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Apps built from a repository elsewhere: {@code PUT /api/v1/apps/APP/source} (admin only; a remote repository, see
@@ -54,8 +52,13 @@ public final class SourceRoutes {
     private final AppLogs logs;
     private final java.util.function.Supplier<String> apiUrl;
 
-    public SourceRoutes(Access access, Stores stores, SourceBuilds builds, RebuildSchedule schedule, AppLogs logs,
-                        java.util.function.Supplier<String> apiUrl) {
+    public SourceRoutes(
+            Access access,
+            Stores stores,
+            SourceBuilds builds,
+            RebuildSchedule schedule,
+            AppLogs logs,
+            java.util.function.Supplier<String> apiUrl) {
         this.access = access;
         this.deliveries = stores.webhooks();
         this.apps = stores.apps();
@@ -71,39 +74,52 @@ public final class SourceRoutes {
     public record SourceView(String app, String repo, String branch, String hookUrl, String hookSecret) {}
 
     /** The senders Mayfly understands, and how each one signs. */
-    enum Sender { github, gitlab, gitea }
+    enum Sender {
+        github,
+        gitlab,
+        gitea
+    }
 
     public void register(JavalinConfig config) {
         config.routes.post("/api/v1/hooks/{app}", this::receive);
         config.routes.put("/api/v1/apps/{app}/source", ctx -> {
             String app = ctx.pathParam("app");
-            // Where an app's code comes from decides what it can read: only an admin moves it, and only to a repository elsewhere.
+            // Where an app's code comes from decides what it can read: only an admin moves it, and only to a repository
+            // elsewhere.
             access.require(ctx.attribute(Access.TOKEN), Access.Need.admin, app);
-            apps.find(app).orElseThrow(() -> ApiError.notFound("no app named " + app, "create it with: mayfly apps:create " + app + " --repo URL"));
+            apps.find(app)
+                    .orElseThrow(() -> ApiError.notFound(
+                            "no app named " + app, "create it with: mayfly apps:create " + app + " --repo URL"));
             JsonNode body = Json.readBody(ctx.body(), JsonNode.class);
             String repo = body.path("repo").asText("");
             String branch = body.path("branch").asText("main");
             SourceRepository.whyRefused(repo).ifPresent(why -> {
-                throw ApiError.badRequest("cannot build " + app + " from that repository: " + why, SourceRepository.HINT);
+                throw ApiError.badRequest(
+                        "cannot build " + app + " from that repository: " + why, SourceRepository.HINT);
             });
             SourceRepository.whyRefusedBranch(branch).ifPresent(why -> {
-                throw ApiError.badRequest("cannot build " + app + " from that branch: " + why, "name one branch, such as main");
+                throw ApiError.badRequest(
+                        "cannot build " + app + " from that branch: " + why, "name one branch, such as main");
             });
             byte[] raw = new byte[24];
             RANDOM.nextBytes(raw);
             String secret = HexFormat.of().formatHex(raw);
             sources.put(app, repo, branch, secret);
             audit.record(app, Actor.current(), "source", SourceRepository.printable(repo) + " (" + branch + ")");
-            logs.event(app, "builds from " + SourceRepository.printable(repo) + " (" + branch + "); webhook secret renewed");
+            logs.event(
+                    app,
+                    "builds from " + SourceRepository.printable(repo) + " (" + branch + "); webhook secret renewed");
             json(ctx, 200, new SourceView(app, repo, branch, apiUrl.get() + "/api/v1/hooks/" + app, secret));
         });
         config.routes.post("/api/v1/apps/{app}/sync", ctx -> {
             String app = ctx.pathParam("app");
             access.require(ctx.attribute(Access.TOKEN), Access.Need.deploy, app);
             JsonNode body = Json.readBody(ctx.body().isBlank() ? "{}" : ctx.body(), JsonNode.class);
-            boolean build = body.path("build").asBoolean(false) || body.path("buildIfChanged").asBoolean(false);
+            boolean build = body.path("build").asBoolean(false)
+                    || body.path("buildIfChanged").asBoolean(false);
             java.util.List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
-            SourceBuilds.Result result = builds.sync(app, build, body.path("buildIfChanged").asBoolean(false), lines::add);
+            SourceBuilds.Result result =
+                    builds.sync(app, build, body.path("buildIfChanged").asBoolean(false), lines::add);
             json(ctx, 200, Map.of("result", result, "output", lines));
         });
         config.routes.post("/api/v1/apps/{app}/builds/{n}/rebuild", ctx -> {
@@ -125,23 +141,31 @@ public final class SourceRoutes {
         config.routes.post("/api/v1/apps/{app}/schedule/run", ctx -> {
             String app = ctx.pathParam("app");
             access.require(ctx.attribute(Access.TOKEN), Access.Need.deploy, app);
-            var outcome = schedule.runNow(app).orElseThrow(() -> ApiError.notFound(app + " has no deployed commit to rebuild", "push first"));
+            var outcome = schedule.runNow(app)
+                    .orElseThrow(() -> ApiError.notFound(app + " has no deployed commit to rebuild", "push first"));
             json(ctx, 200, Map.of("outcome", outcome.getClass().getSimpleName().toLowerCase(), "detail", outcome));
         });
     }
 
     private void receive(Context ctx) {
         String app = ctx.pathParam("app");
-        AppSources.Source source = sources.find(app).orElseThrow(() -> ApiError.notFound(
-                "no app named " + app + " with a repository to build from", "create it with: mayfly apps:create " + app + " --repo URL"));
+        AppSources.Source source = sources.find(app)
+                .orElseThrow(() -> ApiError.notFound(
+                        "no app named " + app + " with a repository to build from",
+                        "create it with: mayfly apps:create " + app + " --repo URL"));
         byte[] body = RequestBodies.read(ctx, RequestBodies.MAX_WEBHOOK_BODY);
         Sender sender = senderOf(ctx);
         if (sender == null) {
-            throw new ApiError(400, "not a GitHub, GitLab or Gitea webhook (no X-GitHub-Event, X-Gitlab-Event or X-Gitea-Event header)", null);
+            throw new ApiError(
+                    400,
+                    "not a GitHub, GitLab or Gitea webhook (no X-GitHub-Event, X-Gitlab-Event or X-Gitea-Event header)",
+                    null);
         }
         if (!verified(sender, ctx, body, source.hookSecret())) {
             log.warn("refused a {} webhook for {}: its signature does not match the app's webhook secret", sender, app);
-            throw new ApiError(401, "the " + sender + " webhook's signature does not match " + app + "'s webhook secret",
+            throw new ApiError(
+                    401,
+                    "the " + sender + " webhook's signature does not match " + app + "'s webhook secret",
                     "set the secret shown by mayfly apps:create --repo in the webhook's settings");
         }
         // After the signature: only a real delivery is remembered, so a forged one cannot keep a real one out.
@@ -167,21 +191,33 @@ public final class SourceRoutes {
         JsonNode payload = Json.readBody(new String(body, StandardCharsets.UTF_8), JsonNode.class);
         String ref = payload.path("ref").asText();
         if (!ref.equals("refs/heads/" + source.branch())) {
-            json(ctx, 202, Map.of("status", "ignored", "reason", "a push to " + ref + "; " + app + " builds " + source.branch()));
+            json(
+                    ctx,
+                    202,
+                    Map.of(
+                            "status",
+                            "ignored",
+                            "reason",
+                            "a push to " + ref + "; " + app + " builds " + source.branch()));
             return;
         }
-        String commit = payload.hasNonNull("checkout_sha") ? payload.path("checkout_sha").asText() : payload.path("after").asText();
+        String commit = payload.hasNonNull("checkout_sha")
+                ? payload.path("checkout_sha").asText()
+                : payload.path("after").asText();
         logs.event(app, sender + " webhook: push of " + commit + " to " + source.branch() + "; fetching and building");
-        Thread.ofVirtual().name("hook-" + app).start(() -> Actor.as("webhook " + sender, () -> {
-            try {
-                builds.sync(app, true, true, line -> {});
-            } catch (Exception e) {
-                logs.event(app, "webhook build failed: " + e.getMessage());
-                log.error("webhook build of {} failed", app, e);
-                if (delivery != null) deliveries.forget(app, sender.name(), delivery); // not handled: a redelivery may try again
-            }
-            return null;
-        }));
+        Thread.ofVirtual()
+                .name("hook-" + app)
+                .start(() -> Actor.as("webhook " + sender, () -> {
+                    try {
+                        builds.sync(app, true, true, line -> {});
+                    } catch (Exception e) {
+                        logs.event(app, "webhook build failed: " + e.getMessage());
+                        log.error("webhook build of {} failed", app, e);
+                        if (delivery != null)
+                            deliveries.forget(app, sender.name(), delivery); // not handled: a redelivery may try again
+                    }
+                    return null;
+                }));
         json(ctx, 202, Map.of("status", "accepted", "commit", commit));
     }
 
@@ -193,18 +229,24 @@ public final class SourceRoutes {
         String id = switch (sender) {
             case github -> ctx.header("X-GitHub-Delivery");
             case gitea -> ctx.header("X-Gitea-Delivery");
-            case gitlab -> ctx.header("Idempotency-Key") != null ? ctx.header("Idempotency-Key") : ctx.header("X-Gitlab-Event-UUID");
+            case gitlab ->
+                ctx.header("Idempotency-Key") != null
+                        ? ctx.header("Idempotency-Key")
+                        : ctx.header("X-Gitlab-Event-UUID");
         };
         if (id == null || id.isBlank()) return null;
         if (id.length() > WebhookDeliveries.MAX_ID || !id.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
-            throw ApiError.badRequest("the " + sender + " webhook's delivery id is not one (up to " + WebhookDeliveries.MAX_ID
-                    + " printable characters)", "send the delivery id the forge made, or none");
+            throw ApiError.badRequest(
+                    "the " + sender + " webhook's delivery id is not one (up to " + WebhookDeliveries.MAX_ID
+                            + " printable characters)",
+                    "send the delivery id the forge made, or none");
         }
         return id;
     }
 
     static Sender senderOf(Context ctx) {
-        if (ctx.header("X-Gitea-Event") != null) return Sender.gitea; // Gitea also sends X-GitHub-Event for compatibility
+        if (ctx.header("X-Gitea-Event") != null)
+            return Sender.gitea; // Gitea also sends X-GitHub-Event for compatibility
         if (ctx.header("X-Gitlab-Event") != null) return Sender.gitlab;
         if (ctx.header("X-GitHub-Event") != null) return Sender.github;
         return null;
@@ -230,7 +272,8 @@ public final class SourceRoutes {
 
     /** Constant-time comparison, so the time taken says nothing about how much of a forged signature was right. */
     private static boolean same(String given, String expected) {
-        return given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8));
+        return given != null
+                && MessageDigest.isEqual(
+                        given.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8));
     }
-
 }

@@ -1,10 +1,9 @@
 package io.mayfly.server.build;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /** Which files a build worker may upload into a build's checkout: those the build must leave, nothing else. */
 class BuildQueueTest {

@@ -1,5 +1,12 @@
 package io.mayfly.server.build;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.eclipse.jgit.lib.CommitBuilder;
 import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.FileMode;
@@ -11,14 +18,6 @@ import org.eclipse.jgit.lib.TreeFormatter;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
  * Trees no honest git client makes, written straight into a repository: the checkout refuses each, names the path,
@@ -56,7 +55,9 @@ class CheckoutTest {
                 top.append(name, FileMode.TREE, ins.insert(sub));
                 ObjectId commit = commit(ins, ins.insert(top));
                 Path out = tmp.resolve("checkout-" + name.length() + name.hashCode());
-                assertThat(catchThrowable(() -> Checkout.write(repo, commit, out))).as(name).hasMessageContaining("refusing the path");
+                assertThat(catchThrowable(() -> Checkout.write(repo, commit, out)))
+                        .as(name)
+                        .hasMessageContaining("refusing the path");
                 assertThat(tmp.resolve("config")).doesNotExist();
             }
         }
@@ -70,7 +71,8 @@ class CheckoutTest {
         Path outside = Files.writeString(tmp.resolve("victim"), "untouched");
         Checkout checkout = new Checkout(tmp.resolve("c"));
         checkout.symlink("link", outside.toString());
-        assertThat(catchThrowable(() -> checkout.file("link", new ByteArrayInputStream("x".getBytes()), false))).isNotNull();
+        assertThat(catchThrowable(() -> checkout.file("link", new ByteArrayInputStream("x".getBytes()), false)))
+                .isNotNull();
         assertThat(catchThrowable(() -> checkout.file("link/x", new ByteArrayInputStream("x".getBytes()), false)))
                 .hasMessageContaining("goes through \"link\"");
         assertThat(outside).hasContent("untouched");

@@ -1,15 +1,14 @@
 package io.mayfly.server.build;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The MirageOS recipe run by /bin/sh as a build runs it. MirageOS is not installed here, so {@code mirage} and
@@ -27,7 +26,8 @@ class MirageRecipeTest {
         assertThat(MirageRecipe.target("qemu")).isEqualTo("virtio");
         assertThat(MirageRecipe.target("xen")).isEqualTo("xen");
         assertThat(MirageRecipe.target("process")).isEqualTo("unix");
-        assertThatThrownBy(() -> MirageRecipe.command("firecracker")).hasMessageContaining("cannot be built for the firecracker driver")
+        assertThatThrownBy(() -> MirageRecipe.command("firecracker"))
+                .hasMessageContaining("cannot be built for the firecracker driver")
                 .hasMessageContaining("solo5-hvt (hvt)");
     }
 
@@ -63,7 +63,9 @@ class MirageRecipeTest {
     }
 
     private static Process run(Path dir, String path, String command) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", command).directory(dir.toFile()).redirectErrorStream(true);
+        ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", command)
+                .directory(dir.toFile())
+                .redirectErrorStream(true);
         pb.environment().put("PATH", path);
         return pb.start();
     }
@@ -86,9 +88,11 @@ class MirageRecipeTest {
                 .hasMessageContaining("dist/ holds: hello.hvt, hello.spt, notes.txt")
                 .hasMessageContaining("[build] artifact");
         Files.writeString(work.resolve("other.hvt"), "image");
-        assertThatThrownBy(() -> MirageRecipe.findImage(tmp.resolve("work"), "solo5-hvt")).hasMessageContaining("left 2 images");
+        assertThatThrownBy(() -> MirageRecipe.findImage(tmp.resolve("work"), "solo5-hvt"))
+                .hasMessageContaining("left 2 images");
         script(work.resolve("hello"), "#!/bin/sh\n");
         assertThat(MirageRecipe.findImage(tmp.resolve("work"), "process")).isEqualTo("dist/hello");
-        assertThatThrownBy(() -> MirageRecipe.findImage(tmp.resolve("empty"), "xen")).hasMessageContaining("dist/ holds: nothing");
+        assertThatThrownBy(() -> MirageRecipe.findImage(tmp.resolve("empty"), "xen"))
+                .hasMessageContaining("dist/ holds: nothing");
     }
 }

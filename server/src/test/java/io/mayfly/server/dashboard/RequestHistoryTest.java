@@ -1,14 +1,13 @@
 package io.mayfly.server.dashboard;
 
-import io.mayfly.wire.AgentViews;
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
+import io.mayfly.wire.AgentViews;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
+import org.junit.jupiter.api.Test;
 
 /** The dashboard's request chart, from the totals agents' routers report (the embedded agent's like any other). */
 class RequestHistoryTest {
@@ -39,7 +38,9 @@ class RequestHistoryTest {
 
             String chart = DashboardPages.chart("web", points);
             assertThat(chart).contains("<svg", "<polyline", "Now 2.0 requests/s, mean latency 8.00 ms");
-            assertThat(DashboardPages.chart("web", points.subList(0, 1))).doesNotContain("<svg").contains("No request figures yet");
+            assertThat(DashboardPages.chart("web", points.subList(0, 1)))
+                    .doesNotContain("<svg")
+                    .contains("No request figures yet");
         }
     }
 
@@ -55,13 +56,17 @@ class RequestHistoryTest {
     void theTotalsOfEveryAgentServingAnAppAddUpAndAnAgentRestartCountsFromZero() {
         Map<String, List<AgentViews.RequestTotals>> reported = new ConcurrentHashMap<>();
         reported.put("local", web(0, 0));
-        reported.put("host-a", List.of(new AgentViews.RequestTotals("web", 100, 400), new AgentViews.RequestTotals("api", 7, 7)));
+        reported.put(
+                "host-a",
+                List.of(new AgentViews.RequestTotals("web", 100, 400), new AgentViews.RequestTotals("api", 7, 7)));
         try (RequestHistory history = new RequestHistory(() -> reported)) {
             history.sample();
             assertThat(history.of("web")).isEmpty();
 
             reported.put("local", web(10, 100)); // 10 on the embedded agent's router, 100 ms
-            reported.put("host-a", List.of(new AgentViews.RequestTotals("web", 130, 490), new AgentViews.RequestTotals("api", 7, 7)));
+            reported.put(
+                    "host-a",
+                    List.of(new AgentViews.RequestTotals("web", 130, 490), new AgentViews.RequestTotals("api", 7, 7)));
             history.sample();
             double seconds = RequestHistory.STEP.toMillis() / 1000.0;
             RequestHistory.Point both = history.of("web").getLast();

@@ -1,20 +1,30 @@
 package io.mayfly.server.dashboard;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicReference;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 class SessionsTest {
     private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-12-01T00:00:00Z"));
     private final Clock clock = new Clock() {
-        @Override public ZoneOffset getZone() { return ZoneOffset.UTC; }
-        @Override public Clock withZone(java.time.ZoneId zone) { return this; }
-        @Override public Instant instant() { return now.get(); }
+        @Override
+        public ZoneOffset getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now.get();
+        }
     };
 
     @Test
@@ -25,7 +35,9 @@ class SessionsTest {
         assertThat(sessions.find(s.id())).map(Sessions.Session::secret).contains("secret");
 
         now.set(now.get().plus(Sessions.IDLE).minusSeconds(1));
-        assertThat(sessions.find(s.id())).as("used just in time: the idle clock restarts").isPresent();
+        assertThat(sessions.find(s.id()))
+                .as("used just in time: the idle clock restarts")
+                .isPresent();
         now.set(now.get().plus(Sessions.IDLE).plusSeconds(1));
         assertThat(sessions.find(s.id())).as("idle too long").isEmpty();
 

@@ -1,11 +1,13 @@
 package io.mayfly.server.registry;
 
-import org.junit.jupiter.api.Test;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import org.junit.jupiter.api.Test;
+
 class ByteRangeTest {
-    private static ByteRange.Request parse(String header) { return ByteRange.parse(header, 1000); }
+    private static ByteRange.Request parse(String header) {
+        return ByteRange.parse(header, 1000);
+    }
 
     private static ByteRange.Request partial(long start, long end) {
         return new ByteRange.Request.Partial(new ByteRange(start, end));
@@ -16,7 +18,9 @@ class ByteRangeTest {
         assertThat(parse("bytes=0-99")).isEqualTo(partial(0, 99));
         assertThat(parse("bytes=900-")).isEqualTo(partial(900, 999));
         assertThat(parse("bytes=-100")).isEqualTo(partial(900, 999));
-        assertThat(parse("bytes=990-5000")).as("an end past the file is cut at its last byte").isEqualTo(partial(990, 999));
+        assertThat(parse("bytes=990-5000"))
+                .as("an end past the file is cut at its last byte")
+                .isEqualTo(partial(990, 999));
         assertThat(parse("bytes=-5000")).isEqualTo(partial(0, 999));
     }
 

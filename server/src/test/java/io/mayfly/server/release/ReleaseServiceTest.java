@@ -1,5 +1,8 @@
 package io.mayfly.server.release;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.server.store.Apps;
 import io.mayfly.server.store.Audit;
@@ -12,11 +15,6 @@ import io.mayfly.wire.ConfigCipher;
 import io.mayfly.wire.Progress;
 import io.mayfly.wire.StagedTest;
 import io.mayfly.wire.manifest.Manifest;
-import org.jdbi.v3.core.Jdbi;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,9 +23,10 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The release service over a real SQLite store and a deploy target that answers as each case scripts it (a
@@ -45,6 +44,7 @@ class ReleaseServiceTest {
 
     @TempDir
     Path dir;
+
     ScriptedTarget target;
     Releases releases;
     Builds builds;
@@ -70,13 +70,28 @@ class ReleaseServiceTest {
         logs = new AppLogs(dir.resolve("logs"));
         target = new ScriptedTarget();
         target.formation = formation;
-        service = new ReleaseService(target, builds, releases, formation, new AppLocks(Duration.ofSeconds(5)), logs, config, audit,
+        service = new ReleaseService(
+                target,
+                builds,
+                releases,
+                formation,
+                new AppLocks(Duration.ofSeconds(5)),
+                logs,
+                config,
+                audit,
                 "http://%s.localhost:8080");
     }
 
     private ReleaseService.Result release(String description, Map<String, String> vars) throws Exception {
-        return service.release("a", build, Manifest.parse("mayfly.toml", MANIFEST), MANIFEST, config.cipher().seal(vars), description,
-                StagedTest.NONE, Progress.NONE);
+        return service.release(
+                "a",
+                build,
+                Manifest.parse("mayfly.toml", MANIFEST),
+                MANIFEST,
+                config.cipher().seal(vars),
+                description,
+                StagedTest.NONE,
+                Progress.NONE);
     }
 
     private String events() throws Exception {
@@ -84,7 +99,8 @@ class ReleaseServiceTest {
     }
 
     @Test
-    void aReleaseTheTargetMakesLiveIsRecordedLiveWithItsPhasesAndItsConfigBecomesTheAppsThenTheTargetSettles() throws Exception {
+    void aReleaseTheTargetMakesLiveIsRecordedLiveWithItsPhasesAndItsConfigBecomesTheAppsThenTheTargetSettles()
+            throws Exception {
         target.outcomes.add(new DeployTarget.Outcome.Live(Map.of("boot", 12L, "health", 3L)));
         ReleaseService.Result result = release("Deploy c1", Map.of("GREETING", "hi"));
 
@@ -101,14 +117,17 @@ class ReleaseServiceTest {
     void aReleaseTheTargetFailsIsRecordedFailedWithTheTargetsReasonAndTheLiveOneStaysLive() throws Exception {
         target.outcomes.add(new DeployTarget.Outcome.Live(Map.of()));
         release("first", Map.of("GREETING", "one"));
-        target.outcomes.add(new DeployTarget.Outcome.Failed("health check failed: connection refused", Map.of("boot", 4L)));
+        target.outcomes.add(
+                new DeployTarget.Outcome.Failed("health check failed: connection refused", Map.of("boot", 4L)));
         ReleaseService.Result second = release("second", Map.of("GREETING", "two"));
 
         assertThat(second.ok()).isFalse();
         assertThat(second.failure()).isEqualTo("health check failed: connection refused");
         assertThat(second.release().status()).isEqualTo(Releases.Status.failed);
         assertThat(releases.live("a").orElseThrow().version()).isEqualTo(1);
-        assertThat(config.get("a")).as("the failed release's config is not the app's").containsEntry("GREETING", "one");
+        assertThat(config.get("a"))
+                .as("the failed release's config is not the app's")
+                .containsEntry("GREETING", "one");
         assertThat(target.calls).containsExactly("deploy a v1", "settled a v1", "deploy a v2", "settled a v2");
         assertThat(events()).contains("release v2 failed: health check failed: connection refused");
     }
@@ -118,7 +137,9 @@ class ReleaseServiceTest {
         ReleaseService.Result result = release("huge", Map.of("GREETING", "x".repeat(70 * 1024)));
 
         assertThat(result.ok()).isFalse();
-        assertThat(result.failure()).startsWith("[run] args: argument 4 is 71680 characters once its {config.NAME} placeholders are filled");
+        assertThat(result.failure())
+                .startsWith(
+                        "[run] args: argument 4 is 71680 characters once its {config.NAME} placeholders are filled");
         assertThat(target.calls).containsExactly("settled a v1");
     }
 
@@ -135,8 +156,10 @@ class ReleaseServiceTest {
     @Test
     void aLockedAppGetsNoReleaseAndTheTargetHearsNothing() {
         audit.lock("a", "release freeze", "token 7");
-        assertThatThrownBy(() -> release("locked", Map.of())).isInstanceOf(DeployLocked.class)
-                .hasMessageContaining("deploys of a are locked").hasMessageContaining("release freeze")
+        assertThatThrownBy(() -> release("locked", Map.of()))
+                .isInstanceOf(DeployLocked.class)
+                .hasMessageContaining("deploys of a are locked")
+                .hasMessageContaining("release freeze")
                 .hasMessageContaining("mayfly unlock -a a");
         assertThat(releases.list("a")).isEmpty();
         assertThat(target.calls).isEmpty();
@@ -160,7 +183,8 @@ class ReleaseServiceTest {
         assertThat(back.release().version()).isEqualTo(5);
         assertThat(back.release().description()).isEqualTo("Rollback to v2");
         assertThat(config.get("a")).as("a rollback brings its config back").containsEntry("GREETING", "two");
-        assertThatThrownBy(() -> service.rollback("a", 9, Progress.NONE)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> service.rollback("a", 9, Progress.NONE))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("app a has no release v9; see mayfly releases -a a");
     }
 
@@ -171,7 +195,8 @@ class ReleaseServiceTest {
         formation.set("a", 2);
         target.outcomes.add(new DeployTarget.Outcome.Failed("not enough memory on agent h1", Map.of()));
 
-        assertThatThrownBy(() -> service.scale("a", 5, Progress.NONE)).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> service.scale("a", 5, Progress.NONE))
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessage("could not scale a to 5: not enough memory on agent h1");
         assertThat(formation.instances("a")).contains(2);
         assertThat(target.calls).endsWith("rescale a v1 to 5", "changed a");
@@ -205,23 +230,34 @@ class ReleaseServiceTest {
 
         @Override
         public Outcome rescale(String app, int version, Manifest manifest, Progress progress) {
-            calls.add("rescale " + app + " v" + version + " to " + formation.instances(app).orElse(-1)); // as the formation says then
+            calls.add("rescale " + app + " v" + version + " to "
+                    + formation.instances(app).orElse(-1)); // as the formation says then
             return outcomes.remove();
         }
 
         @Override
-        public void settled(String app, int version) { calls.add("settled " + app + " v" + version); }
+        public void settled(String app, int version) {
+            calls.add("settled " + app + " v" + version);
+        }
 
         @Override
-        public void appChanged(String app) { calls.add("changed " + app); }
+        public void appChanged(String app) {
+            calls.add("changed " + app);
+        }
 
         @Override
-        public void appsChanged() { calls.add("apps changed"); }
+        public void appsChanged() {
+            calls.add("apps changed");
+        }
 
         @Override
-        public Runnable forgetting(String app) { return () -> calls.add("forgot " + app); }
+        public Runnable forgetting(String app) {
+            return () -> calls.add("forgot " + app);
+        }
 
         @Override
-        public String url(String app) { return url; }
+        public String url(String app) {
+            return url;
+        }
     }
 }

@@ -1,14 +1,13 @@
 package io.mayfly.server.store;
 
-import io.mayfly.wire.ConfigCipher;
-import org.jdbi.v3.core.Jdbi;
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-import java.util.Map;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.mayfly.wire.ConfigCipher;
+import java.util.List;
+import java.util.Map;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.Test;
 
 /**
  * The store's journeys of {@link StoreTest} again on a real PostgreSQL server (same migrations, same SQL), and
@@ -43,7 +42,9 @@ class PostgresStoreTest extends StoreTest {
         assertThat(new Builds(open(), "server-a").failInterrupted()).isEqualTo(1);
         assertThat(new Releases(open(), "server-b").failInterrupted()).isZero();
         assertThat(onA.find("a", 1).orElseThrow().status()).isEqualTo(Builds.Status.failed);
-        assertThat(onA.find("a", 3).orElseThrow().status()).as("B's build goes on").isEqualTo(Builds.Status.running);
+        assertThat(onA.find("a", 3).orElseThrow().status())
+                .as("B's build goes on")
+                .isEqualTo(Builds.Status.running);
         assertThat(new Releases(open(), "server-a").failInterrupted()).isEqualTo(1);
     }
 
@@ -60,16 +61,23 @@ class PostgresStoreTest extends StoreTest {
 
         SharedKeys.check(open(), "sha256:aaaa", new ConfigCipher(dir.resolve("first/config.key")), dir.resolve("copy"));
         assertThatThrownBy(() -> SharedKeys.check(open(), "sha256:bbbb", firstCipher, dir.resolve("second")))
-                .hasMessageContaining("signed with the key sha256:aaaa").hasMessageContaining("sha256:bbbb")
+                .hasMessageContaining("signed with the key sha256:aaaa")
+                .hasMessageContaining("sha256:bbbb")
                 .hasMessageContaining("copy signing-key, signing-key.pub and config.key");
-        assertThatThrownBy(() -> SharedKeys.check(open(), "sha256:aaaa", new ConfigCipher(dir.resolve("second/config.key")),
-                dir.resolve("second"))).hasMessageContaining("sealed with another key").hasMessageContaining("second/config.key");
+        assertThatThrownBy(() -> SharedKeys.check(
+                        open(),
+                        "sha256:aaaa",
+                        new ConfigCipher(dir.resolve("second/config.key")),
+                        dir.resolve("second")))
+                .hasMessageContaining("sealed with another key")
+                .hasMessageContaining("second/config.key");
         assertThat(new AppConfig(open(), firstCipher).get("a")).containsEntry("K", "v");
     }
 
     @Test
     void aWrongUrlOrAnUnreachableServerIsAClearErrorWithoutThePassword() {
-        assertThatThrownBy(() -> Database.open("mysql://x/y", dir)).hasMessageContaining("postgresql://USER:PASSWORD@HOST:PORT/DBNAME");
+        assertThatThrownBy(() -> Database.open("mysql://x/y", dir))
+                .hasMessageContaining("postgresql://USER:PASSWORD@HOST:PORT/DBNAME");
         assertThatThrownBy(() -> Database.open("postgresql://me:s3cret@127.0.0.1:1/mayfly", dir))
                 .hasMessageContaining("cannot use the PostgreSQL database postgresql://me:***@127.0.0.1:1/mayfly")
                 .hasMessageNotContaining("s3cret");

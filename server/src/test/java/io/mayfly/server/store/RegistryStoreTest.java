@@ -1,13 +1,12 @@
 package io.mayfly.server.store;
 
-import org.jdbi.v3.core.Jdbi;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class RegistryStoreTest {
     @TempDir
@@ -37,7 +36,8 @@ class RegistryStoreTest {
         builds.start("b", "git", "c3", "m", "make");
         builds.succeed("b", 1, 0, 10, "{}", List.of(new Builds.Artifact("img", same, 5)));
 
-        assertThat(index.byArtifactHash(same)).containsExactly(new BuildIndex.Hit("a", 1, "hello", 5), new BuildIndex.Hit("b", 1, "img", 5));
+        assertThat(index.byArtifactHash(same))
+                .containsExactly(new BuildIndex.Hit("a", 1, "hello", 5), new BuildIndex.Hit("b", 1, "img", 5));
         assertThat(index.byArtifactHash("cd".repeat(32))).isEmpty();
         assertThat(index.latestSucceeded("a")).contains(1);
 

@@ -1,22 +1,22 @@
 package io.mayfly.server.store;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Blobs kept in an S3-compatible bucket (a real S3 API server, S3Proxy) with each server's directory as a cache. */
 class S3BlobsTest {
     @TempDir
     static Path tmp;
+
     static TestS3 s3;
 
     @BeforeAll
@@ -41,7 +41,9 @@ class S3BlobsTest {
         var stored = first.put(new ByteArrayInputStream("unikernel bytes".getBytes(StandardCharsets.UTF_8)));
 
         String key = "sha256/" + stored.sha256().substring(0, 2) + "/" + stored.sha256();
-        assertThat(s3.store.blobExists("shared", key)).as("in the bucket before put returns").isTrue();
+        assertThat(s3.store.blobExists("shared", key))
+                .as("in the bucket before put returns")
+                .isTrue();
         assertThat(Files.exists(second.path(stored.sha256()))).isFalse();
         assertThat(second.exists(stored.sha256())).isTrue();
         Path fetched = second.verify(stored.sha256());
@@ -51,7 +53,9 @@ class S3BlobsTest {
         second.delete(stored.sha256());
         assertThat(s3.store.blobExists("shared", key)).isFalse();
         assertThat(second.exists(stored.sha256())).isFalse();
-        assertThat(first.exists(stored.sha256())).as("the first server's cached copy stays until it prunes").isTrue();
+        assertThat(first.exists(stored.sha256()))
+                .as("the first server's cached copy stays until it prunes")
+                .isTrue();
     }
 
     @Test
@@ -66,7 +70,8 @@ class S3BlobsTest {
         assertThat(s3.store.blobExists("tampered", key)).isTrue();
 
         ContentAddressedBlobs second = new ContentAddressedBlobs(tmp.resolve("t2"), S3Blobs.open(bucket));
-        assertThatThrownBy(() -> second.verify(stored.sha256())).hasMessageContaining("hashes to sha256:")
+        assertThatThrownBy(() -> second.verify(stored.sha256()))
+                .hasMessageContaining("hashes to sha256:")
                 .hasMessageContaining("the remote copy is corrupt");
         assertThat(Files.exists(second.path(stored.sha256()))).isFalse();
     }
@@ -76,7 +81,8 @@ class S3BlobsTest {
         assertThatThrownBy(() -> S3Blobs.open("s3://nosuchbucket?endpoint=" + s3.endpoint))
                 .hasMessageContaining("does not exist; create it first");
         assertThatThrownBy(() -> S3Blobs.open("s3://key:secret@bucket?endpoint=" + s3.endpoint))
-                .hasMessageContaining("AWS_ACCESS_KEY_ID").hasMessageNotContaining("secret@");
+                .hasMessageContaining("AWS_ACCESS_KEY_ID")
+                .hasMessageNotContaining("secret@");
         assertThatThrownBy(() -> S3Blobs.open("https://bucket")).hasMessageContaining("s3://BUCKET");
     }
 }

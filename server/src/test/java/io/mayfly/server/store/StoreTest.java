@@ -1,22 +1,20 @@
 package io.mayfly.server.store;
 
-import org.jdbi.v3.core.Jdbi;
-
-import javax.sql.DataSource;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.Map;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import javax.sql.DataSource;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class StoreTest {
     @TempDir
@@ -43,14 +41,16 @@ class StoreTest {
         assertThat(List.of(a1, a2, b1)).containsExactly(1, 2, 1);
         builds.succeed("a", 1, 0, 10, "{}", List.of(new Builds.Artifact("hello", "ab".repeat(32), 5)));
         builds.succeed("a", 2, 0, 10, "{}", List.of(new Builds.Artifact("hello", "ab".repeat(32), 5)));
-        assertThat(builds.find("a", 1).orElseThrow().artifacts()).containsExactly(new Builds.Artifact("hello", "ab".repeat(32), 5));
+        assertThat(builds.find("a", 1).orElseThrow().artifacts())
+                .containsExactly(new Builds.Artifact("hello", "ab".repeat(32), 5));
 
         var v1 = releases.create("a", 1, "first", "toml", "{}");
         releases.markLive("a", v1.version(), Map.of("boot", 5L));
         var v2 = releases.create("a", 2, "second", "toml", "{}");
         releases.markLive("a", v2.version(), Map.of());
         assertThat(releases.live("a").orElseThrow().version()).isEqualTo(2);
-        assertThat(releases.list("a")).extracting(Releases.Release::status)
+        assertThat(releases.list("a"))
+                .extracting(Releases.Release::status)
                 .containsExactly(Releases.Status.live, Releases.Status.superseded);
         assertThat(releases.find("a", 1).orElseThrow().phases()).containsEntry("boot", 5L);
     }
@@ -66,7 +66,9 @@ class StoreTest {
         Builds builds = new Builds(db);
         builds.start("a", "git", "c1", "m", "make");
         builds.succeed("a", 1, 0, 10, "{}", List.of());
-        assertThat(agents.changeStamp()).as("a build alone changes nothing an agent runs").isEqualTo(stamps.getLast());
+        assertThat(agents.changeStamp())
+                .as("a build alone changes nothing an agent runs")
+                .isEqualTo(stamps.getLast());
         Releases releases = new Releases(db);
         var v1 = releases.create("a", 1, "first", "toml", "{}");
         stamps.add(agents.changeStamp());
@@ -92,12 +94,15 @@ class StoreTest {
         String toml = "[build]\ncommand = \"make\"\nartifact = \"hello\"\n[run]\ninstances = 3\n";
         io.mayfly.wire.manifest.Manifest parsed = io.mayfly.wire.manifest.Manifest.parse("mayfly.toml", toml);
         builds.start("a", "git", "c1", toml, "make");
-        builds.start("a", "git", "c2", "[build]\ncommand = ", "make"); // a manifest that does not parse: its build fails
+        builds.start(
+                "a", "git", "c2", "[build]\ncommand = ", "make"); // a manifest that does not parse: its build fails
         releases.create("a", 1, "one", toml, "{}");
         assertThat(builds.find("a", 1).orElseThrow().spec()).isEqualTo(parsed);
         assertThat(builds.find("a", 2).orElseThrow().spec()).isNull();
         assertThat(releases.find("a", 1).orElseThrow().spec()).isEqualTo(parsed);
-        assertThat(builds.storeSpecs() + releases.storeSpecs()).as("nothing to do: all kept, or unparseable").isZero();
+        assertThat(builds.storeSpecs() + releases.storeSpecs())
+                .as("nothing to do: all kept, or unparseable")
+                .isZero();
 
         // As a server before this version left them: no spec, or one in another version's form.
         db.useHandle(h -> h.execute("UPDATE builds SET spec = NULL"));
@@ -108,7 +113,9 @@ class StoreTest {
         assertThat(builds.find("a", 1).orElseThrow().spec()).isEqualTo(parsed);
         assertThat(builds.find("a", 2).orElseThrow().spec()).isNull();
         assertThat(releases.find("a", 1).orElseThrow().spec().run().instances()).isEqualTo(3);
-        assertThat(releases.find("a", 1).orElseThrow().manifest()).as("the text is kept for display").isEqualTo(toml);
+        assertThat(releases.find("a", 1).orElseThrow().manifest())
+                .as("the text is kept for display")
+                .isEqualTo(toml);
     }
 
     @Test
@@ -153,7 +160,9 @@ class StoreTest {
 
         for (var gone : List.of(deploy, read)) {
             Tokens.Token token = tokens.use(gone.secret()).orElseThrow();
-            assertThat(token.revokedAt()).as("revoked, and still after the app is made again").isNotNull();
+            assertThat(token.revokedAt())
+                    .as("revoked, and still after the app is made again")
+                    .isNotNull();
             assertThat(token.revokedReason()).isEqualTo("app web was destroyed");
         }
         for (var kept : List.of(otherApp, hostNamedLikeTheApp, admin)) {
@@ -172,8 +181,11 @@ class StoreTest {
 
         assertThat(apps.setPublic("web", true)).isTrue();
         assertThat(apps.setPublic("web", true)).as("already public").isFalse();
-        assertThat(apps.all()).extracting(Apps.App::name, Apps.App::isPublic)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("site", true), org.assertj.core.groups.Tuple.tuple("web", true));
+        assertThat(apps.all())
+                .extracting(Apps.App::name, Apps.App::isPublic)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("site", true),
+                        org.assertj.core.groups.Tuple.tuple("web", true));
         assertThat(apps.setPublic("site", false)).isTrue();
         assertThat(apps.find("site").orElseThrow().isPublic()).isFalse();
         assertThat(apps.setPublic("gone", true)).isFalse();
@@ -206,7 +218,8 @@ class StoreTest {
                 h.execute("INSERT INTO apps(name, created_at) VALUES ('web', 3000), ('api', 100)");
                 h.execute("INSERT INTO audit(app, at, actor, action) VALUES ('web', 2000, 'token t1', 'destroy'), "
                         + "('web', 2500, 'token t1', 'destroy')");
-                String insert = "INSERT INTO tokens(id, hash, scope, app, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)";
+                String insert =
+                        "INSERT INTO tokens(id, hash, scope, app, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)";
                 h.execute(insert, "before", "h1", "deploy", "web", 1000, null);
                 h.execute(insert, "after", "h2", "read", "web", 4000, null);
                 h.execute(insert, "orphan", "h3", "read", "gone", 500, null);
@@ -218,17 +231,21 @@ class StoreTest {
             Database.migrate(ds);
 
             Map<String, String> revoked = new java.util.TreeMap<>();
-            db.useHandle(h -> h.select("SELECT id, revoked_at, revoked_reason FROM tokens").map((rs, ctx) -> {
-                revoked.put(rs.getString(1), rs.getObject(2) == null ? "-" : rs.getLong(2) + " " + rs.getString(3));
-                return null;
-            }).list());
-            assertThat(revoked).containsExactlyEntriesOf(new java.util.TreeMap<>(Map.of(
-                    "before", "2000 app web was destroyed",
-                    "after", "-",
-                    "orphan", "500 app gone no longer exists",
-                    "api", "-",
-                    "host", "-",
-                    "by-hand", "1500 null")));
+            db.useHandle(h -> h.select("SELECT id, revoked_at, revoked_reason FROM tokens")
+                    .map((rs, ctx) -> {
+                        revoked.put(
+                                rs.getString(1), rs.getObject(2) == null ? "-" : rs.getLong(2) + " " + rs.getString(3));
+                        return null;
+                    })
+                    .list());
+            assertThat(revoked)
+                    .containsExactlyEntriesOf(new java.util.TreeMap<>(Map.of(
+                            "before", "2000 app web was destroyed",
+                            "after", "-",
+                            "orphan", "500 app gone no longer exists",
+                            "api", "-",
+                            "host", "-",
+                            "by-hand", "1500 null")));
         } finally {
             if (ds instanceof AutoCloseable closeable) closeable.close();
         }
@@ -241,25 +258,41 @@ class StoreTest {
         new Apps(db).create("api");
         java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1_000_000_000L);
         java.time.Clock clock = new java.time.Clock() {
-            @Override public java.time.ZoneId getZone() { return java.time.ZoneOffset.UTC; }
-            @Override public java.time.Clock withZone(java.time.ZoneId zone) { return this; }
-            @Override public java.time.Instant instant() { return java.time.Instant.ofEpochMilli(now.get()); }
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public java.time.Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public java.time.Instant instant() {
+                return java.time.Instant.ofEpochMilli(now.get());
+            }
         };
         WebhookDeliveries deliveries = new WebhookDeliveries(db, clock);
 
         assertThat(deliveries.first("web", "github", "d1")).isTrue();
         assertThat(deliveries.first("web", "github", "d1")).as("sent again").isFalse();
         assertThat(deliveries.first("api", "github", "d1")).as("another app's").isTrue();
-        assertThat(deliveries.first("web", "gitea", "d1")).as("another sender's").isTrue();
+        assertThat(deliveries.first("web", "gitea", "d1"))
+                .as("another sender's")
+                .isTrue();
 
         deliveries.forget("web", "github", "d1");
-        assertThat(deliveries.first("web", "github", "d1")).as("forgotten: not handled after all").isTrue();
+        assertThat(deliveries.first("web", "github", "d1"))
+                .as("forgotten: not handled after all")
+                .isTrue();
 
         now.addAndGet(WebhookDeliveries.KEPT.toMillis() + 1);
         assertThat(deliveries.first("web", "github", "d2")).isTrue();
-        int kept = db.withHandle(h -> h.select("SELECT COUNT(*) FROM webhook_deliveries").mapTo(Integer.class).one());
-        assertThat(kept)
-                .as("older than a week: removed as new ones arrive").isEqualTo(1);
+        int kept = db.withHandle(h -> h.select("SELECT COUNT(*) FROM webhook_deliveries")
+                .mapTo(Integer.class)
+                .one());
+        assertThat(kept).as("older than a week: removed as new ones arrive").isEqualTo(1);
         assertThat(deliveries.first("web", "github", "d1")).isTrue();
     }
 
@@ -270,7 +303,8 @@ class StoreTest {
         var created = tokens.create("admin", null, "test", null);
         assertThat(tokens.use(created.secret())).map(Tokens.Token::scope).contains("admin");
         assertThat(tokens.use("mf_wrong")).isEmpty();
-        String stored = db.withHandle(h -> h.select("SELECT hash FROM tokens").mapTo(String.class).one());
+        String stored = db.withHandle(
+                h -> h.select("SELECT hash FROM tokens").mapTo(String.class).one());
         assertThat(stored).isNotEqualTo(created.secret()).isEqualTo(Tokens.hash(created.secret()));
     }
 

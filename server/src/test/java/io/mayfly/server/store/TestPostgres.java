@@ -1,13 +1,12 @@
 package io.mayfly.server.store;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import org.jdbi.v3.core.Jdbi;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jdbi.v3.core.Jdbi;
 
 /**
  * A real PostgreSQL server (the binaries of io.zonky.test.postgres, from Maven Central) on a free loopback port,

@@ -1,13 +1,12 @@
 package io.mayfly.server.store;
 
-import org.gaul.s3proxy.S3Proxy;
-import org.gaul.s3proxy.auth.AuthenticationType;
-import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
-
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.gaul.s3proxy.S3Proxy;
+import org.gaul.s3proxy.auth.AuthenticationType;
+import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
 
 /**
  * A real S3 API server inside the test: S3Proxy (from Maven Central) over a directory, on a free loopback port,
@@ -29,8 +28,11 @@ public final class TestS3 implements AutoCloseable {
             port = s.getLocalPort();
         }
         endpoint = "http://127.0.0.1:" + port;
-        proxy = S3Proxy.builder().blobStore(store).endpoint(URI.create(endpoint))
-                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).build();
+        proxy = S3Proxy.builder()
+                .blobStore(store)
+                .endpoint(URI.create(endpoint))
+                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+                .build();
         proxy.start();
         while (!"STARTED".equals(proxy.getState())) Thread.sleep(10);
     }

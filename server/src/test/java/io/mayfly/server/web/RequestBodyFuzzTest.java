@@ -1,23 +1,21 @@
 package io.mayfly.server.web;
 
-import io.mayfly.server.http.ApiError;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.mayfly.server.http.ApiError;
 import io.mayfly.server.store.AppConfig;
 import io.mayfly.wire.AgentViews;
 import io.mayfly.wire.Json;
 import io.mayfly.wire.RegistryViews;
 import io.mayfly.wire.Views;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Every JSON body the API reads, read as its route reads it (the same mapper, the same checks): a value, or a
@@ -29,25 +27,35 @@ class RequestBodyFuzzTest {
     private static final Map<String, Consumer<String>> BODIES = new LinkedHashMap<>();
 
     static {
-        BODIES.put("CreateApp", b -> Json.readBody(b, Views.CreateApp.class));                      // POST /api/v1/apps
-        BODIES.put("Rollback", b -> Json.readBody(b, Views.Rollback.class));                        // POST .../rollback
-        BODIES.put("config", b -> {                                                                 // PATCH .../config
-            Map<String, String> changes = ApiRoutes.configChanges(b);
-            AppConfig.check(Map.of(), changes);
-            changes.forEach((name, value) -> {
-                assertThat(name).matches("[A-Za-z_][A-Za-z0-9_]{0,127}");
-                if (value != null) assertThat(value).doesNotContain("\0").hasSizeLessThanOrEqualTo(AppConfig.MAX_VALUE_BYTES);
-            });
-        });
-        BODIES.put("lock", b -> Json.readBody(b, JsonNode.class).path("reason").asText(""));        // POST .../lock
-        BODIES.put("scale", b -> Json.readBody(b, JsonNode.class).path("instances").canConvertToInt()); // POST .../scale
-        BODIES.put("token", b -> {                                                                  // POST /api/v1/tokens
-            JsonNode body = Json.readBody(b, JsonNode.class);
-            if (body.hasNonNull("expires")) assertThat(TokenRoutes.duration(body.path("expires").asText())).isBetween(Duration.ofMinutes(1), Duration.ofDays(3650));
-        });
-        BODIES.put("source", b -> Json.readBody(b, JsonNode.class).path("repo").asText(""));        // PUT .../source, POST .../sync, hooks
-        BODIES.put("DeployBuild", b -> Json.readBody(b, RegistryViews.DeployBuild.class));          // POST .../deploys
-        BODIES.put("Registration", b -> Json.readBody(b, AgentViews.Registration.class));           // the agent routes
+        BODIES.put("CreateApp", b -> Json.readBody(b, Views.CreateApp.class)); // POST /api/v1/apps
+        BODIES.put("Rollback", b -> Json.readBody(b, Views.Rollback.class)); // POST .../rollback
+        BODIES.put(
+                "config",
+                b -> { // PATCH .../config
+                    Map<String, String> changes = ApiRoutes.configChanges(b);
+                    AppConfig.check(Map.of(), changes);
+                    changes.forEach((name, value) -> {
+                        assertThat(name).matches("[A-Za-z_][A-Za-z0-9_]{0,127}");
+                        if (value != null)
+                            assertThat(value).doesNotContain("\0").hasSizeLessThanOrEqualTo(AppConfig.MAX_VALUE_BYTES);
+                    });
+                });
+        BODIES.put("lock", b -> Json.readBody(b, JsonNode.class).path("reason").asText("")); // POST .../lock
+        BODIES.put(
+                "scale", b -> Json.readBody(b, JsonNode.class).path("instances").canConvertToInt()); // POST .../scale
+        BODIES.put(
+                "token",
+                b -> { // POST /api/v1/tokens
+                    JsonNode body = Json.readBody(b, JsonNode.class);
+                    if (body.hasNonNull("expires"))
+                        assertThat(TokenRoutes.duration(body.path("expires").asText()))
+                                .isBetween(Duration.ofMinutes(1), Duration.ofDays(3650));
+                });
+        BODIES.put(
+                "source",
+                b -> Json.readBody(b, JsonNode.class).path("repo").asText("")); // PUT .../source, POST .../sync, hooks
+        BODIES.put("DeployBuild", b -> Json.readBody(b, RegistryViews.DeployBuild.class)); // POST .../deploys
+        BODIES.put("Registration", b -> Json.readBody(b, AgentViews.Registration.class)); // the agent routes
         BODIES.put("Status", b -> Json.readBody(b, AgentViews.Status.class));
         BODIES.put("DeployLines", b -> Json.readBody(b, AgentViews.DeployLines.class));
         BODIES.put("StagedTestRequest", b -> Json.readBody(b, AgentViews.StagedTestRequest.class));
@@ -62,7 +70,8 @@ class RequestBodyFuzzTest {
         int newline = text.indexOf('\n');
         String name = newline < 0 ? "" : text.substring(0, newline);
         String body = newline < 0 ? text : text.substring(newline + 1);
-        Consumer<String> read = BODIES.getOrDefault(name, BODIES.get(NAMES.get(Math.floorMod(name.hashCode(), NAMES.size()))));
+        Consumer<String> read =
+                BODIES.getOrDefault(name, BODIES.get(NAMES.get(Math.floorMod(name.hashCode(), NAMES.size()))));
         try {
             read.accept(body);
         } catch (ApiError e) {

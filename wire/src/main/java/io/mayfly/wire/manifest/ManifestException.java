@@ -15,13 +15,21 @@ public final class ManifestException extends Exception {
         this.expected = expected;
     }
 
-    public String file() { return file; }
+    public String file() {
+        return file;
+    }
 
     /** 1-based; 0 when the problem is not on one line (a missing key). */
-    public int line() { return line; }
+    public int line() {
+        return line;
+    }
 
     /** e.g. "[run] memory"; null for a syntax error. */
-    public String key() { return key; }
+    public String key() {
+        return key;
+    }
 
-    public String expected() { return expected; }
+    public String expected() {
+        return expected;
+    }
 }

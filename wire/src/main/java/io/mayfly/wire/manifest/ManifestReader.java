@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.toml.TomlFactory;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
 import com.fasterxml.jackson.dataformat.toml.TomlReadFeature;
-
 import java.math.BigInteger;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -32,16 +31,28 @@ final class ManifestReader {
     private static final int MAX_NESTING = 32;
     private static final TomlMapper TOML = new TomlMapper(TomlFactory.builder()
             .enable(TomlReadFeature.PARSE_JAVA_TIME) // a date where a string belongs is then a wrong type, not a string
-            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING).maxStringLength(Manifest.MAX_BYTES).build())
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxNestingDepth(MAX_NESTING)
+                    .maxStringLength(Manifest.MAX_BYTES)
+                    .build())
             .build());
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]i?B?)?", Pattern.CASE_INSENSITIVE);
     private static final Pattern TABLE_LINE = Pattern.compile("^\\s*\\[\\s*([^\\]\\s]+)\\s*\\]\\s*(#.*)?$");
     /** {@code key =}, or {@code table.key =} (a dotted key at the top level). */
-    private static final Pattern KEY_LINE = Pattern.compile("^\\s*\"?([A-Za-z0-9_-]+)\"?\\s*(?:\\.\\s*\"?([A-Za-z0-9_-]+)\"?\\s*)?=");
+    private static final Pattern KEY_LINE =
+            Pattern.compile("^\\s*\"?([A-Za-z0-9_-]+)\"?\\s*(?:\\.\\s*\"?([A-Za-z0-9_-]+)\"?\\s*)?=");
+
     private static final int MAX_COMMAND = 4096, MAX_ARG = 4096, MAX_PATH = 1024, MAX_REGEX = 1024, MAX_NAME = 64;
 
-    enum Type { STRING, BOOL, INT, STRINGS, DURATION, SIZE }
+    enum Type {
+        STRING,
+        BOOL,
+        INT,
+        STRINGS,
+        DURATION,
+        SIZE
+    }
 
     /**
      * What one key takes. {@code min} and {@code max}: the range of a number, of a duration in milliseconds, of a
@@ -49,51 +60,76 @@ final class ManifestReader {
      * strings it may hold and {@code max} the longest of them.
      */
     record Key(Type type, long min, long max, int items) {
-        static Key string(int longest) { return new Key(Type.STRING, 0, longest, 0); }
-        static Key strings(int items, int longest) { return new Key(Type.STRINGS, 0, longest, items); }
-        static Key bool() { return new Key(Type.BOOL, 0, 1, 0); }
-        static Key integer(int min, int max) { return new Key(Type.INT, min, max, 0); }
-        static Key duration(Duration min, Duration max) { return new Key(Type.DURATION, min.toMillis(), max.toMillis(), 0); }
-        static Key size(long min, long max) { return new Key(Type.SIZE, min, max, 0); }
+        static Key string(int longest) {
+            return new Key(Type.STRING, 0, longest, 0);
+        }
+
+        static Key strings(int items, int longest) {
+            return new Key(Type.STRINGS, 0, longest, items);
+        }
+
+        static Key bool() {
+            return new Key(Type.BOOL, 0, 1, 0);
+        }
+
+        static Key integer(int min, int max) {
+            return new Key(Type.INT, min, max, 0);
+        }
+
+        static Key duration(Duration min, Duration max) {
+            return new Key(Type.DURATION, min.toMillis(), max.toMillis(), 0);
+        }
+
+        static Key size(long min, long max) {
+            return new Key(Type.SIZE, min, max, 0);
+        }
     }
 
     private static final Map<String, Map<String, Key>> SCHEMA = new LinkedHashMap<>();
 
     static {
-        SCHEMA.put("build", ordered(
-                "command", Key.string(MAX_COMMAND),
-                "artifact", Key.string(MAX_PATH),
-                "initrd", Key.string(MAX_PATH),
-                "network", Key.bool(),
-                "host_paths", Key.strings(32, MAX_PATH),
-                "timeout", Key.duration(Duration.ofSeconds(1), Duration.ofHours(24)),
-                "schedule", Key.string(256)));
-        SCHEMA.put("run", ordered(
-                "driver", Key.string(MAX_NAME),
-                "args", Key.strings(64, MAX_ARG),
-                "memory", Key.size(1L << 20, 1L << 40),
-                "vcpus", Key.integer(1, 64),
-                "instances", Key.integer(0, 64),
-                "guest_port", Key.integer(1, 65535),
-                "drain_timeout", Key.duration(Duration.ofMillis(1), Duration.ofHours(1)),
-                "idle_stop", Key.duration(Duration.ofSeconds(1), Duration.ofHours(24)),
-                "strategy", Key.string(MAX_NAME),
-                "network", Key.bool(),
-                "request_timeout", Key.duration(Duration.ofMillis(10), Duration.ofHours(24)),
-                "response_timeout", Key.duration(Duration.ofMillis(10), Duration.ofHours(24)),
-                "idle_timeout", Key.duration(Duration.ofMillis(10), Duration.ofHours(24))));
-        SCHEMA.put("health", ordered(
-                "path", Key.string(MAX_PATH),
-                "status", Key.integer(100, 599),
-                "tcp", Key.bool(),
-                "console", Key.string(MAX_REGEX),
-                "timeout", Key.duration(Duration.ofMillis(10), Duration.ofHours(1)),
-                "interval", Key.duration(Duration.ofMillis(10), Duration.ofMinutes(1)),
-                "try_timeout", Key.duration(Duration.ofMillis(10), Duration.ofMinutes(1)),
-                "liveness", Key.duration(Duration.ZERO, Duration.ofHours(1))));
-        SCHEMA.put("test", ordered(
-                "command", Key.string(MAX_COMMAND),
-                "timeout", Key.duration(Duration.ofSeconds(1), Duration.ofHours(24))));
+        SCHEMA.put(
+                "build",
+                ordered(
+                        "command", Key.string(MAX_COMMAND),
+                        "artifact", Key.string(MAX_PATH),
+                        "initrd", Key.string(MAX_PATH),
+                        "network", Key.bool(),
+                        "host_paths", Key.strings(32, MAX_PATH),
+                        "timeout", Key.duration(Duration.ofSeconds(1), Duration.ofHours(24)),
+                        "schedule", Key.string(256)));
+        SCHEMA.put(
+                "run",
+                ordered(
+                        "driver", Key.string(MAX_NAME),
+                        "args", Key.strings(64, MAX_ARG),
+                        "memory", Key.size(1L << 20, 1L << 40),
+                        "vcpus", Key.integer(1, 64),
+                        "instances", Key.integer(0, 64),
+                        "guest_port", Key.integer(1, 65535),
+                        "drain_timeout", Key.duration(Duration.ofMillis(1), Duration.ofHours(1)),
+                        "idle_stop", Key.duration(Duration.ofSeconds(1), Duration.ofHours(24)),
+                        "strategy", Key.string(MAX_NAME),
+                        "network", Key.bool(),
+                        "request_timeout", Key.duration(Duration.ofMillis(10), Duration.ofHours(24)),
+                        "response_timeout", Key.duration(Duration.ofMillis(10), Duration.ofHours(24)),
+                        "idle_timeout", Key.duration(Duration.ofMillis(10), Duration.ofHours(24))));
+        SCHEMA.put(
+                "health",
+                ordered(
+                        "path", Key.string(MAX_PATH),
+                        "status", Key.integer(100, 599),
+                        "tcp", Key.bool(),
+                        "console", Key.string(MAX_REGEX),
+                        "timeout", Key.duration(Duration.ofMillis(10), Duration.ofHours(1)),
+                        "interval", Key.duration(Duration.ofMillis(10), Duration.ofMinutes(1)),
+                        "try_timeout", Key.duration(Duration.ofMillis(10), Duration.ofMinutes(1)),
+                        "liveness", Key.duration(Duration.ZERO, Duration.ofHours(1))));
+        SCHEMA.put(
+                "test",
+                ordered(
+                        "command", Key.string(MAX_COMMAND),
+                        "timeout", Key.duration(Duration.ofSeconds(1), Duration.ofHours(24))));
     }
 
     /** Every table and the keys it takes. */
@@ -129,21 +165,36 @@ final class ManifestReader {
             int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
             int duplicate = String.valueOf(e.getOriginalMessage()).contains("Duplicate key") ? duplicateKeyLine() : 0;
             if (duplicate > 0) line = duplicate; // Jackson reports where it noticed, one line later
-            String why = e instanceof StreamConstraintsException ? "arrays and tables are nested more than " + MAX_NESTING + " deep"
+            String why = e instanceof StreamConstraintsException
+                    ? "arrays and tables are nested more than " + MAX_NESTING + " deep"
                     : visible(String.valueOf(e.getOriginalMessage()), 300);
             throw new ManifestException(file, Math.max(line, 0), null, "not valid TOML: " + why);
         } catch (DateTimeParseException e) {
             // The parser hands a date-time's text to java.time, which refuses one like 1979-05-27T47:32:00Z.
-            throw new ManifestException(file, lineContaining(e.getParsedString()), null, "not valid TOML: " + quoted(e.getParsedString())
-                    + " is not a date-time: " + visible(String.valueOf(e.getCause() == null ? e.getMessage() : e.getCause().getMessage()), 200));
+            throw new ManifestException(
+                    file,
+                    lineContaining(e.getParsedString()),
+                    null,
+                    "not valid TOML: " + quoted(e.getParsedString()) + " is not a date-time: "
+                            + visible(
+                                    String.valueOf(
+                                            e.getCause() == null
+                                                    ? e.getMessage()
+                                                    : e.getCause().getMessage()),
+                                    200));
         }
         if (root == null || root.isMissingNode()) root = TOML.createObjectNode();
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
             var entry = it.next();
             String table = entry.getKey();
             if (!SCHEMA.containsKey(table)) {
-                throw error(tableLine(table), visible(table, 64), "unknown " + (entry.getValue().isObject() ? "table [" + visible(table, 64) + "]" : "top-level key")
-                        + "; expected one of [build], [run], [health], [test]" + suggestion(table, SCHEMA.keySet().stream().toList()));
+                throw error(
+                        tableLine(table),
+                        visible(table, 64),
+                        "unknown "
+                                + (entry.getValue().isObject() ? "table [" + visible(table, 64) + "]" : "top-level key")
+                                + "; expected one of [build], [run], [health], [test]"
+                                + suggestion(table, SCHEMA.keySet().stream().toList()));
             }
             if (!entry.getValue().isObject()) {
                 throw error(keyLine(null, table), table, "must be a table [" + table + "], not a value");
@@ -153,8 +204,11 @@ final class ManifestReader {
                 Key spec = key(table, key.getKey());
                 if (spec == null) {
                     List<String> known = List.copyOf(SCHEMA.get(table).keySet());
-                    throw error(keyLine(table, key.getKey()), "[" + table + "] " + visible(key.getKey(), 64), "unknown key; [" + table + "] takes "
-                            + String.join(", ", known) + suggestion(key.getKey(), known));
+                    throw error(
+                            keyLine(table, key.getKey()),
+                            "[" + table + "] " + visible(key.getKey(), 64),
+                            "unknown key; [" + table + "] takes " + String.join(", ", known)
+                                    + suggestion(key.getKey(), known));
                 }
                 values.put(table + "." + key.getKey(), check(table, key.getKey(), key.getValue(), spec));
             }
@@ -165,7 +219,10 @@ final class ManifestReader {
         String artifact = get("build", "artifact", null);
         // Without a command the build is the MirageOS recipe, which finds the image it made in dist/ by itself.
         if (artifact == null && command != null) {
-            throw error(tableLine("build"), "[build] artifact", "missing; name the boot image the build leaves behind, e.g. artifact = \"hello\"");
+            throw error(
+                    tableLine("build"),
+                    "[build] artifact",
+                    "missing; name the boot image the build leaves behind, e.g. artifact = \"hello\"");
         }
         if (artifact != null) relativePath("build", "artifact", artifact);
         String initrd = get("build", "initrd", null);
@@ -173,21 +230,38 @@ final class ManifestReader {
         List<String> hostPaths = get("build", "host_paths", List.of());
         for (String p : hostPaths) {
             if (!p.startsWith("/") || hasControl(p)) {
-                throw error(keyLine("build", "host_paths"), "[build] host_paths", "expected absolute host paths like \"/boot\" without control characters, got "
-                        + quoted(p));
+                throw error(
+                        keyLine("build", "host_paths"),
+                        "[build] host_paths",
+                        "expected absolute host paths like \"/boot\" without control characters, got " + quoted(p));
             }
         }
-        Manifest.Build build = new Manifest.Build(command, artifact, initrd, get("build", "network", false), hostPaths,
-                get("build", "timeout", d.build().timeout()), get("build", "schedule", null));
+        Manifest.Build build = new Manifest.Build(
+                command,
+                artifact,
+                initrd,
+                get("build", "network", false),
+                hostPaths,
+                get("build", "timeout", d.build().timeout()),
+                get("build", "schedule", null));
 
         String driver = get("run", "driver", d.run().driver());
         oneOf("run", "driver", driver, Manifest.DRIVERS);
         String strategy = get("run", "strategy", d.run().strategy());
         oneOf("run", "strategy", strategy, Manifest.STRATEGIES);
-        Manifest.Run run = new Manifest.Run(driver, get("run", "args", List.of()), get("run", "memory", d.run().memoryBytes()),
-                get("run", "vcpus", d.run().vcpus()), get("run", "instances", d.run().instances()), get("run", "guest_port", d.run().guestPort()),
-                get("run", "drain_timeout", d.run().drainTimeout()), get("run", "idle_stop", null), strategy,
-                get("run", "network", d.run().network()), get("run", "request_timeout", null), get("run", "response_timeout", null),
+        Manifest.Run run = new Manifest.Run(
+                driver,
+                get("run", "args", List.of()),
+                get("run", "memory", d.run().memoryBytes()),
+                get("run", "vcpus", d.run().vcpus()),
+                get("run", "instances", d.run().instances()),
+                get("run", "guest_port", d.run().guestPort()),
+                get("run", "drain_timeout", d.run().drainTimeout()),
+                get("run", "idle_stop", null),
+                strategy,
+                get("run", "network", d.run().network()),
+                get("run", "request_timeout", null),
+                get("run", "response_timeout", null),
                 get("run", "idle_timeout", null));
 
         boolean tcp = get("health", "tcp", false);
@@ -195,29 +269,49 @@ final class ManifestReader {
         boolean explicitPath = values.containsKey("health.path");
         int kinds = (explicitPath ? 1 : 0) + (tcp ? 1 : 0) + (console != null ? 1 : 0);
         if (kinds > 1) {
-            throw error(tableLine("health"), "[health]", "choose one check: path (HTTP GET), tcp = true, or console = \"regex\"; this manifest sets "
-                    + kinds + " of them");
+            throw error(
+                    tableLine("health"),
+                    "[health]",
+                    "choose one check: path (HTTP GET), tcp = true, or console = \"regex\"; this manifest sets " + kinds
+                            + " of them");
         }
-        String path = get("health", "path", tcp || console != null ? null : d.health().path());
+        String path =
+                get("health", "path", tcp || console != null ? null : d.health().path());
         if (path != null && !path.startsWith("/")) {
-            throw error(keyLine("health", "path"), "[health] path", "expected a URL path starting with \"/\", got " + quoted(path));
+            throw error(
+                    keyLine("health", "path"),
+                    "[health] path",
+                    "expected a URL path starting with \"/\", got " + quoted(path));
         }
         if (path != null && !path.chars().allMatch(c -> c > 0x20 && c < 0x7F)) {
             // It goes into the request line of the health check: a space, CR or LF there would change the request.
-            throw error(keyLine("health", "path"), "[health] path", "expected a URL path of visible ASCII characters (no spaces, control or"
-                    + " non-ASCII characters; percent-encode them, e.g. %20 for a space), got " + quoted(path));
+            throw error(
+                    keyLine("health", "path"),
+                    "[health] path",
+                    "expected a URL path of visible ASCII characters (no spaces, control or"
+                            + " non-ASCII characters; percent-encode them, e.g. %20 for a space), got " + quoted(path));
         }
         if (console != null) {
             try {
                 Pattern.compile(console);
             } catch (PatternSyntaxException e) {
-                throw error(keyLine("health", "console"), "[health] console", "not a valid regular expression: " + visible(e.getDescription(), 200));
+                throw error(
+                        keyLine("health", "console"),
+                        "[health] console",
+                        "not a valid regular expression: " + visible(e.getDescription(), 200));
             }
         }
-        Manifest.Health health = new Manifest.Health(path, get("health", "status", d.health().status()), tcp, console,
-                get("health", "timeout", d.health().timeout()), get("health", "interval", d.health().interval()),
-                get("health", "try_timeout", d.health().tryTimeout()), get("health", "liveness", d.health().liveness()));
-        Manifest.Test test = new Manifest.Test(get("test", "command", null), get("test", "timeout", d.test().timeout()));
+        Manifest.Health health = new Manifest.Health(
+                path,
+                get("health", "status", d.health().status()),
+                tcp,
+                console,
+                get("health", "timeout", d.health().timeout()),
+                get("health", "interval", d.health().interval()),
+                get("health", "try_timeout", d.health().tryTimeout()),
+                get("health", "liveness", d.health().liveness()));
+        Manifest.Test test = new Manifest.Test(
+                get("test", "command", null), get("test", "timeout", d.test().timeout()));
         return new Manifest(build, run, health, test);
     }
 
@@ -239,7 +333,8 @@ final class ManifestReader {
                 case SIZE -> "a size like \"64M\" or \"1G\"";
                 case STRINGS -> "an array of strings like [\"a\", \"b\"]";
             };
-            throw error(keyLine(table, key), "[" + table + "] " + key, "expected " + expected + ", got " + describe(value));
+            throw error(
+                    keyLine(table, key), "[" + table + "] " + key, "expected " + expected + ", got " + describe(value));
         }
         return switch (spec.type()) {
             case STRING -> string(table, key, value.asText(), spec.max());
@@ -253,17 +348,26 @@ final class ManifestReader {
 
     private String string(String table, String key, String s, long longest) throws ManifestException {
         if (s.length() > longest) {
-            throw error(keyLine(table, key), "[" + table + "] " + key, "expected at most " + longest + " characters, got " + s.length());
+            throw error(
+                    keyLine(table, key),
+                    "[" + table + "] " + key,
+                    "expected at most " + longest + " characters, got " + s.length());
         }
         if (s.indexOf('\0') >= 0) {
-            throw error(keyLine(table, key), "[" + table + "] " + key, "must not contain a NUL character (\\u0000), got " + quoted(s));
+            throw error(
+                    keyLine(table, key),
+                    "[" + table + "] " + key,
+                    "must not contain a NUL character (\\u0000), got " + quoted(s));
         }
         return s;
     }
 
     private List<String> strings(String table, String key, JsonNode array, Key spec) throws ManifestException {
         if (array.size() > spec.items()) {
-            throw error(keyLine(table, key), "[" + table + "] " + key, "expected at most " + spec.items() + " entries, got " + array.size());
+            throw error(
+                    keyLine(table, key),
+                    "[" + table + "] " + key,
+                    "expected at most " + spec.items() + " entries, got " + array.size());
         }
         List<String> out = new ArrayList<>();
         for (JsonNode item : array) out.add(string(table, key, item.asText(), spec.max()));
@@ -272,8 +376,11 @@ final class ManifestReader {
 
     private int integer(String table, String key, BigInteger n, Key spec) throws ManifestException {
         if (n.compareTo(BigInteger.valueOf(spec.min())) < 0 || n.compareTo(BigInteger.valueOf(spec.max())) > 0) {
-            throw error(keyLine(table, key), "[" + table + "] " + key, "expected a number from " + spec.min() + " to " + spec.max()
-                    + ", got " + visible(n.toString(), 40));
+            throw error(
+                    keyLine(table, key),
+                    "[" + table + "] " + key,
+                    "expected a number from " + spec.min() + " to " + spec.max() + ", got "
+                            + visible(n.toString(), 40));
         }
         return n.intValueExact(); // every integer key's range fits an int
     }
@@ -282,12 +389,18 @@ final class ManifestReader {
         // "0" alone is a duration only where zero is allowed ([health] liveness = "0": no standby).
         BigInteger millis = spec.min() == 0 && s.trim().equals("0") ? BigInteger.ZERO : parseDuration(s);
         if (millis == null || millis.signum() == 0 && spec.min() > 0) {
-            throw error(keyLine(table, key), "[" + table + "] " + key,
+            throw error(
+                    keyLine(table, key),
+                    "[" + table + "] " + key,
                     "expected a duration like \"10s\", \"250ms\", \"5m\", \"1h\" or \"1m30s\", got " + quoted(s));
         }
-        if (millis.compareTo(BigInteger.valueOf(spec.min())) < 0 || millis.compareTo(BigInteger.valueOf(spec.max())) > 0) {
-            throw error(keyLine(table, key), "[" + table + "] " + key, "expected a duration from " + showDuration(spec.min()) + " to "
-                    + showDuration(spec.max()) + ", got " + quoted(s));
+        if (millis.compareTo(BigInteger.valueOf(spec.min())) < 0
+                || millis.compareTo(BigInteger.valueOf(spec.max())) > 0) {
+            throw error(
+                    keyLine(table, key),
+                    "[" + table + "] " + key,
+                    "expected a duration from " + showDuration(spec.min()) + " to " + showDuration(spec.max())
+                            + ", got " + quoted(s));
         }
         return Duration.ofMillis(millis.longValueExact());
     }
@@ -296,17 +409,25 @@ final class ManifestReader {
         String given = v.isIntegralNumber() ? visible(v.asText(), 40) : quoted(v.asText());
         Matcher m = SIZE.matcher(v.asText().trim());
         if (v.isIntegralNumber() || (m.matches() && m.group(2) == null)) {
-            throw error(keyLine(table, key), "[" + table + "] " + key, "a size needs a unit: K, M, G or T, with optional i and B, like \"64M\","
-                    + " \"512MiB\" or \"1G\"; a bare number is not taken as bytes, got " + given);
+            throw error(
+                    keyLine(table, key),
+                    "[" + table + "] " + key,
+                    "a size needs a unit: K, M, G or T, with optional i and B, like \"64M\","
+                            + " \"512MiB\" or \"1G\"; a bare number is not taken as bytes, got " + given);
         }
         BigInteger bytes = m.matches() ? parseSize(m) : null;
         if (bytes == null) {
-            throw error(keyLine(table, key), "[" + table + "] " + key,
+            throw error(
+                    keyLine(table, key),
+                    "[" + table + "] " + key,
                     "expected a size like \"64M\", \"512K\", \"1G\" or \"64MiB\", got " + given);
         }
-        if (bytes.compareTo(BigInteger.valueOf(spec.min())) < 0 || bytes.compareTo(BigInteger.valueOf(spec.max())) > 0) {
-            throw error(keyLine(table, key), "[" + table + "] " + key, "expected a size from " + showSize(spec.min()) + " to "
-                    + showSize(spec.max()) + ", got " + given);
+        if (bytes.compareTo(BigInteger.valueOf(spec.min())) < 0
+                || bytes.compareTo(BigInteger.valueOf(spec.max())) > 0) {
+            throw error(
+                    keyLine(table, key),
+                    "[" + table + "] " + key,
+                    "expected a size from " + showSize(spec.min()) + " to " + showSize(spec.max()) + ", got " + given);
         }
         return bytes.longValueExact();
     }
@@ -350,7 +471,12 @@ final class ManifestReader {
 
     static String showSize(long bytes) {
         for (String unit : List.of("TiB", "GiB", "MiB", "KiB")) {
-            int shift = switch (unit.charAt(0)) { case 'T' -> 40; case 'G' -> 30; case 'M' -> 20; default -> 10; };
+            int shift = switch (unit.charAt(0)) {
+                case 'T' -> 40;
+                case 'G' -> 30;
+                case 'M' -> 20;
+                default -> 10;
+            };
             if (bytes >= 1L << shift && bytes % (1L << shift) == 0) return (bytes >> shift) + unit;
         }
         return bytes + " bytes";
@@ -363,16 +489,25 @@ final class ManifestReader {
     }
 
     private void relativePath(String table, String key, String value) throws ManifestException {
-        if (value.isBlank() || value.startsWith("/") || List.of(value.split("/")).contains("..") || hasControl(value)) {
-            throw error(keyLine(table, key), "[" + table + "] " + key,
-                    "expected a path inside the build directory like \"hello\" or \"dist/hello.hvt\", got " + quoted(value));
+        if (value.isBlank()
+                || value.startsWith("/")
+                || List.of(value.split("/")).contains("..")
+                || hasControl(value)) {
+            throw error(
+                    keyLine(table, key),
+                    "[" + table + "] " + key,
+                    "expected a path inside the build directory like \"hello\" or \"dist/hello.hvt\", got "
+                            + quoted(value));
         }
     }
 
     private void oneOf(String table, String key, String value, List<String> allowed) throws ManifestException {
         if (!allowed.contains(value)) {
-            throw error(keyLine(table, key), "[" + table + "] " + key, "expected one of " + String.join(", ", allowed)
-                    + ", got " + quoted(value) + suggestion(value, allowed));
+            throw error(
+                    keyLine(table, key),
+                    "[" + table + "] " + key,
+                    "expected one of " + String.join(", ", allowed) + ", got " + quoted(value)
+                            + suggestion(value, allowed));
         }
     }
 
@@ -418,7 +553,8 @@ final class ManifestReader {
                 continue;
             }
             Matcher k = KEY_LINE.matcher(lines[i]);
-            if (k.find() && !seen.add(current + "\0" + k.group(1) + (k.group(2) == null ? "" : "." + k.group(2)))) return i + 1;
+            if (k.find() && !seen.add(current + "\0" + k.group(1) + (k.group(2) == null ? "" : "." + k.group(2))))
+                return i + 1;
         }
         return 0;
     }
@@ -451,9 +587,13 @@ final class ManifestReader {
         for (int i = 1; i <= a.length(); i++) {
             cur[0] = i;
             for (int j = 1; j <= b.length(); j++) {
-                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+                cur[j] = Math.min(
+                        Math.min(cur[j - 1] + 1, prev[j] + 1),
+                        prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
             }
-            int[] t = prev; prev = cur; cur = t;
+            int[] t = prev;
+            prev = cur;
+            cur = t;
         }
         return prev[b.length()];
     }
@@ -469,7 +609,9 @@ final class ManifestReader {
         if (v.isNumber()) return "the number " + visible(v.asText(), 40);
         if (v.isArray()) return "an array " + visible(v.toString(), 80);
         if (v.isObject()) return "a table";
-        if (v.isPojo()) return "the date/time " + visible(String.valueOf(((com.fasterxml.jackson.databind.node.POJONode) v).getPojo()), 40);
+        if (v.isPojo())
+            return "the date/time "
+                    + visible(String.valueOf(((com.fasterxml.jackson.databind.node.POJONode) v).getPojo()), 40);
         return visible(v.toString(), 80);
     }
 
@@ -491,8 +633,12 @@ final class ManifestReader {
         for (int i = 0; i < s.length() && i < longest; i++) {
             char c = s.charAt(i);
             int type = Character.getType(c);
-            boolean hidden = Character.isISOControl(c) || type == Character.FORMAT || type == Character.LINE_SEPARATOR
-                    || type == Character.PARAGRAPH_SEPARATOR || type == Character.SURROGATE || type == Character.PRIVATE_USE
+            boolean hidden = Character.isISOControl(c)
+                    || type == Character.FORMAT
+                    || type == Character.LINE_SEPARATOR
+                    || type == Character.PARAGRAPH_SEPARATOR
+                    || type == Character.SURROGATE
+                    || type == Character.PRIVATE_USE
                     || type == Character.UNASSIGNED;
             if (hidden) out.append(String.format("\\u%04x", (int) c));
             else out.append(c);

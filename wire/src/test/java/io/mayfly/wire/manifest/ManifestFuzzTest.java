@@ -1,13 +1,12 @@
 package io.mayfly.wire.manifest;
 
-import com.code_intelligence.jazzer.junit.FuzzTest;
+import static org.assertj.core.api.Assertions.assertThat;
 
+import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.regex.Pattern;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@link Manifest#parse} on any text: a manifest whose every value is within the limits of its key, or a
@@ -21,7 +20,11 @@ class ManifestFuzzTest {
         try {
             m = Manifest.parse("mayfly.toml", new String(input, StandardCharsets.UTF_8));
         } catch (ManifestException e) {
-            assertThat(e.getMessage()).isNotBlank().doesNotContain("\n").doesNotContain("\r").startsWith("mayfly.toml");
+            assertThat(e.getMessage())
+                    .isNotBlank()
+                    .doesNotContain("\n")
+                    .doesNotContain("\r")
+                    .startsWith("mayfly.toml");
             assertThat(e.expected()).isNotBlank();
             return;
         }
@@ -55,7 +58,8 @@ class ManifestFuzzTest {
         if (h.path() != null) assertThat(h.path()).startsWith("/").matches("[\\x21-\\x7e]+");
         string("health", "console", h.console());
         if (h.console() != null) Pattern.compile(h.console());
-        assertThat((h.path() != null ? 1 : 0) + (h.tcp() ? 1 : 0) + (h.console() != null ? 1 : 0)).isLessThanOrEqualTo(1);
+        assertThat((h.path() != null ? 1 : 0) + (h.tcp() ? 1 : 0) + (h.console() != null ? 1 : 0))
+                .isLessThanOrEqualTo(1);
         number("health", "status", h.status());
         duration("health", "timeout", h.timeout());
         duration("health", "interval", h.interval());
@@ -67,12 +71,15 @@ class ManifestFuzzTest {
 
     private static void string(String table, String key, String value) {
         if (value == null) return;
-        assertThat(value.length()).as("[%s] %s", table, key).isLessThanOrEqualTo((int) ManifestReader.key(table, key).max());
+        assertThat(value.length()).as("[%s] %s", table, key).isLessThanOrEqualTo((int)
+                ManifestReader.key(table, key).max());
         assertThat(value).as("[%s] %s", table, key).doesNotContain("\0");
     }
 
     private static void strings(String table, String key, List<String> values) {
-        assertThat(values).as("[%s] %s", table, key).hasSizeLessThanOrEqualTo(ManifestReader.key(table, key).items());
+        assertThat(values)
+                .as("[%s] %s", table, key)
+                .hasSizeLessThanOrEqualTo(ManifestReader.key(table, key).items());
         values.forEach(v -> string(table, key, v));
     }
 

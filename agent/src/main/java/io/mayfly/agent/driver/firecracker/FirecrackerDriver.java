@@ -13,7 +13,6 @@ import io.mayfly.agent.driver.TapDevices;
 import io.mayfly.agent.driver.VmHost;
 import io.mayfly.agent.driver.VmmProcess;
 import io.mayfly.wire.Json;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -93,7 +92,11 @@ public final class FirecrackerDriver implements Driver {
 
     /** firecracker on the agent's PATH or in /usr/local/bin, on the real host. */
     public FirecrackerDriver() {
-        this(VmHost.executable("firecracker", "/usr/local/bin").orElse(null), new TapDevices(), Path.of("/"), SOCKET_WAIT);
+        this(
+                VmHost.executable("firecracker", "/usr/local/bin").orElse(null),
+                new TapDevices(),
+                Path.of("/"),
+                SOCKET_WAIT);
     }
 
     /** {@code firecracker} null means not installed; {@code hostRoot} is where dev/kvm is looked up. */
@@ -105,16 +108,20 @@ public final class FirecrackerDriver implements Driver {
     }
 
     @Override
-    public String name() { return NAME; }
+    public String name() {
+        return NAME;
+    }
 
     @Override
     public Availability availability() {
         if (firecracker == null) {
-            return Availability.no("firecracker not found on PATH or in /usr/local/bin; it is not packaged in Debian: download "
-                    + "firecracker-vX.Y.Z-x86_64.tgz from https://github.com/firecracker-microvm/firecracker/releases and install "
-                    + "its release-vX.Y.Z-x86_64/firecracker-vX.Y.Z-x86_64 binary as /usr/local/bin/firecracker");
+            return Availability.no(
+                    "firecracker not found on PATH or in /usr/local/bin; it is not packaged in Debian: download "
+                            + "firecracker-vX.Y.Z-x86_64.tgz from https://github.com/firecracker-microvm/firecracker/releases and install "
+                            + "its release-vX.Y.Z-x86_64/firecracker-vX.Y.Z-x86_64 binary as /usr/local/bin/firecracker");
         }
-        return VmHost.kvmProblem(hostRoot).or(taps::problem)
+        return VmHost.kvmProblem(hostRoot)
+                .or(taps::problem)
                 .map(p -> Availability.no("firecracker: " + p))
                 .orElseGet(() -> Availability.yes(firecracker + ", each guest on its own tap"));
     }
@@ -136,7 +143,8 @@ public final class FirecrackerDriver implements Driver {
             Files.createDirectories(stateDir);
             Files.deleteIfExists(socket); // Firecracker refuses to start on an existing socket path
         } catch (IOException e) {
-            throw new DriverException("cannot prepare " + socket + " for the API of " + spec.id() + ": " + e.getMessage(), e);
+            throw new DriverException(
+                    "cannot prepare " + socket + " for the API of " + spec.id() + ": " + e.getMessage(), e);
         }
         BootImages images = bootImages(spec, kernel, initrd);
         try {
@@ -150,8 +158,12 @@ public final class FirecrackerDriver implements Driver {
     /** Starts the VMM, then configures and boots the microVM through its API; a step that fails stops the VMM again. */
     private VmmProcess boot(InstanceSpec spec, Path socket, BootImages images) throws DriverException {
         GuestNetwork network = GuestNetwork.open(taps, spec);
-        VmmProcess vmm = VmmProcess.start(NAME, spec, List.of(firecracker.toString(), "--api-sock", socket.toString()),
-                () -> FirecrackerApi.sendCtrlAltDel(socket), network);
+        VmmProcess vmm = VmmProcess.start(
+                NAME,
+                spec,
+                List.of(firecracker.toString(), "--api-sock", socket.toString()),
+                () -> FirecrackerApi.sendCtrlAltDel(socket),
+                network);
         try {
             FirecrackerApi.awaitSocket(socket, socketWait, vmm.exited());
         } catch (IOException e) {
@@ -161,16 +173,19 @@ public final class FirecrackerDriver implements Driver {
         for (ApiCall call : bootSequence(spec, images, network.tap())) {
             FirecrackerApi.Response response;
             try {
-                response = FirecrackerApi.put(socket, call.path(), Json.MAPPER.writeValueAsString(call.body()), CALL_TIMEOUT);
+                response = FirecrackerApi.put(
+                        socket, call.path(), Json.MAPPER.writeValueAsString(call.body()), CALL_TIMEOUT);
             } catch (IOException e) {
                 vmm.abort();
-                throw new DriverException("PUT " + call.path() + " to Firecracker for " + spec.id() + " failed: " + e.getMessage()
-                        + "; the microVM was stopped", e);
+                throw new DriverException(
+                        "PUT " + call.path() + " to Firecracker for " + spec.id() + " failed: " + e.getMessage()
+                                + "; the microVM was stopped",
+                        e);
             }
             if (!response.ok()) {
                 vmm.abort();
-                throw new DriverException("Firecracker refused PUT " + call.path() + " for " + spec.id() + " (HTTP " + response.status()
-                        + "): " + response.faultMessage() + "; the microVM was stopped");
+                throw new DriverException("Firecracker refused PUT " + call.path() + " for " + spec.id() + " (HTTP "
+                        + response.status() + "): " + response.faultMessage() + "; the microVM was stopped");
             }
         }
         return vmm;
@@ -193,17 +208,23 @@ public final class FirecrackerDriver implements Driver {
         try {
             initramfs = Initramfs.format(initrd);
         } catch (IOException e) {
-            throw new DriverException("cannot read the initrd " + initrd + " of " + spec.app() + " v" + spec.release() + ": "
-                    + e.getMessage(), e);
+            throw new DriverException(
+                    "cannot read the initrd " + initrd + " of " + spec.app() + " v" + spec.release() + ": "
+                            + e.getMessage(),
+                    e);
         }
         if (initramfs.isPresent()) {
-            VmHost.note(spec.logFile(), "the initrd of " + spec.id() + " is an initramfs (" + initramfs.get() + "), which the kernel "
-                    + "unpacks as its root filesystem: " + initrd);
+            VmHost.note(
+                    spec.logFile(),
+                    "the initrd of " + spec.id() + " is an initramfs (" + initramfs.get() + "), which the kernel "
+                            + "unpacks as its root filesystem: " + initrd);
             return new BootImages(kernel, initrd, null);
         }
         Path copy = PrivateDisk.copy(initrd, ROOT_DRIVE, spec);
-        VmHost.note(spec.logFile(), "the initrd of " + spec.id() + " is not an initramfs (a cpio archive, compressed or not), so it is "
-                + "the guest's root drive /dev/vda: " + copy + ", a private copy of " + initrd);
+        VmHost.note(
+                spec.logFile(),
+                "the initrd of " + spec.id() + " is not an initramfs (a cpio archive, compressed or not), so it is "
+                        + "the guest's root drive /dev/vda: " + copy + ", a private copy of " + initrd);
         return new BootImages(kernel, null, copy);
     }
 
@@ -213,23 +234,38 @@ public final class FirecrackerDriver implements Driver {
      */
     static List<ApiCall> bootSequence(InstanceSpec spec, BootImages images, Tap tap) {
         List<ApiCall> calls = new ArrayList<>();
-        calls.add(new ApiCall("/machine-config", Json.MAPPER.createObjectNode()
-                .put("vcpu_count", Math.max(1, spec.vcpus())).put("mem_size_mib", VmHost.memoryMib(spec))));
+        calls.add(new ApiCall(
+                "/machine-config",
+                Json.MAPPER
+                        .createObjectNode()
+                        .put("vcpu_count", Math.max(1, spec.vcpus()))
+                        .put("mem_size_mib", VmHost.memoryMib(spec))));
         boolean ownRoot = spec.args().stream().anyMatch(arg -> arg.startsWith("root="));
         List<String> bootArgs = new ArrayList<>(List.of(BOOT_ARGS, kernelIpArgument(tap)));
         if (images.rootDrive() != null && !ownRoot) bootArgs.add(ROOT_ARGS);
         bootArgs.addAll(spec.args());
-        ObjectNode boot = Json.MAPPER.createObjectNode().put("kernel_image_path", images.kernel().toString())
+        ObjectNode boot = Json.MAPPER
+                .createObjectNode()
+                .put("kernel_image_path", images.kernel().toString())
                 .put("boot_args", String.join(" ", bootArgs));
-        if (images.initramfs() != null) boot.put("initrd_path", images.initramfs().toString());
+        if (images.initramfs() != null)
+            boot.put("initrd_path", images.initramfs().toString());
         calls.add(new ApiCall("/boot-source", boot));
         if (images.rootDrive() != null) {
             // For a root device Firecracker appends root=/dev/vda after run.args, overriding a root= of their own;
             // unmarked, the only drive is /dev/vda all the same.
-            calls.add(new ApiCall("/drives/" + ROOT_DRIVE, Json.MAPPER.createObjectNode().put("drive_id", ROOT_DRIVE)
-                    .put("path_on_host", images.rootDrive().toString()).put("is_root_device", !ownRoot).put("is_read_only", false)));
+            calls.add(new ApiCall(
+                    "/drives/" + ROOT_DRIVE,
+                    Json.MAPPER
+                            .createObjectNode()
+                            .put("drive_id", ROOT_DRIVE)
+                            .put("path_on_host", images.rootDrive().toString())
+                            .put("is_root_device", !ownRoot)
+                            .put("is_read_only", false)));
         }
-        calls.add(new ApiCall("/network-interfaces/eth0", Json.MAPPER.createObjectNode().put("iface_id", "eth0").put("host_dev_name", tap.name())));
+        calls.add(new ApiCall(
+                "/network-interfaces/eth0",
+                Json.MAPPER.createObjectNode().put("iface_id", "eth0").put("host_dev_name", tap.name())));
         calls.add(new ApiCall("/actions", Json.MAPPER.createObjectNode().put("action_type", "InstanceStart")));
         return calls;
     }
@@ -243,8 +279,10 @@ public final class FirecrackerDriver implements Driver {
     private static void refuseOwnAddressing(InstanceSpec spec) throws DriverException {
         for (String arg : spec.args()) {
             if (arg.startsWith("ip=")) {
-                throw new DriverException("run.args of " + spec.app() + " v" + spec.release() + " sets " + arg + ", but Mayfly gives each "
-                        + "Firecracker guest its own address on the kernel command line (ip=, on a tap of its own): remove it from run.args");
+                throw new DriverException(
+                        "run.args of " + spec.app() + " v" + spec.release() + " sets " + arg
+                                + ", but Mayfly gives each "
+                                + "Firecracker guest its own address on the kernel command line (ip=, on a tap of its own): remove it from run.args");
             }
         }
     }

@@ -19,9 +19,13 @@ import java.util.Optional;
 final class Initramfs {
     /** A format and the bytes its files begin with. */
     private record Magic(String format, byte[] bytes) {
-        static Magic ascii(String format, String magic) { return new Magic(format, magic.getBytes(StandardCharsets.US_ASCII)); }
+        static Magic ascii(String format, String magic) {
+            return new Magic(format, magic.getBytes(StandardCharsets.US_ASCII));
+        }
 
-        static Magic hex(String format, String magic) { return new Magic(format, HexFormat.of().parseHex(magic)); }
+        static Magic hex(String format, String magic) {
+            return new Magic(format, HexFormat.of().parseHex(magic));
+        }
 
         boolean begins(byte[] head) {
             return head.length >= bytes.length && Arrays.equals(head, 0, bytes.length, bytes, 0, bytes.length);
@@ -38,7 +42,8 @@ final class Initramfs {
             Magic.ascii("bzip2", "BZh"),
             Magic.hex("lzma", "5d00"),
             Magic.hex("lzo", "894c5a4f")); // "\x89LZO", lzop's header
-    private static final int HEAD = MAGICS.stream().mapToInt(m -> m.bytes().length).max().orElseThrow();
+    private static final int HEAD =
+            MAGICS.stream().mapToInt(m -> m.bytes().length).max().orElseThrow();
 
     private Initramfs() {}
 

@@ -1,18 +1,15 @@
 package io.mayfly.agent.driver.process;
 
-import io.mayfly.agent.driver.ProcessStat;
-
 import io.mayfly.agent.driver.Driver;
-import io.mayfly.agent.driver.Guest;
 import io.mayfly.agent.driver.DriverException;
+import io.mayfly.agent.driver.Guest;
 import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceSpec;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
+import io.mayfly.agent.driver.ProcessStat;
 import io.mayfly.sandbox.Network;
 import io.mayfly.sandbox.Sandbox;
-
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,6 +45,7 @@ public final class ProcessDriver implements Driver {
     static final String LEFTOVERS = "sandbox-leftovers.json";
     /** A unikernel is one process; a few more for what a MirageOS-unix build forks. */
     private static final long PROCESSES = 64;
+
     private static final long TMP_BYTES = 64L << 20;
 
     private final Sandbox sandbox;
@@ -63,7 +61,9 @@ public final class ProcessDriver implements Driver {
     }
 
     @Override
-    public String name() { return NAME; }
+    public String name() {
+        return NAME;
+    }
 
     @Override
     public Availability availability() {
@@ -85,15 +85,26 @@ public final class ProcessDriver implements Driver {
         try {
             Path dir = Files.createTempDirectory("mayfly-probe");
             try {
-                Sandbox.Spec spec = new Sandbox.Spec("probe-" + ProcessHandle.current().pid(), false, List.of(), Network.NONE, "probe",
-                        Map.of(), "/", List.of("/mayfly-probe"), Sandbox.Limits.NONE, dir, true);
+                Sandbox.Spec spec = new Sandbox.Spec(
+                        "probe-" + ProcessHandle.current().pid(),
+                        false,
+                        List.of(),
+                        Network.NONE,
+                        "probe",
+                        Map.of(),
+                        "/",
+                        List.of("/mayfly-probe"),
+                        Sandbox.Limits.NONE,
+                        dir,
+                        true);
                 Sandbox.Running running = sandbox.prepare(spec).start(new ProcessBuilder().redirectErrorStream(true));
-                String out = new String(running.process().getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+                String out =
+                        new String(running.process().getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
                 running.process().waitFor(10, TimeUnit.SECONDS);
                 running.cleanUp();
                 if (!out.contains("execvp /mayfly-probe")) {
-                    return Availability.no("the sandbox cannot be set up on this host (" + out + "); the process driver needs "
-                            + "user, pid, ipc, uts and network namespaces");
+                    return Availability.no("the sandbox cannot be set up on this host (" + out
+                            + "); the process driver needs " + "user, pid, ipc, uts and network namespaces");
                 }
                 return Availability.yes(sandbox.describe());
             } finally {
@@ -111,7 +122,8 @@ public final class ProcessDriver implements Driver {
     public InstanceHandle start(InstanceSpec spec) throws DriverException {
         Availability available = availability();
         if (!available.available()) {
-            throw new DriverException("the process driver cannot run " + spec.id() + " on this host: " + available.detail());
+            throw new DriverException(
+                    "the process driver cannot run " + spec.id() + " on this host: " + available.detail());
         }
         Path artifact = spec.artifact().toAbsolutePath();
         if (!sandbox.available()) makeExecutable(artifact, spec);
@@ -119,8 +131,10 @@ public final class ProcessDriver implements Driver {
             Files.createDirectories(spec.stateDir());
             Files.createDirectories(spec.logFile().toAbsolutePath().getParent());
         } catch (IOException e) {
-            throw new DriverException("cannot create the directories of instance " + spec.id() + " (" + spec.stateDir()
-                    + "): " + e.getMessage(), e);
+            throw new DriverException(
+                    "cannot create the directories of instance " + spec.id() + " (" + spec.stateDir() + "): "
+                            + e.getMessage(),
+                    e);
         }
         Map<String, String> env = new LinkedHashMap<>(spec.env());
         env.putIfAbsent("PORT", Integer.toString(spec.port()));
@@ -128,14 +142,27 @@ public final class ProcessDriver implements Driver {
         List<String> command = new ArrayList<>(List.of(sandbox.available() ? inside : artifact.toString()));
         command.addAll(spec.args());
         Network network = new Network(spec.network(), List.of(spec.port()), List.of());
-        Sandbox.Spec sandboxed = new Sandbox.Spec(spec.id(), false, List.of(new Sandbox.Mount.Copied(artifact, inside, "0555")), network,
-                spec.id(), env, "/", command, new Sandbox.Limits(spec.memoryBytes(), PROCESSES, TMP_BYTES, 0), spec.stateDir(), false);
+        Sandbox.Spec sandboxed = new Sandbox.Spec(
+                spec.id(),
+                false,
+                List.of(new Sandbox.Mount.Copied(artifact, inside, "0555")),
+                network,
+                spec.id(),
+                env,
+                "/",
+                command,
+                new Sandbox.Limits(spec.memoryBytes(), PROCESSES, TMP_BYTES, 0),
+                spec.stateDir(),
+                false);
         Sandbox.Running running;
         try {
             Sandbox.Prepared prepared = sandbox.prepare(sandboxed);
             appendToLog(spec, prepared.warnings());
-            ProcessBuilder builder = new ProcessBuilder().redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(spec.logFile().toFile())).directory(spec.stateDir().toFile());
+            ProcessBuilder builder = new ProcessBuilder()
+                    .redirectErrorStream(true)
+                    .redirectOutput(
+                            ProcessBuilder.Redirect.appendTo(spec.logFile().toFile()))
+                    .directory(spec.stateDir().toFile());
             builder.environment().clear();
             if (!prepared.sandboxed()) builder.environment().putAll(env);
             running = prepared.start(builder);
@@ -144,29 +171,44 @@ public final class ProcessDriver implements Driver {
         }
         Process process = running.process();
         Sandbox.Leftovers leftovers = running.leftovers();
-        long startTicks = ProcessStat.read(process.pid()).map(ProcessStat::startTicks).orElse(0L);
-        InstanceState state = new InstanceState(spec.id(), spec.app(), spec.release(), NAME, process.pid(), startTicks,
-                spec.port(), spec.logFile(), spec.stateDir(), Instant.now());
+        long startTicks =
+                ProcessStat.read(process.pid()).map(ProcessStat::startTicks).orElse(0L);
+        InstanceState state = new InstanceState(
+                spec.id(),
+                spec.app(),
+                spec.release(),
+                NAME,
+                process.pid(),
+                startTicks,
+                spec.port(),
+                spec.logFile(),
+                spec.stateDir(),
+                Instant.now());
         Guest guest;
         try {
-            // In a network of its own, behind pasta: the guest's sockets are seen in its namespace, not on the host's port.
-            guest = leftovers.pastaPid() > 0 ? Guest.inNamespace(spec.port(), running.sandboxPid()) : Guest.onLoopback(spec.port());
+            // In a network of its own, behind pasta: the guest's sockets are seen in its namespace, not on the host's
+            // port.
+            guest = leftovers.pastaPid() > 0
+                    ? Guest.inNamespace(spec.port(), running.sandboxPid())
+                    : Guest.onLoopback(spec.port());
         } catch (IOException e) {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
             running.cleanUp();
             throw new DriverException("cannot start instance " + spec.id() + ": " + e.getMessage(), e);
         }
-        ProcessInstanceHandle handle = ProcessInstanceHandle.started(state, process, sandbox.available(), guest,
-                afterExit(spec.logFile(), leftovers, running::limitHit));
+        ProcessInstanceHandle handle = ProcessInstanceHandle.started(
+                state, process, sandbox.available(), guest, afterExit(spec.logFile(), leftovers, running::limitHit));
         try {
             InstanceStateFile.writeJson(spec.stateDir().resolve(LEFTOVERS), leftovers);
             InstanceStateFile.write(InstanceStateFile.in(spec.stateDir()), state);
         } catch (IOException e) {
             // An instance whose state is not on disk would be orphaned by the next agent restart.
             handle.stop(java.time.Duration.ZERO);
-            throw new DriverException("cannot record the state of instance " + spec.id() + " in " + spec.stateDir()
-                    + ": " + e.getMessage() + "; the instance was stopped", e);
+            throw new DriverException(
+                    "cannot record the state of instance " + spec.id() + " in " + spec.stateDir() + ": "
+                            + e.getMessage() + "; the instance was stopped",
+                    e);
         }
         return handle;
     }
@@ -179,20 +221,29 @@ public final class ProcessDriver implements Driver {
             leftovers.release(); // it ended while no agent ran: its pasta still holds the port
             return Optional.empty();
         }
-        Guest guest = leftovers.pastaPid() > 0 ? Sandbox.recordedPid(state.stateDir()).map(pid -> Guest.inNamespace(state.port(), pid))
-                .orElse(Guest.onLoopback(state.port())) : Guest.onLoopback(state.port());
-        return ProcessHandle.of(state.pid()).map(p -> ProcessInstanceHandle.adopted(state, p, isBubblewrap(p), guest,
-                afterExit(state.logFile(), leftovers, Optional::empty)));
+        Guest guest = leftovers.pastaPid() > 0
+                ? Sandbox.recordedPid(state.stateDir())
+                        .map(pid -> Guest.inNamespace(state.port(), pid))
+                        .orElse(Guest.onLoopback(state.port()))
+                : Guest.onLoopback(state.port());
+        return ProcessHandle.of(state.pid())
+                .map(p -> ProcessInstanceHandle.adopted(
+                        state, p, isBubblewrap(p), guest, afterExit(state.logFile(), leftovers, Optional::empty)));
     }
 
     /** Once the instance ended: says in its console which limit stopped it, if one did, and releases the leftovers. */
-    private static Runnable afterExit(Path log, Sandbox.Leftovers leftovers, java.util.function.Supplier<Optional<String>> limitHit) {
+    private static Runnable afterExit(
+            Path log, Sandbox.Leftovers leftovers, java.util.function.Supplier<Optional<String>> limitHit) {
         java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
         return () -> {
             if (!done.compareAndSet(false, true)) return;
             limitHit.get().ifPresent(hit -> {
                 try {
-                    Files.writeString(log, LOG_PREFIX + "the instance stopped: " + hit + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                    Files.writeString(
+                            log,
+                            LOG_PREFIX + "the instance stopped: " + hit + "\n",
+                            StandardOpenOption.CREATE,
+                            StandardOpenOption.APPEND);
                 } catch (IOException ignored) {
                     // the console is the only place to say it; the exit code stays in the agent's events
                 }
@@ -205,14 +256,19 @@ public final class ProcessDriver implements Driver {
     private static Sandbox.Leftovers readLeftovers(Path stateDir) {
         Path file = stateDir.resolve(LEFTOVERS);
         try {
-            return Files.exists(file) ? InstanceStateFile.readJson(file, Sandbox.Leftovers.class) : new Sandbox.Leftovers(0, 0, List.of());
+            return Files.exists(file)
+                    ? InstanceStateFile.readJson(file, Sandbox.Leftovers.class)
+                    : new Sandbox.Leftovers(0, 0, List.of());
         } catch (IOException e) {
             return new Sandbox.Leftovers(0, 0, List.of());
         }
     }
 
     private static boolean isBubblewrap(ProcessHandle p) {
-        return p.info().command().map(c -> Path.of(c).getFileName().toString().equals("bwrap")).orElse(false);
+        return p.info()
+                .command()
+                .map(c -> Path.of(c).getFileName().toString().equals("bwrap"))
+                .orElse(false);
     }
 
     private static void deleteTree(Path dir) {
@@ -225,8 +281,8 @@ public final class ProcessDriver implements Driver {
 
     private static void makeExecutable(Path artifact, InstanceSpec spec) throws DriverException {
         if (!Files.isRegularFile(artifact)) {
-            throw new DriverException("the artifact of " + spec.app() + " v" + spec.release() + " is missing: " + artifact
-                    + " is not a file");
+            throw new DriverException("the artifact of " + spec.app() + " v" + spec.release() + " is missing: "
+                    + artifact + " is not a file");
         }
         if (Files.isExecutable(artifact)) {
             return;
@@ -234,11 +290,16 @@ public final class ProcessDriver implements Driver {
         // Blob stores keep bytes, not modes; the process driver needs the execute bit.
         try {
             Set<PosixFilePermission> mode = EnumSet.copyOf(Files.getPosixFilePermissions(artifact));
-            mode.addAll(List.of(PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_EXECUTE));
+            mode.addAll(List.of(
+                    PosixFilePermission.OWNER_EXECUTE,
+                    PosixFilePermission.GROUP_EXECUTE,
+                    PosixFilePermission.OTHERS_EXECUTE));
             Files.setPosixFilePermissions(artifact, mode);
         } catch (IOException | UnsupportedOperationException e) {
-            throw new DriverException("the artifact " + artifact + " of " + spec.app() + " v" + spec.release()
-                    + " is not executable and cannot be made so: " + e.getMessage(), e);
+            throw new DriverException(
+                    "the artifact " + artifact + " of " + spec.app() + " v" + spec.release()
+                            + " is not executable and cannot be made so: " + e.getMessage(),
+                    e);
         }
     }
 
@@ -247,12 +308,15 @@ public final class ProcessDriver implements Driver {
             return;
         }
         StringBuilder text = new StringBuilder();
-        warnings.forEach(w -> text.append(LOG_PREFIX).append("warning: ").append(w).append('\n'));
+        warnings.forEach(
+                w -> text.append(LOG_PREFIX).append("warning: ").append(w).append('\n'));
         try {
             Files.writeString(spec.logFile(), text, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {
-            throw new DriverException("cannot write the console log of instance " + spec.id() + " at " + spec.logFile()
-                    + ": " + e.getMessage(), e);
+            throw new DriverException(
+                    "cannot write the console log of instance " + spec.id() + " at " + spec.logFile() + ": "
+                            + e.getMessage(),
+                    e);
         }
     }
 }

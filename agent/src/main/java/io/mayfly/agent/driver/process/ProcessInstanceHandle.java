@@ -1,11 +1,9 @@
 package io.mayfly.agent.driver.process;
 
-import io.mayfly.agent.driver.ProcessStat;
-
 import io.mayfly.agent.driver.Guest;
 import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceState;
-
+import io.mayfly.agent.driver.ProcessStat;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
@@ -35,8 +33,13 @@ final class ProcessInstanceHandle implements InstanceHandle {
     private final Runnable afterStop;
     private final Guest guest;
 
-    private ProcessInstanceHandle(InstanceState state, ProcessHandle process, boolean sandboxed,
-                                  CompletableFuture<Integer> exited, Guest guest, Runnable afterStop) {
+    private ProcessInstanceHandle(
+            InstanceState state,
+            ProcessHandle process,
+            boolean sandboxed,
+            CompletableFuture<Integer> exited,
+            Guest guest,
+            Runnable afterStop) {
         this.state = state;
         this.guest = guest;
         this.process = process;
@@ -46,7 +49,8 @@ final class ProcessInstanceHandle implements InstanceHandle {
     }
 
     /** An instance this agent process started: its exit code is known. {@code afterStop} runs once it ended, however. */
-    static ProcessInstanceHandle started(InstanceState state, Process process, boolean sandboxed, Guest guest, Runnable afterStop) {
+    static ProcessInstanceHandle started(
+            InstanceState state, Process process, boolean sandboxed, Guest guest, Runnable afterStop) {
         CompletableFuture<Integer> exited = process.onExit().thenApply(p -> {
             afterStop.run();
             return p.exitValue();
@@ -59,7 +63,8 @@ final class ProcessInstanceHandle implements InstanceHandle {
      * watched by polling /proc rather than {@link ProcessHandle#onExit()}, which backs off to 5 s between polls
      * and would wait forever on a zombie that its new parent never reaps.
      */
-    static ProcessInstanceHandle adopted(InstanceState state, ProcessHandle process, boolean sandboxed, Guest guest, Runnable afterStop) {
+    static ProcessInstanceHandle adopted(
+            InstanceState state, ProcessHandle process, boolean sandboxed, Guest guest, Runnable afterStop) {
         CompletableFuture<Integer> exited = new CompletableFuture<>();
         ProcessInstanceHandle handle = new ProcessInstanceHandle(state, process, sandboxed, exited, guest, afterStop);
         Thread.ofVirtual().name("watch-" + state.id()).start(() -> {
@@ -77,7 +82,9 @@ final class ProcessInstanceHandle implements InstanceHandle {
     }
 
     @Override
-    public InstanceState state() { return state; }
+    public InstanceState state() {
+        return state;
+    }
 
     @Override
     public boolean isAlive() {
@@ -85,10 +92,14 @@ final class ProcessInstanceHandle implements InstanceHandle {
     }
 
     @Override
-    public CompletableFuture<Integer> exited() { return exited; }
+    public CompletableFuture<Integer> exited() {
+        return exited;
+    }
 
     @Override
-    public Guest guest() { return guest; }
+    public Guest guest() {
+        return guest;
+    }
 
     @Override
     public void stop(Duration grace) {
@@ -105,7 +116,8 @@ final class ProcessInstanceHandle implements InstanceHandle {
             while (isAlive()) {
                 if (System.nanoTime() > killEnd) {
                     throw new IllegalStateException("instance " + state.id() + " (pid " + state.pid()
-                            + ") is still running " + KILL_TIMEOUT.toSeconds() + " s after SIGKILL; check it with ps -p "
+                            + ") is still running " + KILL_TIMEOUT.toSeconds()
+                            + " s after SIGKILL; check it with ps -p "
                             + state.pid() + " (a process stuck in the kernel, state D, cannot be killed)");
                 }
                 // Below the monitor first: killing the sandbox's init makes the kernel kill its whole pid

@@ -1,7 +1,6 @@
 package io.mayfly.agent.driver.qemu;
 
 import io.mayfly.agent.driver.InstanceStateFile;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -35,7 +34,12 @@ record AcceleratorVerdict(String verdict, String why, Instant when, Image image)
                 try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha256)) {
                     in.transferTo(java.io.OutputStream.nullOutputStream());
                 }
-                return new Image(file.getFileName().toString(), HexFormat.of().formatHex(sha256.digest()), Files.size(file), app, release);
+                return new Image(
+                        file.getFileName().toString(),
+                        HexFormat.of().formatHex(sha256.digest()),
+                        Files.size(file),
+                        app,
+                        release);
             } catch (IOException | NoSuchAlgorithmException e) {
                 return new Image(file.getFileName().toString(), "unknown (" + e.getMessage() + ")", -1, app, release);
             }
@@ -44,7 +48,8 @@ record AcceleratorVerdict(String verdict, String why, Instant when, Image image)
         @Override
         public String toString() {
             String shortSha = sha256.length() > 12 ? sha256.substring(0, 12) + "..." : sha256;
-            return app + " v" + release + "'s " + (file.equals(sha256) ? "image" : file) + " (sha256 " + shortSha + ", " + size + " bytes)";
+            return app + " v" + release + "'s " + (file.equals(sha256) ? "image" : file) + " (sha256 " + shortSha + ", "
+                    + size + " bytes)";
         }
     }
 
@@ -56,7 +61,9 @@ record AcceleratorVerdict(String verdict, String why, Instant when, Image image)
         return new AcceleratorVerdict("tcg", why, Instant.now().truncatedTo(ChronoUnit.SECONDS), image);
     }
 
-    boolean isKvm() { return "kvm".equals(verdict); }
+    boolean isKvm() {
+        return "kvm".equals(verdict);
+    }
 
     /** The verdict kept in {@code dir}, if one was learnt and the file reads as one. */
     static Optional<AcceleratorVerdict> read(Path dir) {
@@ -81,7 +88,9 @@ record AcceleratorVerdict(String verdict, String why, Instant when, Image image)
 
     /** How {@code mayfly drivers} says it. */
     String detail() {
-        return isKvm() ? "KVM (" + image + " ran under it, " + when + ")"
-                : "TCG (software emulation): KVM failed " + image + " at " + when + ": " + why + "; mayfly drivers --reprobe tries KVM again";
+        return isKvm()
+                ? "KVM (" + image + " ran under it, " + when + ")"
+                : "TCG (software emulation): KVM failed " + image + " at " + when + ": " + why
+                        + "; mayfly drivers --reprobe tries KVM again";
     }
 }

@@ -2,7 +2,6 @@ package io.mayfly.agent.driver.qemu;
 
 import io.mayfly.agent.driver.ConsoleLines;
 import io.mayfly.agent.driver.VmHost;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,8 +30,16 @@ final class KvmWatch {
     static final Duration TRUST = Duration.ofSeconds(10);
     static final Duration CONFIRM = Duration.ofSeconds(60);
     /** What QEMU prints (to the console log: its stderr goes there) when KVM cannot run the guest. */
-    static final List<String> FATAL = List.of("KVM internal error", "emulation failure", "failed to set MSR", "kvm run failed",
-            "KVM: entry failed", "kvm_init_vcpu failed", "failed to initialize kvm", "failed to initialize KVM");
+    static final List<String> FATAL = List.of(
+            "KVM internal error",
+            "emulation failure",
+            "failed to set MSR",
+            "kvm run failed",
+            "KVM: entry failed",
+            "kvm_init_vcpu failed",
+            "failed to initialize kvm",
+            "failed to initialize KVM");
+
     private static final long POLL_MILLIS = 100;
 
     private KvmWatch() {}
@@ -58,13 +65,17 @@ final class KvmWatch {
     }
 
     static Decision decide(Seen seen) {
-        if (seen.fatalLine() != null) return new Decision.Fails("QEMU said: " + seen.fatalLine().strip(), true);
-        if ("internal-error".equals(seen.runState())) return new Decision.Fails("QEMU stopped the guest with a KVM internal error", true);
+        if (seen.fatalLine() != null)
+            return new Decision.Fails("QEMU said: " + seen.fatalLine().strip(), true);
+        if ("internal-error".equals(seen.runState()))
+            return new Decision.Fails("QEMU stopped the guest with a KVM internal error", true);
         if (seen.ended()) return new Decision.Ended();
         if (!seen.guestPrinted() && seen.elapsed().compareTo(SILENCE) >= 0) {
             return new Decision.Fails("the guest printed nothing in " + SILENCE.toSeconds() + " s under KVM", false);
         }
-        if (seen.guestPrinted() && seen.elapsed().compareTo(TRUST) >= 0 && (seen.runState() == null || "running".equals(seen.runState()))) {
+        if (seen.guestPrinted()
+                && seen.elapsed().compareTo(TRUST) >= 0
+                && (seen.runState() == null || "running".equals(seen.runState()))) {
             return new Decision.Works();
         }
         return new Decision.Watching();
@@ -72,7 +83,9 @@ final class KvmWatch {
 
     /** Whether a console line is QEMU's own: its messages start with its program name. */
     static boolean isQemus(String line) {
-        return line.startsWith("qemu-system-") || line.startsWith("qemu:") || FATAL.stream().anyMatch(line::contains);
+        return line.startsWith("qemu-system-")
+                || line.startsWith("qemu:")
+                || FATAL.stream().anyMatch(line::contains);
     }
 
     /**
@@ -91,7 +104,8 @@ final class KvmWatch {
         });
     }
 
-    private static void watch(QemuInstanceHandle handle, long consoleFrom, Path image, Path verdictDir) throws InterruptedException {
+    private static void watch(QemuInstanceHandle handle, long consoleFrom, Path image, Path verdictDir)
+            throws InterruptedException {
         long began = System.nanoTime();
         Console console = new Console(handle.state().logFile(), consoleFrom);
         for (int round = 0; ; round++) {
@@ -100,12 +114,24 @@ final class KvmWatch {
             boolean ended = !handle.runAlive();
             console.read();
             String runState = ended || round % 3 != 2 ? null : handle.runState();
-            switch (decide(new Seen(Duration.ofNanos(System.nanoTime() - began), console.guestPrinted, console.fatalLine, runState, ended))) {
-                case Decision.Watching w -> { }
-                case Decision.Ended e -> { return; }
+            switch (decide(new Seen(
+                    Duration.ofNanos(System.nanoTime() - began),
+                    console.guestPrinted,
+                    console.fatalLine,
+                    runState,
+                    ended))) {
+                case Decision.Watching w -> {}
+                case Decision.Ended e -> {
+                    return;
+                }
                 case Decision.Works w -> {
                     if (AcceleratorVerdict.read(verdictDir).isEmpty()) {
-                        keep(AcceleratorVerdict.kvm("a guest printed and ran " + TRUST.toSeconds() + " s under KVM", image(handle, image)), verdictDir, handle);
+                        keep(
+                                AcceleratorVerdict.kvm(
+                                        "a guest printed and ran " + TRUST.toSeconds() + " s under KVM",
+                                        image(handle, image)),
+                                verdictDir,
+                                handle);
                     }
                     return;
                 }
@@ -117,9 +143,11 @@ final class KvmWatch {
         }
     }
 
-    private static void fallBack(QemuInstanceHandle handle, Decision.Fails failed, Path image, Path verdictDir) throws InterruptedException {
+    private static void fallBack(QemuInstanceHandle handle, Decision.Fails failed, Path image, Path verdictDir)
+            throws InterruptedException {
         Path log = handle.state().logFile();
-        VmHost.note(log, "KVM failed this guest (" + failed.why() + "): booting it again under TCG (software emulation)");
+        VmHost.note(
+                log, "KVM failed this guest (" + failed.why() + "): booting it again under TCG (software emulation)");
         long began = System.nanoTime();
         long from = handle.relaunch();
         if (from < 0) return; // stopped meanwhile
@@ -132,26 +160,39 @@ final class KvmWatch {
             Thread.sleep(POLL_MILLIS);
             console.read();
             if (console.guestPrinted) {
-                keep(AcceleratorVerdict.tcg(failed.why() + "; under TCG it printed within "
-                        + Duration.ofNanos(System.nanoTime() - began).toMillis() + " ms", image(handle, image)), verdictDir, handle);
+                keep(
+                        AcceleratorVerdict.tcg(
+                                failed.why() + "; under TCG it printed within "
+                                        + Duration.ofNanos(System.nanoTime() - began)
+                                                .toMillis() + " ms",
+                                image(handle, image)),
+                        verdictDir,
+                        handle);
                 return;
             }
         }
-        VmHost.note(log, "the guest printed nothing under TCG either: its silence under KVM proved nothing, so no verdict was kept "
-                + "(the next boot tries KVM again)");
+        VmHost.note(
+                log,
+                "the guest printed nothing under TCG either: its silence under KVM proved nothing, so no verdict was kept "
+                        + "(the next boot tries KVM again)");
     }
 
     private static AcceleratorVerdict.Image image(QemuInstanceHandle handle, Path image) {
-        return AcceleratorVerdict.Image.of(image, handle.state().app(), handle.state().release());
+        return AcceleratorVerdict.Image.of(
+                image, handle.state().app(), handle.state().release());
     }
 
     private static void keep(AcceleratorVerdict verdict, Path dir, QemuInstanceHandle handle) {
         try {
             verdict.write(dir);
-            VmHost.note(handle.state().logFile(), "accelerator verdict kept in " + dir.resolve(AcceleratorVerdict.FILE) + ": " + verdict.detail());
+            VmHost.note(
+                    handle.state().logFile(),
+                    "accelerator verdict kept in " + dir.resolve(AcceleratorVerdict.FILE) + ": " + verdict.detail());
         } catch (IOException e) {
-            VmHost.note(handle.state().logFile(), "cannot keep the accelerator verdict in " + dir + " (" + e.getMessage()
-                    + "): the next boot learns it again");
+            VmHost.note(
+                    handle.state().logFile(),
+                    "cannot keep the accelerator verdict in " + dir + " (" + e.getMessage()
+                            + "): the next boot learns it again");
         }
     }
 

@@ -55,11 +55,15 @@ final class LinuxKernel {
         return false;
     }
 
-    private static int pad(int n) { return (n + 3) & ~3; }
+    private static int pad(int n) {
+        return (n + 3) & ~3;
+    }
 
     private static ByteBuffer read(FileChannel ch, long at, int size) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
-        while (b.hasRemaining() && ch.read(b, at + b.position()) > 0) { /* read on */ }
+        while (b.hasRemaining() && ch.read(b, at + b.position()) > 0) {
+            /* read on */
+        }
         return b.flip();
     }
 
@@ -70,9 +74,13 @@ final class LinuxKernel {
     static OptionalLong hostTscKhz() {
         try {
             List<String> lines = Files.readAllLines(Path.of("/proc/cpuinfo"));
-            if (lines.stream().noneMatch(l -> l.startsWith("flags") && l.contains(" constant_tsc"))) return OptionalLong.empty();
-            return lines.stream().filter(l -> l.startsWith("cpu MHz")).findFirst()
-                    .map(l -> OptionalLong.of(Math.round(Double.parseDouble(l.substring(l.indexOf(':') + 1).trim()) * 1000)))
+            if (lines.stream().noneMatch(l -> l.startsWith("flags") && l.contains(" constant_tsc")))
+                return OptionalLong.empty();
+            return lines.stream()
+                    .filter(l -> l.startsWith("cpu MHz"))
+                    .findFirst()
+                    .map(l -> OptionalLong.of(Math.round(
+                            Double.parseDouble(l.substring(l.indexOf(':') + 1).trim()) * 1000)))
                     .orElse(OptionalLong.empty());
         } catch (IOException | RuntimeException e) {
             return OptionalLong.empty();

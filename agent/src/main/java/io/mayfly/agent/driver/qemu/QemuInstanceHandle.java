@@ -3,9 +3,8 @@ package io.mayfly.agent.driver.qemu;
 import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
-import io.mayfly.agent.driver.VmHost;
 import io.mayfly.agent.driver.ProcessStat;
-
+import io.mayfly.agent.driver.VmHost;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,12 +54,14 @@ final class QemuInstanceHandle implements InstanceHandle {
     }
 
     static QemuInstanceHandle started(InstanceState state, Process process, Path qmp) {
-        return new QemuInstanceHandle(new Run(state, process.toHandle(), process.onExit().thenApply(Process::exitValue)), qmp, null);
+        return new QemuInstanceHandle(
+                new Run(state, process.toHandle(), process.onExit().thenApply(Process::exitValue)), qmp, null);
     }
 
     /** Started under KVM and watched: {@code underTcg} boots it again when the watch says KVM failed it. */
     static QemuInstanceHandle watched(InstanceState state, Process process, Path qmp, Launcher underTcg) {
-        return new QemuInstanceHandle(new Run(state, process.toHandle(), process.onExit().thenApply(Process::exitValue)), qmp, underTcg);
+        return new QemuInstanceHandle(
+                new Run(state, process.toHandle(), process.onExit().thenApply(Process::exitValue)), qmp, underTcg);
     }
 
     /** Re-adopted after an agent restart: not our child, so its end is seen by watching /proc (exit code unknown). */
@@ -85,7 +86,9 @@ final class QemuInstanceHandle implements InstanceHandle {
     }
 
     @Override
-    public InstanceState state() { return current.state(); }
+    public InstanceState state() {
+        return current.state();
+    }
 
     @Override
     public boolean isAlive() {
@@ -97,13 +100,19 @@ final class QemuInstanceHandle implements InstanceHandle {
     }
 
     @Override
-    public CompletableFuture<Integer> exited() { return exited; }
+    public CompletableFuture<Integer> exited() {
+        return exited;
+    }
 
     /** Whether a KVM watch may still replace the run (false once decided, or once the instance is being stopped). */
-    synchronized boolean watched() { return watched && !stopping; }
+    synchronized boolean watched() {
+        return watched && !stopping;
+    }
 
     /** Whether the current QEMU process runs. */
-    boolean runAlive() { return current.process().isAlive(); }
+    boolean runAlive() {
+        return current.process().isAlive();
+    }
 
     /** QEMU's run state ({@code running}, {@code internal-error}, ...), or null when it does not answer. */
     String runState() {
@@ -153,9 +162,22 @@ final class QemuInstanceHandle implements InstanceHandle {
                 from = java.nio.file.Files.size(was.logFile());
                 java.nio.file.Files.deleteIfExists(qmp);
                 Process p = underTcg.launch();
-                long ticks = ProcessStat.read(p.pid()).map(ProcessStat::startTicks).orElse(0L);
-                fresh = new Run(new InstanceState(was.id(), was.app(), was.release(), was.driver(), p.pid(), ticks, was.port(), was.logFile(),
-                        was.stateDir(), Instant.now()), p.toHandle(), p.onExit().thenApply(Process::exitValue));
+                long ticks =
+                        ProcessStat.read(p.pid()).map(ProcessStat::startTicks).orElse(0L);
+                fresh = new Run(
+                        new InstanceState(
+                                was.id(),
+                                was.app(),
+                                was.release(),
+                                was.driver(),
+                                p.pid(),
+                                ticks,
+                                was.port(),
+                                was.logFile(),
+                                was.stateDir(),
+                                Instant.now()),
+                        p.toHandle(),
+                        p.onExit().thenApply(Process::exitValue));
             } catch (IOException e) {
                 VmHost.note(was.logFile(), "cannot start QEMU again under TCG: " + e.getMessage());
                 watched = false;
@@ -168,8 +190,10 @@ final class QemuInstanceHandle implements InstanceHandle {
         try {
             InstanceStateFile.write(InstanceStateFile.in(was.stateDir()), fresh.state());
         } catch (IOException e) {
-            VmHost.note(was.logFile(), "cannot record the state of " + was.id() + " after booting it under TCG (" + e.getMessage()
-                    + "); the VM was stopped");
+            VmHost.note(
+                    was.logFile(),
+                    "cannot record the state of " + was.id() + " after booting it under TCG (" + e.getMessage()
+                            + "); the VM was stopped");
             stop(Duration.ZERO);
             return -1;
         }
@@ -193,7 +217,9 @@ final class QemuInstanceHandle implements InstanceHandle {
     public io.mayfly.agent.driver.Guest guest() {
         int port = state().port();
         return new io.mayfly.agent.driver.Guest() {
-            public java.net.InetSocketAddress http() { return io.mayfly.agent.driver.Guest.onLoopback(port).http(); }
+            public java.net.InetSocketAddress http() {
+                return io.mayfly.agent.driver.Guest.onLoopback(port).http();
+            }
 
             public String acceptsTcp(Duration timeout) throws InterruptedException {
                 return usernetAccepts(port, timeout);
@@ -215,7 +241,8 @@ final class QemuInstanceHandle implements InstanceHandle {
                     last = "cannot ask QEMU how the connection stands: " + e.getMessage();
                 }
                 try {
-                    if (socket.getInputStream().read() == -1) return "the guest refused a TCP connection on its port (QEMU closed it)";
+                    if (socket.getInputStream().read() == -1)
+                        return "the guest refused a TCP connection on its port (QEMU closed it)";
                 } catch (java.net.SocketTimeoutException stillOpen) {
                     // neither accepted nor refused yet
                 } catch (IOException reset) {
@@ -234,9 +261,18 @@ final class QemuInstanceHandle implements InstanceHandle {
         for (String line : usernet.split("\n")) {
             String[] f = line.trim().split("\\s+");
             // Protocol[State] FD SourceAddress Port DestAddress Port RecvQ SendQ: the source is the forwarded port.
-            if (f.length >= 6 && f[0].startsWith("TCP[") && f[3].equals(Integer.toString(port))
-                    && java.util.List.of("TCP[ESTABLISHED]", "TCP[CLOSE_WAIT]", "TCP[FIN_WAIT_1]", "TCP[FIN_WAIT_2]", "TCP[CLOSING]",
-                    "TCP[LAST_ACK]", "TCP[TIME_WAIT]").contains(f[0])) {
+            if (f.length >= 6
+                    && f[0].startsWith("TCP[")
+                    && f[3].equals(Integer.toString(port))
+                    && java.util.List.of(
+                                    "TCP[ESTABLISHED]",
+                                    "TCP[CLOSE_WAIT]",
+                                    "TCP[FIN_WAIT_1]",
+                                    "TCP[FIN_WAIT_2]",
+                                    "TCP[CLOSING]",
+                                    "TCP[LAST_ACK]",
+                                    "TCP[TIME_WAIT]")
+                            .contains(f[0])) {
                 return true;
             }
         }

@@ -22,8 +22,10 @@ final class Qmp {
 
     /** Runs a monitor command (e.g. {@code info usernet}) and returns the text it printed. */
     static String monitor(Path socket, String commandLine) throws IOException {
-        String answer = send(socket, "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":"
-                + io.mayfly.wire.Json.write(commandLine) + "}}");
+        String answer = send(
+                socket,
+                "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":"
+                        + io.mayfly.wire.Json.write(commandLine) + "}}");
         var tree = io.mayfly.wire.Json.MAPPER.readTree(answer);
         if (!tree.has("return")) throw new IOException("QEMU refused \"" + commandLine + "\": " + answer);
         return tree.get("return").asText();
@@ -32,7 +34,8 @@ final class Qmp {
     private static String send(Path socket, String command) throws IOException {
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
-            BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
+            BufferedReader in =
+                    new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
             OutputStream out = Channels.newOutputStream(ch);
             String greeting = in.readLine();
             if (greeting == null || !greeting.contains("QMP")) throw new IOException("not a QMP socket: " + socket);

@@ -4,7 +4,6 @@ import io.mayfly.agent.driver.DriverException;
 import io.mayfly.agent.driver.InstanceSpec;
 import io.mayfly.agent.driver.Tap;
 import io.mayfly.agent.driver.VmHost;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -53,9 +52,11 @@ final class Solo5Arguments {
         if (!addressed && takesMirageAddress(unikernel, spec)) {
             args.addAll(List.of("--ipv4=" + tap.guestCidr(), "--ipv4-gateway=" + tap.hostAddress()));
         } else if (!addressed) {
-            VmHost.note(spec.logFile(), "the unikernel of " + spec.app() + " v" + spec.release() + " is not told its address: run.args "
-                    + "pass none ({cidr}, {ipv4}, {netmask}, {gateway}) and it does not take MirageOS's --ipv4 and --ipv4-gateway; "
-                    + "it is " + tap.guestCidr() + " with gateway " + tap.hostAddress());
+            VmHost.note(
+                    spec.logFile(),
+                    "the unikernel of " + spec.app() + " v" + spec.release() + " is not told its address: run.args "
+                            + "pass none ({cidr}, {ipv4}, {netmask}, {gateway}) and it does not take MirageOS's --ipv4 and --ipv4-gateway; "
+                            + "it is " + tap.guestCidr() + " with gateway " + tap.hostAddress());
         }
         for (String arg : spec.args()) {
             String filled = arg;
@@ -79,14 +80,17 @@ final class Solo5Arguments {
             while ((n = in.read(buffer, kept, buffer.length - kept)) > 0) {
                 int end = kept + n;
                 // Latin-1 maps each byte to one char, so an ASCII name is found wherever its bytes are.
-                if (new String(buffer, 0, end, StandardCharsets.ISO_8859_1).contains(MIRAGE_ADDRESS_OPTION)) return true;
+                if (new String(buffer, 0, end, StandardCharsets.ISO_8859_1).contains(MIRAGE_ADDRESS_OPTION))
+                    return true;
                 kept = Math.min(overlap, end);
                 System.arraycopy(buffer, end - kept, buffer, 0, kept);
             }
             return false;
         } catch (IOException e) {
-            throw new DriverException("cannot read the unikernel of " + spec.app() + " v" + spec.release() + " (" + unikernel + "): "
-                    + e.getMessage(), e);
+            throw new DriverException(
+                    "cannot read the unikernel of " + spec.app() + " v" + spec.release() + " (" + unikernel + "): "
+                            + e.getMessage(),
+                    e);
         }
     }
 
@@ -94,7 +98,8 @@ final class Solo5Arguments {
     private static void refuseOwnAddressing(InstanceSpec spec) throws DriverException {
         for (String arg : spec.args()) {
             if ((arg.startsWith("--ipv4=") || arg.startsWith("--ipv4-gateway=")) && !passesAddress(arg)) {
-                throw new DriverException("run.args of " + spec.app() + " v" + spec.release() + " sets " + arg + ", but Mayfly gives each "
+                throw new DriverException("run.args of " + spec.app() + " v" + spec.release() + " sets " + arg
+                        + ", but Mayfly gives each "
                         + "Solo5 guest its own address and gateway, on a tap of its own: remove it from run.args, or pass the guest's "
                         + "own with --ipv4={cidr} and --ipv4-gateway={gateway}");
             }

@@ -11,7 +11,6 @@ import io.mayfly.agent.driver.Tap;
 import io.mayfly.agent.driver.TapDevices;
 import io.mayfly.agent.driver.VmHost;
 import io.mayfly.agent.driver.VmmProcess;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,7 +41,8 @@ import java.util.Set;
 public final class Solo5Driver implements Driver {
     /** Which Solo5 tender runs the unikernel; its command name is the driver's name. */
     public enum Tender {
-        HVT("solo5-hvt", true), SPT("solo5-spt", false);
+        HVT("solo5-hvt", true),
+        SPT("solo5-spt", false);
 
         final String command;
         final boolean kvm;
@@ -54,8 +54,9 @@ public final class Solo5Driver implements Driver {
     }
 
     static final String ELFTOOL = "solo5-elftool";
-    private static final String INSTALL = "Solo5 is not packaged in Debian: install it with opam (opam install solo5) or build "
-            + "it from https://github.com/Solo5/solo5 (./configure.sh && make && make install)";
+    private static final String INSTALL =
+            "Solo5 is not packaged in Debian: install it with opam (opam install solo5) or build "
+                    + "it from https://github.com/Solo5/solo5 (./configure.sh && make && make install)";
 
     private final Tender tender;
     private final Path binary;
@@ -65,8 +66,12 @@ public final class Solo5Driver implements Driver {
 
     /** The tender and solo5-elftool on the agent's PATH or in /usr/local/bin (where Solo5's make install puts them), on the real host. */
     public Solo5Driver(Tender tender) {
-        this(tender, VmHost.executable(tender.command, "/usr/local/bin").orElse(null),
-                VmHost.executable(ELFTOOL, "/usr/local/bin").orElse(null), new TapDevices(), Path.of("/"));
+        this(
+                tender,
+                VmHost.executable(tender.command, "/usr/local/bin").orElse(null),
+                VmHost.executable(ELFTOOL, "/usr/local/bin").orElse(null),
+                new TapDevices(),
+                Path.of("/"));
     }
 
     /** {@code binary} or {@code elftool} null means not installed; {@code hostRoot} is where dev/kvm is looked up. */
@@ -79,10 +84,14 @@ public final class Solo5Driver implements Driver {
     }
 
     @Override
-    public String name() { return tender.command; }
+    public String name() {
+        return tender.command;
+    }
 
     @Override
-    public Set<String> ownPlaceholders() { return Solo5Arguments.PLACEHOLDERS; }
+    public Set<String> ownPlaceholders() {
+        return Solo5Arguments.PLACEHOLDERS;
+    }
 
     @Override
     public Availability availability() {
@@ -91,10 +100,13 @@ public final class Solo5Driver implements Driver {
                     + tender.command + " on the agent's PATH");
         }
         if (elftool == null) {
-            return Availability.no(ELFTOOL + " not found on PATH or in /usr/local/bin; the driver reads each unikernel's devices with "
-                    + "it, and it comes with the tenders: " + INSTALL + ", and put " + ELFTOOL + " on the agent's PATH");
+            return Availability.no(
+                    ELFTOOL + " not found on PATH or in /usr/local/bin; the driver reads each unikernel's devices with "
+                            + "it, and it comes with the tenders: " + INSTALL + ", and put " + ELFTOOL
+                            + " on the agent's PATH");
         }
-        Optional<String> problem = (tender.kvm ? VmHost.kvmProblem(hostRoot) : Optional.<String>empty()).or(taps::problem);
+        Optional<String> problem =
+                (tender.kvm ? VmHost.kvmProblem(hostRoot) : Optional.<String>empty()).or(taps::problem);
         return problem.map(p -> Availability.no(tender.command + ": " + p))
                 .orElseGet(() -> Availability.yes(binary + ", each guest on its own tap"));
     }
@@ -109,11 +121,14 @@ public final class Solo5Driver implements Driver {
         Solo5Manifest manifest = Solo5Manifest.query(elftool, unikernel, what);
         String net = networkDevice(manifest, what);
         Optional<String> block = blockDevice(manifest, spec, what);
-        Path disk = block.isEmpty() ? null : PrivateDisk.copy(VmHost.existing(spec.initrd(), "initrd", spec), block.get(), spec);
+        Path disk = block.isEmpty()
+                ? null
+                : PrivateDisk.copy(VmHost.existing(spec.initrd(), "initrd", spec), block.get(), spec);
 
         GuestNetwork network = GuestNetwork.open(taps, spec);
         Tap tap = network.tap();
-        List<String> command = new ArrayList<>(List.of(binary.toString(), "--mem=" + VmHost.memoryMib(spec), "--net:" + net + "=" + tap.name()));
+        List<String> command = new ArrayList<>(
+                List.of(binary.toString(), "--mem=" + VmHost.memoryMib(spec), "--net:" + net + "=" + tap.name()));
         block.ifPresent(name -> command.add("--block:" + name + "=" + disk));
         command.add("--");
         command.add(unikernel.toString());
@@ -130,12 +145,14 @@ public final class Solo5Driver implements Driver {
     private static String networkDevice(Solo5Manifest manifest, String what) throws DriverException {
         List<String> nets = manifest.named(Solo5Manifest.Type.NET_BASIC);
         if (nets.isEmpty()) {
-            throw new DriverException("the unikernel of " + what + " declares no network device (NET_BASIC) in its Solo5 manifest, so "
-                    + "nothing could reach it: Mayfly sends every instance HTTP over its network; give it one (MirageOS: a network "
-                    + "stack in config.ml)");
+            throw new DriverException(
+                    "the unikernel of " + what + " declares no network device (NET_BASIC) in its Solo5 manifest, so "
+                            + "nothing could reach it: Mayfly sends every instance HTTP over its network; give it one (MirageOS: a network "
+                            + "stack in config.ml)");
         }
         if (nets.size() > 1) {
-            throw new DriverException("the unikernel of " + what + " declares " + nets.size() + " network devices (" + String.join(", ", nets)
+            throw new DriverException("the unikernel of " + what + " declares " + nets.size() + " network devices ("
+                    + String.join(", ", nets)
                     + ") in its Solo5 manifest; Mayfly gives each instance one network, a tap of its own, and has nothing to attach '"
                     + nets.get(1) + "' to: build the unikernel with a single network device");
         }
@@ -143,21 +160,25 @@ public final class Solo5Driver implements Driver {
     }
 
     /** The manifest's block device, if it declares one, which takes the release's initrd; and an initrd takes one. */
-    private static Optional<String> blockDevice(Solo5Manifest manifest, InstanceSpec spec, String what) throws DriverException {
+    private static Optional<String> blockDevice(Solo5Manifest manifest, InstanceSpec spec, String what)
+            throws DriverException {
         List<String> blocks = manifest.named(Solo5Manifest.Type.BLOCK_BASIC);
         if (blocks.size() > 1) {
-            throw new DriverException("the unikernel of " + what + " declares " + blocks.size() + " block devices (" + String.join(", ", blocks)
+            throw new DriverException("the unikernel of " + what + " declares " + blocks.size() + " block devices ("
+                    + String.join(", ", blocks)
                     + ") in its Solo5 manifest; Mayfly attaches one, the release's build.initrd, and has nothing to attach '"
                     + blocks.get(1) + "' to: build the unikernel with one block device at most");
         }
         if (blocks.size() == 1 && spec.initrd() == null) {
-            throw new DriverException("the unikernel of " + what + " declares the block device '" + blocks.getFirst() + "' in its Solo5 "
-                    + "manifest, but the release has no build.initrd to attach to it: set build.initrd to the disk image the build "
-                    + "makes (the guest gets a private copy), or build the unikernel without the block device");
+            throw new DriverException(
+                    "the unikernel of " + what + " declares the block device '" + blocks.getFirst() + "' in its Solo5 "
+                            + "manifest, but the release has no build.initrd to attach to it: set build.initrd to the disk image the build "
+                            + "makes (the guest gets a private copy), or build the unikernel without the block device");
         }
         if (blocks.isEmpty() && spec.initrd() != null) {
-            throw new DriverException(what + " has a build.initrd, but its unikernel declares no block device (BLOCK_BASIC) in its "
-                    + "Solo5 manifest to attach it to: remove build.initrd, or give the unikernel a block device");
+            throw new DriverException(
+                    what + " has a build.initrd, but its unikernel declares no block device (BLOCK_BASIC) in its "
+                            + "Solo5 manifest to attach it to: remove build.initrd, or give the unikernel a block device");
         }
         return blocks.stream().findFirst();
     }

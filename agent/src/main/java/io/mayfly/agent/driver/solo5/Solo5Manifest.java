@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.mayfly.agent.driver.DriverException;
 import io.mayfly.agent.driver.HostCommand;
 import io.mayfly.wire.Json;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,7 +29,10 @@ record Solo5Manifest(List<Device> devices) {
     private static final Duration QUERY_TIMEOUT = Duration.ofSeconds(10);
 
     /** The device types Solo5's tenders attach: a network interface on a tap, a block device on a file. */
-    enum Type { NET_BASIC, BLOCK_BASIC }
+    enum Type {
+        NET_BASIC,
+        BLOCK_BASIC
+    }
 
     record Device(String name, Type type) {}
 
@@ -44,13 +46,16 @@ record Solo5Manifest(List<Device> devices) {
         String command = elftool.getFileName() + " query-manifest " + unikernel;
         HostCommand.Result result;
         try {
-            result = HostCommand.run(QUERY_TIMEOUT, List.of(elftool.toString(), "query-manifest", unikernel.toString()));
+            result =
+                    HostCommand.run(QUERY_TIMEOUT, List.of(elftool.toString(), "query-manifest", unikernel.toString()));
         } catch (IOException e) {
-            throw new DriverException("cannot run " + elftool + " to read the Solo5 manifest of " + what + ": " + e.getMessage(), e);
+            throw new DriverException(
+                    "cannot run " + elftool + " to read the Solo5 manifest of " + what + ": " + e.getMessage(), e);
         }
         if (!result.ok()) {
-            throw new DriverException(command + " failed (exit " + result.exit() + "): " + result.output() + "; the artifact of " + what
-                    + " must be a Solo5 unikernel for this tender (MirageOS: mirage configure -t hvt or -t spt)");
+            throw new DriverException(
+                    command + " failed (exit " + result.exit() + "): " + result.output() + "; the artifact of " + what
+                            + " must be a Solo5 unikernel for this tender (MirageOS: mirage configure -t hvt or -t spt)");
         }
         return parse(result.stdout(), command, what);
     }
@@ -74,11 +79,16 @@ record Solo5Manifest(List<Device> devices) {
         List<Device> devices = new ArrayList<>();
         for (JsonNode d : list) {
             String name = d.path("name").asText("");
-            // Alphanumeric, as Solo5 itself requires: the name goes into a tender option (--net:NAME=...) and a file name.
-            if (!name.matches("[A-Za-z0-9]+")) throw unreadable(command, what, "a device's name is not alphanumeric: " + d);
+            // Alphanumeric, as Solo5 itself requires: the name goes into a tender option (--net:NAME=...) and a file
+            // name.
+            if (!name.matches("[A-Za-z0-9]+"))
+                throw unreadable(command, what, "a device's name is not alphanumeric: " + d);
             String type = d.path("type").asText("");
-            Type known = Arrays.stream(Type.values()).filter(t -> t.name().equals(type)).findFirst()
-                    .orElseThrow(() -> new DriverException("the unikernel of " + what + " declares the device '" + name + "' of type "
+            Type known = Arrays.stream(Type.values())
+                    .filter(t -> t.name().equals(type))
+                    .findFirst()
+                    .orElseThrow(() -> new DriverException("the unikernel of " + what + " declares the device '" + name
+                            + "' of type "
                             + (type.isEmpty() ? "(none)" : type) + " in its Solo5 manifest; Mayfly attaches only "
                             + Arrays.stream(Type.values()).map(Type::name).collect(Collectors.joining(" and "))
                             + " devices: build the unikernel without it"));
@@ -88,7 +98,8 @@ record Solo5Manifest(List<Device> devices) {
     }
 
     private static DriverException unreadable(String command, String what, String why) {
-        return new DriverException(command + " printed no Solo5 manifest Mayfly can read for " + what + " (" + why
-                + "); check that solo5-elftool and the tender come from the same Solo5 release as the unikernel's build");
+        return new DriverException(
+                command + " printed no Solo5 manifest Mayfly can read for " + what + " (" + why
+                        + "); check that solo5-elftool and the tender come from the same Solo5 release as the unikernel's build");
     }
 }

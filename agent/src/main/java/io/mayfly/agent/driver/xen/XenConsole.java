@@ -1,7 +1,6 @@
 package io.mayfly.agent.driver.xen;
 
 import io.mayfly.agent.driver.VmHost;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,11 +21,13 @@ import java.util.concurrent.TimeUnit;
 final class XenConsole {
     /** How long xl console gets, once the domain is gone, to write what the guest printed last before it is ended. */
     static final Duration DRAIN = Duration.ofSeconds(2);
+
     static final String ERRORS = "xl-console.err";
 
     private final String domain;
     /** Null when xl console could not be started. */
     private final Process process;
+
     private final Path logFile;
     private final Path errors;
     private volatile boolean closing;
@@ -43,12 +44,18 @@ final class XenConsole {
         Path errors = stateDir.toAbsolutePath().resolve(ERRORS);
         try {
             // stdin a pipe kept open: xl console ends on the end of its input.
-            Process process = new ProcessBuilder(xl.binary().toString(), "console", domain).redirectInput(ProcessBuilder.Redirect.PIPE)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile())).redirectError(errors.toFile()).start();
+            Process process = new ProcessBuilder(xl.binary().toString(), "console", domain)
+                    .redirectInput(ProcessBuilder.Redirect.PIPE)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                    .redirectError(errors.toFile())
+                    .start();
             return new XenConsole(domain, process, logFile, errors);
         } catch (IOException e) {
-            VmHost.note(logFile, "cannot run xl console " + domain + " (" + e.getMessage() + "): the guest's console is not copied here, "
-                    + "so a [health] console check cannot see it");
+            VmHost.note(
+                    logFile,
+                    "cannot run xl console " + domain + " (" + e.getMessage()
+                            + "): the guest's console is not copied here, "
+                            + "so a [health] console check cannot see it");
             return new XenConsole(domain, null, logFile, errors);
         }
     }
@@ -95,7 +102,9 @@ final class XenConsole {
         } catch (IOException e) {
             said = "";
         }
-        VmHost.note(logFile, "xl console " + domain + " ended (exit " + process.exitValue() + (said.isEmpty() ? "" : ": " + said)
-                + ") while the domain runs; what the guest prints from now on is not copied here");
+        VmHost.note(
+                logFile,
+                "xl console " + domain + " ended (exit " + process.exitValue() + (said.isEmpty() ? "" : ": " + said)
+                        + ") while the domain runs; what the guest prints from now on is not copied here");
     }
 }

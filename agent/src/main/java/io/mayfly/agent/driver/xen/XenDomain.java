@@ -5,7 +5,6 @@ import io.mayfly.agent.driver.HostCommand;
 import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.VmHost;
-
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -25,10 +24,11 @@ final class XenDomain implements InstanceHandle {
      * A Xen guest sits on its bridge at an address Mayfly does not know, and no port is forwarded to it: no HTTP or TCP
      * check can reach it, so one fails at once with this.
      */
-    static final String UNREACHABLE = "the xen driver cannot reach its guests for an HTTP or TCP health check: a Xen guest sits on "
-            + "its bridge at an address Mayfly does not know, and no port is forwarded to it. Check it by its console instead, which "
-            + "the agent copies into the instance log: [health] console = \"a regular expression matching the line the guest prints "
-            + "once it serves\"";
+    static final String UNREACHABLE =
+            "the xen driver cannot reach its guests for an HTTP or TCP health check: a Xen guest sits on "
+                    + "its bridge at an address Mayfly does not know, and no port is forwarded to it. Check it by its console instead, which "
+                    + "the agent copies into the instance log: [health] console = \"a regular expression matching the line the guest prints "
+                    + "once it serves\"";
 
     private final InstanceState state;
     private final Xl xl;
@@ -93,13 +93,19 @@ final class XenDomain implements InstanceHandle {
     }
 
     @Override
-    public InstanceState state() { return state; }
+    public InstanceState state() {
+        return state;
+    }
 
     @Override
-    public boolean isAlive() { return !exited.isDone(); }
+    public boolean isAlive() {
+        return !exited.isDone();
+    }
 
     @Override
-    public CompletableFuture<Integer> exited() { return exited; }
+    public CompletableFuture<Integer> exited() {
+        return exited;
+    }
 
     @Override
     public void stop(Duration grace) {
@@ -121,7 +127,8 @@ final class XenDomain implements InstanceHandle {
         if (grace.isPositive()) {
             try {
                 HostCommand.Result shutdown = xl.run(grace, "shutdown", "-w", name);
-                if (!shutdown.ok()) note("xl shutdown -w " + name + ": " + shutdown.output() + "; destroying the domain");
+                if (!shutdown.ok())
+                    note("xl shutdown -w " + name + ": " + shutdown.output() + "; destroying the domain");
             } catch (IOException e) {
                 note("cannot run xl shutdown for " + name + ": " + e.getMessage() + "; destroying the domain");
             }

@@ -8,7 +8,6 @@ import io.mayfly.agent.driver.InstanceSpec;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
 import io.mayfly.agent.driver.VmHost;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,8 +43,11 @@ public final class XenDriver implements Driver {
 
     /** xl on the agent's PATH or in /usr/sbin (where Debian's xen-utils put it), the bridge from MAYFLY_XEN_BRIDGE or xenbr0. */
     public XenDriver() {
-        this(VmHost.executable("xl", "/usr/sbin", "/usr/local/sbin").orElse(null),
-                Optional.ofNullable(System.getenv(BRIDGE_ENV)).filter(b -> !b.isBlank()).orElse("xenbr0"));
+        this(
+                VmHost.executable("xl", "/usr/sbin", "/usr/local/sbin").orElse(null),
+                Optional.ofNullable(System.getenv(BRIDGE_ENV))
+                        .filter(b -> !b.isBlank())
+                        .orElse("xenbr0"));
     }
 
     /** {@code xl} null means not installed. */
@@ -55,7 +57,9 @@ public final class XenDriver implements Driver {
     }
 
     @Override
-    public String name() { return NAME; }
+    public String name() {
+        return NAME;
+    }
 
     @Override
     public Availability availability() {
@@ -73,8 +77,9 @@ public final class XenDriver implements Driver {
         try {
             HostCommand.Result list = xl.run(Duration.ofSeconds(10), "list");
             if (!list.ok()) {
-                return Availability.no("xl list failed (" + list.output() + "): the agent must run as root in dom0 of a host "
-                        + "booted into Xen, with xencommons running");
+                return Availability.no(
+                        "xl list failed (" + list.output() + "): the agent must run as root in dom0 of a host "
+                                + "booted into Xen, with xencommons running");
             }
             return Availability.yes(xl.binary() + ", domains on bridge " + bridge);
         } catch (IOException e) {
@@ -93,27 +98,45 @@ public final class XenDriver implements Driver {
             Files.createDirectories(config.getParent());
             Files.write(config, config(spec, kernel, initrd, bridge));
         } catch (IOException e) {
-            throw new DriverException("cannot write the xl config of " + spec.id() + " to " + config + ": " + e.getMessage(), e);
+            throw new DriverException(
+                    "cannot write the xl config of " + spec.id() + " to " + config + ": " + e.getMessage(), e);
         }
         // Paused until its console is attached: a guest that fails at once says why in its first lines.
         HostCommand.Result created = xl(spec, CREATE_TIMEOUT, "create", "-q", "-p", config.toString());
         if (!created.ok()) {
-            throw new DriverException("xl create " + config + " failed (exit " + created.exit() + "): " + created.output());
+            throw new DriverException(
+                    "xl create " + config + " failed (exit " + created.exit() + "): " + created.output());
         }
-        InstanceState state = new InstanceState(spec.id(), spec.app(), spec.release(), NAME, 0, 0, spec.port(), spec.logFile(),
-                spec.stateDir(), Instant.now());
-        XenDomain domain = XenDomain.watch(state, xl, XenConsole.attach(xl, spec.id(), spec.logFile(), spec.stateDir()));
+        InstanceState state = new InstanceState(
+                spec.id(),
+                spec.app(),
+                spec.release(),
+                NAME,
+                0,
+                0,
+                spec.port(),
+                spec.logFile(),
+                spec.stateDir(),
+                Instant.now());
+        XenDomain domain =
+                XenDomain.watch(state, xl, XenConsole.attach(xl, spec.id(), spec.logFile(), spec.stateDir()));
         try {
-            VmHost.log(spec.logFile(), "created Xen domain " + spec.id() + " from " + config + " on bridge " + bridge
-                    + "; its console is copied here (xl console " + spec.id() + "). Mayfly reaches it on no port: check its health "
-                    + "with [health] console; 127.0.0.1:" + spec.port() + ", where the router sends its requests, reaches it only if "
-                    + "the host forwards that port to the guest's address, port " + spec.guestPort());
+            VmHost.log(
+                    spec.logFile(),
+                    "created Xen domain " + spec.id() + " from " + config + " on bridge " + bridge
+                            + "; its console is copied here (xl console " + spec.id()
+                            + "). Mayfly reaches it on no port: check its health "
+                            + "with [health] console; 127.0.0.1:" + spec.port()
+                            + ", where the router sends its requests, reaches it only if "
+                            + "the host forwards that port to the guest's address, port " + spec.guestPort());
             InstanceStateFile.write(InstanceStateFile.in(spec.stateDir()), state);
         } catch (IOException e) {
             // A domain whose state is not on disk would be orphaned by the next agent restart.
             domain.stop(Duration.ZERO);
-            throw new DriverException("cannot record the state of " + spec.id() + " in " + spec.stateDir() + ": " + e.getMessage()
-                    + "; the domain was destroyed", e);
+            throw new DriverException(
+                    "cannot record the state of " + spec.id() + " in " + spec.stateDir() + ": " + e.getMessage()
+                            + "; the domain was destroyed",
+                    e);
         }
         HostCommand.Result unpaused;
         try {
@@ -124,8 +147,8 @@ public final class XenDriver implements Driver {
         }
         if (!unpaused.ok()) {
             domain.stop(Duration.ZERO);
-            throw new DriverException("xl unpause " + spec.id() + " failed (exit " + unpaused.exit() + "): " + unpaused.output()
-                    + "; the domain was destroyed");
+            throw new DriverException("xl unpause " + spec.id() + " failed (exit " + unpaused.exit() + "): "
+                    + unpaused.output() + "; the domain was destroyed");
         }
         return domain;
     }
@@ -135,7 +158,8 @@ public final class XenDriver implements Driver {
         try {
             return xl.run(timeout, args);
         } catch (IOException e) {
-            throw new DriverException("cannot run " + xl.binary() + " " + args[0] + " for " + spec.id() + ": " + e.getMessage(), e);
+            throw new DriverException(
+                    "cannot run " + xl.binary() + " " + args[0] + " for " + spec.id() + ": " + e.getMessage(), e);
         }
     }
 
@@ -144,7 +168,8 @@ public final class XenDriver implements Driver {
         if (xl == null || !NAME.equals(state.driver())) return Optional.empty();
         try {
             if (!xl.listed(state.id())) return Optional.empty();
-            return Optional.of(XenDomain.watch(state, xl, XenConsole.attach(xl, state.id(), state.logFile(), state.stateDir())));
+            return Optional.of(
+                    XenDomain.watch(state, xl, XenConsole.attach(xl, state.id(), state.logFile(), state.stateDir())));
         } catch (IOException e) {
             return Optional.empty();
         }
@@ -170,8 +195,9 @@ public final class XenDriver implements Driver {
 
     private static String quoted(String value, String what) throws DriverException {
         if (value.chars().anyMatch(c -> c == '"' || c == '\'' || c == '\\' || c < 0x20)) {
-            throw new DriverException(what + " (" + value + ") holds a quote, a backslash or a control character, which an xl "
-                    + "domain config cannot carry safely; remove it");
+            throw new DriverException(
+                    what + " (" + value + ") holds a quote, a backslash or a control character, which an xl "
+                            + "domain config cannot carry safely; remove it");
         }
         return "\"" + value + "\"";
     }

@@ -1,7 +1,6 @@
 package io.mayfly.agent.driver.xen;
 
 import io.mayfly.agent.driver.HostCommand;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,7 +18,9 @@ final class Xl {
         this.binary = binary;
     }
 
-    Path binary() { return binary; }
+    Path binary() {
+        return binary;
+    }
 
     /** Runs {@code xl ARGS}; after {@code timeout} the xl process is killed and the result's exit is {@link HostCommand#TIMED_OUT}. */
     HostCommand.Result run(Duration timeout, String... args) throws IOException {

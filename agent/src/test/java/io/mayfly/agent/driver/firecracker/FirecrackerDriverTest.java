@@ -1,5 +1,8 @@
 package io.mayfly.agent.driver.firecracker;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mayfly.agent.driver.DriverException;
 import io.mayfly.agent.driver.GuestNetwork;
@@ -14,11 +17,6 @@ import io.mayfly.agent.driver.firecracker.StandInFirecrackerApi.Guest;
 import io.mayfly.agent.driver.firecracker.StandInFirecrackerApi.Refusal;
 import io.mayfly.agent.driver.firecracker.StandInFirecrackerApi.Request;
 import io.mayfly.wire.Json;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -30,9 +28,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Firecracker is not available where Mayfly is developed: these tests run the driver against stand-ins, a
@@ -96,9 +95,14 @@ class FirecrackerDriverTest {
 
         assertThat(missing.name()).isEqualTo("firecracker");
         assertThat(missing.availability().available()).isFalse();
-        assertThat(missing.availability().detail()).contains("firecracker not found", "not packaged in Debian",
-                "github.com/firecracker-microvm/firecracker/releases", "/usr/local/bin/firecracker");
-        assertThatThrownBy(() -> missing.start(spec("hello-v3-none", null))).isInstanceOf(DriverException.class)
+        assertThat(missing.availability().detail())
+                .contains(
+                        "firecracker not found",
+                        "not packaged in Debian",
+                        "github.com/firecracker-microvm/firecracker/releases",
+                        "/usr/local/bin/firecracker");
+        assertThatThrownBy(() -> missing.start(spec("hello-v3-none", null)))
+                .isInstanceOf(DriverException.class)
                 .hasMessageContaining("firecracker not found");
     }
 
@@ -107,7 +111,8 @@ class FirecrackerDriverTest {
         assertThat(driver().availability().available()).isTrue();
         StandIns.agentStatus(host, 1000, "0000000000000000", "0000000000000000");
         assertThat(driver().availability().detail()).startsWith("firecracker: the agent lacks CAP_NET_ADMIN");
-        assertThatThrownBy(() -> driver().start(spec("hello-v3-notap", null))).isInstanceOf(DriverException.class)
+        assertThatThrownBy(() -> driver().start(spec("hello-v3-notap", null)))
+                .isInstanceOf(DriverException.class)
                 .hasMessageContaining("CAP_NET_ADMIN");
         assertThat(StandIns.ipCalls(dir)).isEmpty();
 
@@ -125,28 +130,46 @@ class FirecrackerDriverTest {
 
         String log = StandIns.await(spec.logFile(), "guest booted");
         Path socket = spec.stateDir().toAbsolutePath().resolve("fc.sock");
-        assertThat(Files.readAllLines(dir.resolve("firecracker.args"))).containsExactly("--api-sock", socket.toString());
-        assertCalls(booted.api().requests(),
-                "PUT /machine-config", "{\"vcpu_count\": 2, \"mem_size_mib\": 128}",
-                "PUT /boot-source", "{\"kernel_image_path\": \"" + kernel + "\", \"initrd_path\": \"" + initrd + "\", \"boot_args\": "
+        assertThat(Files.readAllLines(dir.resolve("firecracker.args")))
+                .containsExactly("--api-sock", socket.toString());
+        assertCalls(
+                booted.api().requests(),
+                "PUT /machine-config",
+                "{\"vcpu_count\": 2, \"mem_size_mib\": 128}",
+                "PUT /boot-source",
+                "{\"kernel_image_path\": \"" + kernel + "\", \"initrd_path\": \"" + initrd + "\", \"boot_args\": "
                         + "\"console=ttyS0 reboot=k panic=1 pci=off ip=" + tap.guestAddress() + "::" + tap.hostAddress()
                         + ":255.255.255.252::eth0:off init=/hello\"}",
-                "PUT /network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"" + tap.name() + "\"}",
-                "PUT /actions", "{\"action_type\": \"InstanceStart\"}");
-        assertThat(spec.stateDir().resolve("rootfs.img")).as("no root drive beside an initramfs").doesNotExist();
+                "PUT /network-interfaces/eth0",
+                "{\"iface_id\": \"eth0\", \"host_dev_name\": \"" + tap.name() + "\"}",
+                "PUT /actions",
+                "{\"action_type\": \"InstanceStart\"}");
+        assertThat(spec.stateDir().resolve("rootfs.img"))
+                .as("no root drive beside an initramfs")
+                .doesNotExist();
         for (Request r : booted.api().requests()) {
-            assertThat(r.headers()).containsEntry("content-type", "application/json")
-                    .containsEntry("content-length", Integer.toString(r.body().getBytes(StandardCharsets.UTF_8).length));
+            assertThat(r.headers())
+                    .containsEntry("content-type", "application/json")
+                    .containsEntry(
+                            "content-length", Integer.toString(r.body().getBytes(StandardCharsets.UTF_8).length));
         }
-        assertThat(StandIns.ipCalls(dir)).containsExactly("tuntap add dev " + tap.name() + " mode tap",
-                "addr add " + tap.hostCidr() + " dev " + tap.name(), "link set dev " + tap.name() + " up");
-        assertThat(log).contains("mayfly: the initrd of hello-v3-run is an initramfs (cpio), which the kernel unpacks as its root "
-                        + "filesystem: " + initrd,
-                "mayfly: starting hello-v3-run: " + firecracker + " --api-sock " + socket,
-                "mayfly: hello-v3-run is on tap " + tap.name());
-        assertThat(StandIns.acceptsOnLoopback(spec.port())).as("the instance's port is forwarded").isTrue();
+        assertThat(StandIns.ipCalls(dir))
+                .containsExactly(
+                        "tuntap add dev " + tap.name() + " mode tap",
+                        "addr add " + tap.hostCidr() + " dev " + tap.name(),
+                        "link set dev " + tap.name() + " up");
+        assertThat(log)
+                .contains(
+                        "mayfly: the initrd of hello-v3-run is an initramfs (cpio), which the kernel unpacks as its root "
+                                + "filesystem: " + initrd,
+                        "mayfly: starting hello-v3-run: " + firecracker + " --api-sock " + socket,
+                        "mayfly: hello-v3-run is on tap " + tap.name());
+        assertThat(StandIns.acceptsOnLoopback(spec.port()))
+                .as("the instance's port is forwarded")
+                .isTrue();
         assertThat(booted.handle().state().driver()).isEqualTo("firecracker");
-        assertThat(InstanceStateFile.read(InstanceStateFile.in(spec.stateDir()))).isEqualTo(booted.handle().state());
+        assertThat(InstanceStateFile.read(InstanceStateFile.in(spec.stateDir())))
+                .isEqualTo(booted.handle().state());
         assertThat(booted.handle().isAlive()).isTrue();
     }
 
@@ -160,16 +183,25 @@ class FirecrackerDriverTest {
 
         String log = StandIns.await(spec.logFile(), "guest booted");
         Path copy = spec.stateDir().toAbsolutePath().resolve("rootfs.img");
-        assertCalls(booted.api().requests(),
-                "PUT /machine-config", "{\"vcpu_count\": 2, \"mem_size_mib\": 128}",
-                "PUT /boot-source", "{\"kernel_image_path\": \"" + kernel + "\", \"boot_args\": \"console=ttyS0 reboot=k panic=1 pci=off "
-                        + "ip=" + tap.guestAddress() + "::" + tap.hostAddress() + ":255.255.255.252::eth0:off root=/dev/vda rw init=/hello\"}",
-                "PUT /drives/rootfs", "{\"drive_id\": \"rootfs\", \"path_on_host\": \"" + copy + "\", \"is_root_device\": true, "
+        assertCalls(
+                booted.api().requests(),
+                "PUT /machine-config",
+                "{\"vcpu_count\": 2, \"mem_size_mib\": 128}",
+                "PUT /boot-source",
+                "{\"kernel_image_path\": \"" + kernel + "\", \"boot_args\": \"console=ttyS0 reboot=k panic=1 pci=off "
+                        + "ip=" + tap.guestAddress() + "::" + tap.hostAddress()
+                        + ":255.255.255.252::eth0:off root=/dev/vda rw init=/hello\"}",
+                "PUT /drives/rootfs",
+                "{\"drive_id\": \"rootfs\", \"path_on_host\": \"" + copy + "\", \"is_root_device\": true, "
                         + "\"is_read_only\": false}",
-                "PUT /network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"" + tap.name() + "\"}",
-                "PUT /actions", "{\"action_type\": \"InstanceStart\"}");
-        assertThat(log).contains("mayfly: the initrd of hello-v3-rootfs is not an initramfs (a cpio archive, compressed or not), so it "
-                + "is the guest's root drive /dev/vda: " + copy + ", a private copy of " + image);
+                "PUT /network-interfaces/eth0",
+                "{\"iface_id\": \"eth0\", \"host_dev_name\": \"" + tap.name() + "\"}",
+                "PUT /actions",
+                "{\"action_type\": \"InstanceStart\"}");
+        assertThat(log)
+                .contains(
+                        "mayfly: the initrd of hello-v3-rootfs is not an initramfs (a cpio archive, compressed or not), so it "
+                                + "is the guest's root drive /dev/vda: " + copy + ", a private copy of " + image);
         assertThat(booted.handle().isAlive()).isTrue();
     }
 
@@ -181,12 +213,17 @@ class FirecrackerDriverTest {
 
         Booted booted = boot(spec, Guest.OBEYS);
 
-        Path copy = Path.of(Json.MAPPER.readTree(booted.api().requests().get(2).body()).get("path_on_host").asText());
+        Path copy = Path.of(Json.MAPPER
+                .readTree(booted.api().requests().get(2).body())
+                .get("path_on_host")
+                .asText());
         assertThat(copy.getParent()).isEqualTo(spec.stateDir().toAbsolutePath());
         assertThat(Files.isSameFile(copy, image)).isFalse();
         assertThat(Files.readAllBytes(copy)).isEqualTo(stored);
         Files.writeString(copy, "what the guest wrote");
-        assertThat(Files.readAllBytes(image)).as("the stored, content-addressed image").isEqualTo(stored);
+        assertThat(Files.readAllBytes(image))
+                .as("the stored, content-addressed image")
+                .isEqualTo(stored);
 
         booted.handle().stop(Duration.ofSeconds(10));
         assertThat(copy).as("the copy goes with the guest").doesNotExist();
@@ -199,27 +236,44 @@ class FirecrackerDriverTest {
 
         Booted booted = boot(spec, Guest.OBEYS);
 
-        JsonNode bootSource = Json.MAPPER.readTree(booted.api().requests().get(1).body());
-        assertThat(bootSource.get("boot_args").asText()).doesNotContain("/dev/vda rw").endsWith(":255.255.255.252::eth0:off root=/dev/vda1 ro");
+        JsonNode bootSource =
+                Json.MAPPER.readTree(booted.api().requests().get(1).body());
+        assertThat(bootSource.get("boot_args").asText())
+                .doesNotContain("/dev/vda rw")
+                .endsWith(":255.255.255.252::eth0:off root=/dev/vda1 ro");
         JsonNode drive = Json.MAPPER.readTree(booted.api().requests().get(2).body());
-        assertThat(drive.get("is_root_device").asBoolean()).as("Firecracker appends root=/dev/vda for a root device").isFalse();
-        assertThat(drive.get("path_on_host").asText()).isEqualTo(spec.stateDir().toAbsolutePath().resolve("rootfs.img").toString());
+        assertThat(drive.get("is_root_device").asBoolean())
+                .as("Firecracker appends root=/dev/vda for a root device")
+                .isFalse();
+        assertThat(drive.get("path_on_host").asText())
+                .isEqualTo(
+                        spec.stateDir().toAbsolutePath().resolve("rootfs.img").toString());
     }
 
     @Test
     void aRootDriveFirecrackerRefusesStopsTheVmmAndRemovesItsNetworkAndTheCopy() throws Exception {
         InstanceSpec spec = spec("hello-v3-nodrive", ext4Image());
         Path copy = spec.stateDir().toAbsolutePath().resolve("rootfs.img");
-        CompletableFuture<StandInFirecrackerApi> api = serveApiOnceFirecrackerRuns(spec, Guest.OBEYS,
-                new Refusal("/drives/rootfs", 400, "{\"fault_message\": \"Unable to create the block device: BackingFile(Os { code: 13, "
-                        + "kind: PermissionDenied, message: \\\"Permission denied\\\" }, \\\"" + copy + "\\\")\"}"));
+        CompletableFuture<StandInFirecrackerApi> api = serveApiOnceFirecrackerRuns(
+                spec,
+                Guest.OBEYS,
+                new Refusal(
+                        "/drives/rootfs",
+                        400,
+                        "{\"fault_message\": \"Unable to create the block device: BackingFile(Os { code: 13, "
+                                + "kind: PermissionDenied, message: \\\"Permission denied\\\" }, \\\"" + copy
+                                + "\\\")\"}"));
 
-        assertThatThrownBy(() -> driver().start(spec)).isInstanceOf(DriverException.class)
-                .hasMessage("Firecracker refused PUT /drives/rootfs for hello-v3-nodrive (HTTP 400): Unable to create the block device: "
-                        + "BackingFile(Os { code: 13, kind: PermissionDenied, message: \"Permission denied\" }, \"" + copy + "\"); "
-                        + "the microVM was stopped");
+        assertThatThrownBy(() -> driver().start(spec))
+                .isInstanceOf(DriverException.class)
+                .hasMessage(
+                        "Firecracker refused PUT /drives/rootfs for hello-v3-nodrive (HTTP 400): Unable to create the block device: "
+                                + "BackingFile(Os { code: 13, kind: PermissionDenied, message: \"Permission denied\" }, \""
+                                + copy + "\"); "
+                                + "the microVM was stopped");
 
-        assertThat(api.get(5, TimeUnit.SECONDS).requests()).extracting(r -> r.method() + " " + r.path())
+        assertThat(api.get(5, TimeUnit.SECONDS).requests())
+                .extracting(r -> r.method() + " " + r.path())
                 .containsExactly("PUT /machine-config", "PUT /boot-source", "PUT /drives/rootfs");
         assertNothingLeftBehind(spec);
         assertThat(copy).as("the copy no guest will use").doesNotExist();
@@ -231,7 +285,8 @@ class FirecrackerDriverTest {
 
         Booted booted = boot(spec, Guest.OBEYS);
 
-        JsonNode bootSource = Json.MAPPER.readTree(booted.api().requests().get(1).body());
+        JsonNode bootSource =
+                Json.MAPPER.readTree(booted.api().requests().get(1).body());
         assertThat(bootSource.has("initrd_path")).isFalse();
         assertThat(bootSource.get("boot_args").asText()).startsWith("console=ttyS0 reboot=k panic=1 pci=off ip=");
         assertThat(booted.api().requests()).noneMatch(r -> r.path().startsWith("/drives"));
@@ -240,17 +295,25 @@ class FirecrackerDriverTest {
     @Test
     void aStepFirecrackerRefusesStopsTheVmmAndRemovesItsNetworkWithFirecrackersOwnWords() throws Exception {
         InstanceSpec spec = spec("hello-v3-refused", null);
-        CompletableFuture<StandInFirecrackerApi> api = serveApiOnceFirecrackerRuns(spec, Guest.OBEYS,
-                new Refusal("/network-interfaces/eth0", 400, "{\"fault_message\": \"Open tap device failed: Error while creating ifreq "
-                        + "structure: Invalid argument (os error 22).\"}"));
+        CompletableFuture<StandInFirecrackerApi> api = serveApiOnceFirecrackerRuns(
+                spec,
+                Guest.OBEYS,
+                new Refusal(
+                        "/network-interfaces/eth0",
+                        400,
+                        "{\"fault_message\": \"Open tap device failed: Error while creating ifreq "
+                                + "structure: Invalid argument (os error 22).\"}"));
 
-        assertThatThrownBy(() -> driver().start(spec)).isInstanceOf(DriverException.class)
-                .hasMessage("Firecracker refused PUT /network-interfaces/eth0 for hello-v3-refused (HTTP 400): Open tap device failed: "
-                        + "Error while creating ifreq structure: Invalid argument (os error 22).; the microVM was stopped");
+        assertThatThrownBy(() -> driver().start(spec))
+                .isInstanceOf(DriverException.class)
+                .hasMessage(
+                        "Firecracker refused PUT /network-interfaces/eth0 for hello-v3-refused (HTTP 400): Open tap device failed: "
+                                + "Error while creating ifreq structure: Invalid argument (os error 22).; the microVM was stopped");
 
-        assertThat(api.get(5, TimeUnit.SECONDS).requests()).extracting(r -> r.method() + " " + r.path())
-                .as("nothing after the refusal, not even Ctrl-Alt-Del").containsExactly("PUT /machine-config", "PUT /boot-source",
-                        "PUT /network-interfaces/eth0");
+        assertThat(api.get(5, TimeUnit.SECONDS).requests())
+                .extracting(r -> r.method() + " " + r.path())
+                .as("nothing after the refusal, not even Ctrl-Alt-Del")
+                .containsExactly("PUT /machine-config", "PUT /boot-source", "PUT /network-interfaces/eth0");
         assertNothingLeftBehind(spec);
     }
 
@@ -259,8 +322,10 @@ class FirecrackerDriverTest {
         InstanceSpec spec = spec("hello-v3-nosocket", null);
         FirecrackerDriver driver = new FirecrackerDriver(firecracker, taps, host, Duration.ofMillis(700));
 
-        assertThatThrownBy(() -> driver.start(spec)).isInstanceOf(DriverException.class)
-                .hasMessage("firecracker did not open its API socket " + spec.stateDir().toAbsolutePath().resolve("fc.sock")
+        assertThatThrownBy(() -> driver.start(spec))
+                .isInstanceOf(DriverException.class)
+                .hasMessage("firecracker did not open its API socket "
+                        + spec.stateDir().toAbsolutePath().resolve("fc.sock")
                         + " within 700 ms; it was stopped, and its output is in " + spec.logFile());
 
         assertNothingLeftBehind(spec);
@@ -269,11 +334,15 @@ class FirecrackerDriverTest {
 
     @Test
     void firecrackerThatExitsAtOnceIsReportedWithWhereItsOutputIs() throws Exception {
-        Files.writeString(dir.resolve("firecracker.crash"), "Error creating the Kvm object: No such file or directory (os error 2)");
+        Files.writeString(
+                dir.resolve("firecracker.crash"),
+                "Error creating the Kvm object: No such file or directory (os error 2)");
         InstanceSpec spec = spec("hello-v3-crash", null);
 
-        assertThatThrownBy(() -> driver().start(spec)).isInstanceOf(DriverException.class)
-                .hasMessage("firecracker exited with code 1 before it opened its API socket " + spec.stateDir().toAbsolutePath().resolve("fc.sock")
+        assertThatThrownBy(() -> driver().start(spec))
+                .isInstanceOf(DriverException.class)
+                .hasMessage("firecracker exited with code 1 before it opened its API socket "
+                        + spec.stateDir().toAbsolutePath().resolve("fc.sock")
                         + "; it was stopped, and its output is in " + spec.logFile());
 
         assertThat(Files.readString(spec.logFile())).contains("firecracker stand-in: Error creating the Kvm object");
@@ -291,8 +360,11 @@ class FirecrackerDriverTest {
         assertThat(booted.api().requests()).hasSize(5);
         Request last = booted.api().requests().getLast();
         assertThat(last.method() + " " + last.path()).isEqualTo("PUT /actions");
-        assertThat(Json.MAPPER.readTree(last.body())).isEqualTo(Json.MAPPER.readTree("{\"action_type\": \"SendCtrlAltDel\"}"));
-        assertThat(Files.readString(spec.logFile())).contains("guest reset on Ctrl-Alt-Del").doesNotContain("SIGTERM");
+        assertThat(Json.MAPPER.readTree(last.body()))
+                .isEqualTo(Json.MAPPER.readTree("{\"action_type\": \"SendCtrlAltDel\"}"));
+        assertThat(Files.readString(spec.logFile()))
+                .contains("guest reset on Ctrl-Alt-Del")
+                .doesNotContain("SIGTERM");
         assertNothingLeftBehind(spec);
     }
 
@@ -307,8 +379,10 @@ class FirecrackerDriverTest {
         assertThat(Duration.ofNanos(System.nanoTime() - began)).isGreaterThanOrEqualTo(Duration.ofMillis(600));
         assertThat(booted.handle().exited().get(5, TimeUnit.SECONDS)).isEqualTo(143);
         assertThat(booted.api().requests().getLast().body()).contains("SendCtrlAltDel");
-        assertThat(Files.readString(spec.logFile())).contains("did not stop within 600 ms of the request; sending SIGTERM",
-                "firecracker stand-in: got SIGTERM");
+        assertThat(Files.readString(spec.logFile()))
+                .contains(
+                        "did not stop within 600 ms of the request; sending SIGTERM",
+                        "firecracker stand-in: got SIGTERM");
         assertNothingLeftBehind(spec);
     }
 
@@ -324,7 +398,8 @@ class FirecrackerDriverTest {
 
         assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(3));
         assertThat(booted.handle().exited().get(5, TimeUnit.SECONDS)).isEqualTo(143);
-        assertThat(Files.readString(spec.logFile())).contains("could not ask hello-v3-nosock to stop", "firecracker stand-in: got SIGTERM");
+        assertThat(Files.readString(spec.logFile()))
+                .contains("could not ask hello-v3-nosock to stop", "firecracker stand-in: got SIGTERM");
     }
 
     @Test
@@ -353,7 +428,9 @@ class FirecrackerDriverTest {
 
         assertThat(adopted.state().pid()).isEqualTo(booted.handle().state().pid());
         assertThat(adopted.isAlive()).isTrue();
-        assertThat(StandIns.acceptsOnLoopback(spec.port())).as("forwarded again").isTrue();
+        assertThat(StandIns.acceptsOnLoopback(spec.port()))
+                .as("forwarded again")
+                .isTrue();
         adopted.stop(Duration.ofSeconds(10));
         assertThat(adopted.exited().get(5, TimeUnit.SECONDS)).isEqualTo(-1);
         assertThat(booted.handle().exited().get(5, TimeUnit.SECONDS)).isZero();
@@ -366,7 +443,8 @@ class FirecrackerDriverTest {
     void aMissingKernelIsADriverException() throws Exception {
         Files.delete(kernel);
 
-        assertThatThrownBy(() -> driver().start(spec("hello-v3-gone", null))).isInstanceOf(DriverException.class)
+        assertThatThrownBy(() -> driver().start(spec("hello-v3-gone", null)))
+                .isInstanceOf(DriverException.class)
                 .hasMessageContaining("the artifact of hello v3 is missing: " + kernel);
         assertThat(dir.resolve("firecracker.args")).doesNotExist();
         assertThat(StandIns.ipCalls(dir)).isEmpty();
@@ -374,10 +452,12 @@ class FirecrackerDriverTest {
 
     @Test
     void runArgsThatSetTheGuestsAddressThemselvesAreRefused() {
-        assertThatThrownBy(() -> driver().start(spec("hello-v3-ip", null, "ip=10.0.0.2::10.0.0.1:255.255.255.0::eth0:off")))
+        assertThatThrownBy(() ->
+                        driver().start(spec("hello-v3-ip", null, "ip=10.0.0.2::10.0.0.1:255.255.255.0::eth0:off")))
                 .isInstanceOf(DriverException.class)
-                .hasMessage("run.args of hello v3 sets ip=10.0.0.2::10.0.0.1:255.255.255.0::eth0:off, but Mayfly gives each Firecracker "
-                        + "guest its own address on the kernel command line (ip=, on a tap of its own): remove it from run.args");
+                .hasMessage(
+                        "run.args of hello v3 sets ip=10.0.0.2::10.0.0.1:255.255.255.0::eth0:off, but Mayfly gives each Firecracker "
+                                + "guest its own address on the kernel command line (ip=, on a tap of its own): remove it from run.args");
         assertThat(dir.resolve("firecracker.args")).doesNotExist();
     }
 
@@ -385,8 +465,10 @@ class FirecrackerDriverTest {
     void anApiSocketPathTooLongForAUnixSocketIsRefusedWithWhatToDo() throws Exception {
         InstanceSpec spec = spec("hello-v3-" + "x".repeat(120), null);
 
-        assertThatThrownBy(() -> driver().start(spec)).isInstanceOf(DriverException.class)
-                .hasMessageContaining("is longer than the 107 bytes a unix socket allows; move the agent's data directory to a shorter path");
+        assertThatThrownBy(() -> driver().start(spec))
+                .isInstanceOf(DriverException.class)
+                .hasMessageContaining(
+                        "is longer than the 107 bytes a unix socket allows; move the agent's data directory to a shorter path");
         assertThat(StandIns.ipCalls(dir)).isEmpty();
     }
 
@@ -424,14 +506,16 @@ class FirecrackerDriverTest {
      * Binds the stand-in API on the instance's socket as soon as the stand-in firecracker has started (its args
      * file appears), as the real one opens its socket first thing; meanwhile the driver waits for the socket.
      */
-    private CompletableFuture<StandInFirecrackerApi> serveApiOnceFirecrackerRuns(InstanceSpec spec, Guest guest, Refusal refusal) {
+    private CompletableFuture<StandInFirecrackerApi> serveApiOnceFirecrackerRuns(
+            InstanceSpec spec, Guest guest, Refusal refusal) {
         CompletableFuture<StandInFirecrackerApi> served = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {
             try {
                 long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
                 while (!Files.exists(dir.resolve("firecracker.args")) && System.nanoTime() < end) Thread.sleep(10);
                 Path stateDir = spec.stateDir().toAbsolutePath();
-                StandInFirecrackerApi api = new StandInFirecrackerApi(stateDir.resolve("fc.sock"), stateDir, guest, refusal);
+                StandInFirecrackerApi api =
+                        new StandInFirecrackerApi(stateDir.resolve("fc.sock"), stateDir, guest, refusal);
                 apis.add(api);
                 served.complete(api);
             } catch (Exception e) {
@@ -447,14 +531,19 @@ class FirecrackerDriverTest {
         for (int i = 0; i < expected.length; i += 2) calls.add(expected[i]);
         assertThat(requests).extracting(r -> r.method() + " " + r.path()).containsExactlyElementsOf(calls);
         for (int i = 0; i < requests.size(); i++) {
-            assertThat(Json.MAPPER.readTree(requests.get(i).body())).as(calls.get(i)).isEqualTo(Json.MAPPER.readTree(expected[2 * i + 1]));
+            assertThat(Json.MAPPER.readTree(requests.get(i).body()))
+                    .as(calls.get(i))
+                    .isEqualTo(Json.MAPPER.readTree(expected[2 * i + 1]));
         }
     }
 
     /** No firecracker process, no tap, no network record, nothing on the instance's port. */
     private void assertNothingLeftBehind(InstanceSpec spec) throws Exception {
-        long pid = Long.parseLong(Files.readString(dir.resolve("firecracker.pid")).trim());
-        assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).as("firecracker, pid " + pid + ", has ended").isEmpty();
+        long pid =
+                Long.parseLong(Files.readString(dir.resolve("firecracker.pid")).trim());
+        assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive))
+                .as("firecracker, pid " + pid + ", has ended")
+                .isEmpty();
         String tap = Tap.forPort(spec.port()).name();
         assertThat(taps.exists(tap)).as("tap " + tap).isFalse();
         assertThat(StandIns.ipCalls(dir)).last().isEqualTo("tuntap del dev " + tap + " mode tap");

@@ -28,7 +28,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 final class StandInFirecrackerApi implements AutoCloseable {
     /** How the guest takes Ctrl-Alt-Del. */
-    enum Guest { OBEYS, IGNORES, WEDGED }
+    enum Guest {
+        OBEYS,
+        IGNORES,
+        WEDGED
+    }
 
     /** One request as it arrived: headers by lower-cased name. */
     record Request(String method, String path, Map<String, String> headers, String body) {
@@ -63,14 +67,19 @@ final class StandInFirecrackerApi implements AutoCloseable {
                     if (ctrlAltDel && guest == Guest.WEDGED) continue; // never answers, never closes
                     if (refusal != null && refusal.path().equals(request.path())) {
                         byte[] body = refusal.body().getBytes(StandardCharsets.UTF_8);
-                        client.write(ByteBuffer.wrap(("HTTP/1.1 " + refusal.status() + " \r\nServer: Firecracker API\r\nConnection: keep-alive\r\n"
-                                + "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII)));
+                        client.write(ByteBuffer.wrap(("HTTP/1.1 " + refusal.status()
+                                        + " \r\nServer: Firecracker API\r\nConnection: keep-alive\r\n"
+                                        + "Content-Type: application/json\r\nContent-Length: " + body.length
+                                        + "\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII)));
                         client.write(ByteBuffer.wrap(body));
                         continue;
                     }
-                    client.write(ByteBuffer.wrap("HTTP/1.1 204 \r\nServer: Firecracker API\r\nConnection: keep-alive\r\n\r\n"
-                            .getBytes(StandardCharsets.US_ASCII)));
-                    if (request.body().contains("InstanceStart")) Files.writeString(instanceDir.resolve("instance-start"), "");
+                    client.write(
+                            ByteBuffer.wrap("HTTP/1.1 204 \r\nServer: Firecracker API\r\nConnection: keep-alive\r\n\r\n"
+                                    .getBytes(StandardCharsets.US_ASCII)));
+                    if (request.body().contains("InstanceStart"))
+                        Files.writeString(instanceDir.resolve("instance-start"), "");
                     if (ctrlAltDel && guest == Guest.OBEYS) Files.writeString(instanceDir.resolve("ctrl-alt-del"), "");
                 }
             } catch (IOException closed) {
@@ -94,7 +103,8 @@ final class StandInFirecrackerApi implements AutoCloseable {
 
     private static int contentLength(StringBuilder text) {
         for (String line : text.toString().split("\r\n")) {
-            if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) return Integer.parseInt(line.substring(15).trim());
+            if (line.toLowerCase(Locale.ROOT).startsWith("content-length:"))
+                return Integer.parseInt(line.substring(15).trim());
         }
         return 0;
     }
@@ -106,12 +116,16 @@ final class StandInFirecrackerApi implements AutoCloseable {
         Map<String, String> headers = new LinkedHashMap<>();
         for (int i = 1; i < head.length; i++) {
             int colon = head[i].indexOf(':');
-            headers.put(head[i].substring(0, colon).toLowerCase(Locale.ROOT), head[i].substring(colon + 1).trim());
+            headers.put(
+                    head[i].substring(0, colon).toLowerCase(Locale.ROOT),
+                    head[i].substring(colon + 1).trim());
         }
         return new Request(requestLine[0], requestLine[1], headers, raw.substring(bodyStart + 4));
     }
 
-    List<Request> requests() { return requests; }
+    List<Request> requests() {
+        return requests;
+    }
 
     @Override
     public void close() throws IOException {

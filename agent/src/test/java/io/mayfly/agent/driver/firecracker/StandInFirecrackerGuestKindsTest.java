@@ -1,18 +1,17 @@
 package io.mayfly.agent.driver.firecracker;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
 import io.mayfly.agent.deploy.GuestKindsContract;
 import io.mayfly.agent.driver.Driver;
 import io.mayfly.agent.driver.StandIns;
 import io.mayfly.agent.driver.TapDevices;
 import io.mayfly.wire.manifest.Manifest;
-import org.junit.jupiter.api.BeforeAll;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
+import org.junit.jupiter.api.BeforeAll;
 
 /**
  * The guest kinds on the firecracker driver with a stand-in Firecracker (it cannot run here) and real taps. The
@@ -101,8 +100,12 @@ class StandInFirecrackerGuestKindsTest extends GuestKindsContract {
 
     @BeforeAll
     static void realTapsAndPython() {
-        assumeThat(StandIns.loopbackProblem()).as("real taps and loopback addresses (root with ip)").isNull();
-        assumeThat(Files.isExecutable(PYTHON)).as("the stand-in Firecracker is a Python script").isTrue();
+        assumeThat(StandIns.loopbackProblem())
+                .as("real taps and loopback addresses (root with ip)")
+                .isNull();
+        assumeThat(Files.isExecutable(PYTHON))
+                .as("the stand-in Firecracker is a Python script")
+                .isTrue();
     }
 
     @Override
@@ -110,12 +113,15 @@ class StandInFirecrackerGuestKindsTest extends GuestKindsContract {
         standIns = dir.resolve("stand-ins");
         Path guest = StandIns.guestOnLoopback(standIns);
         Path firecracker = StandIns.script(standIns, "firecracker", FIRECRACKER.replace("@GUEST@", guest.toString()));
-        return List.of(new FirecrackerDriver(firecracker, new TapDevices(), StandIns.host(dir), FirecrackerDriver.SOCKET_WAIT));
+        return List.of(new FirecrackerDriver(
+                firecracker, new TapDevices(), StandIns.host(dir), FirecrackerDriver.SOCKET_WAIT));
     }
 
     @Override
     protected void afterInstancesStopped() throws Exception {
-        assertThat(StandIns.loopbackLeftovers(standIns)).as("guest addresses left on lo").isEmpty();
+        assertThat(StandIns.loopbackLeftovers(standIns))
+                .as("guest addresses left on lo")
+                .isEmpty();
     }
 
     @Override

@@ -1,6 +1,6 @@
 package io.mayfly.agent.driver.process;
 
-import io.mayfly.agent.driver.ProcessStat;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mayfly.agent.driver.Driver;
 import io.mayfly.agent.driver.InstanceHandle;
@@ -8,13 +8,10 @@ import io.mayfly.agent.driver.InstanceSpec;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
 import io.mayfly.agent.driver.Ports;
+import io.mayfly.agent.driver.ProcessStat;
 import io.mayfly.agent.health.HealthCheck;
 import io.mayfly.sandbox.Pasta;
 import io.mayfly.sandbox.Sandbox;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -28,8 +25,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ProcessDriverTest {
     private static final long MEMORY = 64L << 20;
@@ -45,8 +43,14 @@ class ProcessDriverTest {
 
     private Sandbox sandbox(boolean bwrap, boolean prlimit, Path cgroupRoot) throws IOException {
         boolean root = Sandbox.isRoot();
-        return new Sandbox(bwrap ? Path.of("/usr/bin/bwrap") : null, prlimit ? Path.of("/usr/bin/prlimit") : null, Path.of("/usr/bin/setpriv"),
-                Pasta.onThisHost(root), cgroupRoot, dir.resolve("sandbox"), root);
+        return new Sandbox(
+                bwrap ? Path.of("/usr/bin/bwrap") : null,
+                prlimit ? Path.of("/usr/bin/prlimit") : null,
+                Path.of("/usr/bin/setpriv"),
+                Pasta.onThisHost(root),
+                cgroupRoot,
+                dir.resolve("sandbox"),
+                root);
     }
 
     @AfterEach
@@ -65,16 +69,23 @@ class ProcessDriverTest {
 
         assertThat(healthCheck(spec).await(Duration.ofSeconds(10), handle.exited()))
                 .isInstanceOf(HealthCheck.Healthy.class);
-        HttpResponse<String> response = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + spec.port() + "/")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + spec.port() + "/"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.body()).isEqualTo("hello from testserver\n");
         awaitLog(spec, "GET / -> 200");
         assertThat(Files.readString(spec.logFile()))
-                .contains("PORT=" + spec.port(), "FOO=bar", "HOME=unset", "a line on stderr", "listening on 127.0.0.1:" + spec.port());
-        assertThat(ProcessHandle.of(handle.state().pid()).orElseThrow().info().command()).hasValueSatisfying(
-                c -> assertThat(c).endsWith("bwrap"));
+                .contains(
+                        "PORT=" + spec.port(),
+                        "FOO=bar",
+                        "HOME=unset",
+                        "a line on stderr",
+                        "listening on 127.0.0.1:" + spec.port());
+        assertThat(ProcessHandle.of(handle.state().pid()).orElseThrow().info().command())
+                .hasValueSatisfying(c -> assertThat(c).endsWith("bwrap"));
     }
 
     @Test
@@ -83,14 +94,25 @@ class ProcessDriverTest {
         InstanceHandle handle = start(driver(), spec);
         long pid = handle.state().pid();
 
-        assertThat(sessionOf(pid)).isEqualTo(pid).isNotEqualTo(sessionOf(ProcessHandle.current().pid()));
+        assertThat(sessionOf(pid))
+                .isEqualTo(pid)
+                .isNotEqualTo(sessionOf(ProcessHandle.current().pid()));
     }
 
     @Test
     void sandboxShowsTheAppOnlyItsOwnArtifact() throws Exception {
         Path secret = Files.writeString(dir.resolve("secret.txt"), "host data");
-        InstanceSpec spec = spec("hello-v1-fs", MEMORY, "--check", "/etc/hostname", "--check", secret.toString(),
-                "--check", "/app/testserver", "--port", "{port}");
+        InstanceSpec spec = spec(
+                "hello-v1-fs",
+                MEMORY,
+                "--check",
+                "/etc/hostname",
+                "--check",
+                secret.toString(),
+                "--check",
+                "/app/testserver",
+                "--port",
+                "{port}");
         start(driver(), spec);
 
         awaitLog(spec, "listening on");
@@ -101,15 +123,22 @@ class ProcessDriverTest {
     @Test
     void withoutBubblewrapTheInstanceRunsUnsandboxedAndTheLogSaysSo() throws Exception {
         ProcessDriver driver = new ProcessDriver(sandbox(false, true, Path.of("/sys/fs/cgroup")));
-        assertThat(driver.availability()).isEqualTo(Driver.Availability.yes("bubblewrap not found: instances run unsandboxed"));
+        assertThat(driver.availability())
+                .isEqualTo(Driver.Availability.yes("bubblewrap not found: instances run unsandboxed"));
         Path secret = Files.writeString(dir.resolve("secret.txt"), "host data");
-        InstanceSpec spec = spec("hello-v1-open", MEMORY, "--check", secret.toString(), "--check", "/etc/hostname", "--port", "{port}");
+        InstanceSpec spec = spec(
+                "hello-v1-open", MEMORY, "--check", secret.toString(), "--check", "/etc/hostname", "--port", "{port}");
 
         InstanceHandle handle = start(driver, spec);
 
-        assertThat(healthCheck(spec).await(Duration.ofSeconds(10), handle.exited())).isInstanceOf(HealthCheck.Healthy.class);
+        assertThat(healthCheck(spec).await(Duration.ofSeconds(10), handle.exited()))
+                .isInstanceOf(HealthCheck.Healthy.class);
         assertThat(Files.readString(spec.logFile()))
-                .contains("[mayfly] warning: bubblewrap not found", "visible " + secret, "PORT=" + spec.port(), "HOME=unset");
+                .contains(
+                        "[mayfly] warning: bubblewrap not found",
+                        "visible " + secret,
+                        "PORT=" + spec.port(),
+                        "HOME=unset");
         handle.stop(Duration.ofSeconds(5));
         assertThat(handle.exited().get(5, TimeUnit.SECONDS)).isZero();
         assertThat(Files.readString(spec.logFile())).contains("got SIGTERM, exiting");
@@ -122,7 +151,8 @@ class ProcessDriverTest {
 
         InstanceHandle handle = start(driver, spec);
 
-        assertThat(healthCheck(spec).await(Duration.ofSeconds(10), handle.exited())).isInstanceOf(HealthCheck.Healthy.class);
+        assertThat(healthCheck(spec).await(Duration.ofSeconds(10), handle.exited()))
+                .isInstanceOf(HealthCheck.Healthy.class);
         assertThat(Files.readString(spec.logFile()))
                 .contains("[mayfly] warning: prlimit not found (util-linux): no --as=" + MEMORY, "allocated 128 MB");
     }
@@ -138,14 +168,17 @@ class ProcessDriverTest {
 
         InstanceHandle handle = start(driver, spec);
 
-        assertThat(healthCheck(spec).await(Duration.ofSeconds(10), handle.exited())).isInstanceOf(HealthCheck.Healthy.class);
+        assertThat(healthCheck(spec).await(Duration.ofSeconds(10), handle.exited()))
+                .isInstanceOf(HealthCheck.Healthy.class);
         Path cgroup = cgroupRoot.resolve("mayfly").resolve(spec.id());
         assertThat(Files.readString(cgroup.resolve("memory.max"))).isEqualTo(Long.toString(MEMORY));
-        assertThat(Files.readString(cgroup.resolve("cgroup.procs")).trim()).isEqualTo(Long.toString(handle.state().pid()));
-        assertThat(Files.readString(cgroupRoot.resolve("mayfly").resolve("cgroup.subtree_control"))).isEqualTo("+memory +pids");
+        assertThat(Files.readString(cgroup.resolve("cgroup.procs")).trim())
+                .isEqualTo(Long.toString(handle.state().pid()));
+        assertThat(Files.readString(cgroupRoot.resolve("mayfly").resolve("cgroup.subtree_control")))
+                .isEqualTo("+memory +pids");
         assertThat(Files.readString(cgroup.resolve("pids.max"))).isEqualTo("64");
-        assertThat(ProcessHandle.of(handle.state().pid()).orElseThrow().info().command()).hasValueSatisfying(
-                c -> assertThat(c).endsWith("bwrap"));
+        assertThat(ProcessHandle.of(handle.state().pid()).orElseThrow().info().command())
+                .hasValueSatisfying(c -> assertThat(c).endsWith("bwrap"));
     }
 
     @Test
@@ -154,7 +187,8 @@ class ProcessDriverTest {
         InstanceHandle handle = start(driver(), spec);
 
         assertThat(handle.exited().get(20, TimeUnit.SECONDS)).isNotZero();
-        assertThat(Files.readString(spec.logFile())).contains("allocated 16 MB", "[mayfly] the instance stopped: it ran out of memory (limit 64 MiB)");
+        assertThat(Files.readString(spec.logFile()))
+                .contains("allocated 16 MB", "[mayfly] the instance stopped: it ran out of memory (limit 64 MiB)");
     }
 
     @Test
@@ -163,12 +197,29 @@ class ProcessDriverTest {
         start(driver(), other);
         awaitLog(other, "listening on");
         try (java.net.ServerSocket api = new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
-            InstanceSpec spec = spec("hello-v1-probe", MEMORY, "--connect", Integer.toString(other.port()), "--connect",
-                    Integer.toString(api.getLocalPort()), "--whoami", "--unshare", "--port", "{port}");
+            InstanceSpec spec = spec(
+                    "hello-v1-probe",
+                    MEMORY,
+                    "--connect",
+                    Integer.toString(other.port()),
+                    "--connect",
+                    Integer.toString(api.getLocalPort()),
+                    "--whoami",
+                    "--unshare",
+                    "--port",
+                    "{port}");
             InstanceHandle handle = start(driver(), spec);
-            assertThat(healthCheck(spec).await(Duration.ofSeconds(10), handle.exited())).isInstanceOf(HealthCheck.Healthy.class);
-            assertThat(Files.readString(spec.logFile())).contains("connect " + other.port() + " failed", "connect " + api.getLocalPort() + " failed",
-                    "uid " + Sandbox.NOBODY, "CapEff:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2", "unshare failed: Operation not permitted");
+            assertThat(healthCheck(spec).await(Duration.ofSeconds(10), handle.exited()))
+                    .isInstanceOf(HealthCheck.Healthy.class);
+            assertThat(Files.readString(spec.logFile()))
+                    .contains(
+                            "connect " + other.port() + " failed",
+                            "connect " + api.getLocalPort() + " failed",
+                            "uid " + Sandbox.NOBODY,
+                            "CapEff:\t0000000000000000",
+                            "NoNewPrivs:\t1",
+                            "Seccomp:\t2",
+                            "unshare failed: Operation not permitted");
         }
     }
 
@@ -178,13 +229,17 @@ class ProcessDriverTest {
         InstanceSpec silent = spec("hello-v1-silent", MEMORY, "--exit-code", "0", "--exit-after-ms", "60000");
         InstanceHandle quiet = start(driver(), silent);
         awaitLog(silent, "HOME=");
-        assertThat(HealthCheck.tcp(quiet.guest(), Duration.ofMillis(50), Duration.ofSeconds(1)).await(Duration.ofSeconds(1), quiet.exited()))
-                .isInstanceOfSatisfying(HealthCheck.Unhealthy.class, u -> assertThat(u.reason())
-                        .contains("nothing listens on port " + silent.port() + " inside the instance"));
+        assertThat(HealthCheck.tcp(quiet.guest(), Duration.ofMillis(50), Duration.ofSeconds(1))
+                        .await(Duration.ofSeconds(1), quiet.exited()))
+                .isInstanceOfSatisfying(
+                        HealthCheck.Unhealthy.class,
+                        u -> assertThat(u.reason())
+                                .contains("nothing listens on port " + silent.port() + " inside the instance"));
 
         InstanceSpec serving = spec("hello-v1-listens", MEMORY, "--port", "{port}");
         InstanceHandle handle = start(driver(), serving);
-        assertThat(HealthCheck.tcp(handle.guest(), Duration.ofMillis(50), Duration.ofSeconds(1)).await(Duration.ofSeconds(10), handle.exited()))
+        assertThat(HealthCheck.tcp(handle.guest(), Duration.ofMillis(50), Duration.ofSeconds(1))
+                        .await(Duration.ofSeconds(10), handle.exited()))
                 .isInstanceOf(HealthCheck.Healthy.class);
     }
 
@@ -192,18 +247,21 @@ class ProcessDriverTest {
     void pastaAndTheControlGroupGoWhenTheInstanceEnds() throws Exception {
         InstanceSpec spec = spec("hello-v1-left", MEMORY, "--exit-code", "3", "--exit-after-ms", "300");
         InstanceHandle handle = start(driver(), spec);
-        Sandbox.Leftovers left = InstanceStateFile.readJson(spec.stateDir().resolve(ProcessDriver.LEFTOVERS), Sandbox.Leftovers.class);
+        Sandbox.Leftovers left =
+                InstanceStateFile.readJson(spec.stateDir().resolve(ProcessDriver.LEFTOVERS), Sandbox.Leftovers.class);
         assertThat(left.pastaPid()).isPositive();
         assertThat(left.cgroups()).isNotEmpty().allSatisfy(d -> assertThat(d).exists());
 
         assertThat(handle.exited().get(10, TimeUnit.SECONDS)).isEqualTo(3);
         // Released just after the exit is reported, off its path.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while ((ProcessHandle.of(left.pastaPid()).map(ProcessHandle::isAlive).orElse(false) || left.cgroups().stream().anyMatch(Files::exists))
+        while ((ProcessHandle.of(left.pastaPid()).map(ProcessHandle::isAlive).orElse(false)
+                        || left.cgroups().stream().anyMatch(Files::exists))
                 && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        assertThat(ProcessHandle.of(left.pastaPid()).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        assertThat(ProcessHandle.of(left.pastaPid()).map(ProcessHandle::isAlive).orElse(false))
+                .isFalse();
         assertThat(left.cgroups()).allSatisfy(d -> assertThat(d).doesNotExist());
     }
 
@@ -234,7 +292,9 @@ class ProcessDriverTest {
         assertThat(handle.isAlive()).isFalse();
         assertThat(handle.exited()).isDone();
         assertThat(tree).noneMatch(ProcessDriverTest::running);
-        assertThat(Files.readString(spec.logFile())).contains("ignoring SIGTERM").doesNotContain("got SIGTERM");
+        assertThat(Files.readString(spec.logFile()))
+                .contains("ignoring SIGTERM")
+                .doesNotContain("got SIGTERM");
     }
 
     @Test
@@ -261,8 +321,10 @@ class ProcessDriverTest {
         InstanceHandle handle = adopted.get();
         assertThat(handle.state().pid()).isEqualTo(first.state().pid());
         assertThat(handle.isAlive()).isTrue();
-        assertThat(HealthCheck.http("127.0.0.1", spec.port(), "/health", 200, Duration.ofMillis(50), Duration.ofSeconds(2))
-                .await(Duration.ofSeconds(10), handle::isAlive)).isInstanceOf(HealthCheck.Healthy.class);
+        assertThat(HealthCheck.http(
+                                "127.0.0.1", spec.port(), "/health", 200, Duration.ofMillis(50), Duration.ofSeconds(2))
+                        .await(Duration.ofSeconds(10), handle::isAlive))
+                .isInstanceOf(HealthCheck.Healthy.class);
         List<ProcessHandle> tree = tree(handle);
 
         handle.stop(Duration.ofSeconds(10));
@@ -288,8 +350,17 @@ class ProcessDriverTest {
         InstanceHandle handle = start(driver(), spec);
         InstanceState s = handle.state();
         // Same pid, different start time: what a reused pid looks like.
-        InstanceState reused = new InstanceState(s.id(), s.app(), s.release(), s.driver(), s.pid(), s.startTicks() - 1,
-                s.port(), s.logFile(), s.stateDir(), s.startedAt());
+        InstanceState reused = new InstanceState(
+                s.id(),
+                s.app(),
+                s.release(),
+                s.driver(),
+                s.pid(),
+                s.startTicks() - 1,
+                s.port(),
+                s.logFile(),
+                s.stateDir(),
+                s.startedAt());
 
         assertThat(driver().recover(reused)).isEmpty();
         assertThat(driver().recover(s)).isPresent();
@@ -298,15 +369,27 @@ class ProcessDriverTest {
 
     @Test
     void stateFileRoundTripsWithPlainPaths() throws Exception {
-        InstanceState state = new InstanceState("hello-v2-abcd", "hello", 2, "process", 1234, 567890, 4100,
-                dir.resolve("console.log"), dir, java.time.Instant.parse("2026-11-23T10:15:30.123Z"));
+        InstanceState state = new InstanceState(
+                "hello-v2-abcd",
+                "hello",
+                2,
+                "process",
+                1234,
+                567890,
+                4100,
+                dir.resolve("console.log"),
+                dir,
+                java.time.Instant.parse("2026-11-23T10:15:30.123Z"));
         Path file = InstanceStateFile.in(dir);
 
         InstanceStateFile.write(file, state);
 
         assertThat(InstanceStateFile.read(file)).isEqualTo(state);
-        assertThat(Files.readString(file)).contains("\"startedAt\" : \"2026-11-23T10:15:30.123Z\"",
-                "\"stateDir\" : \"" + dir + "\"", "\"logFile\" : \"" + dir.resolve("console.log") + "\"");
+        assertThat(Files.readString(file))
+                .contains(
+                        "\"startedAt\" : \"2026-11-23T10:15:30.123Z\"",
+                        "\"stateDir\" : \"" + dir + "\"",
+                        "\"logFile\" : \"" + dir.resolve("console.log") + "\"");
         assertThat(Files.list(dir)).extracting(p -> p.getFileName().toString()).containsExactly("state.json");
         // Paths written as file URIs (Json.MAPPER's default) still read back.
         Files.writeString(file, Files.readString(file).replace("\"" + dir + "\"", "\"" + dir.toUri() + "\""));
@@ -330,9 +413,23 @@ class ProcessDriverTest {
     private InstanceSpec spec(String id, long memory, String... args) throws Exception {
         int port = Ports.freeLoopbackPort();
         Path stateDir = dir.resolve("instances").resolve(id);
-        List<String> filled = java.util.Arrays.stream(args).map(a -> a.replace("{port}", Integer.toString(port))).toList();
-        return new InstanceSpec(id, "hello", 1, TestServer.binary(), null, filled, Map.of("FOO", "bar", "PORT", Integer.toString(port)),
-                memory, port, 0, stateDir.resolve("console.log"), stateDir, Duration.ofSeconds(5));
+        List<String> filled = java.util.Arrays.stream(args)
+                .map(a -> a.replace("{port}", Integer.toString(port)))
+                .toList();
+        return new InstanceSpec(
+                id,
+                "hello",
+                1,
+                TestServer.binary(),
+                null,
+                filled,
+                Map.of("FOO", "bar", "PORT", Integer.toString(port)),
+                memory,
+                port,
+                0,
+                stateDir.resolve("console.log"),
+                stateDir,
+                Duration.ofSeconds(5));
     }
 
     private static HealthCheck healthCheck(InstanceSpec spec) {

@@ -36,7 +36,8 @@ public final class TestServer {
         }
         Path out = dir.resolve("testserver");
         Process gcc = new ProcessBuilder("gcc", "-O2", "-static", "-Wall", "-o", out.toString(), source.toString())
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         String output = new String(gcc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!gcc.waitFor(60, TimeUnit.SECONDS) || gcc.exitValue() != 0) {
             throw new IllegalStateException("gcc could not build " + source + ":\n" + output);

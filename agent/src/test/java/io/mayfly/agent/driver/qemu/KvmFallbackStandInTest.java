@@ -1,20 +1,18 @@
 package io.mayfly.agent.driver.qemu;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
 import io.mayfly.agent.Agent;
 import io.mayfly.agent.Instance;
 import io.mayfly.agent.StartRequest;
 import io.mayfly.agent.deploy.DeployOutcome;
 import io.mayfly.agent.deploy.DeployStrategy;
-import io.mayfly.wire.StagedTest;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
 import io.mayfly.agent.router.Router;
+import io.mayfly.wire.StagedTest;
 import io.mayfly.wire.manifest.Manifest;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -29,9 +27,10 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The QEMU driver on a host whose KVM half-works. Such a host cannot be had on demand, so a stand-in
@@ -46,6 +45,7 @@ class KvmFallbackStandInTest {
 
     @TempDir
     Path dir;
+
     private Router router;
     private InetSocketAddress routerAddress;
     private Agent agent;
@@ -72,42 +72,61 @@ class KvmFallbackStandInTest {
         DeployOutcome first = deploy("first", progress);
 
         long live = first.phases().get("boot") + first.phases().get("health");
-        System.out.println("KVM-broken stand-in host: live in " + live + " ms, KVM failure to TCG fallback included (a push used to wait "
-                + HEALTH_TIMEOUT.toSeconds() + " s, the health timeout, and fail); the deploy said:\n" + String.join("\n", progress));
+        System.out.println("KVM-broken stand-in host: live in " + live
+                + " ms, KVM failure to TCG fallback included (a push used to wait " + HEALTH_TIMEOUT.toSeconds()
+                + " s, the health timeout, and fail); the deploy said:\n" + String.join("\n", progress));
         assertThat(Duration.ofMillis(live)).isLessThan(HEALTH_TIMEOUT.dividedBy(2));
         assertThat(get().body()).isEqualTo("hello from first\n");
 
         Instance instance = agent.instances("app").getFirst();
         String console = Files.readString(instance.state().logFile());
-        assertThat(console).contains("KVM internal error. Suberror: 1", "mayfly: KVM failed this guest (QEMU said: KVM internal error. Suberror: 1)",
-                "booting it again under TCG");
-        // The same instance, a new QEMU: the state file names the TCG process, the KVM one is gone, and its end was not the instance's.
-        InstanceState persisted = InstanceStateFile.read(InstanceStateFile.in(instance.state().stateDir()));
+        assertThat(console)
+                .contains(
+                        "KVM internal error. Suberror: 1",
+                        "mayfly: KVM failed this guest (QEMU said: KVM internal error. Suberror: 1)",
+                        "booting it again under TCG");
+        // The same instance, a new QEMU: the state file names the TCG process, the KVM one is gone, and its end was not
+        // the instance's.
+        InstanceState persisted =
+                InstanceStateFile.read(InstanceStateFile.in(instance.state().stateDir()));
         assertThat(persisted).isEqualTo(instance.state());
-        assertThat(Files.readString(Path.of("/proc", Long.toString(persisted.pid()), "cmdline"))).contains("-accel\0tcg");
+        assertThat(Files.readString(Path.of("/proc", Long.toString(persisted.pid()), "cmdline")))
+                .contains("-accel\0tcg");
         long kvmPid = Long.parseLong(Files.readAllLines(kvmRuns).getFirst().trim());
         assertThat(ProcessHandle.of(kvmPid).map(ProcessHandle::isAlive)).isNotEqualTo(java.util.Optional.of(true));
         assertThat(instance.handle().exited()).isNotDone();
         assertThat(instance.handle().isAlive()).isTrue();
         assertThat(progress).anyMatch(l -> l.startsWith("       console: "));
 
-        AcceleratorVerdict verdict = AcceleratorVerdict.read(dir.resolve("qemu")).orElseThrow();
+        AcceleratorVerdict verdict =
+                AcceleratorVerdict.read(dir.resolve("qemu")).orElseThrow();
         assertThat(verdict.verdict()).isEqualTo("tcg");
         assertThat(verdict.why()).contains("KVM internal error");
-        assertThat(verdict.image()).isEqualTo(new AcceleratorVerdict.Image("vmlinux", sha256(TestVm.build().kernel()),
-                Files.size(TestVm.build().kernel()), "app", 1));
-        assertThat(Files.readString(dir.resolve("qemu").resolve("accelerator.json"))).contains("\"verdict\" : \"tcg\"", "\"why\"", "\"when\"",
-                "\"sha256\"");
-        assertThat(driver.availability().detail()).startsWith("TCG (software emulation): KVM failed app v1's vmlinux (sha256 ")
+        assertThat(verdict.image())
+                .isEqualTo(new AcceleratorVerdict.Image(
+                        "vmlinux",
+                        sha256(TestVm.build().kernel()),
+                        Files.size(TestVm.build().kernel()),
+                        "app",
+                        1));
+        assertThat(Files.readString(dir.resolve("qemu").resolve("accelerator.json")))
+                .contains("\"verdict\" : \"tcg\"", "\"why\"", "\"when\"", "\"sha256\"");
+        assertThat(driver.availability().detail())
+                .startsWith("TCG (software emulation): KVM failed app v1's vmlinux (sha256 ")
                 .contains("mayfly drivers --reprobe");
 
         DeployOutcome second = deploy("second", progress);
         assertThat(get().body()).isEqualTo("hello from second\n");
-        Instance next = agent.instances("app").stream().filter(i -> i.release() == 2).findFirst().orElseThrow();
-        assertThat(Files.readString(next.state().logFile())).contains("under QEMU (TCG (software emulation): KVM failed app v1's vmlinux")
+        Instance next = agent.instances("app").stream()
+                .filter(i -> i.release() == 2)
+                .findFirst()
+                .orElseThrow();
+        assertThat(Files.readString(next.state().logFile()))
+                .contains("under QEMU (TCG (software emulation): KVM failed app v1's vmlinux")
                 .doesNotContain("\nKVM internal error. Suberror");
         assertThat(Files.readAllLines(kvmRuns)).hasSize(1);
-        System.out.println("the next boot, straight under TCG: live in " + (second.phases().get("boot") + second.phases().get("health")) + " ms");
+        System.out.println("the next boot, straight under TCG: live in "
+                + (second.phases().get("boot") + second.phases().get("health")) + " ms");
 
         driver.reprobe();
         assertThat(AcceleratorVerdict.read(dir.resolve("qemu"))).isEmpty();
@@ -120,12 +139,15 @@ class KvmFallbackStandInTest {
         DeployOutcome outcome = deploy("quiet-kvm", new CopyOnWriteArrayList<>());
 
         long live = outcome.phases().get("boot") + outcome.phases().get("health");
-        assertThat(Duration.ofMillis(live)).isGreaterThanOrEqualTo(KvmWatch.SILENCE).isLessThan(HEALTH_TIMEOUT.dividedBy(2));
+        assertThat(Duration.ofMillis(live))
+                .isGreaterThanOrEqualTo(KvmWatch.SILENCE)
+                .isLessThan(HEALTH_TIMEOUT.dividedBy(2));
         assertThat(get().body()).isEqualTo("hello from quiet-kvm\n");
         assertThat(Files.readString(agent.instances("app").getFirst().state().logFile()))
                 .contains("mayfly: KVM failed this guest (the guest printed nothing in 3 s under KVM)");
         // The verdict is kept once the TCG boot printed: that proves the silence was KVM's, not the image's.
-        AcceleratorVerdict verdict = AcceleratorVerdict.read(dir.resolve("qemu")).orElseThrow();
+        AcceleratorVerdict verdict =
+                AcceleratorVerdict.read(dir.resolve("qemu")).orElseThrow();
         assertThat(verdict.verdict()).isEqualTo("tcg");
         assertThat(verdict.why()).contains("printed nothing in 3 s under KVM; under TCG it printed within");
     }
@@ -133,7 +155,8 @@ class KvmFallbackStandInTest {
     private QemuDriver agentWith(Path qemu) throws Exception {
         Path root = dir.resolve("host");
         Files.createDirectories(root.resolve("dev"));
-        Files.writeString(root.resolve("dev/kvm"), ""); // the device is there: whether it runs guests is the stand-in's to say
+        Files.writeString(
+                root.resolve("dev/kvm"), ""); // the device is there: whether it runs guests is the stand-in's to say
         QemuDriver driver = new QemuDriver(qemu, Path.of("/usr/bin/setsid"), dir.resolve("qemu"), root);
         router = new Router("localhost", 2);
         routerAddress = router.start(new InetSocketAddress("127.0.0.1", 0));
@@ -176,18 +199,46 @@ class KvmFallbackStandInTest {
 
     private DeployOutcome deploy(String name, List<String> progress) throws Exception {
         Manifest.Run d = Manifest.defaults("vmlinux").run();
-        Manifest.Run run = new Manifest.Run("qemu", List.of(), 256L << 20, 1, 1, 8080, d.drainTimeout(), null, "blue-green", true, null, null, null);
-        Manifest.Health health = new Manifest.Health("/", 200, false, null, HEALTH_TIMEOUT, Duration.ofMillis(250), Duration.ofSeconds(1), Duration.ZERO);
-        StartRequest request = new StartRequest("app", ++release, TestVm.build().kernel(), TestVm.build().initrd(),
-                List.of("--", "--bind", "0.0.0.0", "--name", name), Map.of(), run, health, Duration.ofSeconds(5));
-        DeployOutcome outcome = DeployStrategy.named("blue-green", agent).run(request, 1, Duration.ofSeconds(5), StagedTest.NONE, progress::add);
+        Manifest.Run run = new Manifest.Run(
+                "qemu",
+                List.of(),
+                256L << 20,
+                1,
+                1,
+                8080,
+                d.drainTimeout(),
+                null,
+                "blue-green",
+                true,
+                null,
+                null,
+                null);
+        Manifest.Health health = new Manifest.Health(
+                "/", 200, false, null, HEALTH_TIMEOUT, Duration.ofMillis(250), Duration.ofSeconds(1), Duration.ZERO);
+        StartRequest request = new StartRequest(
+                "app",
+                ++release,
+                TestVm.build().kernel(),
+                TestVm.build().initrd(),
+                List.of("--", "--bind", "0.0.0.0", "--name", name),
+                Map.of(),
+                run,
+                health,
+                Duration.ofSeconds(5));
+        DeployOutcome outcome = DeployStrategy.named("blue-green", agent)
+                .run(request, 1, Duration.ofSeconds(5), StagedTest.NONE, progress::add);
         assertThat(outcome).as(String.join("\n", progress)).isInstanceOf(DeployOutcome.Live.class);
         return outcome;
     }
 
     private HttpResponse<String> get() throws Exception {
-        return HttpClient.newBuilder().proxy(java.net.ProxySelector.of(routerAddress)).build()
-                .send(HttpRequest.newBuilder(URI.create("http://app.localhost/")).build(), HttpResponse.BodyHandlers.ofString());
+        return HttpClient.newBuilder()
+                .proxy(java.net.ProxySelector.of(routerAddress))
+                .build()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://app.localhost/"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
     }
 
     private static String sha256(Path file) throws Exception {

@@ -1,16 +1,15 @@
 package io.mayfly.agent.driver.qemu;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
 import io.mayfly.agent.deploy.GuestKindsContract;
 import io.mayfly.agent.driver.Driver;
 import io.mayfly.wire.manifest.Manifest;
-import org.junit.jupiter.api.BeforeAll;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
+import org.junit.jupiter.api.BeforeAll;
 
 /**
  * The guest kinds on the QEMU driver under software emulation (TCG): a Linux VM whose /init runs testserver on port
@@ -43,7 +42,20 @@ class QemuGuestKindsTest extends GuestKindsContract {
     @Override
     protected Manifest.Run run() {
         Manifest.Run d = Manifest.defaults("vmlinux").run();
-        return new Manifest.Run("qemu", List.of(), 256L << 20, 1, 1, 8080, d.drainTimeout(), null, "blue-green", true, null, null, null);
+        return new Manifest.Run(
+                "qemu",
+                List.of(),
+                256L << 20,
+                1,
+                1,
+                8080,
+                d.drainTimeout(),
+                null,
+                "blue-green",
+                true,
+                null,
+                null,
+                null);
     }
 
     @Override
@@ -85,10 +97,17 @@ class QemuGuestKindsTest extends GuestKindsContract {
     void aGuestCannotReachTheHostsLoopback() throws Exception {
         try (java.net.ServerSocket api = new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
             String port = Integer.toString(api.getLocalPort());
-            Manifest.Health health = new Manifest.Health("/", 200, false, null, bootTime().plusSeconds(10), Duration.ofMillis(50),
-                    Duration.ofSeconds(1), Duration.ZERO);
-            io.mayfly.agent.deploy.DeployOutcome outcome = deploy(health, List.of("--", "--bind", "0.0.0.0", "--connect-host", "10.0.2.2",
-                    "--connect", port));
+            Manifest.Health health = new Manifest.Health(
+                    "/",
+                    200,
+                    false,
+                    null,
+                    bootTime().plusSeconds(10),
+                    Duration.ofMillis(50),
+                    Duration.ofSeconds(1),
+                    Duration.ZERO);
+            io.mayfly.agent.deploy.DeployOutcome outcome =
+                    deploy(health, List.of("--", "--bind", "0.0.0.0", "--connect-host", "10.0.2.2", "--connect", port));
             assertThat(outcome).isInstanceOf(io.mayfly.agent.deploy.DeployOutcome.Live.class);
             assertThat(console()).contains("connect " + port + " failed").doesNotContain("connect " + port + " ok");
         }

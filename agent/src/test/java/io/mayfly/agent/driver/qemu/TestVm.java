@@ -1,7 +1,6 @@
 package io.mayfly.agent.driver.qemu;
 
 import io.mayfly.agent.driver.process.TestServer;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +23,8 @@ public final class TestVm {
 
     /** Whether this host can build and boot it: QEMU installed and a kernel in /boot. */
     public static boolean possible() throws IOException {
-        if (!Files.isExecutable(Path.of("/usr/bin/qemu-system-x86_64")) || !Files.isDirectory(Path.of("/boot"))) return false;
+        if (!Files.isExecutable(Path.of("/usr/bin/qemu-system-x86_64")) || !Files.isDirectory(Path.of("/boot")))
+            return false;
         try (var kernels = Files.list(Path.of("/boot"))) {
             return kernels.anyMatch(p -> p.getFileName().toString().startsWith("vmlinuz-"));
         }
@@ -40,7 +40,10 @@ public final class TestVm {
             Files.copy(in, dir.resolve("hello.c"), StandardCopyOption.REPLACE_EXISTING);
         }
         Files.deleteIfExists(dir.resolve("initramfs.cpio"));
-        Process make = new ProcessBuilder("make", "-s").directory(dir.toFile()).redirectErrorStream(true).start();
+        Process make = new ProcessBuilder("make", "-s")
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .start();
         String output = new String(make.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!make.waitFor(5, TimeUnit.MINUTES) || make.exitValue() != 0) {
             throw new IllegalStateException("make in " + dir + " failed:\n" + output);

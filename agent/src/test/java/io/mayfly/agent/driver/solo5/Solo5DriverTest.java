@@ -1,29 +1,28 @@
 package io.mayfly.agent.driver.solo5;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import io.mayfly.agent.driver.DriverException;
 import io.mayfly.agent.driver.GuestNetwork;
 import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceSpec;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
+import io.mayfly.agent.driver.ProcessStat;
 import io.mayfly.agent.driver.StandIns;
 import io.mayfly.agent.driver.Tap;
 import io.mayfly.agent.driver.TapDevices;
-import io.mayfly.agent.driver.ProcessStat;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Solo5 tenders are not available where Mayfly is developed: these tests run the driver against a stand-in
@@ -93,7 +92,8 @@ class Solo5DriverTest {
             """;
 
     /** A stand-in MirageOS unikernel: its image holds the names of the options its command line takes, as a real one's does. */
-    private static final String MIRAGE_UNIKERNEL = "\u007fELF stand-in MirageOS unikernel\0ipv4\0ipv4-gateway\0ipv4-only\0";
+    private static final String MIRAGE_UNIKERNEL =
+            "\u007fELF stand-in MirageOS unikernel\0ipv4\0ipv4-gateway\0ipv4-only\0";
     /** A stand-in for Solo5's own test_net, which is not MirageOS (the stand-in tender plays it). */
     private static final String TEST_NET = "\u007fELF stand-in test_net";
 
@@ -131,9 +131,11 @@ class Solo5DriverTest {
         Solo5Driver missing = new Solo5Driver(Solo5Driver.Tender.HVT, null, dir.resolve("solo5-elftool"), taps, host);
 
         assertThat(missing.availability().available()).isFalse();
-        assertThat(missing.availability().detail()).contains("solo5-hvt not found", "opam install solo5", "github.com/Solo5/solo5");
+        assertThat(missing.availability().detail())
+                .contains("solo5-hvt not found", "opam install solo5", "github.com/Solo5/solo5");
         assertThatThrownBy(() -> missing.start(spec("hello-v3-none", null)))
-                .isInstanceOf(DriverException.class).hasMessageContaining("solo5-hvt not found");
+                .isInstanceOf(DriverException.class)
+                .hasMessageContaining("solo5-hvt not found");
     }
 
     @Test
@@ -141,9 +143,13 @@ class Solo5DriverTest {
         Solo5Driver noElftool = new Solo5Driver(Solo5Driver.Tender.HVT, dir.resolve("solo5-hvt"), null, taps, host);
 
         assertThat(noElftool.availability().available()).isFalse();
-        assertThat(noElftool.availability().detail()).contains("solo5-elftool not found on PATH or in /usr/local/bin",
-                "reads each unikernel's devices", "opam install solo5");
-        assertThatThrownBy(() -> noElftool.start(spec("hello-v3-noelf", null))).isInstanceOf(DriverException.class)
+        assertThat(noElftool.availability().detail())
+                .contains(
+                        "solo5-elftool not found on PATH or in /usr/local/bin",
+                        "reads each unikernel's devices",
+                        "opam install solo5");
+        assertThatThrownBy(() -> noElftool.start(spec("hello-v3-noelf", null)))
+                .isInstanceOf(DriverException.class)
                 .hasMessageContaining("solo5-elftool not found");
     }
 
@@ -153,9 +159,12 @@ class Solo5DriverTest {
         Solo5Driver driver = driver(Solo5Driver.Tender.SPT);
 
         assertThat(driver.availability().available()).isFalse();
-        assertThat(driver.availability().detail()).startsWith("solo5-spt: the agent lacks CAP_NET_ADMIN").contains("run it as root");
+        assertThat(driver.availability().detail())
+                .startsWith("solo5-spt: the agent lacks CAP_NET_ADMIN")
+                .contains("run it as root");
         assertThatThrownBy(() -> driver.start(spec("hello-v3-notap", null)))
-                .isInstanceOf(DriverException.class).hasMessageContaining("CAP_NET_ADMIN");
+                .isInstanceOf(DriverException.class)
+                .hasMessageContaining("CAP_NET_ADMIN");
         assertThat(dir.resolve("solo5-spt.args")).as("the tender never ran").doesNotExist();
         assertThat(StandIns.ipCalls(dir)).isEmpty();
     }
@@ -179,21 +188,39 @@ class Solo5DriverTest {
         InstanceHandle handle = start(driver, spec);
 
         String log = StandIns.await(spec.logFile(), "stand-in: booted");
-        assertThat(Files.readAllLines(dir.resolve("solo5-elftool.args"))).containsExactly("query-manifest", unikernel.toString());
-        assertThat(StandIns.ipCalls(dir)).containsExactly("tuntap add dev " + tap.name() + " mode tap",
-                "addr add " + tap.hostCidr() + " dev " + tap.name(), "link set dev " + tap.name() + " up");
-        assertThat(Files.readAllLines(dir.resolve("solo5-hvt.args"))).containsExactly("--mem=128", "--net:service=" + tap.name(),
-                "--", unikernel.toString(), "--ipv4=" + tap.guestCidr(), "--ipv4-gateway=" + tap.hostAddress(), "--hello=a b");
-        assertThat(log).contains("solo5-hvt stand-in: booted " + unikernel + " with: --ipv4=" + tap.guestCidr(),
-                "mayfly: hello-v3-run is on tap " + tap.name() + ": host " + tap.hostCidr() + ", guest " + tap.guestAddress()
-                        + "; 127.0.0.1:" + spec.port() + " is forwarded to " + tap.guestAddress() + ":8080");
-        assertThat(StandIns.acceptsOnLoopback(spec.port())).as("the instance's port is forwarded").isTrue();
+        assertThat(Files.readAllLines(dir.resolve("solo5-elftool.args")))
+                .containsExactly("query-manifest", unikernel.toString());
+        assertThat(StandIns.ipCalls(dir))
+                .containsExactly(
+                        "tuntap add dev " + tap.name() + " mode tap",
+                        "addr add " + tap.hostCidr() + " dev " + tap.name(),
+                        "link set dev " + tap.name() + " up");
+        assertThat(Files.readAllLines(dir.resolve("solo5-hvt.args")))
+                .containsExactly(
+                        "--mem=128",
+                        "--net:service=" + tap.name(),
+                        "--",
+                        unikernel.toString(),
+                        "--ipv4=" + tap.guestCidr(),
+                        "--ipv4-gateway=" + tap.hostAddress(),
+                        "--hello=a b");
+        assertThat(log)
+                .contains(
+                        "solo5-hvt stand-in: booted " + unikernel + " with: --ipv4=" + tap.guestCidr(),
+                        "mayfly: hello-v3-run is on tap " + tap.name() + ": host " + tap.hostCidr() + ", guest "
+                                + tap.guestAddress() + "; 127.0.0.1:" + spec.port() + " is forwarded to "
+                                + tap.guestAddress() + ":8080");
+        assertThat(StandIns.acceptsOnLoopback(spec.port()))
+                .as("the instance's port is forwarded")
+                .isTrue();
         InstanceState state = handle.state();
         assertThat(state.driver()).isEqualTo("solo5-hvt");
-        assertThat(InstanceStateFile.read(InstanceStateFile.in(spec.stateDir()))).isEqualTo(state);
+        assertThat(InstanceStateFile.read(InstanceStateFile.in(spec.stateDir())))
+                .isEqualTo(state);
         assertThat(spec.stateDir().resolve(GuestNetwork.FILE)).exists();
         assertThat(ProcessHandle.of(state.pid()).orElseThrow().info().commandLine())
-                .hasValueSatisfying(c -> assertThat(c).contains(dir.resolve("solo5-hvt").toString()));
+                .hasValueSatisfying(
+                        c -> assertThat(c).contains(dir.resolve("solo5-hvt").toString()));
         assertThat(sessionOf(state.pid())).as("its own session").isEqualTo(state.pid());
         assertThat(handle.isAlive()).isTrue();
     }
@@ -210,9 +237,13 @@ class Solo5DriverTest {
         assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(3));
         assertThat(handle.isAlive()).isFalse();
         assertThat(handle.exited().get(5, TimeUnit.SECONDS)).isEqualTo(1);
-        assertThat(Files.readString(spec.logFile())).contains("solo5-spt: Exiting on signal 15").doesNotContain("SIGKILL");
+        assertThat(Files.readString(spec.logFile()))
+                .contains("solo5-spt: Exiting on signal 15")
+                .doesNotContain("SIGKILL");
         assertThat(taps.exists(Tap.forPort(spec.port()).name())).isFalse();
-        assertThat(StandIns.ipCalls(dir)).last().isEqualTo("tuntap del dev " + Tap.forPort(spec.port()).name() + " mode tap");
+        assertThat(StandIns.ipCalls(dir))
+                .last()
+                .isEqualTo("tuntap del dev " + Tap.forPort(spec.port()).name() + " mode tap");
         assertThat(spec.stateDir().resolve(GuestNetwork.FILE)).doesNotExist();
         assertThat(StandIns.acceptsOnLoopback(spec.port())).isFalse();
     }
@@ -228,8 +259,10 @@ class Solo5DriverTest {
 
         assertThat(Duration.ofNanos(System.nanoTime() - began)).isGreaterThanOrEqualTo(Duration.ofMillis(500));
         assertThat(handle.isAlive()).isFalse();
-        assertThat(ProcessStat.running(handle.state().pid(), handle.state().startTicks())).isFalse();
-        assertThat(Files.readString(spec.logFile())).contains("mayfly: hello-v3-stubborn still running; sending SIGKILL")
+        assertThat(ProcessStat.running(handle.state().pid(), handle.state().startTicks()))
+                .isFalse();
+        assertThat(Files.readString(spec.logFile()))
+                .contains("mayfly: hello-v3-stubborn still running; sending SIGKILL")
                 .doesNotContain("Exiting on signal");
         assertThat(taps.exists(Tap.forPort(spec.port()).name())).isFalse();
     }
@@ -258,8 +291,15 @@ class Solo5DriverTest {
 
         StandIns.await(spec.logFile(), "stand-in: booted");
         Path copy = spec.stateDir().toAbsolutePath().resolve("disk.img");
-        assertThat(Files.readAllLines(dir.resolve("solo5-hvt.args"))).containsExactly("--mem=128", "--net:net0=" + tap.name(),
-                "--block:disk=" + copy, "--", unikernel.toString(), "--ipv4=" + tap.guestCidr(), "--ipv4-gateway=" + tap.hostAddress());
+        assertThat(Files.readAllLines(dir.resolve("solo5-hvt.args")))
+                .containsExactly(
+                        "--mem=128",
+                        "--net:net0=" + tap.name(),
+                        "--block:disk=" + copy,
+                        "--",
+                        unikernel.toString(),
+                        "--ipv4=" + tap.guestCidr(),
+                        "--ipv4-gateway=" + tap.hostAddress());
         assertThat(Files.readString(copy)).isEqualTo("stored, content-addressed bytes");
         assertThat(Files.isSameFile(copy, disk)).isFalse();
 
@@ -276,9 +316,11 @@ class Solo5DriverTest {
                 {"type":"solo5.manifest","version":1,"devices":[{"name":"service","type":"NET_BASIC"},{"name":"private","type":"NET_BASIC"}]}
                 """);
 
-        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-twonets", null), "the unikernel of hello v3 declares 2 network devices "
-                + "(service, private) in its Solo5 manifest; Mayfly gives each instance one network, a tap of its own, and has nothing "
-                + "to attach 'private' to: build the unikernel with a single network device");
+        assertRefusedBeforeAnythingIsCreated(
+                spec("hello-v3-twonets", null),
+                "the unikernel of hello v3 declares 2 network devices "
+                        + "(service, private) in its Solo5 manifest; Mayfly gives each instance one network, a tap of its own, and has nothing "
+                        + "to attach 'private' to: build the unikernel with a single network device");
     }
 
     @Test
@@ -287,9 +329,11 @@ class Solo5DriverTest {
                 {"type":"solo5.manifest","version":1,"devices":[]}
                 """);
 
-        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-nonet", null), "the unikernel of hello v3 declares no network device "
-                + "(NET_BASIC) in its Solo5 manifest, so nothing could reach it: Mayfly sends every instance HTTP over its network; "
-                + "give it one (MirageOS: a network stack in config.ml)");
+        assertRefusedBeforeAnythingIsCreated(
+                spec("hello-v3-nonet", null),
+                "the unikernel of hello v3 declares no network device "
+                        + "(NET_BASIC) in its Solo5 manifest, so nothing could reach it: Mayfly sends every instance HTTP over its network; "
+                        + "give it one (MirageOS: a network stack in config.ml)");
     }
 
     @Test
@@ -297,14 +341,18 @@ class Solo5DriverTest {
         manifest("""
                 {"type":"solo5.manifest","version":1,"devices":[{"name":"service","type":"NET_BASIC"},{"name":"storage","type":"BLOCK_BASIC"}]}
                 """);
-        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-nodisk", null), "the unikernel of hello v3 declares the block device "
-                + "'storage' in its Solo5 manifest, but the release has no build.initrd to attach to it: set build.initrd to the disk "
-                + "image the build makes (the guest gets a private copy), or build the unikernel without the block device");
+        assertRefusedBeforeAnythingIsCreated(
+                spec("hello-v3-nodisk", null),
+                "the unikernel of hello v3 declares the block device "
+                        + "'storage' in its Solo5 manifest, but the release has no build.initrd to attach to it: set build.initrd to the disk "
+                        + "image the build makes (the guest gets a private copy), or build the unikernel without the block device");
 
         manifest(NETWORK_ONLY);
         Path disk = Files.writeString(dir.resolve("data.img"), "bytes");
-        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-unused", disk), "hello v3 has a build.initrd, but its unikernel declares "
-                + "no block device (BLOCK_BASIC) in its Solo5 manifest to attach it to: remove build.initrd, or give the unikernel a block device");
+        assertRefusedBeforeAnythingIsCreated(
+                spec("hello-v3-unused", disk),
+                "hello v3 has a build.initrd, but its unikernel declares "
+                        + "no block device (BLOCK_BASIC) in its Solo5 manifest to attach it to: remove build.initrd, or give the unikernel a block device");
     }
 
     @Test
@@ -314,7 +362,8 @@ class Solo5DriverTest {
                  {"name":"storage","type":"BLOCK_BASIC"},{"name":"cache","type":"BLOCK_BASIC"}]}
                 """);
 
-        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-twodisks", Files.writeString(dir.resolve("data.img"), "bytes")),
+        assertRefusedBeforeAnythingIsCreated(
+                spec("hello-v3-twodisks", Files.writeString(dir.resolve("data.img"), "bytes")),
                 "the unikernel of hello v3 declares 2 block devices (storage, cache) in its Solo5 manifest; Mayfly attaches one, the "
                         + "release's build.initrd, and has nothing to attach 'cache' to: build the unikernel with one block device at most");
     }
@@ -325,17 +374,22 @@ class Solo5DriverTest {
                 {"type":"solo5.manifest","version":1,"devices":[{"name":"service","type":"NET_BASIC"},{"name":"gpu","type":"PCI_BASIC"}]}
                 """);
 
-        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-pci", null), "the unikernel of hello v3 declares the device 'gpu' of type "
-                + "PCI_BASIC in its Solo5 manifest; Mayfly attaches only NET_BASIC and BLOCK_BASIC devices: build the unikernel without it");
+        assertRefusedBeforeAnythingIsCreated(
+                spec("hello-v3-pci", null),
+                "the unikernel of hello v3 declares the device 'gpu' of type "
+                        + "PCI_BASIC in its Solo5 manifest; Mayfly attaches only NET_BASIC and BLOCK_BASIC devices: build the unikernel without it");
     }
 
     @Test
     void anArtifactWithoutAManifestIsNotASolo5UnikernelAndTheMessageSaysWhatElftoolSaid() throws Exception {
         Files.delete(dir.resolve("solo5-elftool.manifest"));
 
-        assertRefusedBeforeAnythingIsCreated(spec("hello-v3-elf", null), "solo5-elftool query-manifest " + unikernel + " failed (exit 1): "
-                + "solo5-elftool: " + unikernel + ": No Solo5 manifest found in executable; the artifact of hello v3 must be a Solo5 "
-                + "unikernel for this tender (MirageOS: mirage configure -t hvt or -t spt)");
+        assertRefusedBeforeAnythingIsCreated(
+                spec("hello-v3-elf", null),
+                "solo5-elftool query-manifest " + unikernel + " failed (exit 1): "
+                        + "solo5-elftool: " + unikernel
+                        + ": No Solo5 manifest found in executable; the artifact of hello v3 must be a Solo5 "
+                        + "unikernel for this tender (MirageOS: mirage configure -t hvt or -t spt)");
     }
 
     @Test
@@ -344,13 +398,15 @@ class Solo5DriverTest {
 
         assertThatThrownBy(() -> driver(Solo5Driver.Tender.HVT).start(spec("hello-v3-garbled", null)))
                 .isInstanceOf(DriverException.class)
-                .hasMessageStartingWith("solo5-elftool query-manifest " + unikernel + " printed no Solo5 manifest Mayfly can read for hello v3");
+                .hasMessageStartingWith("solo5-elftool query-manifest " + unikernel
+                        + " printed no Solo5 manifest Mayfly can read for hello v3");
 
         manifest("""
                 {"type":"solo5.manifest","version":2,"devices":[]}
                 """);
         assertThatThrownBy(() -> driver(Solo5Driver.Tender.HVT).start(spec("hello-v3-v2", null)))
-                .isInstanceOf(DriverException.class).hasMessageContaining("its version is 2; Mayfly reads version 1");
+                .isInstanceOf(DriverException.class)
+                .hasMessageContaining("its version is 2; Mayfly reads version 1");
     }
 
     @Test
@@ -359,7 +415,8 @@ class Solo5DriverTest {
 
         assertThatThrownBy(() -> driver(Solo5Driver.Tender.HVT).start(spec("hello-v3-gone", null)))
                 .isInstanceOf(DriverException.class)
-                .hasMessage("the artifact of hello v3 is missing: " + unikernel + " is not a file; push the app again to rebuild it");
+                .hasMessage("the artifact of hello v3 is missing: " + unikernel
+                        + " is not a file; push the app again to rebuild it");
         assertThat(StandIns.ipCalls(dir)).isEmpty();
     }
 
@@ -367,25 +424,39 @@ class Solo5DriverTest {
     void runArgsThatSetTheGuestsAddressThemselvesAreRefusedBeforeAnythingIsCreated() {
         assertThatThrownBy(() -> driver(Solo5Driver.Tender.HVT).start(spec("hello-v3-own", null, "--ipv4=10.0.0.2/24")))
                 .isInstanceOf(DriverException.class)
-                .hasMessage("run.args of hello v3 sets --ipv4=10.0.0.2/24, but Mayfly gives each Solo5 guest its own address and "
-                        + "gateway, on a tap of its own: remove it from run.args, or pass the guest's own with --ipv4={cidr} and "
-                        + "--ipv4-gateway={gateway}");
+                .hasMessage(
+                        "run.args of hello v3 sets --ipv4=10.0.0.2/24, but Mayfly gives each Solo5 guest its own address and "
+                                + "gateway, on a tap of its own: remove it from run.args, or pass the guest's own with --ipv4={cidr} and "
+                                + "--ipv4-gateway={gateway}");
         assertThat(dir.resolve("solo5-hvt.args")).doesNotExist();
     }
 
     @Test
     void placeholdersPassTheGuestItsAddressWhereItTakesItAndNothingIsAddedBesideThem() throws Exception {
-        InstanceSpec spec = spec("hello-v3-placed", null, "--ipv4={cidr}", "--ipv4-gateway={gateway}", "--listen={ipv4}:{port}",
+        InstanceSpec spec = spec(
+                "hello-v3-placed",
+                null,
+                "--ipv4={cidr}",
+                "--ipv4-gateway={gateway}",
+                "--listen={ipv4}:{port}",
                 "--netmask={netmask}");
         Tap tap = Tap.forPort(spec.port());
 
         start(driver(Solo5Driver.Tender.SPT), spec);
 
         StandIns.await(spec.logFile(), "stand-in: booted");
-        assertThat(Files.readAllLines(dir.resolve("solo5-spt.args"))).containsExactly("--mem=128", "--net:service=" + tap.name(), "--",
-                unikernel.toString(), "--ipv4=" + tap.guestCidr(), "--ipv4-gateway=" + tap.hostAddress(),
-                "--listen=" + tap.guestAddress() + ":8080", "--netmask=255.255.255.252");
-        assertThat(driver(Solo5Driver.Tender.SPT).ownPlaceholders()).containsExactlyInAnyOrder("ipv4", "cidr", "netmask", "gateway", "port");
+        assertThat(Files.readAllLines(dir.resolve("solo5-spt.args")))
+                .containsExactly(
+                        "--mem=128",
+                        "--net:service=" + tap.name(),
+                        "--",
+                        unikernel.toString(),
+                        "--ipv4=" + tap.guestCidr(),
+                        "--ipv4-gateway=" + tap.hostAddress(),
+                        "--listen=" + tap.guestAddress() + ":8080",
+                        "--netmask=255.255.255.252");
+        assertThat(driver(Solo5Driver.Tender.SPT).ownPlaceholders())
+                .containsExactlyInAnyOrder("ipv4", "cidr", "netmask", "gateway", "port");
     }
 
     @Test
@@ -399,16 +470,28 @@ class Solo5DriverTest {
 
         InstanceHandle first = start(driver(Solo5Driver.Tender.SPT), bare);
         String log = StandIns.await(bare.logFile(), "Serving ping");
-        assertThat(Files.readAllLines(dir.resolve("solo5-spt.args"))).containsExactly("--mem=128",
-                "--net:service0=" + Tap.forPort(bare.port()).name(), "--", unikernel.toString());
-        assertThat(log).contains("mayfly: the unikernel of hello v3 is not told its address: run.args pass none ({cidr}, {ipv4}, "
-                + "{netmask}, {gateway}) and it does not take MirageOS's --ipv4 and --ipv4-gateway; it is "
-                + Tap.forPort(bare.port()).guestCidr()).doesNotContain("Error in command line");
+        assertThat(Files.readAllLines(dir.resolve("solo5-spt.args")))
+                .containsExactly(
+                        "--mem=128",
+                        "--net:service0=" + Tap.forPort(bare.port()).name(),
+                        "--",
+                        unikernel.toString());
+        assertThat(log)
+                .contains(
+                        "mayfly: the unikernel of hello v3 is not told its address: run.args pass none ({cidr}, {ipv4}, "
+                                + "{netmask}, {gateway}) and it does not take MirageOS's --ipv4 and --ipv4-gateway; it is "
+                                + Tap.forPort(bare.port()).guestCidr())
+                .doesNotContain("Error in command line");
 
         InstanceHandle second = start(driver(Solo5Driver.Tender.SPT), verbose);
         StandIns.await(verbose.logFile(), "Serving ping");
-        assertThat(Files.readAllLines(dir.resolve("solo5-spt.args"))).containsExactly("--mem=128",
-                "--net:service0=" + Tap.forPort(verbose.port()).name(), "--", unikernel.toString(), "verbose");
+        assertThat(Files.readAllLines(dir.resolve("solo5-spt.args")))
+                .containsExactly(
+                        "--mem=128",
+                        "--net:service0=" + Tap.forPort(verbose.port()).name(),
+                        "--",
+                        unikernel.toString(),
+                        "verbose");
         Thread.sleep(300);
         assertThat(first.isAlive()).isTrue();
         assertThat(second.isAlive()).isTrue();
@@ -417,8 +500,16 @@ class Solo5DriverTest {
     @Test
     void theTestNetStandInRejectsMirageOsAddressArgumentsAsTheRealOneDoes() throws Exception {
         unikernel = Files.writeString(dir.resolve("test_net.spt"), TEST_NET);
-        Process tender = new ProcessBuilder(dir.resolve("solo5-spt").toString(), "--mem=64", "--net:service0=mf1", "--", unikernel.toString(),
-                "--ipv4=10.212.0.2/30", "--ipv4-gateway=10.212.0.1").redirectErrorStream(true).start();
+        Process tender = new ProcessBuilder(
+                        dir.resolve("solo5-spt").toString(),
+                        "--mem=64",
+                        "--net:service0=mf1",
+                        "--",
+                        unikernel.toString(),
+                        "--ipv4=10.212.0.2/30",
+                        "--ipv4-gateway=10.212.0.1")
+                .redirectErrorStream(true)
+                .start();
 
         String out = new String(tender.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertThat(tender.waitFor()).isEqualTo(1);
@@ -434,17 +525,24 @@ class Solo5DriverTest {
         first.detach(); // the agent goes away; its forwarder with it
 
         assertThat(StandIns.acceptsOnLoopback(spec.port())).isFalse();
-        InstanceHandle adopted = driver(Solo5Driver.Tender.HVT).recover(persisted).orElseThrow();
+        InstanceHandle adopted =
+                driver(Solo5Driver.Tender.HVT).recover(persisted).orElseThrow();
 
         assertThat(adopted.state().pid()).isEqualTo(first.state().pid());
         assertThat(adopted.isAlive()).isTrue();
-        assertThat(StandIns.acceptsOnLoopback(spec.port())).as("forwarded again").isTrue();
-        assertThat(driver(Solo5Driver.Tender.SPT).recover(persisted)).as("another driver's instance").isEmpty();
+        assertThat(StandIns.acceptsOnLoopback(spec.port()))
+                .as("forwarded again")
+                .isTrue();
+        assertThat(driver(Solo5Driver.Tender.SPT).recover(persisted))
+                .as("another driver's instance")
+                .isEmpty();
         adopted.stop(Duration.ofSeconds(5));
         assertThat(adopted.exited().get(5, TimeUnit.SECONDS)).isEqualTo(-1);
         assertThat(first.exited().get(5, TimeUnit.SECONDS)).isEqualTo(1);
         assertThat(taps.exists(Tap.forPort(spec.port()).name())).isFalse();
-        assertThat(driver(Solo5Driver.Tender.HVT).recover(persisted)).as("a stopped instance").isEmpty();
+        assertThat(driver(Solo5Driver.Tender.HVT).recover(persisted))
+                .as("a stopped instance")
+                .isEmpty();
     }
 
     @Test
@@ -456,7 +554,9 @@ class Solo5DriverTest {
         first.detach();
         ProcessHandle.of(persisted.pid()).orElseThrow().destroyForcibly();
         first.exited().get(5, TimeUnit.SECONDS);
-        assertThat(taps.exists(Tap.forPort(spec.port()).name())).as("nobody watched it end").isTrue();
+        assertThat(taps.exists(Tap.forPort(spec.port()).name()))
+                .as("nobody watched it end")
+                .isTrue();
 
         assertThat(driver(Solo5Driver.Tender.HVT).recover(persisted)).isEmpty();
 
@@ -469,13 +569,25 @@ class Solo5DriverTest {
         InstanceSpec spec = spec("hello-v3-reuse", null);
         InstanceHandle handle = start(driver(Solo5Driver.Tender.HVT), spec);
         String tap = Tap.forPort(spec.port()).name();
-        Files.writeString(host.resolve("sys/class/net").resolve(tap).resolve("held"), ""); // as the running tender holds it
+        Files.writeString(
+                host.resolve("sys/class/net").resolve(tap).resolve("held"), ""); // as the running tender holds it
         InstanceState s = handle.state();
-        InstanceState reused = new InstanceState(s.id(), s.app(), s.release(), s.driver(), s.pid(), s.startTicks() + 1,
-                s.port(), s.logFile(), s.stateDir(), s.startedAt());
+        InstanceState reused = new InstanceState(
+                s.id(),
+                s.app(),
+                s.release(),
+                s.driver(),
+                s.pid(),
+                s.startTicks() + 1,
+                s.port(),
+                s.logFile(),
+                s.stateDir(),
+                s.startedAt());
 
         assertThat(driver(Solo5Driver.Tender.HVT).recover(reused)).isEmpty();
-        assertThat(taps.exists(tap)).as("ip refuses to remove a tap that a process holds").isTrue();
+        assertThat(taps.exists(tap))
+                .as("ip refuses to remove a tap that a process holds")
+                .isTrue();
         assertThat(driver(Solo5Driver.Tender.HVT).recover(s)).isPresent();
         Files.delete(host.resolve("sys/class/net").resolve(tap).resolve("held"));
     }
@@ -485,7 +597,9 @@ class Solo5DriverTest {
     }
 
     private void assertRefusedBeforeAnythingIsCreated(InstanceSpec spec, String message) throws Exception {
-        assertThatThrownBy(() -> driver(Solo5Driver.Tender.HVT).start(spec)).isInstanceOf(DriverException.class).hasMessage(message);
+        assertThatThrownBy(() -> driver(Solo5Driver.Tender.HVT).start(spec))
+                .isInstanceOf(DriverException.class)
+                .hasMessage(message);
         assertThat(StandIns.ipCalls(dir)).as("no tap was created").isEmpty();
         assertThat(dir.resolve("solo5-hvt.args")).as("the tender never ran").doesNotExist();
         assertThat(StandIns.acceptsOnLoopback(spec.port())).isFalse();
@@ -507,7 +621,6 @@ class Solo5DriverTest {
         while (taps.exists(tap.name()) && System.nanoTime() < end) Thread.sleep(20);
         assertThat(taps.exists(tap.name())).as(tap.name() + " removed").isFalse();
     }
-
 
     private static long sessionOf(long pid) throws Exception {
         String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));

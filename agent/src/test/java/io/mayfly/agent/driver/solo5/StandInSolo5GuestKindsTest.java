@@ -1,17 +1,16 @@
 package io.mayfly.agent.driver.solo5;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
 import io.mayfly.agent.deploy.GuestKindsContract;
 import io.mayfly.agent.driver.Driver;
 import io.mayfly.agent.driver.StandIns;
 import io.mayfly.agent.driver.TapDevices;
 import io.mayfly.wire.manifest.Manifest;
-import org.junit.jupiter.api.BeforeAll;
-
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
+import org.junit.jupiter.api.BeforeAll;
 
 /**
  * The guest kinds on the solo5-spt driver with a stand-in tender (Solo5 cannot run here) and real taps. The stand-in
@@ -50,28 +49,35 @@ class StandInSolo5GuestKindsTest extends GuestKindsContract {
             exec '@GUEST@' "$guest" "$kernel" "$@"
             """;
     /** Solo5's own test programs name their network device service0: any name is attached. */
-    private static final String MANIFEST = "{ \"type\": \"solo5.manifest\", \"version\": 1, \"devices\": [ { \"name\": \"service0\", \"type\": \"NET_BASIC\" } ] }";
+    private static final String MANIFEST =
+            "{ \"type\": \"solo5.manifest\", \"version\": 1, \"devices\": [ { \"name\": \"service0\", \"type\": \"NET_BASIC\" } ] }";
 
     private Path standIns;
 
     @BeforeAll
     static void realTaps() {
-        assumeThat(StandIns.loopbackProblem()).as("real taps and loopback addresses (root with ip)").isNull();
+        assumeThat(StandIns.loopbackProblem())
+                .as("real taps and loopback addresses (root with ip)")
+                .isNull();
     }
 
     @Override
     protected List<Driver> drivers(Path dir) throws Exception {
         standIns = dir.resolve("stand-ins");
         Path guest = StandIns.guestOnLoopback(standIns);
-        Path ip = io.mayfly.agent.driver.VmHost.executable("ip", "/usr/sbin", "/sbin").orElseThrow();
-        Path tender = StandIns.script(standIns, "solo5-spt", TENDER.replace("@IP@", ip.toString()).replace("@GUEST@", guest.toString()));
+        Path ip = io.mayfly.agent.driver.VmHost.executable("ip", "/usr/sbin", "/sbin")
+                .orElseThrow();
+        Path tender = StandIns.script(
+                standIns, "solo5-spt", TENDER.replace("@IP@", ip.toString()).replace("@GUEST@", guest.toString()));
         Path elftool = StandIns.script(standIns, "solo5-elftool", "#!/bin/sh\necho '" + MANIFEST + "'\n");
         return List.of(new Solo5Driver(Solo5Driver.Tender.SPT, tender, elftool, new TapDevices(), Path.of("/")));
     }
 
     @Override
     protected void afterInstancesStopped() throws Exception {
-        assertThat(StandIns.loopbackLeftovers(standIns)).as("guest addresses left on lo").isEmpty();
+        assertThat(StandIns.loopbackLeftovers(standIns))
+                .as("guest addresses left on lo")
+                .isEmpty();
     }
 
     @Override

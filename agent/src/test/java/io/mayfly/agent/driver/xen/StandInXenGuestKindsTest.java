@@ -1,18 +1,17 @@
 package io.mayfly.agent.driver.xen;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.mayfly.agent.deploy.DeployOutcome;
 import io.mayfly.agent.deploy.GuestKindsContract;
 import io.mayfly.agent.driver.Driver;
 import io.mayfly.agent.driver.StandIns;
 import io.mayfly.wire.manifest.Manifest;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /**
  * The guest kinds on the xen driver with the stand-in xl of {@link XenDriverTest} (Xen cannot run here): each domain's
@@ -26,7 +25,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class StandInXenGuestKindsTest extends GuestKindsContract {
     @Override
     protected List<Driver> drivers(Path dir) throws Exception {
-        return List.of(new XenDriver(StandIns.script(dir.resolve("stand-ins"), "xl", XenDriverTest.STAND_IN_XL), "xenbr0"));
+        return List.of(
+                new XenDriver(StandIns.script(dir.resolve("stand-ins"), "xl", XenDriverTest.STAND_IN_XL), "xenbr0"));
     }
 
     @Override
@@ -50,9 +50,17 @@ class StandInXenGuestKindsTest extends GuestKindsContract {
             long began = System.nanoTime();
             DeployOutcome outcome = deploy(check, List.of("--port", "{port}", "--name", "unchecked"));
 
-            assertThat(outcome).as(check.toString()).isInstanceOfSatisfying(DeployOutcome.Failed.class, f -> assertThat(f.reason())
-                    .contains("the xen driver cannot reach its guests for an HTTP or TCP health check", "[health] console = "));
-            assertThat(Duration.ofNanos(System.nanoTime() - began)).as("not the 10 s of its timeout").isLessThan(Duration.ofSeconds(5));
+            assertThat(outcome)
+                    .as(check.toString())
+                    .isInstanceOfSatisfying(
+                            DeployOutcome.Failed.class,
+                            f -> assertThat(f.reason())
+                                    .contains(
+                                            "the xen driver cannot reach its guests for an HTTP or TCP health check",
+                                            "[health] console = "));
+            assertThat(Duration.ofNanos(System.nanoTime() - began))
+                    .as("not the 10 s of its timeout")
+                    .isLessThan(Duration.ofSeconds(5));
         }
     }
 }

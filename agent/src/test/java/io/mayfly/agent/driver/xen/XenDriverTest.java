@@ -1,16 +1,14 @@
 package io.mayfly.agent.driver.xen;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import io.mayfly.agent.driver.DriverException;
 import io.mayfly.agent.driver.InstanceHandle;
 import io.mayfly.agent.driver.InstanceSpec;
 import io.mayfly.agent.driver.InstanceState;
 import io.mayfly.agent.driver.InstanceStateFile;
 import io.mayfly.agent.driver.StandIns;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,9 +16,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Xen is not available where Mayfly is developed: these tests run the driver against a stand-in xl ({@link #STAND_IN_XL}). */
 class XenDriverTest {
@@ -133,7 +132,8 @@ class XenDriverTest {
         assertThat(missing.name()).isEqualTo("xen");
         assertThat(missing.availability().available()).isFalse();
         assertThat(missing.availability().detail()).contains("xl not found", "apt-get install xen-system-amd64");
-        assertThatThrownBy(() -> missing.start(spec("hello-v3-none", null))).isInstanceOf(DriverException.class)
+        assertThatThrownBy(() -> missing.start(spec("hello-v3-none", null)))
+                .isInstanceOf(DriverException.class)
                 .hasMessageContaining("xl not found");
     }
 
@@ -148,7 +148,8 @@ class XenDriverTest {
         XenDriver driver = new XenDriver(broken, "xenbr0");
 
         assertThat(driver.availability().available()).isFalse();
-        assertThat(driver.availability().detail()).contains("Could not obtain handle on privileged command interface", "dom0");
+        assertThat(driver.availability().detail())
+                .contains("Could not obtain handle on privileged command interface", "dom0");
         assertThat(new XenDriver(xl, "xenbr0").availability().available()).isTrue();
     }
 
@@ -160,23 +161,27 @@ class XenDriverTest {
         InstanceHandle handle = start(new XenDriver(xl, "xenbr1"), spec);
 
         Path config = spec.stateDir().toAbsolutePath().resolve("xl.cfg");
-        assertThat(Files.readAllLines(config)).containsExactly(
-                "name = \"hello-v3-cfg\"",
-                "type = \"pvh\"",
-                "kernel = \"" + kernel + "\"",
-                "ramdisk = \"" + initrd + "\"",
-                "extra = \"--ipv4=192.168.1.50/24 --ipv4-gateway=192.168.1.1\"",
-                "memory = 128",
-                "vcpus = 2",
-                "vif = [ 'bridge=xenbr1' ]",
-                "on_crash = \"destroy\"");
-        assertThat(Files.readAllLines(dir.resolve("xl.calls"))).containsSubsequence("create -q -p " + config, "unpause hello-v3-cfg")
+        assertThat(Files.readAllLines(config))
+                .containsExactly(
+                        "name = \"hello-v3-cfg\"",
+                        "type = \"pvh\"",
+                        "kernel = \"" + kernel + "\"",
+                        "ramdisk = \"" + initrd + "\"",
+                        "extra = \"--ipv4=192.168.1.50/24 --ipv4-gateway=192.168.1.1\"",
+                        "memory = 128",
+                        "vcpus = 2",
+                        "vif = [ 'bridge=xenbr1' ]",
+                        "on_crash = \"destroy\"");
+        assertThat(Files.readAllLines(dir.resolve("xl.calls")))
+                .containsSubsequence("create -q -p " + config, "unpause hello-v3-cfg")
                 .contains("console hello-v3-cfg");
         assertThat(dir.resolve("xl.hello-v3-cfg.cfg")).hasSameTextualContentAs(config);
         assertThat(handle.state().driver()).isEqualTo("xen");
         assertThat(handle.state().pid()).isZero();
-        assertThat(InstanceStateFile.read(InstanceStateFile.in(spec.stateDir()))).isEqualTo(handle.state());
-        assertThat(Files.readString(spec.logFile())).contains("created Xen domain hello-v3-cfg", "xl console hello-v3-cfg");
+        assertThat(InstanceStateFile.read(InstanceStateFile.in(spec.stateDir())))
+                .isEqualTo(handle.state());
+        assertThat(Files.readString(spec.logFile()))
+                .contains("created Xen domain hello-v3-cfg", "xl console hello-v3-cfg");
     }
 
     @Test
@@ -185,7 +190,8 @@ class XenDriverTest {
         start(new XenDriver(xl, "xenbr0"), spec);
 
         assertThat(Files.readAllLines(spec.stateDir().resolve("xl.cfg")))
-                .noneMatch(l -> l.startsWith("ramdisk")).contains("extra = \"\"", "vif = [ 'bridge=xenbr0' ]");
+                .noneMatch(l -> l.startsWith("ramdisk"))
+                .contains("extra = \"\"", "vif = [ 'bridge=xenbr0' ]");
     }
 
     @Test
@@ -203,7 +209,9 @@ class XenDriverTest {
         assertThat(handle.isAlive()).isFalse();
         assertThat(handle.exited().get(1, TimeUnit.SECONDS)).isEqualTo(-1);
         assertThat(listed("hello-v3-life")).isFalse();
-        assertThat(Files.readAllLines(dir.resolve("xl.calls"))).contains("shutdown -w hello-v3-life").doesNotContain("destroy hello-v3-life");
+        assertThat(Files.readAllLines(dir.resolve("xl.calls")))
+                .contains("shutdown -w hello-v3-life")
+                .doesNotContain("destroy hello-v3-life");
     }
 
     @Test
@@ -217,8 +225,10 @@ class XenDriverTest {
         assertThat(Duration.ofNanos(System.nanoTime() - began)).isGreaterThanOrEqualTo(Duration.ofMillis(800));
         assertThat(handle.isAlive()).isFalse();
         assertThat(listed("hello-v3-deaf")).isFalse();
-        assertThat(Files.readAllLines(dir.resolve("xl.calls"))).containsSubsequence("shutdown -w hello-v3-deaf", "destroy hello-v3-deaf");
-        assertThat(Files.readString(spec.logFile())).contains("mayfly: xl shutdown -w hello-v3-deaf: did not finish within 800 ms; destroying the domain");
+        assertThat(Files.readAllLines(dir.resolve("xl.calls")))
+                .containsSubsequence("shutdown -w hello-v3-deaf", "destroy hello-v3-deaf");
+        assertThat(Files.readString(spec.logFile()))
+                .contains("mayfly: xl shutdown -w hello-v3-deaf: did not finish within 800 ms; destroying the domain");
     }
 
     @Test
@@ -227,7 +237,8 @@ class XenDriverTest {
 
         xl("destroy", "hello-v3-crash"); // what on_crash = "destroy" does to a guest that crashed
 
-        assertThat(handle.exited().get(3 * XenDomain.POLL.toSeconds() + 2, TimeUnit.SECONDS)).isEqualTo(-1);
+        assertThat(handle.exited().get(3 * XenDomain.POLL.toSeconds() + 2, TimeUnit.SECONDS))
+                .isEqualTo(-1);
         assertThat(handle.isAlive()).isFalse();
     }
 
@@ -253,7 +264,11 @@ class XenDriverTest {
 
         assertThatThrownBy(() -> new XenDriver(xl, "xenbr0").start(spec("hello-v3-twice", null)))
                 .isInstanceOf(DriverException.class)
-                .hasMessageContaining("xl create " + spec("hello-v3-twice", null).stateDir().toAbsolutePath().resolve("xl.cfg") + " failed (exit 3)")
+                .hasMessageContaining("xl create "
+                        + spec("hello-v3-twice", null)
+                                .stateDir()
+                                .toAbsolutePath()
+                                .resolve("xl.cfg") + " failed (exit 3)")
                 .hasMessageContaining("domain with name \"hello-v3-twice\" already exists");
     }
 
@@ -270,7 +285,8 @@ class XenDriverTest {
         Files.delete(kernel);
 
         assertThatThrownBy(() -> new XenDriver(xl, "xenbr0").start(spec("hello-v3-gone", null)))
-                .isInstanceOf(DriverException.class).hasMessageContaining("the artifact of hello v3 is missing: " + kernel);
+                .isInstanceOf(DriverException.class)
+                .hasMessageContaining("the artifact of hello v3 is missing: " + kernel);
     }
 
     @Test
@@ -304,9 +320,11 @@ class XenDriverTest {
         InstanceHandle handle = start(new XenDriver(xl, "xenbr0"), spec);
         CompletableFuture<String> logAtExit = handle.exited().thenApply(code -> read(spec.logFile()));
 
-        assertThat(logAtExit.get(3 * XenDomain.POLL.toSeconds() + 2, TimeUnit.SECONDS)).contains("guest: booted", "guest: last words");
+        assertThat(logAtExit.get(3 * XenDomain.POLL.toSeconds() + 2, TimeUnit.SECONDS))
+                .contains("guest: booted", "guest: last words");
         // Seen when its console ended, not at the next poll of xl list.
-        System.out.println("a Xen guest's end seen " + Duration.ofNanos(System.nanoTime() - began).toMillis() + " ms after its start (it ran 300 ms)");
+        System.out.println("a Xen guest's end seen "
+                + Duration.ofNanos(System.nanoTime() - began).toMillis() + " ms after its start (it ran 300 ms)");
         assertThat(handle.exited().join()).isEqualTo(-1);
         awaitNoConsole("hello-v3-ends");
     }
@@ -342,9 +360,11 @@ class XenDriverTest {
     void noHttpOrTcpCheckReachesAXenGuestAndTheReasonSaysToCheckItsConsole() throws Exception {
         InstanceHandle handle = start(new XenDriver(xl, "xenbr0"), spec("hello-v3-reach", null));
 
-        assertThat(handle.guest().unreachable()).hasValueSatisfying(why -> assertThat(why)
-                .contains("cannot reach its guests for an HTTP or TCP health check", "[health] console = "));
-        assertThat(handle.guest().acceptsTcp(Duration.ofSeconds(1))).isEqualTo(handle.guest().unreachable().orElseThrow());
+        assertThat(handle.guest().unreachable())
+                .hasValueSatisfying(why -> assertThat(why)
+                        .contains("cannot reach its guests for an HTTP or TCP health check", "[health] console = "));
+        assertThat(handle.guest().acceptsTcp(Duration.ofSeconds(1)))
+                .isEqualTo(handle.guest().unreachable().orElseThrow());
     }
 
     /** An executable stand-in kernel: the stand-in xl runs it as the guest, its output the domain's console. */
@@ -375,8 +395,11 @@ class XenDriverTest {
     }
 
     private static long running(java.util.function.Predicate<List<String>> arguments) {
-        return ProcessHandle.allProcesses().filter(ProcessHandle::isAlive)
-                .filter(p -> p.info().arguments().map(List::of).map(arguments::test).orElse(false)).count();
+        return ProcessHandle.allProcesses()
+                .filter(ProcessHandle::isAlive)
+                .filter(p ->
+                        p.info().arguments().map(List::of).map(arguments::test).orElse(false))
+                .count();
     }
 
     private InstanceSpec spec(String id, Path initrd, String... args) {
@@ -396,7 +419,10 @@ class XenDriverTest {
     private int xl(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(xl.toString()));
         command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
         assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
         return p.exitValue();
     }
