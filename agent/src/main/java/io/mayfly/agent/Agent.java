@@ -81,22 +81,12 @@ public final class Agent implements AutoCloseable {
         return launcher.start(req, 0, 0);
     }
 
-    /** Starts the crashed instance's request again as a new instance; called by the supervisor. */
-    public Instance restart(Instance crashed, int crashStreak) throws DriverException {
-        return launcher.restart(crashed, crashStreak);
-    }
-
     /**
      * Waits until the instance's guest passes its health check ({@code [health]}: HTTP, TCP or console), it exits, or
      * the health timeout passes. An unhealthy result says what happened and quotes the guest's last lines.
      */
     public HealthCheck.Result awaitHealthy(Instance instance) {
         return InstanceHealth.awaitHealthy(instance);
-    }
-
-    /** The last lines the instance's guest printed since it started (Mayfly's own lines left out). */
-    public List<String> lastLines(Instance instance) {
-        return InstanceHealth.lastLines(instance);
     }
 
     /** A switch that would route to an instance whose guest is not running; nothing was switched. */
@@ -161,37 +151,12 @@ public final class Agent implements AutoCloseable {
         return windows.of(app);
     }
 
-    /**
-     * Moves the app's traffic back to the instances standing by, if {@code dead} is a fresh instance of a liveness
-     * window: the supervisor calls it first when an instance exits. Returns whether it did.
-     */
-    public boolean rollBackIfWatched(Instance dead, String why) {
-        return windows.rollBackIfWatched(dead, why);
-    }
-
     private void supervise(Instance instance) {
         supervisor.supervise(instance);
     }
 
     public boolean isRouted(Instance instance) {
         return routes.isRouted(instance);
-    }
-
-    /**
-     * Called when a supervised instance exited. If it was serving and not being stopped on purpose, it leaves the
-     * route (so no request goes to a dead port) and its slot waits for a restart; returns whether that happened.
-     */
-    public boolean crashed(Instance dead) {
-        return slots.crashed(dead);
-    }
-
-    public boolean awaitingRestart(Instance dead) {
-        return slots.awaitingRestart(dead);
-    }
-
-    /** Routes to the restarted instance in the crashed one's place, unless a deploy made the slot obsolete. */
-    public boolean replaceCrashed(Instance dead, Instance fresh) {
-        return slots.replaceCrashed(dead, fresh);
     }
 
     /**
