@@ -11,8 +11,13 @@ public final class Reconcile {
 
     /** The next step for an assignment. */
     public enum Action {
-        /** It runs as assigned: say so again (the server may be waiting for it, after a restart or a lost report). */
+        /** It runs as assigned and a deploy waits for it: say so again (after the agent restarted, or a lost report). */
         REPORT_LIVE,
+        /**
+         * It runs as assigned and nobody waits: nothing to do, nothing to say (another app's change, or this deploy
+         * recorded, sends the desired state again: no report for every app each time).
+         */
+        STEADY,
         /** This release failed here: nothing until the server assigns another. */
         WAIT_FOR_ANOTHER_RELEASE,
         /** The assigned release serves, with another instance count: boot or stop only the difference. */
@@ -43,7 +48,7 @@ public final class Reconcile {
         boolean sameRelease = seen.routedReleases().stream().allMatch(r -> r == release);
         boolean running = sameRelease
                 && (zero ? seen.sleepingAsAssigned() : seen.routedReleases().size() == instances && !seen.asleep());
-        if (running) return Action.REPORT_LIVE;
+        if (running) return deploying ? Action.REPORT_LIVE : Action.STEADY;
         if (Integer.valueOf(release).equals(seen.failedRelease())) return Action.WAIT_FOR_ANOTHER_RELEASE;
         boolean serving = !seen.routedReleases().isEmpty();
         if (!zero && serving && !seen.asleep() && sameRelease) return Action.RESCALE;

@@ -97,7 +97,7 @@ final class AssignmentRunner {
             report.accept(new AgentViews.DeployReport(a.app(), a.release(), true, null, Map.of(), List.of()));
             return;
         }
-        if (action == Reconcile.Action.WAIT_FOR_ANOTHER_RELEASE) return;
+        if (action == Reconcile.Action.WAIT_FOR_ANOTHER_RELEASE || action == Reconcile.Action.STEADY) return;
         Map<String, Long> phases = new LinkedHashMap<>();
         PushLines progress = new PushLines(api, a);
         DeployOutcome outcome;

@@ -22,9 +22,13 @@ class ReconcileTest {
     }
 
     @Test
-    void theAssignedReleaseWithTheAssignedCountIsReportedLiveAgain() {
+    void theAssignedReleaseWithTheAssignedCountIsReportedLiveAgainOnlyWhenADeployWaitsForIt() {
         assertThat(Reconcile.next(4, 2, true, serving(4, 4))).isEqualTo(Action.REPORT_LIVE);
-        assertThat(Reconcile.next(4, 1, false, serving(4))).isEqualTo(Action.REPORT_LIVE);
+        assertThat(Reconcile.next(4, 1, true, serving(4))).isEqualTo(Action.REPORT_LIVE);
+        assertThat(Reconcile.next(4, 1, false, serving(4)))
+                .as("nobody waits: another app changed, or this deploy was recorded")
+                .isEqualTo(Action.STEADY);
+        assertThat(Reconcile.next(4, 2, false, serving(4, 4))).isEqualTo(Action.STEADY);
     }
 
     @Test
@@ -47,6 +51,9 @@ class ReconcileTest {
         assertThat(Reconcile.next(6, 1, true, failedFive)).isEqualTo(Action.DEPLOY);
         assertThat(Reconcile.next(4, 1, false, failedFive))
                 .as("the one serving is still as assigned")
+                .isEqualTo(Action.STEADY);
+        assertThat(Reconcile.next(4, 1, true, failedFive))
+                .as("a rollback to the one serving")
                 .isEqualTo(Action.REPORT_LIVE);
         assertThat(Reconcile.next(5, 1, true, new Observed(List.of(), false, false, 5)))
                 .as("a crash loop: nothing left running")
@@ -70,9 +77,12 @@ class ReconcileTest {
     @Test
     void aSleepSetUpForThisAssignmentIsAsItShouldBe() {
         assertThat(Reconcile.next(4, 0, false, new Observed(List.of(), true, true, null)))
-                .isEqualTo(Action.REPORT_LIVE);
+                .isEqualTo(Action.STEADY);
         assertThat(Reconcile.next(4, 0, false, new Observed(List.of(4), false, true, null)))
                 .as("woken by a request")
+                .isEqualTo(Action.STEADY);
+        assertThat(Reconcile.next(4, 0, true, new Observed(List.of(), true, true, null)))
+                .as("ps:scale to 0 waits for it")
                 .isEqualTo(Action.REPORT_LIVE);
         assertThat(Reconcile.next(4, 0, false, new Observed(List.of(), true, false, null)))
                 .as("set up for other settings")
