@@ -366,7 +366,7 @@ public final class RegistryRoutes {
                 b.reason(),
                 b.startedAt(),
                 b.durationMs(),
-                mainArtifact(b).map(Builds.Artifact::name).orElse(null),
+                b.mainArtifact().map(Builds.Artifact::name).orElse(null),
                 artifacts,
                 provenance,
                 verdict,
@@ -377,28 +377,7 @@ public final class RegistryRoutes {
     }
 
     private Views.ReleaseView releaseView(Releases.Release r) {
-        Optional<Builds.Artifact> main = builds.find(r.app(), r.build()).flatMap(RegistryRoutes::mainArtifact);
-        return new Views.ReleaseView(
-                r.app(),
-                r.version(),
-                r.build(),
-                main.map(Builds.Artifact::name).orElse(null),
-                main.map(Builds.Artifact::sha256).orElse(null),
-                main.map(Builds.Artifact::size).orElse(0L),
-                r.status().name(),
-                r.reason(),
-                r.description(),
-                r.createdAt(),
-                r.phases());
-    }
-
-    /** The artifact the manifest names as the image; the first one when the manifest cannot say. */
-    static Optional<Builds.Artifact> mainArtifact(Builds.Build b) {
-        if (b.spec() != null) { // else an old or hand-made manifest: the first artifact
-            Optional<Builds.Artifact> named = b.main(b.spec().build().artifact());
-            if (named.isPresent()) return named;
-        }
-        return b.artifacts().stream().findFirst();
+        return r.view(builds.find(r.app(), r.build()).flatMap(Builds.Build::mainArtifact));
     }
 
     private static String buildUrl(Builds.Build b) {

@@ -38,6 +38,12 @@ public final class Builds {
             return artifacts.stream().filter(a -> a.name().equals(name)).findFirst();
         }
 
+        /** The artifact the manifest names as the image; the first one when the manifest cannot say. */
+        public Optional<Artifact> mainArtifact() {
+            Optional<Artifact> first = artifacts.stream().findFirst();
+            return spec == null ? first : main(spec.build().artifact()).or(() -> first);
+        }
+
         /**
          * The boot image: the artifact the manifest names, or, when it names none (a MirageOS build, which found
          * its image in dist/), the first one, which the build stores first.

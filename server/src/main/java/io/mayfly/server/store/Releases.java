@@ -2,6 +2,7 @@ package io.mayfly.server.store;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.mayfly.wire.Json;
+import io.mayfly.wire.Views;
 import io.mayfly.wire.manifest.Manifest;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -36,7 +37,23 @@ public final class Releases {
             Map<String, Long> phases,
             Instant createdAt,
             Instant finishedAt,
-            Manifest spec) {}
+            Manifest spec) {
+        /** The release as the API and the registry show it, with the artifact it boots from ({@code main}). */
+        public Views.ReleaseView view(Optional<Builds.Artifact> main) {
+            return new Views.ReleaseView(
+                    app,
+                    version,
+                    build,
+                    main.map(Builds.Artifact::name).orElse(null),
+                    main.map(Builds.Artifact::sha256).orElse(null),
+                    main.map(Builds.Artifact::size).orElse(0L),
+                    status.name(),
+                    reason,
+                    description,
+                    createdAt,
+                    phases);
+        }
+    }
 
     private final Jdbi db;
     private final String runner;

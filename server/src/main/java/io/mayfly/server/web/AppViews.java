@@ -54,20 +54,8 @@ public final class AppViews {
     }
 
     public Views.ReleaseView release(Releases.Release r) {
-        var build = builds.find(r.app(), r.build());
-        var main = build.flatMap(b -> b.artifacts().stream().findFirst());
-        return new Views.ReleaseView(
-                r.app(),
-                r.version(),
-                r.build(),
-                main.map(Builds.Artifact::name).orElse(null),
-                main.map(Builds.Artifact::sha256).orElse(null),
-                main.map(Builds.Artifact::size).orElse(0L),
-                r.status().name(),
-                r.reason(),
-                r.description(),
-                r.createdAt(),
-                r.phases());
+        // The artifact it boots from, as the registry names it: the manifest's, not the first by name (a VM's initrd).
+        return r.view(builds.find(r.app(), r.build()).flatMap(Builds.Build::mainArtifact));
     }
 
     public static Views.BuildView build(Builds.Build b) {

@@ -119,6 +119,37 @@ class StoreTest {
     }
 
     @Test
+    void aReleaseShowsTheArtifactItsManifestNamesNotTheFirstByName() throws Exception {
+        Jdbi db = open();
+        new Apps(db).create("vm");
+        Builds builds = new Builds(db);
+        Releases releases = new Releases(db);
+        String toml =
+                "[build]\ncommand = \"make\"\nartifact = \"vmlinux\"\ninitrd = \"initramfs.cpio\"\n[run]\ndriver = \"qemu\"\n";
+        builds.start("vm", "git", "c1", toml, "make");
+        List<Builds.Artifact> both = List.of(
+                new Builds.Artifact("initramfs.cpio", "aa".repeat(32), 7),
+                new Builds.Artifact("vmlinux", "bb".repeat(32), 9));
+        builds.succeed("vm", 1, 0, 1, "{}", both);
+        builds.start("vm", "upload", "c2", null, "upload");
+        builds.succeed("vm", 2, 0, 1, "{}", both);
+
+        Builds.Build named = builds.find("vm", 1).orElseThrow();
+        assertThat(named.artifacts().getFirst().name()).isEqualTo("initramfs.cpio");
+        assertThat(named.mainArtifact()).map(Builds.Artifact::name).contains("vmlinux");
+        assertThat(builds.find("vm", 2).orElseThrow().mainArtifact())
+                .as("no manifest: the first")
+                .map(Builds.Artifact::name)
+                .contains("initramfs.cpio");
+
+        var view = releases.create("vm", 1, "one", toml, "{}").view(named.mainArtifact());
+        assertThat(view.artifact()).isEqualTo("vmlinux");
+        assertThat(view.sha256()).isEqualTo("bb".repeat(32));
+        assertThat(view.size()).isEqualTo(9);
+        assertThat(view.status()).isEqualTo("deploying");
+    }
+
+    @Test
     void aRestartMarksWhatWasUnderWayAsInterruptedAndKeepsTheLiveRelease() {
         Jdbi db = open();
         new Apps(db).create("a");
