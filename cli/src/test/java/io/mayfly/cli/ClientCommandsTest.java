@@ -329,9 +329,29 @@ class ClientCommandsTest {
                 200,
                 List.of(
                         new InstanceView(
-                                "hello-v3-a1", "hello", 3, "process", "serving", 41001, 4242, NOW.minusSeconds(125), 1),
+                                "hello-v3-a1",
+                                "hello",
+                                3,
+                                "process",
+                                "serving",
+                                41001,
+                                4242,
+                                NOW.minusSeconds(125),
+                                1,
+                                null,
+                                0),
                         new InstanceView(
-                                "hello-v2-b2", "hello", 2, "qemu", "exited", 41000, 0, NOW.minusSeconds(4000), 0)));
+                                "hello-v2-b2",
+                                "hello",
+                                2,
+                                "qemu",
+                                "exited",
+                                41000,
+                                0,
+                                NOW.minusSeconds(4000),
+                                0,
+                                null,
+                                0)));
 
         Cli.Result result = Cli.run(env, "ps", "-a", "hello");
 
@@ -361,7 +381,8 @@ class ClientCommandsTest {
                         4242,
                         NOW.minusSeconds(125),
                         0,
-                        "web-1")));
+                        "web-1",
+                        0)));
 
         assertThat(Cli.run(env, "ps", "-a", "hello").out()).isEqualTo("""
                 ID           RELEASE  HOST   DRIVER   STATE    PORT   PID   UPTIME  RESTARTS

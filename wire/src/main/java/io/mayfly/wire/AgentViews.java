@@ -59,20 +59,7 @@ public final class AgentViews {
             int instances,
             boolean deploying,
             boolean test,
-            String spec) {
-        public Assignment(
-                String app,
-                int release,
-                String manifest,
-                List<String> args,
-                Map<String, String> env,
-                List<AssignedArtifact> artifacts,
-                int instances,
-                boolean deploying,
-                boolean test) {
-            this(app, release, manifest, args, env, artifacts, instances, deploying, test, null);
-        }
-    }
+            String spec) {}
 
     /**
      * {@code POST /api/v1/agents/{name}/tests}: a new instance of the release is healthy on this port of the agent's
@@ -120,37 +107,7 @@ public final class AgentViews {
             int restarts,
             Instant watchedUntil,
             boolean standby,
-            long residentBytes) {
-        public InstanceReport(
-                String id,
-                String app,
-                int release,
-                String driver,
-                boolean routed,
-                boolean alive,
-                int port,
-                long pid,
-                Instant startedAt,
-                int restarts,
-                Instant watchedUntil,
-                boolean standby) {
-            this(id, app, release, driver, routed, alive, port, pid, startedAt, restarts, watchedUntil, standby, 0);
-        }
-
-        public InstanceReport(
-                String id,
-                String app,
-                int release,
-                String driver,
-                boolean routed,
-                boolean alive,
-                int port,
-                long pid,
-                Instant startedAt,
-                int restarts) {
-            this(id, app, release, driver, routed, alive, port, pid, startedAt, restarts, null, false);
-        }
-    }
+            long residentBytes) {}
 
     /**
      * How a deploy of an assignment ended on the agent, with the time each phase took (ms) and what it said along the way.

@@ -81,34 +81,7 @@ public final class Views {
             Instant startedAt,
             int restarts,
             String host,
-            long residentBytes) {
-        public InstanceView(
-                String id,
-                String app,
-                int release,
-                String driver,
-                String state,
-                int port,
-                long pid,
-                Instant startedAt,
-                int restarts) {
-            this(id, app, release, driver, state, port, pid, startedAt, restarts, null, 0);
-        }
-
-        public InstanceView(
-                String id,
-                String app,
-                int release,
-                String driver,
-                String state,
-                int port,
-                long pid,
-                Instant startedAt,
-                int restarts,
-                String host) {
-            this(id, app, release, driver, state, port, pid, startedAt, restarts, host, 0);
-        }
-    }
+            long residentBytes) {}
 
     /** Server facts the CLI needs: where the API, the router and git live. */
     public record ServerInfo(String version, String apiUrl, String routerUrl, String domain) {}

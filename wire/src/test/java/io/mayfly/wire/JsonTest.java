@@ -42,7 +42,8 @@ class JsonTest {
                 List.of(),
                 1,
                 false,
-                false);
+                false,
+                null);
         assertThat(Json.read(
                                 Json.write(new AgentViews.DesiredState("agent", 1, List.of(a))),
                                 AgentViews.DesiredState.class)

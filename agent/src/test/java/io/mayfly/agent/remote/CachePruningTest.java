@@ -17,7 +17,7 @@ class CachePruningTest {
         List<AssignedArtifact> artifacts = Arrays.stream(sha256s)
                 .map(s -> new AssignedArtifact("file-" + s, s, "sig"))
                 .toList();
-        return new Assignment(app, 1, "[run]", List.of(), Map.of(), artifacts, 1, false, false);
+        return new Assignment(app, 1, "[run]", List.of(), Map.of(), artifacts, 1, false, false, null);
     }
 
     @Test

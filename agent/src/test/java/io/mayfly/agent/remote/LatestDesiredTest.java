@@ -21,7 +21,8 @@ class LatestDesiredTest {
                 List.of(new AssignedArtifact("image", "ab12", "sig")),
                 instances,
                 false,
-                false);
+                false,
+                null);
     }
 
     @Test

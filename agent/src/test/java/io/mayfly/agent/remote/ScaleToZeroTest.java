@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class ScaleToZeroTest {
     private static Assignment web(int release, int instances, boolean deploying, boolean test) {
         return new Assignment(
-                "web", release, "[run]", List.of(), Map.of("A", "1"), List.of(), instances, deploying, test);
+                "web", release, "[run]", List.of(), Map.of("A", "1"), List.of(), instances, deploying, test, null);
     }
 
     @Test
