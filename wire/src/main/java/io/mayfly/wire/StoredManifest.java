@@ -25,9 +25,26 @@ public final class StoredManifest {
         if (stored == null) return Optional.empty();
         try {
             Form form = Json.read(stored, Form.class);
-            return form.v() == VERSION && form.manifest() != null ? Optional.of(form.manifest()) : Optional.empty();
+            return form.v() == VERSION && whole(form.manifest()) ? Optional.of(form.manifest()) : Optional.empty();
         } catch (RuntimeException e) {
             return Optional.empty();
         }
+    }
+
+    /**
+     * Whether every part the parser always fills is there: a form cut short or written by hand reads as none, and
+     * its reader parses the text (which checks every value) instead of failing later on a missing part.
+     */
+    private static boolean whole(Manifest m) {
+        return m != null
+                && m.build() != null
+                && m.run() != null
+                && m.health() != null
+                && m.test() != null
+                && m.run().driver() != null
+                && m.run().args() != null
+                && m.run().strategy() != null
+                && m.build().hostPaths() != null
+                && m.health().timeout() != null;
     }
 }

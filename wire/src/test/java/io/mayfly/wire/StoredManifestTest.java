@@ -50,6 +50,12 @@ class StoredManifestTest {
                 .isEmpty();
         assertThat(StoredManifest.read(null)).isEmpty();
         assertThat(StoredManifest.read("{\"v\":1}")).isEmpty();
+        assertThat(StoredManifest.read("{\"v\":1,\"manifest\":{}}"))
+                .as("every part missing")
+                .isEmpty();
+        assertThat(StoredManifest.read(stored.replaceFirst("\"run\":\\{", "\"run\":null,\"x\":{")))
+                .as("a part missing")
+                .isEmpty();
         assertThat(StoredManifest.read("[build]\ncommand = \"make\"")).isEmpty();
         assertThat(StoredManifest.read("{\"v\":1,\"manifest\":")).isEmpty();
     }
